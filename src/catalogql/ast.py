@@ -1,0 +1,301 @@
+"""The one typed AST that every front end produces and every back end consumes.
+
+Nodes are frozen, slotted dataclasses with structural equality, so two filters that mean the same
+thing as written compare equal, and ``parse_filter(to_gbdx(node)) == node`` holds for every node.
+
+* Filters: :class:`And`, :class:`Or`, :class:`Not`, :class:`Comparison` (a property, an operator and a
+  :class:`Literal`), and :class:`Match` (a property against a wildcard :data:`Pattern`).
+* Type expressions: the same :class:`And`, :class:`Or` and :class:`Not` over :class:`TypeName` and
+  :class:`TypePattern`.
+
+``And`` and ``Or`` are n-ary and kept flat: constructing ``And((a, And((b, c))))`` gives
+``And((a, b, c))``. Wildcard patterns are kept normalised (adjacent text merged, runs of ``*``
+collapsed), so equal patterns compare equal however they were written.
+
+>>> from catalogql.ast import And, Comparison, Literal, LiteralKind, Op
+>>> a = Comparison("cloudCover", Op.LT, Literal("20", LiteralKind.NUMBER))
+>>> b = Comparison("offNadirAngle", Op.LT, Literal("10", LiteralKind.NUMBER))
+>>> And((a, And((a, b)))).items == (a, a, b)
+True
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+__all__ = [
+    "And",
+    "Comparison",
+    "FilterNode",
+    "Literal",
+    "LiteralKind",
+    "Match",
+    "Node",
+    "Not",
+    "Op",
+    "Or",
+    "Pattern",
+    "TypeName",
+    "TypeNode",
+    "TypePattern",
+    "Wildcard",
+    "iter_nodes",
+    "normalize_pattern",
+]
+
+NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+"""The text of a number literal (and of text that "parses as a number", SPEC section 4)."""
+
+BAREWORD_RE = re.compile(r"(?:[A-Za-z0-9_.:/+\-]|\\[*\\])+")
+"""An escaped bareword without wildcards: letters, digits, ``_ . : / + -`` and the escapes."""
+
+KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE"})
+"""Words that cannot be barewords or property names."""
+
+PROPERTY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+TYPE_NAME_RE = re.compile(r"[A-Za-z0-9_]+")
+
+
+class Op(enum.Enum):
+    """A comparison operator, by its canonical spelling."""
+
+    EQ = "="
+    NE = "<>"
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+    @classmethod
+    def from_text(cls, text: str) -> Op:
+        """The operator for its spelling, accepting ``==`` for ``=`` and ``!=`` for ``<>``.
+
+        >>> Op.from_text("!=")
+        <Op.NE: '<>'>
+        """
+        return _OP_SPELLINGS[text]
+
+    @property
+    def is_ordering(self) -> bool:
+        """Whether this is ``<``, ``<=``, ``>`` or ``>=`` (no wildcards allowed)."""
+        return self not in (Op.EQ, Op.NE)
+
+
+_OP_SPELLINGS = {op.value: op for op in Op} | {"==": Op.EQ, "!=": Op.NE}
+
+
+class LiteralKind(enum.Enum):
+    """How a literal was written: a number, a quoted string, or a bareword."""
+
+    NUMBER = "number"
+    QUOTED = "quoted"
+    BARE = "bare"
+
+
+class Wildcard(enum.Enum):
+    """A wildcard inside a :data:`Pattern`: ``ANY`` is ``*`` (a run), ``ONE`` is LIKE's ``_``."""
+
+    ANY = "*"
+    ONE = "_"
+
+
+Pattern: TypeAlias = tuple[str | Wildcard, ...]
+"""A wildcard pattern: literal text pieces and wildcards, normalised by :func:`normalize_pattern`."""
+
+
+def normalize_pattern(parts: tuple[str | Wildcard, ...]) -> Pattern:
+    """Merge adjacent text, drop empty text and collapse runs of ``*`` (``**`` means ``*``).
+
+    >>> normalize_pattern(("WV", "03", Wildcard.ANY, Wildcard.ANY, ""))
+    ('WV03', <Wildcard.ANY: '*'>)
+    """
+    out: list[str | Wildcard] = []
+    for part in parts:
+        if isinstance(part, str):
+            if not part:
+                continue
+            if out and isinstance(out[-1], str):
+                out[-1] = out[-1] + part
+                continue
+        elif part is Wildcard.ANY and out and out[-1] is Wildcard.ANY:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+class Node:
+    """Base class of every AST node."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A value as written: its text (quotes and escapes removed) and its kind.
+
+    The text is never converted when the literal is built: ``1050010018826700`` stays that text,
+    and each back end asks :mod:`catalogql.semantics` what it means next to a given property.
+
+    >>> Literal("10.0", LiteralKind.NUMBER).text
+    '10.0'
+    """
+
+    text: str
+    kind: LiteralKind
+
+    def __post_init__(self) -> None:
+        if self.kind is LiteralKind.NUMBER and not NUMBER_RE.fullmatch(self.text):
+            raise ValueError(f"not a number literal: {self.text!r}")
+        if self.kind is LiteralKind.BARE and not is_bareword_text(self.text):
+            raise ValueError(f"not a bareword: {self.text!r}")
+
+
+def is_bareword_text(text: str) -> bool:
+    """Whether ``text`` (unescaped, no wildcards) can be written as a non-numeric bareword.
+
+    >>> is_bareword_text("WORLDVIEW03_VNIR"), is_bareword_text("a b"), is_bareword_text("20")
+    (True, False, False)
+    """
+    return (
+        BAREWORD_RE.fullmatch(escape_value(text)) is not None
+        and text not in KEYWORDS
+        and NUMBER_RE.fullmatch(text) is None
+    )
+
+
+def escape_value(text: str) -> str:
+    """Escape literal text for a value: ``\\`` becomes ``\\\\`` and ``*`` becomes ``\\*``.
+
+    >>> print(escape_value("a*b"))
+    a\\*b
+    """
+    return text.replace("\\", "\\\\").replace("*", "\\*")
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison(Node):
+    """``property op literal`` without wildcards, e.g. ``cloudCover < 20``.
+
+    ``offsets`` (where the property and the value start in the parsed text) is for error messages
+    only and takes no part in equality.
+    """
+
+    property: str
+    op: Op
+    value: Literal
+    offsets: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Match(Node):
+    """``property = pattern`` (or ``<>`` when ``negated``) where the pattern has wildcards.
+
+    A wildcard matches the property's text form, so ``catalogID = 1050010*`` works on ids that
+    look like numbers.
+    """
+
+    property: str
+    pattern: Pattern
+    negated: bool = False
+    offsets: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pattern = normalize_pattern(self.pattern)
+        if not any(isinstance(part, Wildcard) for part in pattern):
+            raise ValueError("a Match pattern needs at least one wildcard; use Comparison")
+        object.__setattr__(self, "pattern", pattern)
+
+
+def _flatten(cls: type[And | Or], items: tuple[Node, ...]) -> tuple[Node, ...]:
+    if not any(type(item) is cls for item in items):
+        return items
+    flat: list[Node] = []
+    for item in items:
+        if type(item) is cls:
+            flat.extend(item.items)  # type: ignore[attr-defined]
+        else:
+            flat.append(item)
+    return tuple(flat)
+
+
+@dataclass(frozen=True, slots=True)
+class And(Node):
+    """All of ``items`` hold (n-ary, kept flat, at least two items)."""
+
+    items: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise ValueError("And needs at least two items")
+        object.__setattr__(self, "items", _flatten(And, tuple(self.items)))
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Node):
+    """Any of ``items`` holds (n-ary, kept flat, at least two items)."""
+
+    items: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise ValueError("Or needs at least two items")
+        object.__setattr__(self, "items", _flatten(Or, tuple(self.items)))
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    """``NOT item``. On a filter, NOT of an unknown comparison stays unknown (SPEC section 4)."""
+
+    item: Node
+
+
+@dataclass(frozen=True, slots=True)
+class TypeName(Node):
+    """A type name, matching a record whose ``type`` list contains it exactly."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if not TYPE_NAME_RE.fullmatch(self.name) or self.name in KEYWORDS:
+            raise ValueError(f"not a type name: {self.name!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TypePattern(Node):
+    """A type pattern such as ``WV03*``, matching a record if any of its types matches."""
+
+    pattern: Pattern
+
+    def __post_init__(self) -> None:
+        pattern = normalize_pattern(self.pattern)
+        if Wildcard.ANY not in pattern or Wildcard.ONE in pattern:
+            raise ValueError("a TypePattern needs a '*' and no other wildcard")
+        for part in pattern:
+            if isinstance(part, str) and not TYPE_NAME_RE.fullmatch(part):
+                raise ValueError(f"not a type name piece: {part!r}")
+        object.__setattr__(self, "pattern", pattern)
+
+
+FilterNode: TypeAlias = And | Or | Not | Comparison | Match
+TypeNode: TypeAlias = And | Or | Not | TypeName | TypePattern
+
+
+def iter_nodes(node: Node) -> list[Node]:
+    """Every node of a tree, parents before children, walked with an explicit stack.
+
+    >>> len(iter_nodes(Not(TypeName("WV02"))))
+    2
+    """
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        if isinstance(current, And | Or):
+            stack.extend(reversed(current.items))
+        elif isinstance(current, Not):
+            stack.append(current.item)
+    return out

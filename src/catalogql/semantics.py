@@ -1,0 +1,563 @@
+"""What a comparison means: the value-typing table of SPEC section 4, in one place.
+
+Every back end asks this module, and only this module, how a property value and a literal compare:
+
+============================  ==========================================  ========================
+property value                literal                                     comparison
+============================  ==========================================  ========================
+number                        number, or text that parses as a number     numeric (exact for ints)
+number                        text that is not a number                   unknown
+string                        anything                                    text of the literal, by
+                                                                          code point
+datetime (schema, or a string ISO 8601 date or date-time                  instants, in UTC
+named like a date)
+boolean                       ``true``/``false``, any case (= and <> only)  boolean
+list                          anything                                    any element compares true
+missing, null, object         anything                                    unknown
+============================  ==========================================  ========================
+
+*Unknown* is SQL's third truth value: a comparison that is unknown is false, and so is its NOT
+(SPEC section 4). With a queryables schema, the schema decides a property's type instead of the
+record's value, and a record value of another type is unknown.
+
+A wildcard :class:`~catalogql.ast.Match` compares the value's *text form* (:func:`text_form`).
+
+>>> from catalogql.ast import Literal, LiteralKind, Op
+>>> compare = scalar_comparator("cloudCover", Op.LT, Literal("20", LiteralKind.NUMBER))
+>>> compare(10), compare(30), compare("abc"), compare(None)
+(True, False, False, None)
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import functools
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from catalogql.ast import (
+    NUMBER_RE,
+    Comparison,
+    Literal,
+    Match,
+    Node,
+    Op,
+    Pattern,
+    Wildcard,
+    iter_nodes,
+)
+from catalogql.syntax.errors import Diagnostic, line_and_column
+
+__all__ = [
+    "PropertyType",
+    "ValueType",
+    "infer_queryables",
+    "is_datetime_name",
+    "literal_boolean",
+    "literal_instant",
+    "literal_number",
+    "match_comparator",
+    "parse_instant",
+    "pattern_regex",
+    "property_getter",
+    "property_type",
+    "scalar_comparator",
+    "text_form",
+    "validate_filter",
+]
+
+Tri = bool | None
+"""Three-valued truth: True, False, or None for unknown."""
+
+
+class ValueType(enum.Enum):
+    """The comparison domains of SPEC section 4."""
+
+    NUMBER = "number"
+    TEXT = "text"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyType:
+    """A property's type as a queryables schema declares it.
+
+    Attributes:
+        value_type: The comparison domain of the property's values (or of its items, for a list).
+        is_list: Whether the property holds a list (``"type": "array"``).
+        enum: The allowed values, if the schema lists them.
+    """
+
+    value_type: ValueType | None
+    is_list: bool = False
+    enum: tuple[Any, ...] | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Literals and values
+
+
+_DATETIME_NAME = re.compile(r"timestamp|acquisitionDate|.*Date|.*_datetime")
+
+
+def is_datetime_name(name: str) -> bool:
+    """Whether a string property with this name holds date-times (SPEC section 4).
+
+    >>> is_datetime_name("timestamp"), is_datetime_name("startDate"), is_datetime_name("catalogID")
+    (True, True, False)
+    """
+    return _DATETIME_NAME.fullmatch(name.rsplit(".", 1)[-1]) is not None
+
+
+def literal_number(literal: Literal) -> int | float | None:
+    """The literal as a number, if its text is one: an ``int`` when integral as written.
+
+    Integers stay integers, so ``1050010018826700`` loses no digit; other numbers are floats.
+
+    >>> from catalogql.ast import LiteralKind
+    >>> literal_number(Literal("15.0", LiteralKind.QUOTED)), literal_number(Literal("x", LiteralKind.BARE))
+    (15.0, None)
+    """  # noqa: E501
+    return number_from_text(literal.text)
+
+
+@functools.lru_cache(maxsize=4096)
+def number_from_text(text: str) -> int | float | None:
+    """A number from text as SPEC section 4 reads it, or None.
+
+    >>> number_from_text("20"), number_from_text("-1e3"), number_from_text("inf")
+    (20, -1000.0, None)
+    """
+    stripped = text.strip()
+    if not NUMBER_RE.fullmatch(stripped):
+        return None
+    if re.fullmatch(r"[+-]?\d+", stripped):
+        return int(stripped)
+    value = float(stripped)
+    return value if value not in (float("inf"), float("-inf")) else None
+
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_instant(text: str) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime, or None if it is not one.
+
+    A date means midnight UTC; a date-time without an offset is taken as UTC.
+
+    >>> parse_instant("2015-07-31T10:07:17.000Z")
+    datetime.datetime(2015, 7, 31, 10, 7, 17, tzinfo=datetime.timezone.utc)
+    >>> parse_instant("2014-01-01"), parse_instant("yesterday")
+    (datetime.datetime(2014, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), None)
+    """
+    try:
+        if _DATE_RE.fullmatch(text):
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        if not _DATETIME_RE.fullmatch(text):
+            return None
+        value = datetime.fromisoformat(text.replace(",", "."))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def literal_instant(literal: Literal) -> datetime | None:
+    """The literal as an instant (:func:`parse_instant`), or None.
+
+    >>> from catalogql.ast import LiteralKind
+    >>> literal_instant(Literal("2016-01-01T00:00:00.000Z", LiteralKind.QUOTED)).year
+    2016
+    """
+    return parse_instant(literal.text)
+
+
+def literal_boolean(literal: Literal) -> bool | None:
+    """The literal as a boolean (``true``/``false`` in any case), or None.
+
+    >>> from catalogql.ast import LiteralKind
+    >>> literal_boolean(Literal("TRUE", LiteralKind.BARE)), literal_boolean(Literal("1", LiteralKind.NUMBER))
+    (True, None)
+    """  # noqa: E501
+    lowered = literal.text.lower()
+    return True if lowered == "true" else False if lowered == "false" else None
+
+
+def text_form(value: Any) -> str | None:
+    """The text a wildcard matches for a scalar value: strings as they are, numbers and booleans
+    as JSON writes them; None for anything else.
+
+    >>> text_form("WV02"), text_form(1050010018826700), text_form(26.5), text_form(True)
+    ('WV02', '1050010018826700', '26.5', 'true')
+    """
+    t = type(value)
+    if t is str:
+        return value  # type: ignore[no-any-return]
+    if t is bool:
+        return "true" if value else "false"
+    if t is int:
+        return str(value)
+    if t is float:
+        return repr(value)
+    return None
+
+
+def property_getter(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    """A function reading a property from a record's properties.
+
+    A dotted name (``_acquisition.productLevel``) is first looked up as one key, then as a path
+    through nested objects.
+
+    >>> property_getter("a.b")({"a": {"b": 1}}), property_getter("a.b")({"a.b": 2})
+    (1, 2)
+    """
+    if "." not in name:
+        return lambda props: props.get(name)
+    path = name.split(".")
+
+    def get(props: Mapping[str, Any]) -> Any:
+        if name in props:
+            return props[name]
+        value: Any = props
+        for key in path:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(key)
+        return value
+
+    return get
+
+
+# --------------------------------------------------------------------------------------------
+# Schemas
+
+
+_SCHEMA_TYPES = {
+    "integer": ValueType.NUMBER,
+    "number": ValueType.NUMBER,
+    "string": ValueType.TEXT,
+    "boolean": ValueType.BOOLEAN,
+}
+
+
+def _declared_type(spec: Mapping[str, Any]) -> tuple[ValueType | None, bool]:
+    raw = spec.get("type")
+    types = [t for t in (raw if isinstance(raw, list) else [raw]) if t not in (None, "null")]
+    if types == ["array"] or (len(types) == 1 and types[0] == "array"):
+        items = spec.get("items")
+        inner, _ = _declared_type(items) if isinstance(items, Mapping) else (None, False)
+        return inner, True
+    if set(types) <= {"integer", "number"} and types:
+        return ValueType.NUMBER, False
+    if len(types) != 1 or not isinstance(types[0], str):
+        return None, False
+    value_type = _SCHEMA_TYPES.get(types[0])
+    if value_type is ValueType.TEXT and spec.get("format") in ("date-time", "date"):
+        value_type = ValueType.DATETIME
+    return value_type, False
+
+
+def _schema_entry(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    props = schema.get("properties")
+    if not isinstance(props, Mapping):
+        return None
+    entry = props.get(name)
+    if isinstance(entry, Mapping):
+        return entry
+    node: Any = schema
+    for key in name.split("."):  # nested objects: properties.a.properties.b
+        props = node.get("properties") if isinstance(node, Mapping) else None
+        node = props.get(key) if isinstance(props, Mapping) else None
+        if not isinstance(node, Mapping):
+            return None
+    return node  # type: ignore[no-any-return]
+
+
+def property_type(schema: Mapping[str, Any] | None, name: str) -> PropertyType | None:
+    """The declared type of ``name`` in a queryables schema, or None when it is not declared.
+
+    >>> schema = {"properties": {"timestamp": {"type": "string", "format": "date-time"}}}
+    >>> property_type(schema, "timestamp")
+    PropertyType(value_type=<ValueType.DATETIME: 'datetime'>, is_list=False, enum=None)
+    """
+    if schema is None:
+        return None
+    entry = _schema_entry(schema, name)
+    if entry is None:
+        return None
+    value_type, is_list = _declared_type(entry)
+    enum_values = entry.get("enum")
+    if is_list and isinstance(entry.get("items"), Mapping):
+        enum_values = entry["items"].get("enum")
+    return PropertyType(
+        value_type, is_list, tuple(enum_values) if isinstance(enum_values, list) else None
+    )
+
+
+def infer_queryables(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A queryables schema inferred from sample records (or from their ``properties``).
+
+    Each property gets the JSON type all its non-null values share (``integer`` widens to
+    ``number`` next to floats); a string property whose every value is an ISO 8601 date-time, or
+    whose name says it is one, gets ``"format": "date-time"``. Properties whose values disagree get
+    no type (they compare by each record's value).
+
+    >>> infer_queryables([{"properties": {"cloudCover": 0, "timestamp": "2015-07-31T10:07:17Z"}}])
+    {'type': 'object', 'properties': {'cloudCover': {'type': 'integer'}, 'timestamp': {'type': 'string', 'format': 'date-time'}}}
+    """  # noqa: E501
+    seen: dict[str, set[str]] = {}
+    all_instants: dict[str, bool] = {}
+    item_types: dict[str, set[str]] = {}
+    for record in records:
+        props = record.get("properties", record)
+        if not isinstance(props, Mapping):
+            continue
+        for name, value in props.items():
+            kinds = seen.setdefault(name, set())
+            if value is None:
+                continue
+            kind = _json_type(value)
+            kinds.add(kind)
+            if kind == "string":
+                ok = parse_instant(value) is not None
+                all_instants[name] = all_instants.get(name, True) and ok
+            elif kind == "array":
+                item_types.setdefault(name, set()).update(
+                    _json_type(v) for v in value if v is not None
+                )
+    properties: dict[str, Any] = {}
+    for name in seen:
+        kinds = seen[name]
+        if kinds == {"integer", "number"}:
+            kinds = {"number"}
+        spec: dict[str, Any] = {}
+        if len(kinds) == 1:
+            (kind,) = kinds
+            spec["type"] = kind
+            if kind == "string" and (all_instants.get(name) or is_datetime_name(name)):
+                spec["format"] = "date-time"
+            if kind == "array":
+                inner = item_types.get(name, set())
+                if inner == {"integer", "number"}:
+                    inner = {"number"}
+                if len(inner) == 1:
+                    spec["items"] = {"type": next(iter(inner))}
+        properties[name] = spec
+    return {"type": "object", "properties": properties}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    return "object"
+
+
+# --------------------------------------------------------------------------------------------
+# The comparators: the table above, as code
+
+
+_OPS: dict[Op, Callable[[Any, Any], bool]] = {
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+}
+
+
+def scalar_comparator(
+    name: str, op: Op, literal: Literal, declared: PropertyType | None = None
+) -> Callable[[Any], Tri]:
+    """The three-valued comparison of one scalar value against ``literal`` (lists aside).
+
+    Without ``declared``, the value's own JSON type picks the row of the table; with it, the
+    declared type does, and a value of another type is unknown.
+
+    >>> from catalogql.ast import LiteralKind
+    >>> eq = scalar_comparator("catalogID", Op.EQ, Literal("1050010018826700", LiteralKind.NUMBER))
+    >>> eq("1050010018826700"), eq(1050010018826700), eq(1050010018826701)
+    (True, True, False)
+    """
+    cmp = _OPS[op]
+    number = literal_number(literal)
+    text = literal.text
+    instant = literal_instant(literal)
+    boolean = literal_boolean(literal) if op in (Op.EQ, Op.NE) else None
+    dated = is_datetime_name(name)
+    want = declared.value_type if declared is not None else None
+
+    def compare_number(value: Any) -> Tri:
+        return None if number is None else cmp(value, number)
+
+    def compare_instant(value: Any) -> Tri:
+        if instant is None:
+            return None
+        moment = parse_instant(value)
+        return None if moment is None else cmp(moment, instant)
+
+    def compare_boolean(value: Any) -> Tri:
+        return None if boolean is None else cmp(value, boolean)
+
+    if want is ValueType.NUMBER:
+        return lambda v: compare_number(v) if type(v) is int or type(v) is float else None
+    if want is ValueType.TEXT:
+        return lambda v: cmp(v, text) if type(v) is str else None
+    if want is ValueType.DATETIME:
+        return lambda v: compare_instant(v) if type(v) is str else None
+    if want is ValueType.BOOLEAN:
+        return lambda v: compare_boolean(v) if type(v) is bool else None
+
+    def compare(value: Any) -> Tri:
+        t = type(value)
+        if t is int or t is float:
+            return None if number is None else cmp(value, number)
+        if t is str:
+            return compare_instant(value) if dated else cmp(value, text)
+        if t is bool:
+            return compare_boolean(value)
+        return None
+
+    return compare
+
+
+def pattern_regex(pattern: Pattern) -> re.Pattern[str]:
+    """A compiled regular expression for a wildcard pattern, matched against a whole text.
+
+    >>> bool(pattern_regex(("WORLDVIEW03", Wildcard.ANY)).fullmatch("WORLDVIEW03_VNIR"))
+    True
+    """
+    out = []
+    for part in pattern:
+        if part is Wildcard.ANY:
+            out.append(".*")
+        elif part is Wildcard.ONE:
+            out.append(".")
+        else:
+            out.append(re.escape(str(part)))
+    return re.compile("".join(out), re.DOTALL)
+
+
+def match_comparator(pattern: Pattern, declared: PropertyType | None = None) -> Callable[[Any], Tri]:
+    """The three-valued wildcard match of one scalar value (its :func:`text_form`).
+
+    >>> m = match_comparator(("1050010", Wildcard.ANY))
+    >>> m("1050010018826700"), m(1050010018826700), m(None)
+    (True, True, None)
+    """
+    fullmatch = pattern_regex(pattern).fullmatch
+    want = declared.value_type if declared is not None else None
+    allowed: tuple[type, ...] | None = None
+    if want is ValueType.NUMBER:
+        allowed = (int, float)
+    elif want in (ValueType.TEXT, ValueType.DATETIME):
+        allowed = (str,)
+    elif want is ValueType.BOOLEAN:
+        allowed = (bool,)
+
+    def match(value: Any) -> Tri:
+        if allowed is not None and type(value) not in allowed:
+            return None
+        text = text_form(value)
+        return None if text is None else fullmatch(text) is not None
+
+    return match
+
+
+# --------------------------------------------------------------------------------------------
+# Validation against a schema
+
+
+def validate_filter(node: Node, schema: Mapping[str, Any], text: str = "") -> list[Diagnostic]:
+    """Check a filter against a queryables schema: unknown properties and type mismatches are
+    errors (with a "did you mean"), values outside an ``enum`` are warnings.
+
+    >>> from catalogql.syntax.parser import parse_filter
+    >>> schema = {"properties": {"cloudCover": {"type": "integer"}}}
+    >>> [d.message for d in validate_filter(parse_filter("cloudCoverr < 20"), schema)]
+    ["unknown property 'cloudCoverr'"]
+    """
+    findings: list[Diagnostic] = []
+    known = list(schema.get("properties", {}) or {})
+
+    def add(severity: str, code: str, message: str, offset: int, width: int, hint: str) -> None:
+        line, column = line_and_column(text, offset)
+        findings.append(
+            Diagnostic(severity, code, message, offset, line, column, hint, (), width)  # type: ignore[arg-type]
+        )
+
+    for leaf in iter_nodes(node):
+        if not isinstance(leaf, Comparison | Match):
+            continue
+        prop_at, value_at = leaf.offsets or (0, 0)
+        declared = property_type(schema, leaf.property)
+        if declared is None:
+            close = difflib.get_close_matches(leaf.property, known, n=1, cutoff=0.6)
+            add(
+                "error",
+                "schema.unknown-property",
+                f"unknown property '{leaf.property}'",
+                prop_at,
+                len(leaf.property),
+                f"did you mean '{close[0]}'?" if close else "see the queryables for valid names",
+            )
+            continue
+        if isinstance(leaf, Match) or declared.value_type is None:
+            continue
+        problem = _type_problem(declared.value_type, leaf)
+        if problem:
+            add("error", "schema.type-mismatch", problem[0], value_at, 1, problem[1])
+        elif declared.enum is not None and leaf.op is Op.EQ:
+            allowed = [str(v) for v in declared.enum]
+            if leaf.value.text not in allowed:
+                close = difflib.get_close_matches(leaf.value.text, allowed, n=1, cutoff=0.6)
+                add(
+                    "warning",
+                    "schema.not-in-enum",
+                    f"'{leaf.value.text}' is not one of the values of '{leaf.property}'",
+                    value_at,
+                    1,
+                    f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed),
+                )
+    return findings
+
+
+def _type_problem(value_type: ValueType, leaf: Comparison) -> tuple[str, str] | None:
+    name, literal = leaf.property, leaf.value
+    if value_type is ValueType.NUMBER and literal_number(literal) is None:
+        return f"'{name}' is a number, and '{literal.text}' is not", "compare it with a number"
+    if value_type is ValueType.DATETIME and literal_instant(literal) is None:
+        return (
+            f"'{name}' is a date-time, and '{literal.text}' is not one",
+            "write an ISO 8601 date or date-time such as 2016-01-01T00:00:00Z",
+        )
+    if value_type is ValueType.BOOLEAN:
+        if literal_boolean(literal) is None:
+            return f"'{name}' is a boolean, and '{literal.text}' is not", "write true or false"
+        if leaf.op.is_ordering:
+            return f"'{name}' is a boolean: only = and <> apply", "write = true or = false"
+    return None
+

@@ -1,0 +1,694 @@
+"""Parse filter strings and type expressions into the AST of :mod:`catalogql.ast`.
+
+The grammars are the ``.lark`` files of the top-level ``grammar/`` folder (shipped inside the wheel
+as ``catalogql/grammar``). Both are parsed by Lark's LALR parser with the contextual lexer, the
+transformer running inside the parser, so no parse tree is ever built; the compiled ``lark_cython``
+front end is used when it is installed. Lark's errors are turned into :class:`QueryError` with a
+position, what was expected and a hint for the mistakes real clients make.
+
+>>> parse_filter("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20")  # doctest: +ELLIPSIS
+And(items=(Match(property='sensorPlatformName', pattern=('WORLDVIEW03', <Wildcard.ANY: '*'>), ...
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal as TypingLiteral
+
+import lark
+from lark import Lark, Transformer, v_args
+
+from catalogql.ast import (
+    NUMBER_RE,
+    And,
+    Comparison,
+    FilterNode,
+    Literal,
+    LiteralKind,
+    Match,
+    Node,
+    Not,
+    Op,
+    Or,
+    Pattern,
+    TypeName,
+    TypeNode,
+    TypePattern,
+    Wildcard,
+    iter_nodes,
+    normalize_pattern,
+)
+from catalogql.syntax.errors import (
+    Diagnostic,
+    QueryError,
+    QueryLimitError,
+    QuerySyntaxError,
+    QueryValidationError,
+    line_and_column,
+)
+
+try:  # the compiled LALR front end: about 1.6x faster, same grammar, same errors
+    import lark_cython
+
+    _PLUGINS: dict[str, Any] | None = lark_cython.plugins
+except ImportError:  # pragma: no cover - exercised only where lark_cython is not installed
+    _PLUGINS = None
+
+__all__ = [
+    "Dialect",
+    "Limits",
+    "QueryWarning",
+    "parse_filter",
+    "parse_filter_with_diagnostics",
+    "parse_types",
+]
+
+Dialect = TypingLiteral["default", "strict"]
+
+
+class QueryWarning(UserWarning):
+    """Issued by :func:`parse_filter` for compatibility forms the default dialect accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input limits; past one, parsing raises a :class:`QueryLimitError` naming it.
+
+    Attributes:
+        max_length: Longest accepted input, in characters (64 KiB).
+        max_depth: Deepest nesting of parentheses and NOTs.
+        max_comparisons: Most comparisons in one filter (or names in one type expression).
+
+    >>> Limits().max_depth
+    256
+    """
+
+    max_length: int = 64 * 1024
+    max_depth: int = 256
+    max_comparisons: int = 10_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def grammar_dir() -> Path:
+    """The folder holding ``filter.lark`` and ``types.lark``.
+
+    An installed wheel carries them as ``catalogql/grammar``; a source checkout (an editable
+    install) has them in the top-level ``grammar/`` folder.
+    """
+    packaged = Path(str(resources.files("catalogql"))) / "grammar"
+    if (packaged / "filter.lark").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "grammar"
+
+
+# --------------------------------------------------------------------------------------------
+# Per-parse context: the text, the dialect and the warnings collected by the transformer.
+
+
+@dataclass(slots=True)
+class _Context:
+    text: str
+    dialect: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+_CONTEXT: contextvars.ContextVar[_Context] = contextvars.ContextVar("catalogql_parse")
+
+_FAST_RE = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_.]*)[ \t\f\r\n]*(==|!=|<>|<=|>=|=|<|>)[ \t\f\r\n]*(.*)", re.DOTALL
+)
+_VALUE_PIECES = re.compile(r"\\[*\\]|\*|[^\\*]+|\\")
+_LIKE_PIECES = re.compile(r"\\.|%|_|[^\\%_]+|\\", re.DOTALL)
+
+
+def _unquote(raw: str) -> str:
+    quote = raw[0]
+    return raw[1:-1].replace(quote * 2, quote)
+
+
+def _value_pieces(text: str) -> Pattern:
+    """Split a value into text and ``*`` wildcards; ``\\*`` and ``\\\\`` are escapes."""
+    pieces: list[str | Wildcard] = []
+    for m in _VALUE_PIECES.finditer(text):
+        piece = m.group()
+        if piece == "*":
+            pieces.append(Wildcard.ANY)
+        elif piece in ("\\*", "\\\\"):
+            pieces.append(piece[1])
+        else:
+            pieces.append(piece)
+    return normalize_pattern(tuple(pieces))
+
+
+def _like_pieces(text: str) -> Pattern:
+    """Split a LIKE pattern: ``%`` any run, ``_`` one character, ``\\`` escapes the next."""
+    pieces: list[str | Wildcard] = []
+    for m in _LIKE_PIECES.finditer(text):
+        piece = m.group()
+        if piece == "%":
+            pieces.append(Wildcard.ANY)
+        elif piece == "_":
+            pieces.append(Wildcard.ONE)
+        elif len(piece) == 2 and piece[0] == "\\":
+            pieces.append(piece[1])
+        else:
+            pieces.append(piece)
+    return normalize_pattern(tuple(pieces))
+
+
+def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at: int) -> Node:
+    """A Comparison or a Match from the pieces of ``property op value`` as written."""
+    op = Op.from_text(op_text)
+    quoted = raw[0] in "'\""
+    pieces = _value_pieces(_unquote(raw) if quoted else raw)
+    offsets = (prop_at, value_at)
+    if any(isinstance(p, Wildcard) for p in pieces):
+        if op.is_ordering:
+            ctx = _CONTEXT.get()
+            raise QueryValidationError(
+                f"a wildcard cannot be used with '{op.value}'",
+                text=ctx.text,
+                offset=value_at,
+                width=len(raw),
+                code="validation.wildcard-ordering",
+                hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
+            )
+        return Match(prop, pieces, negated=op is Op.NE, offsets=offsets)
+    text = pieces[0] if pieces else ""
+    assert isinstance(text, str)
+    if quoted:
+        kind = LiteralKind.QUOTED
+    elif NUMBER_RE.fullmatch(raw):
+        kind = LiteralKind.NUMBER
+    else:
+        kind = LiteralKind.BARE
+    return Comparison(prop, op, Literal(text, kind), offsets=offsets)
+
+
+def _compat_warning(code: str, message: str, offset: int, width: int, hint: str) -> None:
+    """Record a compatibility-form warning, or raise it as an error in the strict dialect."""
+    ctx = _CONTEXT.get()
+    if ctx.dialect == "strict":
+        raise QuerySyntaxError(
+            f"{message} (not accepted in the strict dialect)",
+            text=ctx.text,
+            offset=offset,
+            width=width,
+            code=code,
+            hint=hint,
+        )
+    line, column = line_and_column(ctx.text, offset)
+    ctx.warnings.append(Diagnostic("warning", code, message, offset, line, column, hint, (), width))
+
+
+@v_args(inline=True)
+class _FilterBuilder(Transformer[Any, Node]):
+    """Builds AST nodes as the LALR parser reduces; holds no per-parse state."""
+
+    def fast_comparison(self, token: Any) -> Node:
+        m = _FAST_RE.match(token.value)
+        assert m is not None  # the COMPARISON terminal guarantees the shape
+        at = token.start_pos
+        return _build_comparison(m[1], m[2], m[3], at, at + m.start(3))
+
+    def comparison(self, prop: Any, op: Any, value: Any) -> Node:
+        return _build_comparison(prop.value, op.value, value.value, prop.start_pos, value.start_pos)
+
+    def like(self, prop: Any, value: Any, negated: bool = False) -> Node:
+        raw: str = value.value
+        word = "NOT LIKE" if negated else "LIKE"
+        _compat_warning(
+            "compat.like",
+            f"{word} is a compatibility form",
+            prop.start_pos,
+            value.start_pos + len(raw) - prop.start_pos,
+            f"write {prop.value} {'<>' if negated else '='} PATTERN with '*' as the wildcard",
+        )
+        pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
+        offsets = (prop.start_pos, value.start_pos)
+        if any(isinstance(p, Wildcard) for p in pieces):
+            return Match(prop.value, pieces, negated=negated, offsets=offsets)
+        text = pieces[0] if pieces else ""
+        assert isinstance(text, str)
+        op = Op.NE if negated else Op.EQ
+        return Comparison(prop.value, op, Literal(text, LiteralKind.QUOTED), offsets=offsets)
+
+    def not_like(self, prop: Any, value: Any) -> Node:
+        return self.like(prop, value, negated=True)
+
+    def not_(self, item: Node) -> Node:
+        return Not(item)
+
+    def and_expr(self, *items: Node) -> Node:
+        return And(items)
+
+    def or_expr(self, *items: Node) -> Node:
+        return Or(items)
+
+    def start(self, *children: Any) -> Node:
+        if len(children) == 1:
+            return children[0]  # type: ignore[no-any-return]
+        for comma in children[1::2]:
+            _compat_warning(
+                "compat.comma",
+                "a comma between conditions is a compatibility form, read as AND",
+                comma.start_pos,
+                1,
+                "write AND between conditions, or pass them as separate filters",
+            )
+        return And(children[0::2])
+
+
+@v_args(inline=True)
+class _TypesBuilder(Transformer[Any, Node]):
+    def type_(self, token: Any) -> Node:
+        name: str = token.value
+        if "*" in name:
+            return TypePattern(_value_pieces(name))
+        return TypeName(name)
+
+    def not_(self, item: Node) -> Node:
+        return Not(item)
+
+    def type_and(self, *items: Node) -> Node:
+        return And(items)
+
+    def type_or(self, *items: Node) -> Node:
+        return Or(items)
+
+    def start(self, item: Node) -> Node:
+        return item
+
+
+_PARSERS: dict[str, Lark] = {}
+
+
+def _lark(kind: str) -> Lark:
+    """The Lark parser for ``filter`` or ``types``, built once (about 30 ms) on first use."""
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        builder = _FilterBuilder() if kind == "filter" else _TypesBuilder()
+        options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "transformer": builder}
+        if _PLUGINS is not None:
+            options["_plugins"] = _PLUGINS
+        grammar = (grammar_dir() / f"{kind}.lark").read_text(encoding="utf-8")
+        parser = _PARSERS[kind] = Lark(grammar, **options)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# Turning Lark's errors into QueryErrors with hints.
+
+_TERMINAL_NAMES = {
+    "PROPERTY": "a property name",
+    "COMPARISON": "a comparison",
+    "OP": "an operator (= <> < <= > >=)",
+    "QUOTED": "a quoted value",
+    "BARE": "a value",
+    "TYPE": "a type name",
+    "_LPAR": "'('",
+    "_RPAR": "')'",
+    "_AND": "AND",
+    "_OR": "OR",
+    "_NOT": "NOT",
+    "_LIKE": "LIKE",
+    "COMMA": "','",
+    "$END": "the end of the input",
+}
+_LOWERCASE_KEYWORDS = {"and": "AND", "or": "OR", "not": "NOT", "like": "LIKE"}
+_WORD_AT = re.compile(r"[^\s()]+")
+
+
+def _describe_expected(expected: set[str]) -> tuple[str, ...]:
+    names = {_TERMINAL_NAMES.get(name, name) for name in expected}
+    if "a comparison" in names:  # the fast terminal is an implementation detail
+        names.discard("a comparison")
+        names.add("a property name")
+    if "a quoted value" in names and "a value" in names:
+        names.discard("a quoted value")
+    return tuple(sorted(names))
+
+
+def _unclosed_paren(text: str) -> int:
+    """Offset of the last '(' left open (quoted text skipped), or -1."""
+    opened: list[int] = []
+    for m in re.finditer(r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|[()]", text):
+        if m.group() == "(":
+            opened.append(m.start())
+        elif m.group() == ")" and opened:
+            opened.pop()
+    return opened[-1] if opened else -1
+
+
+def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) -> QueryError:
+    """The QueryError, with a hint, for a Lark parse error."""
+    subject = "filter" if kind == "filter" else "type expression"
+    if isinstance(exc, lark.exceptions.UnexpectedToken):
+        token = exc.token
+        at_end = token.type == "$END"
+        offset = len(text) if at_end else token.start_pos
+        expected_terms = set(exc.expected)
+    elif isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        at_end = False
+        offset = exc.pos_in_stream
+        expected_terms = set(exc.allowed or ())
+    else:  # UnexpectedEOF
+        at_end = True
+        offset = len(text)
+        expected_terms = set(getattr(exc, "expected", ()) or ())
+    expected = _describe_expected(expected_terms)
+    word_match = _WORD_AT.match(text, offset) if not at_end else None
+    word = word_match.group() if word_match else (text[offset] if offset < len(text) else "")
+    width = max(1, len(word))
+    before = text[:offset].rstrip()
+
+    def error(message: str, code: str, hint: str) -> QuerySyntaxError:
+        return QuerySyntaxError(
+            message, text=text, offset=offset, expected=expected, hint=hint, code=code, width=width
+        )
+
+    if not text.strip():
+        return error(
+            f"empty {subject}",
+            "syntax.empty",
+            "write a condition such as cloudCover < 20"
+            if kind == "filter"
+            else "write a type name such as WV02",
+        )
+    if word.upper() in _LOWERCASE_KEYWORDS.values() and word in _LOWERCASE_KEYWORDS:
+        upper = _LOWERCASE_KEYWORDS[word]
+        return error(
+            f"'{word}' is not an operator: operators must be uppercase",
+            "syntax.lowercase-operator",
+            f"write {upper}; a lowercase word is read as a value or a name",
+        )
+    if at_end and "')'" in expected and _unclosed_paren(text) >= 0:
+        opened = _unclosed_paren(text)
+        line, column = line_and_column(text, opened)
+        return error(
+            "unbalanced parentheses: a '(' is never closed",
+            "syntax.unbalanced-parentheses",
+            f"add ')' to close the '(' at line {line}, column {column}",
+        )
+    if word.startswith(")"):
+        return error(
+            "unbalanced parentheses: this ')' has no matching '('",
+            "syntax.unbalanced-parentheses",
+            "remove the ')' or add the '(' it closes",
+        )
+    if "a value" in expected:
+        op = re.search(r"(==|!=|<>|<=|>=|=|<|>|LIKE)$", before)
+        return error(
+            f"missing value after '{op.group()}'" if op else "missing value",
+            "syntax.missing-value",
+            "add a value: a number, a 'quoted string' or a bareword such as WORLDVIEW03*",
+        )
+    if "an operator (= <> < <= > >=)" in expected:
+        prop = before.split()[-1] if before.split() else ""
+        if at_end:
+            return error(
+                f"missing operator and value after '{prop}'",
+                "syntax.missing-operator",
+                f"write a comparison such as {prop} = VALUE",
+            )
+        return error(
+            f"missing operator between '{prop}' and '{word}'",
+            "syntax.missing-operator",
+            "put one of = <> < <= > >= between the property and the value",
+        )
+    if kind == "filter" and "a property name" in expected and not at_end:
+        if word[:1] in "=<>!":
+            return error(
+                f"missing property name before '{word}'",
+                "syntax.missing-property",
+                "write the property first, as in cloudCover < 20",
+            )
+        if "," in word or word.startswith(","):
+            return error(
+                "a comma must be followed by a condition",
+                "syntax.unexpected-comma",
+                "remove the trailing comma",
+            )
+        return error(
+            f"expected a condition, found '{word}'",
+            "syntax.expected-condition",
+            "a condition is PROPERTY OP VALUE, for example cloudCover < 20",
+        )
+    if at_end:
+        last = "an operator" if before.endswith(("AND", "OR", "NOT")) else "the input"
+        return error(
+            f"the {subject} ends too early",
+            "syntax.unexpected-end",
+            f"{last} must be followed by a "
+            + ("condition" if kind == "filter" else "type name"),
+        )
+    if "AND" in expected or "OR" in expected:
+        return error(
+            f"missing AND or OR before '{word}'",
+            "syntax.missing-conjunction",
+            "join conditions with AND or OR (uppercase); quote values that contain spaces",
+        )
+    return error(
+        f"unexpected '{word}'",
+        "syntax.unexpected-token",
+        "check the spelling near the caret",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Limits
+
+
+def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
+    """Raise a QueryLimitError when the parsed ``node`` is past the depth or comparison limits."""
+    # Cheap upper bounds first: nesting needs '(' or NOT, each comparison needs one of = < > LIKE.
+    may_nest = text.count("(") + text.count("NOT") + 2 > limits.max_depth
+    if kind == "filter":
+        upper = text.count("=") + text.count("<") + text.count(">") + text.count("LIKE")
+    else:
+        upper = len(text) // 2 + 1
+    if not may_nest and upper <= limits.max_comparisons:
+        return
+    if may_nest:
+        depth = max(_paren_depth(text), _tree_depth(node))
+        if depth > limits.max_depth:
+            raise QueryLimitError(
+                f"nesting depth {depth} is past the limit of {limits.max_depth}",
+                limit="depth",
+                text=text,
+                offset=0,
+                hint="flatten the expression, or raise Limits.max_depth",
+            )
+    leaves = sum(1 for n in iter_nodes(node) if not isinstance(n, And | Or | Not))
+    if leaves > limits.max_comparisons:
+        raise QueryLimitError(
+            f"{leaves} comparisons is past the limit of {limits.max_comparisons}",
+            limit="comparisons",
+            text=text,
+            offset=0,
+            hint="split the filter, or raise Limits.max_comparisons",
+        )
+
+
+def _paren_depth(text: str) -> int:
+    depth = deepest = 0
+    for m in re.finditer(r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|[()]", text):
+        if m.group() == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif m.group() == ")":
+            depth -= 1
+    return deepest
+
+
+def _tree_depth(node: Node) -> int:
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, And | Or):
+            stack.extend((item, depth + 1) for item in current.items)
+        elif isinstance(current, Not):
+            stack.append((current.item, depth + 1))
+    return deepest
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+
+
+def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node, list[Diagnostic]]:
+    if not isinstance(text, str):
+        raise QuerySyntaxError(
+            f"a {kind} must be a string, not {type(text).__name__}",
+            code="syntax.not-a-string",
+            hint="pass the expression as text",
+        )
+    if dialect not in ("default", "strict"):
+        raise QueryError(
+            f"unknown dialect {dialect!r}",
+            code="usage.dialect",
+            hint="use dialect='default' or dialect='strict'",
+        )
+    if len(text) > limits.max_length:
+        raise QueryLimitError(
+            f"input of {len(text)} characters is past the limit of {limits.max_length}",
+            limit="length",
+            text=text[: limits.max_length],
+            offset=limits.max_length,
+            hint="shorten the expression, or raise Limits.max_length",
+        )
+    context = _Context(text, dialect)
+    token = _CONTEXT.set(context)
+    try:
+        node: Node = _lark(kind).parse(text)
+    except lark.exceptions.UnexpectedInput as exc:
+        raise _syntax_error(exc, text, kind) from None
+    finally:
+        _CONTEXT.reset(token)
+    _check_limits(node, text, limits, kind)
+    return node, context.warnings
+
+
+def parse_filter_with_diagnostics(
+    text: str,
+    *,
+    dialect: Dialect = "default",
+    schema: dict[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[FilterNode, list[Diagnostic]]:
+    """Parse a filter and also return its warnings (compatibility forms, schema findings).
+
+    Raises:
+        QueryError: The first error; the warnings are not returned then.
+
+    >>> node, diags = parse_filter_with_diagnostics("cloudCover < 20, offNadirAngle < 10")
+    >>> [d.code for d in diags]
+    ['compat.comma']
+    """
+    node, diags = _parse(text, "filter", dialect, limits)
+    if diags:
+        from catalogql.compile.gbdx import to_gbdx  # the rewrite is the canonical text
+
+        rewrite = to_gbdx(node)
+        diags = [_with_rewrite(d, rewrite) for d in diags]
+    if schema is not None:
+        from catalogql.semantics import validate_filter
+
+        findings = validate_filter(node, schema, text)
+        for finding in findings:
+            if finding.severity == "error":
+                raise QueryValidationError(
+                    finding.message,
+                    text=text,
+                    offset=finding.offset,
+                    hint=finding.hint,
+                    code=finding.code,
+                    width=finding.width,
+                )
+        diags = diags + findings
+    return node, diags  # type: ignore[return-value]
+
+
+def _with_rewrite(diag: Diagnostic, rewrite: str) -> Diagnostic:
+    return Diagnostic(
+        diag.severity,
+        diag.code,
+        diag.message,
+        diag.offset,
+        diag.line,
+        diag.column,
+        diag.hint,
+        diag.expected,
+        diag.width,
+        rewrite,
+    )
+
+
+def parse_filter(
+    text: str,
+    dialect: Dialect = "default",
+    schema: dict[str, Any] | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> FilterNode:
+    """Parse a GBDX filter string into an AST node.
+
+    Compatibility forms (``LIKE``, a comma between conditions) are accepted with a
+    :class:`QueryWarning` in the default dialect and rejected in ``dialect="strict"``. With a
+    queryables ``schema``, unknown properties and type mismatches are errors.
+
+    Args:
+        text: The filter, e.g. ``"sensorPlatformName = WORLDVIEW03* AND cloudCover < 20"``.
+        dialect: ``"default"`` or ``"strict"``.
+        schema: An OGC/STAC queryables JSON Schema, or None.
+        limits: Input limits.
+
+    Returns:
+        The AST: an And, Or, Not, Comparison or Match.
+
+    Raises:
+        QueryError: Where the text is wrong, what was expected, and a hint.
+
+    >>> parse_filter("cloudCover < 20")
+    Comparison(property='cloudCover', op=<Op.LT: '<'>, value=Literal(text='20', kind=<LiteralKind.NUMBER: 'number'>))
+    >>> parse_filter("cloudCover < 20 and offNadirAngle < 10")
+    Traceback (most recent call last):
+      ...
+    catalogql.syntax.errors.QuerySyntaxError: 'and' is not an operator: operators must be uppercase at line 1, column 17 [syntax.lowercase-operator]
+      cloudCover < 20 and offNadirAngle < 10
+                      ^^^
+    expected: ')', ',', AND, OR, the end of the input
+    hint: write AND; a lowercase word is read as a value or a name
+    """  # noqa: E501
+    node, diags = parse_filter_with_diagnostics(text, dialect=dialect, schema=schema, limits=limits)
+    for diag in diags:
+        if diag.severity == "warning":
+            warnings.warn(
+                f"{diag.message} at column {diag.column} [{diag.code}]; canonical form: "
+                f"{diag.rewrite}",
+                QueryWarning,
+                stacklevel=2,
+            )
+    return node
+
+
+def parse_types(text: str, *, limits: Limits = DEFAULT_LIMITS) -> TypeNode:
+    """Parse a type expression (``WV02 AND DigitalGlobeProduct``, ``WV03*``) into an AST node.
+
+    Args:
+        text: The type expression.
+        limits: Input limits.
+
+    Returns:
+        The AST: an And, Or, Not, TypeName or TypePattern.
+
+    Raises:
+        QueryError: Where the text is wrong, what was expected, and a hint.
+
+    >>> parse_types("WV02 OR WV03*")
+    Or(items=(TypeName(name='WV02'), TypePattern(pattern=('WV03', <Wildcard.ANY: '*'>))))
+    """
+    node, _ = _parse(text, "types", "default", limits)
+    return node  # type: ignore[return-value]
+
+
+def iter_comparisons(node: Node) -> Iterator[Comparison | Match]:
+    """The leaves of a filter, in order.
+
+    >>> [c.property for c in iter_comparisons(parse_filter("a = 1 OR NOT b = 2"))]
+    ['a', 'b']
+    """
+    for n in iter_nodes(node):
+        if isinstance(n, Comparison | Match):
+            yield n
+
