@@ -3,8 +3,8 @@
 Nodes are frozen, slotted dataclasses with structural equality, so two filters that mean the same
 thing as written compare equal, and ``parse_filter(to_gbdx(node)) == node`` holds for every node.
 
-* Filters: :class:`And`, :class:`Or`, :class:`Not`, :class:`Comparison` (a property, an operator and a
-  :class:`Literal`), and :class:`Match` (a property against a wildcard :data:`Pattern`).
+* Filters: :class:`And`, :class:`Or`, :class:`Not`, :class:`Comparison` (a property, an operator
+  and a :class:`Literal`), and :class:`Match` (a property against a wildcard :data:`Pattern`).
 * Type expressions: the same :class:`And`, :class:`Or` and :class:`Not` over :class:`TypeName` and
   :class:`TypePattern`.
 
@@ -103,7 +103,7 @@ class Wildcard(enum.Enum):
 
 
 Pattern: TypeAlias = tuple[str | Wildcard, ...]
-"""A wildcard pattern: literal text pieces and wildcards, normalised by :func:`normalize_pattern`."""
+"""A wildcard pattern: text pieces and wildcards, normalised by :func:`normalize_pattern`."""
 
 
 def normalize_pattern(parts: tuple[str | Wildcard, ...]) -> Pattern:
@@ -215,7 +215,7 @@ def _flatten(cls: type[And | Or], items: tuple[Node, ...]) -> tuple[Node, ...]:
     flat: list[Node] = []
     for item in items:
         if type(item) is cls:
-            flat.extend(item.items)  # type: ignore[attr-defined]
+            flat.extend(item.items)
         else:
             flat.append(item)
     return tuple(flat)

@@ -199,8 +199,9 @@ def literal_boolean(literal: Literal) -> bool | None:
 
 
 def text_form(value: Any) -> str | None:
-    """The text a wildcard matches for a scalar value: strings as they are, numbers and booleans
-    as JSON writes them; None for anything else.
+    """The text a wildcard matches in a scalar value.
+
+    Strings as they are, numbers and booleans as JSON writes them; None for anything else.
 
     >>> text_form("WV02"), text_form(1050010018826700), text_form(26.5), text_form(True)
     ('WV02', '1050010018826700', '26.5', 'true')
@@ -461,7 +462,9 @@ def pattern_regex(pattern: Pattern) -> re.Pattern[str]:
     return re.compile("".join(out), re.DOTALL)
 
 
-def match_comparator(pattern: Pattern, declared: PropertyType | None = None) -> Callable[[Any], Tri]:
+def match_comparator(
+    pattern: Pattern, declared: PropertyType | None = None
+) -> Callable[[Any], Tri]:
     """The three-valued wildcard match of one scalar value (its :func:`text_form`).
 
     >>> m = match_comparator(("1050010", Wildcard.ANY))
@@ -492,8 +495,10 @@ def match_comparator(pattern: Pattern, declared: PropertyType | None = None) -> 
 
 
 def validate_filter(node: Node, schema: Mapping[str, Any], text: str = "") -> list[Diagnostic]:
-    """Check a filter against a queryables schema: unknown properties and type mismatches are
-    errors (with a "did you mean"), values outside an ``enum`` are warnings.
+    """Check a filter against a queryables schema.
+
+    Unknown properties and type mismatches are errors (with a "did you mean"); values outside an
+    ``enum`` are warnings.
 
     >>> from catalogql.syntax.parser import parse_filter
     >>> schema = {"properties": {"cloudCover": {"type": "integer"}}}
@@ -560,4 +565,3 @@ def _type_problem(value_type: ValueType, leaf: Comparison) -> tuple[str, str] | 
         if leaf.op.is_ordering:
             return f"'{name}' is a boolean: only = and <> apply", "write = true or = false"
     return None
-

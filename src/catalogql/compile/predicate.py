@@ -124,7 +124,7 @@ def _all(parts: list[Predicate]) -> Predicate:
         return lambda props: a(props) and b(props) and c(props)
 
     def every(props: Mapping[str, Any]) -> bool:
-        for part in parts:
+        for part in parts:  # noqa: SIM110 - a loop is faster than all() over a generator
             if not part(props):
                 return False
         return True
@@ -141,7 +141,7 @@ def _any(parts: list[Predicate]) -> Predicate:
         return lambda props: a(props) or b(props) or c(props)
 
     def some(props: Mapping[str, Any]) -> bool:
-        for part in parts:
+        for part in parts:  # noqa: SIM110 - a loop is faster than any() over a generator
             if part(props):
                 return True
         return False
@@ -180,7 +180,8 @@ def compile_types(texpr: Node) -> TypesPredicate:
         return lambda types: not inner(types)
     if isinstance(texpr, And | Or):
         parts = [compile_types(item) for item in texpr.items]
-        return _all(parts) if isinstance(texpr, And) else _any(parts)  # type: ignore[arg-type]
+        combined = _all(parts) if isinstance(texpr, And) else _any(parts)  # type: ignore[arg-type]
+        return combined  # type: ignore[return-value]
     raise QueryError(
         f"not a type-expression node: {type(texpr).__name__}",
         code="compile.not-a-type-expression",

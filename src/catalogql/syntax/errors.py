@@ -1,4 +1,4 @@
-"""The error hierarchy and diagnostics: every problem says where it is, what is wrong and what to do.
+"""Errors and diagnostics: every problem says where it is, what is wrong and what to do.
 
 All errors raised by catalogql derive from :class:`CatalogqlError`; every problem with a filter or a
 type expression is a :class:`QueryError` (a :class:`QuerySyntaxError`, a

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal as TypingLiteral
+from typing import Any
+from typing import Literal as TypingLiteral
 
 import lark
 from lark import Lark, Transformer, v_args
@@ -337,6 +338,19 @@ def _describe_expected(expected: set[str]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def _table_expectations(exc: lark.exceptions.UnexpectedInput) -> set[str]:
+    """Terminals the parse table accepts where the error happened.
+
+    This adds ``$END``, which the contextual lexer's own list leaves out.
+    """
+    state = getattr(exc, "state", None)
+    try:
+        actions = state.parse_conf.parse_table.states[state.position]  # type: ignore[union-attr]
+    except (AttributeError, KeyError, TypeError):
+        return set()
+    return {name for name in actions if name.isupper() or name == "$END"}  # terminals only
+
+
 def _unclosed_paren(text: str) -> int:
     """Offset of the last '(' left open (quoted text skipped), or -1."""
     opened: list[int] = []
@@ -364,6 +378,9 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
         at_end = True
         offset = len(text)
         expected_terms = set(getattr(exc, "expected", ()) or ())
+    expected_terms |= _table_expectations(exc)
+    # LALR merges states: drop what the balance of parentheses rules out.
+    expected_terms.discard("$END" if _unclosed_paren(text[:offset]) >= 0 else "_RPAR")
     expected = _describe_expected(expected_terms)
     word_match = _WORD_AT.match(text, offset) if not at_end else None
     word = word_match.group() if word_match else (text[offset] if offset < len(text) else "")
@@ -447,8 +464,7 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
         return error(
             f"the {subject} ends too early",
             "syntax.unexpected-end",
-            f"{last} must be followed by a "
-            + ("condition" if kind == "filter" else "type name"),
+            f"{last} must be followed by a " + ("condition" if kind == "filter" else "type name"),
         )
     if "AND" in expected or "OR" in expected:
         return error(
@@ -550,7 +566,7 @@ def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node,
     context = _Context(text, dialect)
     token = _CONTEXT.set(context)
     try:
-        node: Node = _lark(kind).parse(text)
+        node: Node = _lark(kind).parse(text)  # type: ignore[assignment]  # the transformer builds Nodes
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(exc, text, kind) from None
     finally:
@@ -647,7 +663,7 @@ def parse_filter(
     catalogql.syntax.errors.QuerySyntaxError: 'and' is not an operator: operators must be uppercase at line 1, column 17 [syntax.lowercase-operator]
       cloudCover < 20 and offNadirAngle < 10
                       ^^^
-    expected: ')', ',', AND, OR, the end of the input
+    expected: ',', AND, OR, the end of the input
     hint: write AND; a lowercase word is read as a value or a name
     """  # noqa: E501
     node, diags = parse_filter_with_diagnostics(text, dialect=dialect, schema=schema, limits=limits)
@@ -691,4 +707,3 @@ def iter_comparisons(node: Node) -> Iterator[Comparison | Match]:
     for n in iter_nodes(node):
         if isinstance(n, Comparison | Match):
             yield n
-
