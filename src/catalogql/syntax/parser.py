@@ -98,16 +98,21 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def grammar_dir() -> Path:
-    """The folder holding ``filter.lark`` and ``types.lark``.
+def grammar_text(kind: str) -> str:
+    """The text of ``grammar/<kind>.lark`` (``kind`` is ``filter`` or ``types``).
 
-    An installed wheel carries them as ``catalogql/grammar``; a source checkout (an editable
-    install) has them in the top-level ``grammar/`` folder.
+    An installed wheel carries the grammars as package data, ``catalogql/grammar`` (read through
+    importlib.resources, so a zipped install works too); a source checkout has them in the
+    top-level ``grammar/`` folder.
+
+    >>> "COMPARISON" in grammar_text("filter")
+    True
     """
-    packaged = Path(str(resources.files("catalogql"))) / "grammar"
-    if (packaged / "filter.lark").is_file():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "grammar"
+    packaged = resources.files("catalogql").joinpath("grammar", f"{kind}.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[3] / "grammar" / f"{kind}.lark"
+    return checkout.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,8 +305,7 @@ def _lark(kind: str) -> Lark:
         options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "transformer": builder}
         if _PLUGINS is not None:
             options["_plugins"] = _PLUGINS
-        grammar = (grammar_dir() / f"{kind}.lark").read_text(encoding="utf-8")
-        parser = _PARSERS[kind] = Lark(grammar, **options)
+        parser = _PARSERS[kind] = Lark(grammar_text(kind), **options)
     return parser
 
 

@@ -1,0 +1,46 @@
+"""The wheel carries the grammars, and an installed (even zipped) package finds them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from hatchling.builders.wheel import WheelBuilder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    return Path(next(WheelBuilder(str(ROOT)).build(directory=str(out))))
+
+
+def test_wheel_contains_the_grammars(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "catalogql/grammar/filter.lark" in names
+    assert "catalogql/grammar/types.lark" in names
+    assert "catalogql/py.typed" in names
+
+
+def test_installed_package_parses_without_the_checkout(wheel: Path) -> None:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import catalogql as cq; "
+        "assert cq.__file__.startswith(sys.argv[1]), cq.__file__; "
+        "print(cq.to_gbdx(cq.parse_filter('a == 1 OR b = x*')), cq.to_gbdx(cq.parse_types('WV02')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(wheel)],
+        capture_output=True,
+        text=True,
+        cwd=str(wheel.parent),
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["a", "=", "1", "OR", "b", "=", "x*", "WV02"]
