@@ -174,8 +174,12 @@ def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at:
     """A Comparison or a Match from the pieces of ``property op value`` as written."""
     op = Op.from_text(op_text)
     quoted = raw[0] in "'\""
-    pieces = _value_pieces(_unquote(raw) if quoted else raw)
+    value = _unquote(raw) if quoted else raw
     offsets = (prop_at, value_at)
+    if "*" not in value and "\\" not in value:  # the common case: plain text, nothing to split
+        kind = _kind(raw, quoted)
+        return Comparison(prop, op, Literal(value, kind), offsets=offsets)
+    pieces = _value_pieces(value)
     if any(isinstance(p, Wildcard) for p in pieces):
         if op.is_ordering:
             ctx = _CONTEXT.get()
@@ -190,13 +194,13 @@ def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at:
         return Match(prop, pieces, negated=op is Op.NE, offsets=offsets)
     text = pieces[0] if pieces else ""
     assert isinstance(text, str)
+    return Comparison(prop, op, Literal(text, _kind(raw, quoted)), offsets=offsets)
+
+
+def _kind(raw: str, quoted: bool) -> LiteralKind:
     if quoted:
-        kind = LiteralKind.QUOTED
-    elif NUMBER_RE.fullmatch(raw):
-        kind = LiteralKind.NUMBER
-    else:
-        kind = LiteralKind.BARE
-    return Comparison(prop, op, Literal(text, kind), offsets=offsets)
+        return LiteralKind.QUOTED
+    return LiteralKind.NUMBER if NUMBER_RE.fullmatch(raw) else LiteralKind.BARE
 
 
 def _compat_warning(code: str, message: str, offset: int, width: int, hint: str) -> None:
