@@ -1,0 +1,393 @@
+"""The ``catalogql`` command line: check and compile filters and type expressions, and a demo.
+
+::
+
+    catalogql check [--types] [--strict] [--schema FILE] [--json] TEXT
+    catalogql compile --to gbdx [--types] [--strict] [--schema FILE] TEXT
+    catalogql demo
+    catalogql --version
+
+``TEXT`` may be ``-`` to read the expression from standard input. Exit status: 0 when the input is
+valid (warnings allowed), 1 when it is not, 2 for bad usage (unknown options, an unreadable or
+invalid schema file). No input ends in a traceback.
+
+>>> main(["compile", "--to", "gbdx", "(platform == WV03) OR (cloudCover < 5)"])
+platform = WV03 OR cloudCover < 5
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from catalogql import __version__
+from catalogql.ast import Node
+from catalogql.compile.gbdx import to_gbdx
+from catalogql.compile.predicate import compile_predicate
+from catalogql.syntax.diagnostics import check
+from catalogql.syntax.errors import Diagnostic, QueryError
+from catalogql.syntax.parser import Dialect, parse_filter_with_diagnostics, parse_types
+
+__all__ = ["COMPILERS", "Compiler", "build_parser", "main", "run_demo"]
+
+Schema = dict[str, Any]
+Compiler = Callable[[Node, Schema | None], str]
+"""A ``compile --to`` target: the parsed expression and the schema (or None) to printable text."""
+
+
+def _gbdx(node: Node, schema: Schema | None) -> str:
+    return to_gbdx(node)
+
+
+COMPILERS: dict[str, Compiler] = {
+    "gbdx": _gbdx,
+}
+"""The targets of ``compile --to``; a new back end is one more entry here."""
+
+
+class UsageError(Exception):
+    """A problem with the command line's inputs rather than with the expression (exit status 2)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _read_text(arg: str) -> str:
+    """The expression: ``arg`` itself, or standard input (trailing newlines dropped) for ``-``."""
+    if arg != "-":
+        return arg
+    if sys.stdin is None:
+        raise UsageError("cannot read the expression: there is no standard input")
+    try:
+        text = sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the expression from standard input: {exc}") from None
+    return text.rstrip("\r\n")
+
+
+def _load_schema(path: str | None) -> Schema | None:
+    """Read a queryables JSON Schema file; every way it can be unusable is a :class:`UsageError`."""
+    if path is None:
+        return None
+    try:
+        raw = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read schema file {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"schema file {path!r} is not UTF-8 text") from None
+    try:
+        schema = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"schema file {path!r} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise UsageError(f"schema file {path!r} is nested too deeply") from None
+    if not isinstance(schema, dict):
+        raise UsageError(
+            f"schema file {path!r} must hold a JSON object such as "
+            '{"properties": {"cloudCover": {"type": "number"}}}'
+        )
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        raise UsageError(f"in schema file {path!r}, 'properties' must be an object")
+    for name, spec in properties.items():
+        if not isinstance(spec, dict):
+            raise UsageError(
+                f"in schema file {path!r}, property {name!r} must be an object "
+                'such as {"type": "string"}'
+            )
+    return schema
+
+
+def _dialect(args: argparse.Namespace) -> Dialect:
+    return "strict" if args.strict else "default"
+
+
+def _parse(
+    text: str, types: bool, dialect: Dialect, schema: Schema | None
+) -> tuple[Node, list[Diagnostic]]:
+    """The AST and warnings of a filter, or of a type expression when ``types``."""
+    if types:
+        return parse_types(text), []
+    return parse_filter_with_diagnostics(text, dialect=dialect, schema=schema)
+
+
+def _inputs(args: argparse.Namespace) -> tuple[str, Schema | None]:
+    if args.types and args.schema is not None:
+        raise UsageError("--schema applies to filters, not to type expressions (--types)")
+    return _read_text(args.text), _load_schema(args.schema)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+
+
+def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    text, schema = _inputs(args)
+    dialect = _dialect(args)
+    diagnostics = check(text, "types" if args.types else "filter", dialect, schema)
+    valid = all(d.severity != "error" for d in diagnostics)
+    if args.json:
+        report = {"valid": valid, "diagnostics": [d.to_dict() for d in diagnostics]}
+        print(json.dumps(report, indent=2), file=out)
+        return 0 if valid else 1
+    if valid:
+        print("ok", file=out)
+    for diagnostic in diagnostics:
+        print(diagnostic.render(text), file=out)
+    if valid:
+        canonical = to_gbdx(_parse(text, args.types, dialect, schema)[0])
+        if canonical != text and all(d.rewrite != canonical for d in diagnostics):
+            print(f"canonical: {canonical}", file=out)
+    return 0 if valid else 1
+
+
+def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    text, schema = _inputs(args)
+    node, warnings = _parse(text, args.types, _dialect(args), schema)
+    for warning in warnings:
+        print(warning.render(text), file=err)
+    print(COMPILERS[args.to](node, schema), file=out)
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    run_demo(out)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# The demo
+
+
+_DEMO_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Filters, parsed and printed in canonical form",
+        (
+            "(sensorPlatformName = WORLDVIEW03_VNIR) OR (sensorPlatformName = WORLDVIEW03_SWIR)",
+            "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10",
+            "catalogID = 1050010018826700",
+            "NOT (cloudCover >= 20 OR offNadirAngle >= 10)",
+        ),
+    ),
+    (
+        "Compatibility forms: accepted with a warning, rejected by --strict",
+        (
+            "sensorPlatformName LIKE 'WORLDVIEW03%'",
+            "cloudCover < 20, sensorPlatformName = 'WORLDVIEW03_VNIR'",
+        ),
+    ),
+    (
+        "Mistakes: where they are and what to do",
+        (
+            "cloudCover < 20 and offNadirAngle < 10",
+            "cloudCover < WORLDVIEW*",
+            "(cloudCover < 20",
+        ),
+    ),
+)
+
+_DEMO_FILTER = "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10"
+
+
+def _record(catalog_id: str, platform: str, cloud: int, off_nadir: float | None) -> dict[str, Any]:
+    """A GBDX-shaped catalog record (only the properties the demo needs)."""
+    return {
+        "identifier": catalog_id,
+        "type": ["DigitalGlobeAcquisition", "GBDXCatalogRecord"],
+        "properties": {
+            "catalogID": catalog_id,
+            "sensorPlatformName": platform,
+            "cloudCover": cloud,
+            "offNadirAngle": off_nadir,
+            "timestamp": "2016-05-04T18:41:08.000Z",
+        },
+    }
+
+
+_DEMO_RECORDS = (
+    _record("10400100120FEA00", "WORLDVIEW03_VNIR", 3, 5.2),
+    _record("104A0100149B1A00", "WORLDVIEW03_SWIR", 45, 8.0),
+    _record("1030010057062200", "WORLDVIEW02", 0, 12.1),
+    _record("1040010021E5B900", "WORLDVIEW03_VNIR", 8, None),
+    _record("104001001838A000", "WORLDVIEW03_VNIR", 12, 9.5),
+)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def run_demo(out: TextIO) -> None:
+    """Print a short tour of catalogql: canonical forms, warnings, caret errors and a search.
+
+    Args:
+        out: Where to write the tour.
+
+    >>> buffer = io.StringIO()
+    >>> run_demo(buffer)
+    >>> "selected  10400100120FEA00" in buffer.getvalue()
+    True
+    """
+    print(f"catalogql {__version__}: GBDX filter strings, checked, printed and run\n", file=out)
+    for number, (title, filters) in enumerate(_DEMO_SECTIONS, start=1):
+        print(f"{number}. {title}", file=out)
+        for text in filters:
+            print(f"  filter:    {text}", file=out)
+            diagnostics = check(text)
+            if all(d.severity != "error" for d in diagnostics):
+                node, _ = parse_filter_with_diagnostics(text)
+                print(f"  canonical: {to_gbdx(node)}", file=out)
+            for diagnostic in diagnostics:
+                print(_indent(diagnostic.render(text)), file=out)
+            if any(d.code.startswith("compat.") for d in diagnostics):
+                strict = check(text, dialect="strict")[0]
+                print(f"    strict: {strict.severity}: {strict.message}", file=out)
+        print(file=out)
+
+    keep = compile_predicate(parse_filter_with_diagnostics(_DEMO_FILTER)[0])
+    print(f"{len(_DEMO_SECTIONS) + 1}. Running a filter over sample records", file=out)
+    print(f"  filter:    {_DEMO_FILTER}", file=out)
+    for record in _DEMO_RECORDS:
+        props = record["properties"]
+        verdict = "selected" if keep(props) else "skipped "
+        off_nadir = json.dumps(props["offNadirAngle"])  # None shows as null, as in the JSON
+        print(
+            f"  {verdict}  {record['identifier']}  {props['sensorPlatformName']:<17} "
+            f"cloudCover={props['cloudCover']:<3} offNadirAngle={off_nadir}",
+            file=out,
+        )
+    print("  (a comparison on a missing or null property is false, and so is its NOT)", file=out)
+
+
+# --------------------------------------------------------------------------------------------
+# The parser and main
+
+
+def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--types", action="store_true", help="TEXT is a type expression, not a filter"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject the compatibility forms (LIKE, a comma between conditions)",
+    )
+    parser.add_argument(
+        "--schema",
+        metavar="FILE",
+        help="a queryables JSON Schema: unknown properties and type mismatches become errors",
+    )
+    parser.add_argument("text", metavar="TEXT", help="the expression, or - to read standard input")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``catalogql`` argument parser; each subcommand sets ``run`` to its handler.
+
+    Returns:
+        The parser.
+
+    >>> build_parser().parse_args(["check", "--strict", "a = 1"]).strict
+    True
+    """
+    parser = argparse.ArgumentParser(
+        prog="catalogql",
+        description="Check and compile GBDX-style catalog filters and type expressions.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check_parser = commands.add_parser(
+        "check",
+        help="validate a filter or type expression",
+        description="Validate a filter (or a type expression with --types). Exit status 0 when "
+        "it is valid (warnings allowed), 1 when it is not.",
+    )
+    _add_expression_arguments(check_parser)
+    check_parser.add_argument(
+        "--json", action="store_true", help='print {"valid": ..., "diagnostics": [...]}'
+    )
+    check_parser.set_defaults(run=_run_check)
+
+    compile_parser = commands.add_parser(
+        "compile",
+        help="compile a filter or type expression",
+        description="Print the expression compiled for a target; errors go to standard error "
+        "with exit status 1.",
+    )
+    compile_parser.add_argument(
+        "--to", required=True, choices=sorted(COMPILERS), help="the target language"
+    )
+    _add_expression_arguments(compile_parser)
+    compile_parser.set_defaults(run=_run_compile)
+
+    demo_parser = commands.add_parser("demo", help="a short tour of the query language")
+    demo_parser.set_defaults(run=_run_demo)
+    return parser
+
+
+def _tolerate_unencodable_output() -> None:
+    """Let text the terminal cannot encode (a lone surrogate from argv) print as escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError):
+                stream.reconfigure(errors="backslashreplace")
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at devnull so the interpreter's final flush is quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``catalogql`` command line.
+
+    Args:
+        argv: The arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The exit status: 0 valid, 1 invalid expression, 2 bad usage.
+
+    >>> main(["check", "cloudCover < 20"])
+    ok
+    0
+    >>> main(["check", "cloudCover < 20 and offNadirAngle < 10"])  # doctest: +ELLIPSIS
+    error: 'and' is not an operator: operators must be uppercase at line 1, column 17 [...]
+      cloudCover < 20 and offNadirAngle < 10
+                      ^^^
+    ...
+    1
+    """
+    _tolerate_unencodable_output()
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, and usage errors (already printed)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    try:
+        status: int = args.run(args, sys.stdout, sys.stderr)
+        sys.stdout.flush()
+    except UsageError as exc:
+        print(f"catalogql {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except QueryError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader went away, as in `catalogql demo | head -1`
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status
