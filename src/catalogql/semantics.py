@@ -51,11 +51,12 @@ from catalogql.ast import (
     Wildcard,
     iter_nodes,
 )
-from catalogql.syntax.errors import Diagnostic, line_and_column
+from catalogql.syntax.errors import Diagnostic, QueryValidationError, line_and_column
 
 __all__ = [
     "PropertyType",
     "ValueType",
+    "check_schema",
     "infer_queryables",
     "is_datetime_name",
     "literal_boolean",
@@ -289,6 +290,43 @@ def _schema_entry(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | N
     return node  # type: ignore[no-any-return]
 
 
+def check_schema(schema: object) -> Mapping[str, Any]:
+    """Return ``schema`` if it has the shape of a queryables schema, else raise a QueryError.
+
+    The shape: an object whose ``properties`` (if present) maps each name to an object.
+
+    >>> check_schema({"properties": {"cloudCover": {"type": "integer"}}})["properties"]
+    {'cloudCover': {'type': 'integer'}}
+    >>> check_schema({"properties": {"a": "x"}})
+    Traceback (most recent call last):
+      ...
+    catalogql.syntax.errors.QueryValidationError: the queryables schema entry for 'a' is not an object at line 1, column 1 [schema.invalid]
+    ...
+    """  # noqa: E501
+    hint = 'a queryables schema looks like {"properties": {"cloudCover": {"type": "integer"}}}'
+    if not isinstance(schema, Mapping):
+        raise QueryValidationError(
+            f"a queryables schema must be an object, not {type(schema).__name__}",
+            code="schema.invalid",
+            hint=hint,
+        )
+    props = schema.get("properties", {})
+    if not isinstance(props, Mapping):
+        raise QueryValidationError(
+            "the queryables schema's 'properties' must be an object",
+            code="schema.invalid",
+            hint=hint,
+        )
+    for name, entry in props.items():
+        if not isinstance(name, str) or not isinstance(entry, Mapping):
+            raise QueryValidationError(
+                f"the queryables schema entry for {name!r} is not an object",
+                code="schema.invalid",
+                hint=hint,
+            )
+    return schema
+
+
 def property_type(schema: Mapping[str, Any] | None, name: str) -> PropertyType | None:
     """The declared type of ``name`` in a queryables schema, or None when it is not declared.
 
@@ -506,7 +544,7 @@ def validate_filter(node: Node, schema: Mapping[str, Any], text: str = "") -> li
     ["unknown property 'cloudCoverr'"]
     """
     findings: list[Diagnostic] = []
-    known = list(schema.get("properties", {}) or {})
+    known = list(check_schema(schema).get("properties", {}))
 
     def add(severity: str, code: str, message: str, offset: int, width: int, hint: str) -> None:
         line, column = line_and_column(text, offset)

@@ -24,6 +24,7 @@ from typing import Any
 from catalogql.ast import And, Comparison, Match, Node, Not, Or, TypeName, TypePattern
 from catalogql.semantics import (
     Tri,
+    check_schema,
     match_comparator,
     pattern_regex,
     property_getter,
@@ -58,7 +59,7 @@ def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Pr
     >>> keep({"sensorPlatformName": "WORLDVIEW03_VNIR", "cloudCover": 5})
     True
     """  # noqa: E501
-    return _Compiler(schema).build(node, positive=True)
+    return _Compiler(check_schema(schema) if schema is not None else None).build(node, True)
 
 
 class _Compiler:

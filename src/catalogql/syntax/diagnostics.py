@@ -59,7 +59,7 @@ def check(
         _, diagnostics = parse_filter_with_diagnostics(
             text,
             dialect=dialect,
-            schema=dict(schema) if schema is not None else None,
+            schema=schema,
             limits=limits,
         )
     except QueryError as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -587,7 +587,7 @@ def parse_filter_with_diagnostics(
     text: str,
     *,
     dialect: Dialect = "default",
-    schema: dict[str, Any] | None = None,
+    schema: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[FilterNode, list[Diagnostic]]:
     """Parse a filter and also return its warnings (compatibility forms, schema findings).
@@ -641,7 +641,7 @@ def _with_rewrite(diag: Diagnostic, rewrite: str) -> Diagnostic:
 def parse_filter(
     text: str,
     dialect: Dialect = "default",
-    schema: dict[str, Any] | None = None,
+    schema: Mapping[str, Any] | None = None,
     *,
     limits: Limits = DEFAULT_LIMITS,
 ) -> FilterNode:
