@@ -131,7 +131,6 @@ def test_types_canonical_form(text: str, canonical: str) -> None:
 TYPES_ERRORS = [
     ("WV02 and DigitalGlobeProduct", "syntax.lowercase-operator", 6),
     ("WV02 or WV03", "syntax.lowercase-operator", 6),
-    # reported at WV02 as "missing AND or OR before 'WV02'"
     ("not WV02", "syntax.lowercase-operator", 1),
     ("WV02 AND not WV03", "syntax.lowercase-operator", 10),
     ("WV02 AND", "syntax.unexpected-end", 9),
@@ -143,10 +142,9 @@ TYPES_ERRORS = [
     ("WV02)", "syntax.unbalanced-parentheses", 5),
     ("WV02 WV03", "syntax.missing-conjunction", 6),
     ("WV02 NOT WV03", "syntax.missing-conjunction", 6),
-    ("AND WV02", "syntax.unexpected-token", 1),
-    ("WV02 AND AND WV03", "syntax.unexpected-token", 10),
+    ("AND WV02", "syntax.expected-condition", 1),
+    ("WV02 AND AND WV03", "syntax.expected-condition", 10),
     ("'WV02'", "syntax.unexpected-token", 1),
-    # '-' cannot be in a type name: reported as "missing AND or OR before '-02'"
     ("WV-02", "syntax.unexpected-token", 3),
 ]
 

@@ -46,7 +46,7 @@ __all__ = [
     "normalize_pattern",
 ]
 
-NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """The text of a number literal (and of text that "parses as a number", SPEC section 4)."""
 
 BAREWORD_RE = re.compile(r"(?:[A-Za-z0-9_.:/+\-]|\\[*\\])+")
@@ -55,8 +55,11 @@ BAREWORD_RE = re.compile(r"(?:[A-Za-z0-9_.:/+\-]|\\[*\\])+")
 KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE"})
 """Words that cannot be barewords or property names."""
 
+TYPE_KEYWORDS = frozenset({"AND", "OR", "NOT"})
+"""Words that cannot be type names (``LIKE`` can: type expressions have no LIKE)."""
+
 PROPERTY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-TYPE_NAME_RE = re.compile(r"[A-Za-z0-9_]+")
+TYPE_NAME_RE = re.compile(r"[A-Za-z0-9_]+", re.ASCII)
 
 
 class Op(enum.Enum):
@@ -259,7 +262,7 @@ class TypeName(Node):
     name: str
 
     def __post_init__(self) -> None:
-        if not TYPE_NAME_RE.fullmatch(self.name) or self.name in KEYWORDS:
+        if not TYPE_NAME_RE.fullmatch(self.name) or self.name in TYPE_KEYWORDS:
             raise ValueError(f"not a type name: {self.name!r}")
 
 

@@ -37,7 +37,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from catalogql.ast import (
@@ -58,6 +58,7 @@ __all__ = [
     "ValueType",
     "check_schema",
     "infer_queryables",
+    "instant_key",
     "is_datetime_name",
     "literal_boolean",
     "literal_instant",
@@ -132,60 +133,82 @@ def literal_number(literal: Literal) -> int | float | None:
 def number_from_text(text: str) -> int | float | None:
     """A number from text as SPEC section 4 reads it, or None.
 
-    >>> number_from_text("20"), number_from_text("-1e3"), number_from_text("inf")
-    (20, -1000.0, None)
+    >>> [number_from_text(t) for t in ("20", "-1e3", "1e400", "inf", "\u0661")]
+    [20, -1000.0, inf, None, None]
     """
-    stripped = text.strip()
+    stripped = text.strip(" \t\r\n\f")
     if not NUMBER_RE.fullmatch(stripped):
         return None
-    if re.fullmatch(r"[+-]?\d+", stripped):
+    if re.fullmatch(r"[+-]?[0-9]+", stripped):
         return int(stripped)
-    value = float(stripped)
-    return value if value not in (float("inf"), float("-inf")) else None
+    return float(stripped)  # past the float range this is inf, which still orders correctly
 
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?"
+_INSTANT_RE = re.compile(  # ASCII digits only: \d would also take other scripts' digits
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.ASCII,
 )
 
 
 @functools.lru_cache(maxsize=65536)
-def parse_instant(text: str) -> datetime | None:
-    """An ISO 8601 date or date-time as an aware UTC datetime, or None if it is not one.
+def instant_key(text: str) -> str | None:
+    """An ISO 8601 date or date-time as a sortable UTC key, or None if it is not one.
 
-    A date means midnight UTC; a date-time without an offset is taken as UTC.
+    The key is ``YYYY-MM-DDTHH:MM:SS`` in UTC followed by the fraction of a second as written,
+    trailing zeros dropped: comparing keys as text compares the instants exactly, to any number
+    of fractional digits. A date means midnight UTC; a date-time without an offset is UTC.
+
+    >>> instant_key("2015-07-31T10:07:17.000Z"), instant_key("2015-07-31T12:07:17.5+02:00")
+    ('2015-07-31T10:07:17', '2015-07-31T10:07:17.5')
+    >>> instant_key("2014-01-01"), instant_key("yesterday")
+    ('2014-01-01T00:00:00', None)
+    """
+    m = _INSTANT_RE.fullmatch(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+        if zone and zone not in ("Z", "z"):
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+            if offset >= timedelta(hours=24):
+                return None
+            moment -= sign * offset
+    except (ValueError, OverflowError):
+        return None
+    fraction = (fraction or "").rstrip("0")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "")
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime (to the microsecond), or None.
+
+    Comparisons use :func:`instant_key`, which keeps every fractional digit.
 
     >>> parse_instant("2015-07-31T10:07:17.000Z")
     datetime.datetime(2015, 7, 31, 10, 7, 17, tzinfo=datetime.timezone.utc)
-    >>> parse_instant("2014-01-01"), parse_instant("yesterday")
-    (datetime.datetime(2014, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), None)
     """
-    try:
-        if _DATE_RE.fullmatch(text):
-            d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
-        if not _DATETIME_RE.fullmatch(text):
-            return None
-        value = datetime.fromisoformat(text.replace(",", "."))
-    except ValueError:
+    key = instant_key(text)
+    if key is None:
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        return None
+    whole, _, fraction = key.partition(".")
+    moment = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    return moment.replace(microsecond=int((fraction + "000000")[:6]))
 
 
-def literal_instant(literal: Literal) -> datetime | None:
-    """The literal as an instant (:func:`parse_instant`), or None.
+def literal_instant(literal: Literal) -> str | None:
+    """The literal as an instant key (:func:`instant_key`), or None.
 
     >>> from catalogql.ast import LiteralKind
-    >>> literal_instant(Literal("2016-01-01T00:00:00.000Z", LiteralKind.QUOTED)).year
-    2016
+    >>> literal_instant(Literal("2016-01-01T00:00:00.000Z", LiteralKind.QUOTED))
+    '2016-01-01T00:00:00'
     """
-    return parse_instant(literal.text)
+    return instant_key(literal.text)
 
 
 def literal_boolean(literal: Literal) -> bool | None:
@@ -373,7 +396,7 @@ def infer_queryables(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             kind = _json_type(value)
             kinds.add(kind)
             if kind == "string":
-                ok = parse_instant(value) is not None
+                ok = instant_key(value) is not None
                 all_instants[name] = all_instants.get(name, True) and ok
             elif kind == "array":
                 item_types.setdefault(name, set()).update(
@@ -455,7 +478,7 @@ def scalar_comparator(
     def compare_instant(value: Any) -> Tri:
         if instant is None:
             return None
-        moment = parse_instant(value)
+        moment = instant_key(value)
         return None if moment is None else cmp(moment, instant)
 
     def compare_boolean(value: Any) -> Tri:

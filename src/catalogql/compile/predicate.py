@@ -100,11 +100,30 @@ class _Compiler:
             if value is None:
                 return False
             if type(value) is list:
-                # list-any: a definite True or False (an empty list has no element that matches)
-                return any(scalar(v) is True for v in value) is wanted
+                return list_any(scalar, value) is wanted
             return scalar(value) is wanted
 
         return is_
+
+
+def list_any(scalar: Callable[[Any], Tri], values: list[Any]) -> Tri:
+    """Three-valued "some element compares true" (SPEC section 4's list rule).
+
+    True if an element compares true; otherwise unknown if one is unknown; otherwise False (an
+    empty list included).
+
+    >>> is_two = lambda v: None if v is None else v == 2
+    >>> list_any(is_two, [1, 2]), list_any(is_two, [1, None]), list_any(is_two, [])
+    (True, None, False)
+    """
+    unknown = False
+    for value in values:
+        result = scalar(value)
+        if result is True:
+            return True
+        if result is None:
+            unknown = True
+    return None if unknown else False
 
 
 def not_tri(value: Tri) -> Tri:

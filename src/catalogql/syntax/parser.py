@@ -332,7 +332,7 @@ _TERMINAL_NAMES = {
     "COMMA": "','",
     "$END": "the end of the input",
 }
-_LOWERCASE_KEYWORDS = {"and": "AND", "or": "OR", "not": "NOT", "like": "LIKE"}
+_KEYWORDS = ("AND", "OR", "NOT", "LIKE")
 _WORD_AT = re.compile(r"[^\s()]+")
 
 
@@ -373,10 +373,10 @@ def _unclosed_paren(text: str) -> int:
 def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) -> QueryError:
     """The QueryError, with a hint, for a Lark parse error."""
     subject = "filter" if kind == "filter" else "type expression"
+    bad_character = isinstance(exc, lark.exceptions.UnexpectedCharacters)
     if isinstance(exc, lark.exceptions.UnexpectedToken):
-        token = exc.token
-        at_end = token.type == "$END"
-        offset = len(text) if at_end else token.start_pos
+        at_end = exc.token.type == "$END"
+        offset = len(text) if at_end else exc.token.start_pos
         expected_terms = set(exc.expected)
     elif isinstance(exc, lark.exceptions.UnexpectedCharacters):
         at_end = False
@@ -387,103 +387,150 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
         offset = len(text)
         expected_terms = set(getattr(exc, "expected", ()) or ())
     expected_terms |= _table_expectations(exc)
+    open_paren = _unclosed_paren(text[:offset])
     # LALR merges states: drop what the balance of parentheses rules out.
-    expected_terms.discard("$END" if _unclosed_paren(text[:offset]) >= 0 else "_RPAR")
+    expected_terms.discard("$END" if open_paren >= 0 else "_RPAR")
     expected = _describe_expected(expected_terms)
     word_match = _WORD_AT.match(text, offset) if not at_end else None
-    word = word_match.group() if word_match else (text[offset] if offset < len(text) else "")
-    width = max(1, len(word))
+    word = word_match.group() if word_match else text[offset : offset + 1]
     before = text[:offset].rstrip()
+    previous = before.rsplit(None, 1)[-1] if before.split() else ""
 
-    def error(message: str, code: str, hint: str) -> QuerySyntaxError:
+    def error(message: str, code: str, hint: str, at: int = offset, width: int = 0) -> QueryError:
         return QuerySyntaxError(
-            message, text=text, offset=offset, expected=expected, hint=hint, code=code, width=width
+            message,
+            text=text,
+            offset=at,
+            expected=expected,
+            hint=hint,
+            code=code,
+            width=width or max(1, len(word)),
         )
 
     if not text.strip():
-        return error(
-            f"empty {subject}",
-            "syntax.empty",
-            "write a condition such as cloudCover < 20"
-            if kind == "filter"
-            else "write a type name such as WV02",
-        )
-    if word.upper() in _LOWERCASE_KEYWORDS.values() and word in _LOWERCASE_KEYWORDS:
-        upper = _LOWERCASE_KEYWORDS[word]
-        return error(
-            f"'{word}' is not an operator: operators must be uppercase",
-            "syntax.lowercase-operator",
-            f"write {upper}; a lowercase word is read as a value or a name",
-        )
-    if at_end and "')'" in expected and _unclosed_paren(text) >= 0:
-        opened = _unclosed_paren(text)
-        line, column = line_and_column(text, opened)
+        example = "cloudCover < 20" if kind == "filter" else "WV02"
+        return error(f"empty {subject}", "syntax.empty", f"write something such as {example}", 0)
+    # A keyword in the wrong case, at the error or just before it ("not a = 1" fails at "a").
+    for candidate, at in ((word, offset), (previous, len(before) - len(previous))):
+        upper = candidate.upper()
+        if upper in _KEYWORDS and candidate != upper and (kind == "filter" or upper != "LIKE"):
+            return error(
+                f"'{candidate}' is not an operator: operators must be uppercase",
+                "syntax.lowercase-operator",
+                f"write {upper}; a word in another case is read as a name or a value",
+                at,
+                len(candidate),
+            )
+    if bad_character:
+        char = text[offset]
+        if char in "'\"" and kind == "filter":
+            return error(
+                f"unterminated quoted string: the {char} is never closed",
+                "syntax.unterminated-quote",
+                f"end the value with {char}; inside it, write {char}{char} for one {char}",
+                width=1,
+            )
+        if kind == "types":
+            hint = "a type name holds only letters, digits, '_' and the wildcard '*'"
+        elif "a value" in expected:
+            hint = f"quote the value, as in '{word}'"
+        elif "an operator (= <> < <= > >=)" in expected:
+            hint = "write one of = <> < <= > >= between the property and the value"
+        elif "a property name" in expected:
+            hint = "a condition starts with a property name, as in cloudCover < 20"
+        else:
+            hint = f"join conditions with AND or OR; quote a value that holds '{char}'"
+        return error(f"unexpected character '{char}'", "syntax.unexpected-token", hint, width=1)
+    if at_end and "')'" in expected and open_paren >= 0:
+        line, column = line_and_column(text, open_paren)
         return error(
             "unbalanced parentheses: a '(' is never closed",
             "syntax.unbalanced-parentheses",
             f"add ')' to close the '(' at line {line}, column {column}",
         )
-    if word.startswith(")"):
+    if word.startswith(")") and open_paren < 0:
         return error(
             "unbalanced parentheses: this ')' has no matching '('",
             "syntax.unbalanced-parentheses",
             "remove the ')' or add the '(' it closes",
+            width=1,
         )
     if "a value" in expected:
         op = re.search(r"(==|!=|<>|<=|>=|=|<|>|LIKE)$", before)
+        if word in _KEYWORDS:
+            hint = f"quote it to compare with the word itself: '{word}'"
+        elif word[:1] in "<>=":
+            written = (op.group() if op else "") + word[:1]
+            hint = f"write the operator as one of = <> < <= > >= (not {written})"
+        else:
+            hint = "add a value: a number, a 'quoted string' or a bareword such as WORLDVIEW03*"
         return error(
             f"missing value after '{op.group()}'" if op else "missing value",
             "syntax.missing-value",
-            "add a value: a number, a 'quoted string' or a bareword such as WORLDVIEW03*",
+            hint,
         )
     if "an operator (= <> < <= > >=)" in expected:
-        prop = before.split()[-1] if before.split() else ""
         if at_end:
             return error(
-                f"missing operator and value after '{prop}'",
+                f"missing operator and value after '{previous}'",
                 "syntax.missing-operator",
-                f"write a comparison such as {prop} = VALUE",
+                f"write a comparison such as {previous} = VALUE",
             )
+        hint = "put one of = <> < <= > >= between the property and the value"
+        if word == "NOT":
+            hint = f"NOT goes before the condition: NOT {previous} ..."
         return error(
-            f"missing operator between '{prop}' and '{word}'",
-            "syntax.missing-operator",
-            "put one of = <> < <= > >= between the property and the value",
+            f"missing operator between '{previous}' and '{word}'", "syntax.missing-operator", hint
         )
-    if kind == "filter" and "a property name" in expected and not at_end:
-        if word[:1] in "=<>!":
+    condition = "condition" if kind == "filter" else "type name"
+    if ("a property name" in expected or "a type name" in expected) and not at_end:
+        if kind == "filter" and word[:1] in "=<>!":
             return error(
                 f"missing property name before '{word}'",
                 "syntax.missing-property",
                 "write the property first, as in cloudCover < 20",
             )
-        if "," in word or word.startswith(","):
+        if word.startswith(","):
             return error(
-                "a comma must be followed by a condition",
+                f"a comma must stand between two {condition}s",
                 "syntax.unexpected-comma",
+                "remove the extra comma",
+                width=1,
+            )
+        if word.startswith(")"):
+            return error(
+                "empty parentheses",
+                "syntax.expected-condition",
+                f"put a {condition} inside the parentheses, or remove them",
+                width=1,
+            )
+        return error(
+            f"expected a {condition}, found '{word}'",
+            "syntax.expected-condition",
+            "a condition is PROPERTY OP VALUE, for example cloudCover < 20"
+            if kind == "filter"
+            else "a type expression joins type names with AND, OR and NOT",
+        )
+    if at_end:
+        what = f"'{previous}'" if previous in ("AND", "OR", "NOT", ",", "(") else "the input"
+        if previous.endswith(","):
+            return error(
+                "a trailing comma must be followed by a condition",
+                "syntax.unexpected-end",
                 "remove the trailing comma",
             )
         return error(
-            f"expected a condition, found '{word}'",
-            "syntax.expected-condition",
-            "a condition is PROPERTY OP VALUE, for example cloudCover < 20",
-        )
-    if at_end:
-        last = "an operator" if before.endswith(("AND", "OR", "NOT")) else "the input"
-        return error(
             f"the {subject} ends too early",
             "syntax.unexpected-end",
-            f"{last} must be followed by a " + ("condition" if kind == "filter" else "type name"),
+            f"{what} must be followed by a {condition}",
         )
     if "AND" in expected or "OR" in expected:
-        return error(
-            f"missing AND or OR before '{word}'",
-            "syntax.missing-conjunction",
-            "join conditions with AND or OR (uppercase); quote values that contain spaces",
-        )
+        hint = "join conditions with AND or OR (uppercase)"
+        if kind == "filter":
+            hint += "; quote values that contain spaces"
+        return error(f"missing AND or OR before '{word}'", "syntax.missing-conjunction", hint)
     return error(
-        f"unexpected '{word}'",
-        "syntax.unexpected-token",
-        "check the spelling near the caret",
+        f"unexpected '{word}'", "syntax.unexpected-token", "check the spelling near the caret"
     )
 
 
@@ -672,14 +719,14 @@ def parse_filter(
       cloudCover < 20 and offNadirAngle < 10
                       ^^^
     expected: ',', AND, OR, the end of the input
-    hint: write AND; a lowercase word is read as a value or a name
+    hint: write AND; a word in another case is read as a name or a value
     """  # noqa: E501
     node, diags = parse_filter_with_diagnostics(text, dialect=dialect, schema=schema, limits=limits)
     for diag in diags:
         if diag.severity == "warning":
+            advice = f"canonical form: {diag.rewrite}" if diag.rewrite is not None else diag.hint
             warnings.warn(
-                f"{diag.message} at column {diag.column} [{diag.code}]; canonical form: "
-                f"{diag.rewrite}",
+                f"{diag.message} at column {diag.column} [{diag.code}]; {advice}",
                 QueryWarning,
                 stacklevel=2,
             )
