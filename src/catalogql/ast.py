@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TypeAlias
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Wildcard",
     "iter_nodes",
     "normalize_pattern",
+    "tree_depth",
 ]
 
 NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -130,9 +131,84 @@ def normalize_pattern(parts: tuple[str | Wildcard, ...]) -> Pattern:
 
 
 class Node:
-    """Base class of every AST node."""
+    """Base class of every AST node.
+
+    Equality, hashing and ``repr`` are structural and walk the tree with an explicit stack, so a
+    tree as deep as any limit allows never hits Python's recursion limit.
+    """
 
     __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Node):
+            return NotImplemented
+        return _structure(self) == _structure(other)
+
+    def __hash__(self) -> int:
+        return hash(_structure(self))
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+
+def _fields(node: Node) -> tuple[str, ...]:
+    """The names of a leaf's fields that take part in equality (and in ``repr``)."""
+    names = _COMPARE_FIELDS.get(type(node))
+    if names is None:
+        names = _COMPARE_FIELDS[type(node)] = tuple(
+            f.name
+            for f in fields(node)  # type: ignore[arg-type]
+            if f.compare and f.name not in ("items", "item")
+        )
+    return names
+
+
+_COMPARE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _structure(node: Node) -> tuple[object, ...]:
+    """The tree as a flat pre-order tuple: node kinds, child counts and leaf fields."""
+    out: list[object] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(type(current))
+        if isinstance(current, And | Or):
+            out.append(len(current.items))
+            stack.extend(reversed(current.items))
+        elif isinstance(current, Not):
+            stack.append(current.item)
+        else:
+            out.extend(getattr(current, name) for name in _fields(current))
+    return tuple(out)
+
+
+def _repr(node: Node) -> str:
+    """``Kind(field=value, ...)`` as dataclasses write it, built bottom-up with a stack."""
+    done: dict[int, str] = {}
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        name = type(current).__name__
+        if isinstance(current, And | Or):
+            if children_done:
+                done[id(current)] = (
+                    f"{name}(items=({', '.join(done[id(i)] for i in current.items)}))"
+                )
+            else:
+                stack.append((current, True))
+                stack.extend((item, False) for item in current.items)
+        elif isinstance(current, Not):
+            if children_done:
+                done[id(current)] = f"{name}(item={done[id(current.item)]})"
+            else:
+                stack.extend(((current, True), (current.item, False)))
+        else:
+            args = ", ".join(f"{f}={getattr(current, f)!r}" for f in _fields(current))
+            done[id(current)] = f"{name}({args})"
+    return done[id(node)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +254,7 @@ def escape_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace("*", "\\*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Comparison(Node):
     """``property op literal`` without wildcards, e.g. ``cloudCover < 20``.
 
@@ -192,7 +268,7 @@ class Comparison(Node):
     offsets: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Match(Node):
     """``property = pattern`` (or ``<>`` when ``negated``) where the pattern has wildcards.
 
@@ -224,7 +300,7 @@ def _flatten(cls: type[And | Or], items: tuple[Node, ...]) -> tuple[Node, ...]:
     return tuple(flat)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class And(Node):
     """All of ``items`` hold (n-ary, kept flat, at least two items)."""
 
@@ -236,7 +312,7 @@ class And(Node):
         object.__setattr__(self, "items", _flatten(And, tuple(self.items)))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Or(Node):
     """Any of ``items`` holds (n-ary, kept flat, at least two items)."""
 
@@ -248,14 +324,14 @@ class Or(Node):
         object.__setattr__(self, "items", _flatten(Or, tuple(self.items)))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Not(Node):
     """``NOT item``. On a filter, NOT of an unknown comparison stays unknown (SPEC section 4)."""
 
     item: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TypeName(Node):
     """A type name, matching a record whose ``type`` list contains it exactly."""
 
@@ -266,7 +342,7 @@ class TypeName(Node):
             raise ValueError(f"not a type name: {self.name!r}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TypePattern(Node):
     """A type pattern such as ``WV03*``, matching a record if any of its types matches."""
 
@@ -284,6 +360,24 @@ class TypePattern(Node):
 
 FilterNode: TypeAlias = And | Or | Not | Comparison | Match
 TypeNode: TypeAlias = And | Or | Not | TypeName | TypePattern
+
+
+def tree_depth(node: Node) -> int:
+    """How many levels a tree has (a leaf is 1), walked with an explicit stack.
+
+    >>> tree_depth(Not(Not(TypeName("WV02"))))
+    3
+    """
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, And | Or):
+            stack.extend((item, depth + 1) for item in current.items)
+        elif isinstance(current, Not):
+            stack.append((current.item, depth + 1))
+    return deepest
 
 
 def iter_nodes(node: Node) -> list[Node]:

@@ -54,13 +54,35 @@ def to_gbdx(node: Node) -> str:
     return _print(node)
 
 
-def _print(node: Node) -> str:
-    if isinstance(node, And | Or):
-        word = " AND " if isinstance(node, And) else " OR "
-        mine = _PRECEDENCE[type(node)]
-        return word.join(_wrap(item, mine) for item in node.items)
-    if isinstance(node, Not):
-        return "NOT " + _wrap(node.item, _PRECEDENCE[Not])
+def _print(root: Node) -> str:
+    # Bottom-up with an explicit stack: a tree as deep as any limit allows never recurses.
+    done: dict[int, str] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if isinstance(node, And | Or | Not) and not children_done:
+            stack.append((node, True))
+            children = node.items if isinstance(node, And | Or) else (node.item,)
+            stack.extend((child, False) for child in children)
+            continue
+        if isinstance(node, And | Or):
+            word = " AND " if isinstance(node, And) else " OR "
+            done[id(node)] = word.join(
+                _wrap(item, done, _PRECEDENCE[type(node)]) for item in node.items
+            )
+        elif isinstance(node, Not):
+            done[id(node)] = "NOT " + _wrap(node.item, done, _PRECEDENCE[Not])
+        else:
+            done[id(node)] = _leaf(node)
+    return done[id(root)]
+
+
+def _wrap(node: Node, done: dict[int, str], outer: int) -> str:
+    text = done[id(node)]
+    return f"({text})" if _PRECEDENCE.get(type(node), 4) < outer else text
+
+
+def _leaf(node: Node) -> str:
     if isinstance(node, Comparison):
         return f"{node.property} {node.op.value} {_literal(node.value)}"
     if isinstance(node, Match):
@@ -74,12 +96,6 @@ def _print(node: Node) -> str:
         code="compile.not-a-node",
         hint="pass the result of parse_filter() or parse_types()",
     )
-
-
-def _wrap(node: Node, outer: int) -> str:
-    text = _print(node)
-    inner = _PRECEDENCE.get(type(node), 4)
-    return f"({text})" if inner < outer else text
 
 
 def _quote(text: str) -> str:

@@ -21,7 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from catalogql.ast import And, Comparison, Match, Node, Not, Or, TypeName, TypePattern
+from catalogql.ast import (
+    And,
+    Comparison,
+    Match,
+    Node,
+    Not,
+    Or,
+    TypeName,
+    TypePattern,
+    tree_depth,
+)
 from catalogql.semantics import (
     Tri,
     check_schema,
@@ -31,7 +41,7 @@ from catalogql.semantics import (
     property_type,
     scalar_comparator,
 )
-from catalogql.syntax.errors import QueryError
+from catalogql.syntax.errors import QueryError, QueryLimitError
 
 __all__ = ["Predicate", "TypesPredicate", "compile_predicate", "compile_types"]
 
@@ -52,14 +62,35 @@ def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Pr
         The predicate.
 
     Raises:
-        QueryError: If ``node`` is not a filter AST.
+        QueryError: If ``node`` is not a filter AST, or is deeper than ``MAX_COMPILED_DEPTH``.
 
     >>> from catalogql import parse_filter
     >>> keep = compile_predicate(parse_filter("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20"))
     >>> keep({"sensorPlatformName": "WORLDVIEW03_VNIR", "cloudCover": 5})
     True
     """  # noqa: E501
+    _check_depth(node)
     return _Compiler(check_schema(schema) if schema is not None else None).build(node, True)
+
+
+MAX_COMPILED_DEPTH = 400
+"""The deepest tree the predicate compilers accept.
+
+A compiled predicate is nested closures, one Python call per level when it runs, so a tree
+deeper than this could exhaust Python's stack. The parser's default depth limit (256) is well
+below it; a tree parsed with a raised :class:`~catalogql.Limits` may not be.
+"""
+
+
+def _check_depth(node: Node) -> None:
+    depth = tree_depth(node)
+    if depth > MAX_COMPILED_DEPTH:
+        raise QueryLimitError(
+            f"a tree {depth} levels deep is past the {MAX_COMPILED_DEPTH} levels a predicate "
+            "can be compiled to",
+            limit="depth",
+            hint="flatten the expression (AND and OR chains of any length are fine)",
+        )
 
 
 class _Compiler:
@@ -182,13 +213,19 @@ def compile_types(texpr: Node) -> TypesPredicate:
         The predicate.
 
     Raises:
-        QueryError: If ``texpr`` is not a type-expression AST.
+        QueryError: If ``texpr`` is not a type-expression AST, or is deeper than
+            ``MAX_COMPILED_DEPTH``.
 
     >>> from catalogql import parse_types
     >>> holds = compile_types(parse_types("WV02 AND NOT IDAHOImage"))
     >>> holds(["GBDXCatalogRecord", "WV02"]), holds(["WV02", "IDAHOImage"])
     (True, False)
     """
+    _check_depth(texpr)
+    return _compile_types(texpr)
+
+
+def _compile_types(texpr: Node) -> TypesPredicate:
     if isinstance(texpr, TypeName):
         name = texpr.name
         return lambda types: name in types
@@ -196,10 +233,10 @@ def compile_types(texpr: Node) -> TypesPredicate:
         fullmatch = pattern_regex(texpr.pattern).fullmatch
         return lambda types: any(fullmatch(t) is not None for t in types if isinstance(t, str))
     if isinstance(texpr, Not):
-        inner = compile_types(texpr.item)
+        inner = _compile_types(texpr.item)
         return lambda types: not inner(types)
     if isinstance(texpr, And | Or):
-        parts = [compile_types(item) for item in texpr.items]
+        parts = [_compile_types(item) for item in texpr.items]
         combined = _all(parts) if isinstance(texpr, And) else _any(parts)  # type: ignore[arg-type]
         return combined  # type: ignore[return-value]
     raise QueryError(

@@ -44,6 +44,7 @@ from catalogql.ast import (
     Wildcard,
     iter_nodes,
     normalize_pattern,
+    tree_depth,
 )
 from catalogql.syntax.errors import (
     Diagnostic,
@@ -549,7 +550,7 @@ def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
     if not may_nest and upper <= limits.max_comparisons:
         return
     if may_nest:
-        depth = max(_paren_depth(text), _tree_depth(node))
+        depth = max(_paren_depth(text), tree_depth(node))
         if depth > limits.max_depth:
             raise QueryLimitError(
                 f"nesting depth {depth} is past the limit of {limits.max_depth}",
@@ -577,19 +578,6 @@ def _paren_depth(text: str) -> int:
             deepest = max(deepest, depth)
         elif m.group() == ")":
             depth -= 1
-    return deepest
-
-
-def _tree_depth(node: Node) -> int:
-    deepest = 0
-    stack: list[tuple[Node, int]] = [(node, 1)]
-    while stack:
-        current, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(current, And | Or):
-            stack.extend((item, depth + 1) for item in current.items)
-        elif isinstance(current, Not):
-            stack.append((current.item, depth + 1))
     return deepest
 
 
