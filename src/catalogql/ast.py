@@ -362,6 +362,52 @@ FilterNode: TypeAlias = And | Or | Not | Comparison | Match
 TypeNode: TypeAlias = And | Or | Not | TypeName | TypePattern
 
 
+# Construction without validation, for the parser only: its output is valid by construction, and
+# the checks of __post_init__ would be a third of the parse time. Same objects, same equality.
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def unchecked_literal(text: str, kind: LiteralKind) -> Literal:
+    """``Literal(text, kind)`` without the validity check (the parser's fast path)."""
+    literal = _new(Literal)
+    _set(literal, "text", text)
+    _set(literal, "kind", kind)
+    return literal
+
+
+def unchecked_comparison(
+    prop: str, op: Op, value: Literal, offsets: tuple[int, int] | None
+) -> Comparison:
+    """``Comparison(...)`` built directly (the parser's fast path)."""
+    node = _new(Comparison)
+    _set(node, "property", prop)
+    _set(node, "op", op)
+    _set(node, "value", value)
+    _set(node, "offsets", offsets)
+    return node
+
+
+def unchecked_match(
+    prop: str, pattern: Pattern, negated: bool, offsets: tuple[int, int] | None
+) -> Match:
+    """``Match(...)`` from an already normalised pattern with a wildcard (the parser's path)."""
+    node = _new(Match)
+    _set(node, "property", prop)
+    _set(node, "pattern", pattern)
+    _set(node, "negated", negated)
+    _set(node, "offsets", offsets)
+    return node
+
+
+def unchecked_chain(cls: type[And] | type[Or], items: list[Node]) -> And | Or:
+    """``And(items)`` or ``Or(items)`` from two or more items, flattened (the parser's path)."""
+    node = _new(cls)
+    _set(node, "items", _flatten(cls, tuple(items)))
+    return node
+
+
 def tree_depth(node: Node) -> int:
     """How many levels a tree has (a leaf is 1), walked with an explicit stack.
 

@@ -30,7 +30,6 @@ from catalogql.ast import (
     And,
     Comparison,
     FilterNode,
-    Literal,
     LiteralKind,
     Match,
     Node,
@@ -45,6 +44,10 @@ from catalogql.ast import (
     iter_nodes,
     normalize_pattern,
     tree_depth,
+    unchecked_chain,
+    unchecked_comparison,
+    unchecked_literal,
+    unchecked_match,
 )
 from catalogql.syntax.errors import (
     Diagnostic,
@@ -143,7 +146,14 @@ def _unquote(raw: str) -> str:
 
 def _value_pieces(text: str) -> Pattern:
     """Split a value into text and ``*`` wildcards; ``\\*`` and ``\\\\`` are escapes."""
-    pieces: list[str | Wildcard] = []
+    if "\\" not in text:  # no escapes: every star is a wildcard
+        pieces: list[str | Wildcard] = []
+        for i, piece in enumerate(text.split("*")):
+            if i:
+                pieces.append(Wildcard.ANY)
+            pieces.append(piece)
+        return normalize_pattern(tuple(pieces))
+    pieces = []
     for m in _VALUE_PIECES.finditer(text):
         piece = m.group()
         if piece == "*":
@@ -171,15 +181,24 @@ def _like_pieces(text: str) -> Pattern:
     return normalize_pattern(tuple(pieces))
 
 
+_OP_BY_TEXT = {text: Op.from_text(text) for text in ("=", "==", "<>", "!=", "<", "<=", ">", ">=")}
+
+
 def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at: int) -> Node:
     """A Comparison or a Match from the pieces of ``property op value`` as written."""
-    op = Op.from_text(op_text)
-    quoted = raw[0] in "'\""
-    value = _unquote(raw) if quoted else raw
+    op = _OP_BY_TEXT[op_text]
+    quote = raw[0]
+    if quote == "'" or quote == '"':
+        value = raw[1:-1]
+        if quote in value:
+            value = value.replace(quote + quote, quote)
+        kind = LiteralKind.QUOTED
+    else:
+        value = raw
+        kind = LiteralKind.NUMBER if NUMBER_RE.fullmatch(raw) else LiteralKind.BARE
     offsets = (prop_at, value_at)
     if "*" not in value and "\\" not in value:  # the common case: plain text, nothing to split
-        kind = _kind(raw, quoted)
-        return Comparison(prop, op, Literal(value, kind), offsets=offsets)
+        return unchecked_comparison(prop, op, unchecked_literal(value, kind), offsets)
     pieces = _value_pieces(value)
     if any(isinstance(p, Wildcard) for p in pieces):
         if op.is_ordering:
@@ -192,16 +211,10 @@ def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at:
                 code="validation.wildcard-ordering",
                 hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
             )
-        return Match(prop, pieces, negated=op is Op.NE, offsets=offsets)
+        return unchecked_match(prop, pieces, op is Op.NE, offsets)
     text = pieces[0] if pieces else ""
     assert isinstance(text, str)
-    return Comparison(prop, op, Literal(text, _kind(raw, quoted)), offsets=offsets)
-
-
-def _kind(raw: str, quoted: bool) -> LiteralKind:
-    if quoted:
-        return LiteralKind.QUOTED
-    return LiteralKind.NUMBER if NUMBER_RE.fullmatch(raw) else LiteralKind.BARE
+    return unchecked_comparison(prop, op, unchecked_literal(text, kind), offsets)
 
 
 def _compat_warning(code: str, message: str, offset: int, width: int, hint: str) -> None:
@@ -220,20 +233,25 @@ def _compat_warning(code: str, message: str, offset: int, width: int, hint: str)
     ctx.warnings.append(Diagnostic("warning", code, message, offset, line, column, hint, (), width))
 
 
-@v_args(inline=True)
 class _FilterBuilder(Transformer[Any, Node]):
-    """Builds AST nodes as the LALR parser reduces; holds no per-parse state."""
+    """Builds AST nodes as the LALR parser reduces; holds no per-parse state.
 
-    def fast_comparison(self, token: Any) -> Node:
+    Callbacks take the list of children (no ``v_args`` wrapper: it costs a tenth of a parse).
+    """
+
+    def fast_comparison(self, children: list[Any]) -> Node:
+        token = children[0]
         m = _FAST_RE.match(token.value)
         assert m is not None  # the COMPARISON terminal guarantees the shape
         at = token.start_pos
         return _build_comparison(m[1], m[2], m[3], at, at + m.start(3))
 
-    def comparison(self, prop: Any, op: Any, value: Any) -> Node:
+    def comparison(self, children: list[Any]) -> Node:
+        prop, op, value = children
         return _build_comparison(prop.value, op.value, value.value, prop.start_pos, value.start_pos)
 
-    def like(self, prop: Any, value: Any, negated: bool = False) -> Node:
+    def like(self, children: list[Any], negated: bool = False) -> Node:
+        prop, value = children
         raw: str = value.value
         word = "NOT LIKE" if negated else "LIKE"
         _compat_warning(
@@ -246,25 +264,27 @@ class _FilterBuilder(Transformer[Any, Node]):
         pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
         offsets = (prop.start_pos, value.start_pos)
         if any(isinstance(p, Wildcard) for p in pieces):
-            return Match(prop.value, pieces, negated=negated, offsets=offsets)
+            return unchecked_match(prop.value, pieces, negated, offsets)
         text = pieces[0] if pieces else ""
         assert isinstance(text, str)
         op = Op.NE if negated else Op.EQ
-        return Comparison(prop.value, op, Literal(text, LiteralKind.QUOTED), offsets=offsets)
+        return unchecked_comparison(
+            prop.value, op, unchecked_literal(text, LiteralKind.QUOTED), offsets
+        )
 
-    def not_like(self, prop: Any, value: Any) -> Node:
-        return self.like(prop, value, negated=True)
+    def not_like(self, children: list[Any]) -> Node:
+        return self.like(children, negated=True)
 
-    def not_(self, item: Node) -> Node:
-        return Not(item)
+    def not_(self, children: list[Node]) -> Node:
+        return Not(children[0])
 
-    def and_expr(self, *items: Node) -> Node:
-        return And(items)
+    def and_expr(self, children: list[Node]) -> Node:
+        return unchecked_chain(And, children)
 
-    def or_expr(self, *items: Node) -> Node:
-        return Or(items)
+    def or_expr(self, children: list[Node]) -> Node:
+        return unchecked_chain(Or, children)
 
-    def start(self, *children: Any) -> Node:
+    def start(self, children: list[Any]) -> Node:
         if len(children) == 1:
             return children[0]  # type: ignore[no-any-return]
         for comma in children[1::2]:
@@ -275,7 +295,7 @@ class _FilterBuilder(Transformer[Any, Node]):
                 1,
                 "write AND between conditions, or pass them as separate filters",
             )
-        return And(children[0::2])
+        return unchecked_chain(And, children[0::2])
 
 
 @v_args(inline=True)
