@@ -13,6 +13,7 @@ And(items=(Match(property='sensorPlatformName', pattern=('WORLDVIEW03', <Wildcar
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import warnings
 from collections.abc import Iterator, Mapping
@@ -561,7 +562,11 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
 
 def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
     """Raise a QueryLimitError when the parsed ``node`` is past the depth or comparison limits."""
-    # Cheap upper bounds first: nesting needs '(' or NOT, each comparison needs one of = < > LIKE.
+    # Cheap upper bounds first: every level of nesting and every comparison takes a character or
+    # more, so short texts need no counting; then nesting needs '(' or NOT, and each comparison
+    # one of = < > LIKE.
+    if len(text) + 2 <= min(limits.max_depth, limits.max_comparisons):
+        return
     may_nest = text.count("(") + text.count("NOT") + 2 > limits.max_depth
     if kind == "filter":
         upper = text.count("=") + text.count("<") + text.count(">") + text.count("LIKE")
@@ -606,6 +611,35 @@ def _paren_depth(text: str) -> int:
 
 
 def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node, list[Diagnostic]]:
+    """Parse with a cache: ASTs are immutable, and a catalog sees the same filters again and again.
+
+    Errors are not cached (they are cheap to find again and may be many distinct strings).
+    """
+    if type(text) is str and type(limits) is Limits:
+        node, warnings_ = _parse_cached(text, kind, dialect, limits)
+        return node, list(warnings_)
+    return _parse_text(text, kind, dialect, limits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(
+    text: str, kind: str, dialect: str, limits: Limits
+) -> tuple[Node, tuple[Diagnostic, ...]]:
+    node, warnings_ = _parse_text(text, kind, dialect, limits)
+    return node, tuple(warnings_)
+
+
+def clear_cache() -> None:
+    """Forget the parses remembered so far (the benchmarks use this to time cold parses).
+
+    >>> clear_cache()
+    """
+    _parse_cached.cache_clear()
+
+
+def _parse_text(
+    text: object, kind: str, dialect: str, limits: Limits
+) -> tuple[Node, list[Diagnostic]]:
     if not isinstance(text, str):
         raise QuerySyntaxError(
             f"a {kind} must be a string, not {type(text).__name__}",
