@@ -2,13 +2,31 @@
 
 Filters are three-valued (SPEC section 4): a comparison on a missing or null property is unknown,
 and NOT of unknown is unknown, so neither ``x < 20`` nor ``NOT x < 20`` selects a record without
-``x``. The compiler pushes NOT down to the comparisons (De Morgan holds in three-valued logic) and
-builds two closures per comparison: one true when it is *true*, one true when it is *false*. The
-AND/OR closures above them are then plain two-valued ``and``/``or``, which gives exactly the
-three-valued result at the top (unknown selects nothing) without carrying a third value around.
+``x``. The compilers push NOT down to the comparisons (De Morgan holds in three-valued logic) and
+build, for each comparison, a test that is true when the comparison is *true* (positive) or one
+that is true when it is *false* (negative). AND and OR above them are then plain two-valued
+``and``/``or``, which gives exactly the three-valued result at the top (unknown selects nothing)
+without carrying a third value around.
 
-Closures were measured against generated source code (``benchmarks/predicate_codegen.py``); see
-the README for the figures and the choice.
+There are two compilers with the same results, record for record:
+
+* **Generated code** (:class:`_Generator`), for trees up to ``MAX_GENERATED_DEPTH`` levels of
+  AND/OR and ``MAX_GENERATED_LEAVES`` comparisons, which is every filter anyone writes: one Python
+  function whose body is a single expression. Each comparison reads its property once (a later
+  comparison of the same property in the same chain reuses the read) and dispatches on the
+  value's exact type. Where the comparator's answer is a plain Python comparison it is inlined -
+  a number against a number literal, a string against a text literal or as an instant, a string
+  against a wildcard (two string comparisons for ``WV03*``, ``endswith``, ``in``, else the
+  pattern's regex) - and every other value (lists, booleans, anything else) goes to the very
+  comparator of :mod:`catalogql.semantics` that the closures call. No property name or literal
+  ever enters the source: each is bound to a generated name, so the source depends only on the
+  filter's shape, compiles once per shape, and cannot be injected into. The compiled function is
+  also cached per (filter, declared types of its properties).
+* **Closures** (:class:`_Compiler`), for deeper or wider trees: one small closure per node, which
+  compiles in a few microseconds but runs two to three times as slowly.
+
+``benchmarks/predicate_codegen.py`` times the two against each other, and
+``benchmarks/predicate.py`` the generated code against pygeofilter's.
 
 >>> from catalogql.syntax.parser import parse_filter
 >>> keep = compile_predicate(parse_filter("NOT cloudCover < 20"))
@@ -18,8 +36,12 @@ the README for the figures and the choice.
 
 from __future__ import annotations
 
+import functools
+import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from types import CodeType, FunctionType
+from typing import Any, cast
 
 from catalogql.ast import (
     And,
@@ -27,14 +49,22 @@ from catalogql.ast import (
     Match,
     Node,
     Not,
+    Op,
     Or,
     TypeName,
     TypePattern,
+    Wildcard,
     tree_depth,
 )
 from catalogql.semantics import (
+    PropertyType,
     Tri,
+    ValueType,
     check_schema,
+    instant_key,
+    is_datetime_name,
+    literal_instant,
+    literal_number,
     match_comparator,
     pattern_regex,
     property_getter,
@@ -48,11 +78,15 @@ __all__ = ["Predicate", "TypesPredicate", "compile_predicate", "compile_types"]
 Predicate = Callable[[Mapping[str, Any]], bool]
 TypesPredicate = Callable[[Sequence[str]], bool]
 
+Declared = tuple[tuple[str, PropertyType | None], ...]
+"""The declared type of each property a filter compares (from :func:`property_type`)."""
+
 
 def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Predicate:
     """A function of a record's ``properties`` that is True where the filter selects it.
 
-    Never raises on any record: values of unexpected types compare as unknown.
+    Never raises on any record: values of unexpected types compare as unknown. Compiling the same
+    filter again (with the same declared types) returns the same function from a cache.
 
     Args:
         node: A filter AST (from :func:`catalogql.parse_filter`).
@@ -69,28 +103,148 @@ def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Pr
     >>> keep({"sensorPlatformName": "WORLDVIEW03_VNIR", "cloudCover": 5})
     True
     """  # noqa: E501
-    _check_depth(node)
-    return _Compiler(check_schema(schema) if schema is not None else None).build(node, True)
+    shape = _Shape(node)
+    checked = check_schema(schema) if schema is not None else None
+    shape.check_filter()
+    if not shape.generated:
+        return _Compiler(checked).build(node, True)
+    declared = _declared(checked, shape.names)
+    try:
+        hash(declared)  # a schema's enum may hold unhashable values: then compile afresh
+    except TypeError:
+        return _generate(node, declared)
+    return _generate_cached(node, declared)
 
 
 MAX_COMPILED_DEPTH = 400
 """The deepest tree the predicate compilers accept.
 
-A compiled predicate is nested closures, one Python call per level when it runs, so a tree
+A predicate of closures is nested closures, one Python call per level when it runs, so a tree
 deeper than this could exhaust Python's stack. The parser's default depth limit (256) is well
 below it; a tree parsed with a raised :class:`~catalogql.Limits` may not be.
 """
+
+MAX_GENERATED_DEPTH = 40
+"""The deepest nesting of AND/OR (NOTs aside) compiled to generated code; deeper: closures.
+
+CPython refuses source nested past 200 parentheses, and compiles deep expressions slowly.
+"""
+
+MAX_GENERATED_LEAVES = 128
+"""The most comparisons compiled to generated code; more: closures.
+
+CPython compiles the source in about 40 µs per comparison (once per shape of filter), and more
+slowly than linearly past a few hundred.
+"""
+
+_CACHE_SIZE = 256
+
+
+def _depth_error(depth: int) -> QueryLimitError:
+    return QueryLimitError(
+        f"a tree {depth} levels deep is past the {MAX_COMPILED_DEPTH} levels a predicate "
+        "can be compiled to",
+        limit="depth",
+        hint="flatten the expression (AND and OR chains of any length are fine)",
+    )
+
+
+def _not_a_filter(node: Node) -> QueryError:
+    return QueryError(
+        f"not a filter node: {type(node).__name__}",
+        code="compile.not-a-filter",
+        hint="pass the result of parse_filter(); type expressions go to compile_types()",
+    )
 
 
 def _check_depth(node: Node) -> None:
     depth = tree_depth(node)
     if depth > MAX_COMPILED_DEPTH:
+        raise _depth_error(depth)
+
+
+class _Shape:
+    """One walk over a filter: its depth, AND/OR nesting, comparisons and property names.
+
+    Raises the depth error at once; :meth:`check_filter` raises the not-a-filter error, after
+    the caller has checked the schema (the order the errors have always come in).
+    """
+
+    def __init__(self, node: Node) -> None:
+        depth = chains = leaves = 0
+        names: dict[str, None] = {}
+        self.stray: Node | None = None
+        stack: list[tuple[Node, int, int]] = [(node, 1, 0)]
+        while stack:
+            current, level, nesting = stack.pop()
+            depth = max(depth, level)
+            if isinstance(current, And | Or):
+                chains = max(chains, nesting + 1)
+                stack.extend((item, level + 1, nesting + 1) for item in reversed(current.items))
+            elif isinstance(current, Not):
+                stack.append((current.item, level + 1, nesting))
+            elif isinstance(current, Comparison | Match):
+                leaves += 1
+                names[current.property] = None
+            elif self.stray is None:
+                self.stray = current
+        if depth > MAX_COMPILED_DEPTH:
+            raise _depth_error(depth)
+        self.names = tuple(names)
+        self.generated = chains <= MAX_GENERATED_DEPTH and leaves <= MAX_GENERATED_LEAVES
+
+    def check_filter(self) -> None:
+        if self.stray is not None:
+            raise _not_a_filter(self.stray)
+
+
+def _declared(schema: Mapping[str, Any] | None, names: Sequence[str]) -> Declared:
+    if schema is None:
+        return ()
+    return tuple((name, property_type(schema, name)) for name in names)
+
+
+def _compile_closures(node: Node, schema: Mapping[str, Any] | None = None) -> Predicate:
+    """:func:`compile_predicate` with closures, whatever the tree's size (for tests, benchmarks)."""
+    _check_depth(node)
+    return _Compiler(check_schema(schema) if schema is not None else None).build(node, True)
+
+
+def _compile_generated(node: Node, schema: Mapping[str, Any] | None = None) -> Predicate:
+    """:func:`compile_predicate` as generated code, never cached (for tests and benchmarks).
+
+    Raises:
+        QueryLimitError: If the tree is past ``MAX_GENERATED_DEPTH`` or ``MAX_GENERATED_LEAVES``.
+    """
+    shape = _Shape(node)
+    checked = check_schema(schema) if schema is not None else None
+    shape.check_filter()
+    if not shape.generated:
         raise QueryLimitError(
-            f"a tree {depth} levels deep is past the {MAX_COMPILED_DEPTH} levels a predicate "
-            "can be compiled to",
-            limit="depth",
-            hint="flatten the expression (AND and OR chains of any length are fine)",
+            "a tree this deep or wide compiles to closures, not generated code", limit="depth"
         )
+    return _generate(node, _declared(checked, shape.names))
+
+
+def _generate(node: Node, declared: Declared) -> Predicate:
+    return _Generator(dict(declared)).function(node)
+
+
+_generate_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_generate)
+
+
+def _leaf_scalar(node: Comparison | Match, declared: PropertyType | None) -> Callable[[Any], Tri]:
+    """The three-valued comparison of one scalar value, from :mod:`catalogql.semantics`."""
+    if isinstance(node, Comparison):
+        return scalar_comparator(node.property, node.op, node.value, declared)
+    matcher = match_comparator(node.pattern, declared)
+    if node.negated:
+        return lambda value: not_tri(matcher(value))
+    return matcher
+
+
+# --------------------------------------------------------------------------------------------
+# Closures
 
 
 class _Compiler:
@@ -110,19 +264,10 @@ class _Compiler:
             return _all(parts) if conjunctive else _any(parts)
         if isinstance(node, Comparison | Match):
             return self.leaf(node, positive)
-        raise QueryError(
-            f"not a filter node: {type(node).__name__}",
-            code="compile.not-a-filter",
-            hint="pass the result of parse_filter(); type expressions go to compile_types()",
-        )
+        raise _not_a_filter(node)
 
     def leaf(self, node: Comparison | Match, positive: bool) -> Predicate:
-        declared = property_type(self.schema, node.property)
-        if isinstance(node, Comparison):
-            scalar = scalar_comparator(node.property, node.op, node.value, declared)
-        else:
-            matcher = match_comparator(node.pattern, declared)
-            scalar = (lambda v: not_tri(matcher(v))) if node.negated else matcher
+        scalar = _leaf_scalar(node, property_type(self.schema, node.property))
         get = property_getter(node.property)
         wanted = positive  # the comparison's value that makes this closure true
 
@@ -155,6 +300,17 @@ def list_any(scalar: Callable[[Any], Tri], values: list[Any]) -> Tri:
         if result is None:
             unknown = True
     return None if unknown else False
+
+
+def _value_test(scalar: Callable[[Any], Tri], wanted: bool) -> Callable[[Any], bool]:
+    """True where a value (not None) compares as ``wanted``, as the closures' leaves decide."""
+
+    def test(value: Any) -> bool:
+        if type(value) is list:
+            return list_any(scalar, value) is wanted
+        return scalar(value) is wanted
+
+    return test
 
 
 def not_tri(value: Tri) -> Tri:
@@ -198,6 +354,229 @@ def _any(parts: list[Predicate]) -> Predicate:
         return False
 
     return some
+
+
+# --------------------------------------------------------------------------------------------
+# Generated code
+
+_PY_OPS = {Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
+_COMPLEMENT = {Op.EQ: Op.NE, Op.NE: Op.EQ, Op.LT: Op.GE, Op.LE: Op.GT, Op.GT: Op.LE, Op.GE: Op.LT}
+"""``not (a op b)`` is ``a complement b`` for strings (a total order), never for floats (NaN)."""
+
+_FILENAME = "<catalogql predicate>"
+"""The ``co_filename`` of every generated predicate."""
+
+_SOURCE_RE = re.compile(r"def predicate\(p\):\n    return [\w ():=<>!.]+\n", re.ASCII)
+_NUMBER_IN_SOURCE_RE = re.compile(r"(?<![A-Za-z0-9_])[0-9]")
+"""What generated source can look like: names and operators; never a quote or a number."""
+
+_BUILTINS: dict[str, Any] = {
+    "type": type,
+    "int": int,
+    "float": float,
+    "str": str,
+    "len": len,
+    "_NoneType": type(None),
+    "_instant_key": instant_key,
+}
+"""The names generated source uses besides its constants (and nothing else: no builtins)."""
+
+_STR, _NUMBER, _NONE = "str", "number", "none"  # the value types a leaf tests for, in its order
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _code(source: str) -> CodeType:
+    """The code of the function ``source`` defines (filters of the same shape share it)."""
+    if not _SOURCE_RE.fullmatch(source) or _NUMBER_IN_SOURCE_RE.search(source):
+        raise AssertionError(f"unexpected generated source: {source!r}")  # a generator bug
+    module = compile(source, _FILENAME, "exec", dont_inherit=True)
+    return next(c for c in module.co_consts if isinstance(c, CodeType))
+
+
+class _Generator:
+    """A filter as the source of one Python function, NOT pushed down to the comparisons.
+
+    ``expr`` returns source that is True where the node is true (``positive``) or where it is
+    false (not ``positive``). The first comparison of a property (here the k-th) reads it::
+
+        (v0 < _k1 if (t0 := type(v0 := p.get(_k0))) is int or t0 is float
+         else v0 < _k2 if t0 is str
+         else False if v0 is None
+         else _k3(v0))
+
+    ``_k0`` is bound to the property name, ``_k1`` and ``_k2`` to the literal as a number and as
+    text, and ``_k3`` to the comparator :mod:`catalogql.semantics` gives, which answers for every
+    other value (lists, booleans, unexpected types). The inline branches are that comparator's
+    own answer for those types, written out: ``cmp(value, number)`` for an int or a float,
+    ``cmp(value, text)`` or ``cmp(instant_key(value), instant)`` for a string, by the same rules
+    and from the same ``literal_number``, ``literal_instant`` and declared type.
+
+    The source names nothing from the filter: every property name and literal is bound as a
+    constant, so the source depends only on the filter's shape, and compiles once per shape.
+    """
+
+    def __init__(self, declared: Mapping[str, PropertyType | None]) -> None:
+        self.declared = declared
+        self.namespace: dict[str, Any] = {"__builtins__": {}, **_BUILTINS}
+        self.reads = self.bound = 0
+
+    def function(self, node: Node) -> Predicate:
+        body, _ = self.expr(node, True, {})
+        source = f"def predicate(p):\n    return {body}\n"
+        # A copy of the shared code: CPython specializes each code object for the namespace it
+        # runs with, so two functions sharing one would undo each other's specializations.
+        predicate = FunctionType(_code(source).replace(), self.namespace)
+        predicate.__doc__ = source  # for a reader in a debugger
+        return cast(Predicate, predicate)
+
+    def constant(self, value: object) -> str:
+        """A name bound to ``value`` in the function's namespace."""
+        name = f"_k{self.bound}"
+        self.bound += 1
+        self.namespace[name] = value
+        return name
+
+    def expr(
+        self, node: Node, positive: bool, known: dict[str, int]
+    ) -> tuple[str, tuple[str, int]]:
+        """Source for ``node``, and the read (property, k) its evaluation always makes first.
+
+        ``known`` maps the properties already read, whenever this node runs, to their reads.
+        """
+        while isinstance(node, Not):
+            node, positive = node.item, not positive
+        if isinstance(node, And | Or):
+            joiner = " and " if isinstance(node, And) == positive else " or "
+            seen = dict(known)  # items after the first run only after the first read of each
+            parts = []
+            first: tuple[str, int] | None = None
+            for item in node.items:
+                text, read = self.expr(item, positive, seen)
+                parts.append(text)
+                seen.setdefault(*read)
+                first = first or read
+            assert first is not None
+            return "(" + joiner.join(parts) + ")", first
+        if isinstance(node, Comparison | Match):
+            return self.leaf(node, positive, known)
+        raise _not_a_filter(node)
+
+    def leaf(
+        self, node: Comparison | Match, positive: bool, known: dict[str, int]
+    ) -> tuple[str, tuple[str, int]]:
+        name = node.property
+        declared = self.declared.get(name)
+        want = declared.value_type if declared is not None else None
+        k = known.get(name)
+        if k is None:
+            k = self.reads
+            self.reads += 1
+            read = (
+                f"p.get({self.constant(name)})"  # property_getter's own call for a plain name
+                if "." not in name
+                else f"{self.constant(property_getter(name))}(p)"
+            )
+            t = f"(t{k} := type(v{k} := {read}))"
+        else:
+            t = f"t{k}"
+        v = f"v{k}"
+        if isinstance(node, Comparison):
+            branches = self.comparison(node, positive, want, v, k)
+        else:
+            branches = self.match(node, positive, want, v)
+        branches.append((_NONE, "False"))  # missing or null: unknown
+        out = []
+        for kind, then in branches:
+            if kind is _NUMBER:
+                test = f"{t} is int or t{k} is float"
+            elif kind is _STR:
+                test = f"{t} is str"
+            else:
+                test = f"{v} is None" if t == f"t{k}" else f"{t} is _NoneType"
+            out.append(f"{then} if {test} else ")
+            t = f"t{k}"
+        # Any other value: the comparator itself (lists, booleans, unexpected types).
+        out.append(f"{self.constant(_value_test(_leaf_scalar(node, declared), positive))}({v})")
+        return "(" + "".join(out) + ")", (name, k)
+
+    def comparison(
+        self, node: Comparison, positive: bool, want: ValueType | None, v: str, k: int
+    ) -> list[tuple[str, str]]:
+        """The inline branches of ``scalar_comparator``: for numbers, and for strings."""
+        op = node.op
+        number = literal_number(node.value)
+        branches: list[tuple[str, str]] = []
+        if want is None or want is ValueType.NUMBER:
+            if number is None:
+                branches.append((_NUMBER, "False"))  # compare_number: unknown
+            else:
+                test = f"{v} {_PY_OPS[op]} {self.constant(number)}"
+                branches.append((_NUMBER, test if positive else f"not {test}"))
+        dated = is_datetime_name(node.property)
+        if want is ValueType.TEXT or (want is None and not dated):
+            text_op = op if positive else _COMPLEMENT[op]
+            branches.append((_STR, f"{v} {_PY_OPS[text_op]} {self.constant(node.value.text)}"))
+        elif want is ValueType.DATETIME or (want is None and dated):
+            instant = literal_instant(node.value)
+            if instant is None:
+                branches.append((_STR, "False"))  # compare_instant: unknown
+            else:
+                test = f"m{k} {_PY_OPS[op]} {self.constant(instant)}"
+                then = f"(m{k} := _instant_key({v})) is not None and "
+                branches.append((_STR, then + (test if positive else f"not {test}")))
+        if number is None:  # a text literal: strings first
+            branches.reverse()
+        return branches
+
+    def match(
+        self, node: Match, positive: bool, want: ValueType | None, v: str
+    ) -> list[tuple[str, str]]:
+        """The inline branch of ``match_comparator`` for strings (their own text form)."""
+        if want not in (None, ValueType.TEXT, ValueType.DATETIME):
+            return []
+        test = self.pattern_test(node, v)
+        matched = positive != node.negated  # the match result that makes the leaf true
+        return [(_STR, test if matched else f"not ({test})")]
+
+    def pattern_test(self, node: Match, v: str) -> str:
+        """Source true where the string ``v`` matches the pattern (``pattern_regex``, DOTALL)."""
+        parts = node.pattern
+        texts = [part for part in parts if isinstance(part, str)]
+        shape = tuple(
+            "*" if part is Wildcard.ANY else "." if part is Wildcard.ONE else "t" for part in parts
+        )
+        if shape == ("*",):
+            return "True"
+        if shape == ("t", "*"):
+            return self.prefix_test(texts[0], v)
+        if shape == ("*", "t"):
+            return f"{v}.endswith({self.constant(texts[0])})"
+        if shape == ("*", "t", "*"):
+            return f"{self.constant(texts[0])} in {v}"
+        if shape == ("t", "*", "t"):
+            head, tail = texts
+            size = self.constant(len(head) + len(tail))
+            return (
+                f"len({v}) >= {size} and {self.prefix_test(head, v)}"
+                f" and {v}.endswith({self.constant(tail)})"
+            )
+        return f"{self.constant(pattern_regex(parts).fullmatch)}({v}) is not None"
+
+    def prefix_test(self, prefix: str, v: str) -> str:
+        """Source true where the string ``v`` starts with ``prefix`` (not empty).
+
+        Strings order by code point, so ``v`` starts with ``prefix`` exactly when
+        ``prefix <= v < after``, ``after`` being ``prefix`` with its last code point incremented:
+        two string comparisons, which run faster than a call of ``str.startswith``.
+        """
+        if ord(prefix[-1]) == sys.maxunicode:
+            return f"{v}.startswith({self.constant(prefix)})"
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return f"{self.constant(prefix)} <= {v} < {self.constant(after)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Type expressions
 
 
 def compile_types(texpr: Node) -> TypesPredicate:
