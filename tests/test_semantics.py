@@ -642,3 +642,10 @@ def test_predicates_reject_the_wrong_kind_of_ast() -> None:
         cq.compile_predicate(cq.parse_types("WV02"))
     with pytest.raises(cq.QueryError):
         cq.compile_types(cq.parse_filter("a = 1"))
+
+
+def test_a_number_past_the_int_digit_limit_still_compares() -> None:
+    huge = "9" * 5000  # CPython refuses int() of more than 4300 digits
+    keep = cq.compile_predicate(cq.parse_filter(f"cloudCover < {huge}"))
+    assert keep({"cloudCover": 5}) is True
+    assert keep({"cloudCover": "x"}) is False

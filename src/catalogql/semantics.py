@@ -133,14 +133,17 @@ def literal_number(literal: Literal) -> int | float | None:
 def number_from_text(text: str) -> int | float | None:
     """A number from text as SPEC section 4 reads it, or None.
 
-    >>> [number_from_text(t) for t in ("20", "-1e3", "1e400", "inf", "\u0661")]
-    [20, -1000.0, inf, None, None]
+    >>> [number_from_text(t) for t in ("20", "-1e3", "1e400", "inf", "\u0661", "9" * 5000)]
+    [20, -1000.0, inf, None, None, inf]
     """
     stripped = text.strip(" \t\r\n\f")
     if not NUMBER_RE.fullmatch(stripped):
         return None
     if re.fullmatch(r"[+-]?[0-9]+", stripped):
-        return int(stripped)
+        try:
+            return int(stripped)
+        except ValueError:  # past CPython's int-from-text digit limit (4300): order as a float
+            return float(stripped)
     return float(stripped)  # past the float range this is inf, which still orders correctly
 
 
