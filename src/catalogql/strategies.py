@@ -66,6 +66,7 @@ from catalogql.compile.gbdx import to_gbdx
 
 __all__ = [
     "GBDX_PROPERTIES",
+    "NOISE_TOKENS",
     "SENSOR_PLATFORMS",
     "filter_nodes",
     "filter_texts",
@@ -817,7 +818,7 @@ def type_texts(
 # --------------------------------------------------------------------------------------------
 # Broken texts
 
-_NOISE = (
+NOISE_TOKENS = (  # keywords in every case, operators, quotes, escapes: what broken filters hold
     "AND",
     "OR",
     "NOT",
@@ -858,7 +859,7 @@ _MUTATION = st.tuples(
     st.sampled_from(("insert", "delete", "replace", "swap", "duplicate")),
     st.integers(0, 2**16),
     st.integers(0, 2**16),
-    st.sampled_from(_NOISE) | st.characters(),
+    st.sampled_from(NOISE_TOKENS) | st.characters(),
 )
 
 
