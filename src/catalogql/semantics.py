@@ -60,10 +60,12 @@ __all__ = [
     "infer_queryables",
     "instant_key",
     "is_datetime_name",
+    "list_any",
     "literal_boolean",
     "literal_instant",
     "literal_number",
     "match_comparator",
+    "not_tri",
     "parse_instant",
     "pattern_regex",
     "property_getter",
@@ -71,6 +73,7 @@ __all__ = [
     "scalar_comparator",
     "text_form",
     "validate_filter",
+    "value_domains",
 ]
 
 Tri = bool | None
@@ -454,13 +457,46 @@ _OPS: dict[Op, Callable[[Any, Any], bool]] = {
 }
 
 
+def value_domains(name: str, declared: PropertyType | None = None) -> Mapping[type, ValueType]:
+    """The rows of the table a value of property ``name`` can fall in, by its Python type.
+
+    A value whose type is not a key (None, an object, a list element that is itself a list, or a
+    value the schema's declared type rules out) compares as unknown. Every back end takes its
+    type dispatch from here.
+
+    >>> value_domains("timestamp")[str], value_domains("catalogID")[str]
+    (<ValueType.DATETIME: 'datetime'>, <ValueType.TEXT: 'text'>)
+    >>> list(value_domains("cloudCover", PropertyType(ValueType.NUMBER)))
+    [<class 'int'>, <class 'float'>]
+    """
+    want = declared.value_type if declared is not None else None
+    dated = want is ValueType.DATETIME or (want is None and is_datetime_name(name))
+    string = ValueType.DATETIME if dated else ValueType.TEXT
+    if want is None:
+        return {
+            int: ValueType.NUMBER,
+            float: ValueType.NUMBER,
+            str: string,
+            bool: ValueType.BOOLEAN,
+        }
+    return _DECLARED_DOMAINS[want]
+
+
+_DECLARED_DOMAINS: dict[ValueType, Mapping[type, ValueType]] = {
+    ValueType.NUMBER: {int: ValueType.NUMBER, float: ValueType.NUMBER},
+    ValueType.TEXT: {str: ValueType.TEXT},
+    ValueType.DATETIME: {str: ValueType.DATETIME},
+    ValueType.BOOLEAN: {bool: ValueType.BOOLEAN},
+}
+
+
 def scalar_comparator(
     name: str, op: Op, literal: Literal, declared: PropertyType | None = None
 ) -> Callable[[Any], Tri]:
     """The three-valued comparison of one scalar value against ``literal`` (lists aside).
 
     Without ``declared``, the value's own JSON type picks the row of the table; with it, the
-    declared type does, and a value of another type is unknown.
+    declared type does, and a value of another type is unknown (:func:`value_domains`).
 
     >>> from catalogql.ast import LiteralKind
     >>> eq = scalar_comparator("catalogID", Op.EQ, Literal("1050010018826700", LiteralKind.NUMBER))
@@ -468,45 +504,55 @@ def scalar_comparator(
     (True, True, False)
     """
     cmp = _OPS[op]
+    domains = value_domains(name, declared)
     number = literal_number(literal)
     text = literal.text
     instant = literal_instant(literal)
     boolean = literal_boolean(literal) if op in (Op.EQ, Op.NE) else None
-    dated = is_datetime_name(name)
-    want = declared.value_type if declared is not None else None
-
-    def compare_number(value: Any) -> Tri:
-        return None if number is None else cmp(value, number)
-
-    def compare_instant(value: Any) -> Tri:
-        if instant is None:
-            return None
-        moment = instant_key(value)
-        return None if moment is None else cmp(moment, instant)
-
-    def compare_boolean(value: Any) -> Tri:
-        return None if boolean is None else cmp(value, boolean)
-
-    if want is ValueType.NUMBER:
-        return lambda v: compare_number(v) if type(v) is int or type(v) is float else None
-    if want is ValueType.TEXT:
-        return lambda v: cmp(v, text) if type(v) is str else None
-    if want is ValueType.DATETIME:
-        return lambda v: compare_instant(v) if type(v) is str else None
-    if want is ValueType.BOOLEAN:
-        return lambda v: compare_boolean(v) if type(v) is bool else None
 
     def compare(value: Any) -> Tri:
-        t = type(value)
-        if t is int or t is float:
+        domain = domains.get(type(value))
+        if domain is ValueType.NUMBER:
             return None if number is None else cmp(value, number)
-        if t is str:
-            return compare_instant(value) if dated else cmp(value, text)
-        if t is bool:
-            return compare_boolean(value)
+        if domain is ValueType.TEXT:
+            return cmp(value, text)
+        if domain is ValueType.DATETIME:
+            moment = instant_key(value) if instant is not None else None
+            return None if moment is None else cmp(moment, instant)
+        if domain is ValueType.BOOLEAN:
+            return None if boolean is None else cmp(value, boolean)
         return None
 
     return compare
+
+
+def list_any(scalar: Callable[[Any], Tri], values: list[Any]) -> Tri:
+    """The list rule: some element compares true, in three-valued logic.
+
+    True if an element compares true; otherwise unknown if one is unknown; otherwise False (an
+    empty list included).
+
+    >>> is_two = lambda v: None if v is None else v == 2
+    >>> list_any(is_two, [1, 2]), list_any(is_two, [1, None]), list_any(is_two, [])
+    (True, None, False)
+    """
+    unknown = False
+    for value in values:
+        result = scalar(value)
+        if result is True:
+            return True
+        if result is None:
+            unknown = True
+    return None if unknown else False
+
+
+def not_tri(value: Tri) -> Tri:
+    """Three-valued NOT: unknown stays unknown.
+
+    >>> not_tri(True), not_tri(None)
+    (False, None)
+    """
+    return None if value is None else not value
 
 
 def pattern_regex(pattern: Pattern) -> re.Pattern[str]:
@@ -536,17 +582,10 @@ def match_comparator(
     (True, True, None)
     """
     fullmatch = pattern_regex(pattern).fullmatch
-    want = declared.value_type if declared is not None else None
-    allowed: tuple[type, ...] | None = None
-    if want is ValueType.NUMBER:
-        allowed = (int, float)
-    elif want in (ValueType.TEXT, ValueType.DATETIME):
-        allowed = (str,)
-    elif want is ValueType.BOOLEAN:
-        allowed = (bool,)
+    domains = value_domains("", declared)  # which types may match; the name changes none
 
     def match(value: Any) -> Tri:
-        if allowed is not None and type(value) not in allowed:
+        if type(value) not in domains:
             return None
         text = text_form(value)
         return None if text is None else fullmatch(text) is not None

@@ -62,14 +62,16 @@ from catalogql.semantics import (
     ValueType,
     check_schema,
     instant_key,
-    is_datetime_name,
+    list_any,
     literal_instant,
     literal_number,
     match_comparator,
+    not_tri,
     pattern_regex,
     property_getter,
     property_type,
     scalar_comparator,
+    value_domains,
 )
 from catalogql.syntax.errors import QueryError, QueryLimitError
 
@@ -267,39 +269,14 @@ class _Compiler:
         raise _not_a_filter(node)
 
     def leaf(self, node: Comparison | Match, positive: bool) -> Predicate:
-        scalar = _leaf_scalar(node, property_type(self.schema, node.property))
+        test = _value_test(_leaf_scalar(node, property_type(self.schema, node.property)), positive)
         get = property_getter(node.property)
-        wanted = positive  # the comparison's value that makes this closure true
 
         def is_(props: Mapping[str, Any]) -> bool:
             value = get(props)
-            if value is None:
-                return False
-            if type(value) is list:
-                return list_any(scalar, value) is wanted
-            return scalar(value) is wanted
+            return value is not None and test(value)
 
         return is_
-
-
-def list_any(scalar: Callable[[Any], Tri], values: list[Any]) -> Tri:
-    """Three-valued "some element compares true" (SPEC section 4's list rule).
-
-    True if an element compares true; otherwise unknown if one is unknown; otherwise False (an
-    empty list included).
-
-    >>> is_two = lambda v: None if v is None else v == 2
-    >>> list_any(is_two, [1, 2]), list_any(is_two, [1, None]), list_any(is_two, [])
-    (True, None, False)
-    """
-    unknown = False
-    for value in values:
-        result = scalar(value)
-        if result is True:
-            return True
-        if result is None:
-            unknown = True
-    return None if unknown else False
 
 
 def _value_test(scalar: Callable[[Any], Tri], wanted: bool) -> Callable[[Any], bool]:
@@ -311,15 +288,6 @@ def _value_test(scalar: Callable[[Any], Tri], wanted: bool) -> Callable[[Any], b
         return scalar(value) is wanted
 
     return test
-
-
-def not_tri(value: Tri) -> Tri:
-    """Three-valued NOT: None stays None.
-
-    >>> not_tri(True), not_tri(None)
-    (False, None)
-    """
-    return None if value is None else not value
 
 
 def _all(parts: list[Predicate]) -> Predicate:
@@ -466,7 +434,7 @@ class _Generator:
     ) -> tuple[str, tuple[str, int]]:
         name = node.property
         declared = self.declared.get(name)
-        want = declared.value_type if declared is not None else None
+        domains = value_domains(name, declared)
         k = known.get(name)
         if k is None:
             k = self.reads
@@ -481,9 +449,9 @@ class _Generator:
             t = f"t{k}"
         v = f"v{k}"
         if isinstance(node, Comparison):
-            branches = self.comparison(node, positive, want, v, k)
+            branches = self.comparison(node, positive, domains, v, k)
         else:
-            branches = self.match(node, positive, want, v)
+            branches = self.match(node, positive, domains, v)
         branches.append((_NONE, "False"))  # missing or null: unknown
         out = []
         for kind, then in branches:
@@ -500,23 +468,23 @@ class _Generator:
         return "(" + "".join(out) + ")", (name, k)
 
     def comparison(
-        self, node: Comparison, positive: bool, want: ValueType | None, v: str, k: int
+        self, node: Comparison, positive: bool, domains: Mapping[type, ValueType], v: str, k: int
     ) -> list[tuple[str, str]]:
         """The inline branches of ``scalar_comparator``: for numbers, and for strings."""
         op = node.op
         number = literal_number(node.value)
         branches: list[tuple[str, str]] = []
-        if want is None or want is ValueType.NUMBER:
+        if domains.get(int) is ValueType.NUMBER:
             if number is None:
                 branches.append((_NUMBER, "False"))  # compare_number: unknown
             else:
                 test = f"{v} {_PY_OPS[op]} {self.constant(number)}"
                 branches.append((_NUMBER, test if positive else f"not {test}"))
-        dated = is_datetime_name(node.property)
-        if want is ValueType.TEXT or (want is None and not dated):
+        string = domains.get(str)
+        if string is ValueType.TEXT:
             text_op = op if positive else _COMPLEMENT[op]
             branches.append((_STR, f"{v} {_PY_OPS[text_op]} {self.constant(node.value.text)}"))
-        elif want is ValueType.DATETIME or (want is None and dated):
+        elif string is ValueType.DATETIME:
             instant = literal_instant(node.value)
             if instant is None:
                 branches.append((_STR, "False"))  # compare_instant: unknown
@@ -529,10 +497,10 @@ class _Generator:
         return branches
 
     def match(
-        self, node: Match, positive: bool, want: ValueType | None, v: str
+        self, node: Match, positive: bool, domains: Mapping[type, ValueType], v: str
     ) -> list[tuple[str, str]]:
         """The inline branch of ``match_comparator`` for strings (their own text form)."""
-        if want not in (None, ValueType.TEXT, ValueType.DATETIME):
+        if str not in domains:
             return []
         test = self.pattern_test(node, v)
         matched = positive != node.negated  # the match result that makes the leaf true
