@@ -16,8 +16,8 @@ import contextvars
 import functools
 import re
 import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,8 @@ from lark import Lark, Transformer, v_args
 from catalogql.ast import (
     NUMBER_RE,
     And,
-    Comparison,
     FilterNode,
     LiteralKind,
-    Match,
     Node,
     Not,
     Op,
@@ -141,8 +139,10 @@ _LIKE_PIECES = re.compile(r"\\.|%|_|[^\\%_]+|\\", re.DOTALL)
 
 
 def _unquote(raw: str) -> str:
+    """The text of a quoted value: outer quotes off, a doubled quote read as one."""
     quote = raw[0]
-    return raw[1:-1].replace(quote * 2, quote)
+    text = raw[1:-1]
+    return text.replace(quote + quote, quote) if quote in text else text
 
 
 def _value_pieces(text: str) -> Pattern:
@@ -188,11 +188,8 @@ _OP_BY_TEXT = {text: Op.from_text(text) for text in ("=", "==", "<>", "!=", "<",
 def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at: int) -> Node:
     """A Comparison or a Match from the pieces of ``property op value`` as written."""
     op = _OP_BY_TEXT[op_text]
-    quote = raw[0]
-    if quote == "'" or quote == '"':
-        value = raw[1:-1]
-        if quote in value:
-            value = value.replace(quote + quote, quote)
+    if raw[0] == "'" or raw[0] == '"':
+        value = _unquote(raw)
         kind = LiteralKind.QUOTED
     else:
         value = raw
@@ -201,17 +198,24 @@ def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at:
     if "*" not in value and "\\" not in value:  # the common case: plain text, nothing to split
         return unchecked_comparison(prop, op, unchecked_literal(value, kind), offsets)
     pieces = _value_pieces(value)
+    if op.is_ordering and any(isinstance(p, Wildcard) for p in pieces):
+        ctx = _CONTEXT.get()
+        raise QueryValidationError(
+            f"a wildcard cannot be used with '{op.value}'",
+            text=ctx.text,
+            offset=value_at,
+            width=len(raw),
+            code="validation.wildcard-ordering",
+            hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
+        )
+    return _match_or_comparison(prop, op, pieces, kind, offsets)
+
+
+def _match_or_comparison(
+    prop: str, op: Op, pieces: Pattern, kind: LiteralKind, offsets: tuple[int, int]
+) -> Node:
+    """A Match when the value has a wildcard (``=``/``<>`` only), else a plain Comparison."""
     if any(isinstance(p, Wildcard) for p in pieces):
-        if op.is_ordering:
-            ctx = _CONTEXT.get()
-            raise QueryValidationError(
-                f"a wildcard cannot be used with '{op.value}'",
-                text=ctx.text,
-                offset=value_at,
-                width=len(raw),
-                code="validation.wildcard-ordering",
-                hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
-            )
         return unchecked_match(prop, pieces, op is Op.NE, offsets)
     text = pieces[0] if pieces else ""
     assert isinstance(text, str)
@@ -263,14 +267,12 @@ class _FilterBuilder(Transformer[Any, Node]):
             f"write {prop.value} {'<>' if negated else '='} PATTERN with '*' as the wildcard",
         )
         pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
-        offsets = (prop.start_pos, value.start_pos)
-        if any(isinstance(p, Wildcard) for p in pieces):
-            return unchecked_match(prop.value, pieces, negated, offsets)
-        text = pieces[0] if pieces else ""
-        assert isinstance(text, str)
-        op = Op.NE if negated else Op.EQ
-        return unchecked_comparison(
-            prop.value, op, unchecked_literal(text, LiteralKind.QUOTED), offsets
+        return _match_or_comparison(
+            prop.value,
+            Op.NE if negated else Op.EQ,
+            pieces,
+            LiteralKind.QUOTED,  # a LIKE without wildcards is an equality with that text
+            (prop.start_pos, value.start_pos),
         )
 
     def not_like(self, children: list[Any]) -> Node:
@@ -381,10 +383,14 @@ def _table_expectations(exc: lark.exceptions.UnexpectedInput) -> set[str]:
     return {name for name in actions if name.isupper() or name == "$END"}  # terminals only
 
 
+_PARENS_RE = re.compile(r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|[()]")
+"""Parentheses, and quoted text (possibly unterminated) to step over."""
+
+
 def _unclosed_paren(text: str) -> int:
     """Offset of the last '(' left open (quoted text skipped), or -1."""
     opened: list[int] = []
-    for m in re.finditer(r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|[()]", text):
+    for m in _PARENS_RE.finditer(text):
         if m.group() == "(":
             opened.append(m.start())
         elif m.group() == ")" and opened:
@@ -597,7 +603,7 @@ def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
 
 def _paren_depth(text: str) -> int:
     depth = deepest = 0
-    for m in re.finditer(r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|[()]", text):
+    for m in _PARENS_RE.finditer(text):
         if m.group() == "(":
             depth += 1
             deepest = max(deepest, depth)
@@ -693,7 +699,7 @@ def parse_filter_with_diagnostics(
         from catalogql.compile.gbdx import to_gbdx  # the rewrite is the canonical text
 
         rewrite = to_gbdx(node)
-        diags = [_with_rewrite(d, rewrite) for d in diags]
+        diags = [replace(d, rewrite=rewrite) for d in diags]
     if schema is not None:
         from catalogql.semantics import validate_filter
 
@@ -710,21 +716,6 @@ def parse_filter_with_diagnostics(
                 )
         diags = diags + findings
     return node, diags  # type: ignore[return-value]
-
-
-def _with_rewrite(diag: Diagnostic, rewrite: str) -> Diagnostic:
-    return Diagnostic(
-        diag.severity,
-        diag.code,
-        diag.message,
-        diag.offset,
-        diag.line,
-        diag.column,
-        diag.hint,
-        diag.expected,
-        diag.width,
-        rewrite,
-    )
 
 
 def parse_filter(
@@ -793,14 +784,3 @@ def parse_types(text: str, *, limits: Limits = DEFAULT_LIMITS) -> TypeNode:
     """
     node, _ = _parse(text, "types", "default", limits)
     return node  # type: ignore[return-value]
-
-
-def iter_comparisons(node: Node) -> Iterator[Comparison | Match]:
-    """The leaves of a filter, in order.
-
-    >>> [c.property for c in iter_comparisons(parse_filter("a = 1 OR NOT b = 2"))]
-    ['a', 'b']
-    """
-    for n in iter_nodes(node):
-        if isinstance(n, Comparison | Match):
-            yield n
