@@ -32,6 +32,7 @@ from catalogql import __version__
 from catalogql.ast import Node
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate
+from catalogql.semantics import check_schema
 from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import Diagnostic, QueryError
 from catalogql.syntax.parser import Dialect, parse_filter_with_diagnostics, parse_types
@@ -93,21 +94,11 @@ def _load_schema(path: str | None) -> Schema | None:
         ) from None
     except RecursionError:
         raise UsageError(f"schema file {path!r} is nested too deeply") from None
-    if not isinstance(schema, dict):
-        raise UsageError(
-            f"schema file {path!r} must hold a JSON object such as "
-            '{"properties": {"cloudCover": {"type": "number"}}}'
-        )
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        raise UsageError(f"in schema file {path!r}, 'properties' must be an object")
-    for name, spec in properties.items():
-        if not isinstance(spec, dict):
-            raise UsageError(
-                f"in schema file {path!r}, property {name!r} must be an object "
-                'such as {"type": "string"}'
-            )
-    return schema
+    try:
+        check_schema(schema)
+    except QueryError as exc:
+        raise UsageError(f"in schema file {path!r}: {exc.message} ({exc.hint})") from None
+    return schema  # type: ignore[no-any-return]
 
 
 def _dialect(args: argparse.Namespace) -> Dialect:

@@ -329,27 +329,27 @@ def check_schema(schema: object) -> Mapping[str, Any]:
     >>> check_schema({"properties": {"a": "x"}})
     Traceback (most recent call last):
       ...
-    catalogql.syntax.errors.QueryValidationError: the queryables schema entry for 'a' is not an object at line 1, column 1 [schema.invalid]
+    catalogql.syntax.errors.QueryValidationError: property 'a' must be an object such as {"type": "string"} at line 1, column 1 [schema.invalid]
     ...
     """  # noqa: E501
     hint = 'a queryables schema looks like {"properties": {"cloudCover": {"type": "integer"}}}'
     if not isinstance(schema, Mapping):
         raise QueryValidationError(
-            f"a queryables schema must be an object, not {type(schema).__name__}",
+            f"a queryables schema must hold a JSON object, not {type(schema).__name__}",
             code="schema.invalid",
             hint=hint,
         )
     props = schema.get("properties", {})
     if not isinstance(props, Mapping):
         raise QueryValidationError(
-            "the queryables schema's 'properties' must be an object",
+            "the schema's 'properties' must be an object",
             code="schema.invalid",
             hint=hint,
         )
     for name, entry in props.items():
         if not isinstance(name, str) or not isinstance(entry, Mapping):
             raise QueryValidationError(
-                f"the queryables schema entry for {name!r} is not an object",
+                f'property {name!r} must be an object such as {{"type": "string"}}',
                 code="schema.invalid",
                 hint=hint,
             )
