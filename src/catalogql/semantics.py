@@ -504,23 +504,30 @@ def scalar_comparator(
     (True, True, False)
     """
     cmp = _OPS[op]
-    domains = value_domains(name, declared)
+    domains = value_domains(name, declared)  # read once here: nothing is looked up per value
     number = literal_number(literal)
     text = literal.text
     instant = literal_instant(literal)
     boolean = literal_boolean(literal) if op in (Op.EQ, Op.NE) else None
+    numbers = number is not None and domains.get(int) is ValueType.NUMBER
+    texts = domains.get(str) is ValueType.TEXT
+    # a date-time property against a literal that is not one compares as unknown
+    instants = domains.get(str) is ValueType.DATETIME and instant is not None
+    booleans = boolean is not None and bool in domains
 
     def compare(value: Any) -> Tri:
-        domain = domains.get(type(value))
-        if domain is ValueType.NUMBER:
-            return None if number is None else cmp(value, number)
-        if domain is ValueType.TEXT:
-            return cmp(value, text)
-        if domain is ValueType.DATETIME:
-            moment = instant_key(value) if instant is not None else None
+        t = type(value)
+        if t is int or t is float:
+            return cmp(value, number) if numbers else None
+        if t is str:
+            if texts:
+                return cmp(value, text)
+            if not instants:
+                return None
+            moment = instant_key(value)
             return None if moment is None else cmp(moment, instant)
-        if domain is ValueType.BOOLEAN:
-            return None if boolean is None else cmp(value, boolean)
+        if t is bool:
+            return cmp(value, boolean) if booleans else None
         return None
 
     return compare

@@ -271,18 +271,15 @@ class _Compiler:
     def leaf(self, node: Comparison | Match, positive: bool) -> Predicate:
         test = _value_test(_leaf_scalar(node, property_type(self.schema, node.property)), positive)
         get = property_getter(node.property)
-
-        def is_(props: Mapping[str, Any]) -> bool:
-            value = get(props)
-            return value is not None and test(value)
-
-        return is_
+        return lambda props: test(get(props))
 
 
 def _value_test(scalar: Callable[[Any], Tri], wanted: bool) -> Callable[[Any], bool]:
-    """True where a value (not None) compares as ``wanted``, as the closures' leaves decide."""
+    """True where a property's value compares as ``wanted`` (missing or null never does)."""
 
     def test(value: Any) -> bool:
+        if value is None:
+            return False
         if type(value) is list:
             return list_any(scalar, value) is wanted
         return scalar(value) is wanted
