@@ -167,8 +167,8 @@ def instant_key(text: str) -> str | None:
 
     >>> instant_key("2015-07-31T10:07:17.000Z"), instant_key("2015-07-31T12:07:17.5+02:00")
     ('2015-07-31T10:07:17', '2015-07-31T10:07:17.5')
-    >>> instant_key("2014-01-01"), instant_key("yesterday")
-    ('2014-01-01T00:00:00', None)
+    >>> instant_key("2014-01-01"), instant_key("0999-12-31T23:00-02:00"), instant_key("today")
+    ('2014-01-01T00:00:00', '1000-01-01T01:00:00', None)
     """
     m = _INSTANT_RE.fullmatch(text)
     if m is None:
@@ -188,7 +188,12 @@ def instant_key(text: str) -> str | None:
     except (ValueError, OverflowError):
         return None
     fraction = (fraction or "").rstrip("0")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "")
+    # not strftime: its %Y drops the leading zeros of years before 1000 on glibc
+    key = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+    return key + (f".{fraction}" if fraction else "")
 
 
 def parse_instant(text: str) -> datetime | None:

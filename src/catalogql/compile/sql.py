@@ -1,0 +1,923 @@
+"""Compile the AST to SQL through SQLAlchemy Core: SQLite (JSON1) and PostgreSQL (JSONB).
+
+The SQL means exactly what :func:`~catalogql.compile_predicate` means, record for record. Every
+comparison compiles to a three-valued SQL expression (true, false or NULL for unknown) built from
+the typing table of :mod:`catalogql.semantics` (:func:`~catalogql.semantics.value_domains`): a
+``CASE`` on the JSON type of the value (``json_type`` on SQLite, ``jsonb_typeof`` on PostgreSQL)
+with one arm per row of the table the literal can meet, and ``NULL`` for every other value. SQL's
+own AND, OR and NOT are Kleene's, as the predicates are, so a WHERE clause selects a record exactly
+when the predicate does.
+
+============================  ====================================================================
+value                         SQL (SQLite / PostgreSQL)
+============================  ====================================================================
+number                        ``json_extract(...) < :v`` / ``CAST(j AS FLOAT) < %(v)s``
+text                          ``json_extract(...) = :v`` / ``(j #>> '{}') COLLATE "C" = %(v)s``
+date-time (by schema or name) ``catalogql_instant(...) >= :v``: both sides as exact UTC keys
+boolean                       constants: the literal is known when the SQL is built
+list                          a subquery over ``json_each`` / ``jsonb_array_elements``: true if an
+                              element compares true, else NULL if one is unknown, else false
+wildcard                      ``GLOB`` on SQLite (its LIKE ignores case), ``LIKE ... ESCAPE '\\'``
+                              on PostgreSQL; a number matches its JSON text
+============================  ====================================================================
+
+Safety: every literal is a bound parameter; a property name is checked against the grammar's
+name rule (``name(.name)*``) and anything else is refused with a :class:`~catalogql.QueryError`,
+so the JSON paths and keys written into the SQL can hold no quote. Typed columns are SQLAlchemy
+columns, quoted by SQLAlchemy.
+
+Two layouts (:class:`Layout`): the *JSON* layout reads every property from one JSON column
+(``properties``); the *typed* layout also maps properties of a queryables schema to typed columns
+(numbers, text, booleans, and date-times stored as :func:`~catalogql.semantics.instant_key`
+text), so that indexes on them serve the query.
+
+Date-times compare through ``catalogql_instant(text)``, the SQL twin of
+:func:`~catalogql.semantics.instant_key`, and wildcards on PostgreSQL numbers through
+``catalogql_number_text(jsonb)``: :func:`install_functions` creates them (a Python function on a
+SQLite connection, SQL functions in a PostgreSQL database).
+
+Limits, written down: on PostgreSQL numbers compare as double precision, which is exact for the
+numbers of I-JSON (RFC 7493: integers within 2**53); a wildcard matches a number's text as stored
+in the JSON (the same as Python's when ``json.dumps`` wrote it, as catalogql's stores do);
+PostgreSQL text cannot hold NUL, so a literal with one is refused there.
+
+>>> from catalogql import parse_filter
+>>> sql, params = to_sql(parse_filter("cloudCover < 20"))
+>>> print(sql)  # doctest: +ELLIPSIS
+CASE json_type(properties, '$.cloudCover') WHEN 'integer' THEN json_extract(properties, '$.cloudCover') < :v1 ...
+>>> params
+{'v1': 20, 'v2': '20'}
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+
+from catalogql.ast import (
+    PROPERTY_RE,
+    And,
+    Comparison,
+    Match,
+    Node,
+    Not,
+    Op,
+    Or,
+    Pattern,
+    TypeName,
+    TypePattern,
+    Wildcard,
+    tree_depth,
+)
+from catalogql.semantics import (
+    PropertyType,
+    ValueType,
+    check_schema,
+    instant_key,
+    literal_boolean,
+    literal_instant,
+    literal_number,
+    pattern_regex,
+    property_type,
+    value_domains,
+)
+from catalogql.syntax.errors import QueryError, QueryLimitError
+
+__all__ = [
+    "Dialect",
+    "Layout",
+    "TypesTable",
+    "install_functions",
+    "to_sql",
+    "to_sqlalchemy",
+]
+
+Dialect = Literal["sqlite", "postgresql"]
+Bool = ColumnElement[Any]
+"""A three-valued SQL expression: true, false or NULL (SQLite writes them 1, 0, NULL)."""
+
+Whens = list[tuple[str, Any]]
+"""The arms of a ``CASE`` on a JSON value's type: (type name, the comparison for that type)."""
+
+MAX_SQL_DEPTH = 128
+"""The deepest AND/OR/NOT nesting compiled to SQL (SQLAlchemy's compiler recurses per level)."""
+
+_CHUNK = 32
+"""Longer AND/OR chains are parenthesised in groups, so that SQLite's expression depth limit
+(1000) is never reached however long the chain."""
+
+_INT64 = range(-(2**63), 2**63)
+
+
+@dataclass(frozen=True, slots=True)
+class TypesTable:
+    """Record types kept as rows of their own table: one row per (record, type label).
+
+    Attributes:
+        type_column: The column holding one type label.
+        record_key: The column of the types table naming its record.
+        parent_key: The column of the records table it refers to.
+    """
+
+    type_column: ColumnElement[Any]
+    record_key: ColumnElement[Any]
+    parent_key: ColumnElement[Any]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a query finds a record's properties and types.
+
+    Attributes:
+        dialect: ``"sqlite"`` or ``"postgresql"``.
+        properties: The JSON column holding each record's properties (SQLite: TEXT with JSON1;
+            PostgreSQL: JSONB).
+        columns: Typed columns by property name (the typed layout). Each property must be
+            declared in ``schema`` with a scalar type; its column holds the value when it is of
+            that type (date-times as :func:`~catalogql.semantics.instant_key` text) and NULL
+            otherwise. Wildcards and properties without a column read ``properties``.
+        schema: A queryables schema deciding how values compare (as for the predicates).
+        types: A JSON array column of each record's type labels, for type expressions.
+        types_table: Or a table of (record, type label) rows.
+
+    >>> import sqlalchemy as sa
+    >>> table = sa.table("records", sa.column("properties"), sa.column("cloud_cover"))
+    >>> schema = {"properties": {"cloudCover": {"type": "number"}}}
+    >>> layout = Layout("sqlite", table.c.properties, {"cloudCover": table.c.cloud_cover}, schema)
+    >>> from catalogql import parse_filter
+    >>> str(to_sqlalchemy(parse_filter("cloudCover < 20"), layout))
+    'records.cloud_cover < :v1'
+    """
+
+    dialect: Dialect
+    properties: ColumnElement[Any]
+    columns: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
+    schema: Mapping[str, Any] | None = None
+    types: ColumnElement[Any] | None = None
+    types_table: TypesTable | None = None
+
+    def __post_init__(self) -> None:
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise QueryError(
+                f"unknown SQL dialect {self.dialect!r}",
+                code="compile.dialect",
+                hint="use 'sqlite' or 'postgresql'",
+            )
+        if self.schema is not None:
+            check_schema(self.schema)
+        for name in self.columns:
+            declared = property_type(self.schema, name)
+            if declared is None or declared.value_type is None or declared.is_list:
+                raise QueryError(
+                    f"the typed column for '{name}' needs a scalar type for it in the schema",
+                    code="compile.layout",
+                    hint='declare it, e.g. {"properties": {"cloudCover": {"type": "number"}}}',
+                )
+
+
+def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
+    """A SQLAlchemy boolean expression selecting the records that ``node`` selects.
+
+    Filters read ``layout.properties`` (and its typed columns); type expressions read
+    ``layout.types`` or ``layout.types_table``. The expression is three-valued: in a WHERE clause
+    unknown selects nothing, as the predicates do.
+
+    Args:
+        node: A filter or a type-expression AST.
+        layout: Where the properties and types are.
+
+    Returns:
+        The expression, with every literal a bound parameter.
+
+    Raises:
+        QueryError: For a property name outside the grammar's rule, a literal the database
+            cannot hold, a tree deeper than ``MAX_SQL_DEPTH``, or a type expression without a
+            types column in the layout.
+
+    >>> import sqlalchemy as sa
+    >>> from catalogql import parse_types
+    >>> records = sa.table("records", sa.column("properties"), sa.column("types"))
+    >>> layout = Layout("postgresql", records.c.properties, types=records.c.types)
+    >>> print(to_sqlalchemy(parse_types("WV02"), layout).compile(dialect=_DIALECTS["postgresql"]))
+    records.types @> jsonb_build_array(%(v1)s::VARCHAR)
+    """
+    depth = tree_depth(node)
+    if depth > MAX_SQL_DEPTH:
+        raise QueryLimitError(
+            f"a tree {depth} levels deep is past the {MAX_SQL_DEPTH} levels compiled to SQL",
+            limit="depth",
+            hint="flatten the expression (AND and OR chains of any length are fine)",
+        )
+    return _Compiler(layout).build(node)
+
+
+def to_sql(
+    node: Node, dialect: Dialect = "sqlite", schema: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A WHERE-clause body and its parameters, over a table with a JSON ``properties`` column.
+
+    Type expressions read a JSON array column ``types``. Parameters are named (``:v1`` on SQLite,
+    ``%(v1)s`` on PostgreSQL, as ``sqlite3`` and ``psycopg`` take them). Date-time comparisons
+    call functions that :func:`install_functions` creates.
+
+    Args:
+        node: A filter or type-expression AST.
+        dialect: ``"sqlite"`` or ``"postgresql"``.
+        schema: A queryables schema deciding how values compare.
+
+    Returns:
+        The SQL text and its parameters.
+
+    Raises:
+        QueryError: As :func:`to_sqlalchemy`.
+
+    >>> from catalogql import parse_filter
+    >>> sql, params = to_sql(parse_filter("catalogID = 1050010*"), "postgresql")
+    >>> params
+    {'v1': '1050010%'}
+    >>> print(sql[:96])
+    CASE jsonb_typeof(properties -> 'catalogID') WHEN 'string' THEN ((properties -> 'catalogID') #>>
+    """
+    if dialect not in _DIALECTS:
+        raise QueryError(
+            f"unknown SQL dialect {dialect!r}",
+            code="compile.dialect",
+            hint="use 'sqlite' or 'postgresql'",
+        )
+    records = sa.table("records", sa.column("properties"), sa.column("types"))
+    layout = Layout(
+        dialect, _bare(records.c.properties), schema=schema, types=_bare(records.c.types)
+    )
+    compiled = to_sqlalchemy(node, layout).compile(dialect=_DIALECTS[dialect])
+    return str(compiled), dict(compiled.params)
+
+
+def _bare(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The column written without its table's name (``properties``, not ``records.properties``)."""
+    return sa.literal_column(cast(Any, column).name)
+
+
+_DIALECTS: dict[str, sa.engine.Dialect] = {
+    "sqlite": sqlite_dialect.dialect(paramstyle="named"),
+    "postgresql": pg_dialect.psycopg.dialect(),  # type: ignore[no-untyped-call]
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The compiler: one method per node kind
+
+
+class _Compiler:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.sql: _SQLite | _Postgres = (
+            _SQLite(layout) if layout.dialect == "sqlite" else _Postgres(layout)
+        )
+        self.params: dict[tuple[type, object], sa.BindParameter[Any]] = {}
+
+    def build(self, root: Node) -> Bool:
+        # Bottom-up with an explicit stack: chains of any length never recurse here.
+        done: dict[int, Bool] = {}
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if isinstance(node, And | Or):
+                if not children_done:
+                    stack.append((node, True))
+                    stack.extend((item, False) for item in reversed(node.items))
+                    continue
+                done[id(node)] = _chain(node, [done[id(i)] for i in node.items])
+            elif isinstance(node, Not):
+                if not children_done:
+                    stack.extend(((node, True), (node.item, False)))
+                    continue
+                done[id(node)] = sa.not_(done[id(node.item)])
+            else:
+                done[id(node)] = self.leaf(node)
+        return done[id(root)]
+
+    def leaf(self, node: Node) -> Bool:
+        if isinstance(node, Comparison):
+            return self.comparison(node)
+        if isinstance(node, Match):
+            return self.match(node)
+        if isinstance(node, TypeName):
+            return self.type_name(node)
+        if isinstance(node, TypePattern):
+            return self.type_pattern(node)
+        raise QueryError(
+            f"not an AST node: {type(node).__name__}",
+            code="compile.not-a-node",
+            hint="pass the result of parse_filter() or parse_types()",
+        )
+
+    # Parameters: one per distinct value, named v1, v2, ... in order of first use.
+
+    def param(self, value: object) -> sa.BindParameter[Any]:
+        key = (type(value), value)
+        bound = self.params.get(key)
+        if bound is None:
+            if isinstance(value, str):
+                _check_text(value, self.layout.dialect)
+            if type(value) is int and value not in _INT64:
+                value = float(value)  # past 64-bit integers: orders as a double, as SQL can
+            bound = sa.bindparam(f"v{len(self.params) + 1}", value, type_=_SQL_TYPES[type(value)])
+            self.params[key] = bound
+        return bound
+
+    # Filters
+
+    def comparison(self, node: Comparison) -> Bool:
+        name = _checked_name(node.property)
+        declared = property_type(self.layout.schema, name)
+        literal = node.value
+        domains = value_domains(name, declared)
+        number = literal_number(literal)
+        instant = literal_instant(literal)
+        boolean = literal_boolean(literal) if node.op in (Op.EQ, Op.NE) else None
+        arms = _Arms(
+            number=self.param(number) if number is not None and int in domains else None,
+            text=self.param(literal.text) if domains.get(str) is ValueType.TEXT else None,
+            instant=(
+                self.param(instant)
+                if instant is not None and domains.get(str) is ValueType.DATETIME
+                else None
+            ),
+            boolean=(
+                (_OPS[node.op](True, boolean), _OPS[node.op](False, boolean))
+                if boolean is not None and bool in domains
+                else None
+            ),
+        )
+        column = self.layout.columns.get(name)
+        if column is not None and declared is not None:
+            return self.sql.typed(column, declared, node.op, arms)
+        return self.sql.json(name, lambda ref: self.sql.scalar(ref, node.op, arms))
+
+    def match(self, node: Match) -> Bool:
+        name = _checked_name(node.property)
+        declared = property_type(self.layout.schema, name)
+        domains = value_domains(name, declared)
+        bound = self.param(self.sql.pattern(node.pattern))
+        fullmatch = pattern_regex(node.pattern).fullmatch
+        booleans = (
+            (fullmatch("true") is not None, fullmatch("false") is not None)
+            if bool in domains
+            else None
+        )
+        column = self.layout.columns.get(name)
+        if column is not None and declared is not None and declared.value_type is ValueType.TEXT:
+            matched = self.sql.matches(column, bound)
+            return sa.not_(matched) if node.negated else matched
+
+        def scalar(ref: Any) -> Whens:
+            whens = self.sql.scalar_match(
+                ref, bound, str in domains, int in domains, float in domains, booleans
+            )
+            return [(k, sa.not_(v)) for k, v in whens] if node.negated else whens
+
+        return self.sql.json(name, scalar)
+
+    # Type expressions: two-valued (every record has a type list)
+
+    def type_name(self, node: TypeName) -> Bool:
+        return self.sql.has_type(self.types(), self.param(node.name), None)
+
+    def type_pattern(self, node: TypePattern) -> Bool:
+        return self.sql.has_type(self.types(), None, self.param(self.sql.pattern(node.pattern)))
+
+    def types(self) -> ColumnElement[Any] | TypesTable:
+        if self.layout.types_table is not None:
+            return self.layout.types_table
+        if self.layout.types is None:
+            raise QueryError(
+                "a type expression needs the layout's types column or types table",
+                code="compile.layout",
+                hint="pass Layout(..., types=table.c.types)",
+            )
+        return self.layout.types
+
+
+@dataclass(frozen=True, slots=True)
+class _Arms:
+    """What a comparison's literal can meet: the bound value per domain, or None if nothing.
+
+    ``boolean`` is the comparison's answer, known when the SQL is built, for a true and for a
+    false value.
+    """
+
+    number: sa.BindParameter[Any] | None
+    text: sa.BindParameter[Any] | None
+    instant: sa.BindParameter[Any] | None
+    boolean: tuple[bool, bool] | None
+
+
+_OPS: dict[Op, Callable[[Any, Any], bool]] = {
+    Op.EQ: lambda a, b: a == b,
+    Op.NE: lambda a, b: a != b,
+    Op.LT: lambda a, b: a < b,
+    Op.LE: lambda a, b: a <= b,
+    Op.GT: lambda a, b: a > b,
+    Op.GE: lambda a, b: a >= b,
+}
+
+_SQL_TYPES: dict[type, Any] = {
+    int: sa.BigInteger(),
+    float: sa.Float(),
+    str: sa.String(),
+    bool: sa.Boolean(),
+}
+
+
+def _compare(left: ColumnElement[Any], op: Op, right: Any) -> Bool:
+    return cast(Bool, _OPS[op](left, right))
+
+
+def _chain(node: And | Or, parts: Sequence[Bool]) -> Bool:
+    join = sa.and_ if isinstance(node, And) else sa.or_
+    while len(parts) > _CHUNK:
+        parts = [_Parenthesized(join(*parts[i : i + _CHUNK])) for i in range(0, len(parts), _CHUNK)]
+    return join(*parts)
+
+
+class _Parenthesized(ColumnElement[Any]):
+    """An expression in parentheses that SQLAlchemy does not flatten into an outer chain."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(self, inner: Bool) -> None:
+        self.inner = inner
+
+    def get_children(self, **kw: Any) -> tuple[Bool]:
+        return (self.inner,)
+
+
+@compiles(_Parenthesized)
+def _compile_parenthesized(element: _Parenthesized, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.inner, **kw)})"
+
+
+def _checked_name(name: str) -> str:
+    if not isinstance(name, str) or PROPERTY_RE.fullmatch(name) is None:
+        raise QueryError(
+            f"property name {name!r} cannot be compiled to SQL",
+            code="compile.invalid-property",
+            hint="a property name is name(.name)* with name := [A-Za-z_][A-Za-z0-9_]*",
+        )
+    return name
+
+
+def _check_text(text: str, dialect: Dialect) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise QueryError(
+            f"the value {text!r} is not valid Unicode text (a lone surrogate at {error.start})",
+            code="compile.invalid-text",
+            hint="databases store UTF-8: remove the lone surrogate",
+        ) from None
+    if dialect == "postgresql" and "\x00" in text:
+        raise QueryError(
+            f"the value {text!r} holds a NUL character, which PostgreSQL text cannot hold",
+            code="compile.invalid-text",
+            hint="remove the NUL character: no PostgreSQL value can contain one",
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The dialects: how each reads JSON values
+
+
+_SQLITE_TRUTH: tuple[ColumnElement[Any], ColumnElement[Any]] = (
+    sa.literal_column("1"),
+    sa.literal_column("0"),
+)
+
+
+class _SQLite:
+    """SQLite's JSON1: ``json_type`` and ``json_extract`` on a path, ``json_each`` for lists."""
+
+    NUMBER = ("integer", "real")
+
+    def __init__(self, layout: Layout) -> None:
+        self.doc = layout.properties
+
+    def json(self, name: str, scalar: Callable[[Any], Whens]) -> Bool:
+        path = self.path(name)
+        kind = sa.func.json_type(self.doc, path)
+        whens = scalar((kind, sa.func.json_extract(self.doc, path), self.doc.op("->")(path)))
+        return _case(kind, [*whens, ("array", self.elements(path, scalar))])
+
+    def path(self, name: str) -> ColumnElement[Any]:
+        if "." not in name:
+            return sa.literal_column(f"'$.{name}'")
+        # A dotted name is one key if the record has that key, else a path (property_getter).
+        whole: ColumnElement[Any] = sa.literal_column(f"'$.\"{name}\"'")
+        return sa.case(
+            (sa.func.json_type(self.doc, whole).is_(None), sa.literal_column(f"'$.{name}'")),
+            else_=whole,
+        )
+
+    def elements(self, path: ColumnElement[Any], scalar: Callable[[Any], Whens]) -> Bool:
+        each = sa.func.json_each(self.doc, path).table_valued("type", "value", "fullkey")
+        e = each.alias("e")
+        whens = scalar((e.c.type, e.c.value, self.doc.op("->")(e.c.fullkey)))
+        return _any_element(e, _case(e.c.type, whens), _SQLITE_TRUTH)
+
+    def scalar(self, ref: Any, op: Op, arms: _Arms) -> Whens:
+        _, value, _ = ref
+        whens: Whens = []
+        if arms.number is not None:
+            whens += [(k, _compare(value, op, arms.number)) for k in self.NUMBER]
+        if arms.text is not None:
+            whens.append(("text", _compare(value, op, arms.text)))
+        elif arms.instant is not None:
+            whens.append(("text", _compare(sa.func.catalogql_instant(value), op, arms.instant)))
+        if arms.boolean is not None:
+            whens += [("true", _truth(arms.boolean[0])), ("false", _truth(arms.boolean[1]))]
+        return whens
+
+    def typed(
+        self, column: ColumnElement[Any], declared: PropertyType, op: Op, arms: _Arms
+    ) -> Bool:
+        return _typed(column, declared, op, arms, collate=False)
+
+    def scalar_match(
+        self,
+        ref: Any,
+        pattern: sa.BindParameter[Any],
+        texts: bool,
+        ints: bool,
+        floats: bool,
+        booleans: tuple[bool, bool] | None,
+    ) -> Whens:
+        _, value, raw = ref
+        whens: Whens = []
+        if texts:
+            whens.append(("text", value.op("GLOB")(pattern)))
+        if ints:
+            whens.append(("integer", raw.op("GLOB")(pattern)))
+        if floats:
+            whens.append(("real", raw.op("GLOB")(pattern)))
+        if booleans is not None:
+            whens += [("true", _truth(booleans[0])), ("false", _truth(booleans[1]))]
+        return whens
+
+    def matches(self, column: ColumnElement[Any], pattern: sa.BindParameter[Any]) -> Bool:
+        return cast(Bool, column.op("GLOB")(pattern))
+
+    @staticmethod
+    def pattern(pattern: Pattern) -> str:
+        """GLOB's spelling: ``*`` and ``?``, with ``*``, ``?`` and ``[`` as classes."""
+        out = []
+        for part in pattern:
+            if part is Wildcard.ANY:
+                out.append("*")
+            elif part is Wildcard.ONE:
+                out.append("?")
+            else:
+                out.append(str(part).replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
+        return "".join(out)
+
+    def has_type(
+        self,
+        types: ColumnElement[Any] | TypesTable,
+        name: sa.BindParameter[Any] | None,
+        pattern: sa.BindParameter[Any] | None,
+    ) -> Bool:
+        if isinstance(types, TypesTable):
+            return _has_type_row(types, name, pattern, "GLOB")
+        e = sa.func.json_each(types).table_valued("type", "value").alias("t")
+        test = e.c.value == name if name is not None else e.c.value.op("GLOB")(pattern)
+        found = sa.select(1).select_from(e).where(e.c.type == _const("text"), test)
+        return sa.exists(found.correlate_except(e))
+
+
+class _Postgres:
+    """PostgreSQL's JSONB: ``->``, ``jsonb_typeof``, ``jsonb_array_elements``."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.doc = layout.properties
+
+    def json(self, name: str, scalar: Callable[[Any], Whens]) -> Bool:
+        value = self.value(name)
+        whens = scalar(value)
+        kind = sa.func.jsonb_typeof(value)
+        return _case(kind, [*whens, ("array", self.elements(value, scalar))])
+
+    def value(self, name: str) -> ColumnElement[Any]:
+        if "." not in name:
+            return cast(ColumnElement[Any], self.doc.op("->")(sa.literal_column(f"'{name}'")))
+        keys = ", ".join(f"'{key}'" for key in name.split("."))
+        return sa.case(
+            (
+                sa.func.jsonb_exists(self.doc, sa.literal_column(f"'{name}'")),
+                self.doc.op("->")(sa.literal_column(f"'{name}'")),
+            ),
+            else_=sa.func.jsonb_extract_path(self.doc, sa.literal_column(keys)),
+        )
+
+    def elements(self, value: ColumnElement[Any], scalar: Callable[[Any], Whens]) -> Bool:
+        e = sa.func.jsonb_array_elements(value).table_valued("value").alias("e")
+        test = _case(sa.func.jsonb_typeof(e.c.value), scalar(e.c.value))
+        return _any_element(e, test, (sa.true(), sa.false()))
+
+    @staticmethod
+    def text(value: ColumnElement[Any]) -> ColumnElement[Any]:
+        return cast(ColumnElement[Any], value.op("#>>")(sa.literal_column("'{}'")).self_group())
+
+    def scalar(self, value: ColumnElement[Any], op: Op, arms: _Arms) -> Whens:
+        whens: Whens = []
+        if arms.number is not None:
+            whens.append(("number", _compare(sa.cast(value, sa.Float()), op, arms.number)))
+        if arms.text is not None:
+            whens.append(("string", _compare(self.text(value).collate("C"), op, arms.text)))
+        elif arms.instant is not None:
+            key = sa.func.catalogql_instant(self.text(value)).collate("C")
+            whens.append(("string", _compare(key, op, arms.instant)))
+        if arms.boolean is not None:
+            whens.append(("boolean", _boolean_arm(value, arms.boolean)))
+        return whens
+
+    def typed(
+        self, column: ColumnElement[Any], declared: PropertyType, op: Op, arms: _Arms
+    ) -> Bool:
+        return _typed(column, declared, op, arms, collate=True)
+
+    def scalar_match(
+        self,
+        value: ColumnElement[Any],
+        pattern: sa.BindParameter[Any],
+        texts: bool,
+        ints: bool,
+        floats: bool,
+        booleans: tuple[bool, bool] | None,
+    ) -> Whens:
+        whens: Whens = []
+        if texts:
+            whens.append(("string", self.matches(self.text(value), pattern)))
+        if ints or floats:
+            number = sa.func.catalogql_number_text(value)
+            whens.append(("number", self.matches(number, pattern)))
+        if booleans is not None:
+            whens.append(("boolean", _boolean_arm(value, booleans)))
+        return whens
+
+    def matches(self, text: ColumnElement[Any], pattern: sa.BindParameter[Any]) -> Bool:
+        return cast(Bool, text.like(pattern, escape="\\"))
+
+    @staticmethod
+    def pattern(pattern: Pattern) -> str:
+        """LIKE's spelling: ``%`` and ``_``, escaped with a backslash."""
+        out = []
+        for part in pattern:
+            if part is Wildcard.ANY:
+                out.append("%")
+            elif part is Wildcard.ONE:
+                out.append("_")
+            else:
+                out.append(str(part).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+        return "".join(out)
+
+    def has_type(
+        self,
+        types: ColumnElement[Any] | TypesTable,
+        name: sa.BindParameter[Any] | None,
+        pattern: sa.BindParameter[Any] | None,
+    ) -> Bool:
+        if isinstance(types, TypesTable):
+            return _has_type_row(types, name, pattern, "LIKE")
+        if name is not None:  # containment: a GIN index on the column serves it
+            return cast(Bool, types.op("@>")(sa.func.jsonb_build_array(name)))
+        e = sa.func.jsonb_array_elements(types).table_valued("value").alias("t")
+        test = self.matches(self.text(e.c.value), cast(sa.BindParameter[Any], pattern))
+        found = sa.select(1).select_from(e)
+        found = found.where(sa.func.jsonb_typeof(e.c.value) == _const("string"), test)
+        return sa.exists(found.correlate_except(e))
+
+
+def _any_element(elements: Any, test: Bool, truth: tuple[Any, Any]) -> Bool:
+    """The list rule over a table of elements: true if one is true, else NULL if one is unknown.
+
+    One aggregate reads each element's test once: true ranks 2, unknown 1, false 0.
+    """
+    rank = sa.case(
+        {truth[0]: sa.literal_column("2"), truth[1]: sa.literal_column("0")},
+        value=test,
+        else_=sa.literal_column("1"),
+    )
+    verdict = sa.case(
+        {sa.literal_column("2"): sa.true(), sa.literal_column("1"): sa.null()},
+        value=sa.func.max(rank),
+        else_=sa.false(),  # every element false, or no element at all
+    )
+    return sa.select(verdict).select_from(elements).correlate_except(elements).scalar_subquery()
+
+
+def _case(kind: ColumnElement[Any], whens: Whens) -> Bool:
+    """``CASE kind WHEN ... END``: NULL (unknown) for every type without an arm."""
+    if not whens:
+        return sa.null()
+    return sa.case({_const(k): v for k, v in whens}, value=kind, else_=sa.null())
+
+
+def _const(text: str) -> ColumnElement[Any]:
+    """A constant of the compiler's own (a JSON type name), written into the SQL as it is."""
+    return sa.literal_column(f"'{text}'")
+
+
+def _truth(value: bool) -> Bool:
+    return sa.true() if value else sa.false()
+
+
+def _boolean_arm(value: ColumnElement[Any], answers: tuple[bool, bool]) -> Bool:
+    if answers[0] == answers[1]:
+        return _truth(answers[0])
+    is_true = value == sa.literal_column("'true'::jsonb")
+    return cast(Bool, is_true if answers[0] else sa.not_(is_true))
+
+
+def _typed(
+    column: ColumnElement[Any], declared: PropertyType, op: Op, arms: _Arms, collate: bool
+) -> Bool:
+    """A comparison on a typed column: NULL (unknown) where the literal cannot meet it."""
+    value_type = declared.value_type
+    if value_type is ValueType.NUMBER and arms.number is not None:
+        return _compare(column, op, arms.number)
+    if value_type is ValueType.TEXT and arms.text is not None:
+        return _compare(column.collate("C") if collate else column, op, arms.text)
+    if value_type is ValueType.DATETIME and arms.instant is not None:
+        return _compare(column.collate("C") if collate else column, op, arms.instant)
+    if value_type is ValueType.BOOLEAN and arms.boolean is not None:
+        when_true, when_false = arms.boolean
+        if when_true == when_false:
+            return sa.case((column.is_(None), sa.null()), else_=_truth(when_true))
+        return column if when_true else sa.not_(column)
+    return sa.null()
+
+
+def _has_type_row(
+    types: TypesTable,
+    name: sa.BindParameter[Any] | None,
+    pattern: sa.BindParameter[Any] | None,
+    operator: str,
+) -> Bool:
+    label = types.type_column
+    if name is not None:
+        test = label == name
+    elif operator == "LIKE":
+        test = label.like(pattern, escape="\\")
+    else:
+        test = label.op(operator)(pattern)
+    return sa.exists(sa.select(1).where(types.record_key == types.parent_key, test))
+
+
+# --------------------------------------------------------------------------------------------
+# The SQL functions the compiled SQL calls
+
+
+_POSTGRES_FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION catalogql_instant(t text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    m text[];
+    moment timestamp;
+    zone text;
+    digits text;
+    shift integer := 0;
+    fraction text;
+BEGIN
+    m := regexp_match(t, '^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})'
+                         '(?::([0-9]{2})(?:[.,]([0-9]+))?)?(Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$');
+    IF m IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF m[1]::int < 1 OR m[2]::int NOT BETWEEN 1 AND 12 OR m[3]::int < 1
+       OR m[3]::int > extract(day FROM make_date(m[1]::int, m[2]::int, 1)
+                                        + interval '1 month - 1 day')
+       OR coalesce(m[4], '0')::int > 23 OR coalesce(m[5], '0')::int > 59
+       OR coalesce(m[6], '0')::int > 59 THEN
+        RETURN NULL;
+    END IF;
+    moment := make_timestamp(m[1]::int, m[2]::int, m[3]::int, coalesce(m[4], '0')::int,
+                             coalesce(m[5], '0')::int, coalesce(m[6], '0')::int);
+    zone := m[8];
+    IF zone IS NOT NULL AND zone NOT IN ('Z', 'z') THEN
+        digits := replace(substr(zone, 2), ':', '');
+        shift := substr(digits, 1, 2)::int * 60 + coalesce(nullif(substr(digits, 3), ''), '0')::int;
+        IF shift >= 1440 THEN
+            RETURN NULL;
+        END IF;
+        IF substr(zone, 1, 1) = '-' THEN
+            moment := moment + make_interval(mins => shift);
+        ELSE
+            moment := moment - make_interval(mins => shift);
+        END IF;
+        IF moment < timestamp '0001-01-01' OR moment >= timestamp '10000-01-01' THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    fraction := rtrim(coalesce(m[7], ''), '0');
+    RETURN to_char(moment, 'YYYY-MM-DD"T"HH24:MI:SS')
+           || CASE WHEN fraction = '' THEN '' ELSE '.' || fraction END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION catalogql_number_text(j jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    n numeric;
+    t text;
+    sign text := '';
+    body text;
+    digits text;
+    exponent integer;
+BEGIN
+    IF jsonb_typeof(j) <> 'number' THEN
+        RETURN NULL;
+    END IF;
+    n := j::numeric;
+    t := j::text;
+    -- Python writes an integer, or a float between 1e-4 and 1e16, as it is stored ...
+    IF n = 0 OR (abs(n) >= 0.0001 AND abs(n) < 1e16) OR (scale(n) = 0 AND abs(n) < 1e16) THEN
+        RETURN t;
+    END IF;
+    -- ... and any other float in scientific notation: 1e+16, 1.5e-05.
+    IF left(t, 1) = '-' THEN
+        sign := '-';
+        t := substr(t, 2);
+    END IF;
+    IF position('.' IN t) > 0 AND split_part(t, '.', 1) = '0' THEN
+        body := split_part(t, '.', 2);
+        digits := ltrim(body, '0');
+        exponent := -(length(body) - length(digits) + 1);
+    ELSE
+        body := split_part(t, '.', 1);
+        digits := body || split_part(t, '.', 2);
+        exponent := length(body) - 1;
+    END IF;
+    digits := rtrim(digits, '0');
+    RETURN sign || left(digits, 1)
+        || CASE WHEN length(digits) > 1 THEN '.' || substr(digits, 2) ELSE '' END
+        || 'e' || CASE WHEN exponent < 0 THEN '-' ELSE '+' END
+        || lpad(abs(exponent)::text, 2, '0');
+END
+$$;
+"""
+
+
+def install_functions(target: Any) -> None:
+    """Create the SQL functions the compiled SQL calls, on a connection or an engine.
+
+    * SQLite: ``catalogql_instant`` as a deterministic Python function on the connection (on an
+      SQLAlchemy engine: on each connection it opens). Takes a ``sqlite3.Connection`` too.
+    * PostgreSQL: ``catalogql_instant(text)`` and ``catalogql_number_text(jsonb)`` as immutable
+      functions of the database (``CREATE OR REPLACE``, so running it again is harmless).
+
+    Args:
+        target: A ``sqlite3.Connection``, or an SQLAlchemy ``Engine`` or ``Connection``.
+
+    Raises:
+        QueryError: For any other kind of target.
+
+    >>> import sqlite3
+    >>> connection = sqlite3.connect(":memory:")
+    >>> install_functions(connection)
+    >>> connection.execute("SELECT catalogql_instant('2015-07-31T12:07:17.50+02:00')").fetchone()
+    ('2015-07-31T10:07:17.5',)
+    """
+    if isinstance(target, sqlite3.Connection):
+        target.create_function("catalogql_instant", 1, _sqlite_instant, deterministic=True)
+        return
+    if isinstance(target, sa.Engine):
+        if target.dialect.name == "sqlite":
+            sa.event.listen(target, "connect", lambda dbapi, _: install_functions(dbapi))
+            target.dispose()  # connections opened before now get the function when reopened
+            return
+        with target.begin() as connection:
+            install_functions(connection)
+        return
+    if isinstance(target, sa.Connection):
+        if target.dialect.name == "sqlite":
+            install_functions(target.connection.dbapi_connection)
+        else:
+            target.exec_driver_sql(_POSTGRES_FUNCTIONS)
+        return
+    raise QueryError(
+        f"cannot install functions on a {type(target).__name__}",
+        code="compile.install",
+        hint="pass a sqlite3.Connection or an SQLAlchemy Engine or Connection",
+    )
+
+
+def _sqlite_instant(value: object) -> str | None:
+    return instant_key(value) if isinstance(value, str) else None
