@@ -1,0 +1,375 @@
+"""Compile a filter AST to pygeofilter's AST, which opens pygeofilter's back ends.
+
+:func:`to_pygeofilter` builds pygeofilter 0.4.0's own node classes, exactly those classes (its
+back ends dispatch on the exact class: a subclass raises ``NotImplementedError``):
+
+============================  ===============================================================
+catalogql                     pygeofilter
+============================  ===============================================================
+``And`` / ``Or`` (n-ary)      ``And`` / ``Or`` (binary), as a *balanced* tree: 10,000 terms
+                              are 14 levels deep, not 10,000, so pygeofilter's recursive back
+                              ends do not hit ``RecursionError``
+``Not``                       ``Not``
+``Comparison`` ``= <> < <= >  ``Equal``, ``NotEqual``, ``LessThan``, ``LessEqual``,
+>=``                          ``GreaterThan``, ``GreaterEqual`` of ``Attribute(name)`` and a
+                              typed Python value (below)
+``Match`` (wildcards)         ``Like(Attribute(name), pattern, nocase=False, wildcard="%",
+                              singlechar="_", escapechar="\\\\", not_=negated)``; ``%``, ``_``
+                              and ``\\`` in the pattern's text are escaped with ``\\``
+type expressions              :class:`~catalogql.QueryError` (``compile.not-a-filter``)
+============================  ===============================================================
+
+A literal becomes a typed value, as SPEC section 4 reads it, once, at compile time:
+
+* With a queryables ``schema`` that declares the property: a number property gets an ``int``
+  (when the literal is integral as written, so ``1050010018826700`` loses no digit) or a
+  ``float``; a date-time property an aware UTC ``datetime``; a text property the literal's text
+  (``catalogID = 1050010018826700`` stays the string); a boolean property a ``bool``. A literal
+  that does not fit the declared type is a :class:`~catalogql.QueryValidationError`
+  (``schema.type-mismatch``), and so is ``<``, ``<=``, ``>`` or ``>=`` on a boolean.
+* Otherwise (no schema, or a property the schema does not declare or types loosely): a number
+  literal (``20``, ``26.5``) becomes a number; an ISO 8601 literal next to a property named like a
+  date (``timestamp``, ``acquisitionDate``, ``*Date``, ``*_datetime``) a ``datetime``; a *bare*
+  ``true`` or ``false`` (any case) with ``=`` or ``<>`` a ``bool`` (a quoted ``'true'`` stays
+  text); anything else the literal's text.
+
+What does not map exactly. pygeofilter compares a property's value, as it is stored, with one
+typed value, in its back end's own logic; catalogql decides per record (SPEC section 4). So:
+
+* *Value-typed comparison*: without a schema the literal's type is fixed at compile time:
+  ``cloudCover = '0'`` compares the text ``'0'`` and misses the number ``0``, and ``x = 20``
+  misses the text ``"20"``. Pass a schema to type literals by property.
+* *Lists*: pygeofilter has no "true if any element compares true" for scalar comparisons;
+  a list value is compared as a whole (never equal to a scalar; ordering it raises in the
+  native back end).
+* *Missing or null properties*: SPEC section 4 makes every comparison on them false, NOT
+  included. SQL back ends agree (three-valued logic); the native back end is plain Python:
+  ``None < 20`` raises ``TypeError``, ``None <> 20`` is True, ``NOT None = 20`` is True.
+* *Stored types*: values are compared as stored. The native back end raises ``TypeError`` on
+  text against a number or on a text date-time against a ``datetime`` (store date-times as
+  aware ``datetime`` objects), and it matches a wildcard only against text (``catalogID =
+  1050010*`` raises on an integer id; catalogql matches the number's text).
+* *Dotted names* (``_acquisition.productLevel``) are paths through nested objects in
+  pygeofilter; catalogql first looks the whole name up as one key.
+* *Date-times* are truncated to the microsecond (catalogql compares every fractional digit).
+* *LIKE in the back ends* (pygeofilter 0.4.0): the native back end mistranslates the escaped
+  ``\\%`` and ``\\_`` (a ``%`` or ``_`` in a pattern's text never matches: ``WORLDVIEW03_*``
+  matches nothing) and its ``%`` and ``_`` do not match a line break; the SQLAlchemy back end
+  ignores the escape character (no ``ESCAPE`` clause: same effect) and, on SQLite, LIKE is
+  case-insensitive for ASCII (``PRAGMA case_sensitive_like = ON`` restores case).
+
+pygeofilter is imported when :func:`to_pygeofilter` is first called (it is an optional
+dependency; ``pip install pygeofilter``).
+
+>>> from catalogql import parse_filter
+>>> to_pygeofilter(parse_filter("sensorPlatformName = WORLDVIEW* AND cloudCover < 20"))
+And(lhs=Like(lhs=ATTRIBUTE sensorPlatformName, pattern='WORLDVIEW%', nocase=False, wildcard='%', singlechar='_', escapechar='\\\\', not_=False), rhs=LessThan(lhs=ATTRIBUTE cloudCover, rhs=20))
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from catalogql.ast import (
+    And,
+    Comparison,
+    Literal,
+    LiteralKind,
+    Match,
+    Node,
+    Not,
+    Op,
+    Or,
+    Wildcard,
+)
+from catalogql.semantics import (
+    PropertyType,
+    ValueType,
+    check_schema,
+    is_datetime_name,
+    literal_boolean,
+    literal_number,
+    parse_instant,
+    property_type,
+)
+from catalogql.syntax.errors import QueryError, QueryValidationError
+
+if TYPE_CHECKING:  # pygeofilter has no type information: its nodes are Any to mypy
+    from pygeofilter.ast import Node as PygeofilterNode
+else:
+    PygeofilterNode = Any
+
+__all__ = ["like_pattern", "to_pygeofilter", "typed_value"]
+
+Value = int | float | str | bool | datetime
+"""A literal as pygeofilter receives it."""
+
+_COMPARISONS = {
+    Op.EQ: "Equal",
+    Op.NE: "NotEqual",
+    Op.LT: "LessThan",
+    Op.LE: "LessEqual",
+    Op.GT: "GreaterThan",
+    Op.GE: "GreaterEqual",
+}
+"""The pygeofilter class of each operator, by name in ``pygeofilter.ast``."""
+
+
+def to_pygeofilter(node: Node, schema: Mapping[str, Any] | None = None) -> PygeofilterNode:
+    """The pygeofilter AST of a filter, ready for any of pygeofilter's back ends.
+
+    Walks the tree with an explicit stack (a tree as deep as any limit allows never recurses
+    here) and folds each AND/OR chain into a balanced binary tree.
+
+    Args:
+        node: A filter AST (from :func:`catalogql.parse_filter`).
+        schema: A queryables schema; declared types then decide each literal's Python type.
+
+    Returns:
+        A ``pygeofilter.ast.Node`` (``And``, ``Or``, ``Not``, a comparison or ``Like``).
+
+    Raises:
+        QueryError: If ``node`` is not a filter AST (a type expression, say), or the schema is
+            malformed; a :class:`~catalogql.QueryValidationError` if a literal does not fit
+            its property's declared type.
+
+    >>> from catalogql import parse_filter
+    >>> negated = to_pygeofilter(parse_filter("NOT catalogID = 1050010018826700"))
+    >>> type(negated).__name__, negated.sub_node
+    ('Not', Equal(lhs=ATTRIBUTE catalogID, rhs=1050010018826700))
+    >>> schema = {"properties": {"catalogID": {"type": "string"}}}
+    >>> to_pygeofilter(parse_filter("catalogID = 1050010018826700"), schema).rhs
+    '1050010018826700'
+    """
+    pgf = _pygeofilter_ast()
+    checked = check_schema(schema) if schema is not None else None
+    done: dict[int, Any] = {}
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        if isinstance(current, And | Or | Not):
+            children = _children(current)
+            if not children_done:
+                stack.append((current, True))
+                stack.extend((child, False) for child in children)
+                continue
+            converted = [done.pop(id(child)) for child in children]
+            if isinstance(current, Not):
+                done[id(current)] = pgf.Not(converted[0])
+            else:
+                done[id(current)] = _balanced(
+                    pgf.And if isinstance(current, And) else pgf.Or, converted
+                )
+        elif isinstance(current, Comparison):
+            done[id(current)] = _comparison(pgf, current, checked)
+        elif isinstance(current, Match):
+            done[id(current)] = _like(pgf, current)
+        else:
+            raise _not_a_filter(current)
+    return done[id(node)]
+
+
+def typed_value(name: str, op: Op, literal: Literal, declared: PropertyType | None = None) -> Value:
+    """The Python value a literal compares as, next to property ``name`` (module docstring).
+
+    Args:
+        name: The property compared.
+        op: The operator (a boolean takes only ``=`` and ``<>``).
+        literal: The literal as written.
+        declared: The property's type in a queryables schema, if it declares one.
+
+    Returns:
+        An ``int``, ``float``, ``str``, ``bool`` or aware UTC ``datetime``.
+
+    Raises:
+        QueryValidationError: If the literal does not fit the declared type.
+
+    >>> from catalogql.ast import LiteralKind as K
+    >>> typed_value("cloudCover", Op.LT, Literal("20", K.NUMBER))
+    20
+    >>> typed_value("timestamp", Op.GE, Literal("2016-01-01", K.BARE))
+    datetime.datetime(2016, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> typed_value("cloudCover", Op.EQ, Literal("0", K.QUOTED), PropertyType(ValueType.NUMBER))
+    0
+    >>> typed_value("cloudCover", Op.EQ, Literal("0", K.QUOTED))
+    '0'
+    """
+    want = declared.value_type if declared is not None else None
+    if want is ValueType.NUMBER:
+        number = literal_number(literal)
+        if number is None:
+            raise _mismatch(name, literal, "a number", "compare it with a number")
+        return number
+    if want is ValueType.DATETIME:
+        instant = parse_instant(literal.text)
+        if instant is None:
+            raise _mismatch(
+                name,
+                literal,
+                "a date-time",
+                "write an ISO 8601 date or date-time such as 2016-01-01T00:00:00Z",
+            )
+        return instant
+    if want is ValueType.BOOLEAN:
+        boolean = literal_boolean(literal)
+        if boolean is None:
+            raise _mismatch(name, literal, "a boolean", "write true or false")
+        if op.is_ordering:
+            raise QueryValidationError(
+                f"'{name}' is a boolean: only = and <> apply",
+                code="schema.type-mismatch",
+                hint="write = true or = false",
+            )
+        return boolean
+    if want is ValueType.TEXT:
+        return literal.text
+    # No declared type: the literal's own form decides.
+    if is_datetime_name(name):
+        instant = parse_instant(literal.text)
+        if instant is not None:
+            return instant
+    if literal.kind is LiteralKind.NUMBER:
+        number = literal_number(literal)
+        if number is not None:
+            return number
+    if literal.kind is LiteralKind.BARE and not op.is_ordering:
+        boolean = literal_boolean(literal)
+        if boolean is not None:
+            return boolean
+    return literal.text
+
+
+def like_pattern(pattern: Sequence[str | Wildcard]) -> str:
+    """A wildcard pattern as LIKE text: ``%``, ``_``, and ``\\`` escaping the text's ``% _ \\``.
+
+    Args:
+        pattern: A :class:`~catalogql.ast.Match` pattern.
+
+    Returns:
+        The LIKE pattern (wildcard ``%``, single character ``_``, escape ``\\``).
+
+    >>> print(like_pattern(("WORLDVIEW03_", Wildcard.ANY, "50%", Wildcard.ONE)))
+    WORLDVIEW03\\_%50\\%_
+    """
+    out = []
+    for part in pattern:
+        if part is Wildcard.ANY:
+            out.append("%")
+        elif part is Wildcard.ONE:
+            out.append("_")
+        elif isinstance(part, str):
+            out.append(part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+        else:
+            raise _bad_leaf(f"a pattern piece must be text or a Wildcard, not {part!r}")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# One small function per node kind
+
+
+def _pygeofilter_ast() -> Any:
+    try:
+        from pygeofilter import ast as pgf
+    except ImportError as error:  # an installation problem, not a query problem
+        raise ImportError(
+            "to_pygeofilter needs pygeofilter: pip install 'pygeofilter==0.4.0'"
+        ) from error
+    return pgf
+
+
+def _children(node: And | Or | Not) -> tuple[Node, ...]:
+    if isinstance(node, Not):
+        return (node.item,)
+    items = node.items
+    if not isinstance(items, tuple) or len(items) < 2:
+        raise _bad_leaf(f"{type(node).__name__} needs a tuple of two or more items")
+    return items
+
+
+def _balanced(combine: Callable[[Any, Any], Any], items: list[Any]) -> Any:
+    """Fold items into a balanced binary tree of ``combine``, keeping their order."""
+    while len(items) > 1:
+        paired = [combine(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        if len(items) % 2:
+            paired.append(items[-1])
+        items = paired
+    return items[0]
+
+
+def _comparison(pgf: Any, node: Comparison, schema: Mapping[str, Any] | None) -> Any:
+    name, op, literal = node.property, node.op, node.value
+    if not isinstance(name, str) or not isinstance(op, Op) or not _is_literal(literal):
+        raise _bad_leaf(f"malformed comparison: {node!r}")
+    declared = _declared(schema, name)
+    value = typed_value(name, op, literal, declared)
+    return getattr(pgf, _COMPARISONS[op])(pgf.Attribute(name), value)
+
+
+def _like(pgf: Any, node: Match) -> Any:
+    if not isinstance(node.property, str) or not isinstance(node.pattern, tuple):
+        raise _bad_leaf(f"malformed match: {node!r}")
+    return pgf.Like(
+        pgf.Attribute(node.property),
+        like_pattern(node.pattern),
+        nocase=False,
+        wildcard="%",
+        singlechar="_",
+        escapechar="\\",
+        not_=bool(node.negated),
+    )
+
+
+def _is_literal(literal: object) -> bool:
+    return (
+        isinstance(literal, Literal)
+        and isinstance(literal.text, str)
+        and isinstance(literal.kind, LiteralKind)
+    )
+
+
+def _declared(schema: Mapping[str, Any] | None, name: str) -> PropertyType | None:
+    if schema is None:
+        return None
+    try:
+        return property_type(schema, name)
+    except (TypeError, ValueError, AttributeError) as error:  # e.g. {"type": [["string"]]}
+        raise QueryValidationError(
+            f"the schema's entry for '{name}' cannot be read: {error}",
+            code="schema.invalid",
+            hint='a property entry looks like {"type": "integer"}',
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+def _not_a_filter(node: object) -> QueryError:
+    if isinstance(node, Node):
+        return QueryError(
+            f"not a filter node: {type(node).__name__}",
+            code="compile.not-a-filter",
+            hint="pass the result of parse_filter(); type expressions go to compile_types()",
+        )
+    return QueryError(
+        f"not an AST node: {type(node).__name__}",
+        code="compile.not-a-node",
+        hint="pass the result of parse_filter()",
+    )
+
+
+def _bad_leaf(message: str) -> QueryError:
+    return QueryError(
+        message, code="compile.not-a-node", hint="build nodes with parse_filter() or catalogql.ast"
+    )
+
+
+def _mismatch(name: str, literal: Literal, what: str, hint: str) -> QueryValidationError:
+    return QueryValidationError(
+        f"'{name}' is {what}, and '{literal.text}' is not",
+        code="schema.type-mismatch",
+        hint=hint,
+    )
