@@ -59,7 +59,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::catalogql.QueryWarning")
 
 SCALE = float(os.environ.get("CATALOGQL_PROPERTY_SCALE", "1"))
 EXAMPLES = settings(
-    max_examples=int(200 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 A = pgf.Attribute
@@ -97,7 +97,7 @@ def shape(node: Any) -> Any:
                 stack.append((current, True))
                 stack.extend((child, False) for child in children)
                 continue
-            done[id(current)] = (kind.__name__, *(done.pop(id(c)) for c in children))
+            done[id(current)] = (kind.__name__, *(done[id(c)] for c in children))
         elif kind is pgf.Like:
             assert type(current.lhs) is pgf.Attribute
             fields = (current.nocase, current.wildcard, current.singlechar, current.escapechar)
@@ -246,22 +246,23 @@ def test_like_pattern_escapes_only_like_characters() -> None:
     assert like_pattern(pattern) == "a\\%b\\_c\\\\d*%x_"
 
 
-def test_balanced_chain_of_10000_terms_runs_in_both_back_ends() -> None:
+@pytest.mark.parametrize(("chain", "pgf_kind"), [(And, pgf.And), (Or, pgf.Or)])
+def test_balanced_chain_of_10000_terms_runs_in_both_back_ends(
+    chain: type[And | Or], pgf_kind: Any
+) -> None:
     items = tuple(
         Comparison(f"p{i % 7}", Op.GT, Literal(str(-i), LiteralKind.NUMBER)) for i in range(10_000)
     )
-    for chain, pgf_kind in ((And(items), pgf.And), (Or(items), pgf.Or)):
-        built = to_pygeofilter(chain)
-        assert type(built) is pgf_kind
-        assert tree_depth(built) == 15  # 14 levels of AND/OR above the comparisons
-        leaves = [n.rhs for n in _leaves(built)]
-        assert leaves == [-i for i in range(10_000)]  # left-to-right order kept
-        keep = NativeEvaluator(use_getattr=False).evaluate(built)
-        assert keep({f"p{i}": 1 for i in range(7)}) is True
-        if pgf_kind is pgf.And:  # SQLAlchemy takes a second a chain: one is enough
-            table = sa.Table("t", sa.MetaData(), *(sa.Column(f"p{i}", sa.Float) for i in range(7)))
-            where = to_filter(built, {f"p{i}": table.c[f"p{i}"] for i in range(7)})
-            assert str(where).count(" AND ") == 9_999
+    built = to_pygeofilter(chain(items))
+    assert type(built) is pgf_kind
+    assert tree_depth(built) == 15  # 14 levels of AND/OR above the comparisons
+    values = [n.rhs for n in _leaves(built)]
+    assert values == [-i for i in range(10_000)]  # left-to-right order kept
+    keep = NativeEvaluator(use_getattr=False).evaluate(built)
+    assert keep({f"p{i}": 1 for i in range(7)}) is True
+    table = sa.Table("t", sa.MetaData(), *(sa.Column(f"p{i}", sa.Float) for i in range(7)))
+    where = to_filter(built, {f"p{i}": table.c[f"p{i}"] for i in range(7)})
+    assert str(where).count(f" {pgf_kind.op.value} ") == 9_999
 
 
 def _leaves(node: Any) -> list[Any]:
@@ -273,6 +274,13 @@ def _leaves(node: Any) -> list[Any]:
         else:
             out.append(current)
     return out
+
+
+def test_shared_subtrees_convert() -> None:
+    a, b = cq.parse_filter("a = 1"), cq.parse_filter("b = 2")
+    built = to_pygeofilter(And((a, Not(a), Or((a, b)))))
+    one, two = pgf.Equal(A("a"), 1), pgf.Equal(A("b"), 2)
+    assert shape(built) == shape(pgf.And(pgf.And(one, pgf.Not(one)), pgf.Or(one, two)))
 
 
 def test_deep_not_converts_without_recursion() -> None:
@@ -329,22 +337,26 @@ def test_not_a_filter_is_a_query_error(node: Any, code: str) -> None:
     assert caught.value.code == code
 
 
+SCHEMA_NAMES = ("a", "b", "cloudCover", "timestamp", "isHidden")
+SCHEMA_ENTRIES: tuple[dict[str, Any], ...] = (
+    {"type": "integer"},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "string"},
+    {"type": "string", "format": "date-time"},
+    {"type": ["integer", "null"]},
+    {"type": "array", "items": {"type": "integer"}},
+    {"type": [["integer"]]},
+    {"type": {"oneOf": 1}},
+    {"enum": [[1], {"a": 2}]},
+    {},
+)
+
+
 @EXAMPLES
 @given(
-    filter_nodes(values=None),
-    st.dictionaries(
-        st.sampled_from(("a", "b", "cloudCover", "timestamp", "x")),
-        st.sampled_from(
-            (
-                {"type": "integer"},
-                {"type": "boolean"},
-                {"type": "string"},
-                {"type": "string", "format": "date-time"},
-                {"type": "array"},
-                {},
-            )
-        ),
-    ),
+    filter_nodes(SCHEMA_NAMES),
+    st.dictionaries(st.sampled_from(SCHEMA_NAMES), st.sampled_from(SCHEMA_ENTRIES)),
 )
 def test_any_filter_and_schema_give_an_ast_or_a_query_error(
     node: Node, declared: dict[str, Any]
@@ -536,7 +548,7 @@ def test_native_agrees_on_recorded_records(text: str, gbdx: tuple[Any, list[Any]
         elif outcome != ours(props):  # a missing value, so the deviation: never selects more
             assert outcome is TypeError or not ours(props)
         selected += ours(props)
-    assert 0 < selected < len(rows) or text == "cloudCover = '0'"
+    assert 0 < selected < len(rows)
 
 
 def test_native_deviates_exactly_on_missing_values(gbdx: tuple[Any, list[Any]]) -> None:

@@ -33,30 +33,35 @@ A literal becomes a typed value, as SPEC section 4 reads it, once, at compile ti
   ``true`` or ``false`` (any case) with ``=`` or ``<>`` a ``bool`` (a quoted ``'true'`` stays
   text); anything else the literal's text.
 
-What does not map exactly. pygeofilter compares a property's value, as it is stored, with one
-typed value, in its back end's own logic; catalogql decides per record (SPEC section 4). So:
+What does not map exactly (each is tested as a deviation in ``tests/test_pygeofilter.py``).
+pygeofilter compares a property's value as it is stored with one typed value, in its back end's
+own logic; catalogql decides per record (SPEC section 4):
 
-* *Value-typed comparison*: without a schema the literal's type is fixed at compile time:
-  ``cloudCover = '0'`` compares the text ``'0'`` and misses the number ``0``, and ``x = 20``
-  misses the text ``"20"``. Pass a schema to type literals by property.
-* *Lists*: pygeofilter has no "true if any element compares true" for scalar comparisons;
-  a list value is compared as a whole (never equal to a scalar; ordering it raises in the
-  native back end).
-* *Missing or null properties*: SPEC section 4 makes every comparison on them false, NOT
-  included. SQL back ends agree (three-valued logic); the native back end is plain Python:
-  ``None < 20`` raises ``TypeError``, ``None <> 20`` is True, ``NOT None = 20`` is True.
-* *Stored types*: values are compared as stored. The native back end raises ``TypeError`` on
-  text against a number or on a text date-time against a ``datetime`` (store date-times as
-  aware ``datetime`` objects), and it matches a wildcard only against text (``catalogID =
-  1050010*`` raises on an integer id; catalogql matches the number's text).
-* *Dotted names* (``_acquisition.productLevel``) are paths through nested objects in
-  pygeofilter; catalogql first looks the whole name up as one key.
-* *Date-times* are truncated to the microsecond (catalogql compares every fractional digit).
-* *LIKE in the back ends* (pygeofilter 0.4.0): the native back end mistranslates the escaped
-  ``\\%`` and ``\\_`` (a ``%`` or ``_`` in a pattern's text never matches: ``WORLDVIEW03_*``
-  matches nothing) and its ``%`` and ``_`` do not match a line break; the SQLAlchemy back end
-  ignores the escape character (no ``ESCAPE`` clause: same effect) and, on SQLite, LIKE is
-  case-insensitive for ASCII (``PRAGMA case_sensitive_like = ON`` restores case).
+1. *Value-typed comparison*: without a schema a literal's type is fixed at compile time, so
+   ``cloudCover = '0'`` misses the number ``0`` and ``name = 20`` misses the text ``"20"``.
+   A schema types literals by property.
+2. *Lists*: pygeofilter has no "any element compares true" for scalar comparisons; a list is
+   compared whole (never equal to a scalar; ordering it raises ``TypeError`` in the native
+   back end).
+3. *Missing or null properties*: SQL back ends agree with SPEC section 4 (three-valued logic);
+   the native back end is two-valued Python: ``None < 20`` raises ``TypeError``, and
+   ``x <> 20`` and ``NOT x = 20`` are true on a missing ``x``.
+4. *Stored types* (native back end): values are compared as stored, so text against a number
+   raises ``TypeError``, date-times must be stored as aware ``datetime`` objects (text raises
+   ``TypeError``), a wildcard on a number or boolean raises ``TypeError`` (catalogql matches its
+   text, so ``catalogID = 1050010*`` selects an integer id), and ``True == 1`` (``isHidden = 1``).
+5. *Dotted names* (native back end): ``a.b`` is only ``item["a"]["b"]``; a flat ``"a.b"`` key is
+   not seen, and a missing ``a`` raises ``AttributeError``.
+6. *Date-times* are cut to the microsecond (catalogql compares every fractional digit).
+7. *LIKE, native back end*: pygeofilter 0.4.0 mistranslates the escapes ``\\%`` and ``\\_``,
+   so a ``%`` or ``_`` in a pattern's text never matches (``WORLDVIEW03_*`` selects nothing);
+   ``%`` and ``_`` do not match a line break, and a trailing line break is ignored.
+8. *LIKE, SQLAlchemy back end*: no ``ESCAPE`` clause, so ``\\`` is an ordinary character (the
+   same effect as 7), and SQLite's LIKE ignores ASCII case (``worldview03*`` selects
+   ``WORLDVIEW03_VNIR``; ``PRAGMA case_sensitive_like = ON`` restores case).
+9. *Nesting, native back end*: the filter becomes one Python expression, which Python's parser
+   refuses past about 200 nested levels (``SyntaxError``); chains stay shallow, but NOT and
+   parentheses are kept as written.
 
 pygeofilter is imported when :func:`to_pygeofilter` is first called (it is an optional
 dependency; ``pip install pygeofilter``).
@@ -155,7 +160,7 @@ def to_pygeofilter(node: Node, schema: Mapping[str, Any] | None = None) -> Pygeo
                 stack.append((current, True))
                 stack.extend((child, False) for child in children)
                 continue
-            converted = [done.pop(id(child)) for child in children]
+            converted = [done[id(child)] for child in children]  # a child may be shared
             if isinstance(current, Not):
                 done[id(current)] = pgf.Not(converted[0])
             else:
