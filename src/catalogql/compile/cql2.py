@@ -72,7 +72,10 @@ With or without a schema, these differ between cql2-rs 0.6.0's ``Expr.matches`` 
 * a wildcard on a property the schema declares as a number or a boolean has no CQL2 form
   (``compile.inexpressible``);
 * a record whose properties hold an object under the key ``"properties"``: cql2-rs also looks
-  for properties inside it.
+  for properties inside it;
+* the cql2 Python binding refuses a dict (a filter's JSON or a record) holding an integer past
+  64 bits, and its JSON *text* reader stops at 128 levels (about 60 nested NOT/AND/OR); the
+  filter's text, and its JSON passed as a dict, read at any depth the parser allows.
 
 >>> from catalogql import parse_filter
 >>> to_cql2_text(parse_filter("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20"))
