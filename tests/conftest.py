@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["postgres_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 FIXTURES_DIR = SHARED_DIR / "fixtures"

@@ -76,6 +76,7 @@ __all__ = [
     "patterns",
     "properties_dicts",
     "property_names",
+    "queryables",
     "records",
     "spellings",
     "type_names",
@@ -987,6 +988,44 @@ def properties_dicts(
     """
     names = _names(keys, property_names())
     return st.dictionaries(names, json_values(allow_nan=allow_nan), max_size=max_size)
+
+
+_SCHEMA_ENTRIES: tuple[dict[str, Any], ...] = (
+    {"type": "integer"},
+    {"type": "number"},
+    {"type": "string"},
+    {"type": "string", "format": "date-time"},
+    {"type": "boolean"},
+    {"type": "array", "items": {"type": "string"}},
+    {"type": "array", "items": {"type": "number"}},
+    {},
+)
+
+
+def queryables(names: Sequence[str]) -> SearchStrategy[dict[str, Any]]:
+    """Queryables schemas over ``names``: each name typed, untyped (``{}``) or left out.
+
+    Args:
+        names: The property names the schemas may declare.
+
+    Returns:
+        A strategy of JSON Schema dicts, ``{"type": "object", "properties": {...}}``.
+
+    >>> import catalogql as cq
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=25)
+    ... @given(queryables(["cloudCover", "timestamp"]))
+    ... def check(schema):
+    ...     cq.compile_predicate(cq.parse_filter("cloudCover < 20"), schema)
+    >>> check()
+    """
+    entry = st.none() | st.sampled_from(_SCHEMA_ENTRIES)
+    return st.fixed_dictionaries({name: entry for name in names}).map(
+        lambda picked: {
+            "type": "object",
+            "properties": {k: dict(v) for k, v in picked.items() if v is not None},
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------

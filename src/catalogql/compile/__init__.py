@@ -2,9 +2,42 @@
 
 * :mod:`catalogql.compile.predicate`: in-memory Python predicates (filters and type expressions).
 * :mod:`catalogql.compile.gbdx`: canonical GBDX filter text.
+* :mod:`catalogql.compile.sql`: SQL through SQLAlchemy Core (SQLite JSON1, PostgreSQL JSONB).
+* :mod:`catalogql.compile.cql2`: OGC CQL2 text and JSON.
+* :mod:`catalogql.compile.pygeofilter`: pygeofilter's AST (imports pygeofilter on first use).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate, compile_types
+from catalogql.compile.pygeofilter import to_pygeofilter
 
-__all__ = ["compile_predicate", "compile_types", "to_gbdx"]
+if TYPE_CHECKING:
+    from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy
+
+_LAZY = {"Layout": "sql", "to_sql": "sql", "to_sqlalchemy": "sql"}
+"""Names whose module imports SQLAlchemy (about 0.3 s): loaded on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"catalogql.compile.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'catalogql.compile' has no attribute {name!r}")
+
+
+__all__ = [
+    "Layout",
+    "compile_predicate",
+    "compile_types",
+    "to_cql2_json",
+    "to_cql2_text",
+    "to_gbdx",
+    "to_pygeofilter",
+    "to_sql",
+    "to_sqlalchemy",
+]

@@ -563,17 +563,17 @@ class _SQLite:
         _, value, raw = ref
         whens: Whens = []
         if texts:
-            whens.append(("text", value.op("GLOB")(pattern)))
+            whens.append(("text", _glob(value, pattern)))
         if ints:
-            whens.append(("integer", raw.op("GLOB")(pattern)))
+            whens.append(("integer", _glob(raw, pattern)))
         if floats:
-            whens.append(("real", raw.op("GLOB")(pattern)))
+            whens.append(("real", _glob(raw, pattern)))
         if booleans is not None:
             whens += [("true", _truth(booleans[0])), ("false", _truth(booleans[1]))]
         return whens
 
     def matches(self, column: ColumnElement[Any], pattern: sa.BindParameter[Any]) -> Bool:
-        return cast(Bool, column.op("GLOB")(pattern))
+        return cast(Bool, _glob(column, pattern))
 
     @staticmethod
     def pattern(pattern: Pattern) -> str:
@@ -597,7 +597,7 @@ class _SQLite:
         if isinstance(types, TypesTable):
             return _has_type_row(types, name, pattern, "GLOB")
         e = sa.func.json_each(types).table_valued("type", "value").alias("t")
-        test = e.c.value == name if name is not None else e.c.value.op("GLOB")(pattern)
+        test = e.c.value == name if name is not None else _glob(e.c.value, pattern)
         found = sa.select(1).select_from(e).where(e.c.type == _const("text"), test)
         return sa.exists(found.correlate_except(e))
 
@@ -633,7 +633,8 @@ class _Postgres:
 
     @staticmethod
     def text(value: ColumnElement[Any]) -> ColumnElement[Any]:
-        return cast(ColumnElement[Any], value.op("#>>")(sa.literal_column("'{}'")).self_group())
+        text = value.op("#>>", return_type=sa.Text())(sa.literal_column("'{}'"))
+        return cast(ColumnElement[Any], text.self_group())
 
     def scalar(self, value: ColumnElement[Any], op: Op, arms: _Arms) -> Whens:
         whens: Whens = []
@@ -697,7 +698,9 @@ class _Postgres:
         if isinstance(types, TypesTable):
             return _has_type_row(types, name, pattern, "LIKE")
         if name is not None:  # containment: a GIN index on the column serves it
-            return cast(Bool, types.op("@>")(sa.func.jsonb_build_array(name)))
+            return cast(
+                Bool, types.op("@>", return_type=sa.Boolean())(sa.func.jsonb_build_array(name))
+            )
         e = sa.func.jsonb_array_elements(types).table_valued("value").alias("t")
         test = self.matches(self.text(e.c.value), cast(sa.BindParameter[Any], pattern))
         found = sa.select(1).select_from(e)
@@ -723,16 +726,25 @@ def _any_element(elements: Any, test: Bool, truth: tuple[Any, Any]) -> Bool:
     return sa.select(verdict).select_from(elements).correlate_except(elements).scalar_subquery()
 
 
+_UNKNOWN: Bool = sa.cast(sa.null(), sa.Boolean())
+"""Unknown, typed: PostgreSQL cannot compare an untyped NULL with true."""
+
+
 def _case(kind: ColumnElement[Any], whens: Whens) -> Bool:
     """``CASE kind WHEN ... END``: NULL (unknown) for every type without an arm."""
     if not whens:
-        return sa.null()
+        return _UNKNOWN
     return sa.case({_const(k): v for k, v in whens}, value=kind, else_=sa.null())
 
 
 def _const(text: str) -> ColumnElement[Any]:
     """A constant of the compiler's own (a JSON type name), written into the SQL as it is."""
     return sa.literal_column(f"'{text}'")
+
+
+def _glob(text: ColumnElement[Any], pattern: Any) -> Bool:
+    """SQLite's case-sensitive wildcard match (its LIKE ignores ASCII case)."""
+    return cast(Bool, text.op("GLOB", return_type=sa.Boolean())(pattern))
 
 
 def _truth(value: bool) -> Bool:
@@ -762,7 +774,7 @@ def _typed(
         if when_true == when_false:
             return sa.case((column.is_(None), sa.null()), else_=_truth(when_true))
         return column if when_true else sa.not_(column)
-    return sa.null()
+    return _UNKNOWN
 
 
 def _has_type_row(
@@ -869,7 +881,7 @@ BEGIN
     RETURN sign || left(digits, 1)
         || CASE WHEN length(digits) > 1 THEN '.' || substr(digits, 2) ELSE '' END
         || 'e' || CASE WHEN exponent < 0 THEN '-' ELSE '+' END
-        || lpad(abs(exponent)::text, 2, '0');
+        || CASE WHEN abs(exponent) < 10 THEN '0' ELSE '' END || abs(exponent)::text;
 END
 $$;
 """
