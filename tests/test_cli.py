@@ -126,7 +126,45 @@ def test_compile_prints_only_the_canonical_text(capsys: pytest.CaptureFixture[st
 
 
 def test_compile_targets_come_from_one_table() -> None:
-    assert "gbdx" in COMPILERS
+    assert set(COMPILERS) == {
+        "sql", "sql-postgresql", "cql2-text", "cql2-json", "gbdx", "pygeofilter"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("sql", ["json_extract(properties, '$.cloudCover') < :v1", "GLOB :v3",
+                 '-- parameters: {"v1": 20, "v2": "20", "v3": "WORLDVIEW03*"}']),
+        ("sql-postgresql", ["jsonb_typeof(properties -> 'cloudCover')", "LIKE %(v3)s",
+                            "ESCAPE '\\'", '"v3": "WORLDVIEW03%"']),
+        ("cql2-text", ["cloudCover < 20 AND sensorPlatformName LIKE 'WORLDVIEW03%'"]),
+        ("cql2-json", ['"op": "and"', '"op": "like"', '"WORLDVIEW03%"']),
+        ("pygeofilter", ["And(lhs=LessThan(lhs=ATTRIBUTE cloudCover, rhs=20)",
+                         "pattern='WORLDVIEW03%'"]),
+    ],
+)  # fmt: skip
+def test_compile_to_every_target(
+    capsys: pytest.CaptureFixture[str], target: str, expected: list[str]
+) -> None:
+    status, out, err = run(
+        capsys, "compile", "--to", target, "cloudCover < 20 AND sensorPlatformName = WORLDVIEW03*"
+    )
+    assert (status, err) == (0, "")
+    for piece in expected:
+        assert piece in out
+
+
+def test_a_compile_error_points_into_the_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"properties": {"tags": {"type": "array", "items": {"type": "string"}}}}')
+    status, out, err = run(
+        capsys, "compile", "--to", "cql2-text", "--schema", str(schema), "tags < x"
+    )
+    assert (status, out) == (1, "")
+    assert "[compile.inexpressible]" in err and "  tags < x" in err
 
 
 @pytest.mark.parametrize(

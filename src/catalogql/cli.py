@@ -3,16 +3,20 @@
 ::
 
     catalogql check [--types] [--strict] [--schema FILE] [--json] TEXT
-    catalogql compile --to gbdx [--types] [--strict] [--schema FILE] TEXT
+    catalogql compile --to TARGET [--types] [--strict] [--schema FILE] TEXT
     catalogql demo
     catalogql --version
 
-``TEXT`` may be ``-`` to read the expression from standard input. Exit status: 0 when the input is
-valid (warnings allowed), 1 when it is not, 2 for bad usage (unknown options, an unreadable or
-invalid schema file). No input ends in a traceback.
+``TARGET`` is one of ``sql`` (SQLite), ``sql-postgresql``, ``cql2-text``, ``cql2-json``, ``gbdx``
+and ``pygeofilter``. ``TEXT`` may be ``-`` to read the expression from standard input. Exit
+status: 0 when the input is valid (warnings allowed), 1 when it is not, 2 for bad usage (unknown
+options, an unreadable or invalid schema file). No input ends in a traceback.
 
 >>> main(["compile", "--to", "gbdx", "(platform == WV03) OR (cloudCover < 5)"])
 platform = WV03 OR cloudCover < 5
+0
+>>> main(["compile", "--to", "cql2-text", "sensorPlatformName = WORLDVIEW03*"])
+sensorPlatformName LIKE 'WORLDVIEW03%'
 0
 """
 
@@ -26,12 +30,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from catalogql import __version__
 from catalogql.ast import Node
+from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate
+from catalogql.compile.pygeofilter import to_pygeofilter
 from catalogql.semantics import check_schema
 from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import Diagnostic, QueryError
@@ -40,6 +46,7 @@ from catalogql.syntax.parser import Dialect, parse_filter_with_diagnostics, pars
 __all__ = ["COMPILERS", "Compiler", "build_parser", "main", "run_demo"]
 
 Schema = dict[str, Any]
+SQLDialect = Literal["sqlite", "postgresql"]
 Compiler = Callable[[Node, Schema | None], str]
 """A ``compile --to`` target: the parsed expression and the schema (or None) to printable text."""
 
@@ -48,8 +55,35 @@ def _gbdx(node: Node, schema: Schema | None) -> str:
     return to_gbdx(node)
 
 
+def _sql(dialect: SQLDialect) -> Compiler:
+    def compile_sql(node: Node, schema: Schema | None) -> str:
+        from catalogql.compile.sql import to_sql  # SQLAlchemy: imported when asked for
+
+        sql, params = to_sql(node, dialect, schema)
+        return f"{sql}\n-- parameters: {json.dumps(params, ensure_ascii=False)}"
+
+    return compile_sql
+
+
+def _cql2_text(node: Node, schema: Schema | None) -> str:
+    return to_cql2_text(node, schema)
+
+
+def _cql2_json(node: Node, schema: Schema | None) -> str:
+    return json.dumps(to_cql2_json(node, schema), indent=2, ensure_ascii=False)
+
+
+def _pygeofilter(node: Node, schema: Schema | None) -> str:
+    return repr(to_pygeofilter(node, schema))
+
+
 COMPILERS: dict[str, Compiler] = {
+    "sql": _sql("sqlite"),
+    "sql-postgresql": _sql("postgresql"),
+    "cql2-text": _cql2_text,
+    "cql2-json": _cql2_json,
     "gbdx": _gbdx,
+    "pygeofilter": _pygeofilter,
 }
 """The targets of ``compile --to``; a new back end is one more entry here."""
 
@@ -149,7 +183,11 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     node, warnings = _parse(text, args.types, _dialect(args), schema)
     for warning in warnings:
         print(warning.render(text), file=err)
-    print(COMPILERS[args.to](node, schema), file=out)
+    try:
+        compiled = COMPILERS[args.to](node, schema)
+    except QueryError as error:  # compilers raise without the text: point into it here
+        raise error.locate(text) from None
+    print(compiled, file=out)
     return 0
 
 

@@ -573,7 +573,7 @@ class _SQLite:
         return whens
 
     def matches(self, column: ColumnElement[Any], pattern: sa.BindParameter[Any]) -> Bool:
-        return cast(Bool, _glob(column, pattern))
+        return _glob(column, pattern)
 
     @staticmethod
     def pattern(pattern: Pattern) -> str:

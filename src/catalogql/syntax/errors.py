@@ -107,6 +107,18 @@ class QueryError(CatalogqlError, ValueError):
         self.width = width
         super().__init__(message)
 
+    def locate(self, text: str) -> QueryError:
+        """Attach the input ``text`` to an error raised without it (by a compiler); returns self.
+
+        >>> error = QueryError("no such thing", offset=4).locate("a = no")
+        >>> error.line, error.column
+        (1, 5)
+        """
+        if not self.text:
+            self.text = text
+            self.line, self.column = line_and_column(text, self.offset)
+        return self
+
     def render(self) -> str:
         """The message, a caret line under the input and the hint, as the CLI prints them."""
         parts = [f"{self.message} at line {self.line}, column {self.column} [{self.code}]"]
