@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import imports, parse, predicate, predicate_codegen, report
+from benchmarks import imports, parse, predicate, predicate_codegen, report, sql
 from benchmarks.records import DEFAULT_RECORDS, load
 from benchmarks.timing import FULL, QUICK, noise_probe
 
-SECTIONS = ("imports", "parse", "predicate", "codegen")
+SECTIONS = ("imports", "parse", "predicate", "codegen", "sql")
 
 
 def summary(
@@ -154,7 +154,47 @@ def summary(
                 rows,
             )
         )
+    if "sql" in results:
+        out.append("")
+        out.append(sql_summary(results["sql"]))
     return "\n".join(out)
+
+
+def sql_summary(res: dict[str, Any]) -> str:
+    compile_rows = [
+        [label] + [report.us(v) for v in medians.values()]
+        for label, medians in res["compile_median_ns"].items()
+    ]
+    targets = list(next(iter(res["compile_median_ns"].values())))
+    rows = []
+
+    def cell(r: dict[str, Any], key: str) -> str:
+        if key not in r["median_ns"]:
+            return "n/a"
+        rel = r["ratio"].get(f"{key}/catalogql")
+        return report.ms(r["median_ns"][key]) + (f" ({rel:.2f}x)" if rel is not None else "")
+
+    for r in res["filters"]:
+        rows.append(
+            [r["label"]]
+            + [cell(r, k) for k in ("catalogql", "catalogql typed", "pygeofilter", "plain SQLite")]
+        )
+    return "\n".join(
+        [
+            report.markdown(["compile, µs", *targets], compile_rows),
+            "",
+            report.markdown(
+                [
+                    f"SQLite, {res['records']:,} JSON records, ms",
+                    "catalogql (JSON)",
+                    "catalogql (typed columns, indexed)",
+                    "pygeofilter sqlalchemy",
+                    "hand-written json_extract",
+                ],
+                rows,
+            ),
+        ]
+    )
 
 
 def warm_up(seconds: float) -> dict[str, float]:
@@ -199,13 +239,15 @@ def main(argv: list[str] | None = None) -> int:
         results["imports"] = imports.run(config)
     if "parse" in wanted:
         results["parse"] = parse.run(config)
-    if wanted & {"predicate", "codegen"}:
+    if wanted & {"predicate", "codegen", "sql"}:
         records = load(args.records)
         if records is not None:
             if "predicate" in wanted:
                 results["predicate"] = predicate.run(config, records)
             if "codegen" in wanted:
                 results["codegen"] = predicate_codegen.run(config, records)
+            if "sql" in wanted:
+                results["sql"] = sql.run(config, records)
     elapsed = time.perf_counter() - started
     text = summary(info, results, args.quick, steadiness)
     print(report.section("Summary (Markdown, for the README)"))

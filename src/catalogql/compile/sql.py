@@ -39,7 +39,8 @@ SQLite connection, SQL functions in a PostgreSQL database).
 Limits, written down: on PostgreSQL numbers compare as double precision, which is exact for the
 numbers of I-JSON (RFC 7493: integers within 2**53); a wildcard matches a number's text as stored
 in the JSON (the same as Python's when ``json.dumps`` wrote it, as catalogql's stores do);
-PostgreSQL text cannot hold NUL, so a literal with one is refused there.
+SQL text cannot hold NUL (PostgreSQL refuses it; SQLite's string and JSON functions stop at it),
+so a literal with one is refused on both.
 
 >>> from catalogql import parse_filter
 >>> sql, params = to_sql(parse_filter("cloudCover < 20"))
@@ -51,9 +52,12 @@ CASE json_type(properties, '$.cloudCover') WHEN 'integer' THEN json_extract(prop
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
@@ -252,12 +256,23 @@ def to_sql(
             code="compile.dialect",
             hint="use 'sqlite' or 'postgresql'",
         )
+    key = None if schema is None else json.dumps(check_schema(schema), sort_keys=True, default=repr)
+    sql, params = _to_sql_cached(node, dialect, key)
+    return sql, dict(params)
+
+
+@functools.lru_cache(maxsize=256)
+def _to_sql_cached(
+    node: Node, dialect: Dialect, schema_json: str | None
+) -> tuple[str, Mapping[str, Any]]:
+    """:func:`to_sql`, cached: SQLAlchemy builds and compiles about 1 ms per comparison."""
+    schema = None if schema_json is None else json.loads(schema_json)
     records = sa.table("records", sa.column("properties"), sa.column("types"))
     layout = Layout(
         dialect, _bare(records.c.properties), schema=schema, types=_bare(records.c.types)
     )
     compiled = to_sqlalchemy(node, layout).compile(dialect=_DIALECTS[dialect])
-    return str(compiled), dict(compiled.params)
+    return str(compiled), MappingProxyType(dict(compiled.params))
 
 
 def _bare(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -485,11 +500,12 @@ def _check_text(text: str, dialect: Dialect) -> None:
             code="compile.invalid-text",
             hint="databases store UTF-8: remove the lone surrogate",
         ) from None
-    if dialect == "postgresql" and "\x00" in text:
+    if "\x00" in text:
         raise QueryError(
-            f"the value {text!r} holds a NUL character, which PostgreSQL text cannot hold",
+            f"the value {text!r} holds a NUL character, which SQL text cannot hold",
             code="compile.invalid-text",
-            hint="remove the NUL character: no PostgreSQL value can contain one",
+            hint="remove the NUL character (PostgreSQL text cannot contain one, and SQLite's "
+            "string and JSON functions stop reading at one)",
         )
 
 
