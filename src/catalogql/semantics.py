@@ -293,7 +293,10 @@ _SCHEMA_TYPES = {
 
 def _declared_type(spec: Mapping[str, Any]) -> tuple[ValueType | None, bool]:
     raw = spec.get("type")
-    types = [t for t in (raw if isinstance(raw, list) else [raw]) if t not in (None, "null")]
+    candidates = raw if isinstance(raw, list) else [raw]
+    if not all(t is None or isinstance(t, str) for t in candidates):
+        return None, False  # not a JSON Schema type: values compare by their own type
+    types = [t for t in candidates if t not in (None, "null")]
     if types == ["array"] or (len(types) == 1 and types[0] == "array"):
         items = spec.get("items")
         inner, _ = _declared_type(items) if isinstance(items, Mapping) else (None, False)
@@ -357,6 +360,15 @@ def check_schema(schema: object) -> Mapping[str, Any]:
                 f'property {name!r} must be an object such as {{"type": "string"}}',
                 code="schema.invalid",
                 hint=hint,
+            )
+        kind = entry.get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if not all(k is None or isinstance(k, str) for k in kinds):
+            raise QueryValidationError(
+                f"the type of property {name!r} must be a JSON Schema type name or a list of "
+                f"them, not {kind!r}",
+                code="schema.invalid",
+                hint='write e.g. "type": "integer" or "type": ["string", "null"]',
             )
     return schema
 
