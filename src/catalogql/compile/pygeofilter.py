@@ -280,7 +280,7 @@ def _pygeofilter_ast() -> Any:
         from pygeofilter import ast as pgf
     except ImportError as error:  # an installation problem, not a query problem
         raise ImportError(
-            "to_pygeofilter needs pygeofilter: pip install 'pygeofilter==0.4.0'"
+            "to_pygeofilter needs pygeofilter: pip install 'catalogql[pygeofilter]'"
         ) from error
     return pgf
 
