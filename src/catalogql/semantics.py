@@ -51,7 +51,12 @@ from catalogql.ast import (
     Wildcard,
     iter_nodes,
 )
-from catalogql.syntax.errors import Diagnostic, QueryValidationError, line_and_column
+from catalogql.syntax.errors import (
+    Diagnostic,
+    QueryError,
+    QueryValidationError,
+    line_and_column,
+)
 
 __all__ = [
     "PropertyType",
@@ -60,6 +65,7 @@ __all__ = [
     "infer_queryables",
     "instant_key",
     "is_datetime_name",
+    "like_pattern",
     "list_any",
     "literal_boolean",
     "literal_instant",
@@ -594,6 +600,34 @@ def pattern_regex(pattern: Pattern) -> re.Pattern[str]:
         else:
             out.append(re.escape(str(part)))
     return re.compile("".join(out), re.DOTALL)
+
+
+def like_pattern(pattern: Pattern) -> str:
+    """A wildcard pattern in LIKE's spelling: ``%``, ``_``, and ``\\`` escaping ``% _ \\``.
+
+    The one spelling every back end writes (GBDX's LIKE form, CQL2, pygeofilter, PostgreSQL).
+
+    Raises:
+        QueryError: If a piece is neither text nor a :class:`~catalogql.ast.Wildcard`.
+
+    >>> print(like_pattern(("WORLDVIEW03_", Wildcard.ANY, "50%", Wildcard.ONE)))
+    WORLDVIEW03\\_%50\\%_
+    """
+    out = []
+    for part in pattern:
+        if part is Wildcard.ANY:
+            out.append("%")
+        elif part is Wildcard.ONE:
+            out.append("_")
+        elif isinstance(part, str):
+            out.append(part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+        else:
+            raise QueryError(
+                f"a pattern piece must be text or a Wildcard, not {part!r}",
+                code="compile.not-a-node",
+                hint="build nodes with parse_filter() or catalogql.ast",
+            )
+    return "".join(out)
 
 
 def match_comparator(

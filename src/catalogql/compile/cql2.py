@@ -108,6 +108,7 @@ from catalogql.semantics import (
     ValueType,
     check_schema,
     is_datetime_name,
+    like_pattern,
     literal_boolean,
     literal_instant,
     literal_number,
@@ -428,16 +429,10 @@ def _like_pattern(node: Match) -> str:
     pattern = node.pattern
     if not isinstance(pattern, tuple):
         raise _not_a_node(node)
-    out = []
     for part in pattern:
-        if part is Wildcard.ANY:
-            out.append("%")
-        elif part is Wildcard.ONE:
-            out.append("_")
-        else:
-            piece = _text(part, "a pattern piece")
-            out.append(piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
-    return "".join(out)
+        if not isinstance(part, Wildcard):
+            _text(part, "a pattern piece")
+    return like_pattern(pattern)
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from catalogql.ast import (
     Wildcard,
     escape_value,
 )
+from catalogql.semantics import like_pattern
 from catalogql.syntax.errors import QueryError
 
 __all__ = ["to_gbdx"]
@@ -124,12 +125,4 @@ def _pieces(pattern: Pattern) -> list[str]:
 
 
 def _like(pattern: Pattern) -> str:
-    out = []
-    for part in pattern:
-        if part is Wildcard.ANY:
-            out.append("%")
-        elif part is Wildcard.ONE:
-            out.append("_")
-        else:
-            out.append("".join("\\" + c if c in "\\%_" else c for c in str(part)))
-    return _quote("".join(out))
+    return _quote(like_pattern(pattern))

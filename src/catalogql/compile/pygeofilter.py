@@ -73,7 +73,7 @@ And(lhs=Like(lhs=ATTRIBUTE sensorPlatformName, pattern='WORLDVIEW%', nocase=Fals
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -87,13 +87,13 @@ from catalogql.ast import (
     Not,
     Op,
     Or,
-    Wildcard,
 )
 from catalogql.semantics import (
     PropertyType,
     ValueType,
     check_schema,
     is_datetime_name,
+    like_pattern,
     literal_boolean,
     literal_number,
     parse_instant,
@@ -244,31 +244,6 @@ def typed_value(name: str, op: Op, literal: Literal, declared: PropertyType | No
         if boolean is not None:
             return boolean
     return literal.text
-
-
-def like_pattern(pattern: Sequence[str | Wildcard]) -> str:
-    """A wildcard pattern as LIKE text: ``%``, ``_``, and ``\\`` escaping the text's ``% _ \\``.
-
-    Args:
-        pattern: A :class:`~catalogql.ast.Match` pattern.
-
-    Returns:
-        The LIKE pattern (wildcard ``%``, single character ``_``, escape ``\\``).
-
-    >>> print(like_pattern(("WORLDVIEW03_", Wildcard.ANY, "50%", Wildcard.ONE)))
-    WORLDVIEW03\\_%50\\%_
-    """
-    out = []
-    for part in pattern:
-        if part is Wildcard.ANY:
-            out.append("%")
-        elif part is Wildcard.ONE:
-            out.append("_")
-        elif isinstance(part, str):
-            out.append(part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
-        else:
-            raise _bad_leaf(f"a pattern piece must be text or a Wildcard, not {part!r}")
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------

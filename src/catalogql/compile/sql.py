@@ -86,6 +86,7 @@ from catalogql.semantics import (
     ValueType,
     check_schema,
     instant_key,
+    like_pattern,
     literal_boolean,
     literal_instant,
     literal_number,
@@ -695,15 +696,7 @@ class _Postgres:
     @staticmethod
     def pattern(pattern: Pattern) -> str:
         """LIKE's spelling: ``%`` and ``_``, escaped with a backslash."""
-        out = []
-        for part in pattern:
-            if part is Wildcard.ANY:
-                out.append("%")
-            elif part is Wildcard.ONE:
-                out.append("_")
-            else:
-                out.append(str(part).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
-        return "".join(out)
+        return like_pattern(pattern)
 
     def has_type(
         self,
