@@ -26,7 +26,6 @@ from catalogql.compile.sql import (
     MAX_SQL_DEPTH,
     Layout,
     TypesTable,
-    _instant_key_sql,
     install_functions,
     to_sql,
     to_sqlalchemy,
@@ -441,7 +440,6 @@ def test_sql_agrees_with_predicate_on_postgresql(postgres: PostgresDB) -> None:
 
 
 _INSTANT_TEXTS = st.one_of(
-    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{0,12})?[Zz]\Z"),
     st.from_regex(
         r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,12})?)?"
         r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?)?\Z"
@@ -456,12 +454,8 @@ _INSTANT_TEXTS = st.one_of(
 def test_sqlite_instant_function_is_instant_key(texts: list[str]) -> None:
     connection = sqlite3.connect(":memory:")
     install_functions(connection)
-    in_sql = _instant_key_sql(sa.bindparam("t", type_=sa.String()))
-    fast = "SELECT " + str(in_sql.compile(dialect=sa.dialects.sqlite.dialect(paramstyle="named")))
     for text in texts:
         (key,) = connection.execute("SELECT catalogql_instant(?)", (text,)).fetchone()
-        assert key == instant_key(text)
-        (key,) = connection.execute(fast, {"t": text}).fetchone()  # the SQL fast path
         assert key == instant_key(text)
 
 

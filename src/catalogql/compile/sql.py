@@ -558,7 +558,7 @@ class _SQLite:
         if arms.text is not None:
             whens.append(("text", _compare(value, op, arms.text)))
         elif arms.instant is not None:
-            whens.append(("text", _compare(_instant_key_sql(value), op, arms.instant)))
+            whens.append(("text", _compare(sa.func.catalogql_instant(value), op, arms.instant)))
         if arms.boolean is not None:
             whens += [("true", _truth(arms.boolean[0])), ("false", _truth(arms.boolean[1]))]
         return whens
@@ -749,45 +749,6 @@ def _case(kind: ColumnElement[Any], whens: Whens) -> Bool:
 def _const(text: str) -> ColumnElement[Any]:
     """A constant of the compiler's own (a JSON type name), written into the SQL as it is."""
     return sa.literal_column(f"'{text}'")
-
-
-_CANONICAL_INSTANT = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z"
-
-
-def _instant_key_sql(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``catalogql_instant(value)``, with the common UTC form read in SQL, not in Python.
-
-    ``YYYY-MM-DDTHH:MM:SS[.digits]Z`` is its own key (trailing zeros of the fraction dropped)
-    when SQLite's ``strftime`` (made to normalise by a ``+0 seconds`` modifier) writes its first
-    19 characters back unchanged, which rules out impossible dates and times (02-30 rolls over
-    into March, 24:00 into the next day); year 0 and everything else go to the Python function.
-    """
-
-    def n(number: int) -> ColumnElement[Any]:
-        return sa.literal_column(str(number))
-
-    length = sa.func.length(value)
-    whole = sa.func.substr(value, n(1), n(19))
-    digits = sa.func.substr(value, n(21), length - n(21))
-    fraction = sa.func.rtrim(digits, _const("0"))
-    canonical = sa.and_(
-        _glob(value, _const(_CANONICAL_INSTANT)),
-        sa.func.strftime(_const("%Y-%m-%dT%H:%M:%S"), value, _const("+0 seconds")) == whole,
-        sa.func.substr(value, n(1), n(4)) != _const("0000"),
-        sa.or_(
-            length == n(20),
-            sa.and_(
-                sa.func.substr(value, n(20), n(1)) == _const("."),
-                length > n(21),
-                sa.not_(_glob(digits, _const("*[^0-9]*"))),
-            ),
-        ),
-    )
-    key = sa.case(
-        (sa.or_(length == n(20), fraction == _const("")), whole),
-        else_=whole.op("||")(_const(".")).op("||")(fraction),
-    )
-    return sa.case((canonical, key), else_=sa.func.catalogql_instant(value))
 
 
 def _glob(text: ColumnElement[Any], pattern: Any) -> Bool:
