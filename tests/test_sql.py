@@ -634,6 +634,7 @@ def test_nul_is_refused() -> None:
             "compile.invalid-text",
         ),
         (cq.parse_types("WV02"), "mysql", "compile.dialect"),
+        (Comparison("a", Op.EQ, 5), "sqlite", "compile.not-a-node"),  # type: ignore[arg-type]
     ],
 )
 def test_what_cannot_be_compiled_is_a_query_error(node: Any, dialect: Any, code: str) -> None:

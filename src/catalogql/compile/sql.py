@@ -66,6 +66,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
+from catalogql import ast
 from catalogql.ast import (
     PROPERTY_RE,
     And,
@@ -321,9 +322,9 @@ class _Compiler:
         return done[id(root)]
 
     def leaf(self, node: Node) -> Bool:
-        if isinstance(node, Comparison):
+        if isinstance(node, Comparison) and isinstance(node.value, ast.Literal) and node.op in _OPS:
             return self.comparison(node)
-        if isinstance(node, Match):
+        if isinstance(node, Match) and isinstance(node.pattern, tuple):
             return self.match(node)
         if isinstance(node, TypeName):
             return self.type_name(node)
