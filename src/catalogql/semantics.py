@@ -44,6 +44,7 @@ from catalogql.ast import (
     NUMBER_RE,
     Comparison,
     Literal,
+    LiteralKind,
     Match,
     Node,
     Op,
@@ -78,6 +79,7 @@ __all__ = [
     "property_type",
     "scalar_comparator",
     "text_form",
+    "typed_literal",
     "validate_filter",
     "value_domains",
 ]
@@ -649,6 +651,59 @@ def match_comparator(
         return None if text is None else fullmatch(text) is not None
 
     return match
+
+
+def typed_literal(
+    leaf: Comparison, declared: PropertyType | None = None
+) -> tuple[ValueType, int | float | str | bool]:
+    """The domain and value a comparison's literal takes, for targets that type it up front.
+
+    The predicates and SQL decide per record, by the value met (the table above); CQL2 and
+    pygeofilter must write the literal as one typed value. With a declared type, that type,
+    and a literal that does not fit it is a validation error. Without one, the literal's own
+    form decides: an ISO date next to a date-time property (by name), a number literal, a bare
+    ``true``/``false`` with ``=`` or ``<>``, else text. Date-times come as
+    :func:`instant_key` text.
+
+    Raises:
+        QueryValidationError: If the literal does not fit the declared type
+            (``schema.type-mismatch``, at the literal).
+
+    >>> from catalogql.ast import LiteralKind
+    >>> typed_literal(Comparison("catalogID", Op.EQ, Literal("1050010", LiteralKind.NUMBER)))
+    (<ValueType.NUMBER: 'number'>, 1050010)
+    >>> typed_literal(Comparison("catalogID", Op.EQ, Literal("1050010", LiteralKind.NUMBER)),
+    ...               PropertyType(ValueType.TEXT))
+    (<ValueType.TEXT: 'text'>, '1050010')
+    """
+    literal = leaf.value
+    want = declared.value_type if declared is not None else None
+    if want is not None:
+        problem = _type_problem(want, leaf)
+        if problem is not None:
+            _, value_at = leaf.offsets or (0, 0)
+            raise QueryValidationError(
+                problem[0],
+                code="schema.type-mismatch",
+                offset=value_at,
+                width=max(1, len(literal.text)),
+                hint=problem[1],
+            )
+    if want is ValueType.TEXT:
+        return want, literal.text
+    instant = literal_instant(literal)
+    dated = want is ValueType.DATETIME or (want is None and is_datetime_name(leaf.property))
+    if dated and instant is not None:
+        return ValueType.DATETIME, instant
+    number = literal_number(literal)
+    if number is not None and (want is ValueType.NUMBER or literal.kind is LiteralKind.NUMBER):
+        return ValueType.NUMBER, number
+    boolean = literal_boolean(literal)
+    if boolean is not None and (
+        want is ValueType.BOOLEAN or (literal.kind is LiteralKind.BARE and not leaf.op.is_ordering)
+    ):
+        return ValueType.BOOLEAN, boolean
+    return ValueType.TEXT, literal.text
 
 
 # --------------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from catalogql.ast import (
     And,
@@ -107,14 +107,12 @@ from catalogql.semantics import (
     PropertyType,
     ValueType,
     check_schema,
-    is_datetime_name,
     like_pattern,
-    literal_boolean,
-    literal_instant,
     literal_number,
     property_type,
+    typed_literal,
 )
-from catalogql.syntax.errors import QueryError, QueryValidationError
+from catalogql.syntax.errors import QueryError
 
 __all__ = ["to_cql2_json", "to_cql2_text"]
 
@@ -214,17 +212,6 @@ def _inexpressible(message: str, hint: str, offset: int = 0) -> QueryError:
     return QueryError(message, code="compile.inexpressible", hint=hint, offset=offset)
 
 
-def _mismatch(node: Comparison, expected: str, hint: str) -> QueryValidationError:
-    _, value_at = node.offsets or (0, 0)
-    return QueryValidationError(
-        f"'{node.property}' is {expected}, and '{node.value.text}' is not",
-        code="schema.type-mismatch",
-        offset=value_at,
-        width=max(1, len(node.value.text)),
-        hint=hint,
-    )
-
-
 def _checked_schema(schema: object) -> Schema:
     if schema is None:
         return None
@@ -232,16 +219,7 @@ def _checked_schema(schema: object) -> Schema:
 
 
 def _declared(schema: Schema, name: str) -> PropertyType | None:
-    if schema is None:
-        return None
-    try:
-        return property_type(schema, name)
-    except (TypeError, ValueError, AttributeError):  # e.g. "type": [["string"]]: unhashable
-        raise QueryValidationError(
-            f"the schema's entry for '{name}' cannot be read as a queryable",
-            code="schema.invalid",
-            hint='a queryable looks like {"type": "integer"}',
-        ) from None
+    return None if schema is None else property_type(schema, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,51 +341,15 @@ def _name(name: object) -> str:
 def _value(node: Comparison, declared: PropertyType | None) -> Any:
     """The literal of ``node`` as the CQL2 value its property's type calls for."""
     literal = node.value
-    text = _text(literal.text, "a literal")
-    want = declared.value_type if declared is not None else None
-    if want is ValueType.TEXT:
-        return text
-    if want is ValueType.NUMBER:
-        number = literal_number(literal)
-        if number is None:
-            raise _mismatch(node, "a number", "compare it with a number")
-        return _number(number, node)
-    if want is ValueType.DATETIME:
-        instant = literal_instant(literal)
-        if instant is None:
-            raise _mismatch(
-                node,
-                "a date-time",
-                "write an ISO 8601 date or date-time such as 2016-01-01T00:00:00Z",
-            )
-        return {"timestamp": instant + "Z"}
-    if want is ValueType.BOOLEAN:
-        boolean = literal_boolean(literal)
-        if boolean is None:
-            raise _mismatch(node, "a boolean", "write true or false")
-        if node.op not in (Op.EQ, Op.NE):
-            raise _mismatch(node, "a boolean, for = and <> only,", "write = true or = false")
-        return boolean
-    return _untyped_value(node, text)
-
-
-def _untyped_value(node: Comparison, text: str) -> Any:
-    """The value by the literal alone, for a property of unknown type (see the module doc)."""
-    literal = node.value
-    if literal.kind is LiteralKind.NUMBER:
-        number = literal_number(literal)
-        if number is None:  # a hand-built literal that skipped Literal's check
-            raise _not_a_node(node)
-        return _number(number, node)
-    if is_datetime_name(node.property):
-        instant = literal_instant(literal)
-        if instant is not None:
-            return {"timestamp": instant + "Z"}
-    if literal.kind is LiteralKind.BARE and node.op in (Op.EQ, Op.NE):
-        boolean = literal_boolean(literal)
-        if boolean is not None:
-            return boolean
-    return text
+    _text(literal.text, "a literal")
+    if literal.kind is LiteralKind.NUMBER and literal_number(literal) is None:
+        raise _not_a_node(node)  # a hand-built literal that skipped Literal's check
+    value_type, value = typed_literal(node, declared)
+    if value_type is ValueType.NUMBER:
+        return _number(cast(int | float, value), node)
+    if value_type is ValueType.DATETIME:
+        return {"timestamp": f"{value}Z"}
+    return value
 
 
 def _number(number: int | float, node: Comparison) -> int | float:
