@@ -60,9 +60,12 @@ from catalogql.syntax.errors import (
 )
 
 __all__ = [
+    "OPERATORS",
+    "Operands",
     "PropertyType",
     "ValueType",
     "check_schema",
+    "comparison_operands",
     "infer_queryables",
     "instant_key",
     "is_datetime_name",
@@ -472,7 +475,7 @@ def _json_type(value: Any) -> str:
 # The comparators: the table above, as code
 
 
-_OPS: dict[Op, Callable[[Any, Any], bool]] = {
+OPERATORS: Mapping[Op, Callable[[Any, Any], Any]] = {
     Op.EQ: operator.eq,
     Op.NE: operator.ne,
     Op.LT: operator.lt,
@@ -480,6 +483,7 @@ _OPS: dict[Op, Callable[[Any, Any], bool]] = {
     Op.GT: operator.gt,
     Op.GE: operator.ge,
 }
+"""Each operator as a function: on Python values, and on SQLAlchemy expressions alike."""
 
 
 def value_domains(name: str, declared: PropertyType | None = None) -> Mapping[type, ValueType]:
@@ -515,6 +519,48 @@ _DECLARED_DOMAINS: dict[ValueType, Mapping[type, ValueType]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Operands:
+    """A comparison's literal in each domain of the table it can meet; None where it cannot.
+
+    Attributes:
+        number: The literal as a number, if numbers compare numerically with it.
+        text: Its source text, if strings compare as text.
+        instant: Its :func:`instant_key`, if strings compare as date-times (and it is one).
+        boolean: It as a boolean, if booleans compare with it (``=`` and ``<>`` only).
+    """
+
+    number: int | float | None
+    text: str | None
+    instant: str | None
+    boolean: bool | None
+
+
+def comparison_operands(
+    name: str, op: Op, literal: Literal, declared: PropertyType | None = None
+) -> Operands:
+    """What a comparison's literal is in each domain a value of ``name`` can fall in.
+
+    The predicates' comparators and the SQL compiler both build from this.
+
+    >>> from catalogql.ast import LiteralKind
+    >>> comparison_operands("cloudCover", Op.LT, Literal("20", LiteralKind.NUMBER))
+    Operands(number=20, text='20', instant=None, boolean=None)
+    >>> comparison_operands("timestamp", Op.EQ, Literal("2016-01-01", LiteralKind.BARE))
+    Operands(number=None, text=None, instant='2016-01-01T00:00:00', boolean=None)
+    """
+    domains = value_domains(name, declared)
+    number = literal_number(literal)
+    instant = literal_instant(literal)
+    boolean = literal_boolean(literal) if op in (Op.EQ, Op.NE) else None
+    return Operands(
+        number if domains.get(int) is ValueType.NUMBER else None,
+        literal.text if domains.get(str) is ValueType.TEXT else None,
+        instant if domains.get(str) is ValueType.DATETIME else None,
+        boolean if bool in domains else None,
+    )
+
+
 def scalar_comparator(
     name: str, op: Op, literal: Literal, declared: PropertyType | None = None
 ) -> Callable[[Any], Tri]:
@@ -528,17 +574,17 @@ def scalar_comparator(
     >>> eq("1050010018826700"), eq(1050010018826700), eq(1050010018826701)
     (True, True, False)
     """
-    cmp = _OPS[op]
-    domains = value_domains(name, declared)  # read once here: nothing is looked up per value
-    number = literal_number(literal)
-    text = literal.text
-    instant = literal_instant(literal)
-    boolean = literal_boolean(literal) if op in (Op.EQ, Op.NE) else None
-    numbers = number is not None and domains.get(int) is ValueType.NUMBER
-    texts = domains.get(str) is ValueType.TEXT
-    # a date-time property against a literal that is not one compares as unknown
-    instants = domains.get(str) is ValueType.DATETIME and instant is not None
-    booleans = boolean is not None and bool in domains
+    cmp: Callable[[Any, Any], bool] = OPERATORS[op]
+    # read once here: nothing is looked up per value
+    operands = comparison_operands(name, op, literal, declared)
+    number, text, instant, boolean = (
+        operands.number,
+        operands.text,
+        operands.instant,
+        operands.boolean,
+    )
+    numbers, texts = number is not None, text is not None
+    instants, booleans = instant is not None, boolean is not None
 
     def compare(value: Any) -> Tri:
         t = type(value)

@@ -83,15 +83,14 @@ from catalogql.ast import (
     tree_depth,
 )
 from catalogql.semantics import (
+    OPERATORS,
     PropertyType,
     ValueType,
     check_schema,
+    comparison_operands,
     instant_key,
     like_pattern,
-    literal_boolean,
-    literal_instant,
-    literal_number,
-    pattern_regex,
+    match_comparator,
     property_type,
     value_domains,
 )
@@ -322,7 +321,11 @@ class _Compiler:
         return done[id(root)]
 
     def leaf(self, node: Node) -> Bool:
-        if isinstance(node, Comparison) and isinstance(node.value, ast.Literal) and node.op in _OPS:
+        if (
+            isinstance(node, Comparison)
+            and isinstance(node.value, ast.Literal)
+            and isinstance(node.op, Op)
+        ):
             return self.comparison(node)
         if isinstance(node, Match) and isinstance(node.pattern, tuple):
             return self.match(node)
@@ -355,24 +358,13 @@ class _Compiler:
     def comparison(self, node: Comparison) -> Bool:
         name = _checked_name(node.property)
         declared = property_type(self.layout.schema, name)
-        literal = node.value
-        domains = value_domains(name, declared)
-        number = literal_number(literal)
-        instant = literal_instant(literal)
-        boolean = literal_boolean(literal) if node.op in (Op.EQ, Op.NE) else None
+        operands = comparison_operands(name, node.op, node.value, declared)
+        boolean, cmp = operands.boolean, OPERATORS[node.op]
         arms = _Arms(
-            number=self.param(number) if number is not None and int in domains else None,
-            text=self.param(literal.text) if domains.get(str) is ValueType.TEXT else None,
-            instant=(
-                self.param(instant)
-                if instant is not None and domains.get(str) is ValueType.DATETIME
-                else None
-            ),
-            boolean=(
-                (_OPS[node.op](True, boolean), _OPS[node.op](False, boolean))
-                if boolean is not None and bool in domains
-                else None
-            ),
+            number=None if operands.number is None else self.param(operands.number),
+            text=None if operands.text is None else self.param(operands.text),
+            instant=None if operands.instant is None else self.param(operands.instant),
+            boolean=None if boolean is None else (cmp(True, boolean), cmp(False, boolean)),
         )
         column = self.layout.columns.get(name)
         if column is not None and declared is not None:
@@ -384,12 +376,9 @@ class _Compiler:
         declared = property_type(self.layout.schema, name)
         domains = value_domains(name, declared)
         bound = self.param(self.sql.pattern(node.pattern))
-        fullmatch = pattern_regex(node.pattern).fullmatch
-        booleans = (
-            (fullmatch("true") is not None, fullmatch("false") is not None)
-            if bool in domains
-            else None
-        )
+        matches = match_comparator(node.pattern, declared)
+        when_true, when_false = matches(True), matches(False)  # None: booleans cannot match
+        booleans = None if when_true is None or when_false is None else (when_true, when_false)
         column = self.layout.columns.get(name)
         if column is not None and declared is not None and declared.value_type is ValueType.TEXT:
             matched = self.sql.matches(column, bound)
@@ -437,15 +426,6 @@ class _Arms:
     boolean: tuple[bool, bool] | None
 
 
-_OPS: dict[Op, Callable[[Any, Any], bool]] = {
-    Op.EQ: lambda a, b: a == b,
-    Op.NE: lambda a, b: a != b,
-    Op.LT: lambda a, b: a < b,
-    Op.LE: lambda a, b: a <= b,
-    Op.GT: lambda a, b: a > b,
-    Op.GE: lambda a, b: a >= b,
-}
-
 _SQL_TYPES: dict[type, Any] = {
     int: sa.BigInteger(),
     float: sa.Float(),
@@ -455,7 +435,7 @@ _SQL_TYPES: dict[type, Any] = {
 
 
 def _compare(left: ColumnElement[Any], op: Op, right: Any) -> Bool:
-    return cast(Bool, _OPS[op](left, right))
+    return cast(Bool, OPERATORS[op](left, right))
 
 
 def _chain(node: And | Or, parts: Sequence[Bool]) -> Bool:
