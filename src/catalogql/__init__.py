@@ -14,10 +14,10 @@ True
 "sensorPlatformName LIKE 'WORLDVIEW03%' AND cloudCover < 20"
 """
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from catalogql import ast
+from catalogql import compile as _compile
 from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate, compile_types
@@ -39,13 +39,10 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_LAZY = {"Layout", "to_sql", "to_sqlalchemy"}
-"""Names whose module imports SQLAlchemy (about 0.3 s): loaded on first use."""
-
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module("catalogql.compile.sql"), name)
+    if name in _compile.LAZY:  # the SQL names, which load SQLAlchemy on first use
+        return getattr(_compile, name)
     raise AttributeError(f"module 'catalogql' has no attribute {name!r}")
 
 

@@ -20,13 +20,14 @@ from catalogql.compile.pygeofilter import to_pygeofilter
 if TYPE_CHECKING:
     from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy
 
-_LAZY = {"Layout": "sql", "to_sql": "sql", "to_sqlalchemy": "sql"}
-"""Names whose module imports SQLAlchemy (about 0.3 s): loaded on first use."""
+LAZY = frozenset({"Layout", "to_sql", "to_sqlalchemy"})
+"""Names of :mod:`catalogql.compile.sql`, which imports SQLAlchemy (about 0.3 s): loaded on first
+use, here and in :mod:`catalogql`."""
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"catalogql.compile.{_LAZY[name]}"), name)
+    if name in LAZY:
+        return getattr(importlib.import_module("catalogql.compile.sql"), name)
     raise AttributeError(f"module 'catalogql.compile' has no attribute {name!r}")
 
 
