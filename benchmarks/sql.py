@@ -18,7 +18,7 @@ import logging
 import random
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -33,7 +33,9 @@ from catalogql.compile.sql import (
     install_functions,
     to_sql,
     to_sqlalchemy,
+    typed_column_value,
 )
+from catalogql.semantics import PropertyType, property_type
 
 Props = dict[str, Any]
 
@@ -48,6 +50,15 @@ SCHEMA = {
         "timestamp": {"type": "string", "format": "date-time"},
     }
 }
+
+TYPED_COLUMNS = {  # column: property
+    "c_platform": "sensorPlatformName",
+    "c_cloud": "cloudCover",
+    "c_nadir": "offNadirAngle",
+    "c_id": "catalogID",
+    "c_time": "timestamp",
+}
+_SQLITE_TYPES = {"c_cloud": "NUMERIC", "c_nadir": "NUMERIC"}  # the others: TEXT
 
 SQL_FILTERS = (
     (TYPICAL.label, TYPICAL.gbdx, "json_extract(properties, '$.sensorPlatformName') GLOB "
@@ -97,36 +108,26 @@ def grow(records: list[Props], n: int, seed: int = 7) -> list[Props]:
 def _database(rows: list[Props]) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     install_functions(db)
-    columns = {"c_platform": "TEXT", "c_cloud": "NUMERIC", "c_nadir": "NUMERIC",
-               "c_id": "TEXT", "c_time": "TEXT"}  # fmt: skip
     db.execute(
         "CREATE TABLE records (id INTEGER PRIMARY KEY, properties TEXT, "
-        + ", ".join(f"{k} {v}" for k, v in columns.items())
+        + ", ".join(f"{column} {_SQLITE_TYPES.get(column, 'TEXT')}" for column in TYPED_COLUMNS)
         + ")"
     )
 
-    def typed(p: Props, name: str, kind: type | tuple[type, ...]) -> Any:
-        value = p.get(name)
-        return value if isinstance(value, kind) and not isinstance(value, bool) else None
-
+    names = list(TYPED_COLUMNS.values())
+    kinds = [cast(PropertyType, property_type(SCHEMA, name)).value_type for name in names]
     db.executemany(
         "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 i,
                 json.dumps(p),
-                typed(p, "sensorPlatformName", str),
-                typed(p, "cloudCover", (int, float)),
-                typed(p, "offNadirAngle", (int, float)),
-                typed(p, "catalogID", str),
-                catalogql.semantics.instant_key(p["timestamp"])
-                if isinstance(p.get("timestamp"), str)
-                else None,
+                *(typed_column_value(p.get(n), k) for n, k in zip(names, kinds, strict=True)),
             )
             for i, p in enumerate(rows)
         ),
     )
-    for column in columns:
+    for column in TYPED_COLUMNS:
         db.execute(f"CREATE INDEX ix_{column} ON records ({column})")
     db.commit()
     return db
@@ -154,21 +155,11 @@ def run(config: Config, records: list[Props]) -> dict[str, Any]:
     rows = grow(records, RECORDS)
     print(report.section(f"SQL over {len(rows):,} JSON records on SQLite (ms per query)"))
     db = _database(rows)
-    table = sa.table(
-        "records",
-        *(sa.column(c) for c in ("properties", "c_platform", "c_cloud", "c_nadir", "c_id")),
-        sa.column("c_time"),
-    )
+    table = sa.table("records", *(sa.column(c) for c in TYPED_COLUMNS))
     layout = Layout(
         "sqlite",
         sa.literal_column("properties"),
-        {
-            "sensorPlatformName": table.c.c_platform,
-            "cloudCover": table.c.c_cloud,
-            "offNadirAngle": table.c.c_nadir,
-            "catalogID": table.c.c_id,
-            "timestamp": table.c.c_time,
-        },
+        {name: table.c[column] for column, name in TYPED_COLUMNS.items()},
         SCHEMA,
     )
     dialect = sa.dialects.sqlite.dialect(paramstyle="named")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import cql2
@@ -53,10 +54,7 @@ SCHEMA: dict[str, Any] = {
 
 _WORDS = ("WORLDVIEW02", "WORLDVIEW03_VNIR", "GEOEYE01", "WV", "wv02", "1050010018826700", "")
 _TEXT = st.sampled_from(_WORDS) | st.text("AWVZ019-.:é", max_size=6)
-_MOMENTS = st.datetimes(
-    min_value=__import__("datetime").datetime(2000, 1, 1),
-    max_value=__import__("datetime").datetime(2030, 1, 1),
-)
+_MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1))
 
 
 def _iso(moment: Any, style: int) -> str:

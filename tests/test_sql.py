@@ -29,6 +29,7 @@ from catalogql.compile.sql import (
     install_functions,
     to_sql,
     to_sqlalchemy,
+    typed_column_value,
 )
 from catalogql.semantics import ValueType, instant_key, property_type, text_form
 
@@ -143,18 +144,7 @@ def _records_table(json_type: Any, typed: Mapping[str, ValueType]) -> sa.Table:
 
 
 def _typed_value(row: Mapping[str, Any], name: str, value_type: ValueType) -> Any:
-    """What a typed column holds: the value if it is of the declared type, else NULL."""
-    value = row.get(name)
-    kind = type(value)
-    if value_type is ValueType.NUMBER and kind in (int, float):
-        return value
-    if value_type is ValueType.TEXT and kind is str:
-        return value
-    if value_type is ValueType.DATETIME and kind is str:
-        return instant_key(value)
-    if value_type is ValueType.BOOLEAN and kind is bool:
-        return value
-    return None
+    return typed_column_value(row.get(name), value_type)
 
 
 @pytest.fixture(scope="module")

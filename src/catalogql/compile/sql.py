@@ -103,6 +103,7 @@ __all__ = [
     "install_functions",
     "to_sql",
     "to_sqlalchemy",
+    "typed_column_value",
 ]
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -186,6 +187,24 @@ class Layout:
                     code="compile.layout",
                     hint='declare it, e.g. {"properties": {"cloudCover": {"type": "number"}}}',
                 )
+
+
+def typed_column_value(value: Any, value_type: ValueType) -> Any:
+    """What a typed column of :class:`Layout` holds for a property's value, or None (NULL).
+
+    The value itself when it is of the declared type (a date-time as its
+    :func:`~catalogql.semantics.instant_key`), NULL otherwise: a value of another type compares
+    as unknown, as it does in the predicates.
+
+    >>> typed_column_value("2015-07-31T12:07:17.5+02:00", ValueType.DATETIME)
+    '2015-07-31T10:07:17.5'
+    >>> typed_column_value(True, ValueType.NUMBER) is None
+    True
+    """
+    domain = value_domains("", PropertyType(value_type)).get(type(value))
+    if domain is None:
+        return None
+    return instant_key(value) if domain is ValueType.DATETIME else value
 
 
 def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
