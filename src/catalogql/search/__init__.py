@@ -1,0 +1,90 @@
+"""The reference search engine: GBDX search semantics over three stores with one answer.
+
+>>> from catalogql.search import open_catalog
+>>> with open_catalog("memory://") as catalog:
+...     catalog.search({"searchAreaWkt": "POLYGON((0 0, 1 0, 1 1, 0 0))"})["stats"]["totalRecords"]
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from catalogql.search.engine import MAX_RESULTS, Catalog, Page, Query
+from catalogql.search.errors import (
+    CatalogError,
+    InvalidRecord,
+    InvalidSearchRequest,
+    RecordNotFound,
+    RequestProblem,
+)
+from catalogql.search.records import EQUALITY_INDEXED
+from catalogql.search.request import SearchRequest
+from catalogql.syntax.parser import Dialect
+
+__all__ = [
+    "MAX_RESULTS",
+    "Catalog",
+    "CatalogError",
+    "InvalidRecord",
+    "InvalidSearchRequest",
+    "Page",
+    "Query",
+    "RecordNotFound",
+    "RequestProblem",
+    "SearchRequest",
+    "open_catalog",
+]
+
+DEFAULT_URL = "sqlite:///catalog.db"
+
+
+def open_catalog(
+    url: str = DEFAULT_URL,
+    *,
+    schema: Mapping[str, Any] | None = None,
+    dialect: Dialect = "default",
+    indexed: Sequence[str] = EQUALITY_INDEXED,
+) -> Catalog:
+    """Open (or create) a catalog.
+
+    Args:
+        url: ``memory://`` (in this process only), ``sqlite:///path/to/file.db`` (the embedded
+            default; ``sqlite://`` alone is an in-memory database), or
+            ``postgresql://user@host/dbname`` (PostGIS must be installable in that database).
+            A bare file path means an SQLite file.
+        schema: A queryables schema: filters are validated and typed by it on every store.
+        dialect: The filter dialect requests are parsed in (``default`` or ``strict``).
+        indexed: Hot properties whose equality lookups are served by an index.
+
+    Returns:
+        The catalog.
+
+    Raises:
+        CatalogError: For a URL no store understands, or a store that cannot be opened.
+
+    >>> open_catalog("memory://")
+    <MemoryCatalog memory://>
+    >>> open_catalog("ftp://x")
+    Traceback (most recent call last):
+      ...
+    catalogql.search.errors.CatalogError: no store for 'ftp://x': use memory://, sqlite:///path/to/file.db or postgresql://user@host/dbname
+    """  # noqa: E501
+    options: dict[str, Any] = {"schema": schema, "dialect": dialect, "indexed": indexed}
+    if url == "memory://" or url.startswith("memory://"):
+        from catalogql.search.stores.memory import MemoryCatalog
+
+        return MemoryCatalog(url, **options)
+    if url.startswith("sqlite:") or "://" not in url:
+        from catalogql.search.stores.sqlite import SQLiteCatalog
+
+        return SQLiteCatalog(url, **options)
+    if url.startswith(("postgresql:", "postgresql+psycopg:", "postgres:")):
+        from catalogql.search.stores.postgres import PostgresCatalog
+
+        return PostgresCatalog(url, **options)
+    raise CatalogError(
+        f"no store for {url!r}: use memory://, sqlite:///path/to/file.db or "
+        "postgresql://user@host/dbname"
+    )

@@ -1,0 +1,362 @@
+"""The search engine: one interface over every store, and the GBDX answer built in one place.
+
+A store says how to keep records (:meth:`Catalog._write`), how to find them
+(:meth:`Catalog._select`, given a :class:`Query`) and how to fetch one by identifier. Everything the
+answer is made of is decided here, once for all stores: request parsing, the order (``timestamp``
+descending, then ``identifier``), the cap of ``min(limit, 1000)``, ``stats`` with ``typeCounts``
+over every returned record's labels, ``totalRecords == recordsReturned`` (as the original service
+answered), and ``totalMatched`` when the request asks ``countTotal``.
+
+>>> from catalogql.search import open_catalog
+>>> catalog = open_catalog("memory://")
+>>> catalog.add_records([{"identifier": "a", "type": ["WV02"], "properties": {
+...     "timestamp": "2016-01-01T10:00:00.000Z", "footprintWkt": "POLYGON((0 0,1 0,1 1,0 0))",
+...     "cloudCover": 5}}])
+1
+>>> catalog.search({"filters": ["cloudCover < 10"], "types": ["WV02"]})["stats"]
+{'recordsReturned': 1, 'totalRecords': 1, 'typeCounts': {'GBDXCatalogRecord': 1, 'WV02': 1}}
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from catalogql.ast import And, Comparison, Node, Op, TypeName
+from catalogql.compile.predicate import Predicate, TypesPredicate, compile_predicate, compile_types
+from catalogql.search.errors import CatalogError, RecordNotFound
+from catalogql.search.records import (
+    EQUALITY_INDEXED,
+    StoredRecord,
+    copy_json,
+    literal_keys,
+    prepare_record,
+)
+from catalogql.search.request import SearchRequest
+from catalogql.syntax.parser import Dialect
+
+__all__ = [
+    "MAX_RESULTS",
+    "Catalog",
+    "Page",
+    "Progress",
+    "Query",
+    "copy_record",
+]
+
+MAX_RESULTS = 1000
+"""The most records one search returns, whatever its limit (the GBDX cap)."""
+
+Progress = Callable[[int], None]
+"""Called after each stored batch with the number of records it held."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A checked request in the form the stores plan from.
+
+    Attributes:
+        request: The request itself.
+        area: The geometry a footprint must intersect, or None.
+        start: The inclusive lower bound on the time key, or None.
+        end: The inclusive upper bound on the time key, or None.
+        type_nodes: The type expressions; a record must satisfy all of them.
+        filter_nodes: The filters; a record must satisfy all of them.
+        filter: The AND of the filters as one node (None without filters), for SQL compilers.
+        required_types: Type names every match carries (from plain names in the expressions).
+        equality: For some hot properties compared with ``=``: (property, keys), where a
+            match has at least one of the keys (see :mod:`catalogql.search.records`).
+        limit: How many records to return at most.
+        count_total: Whether to count every match (``stats.totalMatched``).
+        schema: The catalog's queryables schema, or None.
+    """
+
+    request: SearchRequest
+    area: BaseGeometry | None
+    start: str | None
+    end: str | None
+    type_nodes: tuple[Node, ...]
+    filter_nodes: tuple[Node, ...]
+    filter: Node | None
+    required_types: tuple[str, ...]
+    equality: tuple[tuple[str, frozenset[str]], ...]
+    limit: int
+    count_total: bool
+    schema: Mapping[str, Any] | None
+
+    @classmethod
+    def from_request(
+        cls,
+        request: SearchRequest,
+        schema: Mapping[str, Any] | None = None,
+        indexed: Sequence[str] = EQUALITY_INDEXED,
+    ) -> Query:
+        """Plan-ready form of a request.
+
+        >>> from catalogql.search.request import SearchRequest
+        >>> query = Query.from_request(SearchRequest.from_dict({
+        ...     "types": ["WV02 AND DigitalGlobeProduct"], "filters": ["catalogID = 10"]}))
+        >>> query.required_types, [name for name, _ in query.equality], query.limit
+        (('WV02', 'DigitalGlobeProduct'), ['catalogID'], 1000)
+        """
+        filters = tuple(request.filter_nodes)
+        combined: Node | None = None
+        if len(filters) == 1:
+            combined = filters[0]
+        elif filters:
+            combined = And(filters)
+        return cls(
+            request=request,
+            area=request.area,
+            start=request.start,
+            end=request.end,
+            type_nodes=tuple(request.type_nodes),
+            filter_nodes=filters,
+            filter=combined,
+            required_types=_required_types(request.type_nodes),
+            equality=_equality(filters, frozenset(indexed)),
+            limit=min(request.limit, MAX_RESULTS),
+            count_total=request.count_total,
+            schema=schema,
+        )
+
+    def types_predicate(self) -> TypesPredicate | None:
+        """One predicate of a record's type list for all the type expressions, or None."""
+        if not self.type_nodes:
+            return None
+        parts = [compile_types(node) for node in self.type_nodes]
+        if len(parts) == 1:
+            return parts[0]
+        return lambda types: all(part(types) for part in parts)
+
+    def filter_predicate(self) -> Predicate | None:
+        """One predicate of a record's properties for all the filters, or None."""
+        if not self.filter_nodes:
+            return None
+        parts = [compile_predicate(node, self.schema) for node in self.filter_nodes]
+        if len(parts) == 1:
+            return parts[0]
+        return lambda properties: all(part(properties) for part in parts)
+
+
+def _required_types(nodes: Iterable[Node]) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for node in nodes:
+        items = node.items if isinstance(node, And) else (node,)
+        for item in items:
+            if isinstance(item, TypeName):
+                names[item.name] = None
+    return tuple(names)
+
+
+def _equality(
+    filters: Iterable[Node], indexed: frozenset[str]
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    found: list[tuple[str, frozenset[str]]] = []
+    for node in filters:
+        items = node.items if isinstance(node, And) else (node,)
+        for item in items:
+            if isinstance(item, Comparison) and item.op is Op.EQ and item.property in indexed:
+                found.append((item.property, frozenset(literal_keys(item.property, item.value))))
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What a store found: the first records in search order, and the count of all matches.
+
+    Attributes:
+        records: At most ``query.limit`` records, in search order, as the store keeps them.
+        total: Every match counted (only when ``query.count_total``), else None.
+    """
+
+    records: Sequence[Mapping[str, Any]]
+    total: int | None = None
+
+
+class Catalog(abc.ABC):
+    """A searchable catalog of GBDX records, the same answers whatever the store.
+
+    Open one with :func:`catalogql.search.open_catalog`. Records go in with
+    :meth:`add_records`, requests with :meth:`search`, identifiers with :meth:`get_record`.
+
+    Attributes:
+        url: Where the catalog lives (``memory://``, ``sqlite:///…``, ``postgresql://…``).
+        schema: The queryables schema filters are typed and validated with, or None (values are
+            typed by what they are, SPEC section 4).
+        dialect: The filter dialect requests are parsed in.
+        indexed: The hot properties indexed by equality keys.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        dialect: Dialect = "default",
+        indexed: Sequence[str] = EQUALITY_INDEXED,
+    ) -> None:
+        self.url = url
+        self.schema = schema
+        self.dialect: Dialect = dialect
+        self.indexed = tuple(indexed)
+        self._closed = False
+
+    # -- the interface -------------------------------------------------------------------------
+
+    def add_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = 1000,
+        progress: Progress | None = None,
+    ) -> int:
+        """Store records, a batch at a time; a record whose identifier is stored replaces it.
+
+        Each batch is checked whole before any of it is written, and written in one
+        transaction: a bad record raises :class:`~catalogql.search.errors.InvalidRecord` naming
+        its position, and the batches before it stay stored. Loading the same records again
+        changes nothing.
+
+        Args:
+            records: Record dicts (``identifier``, ``type``, ``properties``).
+            batch_size: Records per transaction.
+            progress: Called with each stored batch's size.
+
+        Returns:
+            How many records were read and stored.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog = open_catalog("memory://")
+        >>> record = {"identifier": "a", "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}
+        >>> catalog.add_records([record, record]), len(catalog)
+        (2, 1)
+        """
+        self._check_open()
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        stored = 0
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, batch_size)):
+            prepared: dict[str, StoredRecord] = {}
+            for offset, obj in enumerate(batch):
+                record = prepare_record(obj, stored + offset, self.indexed)
+                prepared.pop(record.identifier, None)  # the last copy wins, in input order
+                prepared[record.identifier] = record
+            self._write(list(prepared.values()))
+            stored += len(batch)
+            if progress is not None:
+                progress(len(batch))
+        return stored
+
+    def search(self, request: SearchRequest | Mapping[str, Any]) -> dict[str, Any]:
+        """Run a GBDX search (SPEC section 5).
+
+        Args:
+            request: A :class:`SearchRequest`, or a request body to parse into one.
+
+        Returns:
+            ``{"stats": {"recordsReturned", "totalRecords", "typeCounts"[, "totalMatched"]},
+            "results": [record, …]}``.
+
+        Raises:
+            InvalidSearchRequest: For a body that breaks the rules, listing every problem.
+        """
+        self._check_open()
+        if not isinstance(request, SearchRequest):
+            request = SearchRequest.from_dict(request, dialect=self.dialect, schema=self.schema)
+        query = Query.from_request(request, self.schema, self.indexed)
+        page = self._select(query)
+        results = [copy_record(record) for record in page.records[: query.limit]]
+        counts: Counter[str] = Counter()
+        for record in results:
+            counts.update(record["type"])
+        stats: dict[str, Any] = {
+            "recordsReturned": len(results),
+            "totalRecords": len(results),
+            "typeCounts": dict(sorted(counts.items())),
+        }
+        if query.count_total:
+            stats["totalMatched"] = page.total if page.total is not None else len(results)
+        return {"stats": stats, "results": results}
+
+    def get_record(self, identifier: str) -> dict[str, Any]:
+        """The record with this identifier.
+
+        Raises:
+            RecordNotFound: If there is none.
+
+        >>> from catalogql.search import open_catalog
+        >>> open_catalog("memory://").get_record("nope")
+        Traceback (most recent call last):
+          ...
+        catalogql.search.errors.RecordNotFound: Not Found: nope
+        """
+        self._check_open()
+        record = self._get(identifier) if isinstance(identifier, str) else None
+        if record is None:
+            raise RecordNotFound(str(identifier))
+        return copy_record(record)
+
+    def __len__(self) -> int:
+        """How many records the catalog holds."""
+        self._check_open()
+        return self._count()
+
+    def close(self) -> None:
+        """Release the store (connections, files); the catalog cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url}>"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise CatalogError(f"the catalog {self.url} is closed")
+
+    # -- what a store implements -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _write(self, batch: list[StoredRecord]) -> None:
+        """Store a batch in one transaction, replacing records with the same identifier."""
+
+    @abc.abstractmethod
+    def _select(self, query: Query) -> Page:
+        """The first ``query.limit`` matches in search order (and their count if asked)."""
+
+    @abc.abstractmethod
+    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+        """The stored record with this identifier, or None."""
+
+    @abc.abstractmethod
+    def _count(self) -> int:
+        """How many records are stored."""
+
+    def _close(self) -> None:  # noqa: B027 - a store without resources has nothing to close
+        """Release resources."""
+
+
+def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a record that shares no list or dict with the store's own.
+
+    >>> stored = {"identifier": "a", "type": ["X"], "properties": {"tags": ["p"]}}
+    >>> copy = copy_record(stored)
+    >>> copy["properties"]["tags"].append("q"); stored["properties"]["tags"]
+    ['p']
+    """
+    return copy_json(dict(record))  # type: ignore[no-any-return]

@@ -1,0 +1,315 @@
+"""What a store keeps of a record: checked once at load, with the keys its indexes need.
+
+A search record is ``{"identifier": str, "type": [str, ...], "properties": {...}}`` as the GBDX
+service returned them (SPEC section 4). :func:`prepare_record` checks one and derives what every
+store indexes: the time key of ``properties.timestamp``, the footprint geometry of
+``properties.footprintWkt``, and the *equality keys* of the hot properties.
+
+Decisions where the source documents are silent:
+
+- Every record needs an ``identifier`` (a non-empty string), a ``type`` list of strings, and
+  ``properties`` with a ``timestamp`` (an ISO 8601 date or date-time) and a ``footprintWkt`` (WKT
+  in lon/lat). A search record without a time or a place cannot be searched the GBDX way, so it is
+  refused with :class:`~catalogql.search.errors.InvalidRecord` rather than stored half-usable.
+- ``GBDXCatalogRecord`` is on every record (SPEC section 3): a record without it gets it as its
+  first type. Repeated type labels are kept once, so ``typeCounts`` counts records.
+
+Equality keys make ``catalogID = 1030010045539700`` an index lookup instead of a scan, without
+deciding what ``=`` means (:mod:`catalogql.semantics` does that). Each value of a hot property
+yields every key under which some typing rule could find it equal to a literal (its text form,
+its number, its instant, its boolean), and a literal yields the same kinds of keys. The keys of
+a record that a comparison selects always meet the literal's keys, so the keys narrow the
+candidates and the exact predicate decides.
+
+>>> record = prepare_record({"identifier": "a", "type": ["WV02"], "properties": {
+...     "timestamp": "2016-01-01T10:00:00.000Z", "footprintWkt": "POLYGON((0 0,1 0,1 1,0 0))",
+...     "catalogID": "1030010045539700"}}, 0)
+>>> record.types, record.timestamp
+(('GBDXCatalogRecord', 'WV02'), '2016-01-01T10:00:00')
+>>> sorted(record.keys)
+['catalogID\\x1fn:1030010045539700.0', 'catalogID\\x1fs:1030010045539700']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from catalogql.ast import Literal
+from catalogql.search.errors import InvalidRecord
+from catalogql.semantics import instant_key, number_from_text, text_form
+
+__all__ = [
+    "EQUALITY_INDEXED",
+    "GBDX_RECORD_TYPE",
+    "StoredRecord",
+    "copy_json",
+    "literal_keys",
+    "order_records",
+    "prepare_record",
+    "value_keys",
+]
+
+GBDX_RECORD_TYPE = "GBDXCatalogRecord"
+
+EQUALITY_INDEXED: tuple[str, ...] = ("catalogID", "idahoImageId", "bucketPrefix")
+"""The hot properties every store indexes by equality keys: identifiers that searches look up."""
+
+_SEPARATOR = "\x1f"  # the unit separator: between a property name and its key
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A checked record and what the indexes need of it.
+
+    Attributes:
+        identifier: The record's identifier.
+        types: Its type labels, each once, ``GBDXCatalogRecord`` included.
+        properties: Its properties (the same object as ``record["properties"]``).
+        timestamp: ``properties.timestamp`` as an :func:`~catalogql.semantics.instant_key`.
+        footprint: ``properties.footprintWkt`` as a shapely geometry.
+        record: The record as stored and returned: identifier, type, properties.
+        keys: The equality keys of its hot properties (see the module docstring).
+    """
+
+    identifier: str
+    types: tuple[str, ...]
+    properties: Mapping[str, Any]
+    timestamp: str
+    footprint: BaseGeometry
+    record: dict[str, Any]
+    keys: frozenset[str]
+
+
+def prepare_record(
+    obj: object, position: int, indexed: Sequence[str] = EQUALITY_INDEXED
+) -> StoredRecord:
+    """Check one record and derive its index keys.
+
+    Args:
+        obj: The record, as decoded from JSON.
+        position: Its 0-based position in the input, for the error message.
+        indexed: The hot properties to derive equality keys for.
+
+    Returns:
+        The stored form.
+
+    Raises:
+        InvalidRecord: Saying which field is wrong and how to fix it.
+
+    >>> prepare_record({"identifier": "x", "type": [], "properties": {}}, 7)
+    Traceback (most recent call last):
+      ...
+    catalogql.search.errors.InvalidRecord: record 7: properties.timestamp: missing (hint: every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z)
+    """  # noqa: E501
+    if not isinstance(obj, Mapping):
+        raise InvalidRecord(
+            position, "", f"a record is a JSON object, not {type(obj).__name__}",
+            'send {"identifier": …, "type": […], "properties": {…}}',
+        )  # fmt: skip
+    identifier = obj.get("identifier")
+    if not isinstance(identifier, str) or not identifier:
+        raise InvalidRecord(position, "identifier", "missing or not a non-empty string")
+    if "\x00" in identifier or not _encodable(identifier):
+        raise InvalidRecord(position, "identifier", "holds a NUL or a lone surrogate")
+    types = obj.get("type")
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise InvalidRecord(
+            position, "type", "must be a list of strings", 'e.g. ["GBDXCatalogRecord", "WV02"]'
+        )
+    labels = tuple(dict.fromkeys([GBDX_RECORD_TYPE, *types]))
+    if not all(label and _encodable(label) and "\x00" not in label for label in labels):
+        raise InvalidRecord(position, "type", "a type label is empty or holds a NUL")
+    properties = obj.get("properties")
+    if not isinstance(properties, Mapping):
+        raise InvalidRecord(position, "properties", "missing or not a JSON object")
+    stamp = properties.get("timestamp")
+    if stamp is None:
+        raise InvalidRecord(
+            position, "properties.timestamp", "missing",
+            "every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z",
+        )  # fmt: skip
+    key = instant_key(stamp) if isinstance(stamp, str) else None
+    if key is None:
+        raise InvalidRecord(
+            position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
+            "write it as 2016-01-01T10:00:00.000Z",
+        )  # fmt: skip
+    footprint = _footprint(properties.get("footprintWkt"), position)
+    _check_json(properties, position)
+    record = {"identifier": identifier, "type": list(labels), "properties": copy_json(properties)}
+    keys: set[str] = set()
+    for name in indexed:
+        value = record["properties"].get(name)
+        if value is not None:
+            keys.update(value_keys(name, value))
+    return StoredRecord(
+        identifier, labels, record["properties"], key, footprint, record, frozenset(keys)
+    )
+
+
+_MAX_JSON_DEPTH = 64
+
+
+def _check_json(properties: Mapping[str, Any], position: int) -> None:
+    """Refuse what a store could not keep as JSON: NaN, infinities, NUL, lone surrogates."""
+    stack: list[tuple[Any, str, int]] = [(properties, "properties", 1)]
+    while stack:
+        value, field, depth = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value or not _encodable(value):
+                raise InvalidRecord(
+                    position, field, "a string holds a NUL or a lone surrogate",
+                    "remove the character: the SQL stores cannot keep it",
+                )  # fmt: skip
+        elif kind is float:
+            if not math.isfinite(value):
+                raise InvalidRecord(
+                    position,
+                    field,
+                    f"{value!r} is not a JSON number",
+                    "use null or a finite number",
+                )
+        elif isinstance(value, Mapping | list | tuple):
+            if depth > _MAX_JSON_DEPTH:
+                raise InvalidRecord(position, field, f"nested deeper than {_MAX_JSON_DEPTH} levels")
+            if isinstance(value, Mapping):
+                for key, item in value.items():
+                    if not isinstance(key, str):
+                        raise InvalidRecord(position, field, f"a key is not a string: {key!r}")
+                    stack.append((key, f"{field} (a key)", depth))
+                    stack.append((item, f"{field}.{key}", depth + 1))
+            else:
+                stack.extend((item, f"{field}[{i}]", depth + 1) for i, item in enumerate(value))
+        elif not (kind is int or kind is bool or value is None or isinstance(value, int | float)):
+            raise InvalidRecord(
+                position, field, f"a {kind.__name__} is not a JSON value", "use JSON values only"
+            )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _footprint(wkt: object, position: int) -> BaseGeometry:
+    field = "properties.footprintWkt"
+    if not isinstance(wkt, str):
+        raise InvalidRecord(
+            position, field, "missing or not WKT text",
+            "every record needs its footprint, e.g. MULTIPOLYGON(((lon lat, …)))",
+        )  # fmt: skip
+    try:
+        geometry = shapely.from_wkt(wkt)
+    except Exception as error:  # shapely raises GEOSException, ShapelyError or ValueError
+        raise InvalidRecord(position, field, f"not WKT: {error}") from None
+    if geometry is None or geometry.is_empty:
+        raise InvalidRecord(position, field, "an empty geometry")
+    coords = shapely.get_coordinates(geometry)
+    if not all(math.isfinite(float(c)) for c in coords.flat):
+        raise InvalidRecord(position, field, "a coordinate is not a finite number")
+    if coords[:, 0].min() < -180 or coords[:, 0].max() > 180:
+        raise InvalidRecord(position, field, "a longitude is outside [-180, 180]")
+    if coords[:, 1].min() < -90 or coords[:, 1].max() > 90:
+        raise InvalidRecord(position, field, "a latitude is outside [-90, 90]")
+    return geometry
+
+
+def value_keys(name: str, value: Any) -> set[str]:
+    """The equality keys of one property value (a list gives its elements' keys).
+
+    >>> sorted(value_keys("catalogID", ["A1", 5]))
+    ['catalogID\\x1fn:5.0', 'catalogID\\x1fs:5', 'catalogID\\x1fs:A1']
+    """
+    prefix = name + _SEPARATOR
+    keys: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        text = text_form(item)
+        if text is None:
+            continue
+        keys.update(prefix + key for key in _text_keys(text))
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int | float):
+            keys.add(prefix + "n:" + repr(_as_float(item)))
+    return keys
+
+
+def literal_keys(name: str, literal: Literal) -> set[str]:
+    """The equality keys under which a record could equal ``name = literal``.
+
+    >>> from catalogql.ast import LiteralKind
+    >>> sorted(literal_keys("catalogID", Literal("10400100203F1300", LiteralKind.QUOTED)))
+    ['catalogID\\x1fs:10400100203F1300']
+    """
+    return {name + _SEPARATOR + key for key in _text_keys(literal.text)}
+
+
+def _text_keys(text: str) -> set[str]:
+    keys = {"s:" + text}
+    number = number_from_text(text)
+    if number is not None:
+        keys.add("n:" + repr(_as_float(number)))
+    instant = instant_key(text)
+    if instant is not None:
+        keys.add("t:" + instant)
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        keys.add("b:" + lowered)
+    return keys
+
+
+def _as_float(number: int | float) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
+def order_records(records: Iterable[StoredRecord]) -> list[StoredRecord]:
+    """Records in the search order: ``timestamp`` descending, then ``identifier`` ascending.
+
+    >>> def r(i, t):
+    ...     return prepare_record({"identifier": i, "type": [], "properties": {
+    ...         "timestamp": t, "footprintWkt": "POINT(0 0)"}}, 0)
+    >>> [x.identifier for x in order_records([r("b", "2001-01-01"), r("a", "2001-01-01"),
+    ...                                        r("c", "2002-01-01")])]
+    ['c', 'a', 'b']
+    """
+    by_identifier = sorted(records, key=lambda record: record.identifier)
+    return sorted(by_identifier, key=lambda record: record.timestamp, reverse=True)
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of a JSON value: every dict and list new, scalars shared.
+
+    >>> nested = {"a": [1, {"b": 2}]}
+    >>> copy = copy_json(nested)
+    >>> copy == nested, copy["a"] is nested["a"]
+    (True, False)
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return {key: copy_json(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [copy_json(item) for item in value]
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})

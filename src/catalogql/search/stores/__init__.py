@@ -1,0 +1,1 @@
+"""The stores behind :class:`catalogql.search.Catalog`: memory, SQLite and PostgreSQL."""

@@ -1,0 +1,342 @@
+"""The embedded store (the default): one SQLite file, through the standard library's ``sqlite3``.
+
+Tables:
+
+- ``records``: ``id``, ``identifier`` (unique), ``ts`` (the time key), ``types`` and
+  ``properties`` as JSON text (JSON1 reads them), ``footprint`` as WKB; an index on
+  ``(ts DESC, identifier)`` gives the search order;
+- ``footprints``: an R*Tree over the footprints' bounding boxes (stored as 32-bit floats rounded
+  outwards, so a box never shrinks), refined exactly with shapely;
+- ``record_types`` and ``record_keys``: (label, record) and (equality key, record) rows, the type
+  postings and the identifier lookups.
+
+Filters and type expressions run in SQL (:func:`catalogql.compile.sql.to_sql`, with the same
+meaning as the predicates). A search is planned the way the memory store plans it: from the
+smallest candidate set (an area's boxes, a type name, an identifier lookup), sorted, or by walking
+the order index through the date range and stopping at the limit, whichever is cheaper
+(:mod:`catalogql.search.stores.memory` explains the rule). The exact footprint test runs on the rows
+SQLite returns, in order, until the limit is reached.
+
+>>> catalog = SQLiteCatalog("sqlite://")
+>>> catalog.add_records([{"identifier": "a", "type": ["WV02"], "properties": {
+...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 1)", "cloudCover": 3}}])
+1
+>>> catalog.search({"filters": ["cloudCover < 5"]})["stats"]["recordsReturned"]
+1
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from catalogql.ast import And, Node
+from catalogql.compile.sql import install_functions, to_sql
+from catalogql.search.engine import Catalog, Page, Query
+from catalogql.search.errors import CatalogError
+from catalogql.search.records import StoredRecord
+
+__all__ = ["SQLiteCatalog", "sqlite_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    identifier TEXT NOT NULL UNIQUE,
+    ts TEXT NOT NULL,
+    types TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    footprint BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_order ON records (ts DESC, identifier);
+CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree (id, min_x, max_x, min_y, max_y);
+CREATE TABLE IF NOT EXISTS record_types (
+    label TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (label, record)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_keys (
+    key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)
+) WITHOUT ROWID;
+"""
+
+_SAMPLE_EVERY = 64  # one time key in this many is kept in memory, to size date ranges
+
+
+def sqlite_path(url: str) -> str:
+    """The database path of a ``sqlite:`` URL (or of a bare path).
+
+    >>> sqlite_path("sqlite:///catalog.db"), sqlite_path("sqlite:////tmp/c.db")
+    ('catalog.db', '/tmp/c.db')
+    >>> sqlite_path("sqlite://"), sqlite_path("data/c.db")
+    (':memory:', 'data/c.db')
+    """
+    if not url.startswith("sqlite:"):
+        return url
+    rest = url[len("sqlite:") :]
+    if rest in ("", "//", "///:memory:", "//:memory:"):
+        return ":memory:"
+    if rest.startswith("///"):
+        return rest[3:]
+    raise CatalogError(
+        f"not an SQLite URL: {url!r}: write sqlite:///relative/path.db or sqlite:////absolute.db"
+    )
+
+
+class SQLiteCatalog(Catalog):
+    """A catalog in an SQLite file (``sqlite:///path``); see the module docstring."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        super().__init__(url, **options)
+        path = sqlite_path(url)
+        if path != ":memory:":
+            folder = Path(path).parent
+            if not folder.is_dir():
+                raise CatalogError(f"cannot open {url}: the folder {folder} does not exist")
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.executescript(_SCHEMA)
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA cache_size = -262144")  # 256 MiB
+            self._db.execute("PRAGMA temp_store = MEMORY")
+        except sqlite3.Error as error:
+            raise CatalogError(f"cannot open {url}: {error}") from None
+        install_functions(self._db)
+        self._lock = threading.RLock()
+        self._statistics: _Statistics | None = None
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _write(self, batch: list[StoredRecord]) -> None:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                self._write_batch(batch)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            self._statistics = None
+
+    def _write_batch(self, batch: list[StoredRecord]) -> None:
+        db = self._db
+        existing: dict[str, tuple[int, str, str]] = {}
+        identifiers = [record.identifier for record in batch]
+        for start in range(0, len(identifiers), 500):
+            chunk = identifiers[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                "SELECT identifier, id, types, properties FROM records "
+                f"WHERE identifier IN ({marks})",
+                chunk,
+            ):
+                existing[row[0]] = (row[1], row[2], row[3])
+        (next_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM records").fetchone()
+        rows: list[tuple[Any, ...]] = []
+        boxes: list[tuple[int, float, float, float, float]] = []
+        labels: list[tuple[str, int]] = []
+        keys: list[tuple[str, int]] = []
+        replaced: list[tuple[int]] = []
+        for record in batch:
+            types = _dumps(list(record.types))
+            properties = _dumps(record.properties)
+            old = existing.get(record.identifier)
+            if old is not None:
+                if old[1] == types and old[2] == properties:
+                    continue  # already stored as it is
+                record_id = old[0]
+                replaced.append((record_id,))
+            else:
+                record_id = next_id
+                next_id += 1
+            min_x, min_y, max_x, max_y = shapely.bounds(record.footprint).tolist()
+            rows.append(
+                (
+                    record_id,
+                    record.identifier,
+                    record.timestamp,
+                    types,
+                    properties,
+                    shapely.to_wkb(record.footprint),
+                )
+            )
+            boxes.append((record_id, min_x, max_x, min_y, max_y))
+            labels.extend((label, record_id) for label in record.types)
+            keys.extend((key, record_id) for key in record.keys)
+        if replaced:
+            db.executemany("DELETE FROM records WHERE id = ?", replaced)
+            db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
+            db.executemany("DELETE FROM record_types WHERE record = ?", replaced)
+            db.executemany("DELETE FROM record_keys WHERE record = ?", replaced)
+        db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
+        db.executemany("INSERT INTO record_types VALUES (?, ?)", labels)
+        db.executemany("INSERT INTO record_keys VALUES (?, ?)", keys)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT identifier, types, properties FROM records WHERE identifier = ?",
+                (identifier,),
+            ).fetchone()
+        return None if row is None else _record(row[0], row[1], row[2])
+
+    def _count(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT count(*) FROM records").fetchone()
+        return int(count)
+
+    def _close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _select(self, query: Query) -> Page:
+        with self._lock:
+            return self._select_locked(query)
+
+    def _select_locked(self, query: Query) -> Page:
+        db = self._db
+        statistics = self._statistics_now()
+        span = statistics.span(query.start, query.end)
+        if span == 0:
+            return Page([], 0)
+        params: dict[str, Any] = {}
+        conditions: list[str] = []
+        candidates: list[tuple[int, str]] = []  # (size, "id IN (…)" subquery)
+        if query.area is not None:
+            min_x, min_y, max_x, max_y = shapely.bounds(query.area).tolist()
+            params.update(ax1=min_x, ay1=min_y, ax2=max_x, ay2=max_y)
+            boxes = (
+                "SELECT id AS rid FROM footprints WHERE min_x <= :ax2 AND max_x >= :ax1 "
+                "AND min_y <= :ay2 AND max_y >= :ay1"
+            )
+            (size,) = db.execute(f"SELECT count(*) FROM ({boxes})", params).fetchone()
+            candidates.append((size, boxes))
+        for index, name in enumerate(query.required_types):
+            params[f"label{index}"] = name
+            candidates.append(
+                (
+                    statistics.labels.get(name, 0),
+                    f"SELECT record AS rid FROM record_types WHERE label = :label{index}",
+                )
+            )
+        for index, (_, keys) in enumerate(query.equality):
+            marks = []
+            for number, key in enumerate(sorted(keys)):
+                params[f"key{index}_{number}"] = key
+                marks.append(f":key{index}_{number}")
+            lookup = f"SELECT record AS rid FROM record_keys WHERE key IN ({', '.join(marks)})"
+            (size,) = db.execute(f"SELECT count(*) FROM ({lookup})", params).fetchone()
+            candidates.append((size, lookup))
+        if query.start is not None:
+            conditions.append("r.ts >= :start")
+            params["start"] = query.start
+        if query.end is not None:
+            conditions.append("r.ts <= :end")
+            params["end"] = query.end
+        for prefix, node in (("t", _all(query.type_nodes)), ("f", query.filter)):
+            if node is not None:
+                sql, values = to_sql(node, "sqlite", query.schema)
+                conditions.append("(" + _prefixed(sql, prefix) + ")")
+                params.update({prefix + name: value for name, value in values.items()})
+        candidates.sort(key=lambda candidate: candidate[0])
+        walk = not candidates or (
+            not query.count_total and candidates[0][0] ** 2 > query.limit * span
+        )
+        columns = "r.identifier, r.types, r.properties, r.footprint"
+        if walk:
+            conditions.extend(f"r.id IN ({subquery})" for _, subquery in candidates)
+            source = "records AS r INDEXED BY records_order"
+        else:
+            conditions.extend(f"r.id IN ({subquery})" for _, subquery in candidates[1:])
+            source = f"({candidates[0][1]}) AS c CROSS JOIN records AS r ON r.id = c.rid"
+        where = " AND ".join(conditions) or "1"
+        sql = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY r.ts DESC, r.identifier"
+        return _collect(db.execute(sql, params), query)
+
+    def _statistics_now(self) -> _Statistics:
+        if self._statistics is None:
+            db = self._db
+            labels = dict(db.execute("SELECT label, count(*) FROM record_types GROUP BY label"))
+            (count,) = db.execute("SELECT count(*) FROM records").fetchone()
+            sample = [
+                ts
+                for (ts,) in db.execute(
+                    f"SELECT ts FROM records WHERE id % {_SAMPLE_EVERY} = 0 ORDER BY ts"
+                )
+            ]
+            self._statistics = _Statistics(int(count), labels, sample)
+        return self._statistics
+
+
+class _Statistics:
+    """What the planner knows without scanning: counts per label, a sample of time keys."""
+
+    def __init__(self, count: int, labels: dict[str, int], sample: list[str]) -> None:
+        self.count = count
+        self.labels = labels
+        self.sample = sample
+
+    def span(self, start: str | None, end: str | None) -> int:
+        """About how many records lie between the bounds (exact 0 only when none can)."""
+        if start is not None and end is not None and start > end:
+            return 0
+        if self.count == 0:
+            return 0
+        if start is None and end is None:
+            return self.count
+        low = 0 if start is None else bisect.bisect_left(self.sample, start)
+        high = len(self.sample) if end is None else bisect.bisect_right(self.sample, end)
+        return max(1, round((high - low) * self.count / max(1, len(self.sample))))
+
+
+def _collect(rows: Iterator[tuple[Any, ...]], query: Query) -> Page:
+    """Refine rows in search order with the exact footprint test, up to the limit."""
+    area = query.area
+    found: list[dict[str, Any]] = []
+    total = 0
+    for identifier, types, properties, footprint in rows:
+        if area is not None and not area.intersects(shapely.from_wkb(footprint)):
+            continue
+        total += 1
+        if len(found) < query.limit:
+            found.append(_record(identifier, types, properties))
+        elif not query.count_total:
+            break
+    return Page(found, total if query.count_total else None)
+
+
+def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:
+    return {
+        "identifier": identifier,
+        "type": json.loads(types),
+        "properties": json.loads(properties),
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _all(nodes: Sequence[Node]) -> Node | None:
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+
+
+_PARAMETER = re.compile(r":(v\d+)\b")
+
+
+def _prefixed(sql: str, prefix: str) -> str:
+    """The SQL with its parameters renamed ``:v1`` → ``:<prefix>v1``, to combine fragments."""
+    return _PARAMETER.sub(lambda m: f":{prefix}{m.group(1)}", sql)
