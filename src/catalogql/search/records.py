@@ -122,7 +122,9 @@ def prepare_record(
         raise InvalidRecord(
             position, "type", "must be a list of strings", 'e.g. ["GBDXCatalogRecord", "WV02"]'
         )
-    labels = tuple(dict.fromkeys([GBDX_RECORD_TYPE, *types]))
+    labels = tuple(dict.fromkeys(types))
+    if GBDX_RECORD_TYPE not in labels:
+        labels = (GBDX_RECORD_TYPE, *labels)
     if not all(label and _encodable(label) and "\x00" not in label for label in labels):
         raise InvalidRecord(position, "type", "a type label is empty or holds a NUL")
     properties = obj.get("properties")
