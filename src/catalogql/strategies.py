@@ -10,6 +10,8 @@ search semantics against the reference engine:
   given node in such spellings.
 * :func:`records` generates GBDX-shaped records and :func:`properties_dicts` arbitrary JSON-ish
   property dicts (``None``, booleans, huge integers, ``-0.0``, nested lists and objects).
+* :func:`search_requests` generates valid search request bodies (``POST /catalog/v2/search``)
+  whose areas, dates, types and filters are drawn from what you give it, so that they hit.
 * :func:`mutated_texts` damages valid texts a little, for checking that bad input only ever raises
   :class:`~catalogql.QueryError`.
 
@@ -78,6 +80,7 @@ __all__ = [
     "property_names",
     "queryables",
     "records",
+    "search_requests",
     "spellings",
     "type_names",
     "type_nodes",
@@ -1175,3 +1178,115 @@ def records(
     if types is not None:
         labels = st.lists(_names(types, type_names()), max_size=3, unique=True)
     return _record(labels, properties_dicts(max_size=3) if extra else st.just({}))
+
+
+# --------------------------------------------------------------------------------------------
+# Search requests
+
+
+def _box(x0: float, y0: float, width: float, height: float) -> str:
+    x1, y1 = x0 + width, y0 + height
+    return f"POLYGON (({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+
+
+def _point(x: float, y: float) -> str:  # gbdxtools' point search: one point five times
+    return "POLYGON ((" + ", ".join([f"{x} {y}"] * 5) + "))"
+
+
+@st.composite
+def _dates(draw: st.DrawFn, instants: SearchStrategy[str]) -> tuple[str | None, str | None]:
+    start, end = draw(st.one_of(st.none(), instants)), draw(st.one_of(st.none(), instants))
+    if start is not None and end is not None:
+        from catalogql.semantics import instant_key
+
+        if (instant_key(start) or "") > (instant_key(end) or ""):
+            start, end = end, start
+    return start, end
+
+
+_EMPTY_LISTS: SearchStrategy[list[str] | None] = st.sampled_from([None, []])
+
+
+@st.composite
+def _search_request(
+    draw: st.DrawFn,
+    bounds: tuple[float, float, float, float],
+    instants: SearchStrategy[str],
+    types: SearchStrategy[str],
+    filters: SearchStrategy[str],
+    max_limit: int,
+) -> dict[str, Any]:
+    min_x, min_y, max_x, max_y = bounds
+    xs, ys = st.floats(min_x, max_x), st.floats(min_y, max_y)
+    sizes = st.floats(0.0, max(max_x - min_x, max_y - min_y) / 2)
+    area = draw(
+        st.one_of(
+            st.none(),
+            st.builds(
+                lambda x, y, w, h: _box(x, y, min(w, max_x - x), min(h, max_y - y)),
+                xs, ys, sizes, sizes,
+            ),
+            st.builds(_point, xs, ys),
+        )
+    )  # fmt: skip
+    body: dict[str, Any] = {}
+    if area is not None or draw(st.booleans()):
+        body["searchAreaWkt"] = area
+    start, end = draw(_dates(instants))
+    if start is not None or draw(st.booleans()):
+        body["startDate"] = start
+    if end is not None or draw(st.booleans()):
+        body["endDate"] = end
+    type_list = draw(st.lists(types, max_size=2))
+    if type_list or draw(st.booleans()):
+        body["types"] = type_list or draw(_EMPTY_LISTS)
+    filter_list = draw(st.lists(filters, max_size=3))
+    if filter_list or draw(st.booleans()):
+        body["filters"] = filter_list or draw(_EMPTY_LISTS)
+    if draw(st.booleans()):
+        body["limit"] = draw(st.integers(1, max_limit))
+    if draw(st.booleans()):
+        body["countTotal"] = draw(st.booleans())
+    return body
+
+
+def search_requests(
+    *,
+    bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0),
+    instants: Sequence[str] | SearchStrategy[str] | None = None,
+    types: Sequence[str] | SearchStrategy[str] | None = None,
+    filters: Sequence[str] | SearchStrategy[str] | None = None,
+    max_limit: int = 1200,
+) -> SearchStrategy[dict[str, Any]]:
+    """Valid GBDX search request bodies, as a client sends them.
+
+    Areas are boxes (possibly degenerate: zero width or height makes a line) and gbdxtools-style
+    points inside ``bounds``; dates are drawn from ``instants`` and put in order; ``types`` and
+    ``filters`` hold up to two type expressions and three filters. Keys are sometimes missing and
+    sometimes null; ``limit`` may pass 1000 (served as 1000); ``countTotal`` is sometimes set.
+
+    Args:
+        bounds: (min lon, min lat, max lon, max lat) of the areas.
+        instants: Dates or date-times for the bounds; GBDX timestamps by default.
+        types: Type-expression texts; :func:`type_texts` by default.
+        filters: Filter texts; :func:`filter_texts` (``compat=False``) by default.
+        max_limit: The largest ``limit`` drawn.
+
+    Returns:
+        A strategy of request dicts that ``SearchRequest.from_dict`` accepts.
+
+    >>> from hypothesis import given, settings
+    >>> from catalogql.search import SearchRequest
+    >>> @settings(max_examples=25, deadline=None)
+    ... @given(search_requests(bounds=(0, 0, 10, 10)))
+    ... def check(body):
+    ...     SearchRequest.from_dict(body)
+    >>> check()
+    """
+    return _search_request(
+        bounds,
+        _TIMESTAMPS if instants is None else _names(instants, _TIMESTAMPS),
+        type_texts() if types is None else _names(types, type_texts()),
+        filter_texts(compat=False) if filters is None else _names(filters, filter_texts()),
+        max_limit,
+    )

@@ -235,7 +235,9 @@ class SQLiteCatalog(Catalog):
             for number, key in enumerate(sorted(keys)):
                 params[f"key{index}_{number}"] = key
                 marks.append(f":key{index}_{number}")
-            lookup = f"SELECT record AS rid FROM record_keys WHERE key IN ({', '.join(marks)})"
+            lookup = (
+                f"SELECT DISTINCT record AS rid FROM record_keys WHERE key IN ({', '.join(marks)})"
+            )
             (size,) = db.execute(f"SELECT count(*) FROM ({lookup})", params).fetchone()
             candidates.append((size, lookup))
         if query.start is not None:
