@@ -1238,11 +1238,15 @@ def _search_request(
     if end is not None or draw(st.booleans()):
         body["endDate"] = end
     type_list = draw(st.lists(types, max_size=2))
-    if type_list or draw(st.booleans()):
-        body["types"] = type_list or draw(_EMPTY_LISTS)
+    if type_list:
+        body["types"] = type_list
+    elif draw(st.booleans()):
+        body["types"] = draw(_EMPTY_LISTS)
     filter_list = draw(st.lists(filters, max_size=3))
-    if filter_list or draw(st.booleans()):
-        body["filters"] = filter_list or draw(_EMPTY_LISTS)
+    if filter_list:
+        body["filters"] = filter_list
+    elif draw(st.booleans()):
+        body["filters"] = draw(_EMPTY_LISTS)
     if draw(st.booleans()):
         body["limit"] = draw(st.integers(1, max_limit))
     if draw(st.booleans()):
