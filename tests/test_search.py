@@ -395,9 +395,13 @@ def brute_force(records: list[dict[str, Any]], body: dict[str, Any]) -> dict[str
 
 
 def requests_over_corpus() -> st.SearchStrategy[dict[str, Any]]:
-    values = st.sampled_from(VALUES)
-    ops = st.sampled_from(["=", "<>", "<", ">=", "!="])
-    leaf = st.builds(lambda p, o, v: f"{p} {o} {v}", st.sampled_from(PROPS), ops, values)
+    names = st.sampled_from(PROPS)
+    exact = st.sampled_from([v for v in VALUES if "*" not in v])
+    leaf = st.one_of(
+        st.builds(lambda p, o, v: f"{p} {o} {v}", names, st.sampled_from(["=", "<>", "!="]),
+                  st.sampled_from(VALUES)),
+        st.builds(lambda p, o, v: f"{p} {o} {v}", names, st.sampled_from(["<", ">="]), exact),
+    )  # fmt: skip
     combined = st.one_of(
         leaf,
         st.builds(lambda a, b: f"{a} AND {b}", leaf, leaf),

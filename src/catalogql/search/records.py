@@ -32,11 +32,13 @@ candidates and the exact predicate decides.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -75,6 +77,7 @@ class StoredRecord:
         footprint: ``properties.footprintWkt`` as a shapely geometry.
         record: The record as stored and returned: identifier, type, properties.
         keys: The equality keys of its hot properties (see the module docstring).
+        properties_json: ``properties`` as compact JSON text (what the SQL stores keep).
     """
 
     identifier: str
@@ -84,6 +87,7 @@ class StoredRecord:
     footprint: BaseGeometry
     record: dict[str, Any]
     keys: frozenset[str]
+    properties_json: str
 
 
 def prepare_record(
@@ -143,16 +147,47 @@ def prepare_record(
             "write it as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
     footprint = _footprint(properties.get("footprintWkt"), position)
-    _check_json(properties, position)
-    record = {"identifier": identifier, "type": list(labels), "properties": copy_json(properties)}
+    text = _properties_json(properties, position)
+    record = {"identifier": identifier, "type": list(labels), "properties": json.loads(text)}
     keys: set[str] = set()
     for name in indexed:
         value = record["properties"].get(name)
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
-        identifier, labels, record["properties"], key, footprint, record, frozenset(keys)
+        identifier, labels, record["properties"], key, footprint, record, frozenset(keys), text
     )
+
+
+def _properties_json(properties: Mapping[str, Any], position: int) -> str:
+    """The properties as compact JSON text; what no store could keep raises InvalidRecord.
+
+    The C encoder does the common case; only a failure walks the value to say where it is.
+    """
+    try:
+        text = json.dumps(properties, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text.encode("utf-8")  # lone surrogates
+    except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
+        _check_json(properties, position)
+        raise InvalidRecord(position, "properties", "cannot be written as JSON") from None
+    if "\\u0000" in text:
+        _check_json(properties, position)
+    if text.count("{") + text.count("[") > 1 and _too_deep(text):
+        _check_json(properties, position)
+    return text
+
+
+def _too_deep(text: str) -> bool:
+    depth = deepest = 0
+    if text.count("{") + text.count("[") <= _MAX_JSON_DEPTH:
+        return False
+    for char in text:  # brackets inside strings count too: this only decides to look closer
+        if char in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "}]":
+            depth -= 1
+    return deepest > _MAX_JSON_DEPTH
 
 
 _MAX_JSON_DEPTH = 64
@@ -170,7 +205,7 @@ def _check_json(properties: Mapping[str, Any], position: int) -> None:
                     position, field, "a string holds a NUL or a lone surrogate",
                     "remove the character: the SQL stores cannot keep it",
                 )  # fmt: skip
-        elif kind is float:
+        elif isinstance(value, float):
             if not math.isfinite(value):
                 raise InvalidRecord(
                     position,
@@ -216,12 +251,12 @@ def _footprint(wkt: object, position: int) -> BaseGeometry:
         raise InvalidRecord(position, field, f"not WKT: {error}") from None
     if geometry is None or geometry.is_empty:
         raise InvalidRecord(position, field, "an empty geometry")
-    coords = shapely.get_coordinates(geometry)
-    if not all(math.isfinite(float(c)) for c in coords.flat):
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():
         raise InvalidRecord(position, field, "a coordinate is not a finite number")
-    if coords[:, 0].min() < -180 or coords[:, 0].max() > 180:
+    min_x, min_y, max_x, max_y = shapely.bounds(geometry).tolist()
+    if min_x < -180 or max_x > 180:
         raise InvalidRecord(position, field, "a longitude is outside [-180, 180]")
-    if coords[:, 1].min() < -90 or coords[:, 1].max() > 90:
+    if min_y < -90 or max_y > 90:
         raise InvalidRecord(position, field, "a latitude is outside [-90, 90]")
     return geometry
 

@@ -147,7 +147,7 @@ class SQLiteCatalog(Catalog):
         replaced: list[tuple[int]] = []
         for record in batch:
             types = _dumps(list(record.types))
-            properties = _dumps(record.properties)
+            properties = record.properties_json
             old = existing.get(record.identifier)
             if old is not None:
                 if old[1] == types and old[2] == properties:
