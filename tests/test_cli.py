@@ -350,7 +350,7 @@ def test_no_traceback(capsys: pytest.CaptureFixture[str], command: list[str], te
 
 
 def test_demo_tour(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "demo")
+    status, out, err = run(capsys, "demo", "--tour")
     assert (status, err) == (0, "")
     # canonical forms
     assert (
@@ -428,7 +428,7 @@ def test_installed_script(tmp_path: Path) -> None:
     version = call("--version")
     assert (version.returncode, version.stdout) == (0, f"catalogql {__version__}\n")
 
-    demo = call("demo")
+    demo = call("demo", "--tour")
     assert demo.returncode == 0
     assert "selected  10400100120FEA00" in demo.stdout
 
@@ -436,7 +436,7 @@ def test_installed_script(tmp_path: Path) -> None:
 def test_installed_script_survives_a_closed_pipe() -> None:
     """`catalogql demo | head -0`: the reader is gone before anything is written."""
     with subprocess.Popen(
-        [_script(), "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [_script(), "demo", "--tour"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()

@@ -1,16 +1,23 @@
-"""The ``catalogql`` command line: check and compile filters and type expressions, and a demo.
+"""The ``catalogql`` command line: check and compile filters, load and search catalogs, a demo.
 
 ::
 
     catalogql check [--types] [--strict] [--schema FILE] [--json] TEXT
     catalogql compile --to TARGET [--types] [--strict] [--schema FILE] TEXT
-    catalogql demo
+    catalogql load FILE.jsonl [--db URL] [--batch-size N]
+    catalogql search [REQUEST.json] [--db URL] [--area WKT] [--start DATE] [--end DATE]
+                     [--types EXPR]... [--filter TEXT]... [--limit N] [--count-total] [--table]
+    catalogql get ID [--db URL]
+    catalogql demo [--records N] [--db URL] [--tour]
     catalogql --version
+
+``--db`` defaults to ``$CATALOGQL_DB``, else ``sqlite:///catalog.db``.
 
 ``TARGET`` is one of ``sql`` (SQLite), ``sql-postgresql``, ``cql2-text``, ``cql2-json``, ``gbdx``
 and ``pygeofilter``. ``TEXT`` may be ``-`` to read the expression from standard input. Exit
-status: 0 when the input is valid (warnings allowed), 1 when it is not, 2 for bad usage (unknown
-options, an unreadable or invalid schema file). No input ends in a traceback.
+status: 0 when the input is valid (warnings allowed), 1 when it is not (an invalid expression,
+request or record, a record not found), 2 for bad usage (unknown options, an unreadable file, a
+catalog that cannot be opened). No input ends in a traceback.
 
 >>> main(["compile", "--to", "gbdx", "(platform == WV03) OR (cloudCover < 5)"])
 platform = WV03 OR cloudCover < 5
@@ -28,7 +35,8 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -192,7 +200,222 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    run_demo(out)
+    if args.tour:
+        run_demo(out)
+        return 0
+    from catalogql.demo import run_search_demo
+
+    if args.records < 1:
+        raise UsageError("--records must be at least 1")
+    bar = ProgressBar(err, "records")
+    run_search_demo(
+        out, records=args.records, url=args.db, progress=lambda n, total: bar.update(n, n / total)
+    )
+    bar.close()
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Catalogs: load, search, get
+
+
+DEFAULT_DB = "sqlite:///catalog.db"
+
+
+class ProgressBar:
+    """A progress line on a terminal (redrawn in place), or a line per tenth elsewhere.
+
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> bar = ProgressBar(stream, "records")
+    >>> bar.update(50, 0.5); bar.update(100, 1.0); bar.close()
+    >>> print(stream.getvalue().strip())
+    50% 50 records
+    100% 100 records
+    """
+
+    def __init__(self, stream: TextIO, unit: str) -> None:
+        self.stream = stream
+        self.unit = unit
+        self.began = time.perf_counter()
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = -1
+        self.drawn = False
+
+    def update(self, done: int, fraction: float | None) -> None:
+        """Show ``done`` units, a ``fraction`` of the whole (None when the whole is unknown)."""
+        if self.tty:
+            seconds = time.perf_counter() - self.began
+            rate = f" {done / seconds:,.0f}/s" if seconds > 0 else ""
+            if fraction is None:
+                line = f"{done:,} {self.unit}{rate}"
+            else:
+                filled = int(30 * min(fraction, 1.0))
+                bar = "#" * filled + "-" * (30 - filled)
+                line = f"[{bar}] {fraction:4.0%} {done:,} {self.unit}{rate}"
+            self.stream.write("\r" + line)
+            self.stream.flush()
+            self.drawn = True
+            return
+        tenth = int(10 * fraction) if fraction is not None else done // 100_000
+        if tenth > self.shown:
+            self.shown = tenth
+            shown = f"{fraction:.0%} " if fraction is not None else ""
+            self.stream.write(f"{shown}{done:,} {self.unit}\n")
+
+    def close(self) -> None:
+        """End the progress line."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.drawn = False
+
+
+def _db(args: argparse.Namespace) -> str:
+    return str(args.db or os.environ.get("CATALOGQL_DB") or DEFAULT_DB)
+
+
+def _open(url: str) -> Any:
+    from catalogql.search import CatalogError, open_catalog
+
+    try:
+        return open_catalog(url)
+    except CatalogError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from catalogql.search import InvalidRecord
+
+    path = Path(args.file)
+    try:
+        size = path.stat().st_size if args.file != "-" else None
+        stream = sys.stdin if args.file == "-" else path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    lines: list[int] = []  # the line of each record, for error messages
+    read = 0
+
+    def records() -> Iterator[Any]:
+        nonlocal read
+        for number, raw in enumerate(stream, start=1):
+            read += len(raw)
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _BadLine(number, f"not JSON: {exc}") from None
+            lines.append(number)
+            yield record
+
+    bar = ProgressBar(err, "records")
+    catalog = _open(_db(args))
+    try:
+        stored = catalog.add_records(
+            records(),
+            batch_size=args.batch_size,
+            progress=lambda _: bar.update(len(lines), read / size if size else None),
+        )
+    except _BadLine as exc:
+        bar.close()
+        print(f"{args.file}:{exc.line}: {exc.reason}", file=err)
+        print(f"nothing of that batch was stored; {len(catalog):,} records are stored", file=err)
+        return 1
+    except InvalidRecord as exc:
+        bar.close()
+        line = lines[exc.position] if exc.position < len(lines) else "?"
+        print(f"{args.file}:{line}: {exc.field}: {exc.reason}", file=err)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=err)
+        print(
+            f"nothing of that batch was stored; {len(catalog):,} records are in {catalog.url} "
+            "(loading is idempotent: fix the line and load the file again)",
+            file=err,
+        )
+        return 1
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+        catalog.close()
+    bar.close()
+    print(f"stored {stored:,} records in {_db(args)}", file=out)
+    return 0
+
+
+class _BadLine(Exception):
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from catalogql.search import InvalidSearchRequest
+
+    body: dict[str, Any] = {}
+    if args.request is not None:
+        raw = _read_text(args.request) if args.request == "-" else _read_file(args.request)
+        try:
+            loaded = json.loads(raw)
+        except ValueError as exc:
+            raise UsageError(f"{args.request} is not JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.request} must hold a JSON object (the request body)")
+        body.update(loaded)
+    for key, value in (
+        ("searchAreaWkt", args.area),
+        ("startDate", args.start),
+        ("endDate", args.end),
+        ("limit", args.limit),
+    ):
+        if value is not None:
+            body[key] = value
+    if args.types:
+        body["types"] = [*(body.get("types") or []), *args.types]
+    if args.filters:
+        body["filters"] = [*(body.get("filters") or []), *args.filters]
+    if args.count_total:
+        body["countTotal"] = True
+    catalog = _open(_db(args))
+    try:
+        answer = catalog.search(body)
+    except InvalidSearchRequest as error:
+        print(json.dumps(error.to_body(), indent=2, ensure_ascii=False), file=err)
+        return 1
+    finally:
+        catalog.close()
+    if args.table:
+        from catalogql.demo import _table
+
+        for line in _table(answer["results"]):
+            print(line, file=out)
+        print(json.dumps(answer["stats"]), file=out)
+    else:
+        print(json.dumps(answer, indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+def _read_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+
+
+def _run_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from catalogql.search import RecordNotFound
+
+    catalog = _open(_db(args))
+    try:
+        record = catalog.get_record(args.identifier)
+    except RecordNotFound as error:
+        print(json.dumps(error.to_body()), file=err)
+        return 1
+    finally:
+        catalog.close()
+    print(json.dumps(record, indent=2, ensure_ascii=False), file=out)
     return 0
 
 
@@ -361,7 +584,68 @@ def build_parser() -> argparse.ArgumentParser:
     _add_expression_arguments(compile_parser)
     compile_parser.set_defaults(run=_run_compile)
 
-    demo_parser = commands.add_parser("demo", help="a short tour of the query language")
+    def db_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--db", help=f"the catalog URL (default: $CATALOGQL_DB, else {DEFAULT_DB})"
+        )
+
+    load_parser = commands.add_parser(
+        "load",
+        help="load JSON Lines records into a catalog",
+        description="Load records (one JSON object a line) into a catalog, in batches, each "
+        "stored whole or not at all; a record whose identifier is stored replaces it.",
+    )
+    load_parser.add_argument("file", help="a .jsonl file, or - for standard input")
+    db_option(load_parser)
+    load_parser.add_argument("--batch-size", type=int, default=2000, help="records per batch")
+    load_parser.set_defaults(run=_run_load)
+
+    search_parser = commands.add_parser(
+        "search",
+        help="run a GBDX search",
+        description="Run a search from a request body (a JSON file, or - for standard input) "
+        "and/or options, and print the GBDX response.",
+    )
+    search_parser.add_argument("request", nargs="?", help="REQUEST.json, or - for stdin")
+    db_option(search_parser)
+    search_parser.add_argument("--area", help="searchAreaWkt: a WKT POLYGON in lon/lat")
+    search_parser.add_argument("--start", help="startDate (inclusive)")
+    search_parser.add_argument("--end", help="endDate (inclusive)")
+    search_parser.add_argument(
+        "--types", action="append", default=[], metavar="EXPR", help="a type expression (repeat)"
+    )
+    search_parser.add_argument(
+        "--filter", dest="filters", action="append", default=[], metavar="TEXT",
+        help="a filter (repeat; ANDed)",
+    )  # fmt: skip
+    search_parser.add_argument("--limit", type=int, help="at most this many records (1-1000)")
+    search_parser.add_argument(
+        "--count-total", action="store_true", help="also count every match (stats.totalMatched)"
+    )
+    search_parser.add_argument(
+        "--table", action="store_true", help="print a table and the stats instead of JSON"
+    )
+    search_parser.set_defaults(run=_run_search)
+
+    get_parser = commands.add_parser("get", help="print one record by identifier")
+    get_parser.add_argument("identifier")
+    db_option(get_parser)
+    get_parser.set_defaults(run=_run_get)
+
+    demo_parser = commands.add_parser(
+        "demo",
+        help="build a synthetic catalog and run the GBDX documentation's searches",
+        description="Build an SQLite catalog from the synthetic generator and run the example "
+        "searches of the GBDX documentation, printing the request, its SQL and CQL2, the "
+        "results and the stats. --tour prints a short tour of the query language instead.",
+    )
+    demo_parser.add_argument("--records", type=int, default=100_000, help="catalog size")
+    demo_parser.add_argument(
+        "--db", help="fill this catalog (default: an SQLite file in a temporary folder)"
+    )
+    demo_parser.add_argument(
+        "--tour", action="store_true", help="a tour of the query language instead"
+    )
     demo_parser.set_defaults(run=_run_demo)
     return parser
 
