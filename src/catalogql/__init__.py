@@ -12,6 +12,16 @@ True
 'sensorPlatformName = WORLDVIEW03* AND cloudCover < 20'
 >>> cq.to_cql2_text(node)
 "sensorPlatformName LIKE 'WORLDVIEW03%' AND cloudCover < 20"
+
+The reference search engine runs GBDX searches over a memory, SQLite or PostgreSQL store:
+
+>>> catalog = cq.open_catalog("memory://")
+>>> catalog.add_records([{"identifier": "a", "type": ["WV03_VNIR"], "properties": {
+...     "timestamp": "2016-01-01T00:00:00.000Z", "footprintWkt": "POLYGON((0 0,1 0,1 1,0 0))",
+...     "sensorPlatformName": "WORLDVIEW03_VNIR", "cloudCover": 3}}])
+1
+>>> catalog.search({"filters": ["sensorPlatformName = WORLDVIEW03* AND cloudCover < 20"]})["stats"]
+{'recordsReturned': 1, 'totalRecords': 1, 'typeCounts': {'GBDXCatalogRecord': 1, 'WV03_VNIR': 1}}
 """
 
 from typing import TYPE_CHECKING, Any
@@ -36,6 +46,20 @@ from catalogql.syntax.parser import Limits, QueryWarning, parse_filter, parse_ty
 
 if TYPE_CHECKING:
     from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy
+    from catalogql.search import (
+        Catalog,
+        InvalidRecord,
+        InvalidSearchRequest,
+        RecordNotFound,
+        SearchRequest,
+        open_catalog,
+    )
+
+_SEARCH = frozenset(
+    {"Catalog", "InvalidRecord", "InvalidSearchRequest", "RecordNotFound", "SearchRequest",
+     "open_catalog"}
+)  # fmt: skip
+"""Names of :mod:`catalogql.search` (which imports shapely and the stores): loaded on first use."""
 
 __version__ = "0.1.0"
 
@@ -43,12 +67,19 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     if name in _compile.LAZY:  # the SQL names, which load SQLAlchemy on first use
         return getattr(_compile, name)
+    if name in _SEARCH:
+        import catalogql.search
+
+        return getattr(catalogql.search, name)
     raise AttributeError(f"module 'catalogql' has no attribute {name!r}")
 
 
 __all__ = [
+    "Catalog",
     "CatalogqlError",
     "Diagnostic",
+    "InvalidRecord",
+    "InvalidSearchRequest",
     "Layout",
     "Limits",
     "QueryError",
@@ -56,11 +87,14 @@ __all__ = [
     "QuerySyntaxError",
     "QueryValidationError",
     "QueryWarning",
+    "RecordNotFound",
+    "SearchRequest",
     "ast",
     "check",
     "compile_predicate",
     "compile_types",
     "infer_queryables",
+    "open_catalog",
     "parse_filter",
     "parse_types",
     "to_cql2_json",
