@@ -1,0 +1,623 @@
+"""The PostgreSQL store: PostGIS footprints, JSONB properties, a search as one SQL query.
+
+For catalogs past one machine's memory (SPEC section 6). One table, ``catalogql_records``:
+
+==============  =================================  ==========================================
+column          type                               index
+==============  =================================  ==========================================
+identifier      ``text COLLATE "C"``               primary key (upserts by identifier)
+ts              ``text COLLATE "C"``               btree ``(ts DESC, identifier)``: the search
+                                                   order, so a date range read in index order
+                                                   is already sorted
+types           ``jsonb`` array of labels          GIN ``jsonb_path_ops`` (``types @> [...]``)
+properties      ``jsonb``                          none: filters are compiled to SQL over it
+footprint       ``geometry(Geometry, 4326)``       GiST (``footprint && area``)
+keys            ``text[]``: the equality keys      GIN (``keys && ARRAY[...]``)
+exotic          ``boolean``                        partial index ``WHERE exotic``
+properties_json ``text``: the properties' JSON     none: what a search returns, unchanged
+==============  =================================  ==========================================
+
+``ts`` is the :func:`~catalogql.semantics.instant_key` of ``properties.timestamp``, which sorts
+as text; with ``COLLATE "C"`` (bytes of UTF-8, which is code-point order) the database orders
+identifiers exactly as Python orders strings.
+
+A search is one statement: the area (``footprint && area AND ST_Intersects(footprint, area)``,
+GEOS-exact as shapely is), the time range, each type expression and each filter compiled by
+:func:`~catalogql.compile.sql.to_sqlalchemy` over the JSONB columns (so ``=`` means what it means
+everywhere, SPEC section 4), the equality keys of the hot properties as an index prefilter, then
+``ORDER BY ts DESC, identifier LIMIT n``, with ``count(*)`` of the same conditions when the
+request asks ``countTotal``.
+
+Decisions where the source documents are silent:
+
+- Properties are returned from ``properties_json``, the JSON text written at load, never from JSONB,
+  which changes what it stores: ``1e2`` becomes ``100``, keys are reordered, and ``NaN``,
+  ``Infinity``, NUL characters and lone surrogates are refused.
+- A record whose properties JSONB cannot hold *faithfully* for the filters (a non-finite or
+  negative-zero float, an integer past 2**53, text with a NUL or a lone surrogate, see
+  :func:`jsonb_faithful`) is kept *exotic*: its filters are tested in Python with
+  :func:`~catalogql.compile_predicate` on the stored JSON, after SQL has narrowed it by area,
+  time and types. So is every record for a filter that SQL cannot hold (a NUL in a literal, a
+  tree deeper than :data:`~catalogql.compile.sql.MAX_SQL_DEPTH`). Answers stay those of the
+  in-memory store; only speed differs.
+- The equality keys serve a property only if every stored record has keys for it: reopening a
+  catalog with another ``indexed`` list narrows the keyed properties to those in both lists
+  (kept in ``catalogql_meta``).
+- Loading copies each batch into a temporary table (binary ``COPY``) and upserts it with
+  ``INSERT ... ON CONFLICT (identifier) DO UPDATE``, skipping records whose JSON is unchanged;
+  the table is ``ANALYZE``\\ d whenever it has doubled since the last time, so plans follow a
+  bulk load.
+
+Open one with :func:`catalogql.search.open_catalog`::
+
+    catalog = open_catalog("postgresql://user@host/dbname")
+    catalog.add_records(records)
+    catalog.search({"filters": ["cloudCover < 10"], "limit": 10})
+
+>>> driver_url("postgres://me@db.example/catalog")
+'postgresql+psycopg://me@db.example/catalog'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+
+from catalogql.compile.predicate import compile_predicate, compile_types
+from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
+from catalogql.search.engine import Catalog, Page, Query
+from catalogql.search.errors import CatalogError
+from catalogql.search.records import StoredRecord
+from catalogql.syntax.errors import QueryError
+
+__all__ = ["TABLE", "PostgresCatalog", "driver_url", "jsonb_faithful"]
+
+TABLE = "catalogql_records"
+"""The records table."""
+
+META = "catalogql_meta"
+"""Name/value settings of the catalog (the keyed properties)."""
+
+LAYOUT_VERSION = "1"
+"""The version of the table layout, kept in ``catalogql_meta`` and checked on opening."""
+
+_STAGING = "catalogql_staging"
+_MAX_EXACT_INT = 2**53
+_LOCK = 0x63716C  # the advisory lock serialising catalog set-up ("cql")
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    identifier text COLLATE "C" PRIMARY KEY,
+    ts text COLLATE "C" NOT NULL,
+    types jsonb NOT NULL,
+    properties jsonb {compression},
+    footprint geometry(Geometry, 4326) NOT NULL,
+    keys text[] NOT NULL,
+    exotic boolean NOT NULL,
+    properties_json text {compression} NOT NULL
+);
+ALTER TABLE {TABLE} ALTER COLUMN properties_json SET STATISTICS 0,
+                    ALTER COLUMN properties SET STATISTICS 0;
+CREATE INDEX IF NOT EXISTS {TABLE}_order ON {TABLE} (ts DESC, identifier);
+CREATE INDEX IF NOT EXISTS {TABLE}_footprint ON {TABLE} USING gist (footprint);
+CREATE INDEX IF NOT EXISTS {TABLE}_types ON {TABLE} USING gin (types jsonb_path_ops);
+CREATE INDEX IF NOT EXISTS {TABLE}_keys ON {TABLE} USING gin (keys);
+CREATE INDEX IF NOT EXISTS {TABLE}_exotic ON {TABLE} (ts) WHERE exotic;
+CREATE TABLE IF NOT EXISTS {META} (name text PRIMARY KEY, value text NOT NULL);
+"""
+
+_STAGING_DDL = f"""
+CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
+    identifier text, ts text, types text, wkb bytea, keys text[], exotic boolean,
+    properties_json text
+) ON COMMIT DELETE ROWS
+"""
+
+_COPY = (
+    f"COPY {_STAGING} (identifier, ts, types, wkb, keys, exotic, properties_json) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+_COPY_TYPES = ["text", "text", "text", "bytea", "text[]", "bool", "text"]
+
+_UPSERT = f"""
+INSERT INTO {TABLE} AS r
+    (identifier, ts, types, properties, footprint, keys, exotic, properties_json)
+SELECT identifier, ts, types::jsonb, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
+       ST_GeomFromWKB(wkb, 4326), keys, exotic, properties_json
+FROM {_STAGING}
+ON CONFLICT (identifier) DO UPDATE SET
+    ts = EXCLUDED.ts, types = EXCLUDED.types, properties = EXCLUDED.properties,
+    footprint = EXCLUDED.footprint, keys = EXCLUDED.keys, exotic = EXCLUDED.exotic,
+    properties_json = EXCLUDED.properties_json
+WHERE (r.properties_json, r.types) IS DISTINCT FROM (EXCLUDED.properties_json, EXCLUDED.types)
+"""
+
+_HINT = (
+    "check the URL (postgresql://user@host:port/dbname), that the server runs and accepts you, "
+    "and that PostGIS is installed on it (Debian: apt install postgresql-15-postgis-3)"
+)
+
+
+def driver_url(url: str) -> str:
+    """The SQLAlchemy URL for ``url`` with the psycopg 3 driver.
+
+    ``postgresql://`` and ``postgres://`` URLs get ``+psycopg``; a URL naming a driver keeps it.
+
+    >>> driver_url("postgresql://u@/db?host=/tmp")
+    'postgresql+psycopg://u@/db?host=/tmp'
+    >>> driver_url("postgresql+psycopg://u@h/db")
+    'postgresql+psycopg://u@h/db'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def jsonb_faithful(value: Any) -> bool:
+    """Whether PostgreSQL's JSONB holds ``value`` so that every filter reads it as Python does.
+
+    False for what JSONB refuses or changes in a way a filter can see: NaN and infinities,
+    ``-0.0`` (numeric has no negative zero: a wildcard would see ``0.0``), integers past 2**53
+    (compared as doubles in SQL), subnormal floats, text (values or keys) holding a NUL or a
+    lone surrogate. Anything that is not JSON (a tuple, a date, a non-text key) raises.
+
+    Raises:
+        TypeError: For a value that is not JSON.
+
+    >>> jsonb_faithful({"cloudCover": 5, "tags": ["a", 1.5, None, True], "n": {"x": "é"}})
+    True
+    >>> [jsonb_faithful(v) for v in (float("nan"), -0.0, 2**60, "a\\x00b", "\\ud800", 0.0)]
+    [False, False, False, False, False, True]
+    >>> jsonb_faithful({1: "a"})
+    Traceback (most recent call last):
+      ...
+    TypeError: a JSON object key must be text, not int
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not _text_faithful(item):
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    raise TypeError(f"a JSON object key must be text, not {type(key).__name__}")
+                if not _text_faithful(key):
+                    return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if not math.isfinite(item) or (item == 0.0 and math.copysign(1.0, item) < 0):
+                return False
+            if item != 0.0 and abs(item) < 1e-300:
+                return False
+        elif kind is int:
+            if not -_MAX_EXACT_INT < item < _MAX_EXACT_INT:
+                return False
+        elif isinstance(item, int | float) and kind is not bool:
+            return False  # a subclass (numpy's float64, an IntEnum): JSON text loses its kind
+        elif kind is not bool and item is not None:
+            raise TypeError(f"a {kind.__name__} is not a JSON value")
+    return True
+
+
+def _text_faithful(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _sql_text(text: str) -> bool:
+    return _text_faithful(text)
+
+
+class PostgresCatalog(Catalog):
+    """A catalog in a PostgreSQL database with PostGIS (``postgresql://…``).
+
+    Opening creates what is missing (the PostGIS extension, the table and its indexes, the SQL
+    functions of :func:`~catalogql.compile.sql.install_functions`) and reuses what is there, so
+    a catalog opened again finds its records. Every database error is raised as a
+    :class:`~catalogql.search.errors.CatalogError` saying what to check. See the module
+    docstring for the table and how a search runs.
+
+    Args:
+        url: ``postgresql://user@host:port/dbname`` (also ``postgres://`` or
+            ``postgresql+psycopg://``; libpq parameters such as ``?host=/socket/dir`` work).
+        **options: ``schema``, ``dialect`` and ``indexed``, as for
+            :class:`~catalogql.search.engine.Catalog`.
+
+    Raises:
+        CatalogError: When psycopg or GeoAlchemy2 is missing, the server cannot be reached, or
+            PostGIS cannot be installed.
+
+    Usage (needs a server)::
+
+        with PostgresCatalog("postgresql://me@localhost/catalog") as catalog:
+            catalog.add_records(records)
+            page = catalog.search({"types": ["WV02"], "limit": 5, "countTotal": True})
+
+    >>> PostgresCatalog("ftp://nowhere")
+    Traceback (most recent call last):
+      ...
+    catalogql.search.errors.CatalogError: cannot open 'ftp://nowhere' as a PostgreSQL catalog: use postgresql://user@host:port/dbname
+    """
+
+    def __init__(self, url: str, **options: Any) -> None:
+        super().__init__(url, **options)
+        if not url.startswith(("postgresql:", "postgresql+", "postgres:")):
+            raise CatalogError(
+                f"cannot open {url!r} as a PostgreSQL catalog: use postgresql://user@host:port/dbname"
+            )
+        try:
+            import psycopg
+            from geoalchemy2 import Geometry
+        except ImportError as error:
+            raise CatalogError(
+                f"the PostgreSQL store needs psycopg 3 and GeoAlchemy2 ({error}): "
+                "pip install 'catalogql[postgres]'"
+            ) from None
+        self._driver_errors: tuple[type[BaseException], ...] = (
+            sa.exc.SQLAlchemyError,
+            psycopg.Error,
+        )
+        metadata = sa.MetaData()
+        self._table = sa.Table(
+            TABLE,
+            metadata,
+            sa.Column("identifier", sa.Text, primary_key=True),
+            sa.Column("ts", sa.Text, nullable=False),
+            sa.Column("types", pg.JSONB, nullable=False),
+            sa.Column("properties", pg.JSONB),
+            sa.Column("footprint", Geometry("GEOMETRY", srid=4326, spatial_index=False)),
+            sa.Column("keys", pg.ARRAY(sa.Text), nullable=False),
+            sa.Column("exotic", sa.Boolean, nullable=False),
+            sa.Column("properties_json", sa.Text, nullable=False),
+        )
+        self._keyed: frozenset[str] = frozenset()
+        self._analyzed = 0  # rows when the table was last analysed
+        self._unanalyzed = 0  # rows written since
+        try:
+            self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
+        except (ImportError, sa.exc.ArgumentError) as error:
+            raise CatalogError(f"cannot open {url!r}: {error} ({_HINT})") from None
+        sa.event.listen(self._engine, "connect", _on_connect)
+        try:
+            self._set_up()
+        except self._driver_errors as error:
+            self._engine.dispose()
+            raise CatalogError(f"cannot open {url!r}: {_reason(error)} ({_HINT})") from None
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _set_up(self) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _LOCK})
+            encoding = connection.exec_driver_sql("SHOW server_encoding").scalar()
+            if encoding != "UTF8":
+                raise CatalogError(
+                    f"the database {self.url!r} is encoded {encoding}: the PostgreSQL store "
+                    "needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
+                )
+            has_postgis = connection.exec_driver_sql(
+                "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
+            ).scalar()
+            if not has_postgis:
+                connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+            lz4 = connection.exec_driver_sql(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            ).scalar()
+            compression = "COMPRESSION lz4" if lz4 else ""  # 30% faster loads than pglz
+            connection.exec_driver_sql(_DDL.format(TABLE=TABLE, META=META, compression=compression))
+            install_functions(connection)
+            self._check_layout(connection)
+            self._keyed = self._settle_keyed(connection)
+            self._analyzed = int(
+                connection.execute(
+                    sa.text(
+                        "SELECT greatest(reltuples, 0) FROM pg_class "
+                        "WHERE oid = CAST(:t AS regclass)"
+                    ),
+                    {"t": TABLE},
+                ).scalar()
+                or 0
+            )
+
+    def _check_layout(self, connection: sa.Connection) -> None:
+        """Refuse a table written by another layout of this store (rather than misread it)."""
+        stored = connection.execute(
+            sa.text(f"SELECT value FROM {META} WHERE name = 'layout'")
+        ).scalar()
+        if stored is None:
+            connection.execute(
+                sa.text(f"INSERT INTO {META} (name, value) VALUES ('layout', :v)"),
+                {"v": LAYOUT_VERSION},
+            )
+        elif stored != LAYOUT_VERSION:
+            raise CatalogError(
+                f"the catalog in {self.url!r} has table layout {stored}, this catalogql reads "
+                f"layout {LAYOUT_VERSION}: load it again into a new database"
+            )
+
+    def _settle_keyed(self, connection: sa.Connection) -> frozenset[str]:
+        """The properties every stored record has equality keys for, from now on."""
+        stored = connection.execute(
+            sa.text(f"SELECT value FROM {META} WHERE name = 'keyed'")
+        ).scalar()
+        empty = connection.execute(sa.text(f"SELECT NOT EXISTS (SELECT 1 FROM {TABLE})")).scalar()
+        keyed = set(self.indexed)
+        if stored is not None and not empty:
+            keyed &= set(json.loads(stored))
+        value = json.dumps(sorted(keyed))
+        if value != stored:
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO {META} (name, value) VALUES ('keyed', :value) "
+                    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+                ),
+                {"value": value},
+            )
+        return frozenset(keyed)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _write(self, batch: list[StoredRecord]) -> None:
+        if not batch:
+            return
+        wkbs = shapely.to_wkb([record.footprint for record in batch], output_dimension=2)
+        rows = []
+        for record, wkb in zip(batch, wkbs.tolist(), strict=True):
+            try:
+                faithful = jsonb_faithful(record.properties)
+            except TypeError as error:
+                raise CatalogError(
+                    f"record {record.identifier!r} cannot be stored as JSON: {error}"
+                ) from None
+            keys = sorted(record.keys) if faithful else []
+            types = json.dumps(list(record.types))
+            text = record.properties_json
+            rows.append((record.identifier, record.timestamp, types, wkb, keys, not faithful, text))
+        try:
+            with self._engine.begin() as connection:
+                connection.exec_driver_sql(_STAGING_DDL)
+                raw = connection.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+                    copy.set_types(_COPY_TYPES)
+                    for row in rows:
+                        copy.write_row(row)
+                connection.exec_driver_sql(_UPSERT)
+            self._unanalyzed += len(rows)
+            if self._unanalyzed >= max(1000, self._analyzed):
+                with self._engine.begin() as connection:
+                    connection.exec_driver_sql(f"ANALYZE {TABLE}")
+                self._analyzed += self._unanalyzed
+                self._unanalyzed = 0
+        except self._driver_errors as error:
+            raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+        if not _sql_text(identifier):
+            return None
+        table = self._table
+        c = table.c
+        statement = sa.select(c.identifier, c.types, c.properties_json).where(
+            c.identifier == identifier
+        )
+        row = self._run(lambda connection: connection.execute(statement).first())
+        return None if row is None else _decode(row.identifier, row.types, row.properties_json)
+
+    def _count(self) -> int:
+        statement = sa.select(sa.func.count()).select_from(self._table)
+        return int(self._run(lambda connection: connection.execute(statement).scalar()) or 0)
+
+    def _close(self) -> None:
+        self._engine.dispose()
+
+    def _run(self, work: Callable[[sa.Connection], Any]) -> Any:
+        try:
+            with self._engine.connect() as connection:
+                return work(connection)
+        except self._driver_errors as error:
+            raise CatalogError(f"reading from {self.url} failed: {_reason(error)}") from None
+
+    def _select(self, query: Query) -> Page:
+        plan = _Plan(self._table, query, self._keyed)
+        try:
+            with self._engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+                if plan.python_filters or plan.python_types:
+                    found, scanned = plan.scan(connection, everything=True)
+                    records = [record for _, _, record in found]
+                    return Page(records, scanned if query.count_total else None)
+                page, total, exotic = plan.page(connection)
+                if not exotic:
+                    return Page([record for _, _, record in page], total)
+                more, more_total = plan.scan(connection, everything=False)
+        except self._driver_errors as error:
+            raise CatalogError(f"searching {self.url} failed: {_reason(error)}") from None
+        merged = _ordered([*page, *more])[: query.limit]
+        if total is not None:
+            total += more_total
+        return Page([record for _, _, record in merged], total)
+
+
+Row = tuple[str, str, dict[str, Any]]
+"""A found record with its sort keys: (time key, identifier, record)."""
+
+
+class _Plan:
+    """One search in SQL: the conditions, and what is left for Python to test."""
+
+    def __init__(self, table: sa.Table, query: Query, keyed: frozenset[str]) -> None:
+        self.table = table
+        self.query = query
+        c = table.c
+        layout = Layout("postgresql", c.properties, schema=query.schema, types=c.types)
+        base: list[ColumnElement[bool]] = []
+        if query.area is not None:
+            wkb = shapely.to_wkb(query.area, output_dimension=2)
+            area = sa.func.ST_GeomFromWKB(sa.bindparam("area", wkb, type_=sa.LargeBinary), 4326)
+            base.append(c.footprint.op("&&", return_type=sa.Boolean)(area))
+            base.append(sa.func.ST_Intersects(c.footprint, area, type_=sa.Boolean))
+        if query.start is not None:
+            base.append(c.ts >= sa.bindparam("start", query.start, type_=sa.Text))
+        if query.end is not None:
+            base.append(c.ts <= sa.bindparam("end", query.end, type_=sa.Text))
+        self.python_types: list[Callable[[Sequence[str]], bool]] = []
+        for number, node in enumerate(query.type_nodes):
+            try:
+                base.append(_renamed(to_sqlalchemy(node, layout), f"t{number}_"))
+            except QueryError:
+                self.python_types.append(compile_types(node))
+        # Only for records JSONB holds faithfully:
+        faithful: list[ColumnElement[bool]] = []
+        self.python_filters: list[Callable[[Mapping[str, Any]], bool]] = []
+        for number, node in enumerate(query.filter_nodes):
+            try:
+                faithful.append(_renamed(to_sqlalchemy(node, layout), f"f{number}_"))
+            except QueryError:
+                self.python_filters.append(compile_predicate(node, query.schema))
+        for number, (name, keys) in enumerate(query.equality):
+            if name in keyed:
+                safe = sorted(key for key in keys if _sql_text(key))
+                array = sa.bindparam(f"k{number}", safe, type_=pg.ARRAY(sa.Text))
+                faithful.append(c["keys"].overlap(array))
+        self.base = base
+        self.faithful = faithful
+        self.exotic_filter = query.filter_predicate()
+
+    def _order(self, statement: sa.Select[Any]) -> sa.Select[Any]:
+        c = self.table.c
+        return statement.order_by(c.ts.desc(), c.identifier)
+
+    def page(self, connection: sa.Connection) -> tuple[list[Row], int | None, bool]:
+        """The first faithful matches, their count if asked, whether exotic records exist."""
+        c = self.table.c
+        query = self.query
+        where = [*self.base, *self.faithful, sa.not_(c.exotic)]
+        page = self._order(sa.select(c.ts, c.identifier, c.types, c.properties_json).where(*where))
+        page_rows = page.limit(sa.bindparam("limit", query.limit)).subquery("page")
+        total: ColumnElement[Any] = sa.null()
+        if query.count_total:
+            counted = sa.select(sa.func.count()).select_from(self.table).where(*where)
+            total = counted.correlate(None).scalar_subquery()
+        exotic = sa.exists(sa.select(1).select_from(self.table).where(c.exotic)).correlate(None)
+        one = sa.select(sa.literal(1).label("one")).subquery("one")
+        statement = (
+            sa.select(
+                page_rows.c.ts,
+                page_rows.c.identifier,
+                page_rows.c.types,
+                page_rows.c.properties_json,
+                total.label("total"),
+                exotic.label("exotic"),
+            )
+            .select_from(one.outerjoin(page_rows, sa.true()))
+            .order_by(page_rows.c.ts.desc(), page_rows.c.identifier)
+        )
+        rows = connection.execute(statement).all()
+        found = [
+            (r.ts, r.identifier, _decode(r.identifier, r.types, r.properties_json))
+            for r in rows
+            if r.identifier is not None
+        ]
+        count = rows[0].total if query.count_total else None
+        return found, count, bool(rows[0].exotic)
+
+    def scan(self, connection: sa.Connection, *, everything: bool) -> tuple[list[Row], int]:
+        """Matches tested in Python, in search order: the exotic records, or every record."""
+        c = self.table.c
+        query = self.query
+        where = list(self.base)
+        if everything:
+            where.append(sa.or_(c.exotic, sa.and_(sa.true(), *self.faithful)))
+        else:
+            where.append(c.exotic)
+        columns = (c.ts, c.identifier, c.exotic, c.types, c.properties_json)
+        statement = self._order(sa.select(*columns).where(*where))
+        found: list[Row] = []
+        total = 0
+        result = connection.execution_options(stream_results=True, yield_per=500).execute(statement)
+        try:
+            for row in result:
+                record = _decode(row.identifier, row.types, row.properties_json)
+                if not all(test(record["type"]) for test in self.python_types):
+                    continue
+                if row.exotic:
+                    if self.exotic_filter is not None and not self.exotic_filter(
+                        record["properties"]
+                    ):
+                        continue
+                elif not all(test(record["properties"]) for test in self.python_filters):
+                    continue
+                total += 1
+                if len(found) < query.limit:
+                    found.append((row.ts, row.identifier, record))
+                elif not query.count_total:
+                    break
+        finally:
+            result.close()
+        return found, total
+
+
+def _ordered(rows: Iterable[Row]) -> list[Row]:
+    """Rows in search order: time key descending, then identifier ascending (code points)."""
+    by_identifier = sorted(rows, key=lambda row: row[1])
+    return sorted(by_identifier, key=lambda row: row[0], reverse=True)
+
+
+def _renamed(expression: ColumnElement[Any], prefix: str) -> ColumnElement[Any]:
+    """The expression with its bound parameters renamed ``prefix + name``.
+
+    Each compiled filter names its parameters ``v1``, ``v2``, …: renamed, several of them fit
+    in one statement.
+    """
+
+    def replace(element: Any, **_: Any) -> Any:
+        if isinstance(element, BindParameter):
+            return sa.bindparam(prefix + str(element.key), element.value, type_=element.type)
+        return None
+
+    options: dict[str, Any] = {}
+    renamed: ColumnElement[Any] = visitors.replacement_traverse(expression, options, replace)
+    return renamed
+
+
+def _decode(identifier: str, types: list[str], properties_json: str) -> dict[str, Any]:
+    """The record as loaded: JSONB keeps an array of strings as it is, the text keeps the rest."""
+    return {"identifier": identifier, "type": types, "properties": json.loads(properties_json)}
+
+
+def _reason(error: BaseException) -> str:
+    """A driver error in one line, without SQLAlchemy's statement dump and links."""
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(original).__name__
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Every new connection: JIT off (compiling the filters' big CASE expressions costs seconds)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()
