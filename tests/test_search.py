@@ -462,3 +462,18 @@ def test_memory_and_sqlite_agree_on_any_corpus(seed: int, count: int, body: dict
             catalog.add_records(records, batch_size=16)
             answers.append(catalog.search(body))
     assert answers[0] == answers[1] == brute_force(records, body)
+
+
+def test_what_sql_cannot_hold_is_decided_in_python(new_catalog: Factory) -> None:
+    """Integers past 64 bits, and filters or type expressions deeper than SQL compiles."""
+    catalog = new_catalog()
+    big = 2**70
+    catalog.add_records(
+        [rec("big", x=big, types=["T"]), rec("next", x=big + 1, types=["T"]), rec("small", x=1)]
+    )
+    assert ids(catalog.search({"filters": [f"x = {big}"]})) == ["big"]
+    assert ids(catalog.search({"filters": [f"x > {big}"]})) == ["next"]
+    deep = "(" * 200 + "x = 1" + ")" * 200
+    assert ids(catalog.search({"filters": [deep]})) == ["small"]
+    deep_types = "NOT " * 150 + "T"  # an even number of NOTs: T itself
+    assert sorted(ids(catalog.search({"types": [deep_types]}))) == ["big", "next"]

@@ -39,10 +39,12 @@ from typing import Any
 import shapely
 
 from catalogql.ast import And, Node
+from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import install_functions, to_sql
 from catalogql.search.engine import Catalog, Page, Query
 from catalogql.search.errors import CatalogError
 from catalogql.search.records import StoredRecord
+from catalogql.syntax.errors import QueryError
 
 __all__ = ["SQLiteCatalog", "sqlite_path"]
 
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS records (
     ts TEXT NOT NULL,
     types TEXT NOT NULL,
     properties TEXT NOT NULL,
-    footprint BLOB NOT NULL
+    footprint BLOB NOT NULL,
+    exotic INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_order ON records (ts DESC, identifier);
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree (id, min_x, max_x, min_y, max_y);
@@ -166,6 +169,7 @@ class SQLiteCatalog(Catalog):
                     types,
                     properties,
                     shapely.to_wkb(record.footprint),
+                    _exotic(record),
                 )
             )
             boxes.append((record_id, min_x, max_x, min_y, max_y))
@@ -176,7 +180,7 @@ class SQLiteCatalog(Catalog):
             db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
             db.executemany("DELETE FROM record_types WHERE record = ?", replaced)
             db.executemany("DELETE FROM record_keys WHERE record = ?", replaced)
-        db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
         db.executemany("INSERT INTO record_types VALUES (?, ?)", labels)
         db.executemany("INSERT INTO record_keys VALUES (?, ?)", keys)
@@ -246,16 +250,28 @@ class SQLiteCatalog(Catalog):
         if query.end is not None:
             conditions.append("r.ts <= :end")
             params["end"] = query.end
+        types_in_python = None
         for prefix, node in (("t", _all(query.type_nodes)), ("f", query.filter)):
-            if node is not None:
+            if node is None:
+                continue
+            try:
                 sql, values = to_sql(node, "sqlite", query.schema)
-                conditions.append("(" + _prefixed(sql, prefix) + ")")
-                params.update({prefix + name: value for name, value in values.items()})
+            except QueryError:  # deeper than SQL compiles: decided in Python
+                if prefix == "t":
+                    types_in_python = query.types_predicate()
+                continue
+            params.update({prefix + name: value for name, value in values.items()})
+            sql = _prefixed(sql, prefix)
+            # Filters: exotic records pass here and are decided in Python.
+            conditions.append(f"(r.exotic OR ({sql}))" if prefix == "f" else f"({sql})")
+        in_sql = query.filter is None or any(c.startswith("(r.exotic OR") for c in conditions)
+        in_python = None if query.filter is None else query.filter_predicate()
+        everywhere = not in_sql
         candidates.sort(key=lambda candidate: candidate[0])
         walk = not candidates or (
             not query.count_total and candidates[0][0] ** 2 > query.limit * span
         )
-        columns = "r.identifier, r.types, r.properties, r.footprint"
+        columns = "r.identifier, r.types, r.properties, r.footprint, r.exotic"
         if walk:
             conditions.extend(f"r.id IN ({subquery})" for _, subquery in candidates)
             source = "records AS r INDEXED BY records_order"
@@ -264,7 +280,8 @@ class SQLiteCatalog(Catalog):
             source = f"({candidates[0][1]}) AS c CROSS JOIN records AS r ON r.id = c.rid"
         where = " AND ".join(conditions) or "1"
         sql = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY r.ts DESC, r.identifier"
-        return _collect(db.execute(sql, params), query)
+        rows = db.execute(sql, params)
+        return _collect(rows, query, in_python, everywhere, types_in_python)
 
     def _statistics_now(self) -> _Statistics:
         if self._statistics is None:
@@ -302,20 +319,61 @@ class _Statistics:
         return max(1, round((high - low) * self.count / max(1, len(self.sample))))
 
 
-def _collect(rows: Iterator[tuple[Any, ...]], query: Query) -> Page:
-    """Refine rows in search order with the exact footprint test, up to the limit."""
+def _collect(
+    rows: Iterator[tuple[Any, ...]],
+    query: Query,
+    in_python: Predicate | None,
+    everywhere: bool,
+    types_in_python: TypesPredicate | None,
+) -> Page:
+    """Refine rows in search order with the exact footprint test, up to the limit.
+
+    ``in_python`` decides the filter for exotic records, or for every record when
+    ``everywhere`` (a filter SQL could not hold); ``types_in_python`` decides type
+    expressions SQL could not hold.
+    """
     area = query.area
     found: list[dict[str, Any]] = []
     total = 0
-    for identifier, types, properties, footprint in rows:
+    for identifier, types, properties, footprint, exotic in rows:
         if area is not None and not area.intersects(shapely.from_wkb(footprint)):
             continue
+        record = None
+        if types_in_python is not None and not types_in_python(json.loads(types)):
+            continue
+        if in_python is not None and (everywhere or exotic):
+            record = _record(identifier, types, properties)
+            if not in_python(record["properties"]):
+                continue
         total += 1
         if len(found) < query.limit:
-            found.append(_record(identifier, types, properties))
+            found.append(record or _record(identifier, types, properties))
         elif not query.count_total:
             break
     return Page(found, total if query.count_total else None)
+
+
+_LONG_NUMBER = re.compile(r"\d{19,}")
+_INT64 = range(-(2**63), 2**63)
+
+
+def _exotic(record: StoredRecord) -> bool:
+    """Whether SQLite would read a value of the record differently (its filters run in Python).
+
+    That is an integer past 64 bits, which JSON1 reads as a float.
+    """
+    if _LONG_NUMBER.search(record.properties_json) is None:
+        return False
+    stack: list[Any] = [record.properties]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+            return True
+    return False
 
 
 def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:
