@@ -27,8 +27,9 @@ when the smallest candidate set ``k`` is so large that ``limit`` matches are exp
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -116,23 +117,30 @@ class MemoryCatalog(Catalog):
             return Page([], 0)
         span = high - low
         candidates = self._candidate_sets(query)
-        smallest = min(candidates, key=len) if candidates else None
-        if smallest is None or (not query.count_total and len(smallest) ** 2 > query.limit * span):
+        if not candidates:
             return self._walk(query, low, high)
-        return self._refine(query, smallest, low, high)
+        size, slots = min(candidates, key=lambda candidate: candidate[0])
+        if not query.count_total and size**2 > query.limit * span:
+            return self._walk(query, low, high)
+        return self._refine(query, slots(), low, high)
 
-    def _candidate_sets(self, query: Query) -> list[_Slots]:
-        """Supersets of the matches, one per indexed constraint (areas as bounding boxes)."""
-        sets: list[_Slots] = []
+    def _candidate_sets(self, query: Query) -> list[tuple[int, Callable[[], _Slots]]]:
+        """Supersets of the matches, one per indexed constraint (areas as bounding boxes).
+
+        Each is its size and a function making it, so only the chosen one is built.
+        """
+        sets: list[tuple[int, Callable[[], _Slots]]] = []
         if query.area is not None and self._tree is not None:
-            sets.append(self._tree.query(query.area).astype(np.int64, copy=False))
+            boxes = self._tree.query(query.area).astype(np.int64, copy=False)
+            sets.append((len(boxes), lambda: boxes))
         for name in query.required_types:
-            sets.append(_array(self._types.get(name, ())))
+            posting = self._types.get(name, set())
+            sets.append((len(posting), functools.partial(_array, posting)))
         for _, keys in query.equality:
             found: set[int] = set()
             for key in keys:
                 found |= self._keys.get(key, set())
-            sets.append(_array(found))
+            sets.append((len(found), functools.partial(_array, found)))
         return sets
 
     def _refine(self, query: Query, slots: _Slots, low: int, high: int) -> Page:
