@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -217,6 +218,10 @@ class SQLiteCatalog(Catalog):
         params: dict[str, Any] = {}
         conditions: list[str] = []
         candidates: list[tuple[int, str]] = []  # (size, "id IN (…)" subquery)
+        # A candidate set is worth driving from only below this size (see the module docstring):
+        # counting stops there, so a continent-sized area costs no more than a city.
+        worth = span if query.count_total else min(span, math.isqrt(query.limit * span))
+        params["worth"] = worth + 1
         if query.area is not None:
             min_x, min_y, max_x, max_y = shapely.bounds(query.area).tolist()
             params.update(ax1=min_x, ay1=min_y, ax2=max_x, ay2=max_y)
@@ -224,7 +229,7 @@ class SQLiteCatalog(Catalog):
                 "SELECT id AS rid FROM footprints WHERE min_x <= :ax2 AND max_x >= :ax1 "
                 "AND min_y <= :ay2 AND max_y >= :ay1"
             )
-            (size,) = db.execute(f"SELECT count(*) FROM ({boxes})", params).fetchone()
+            (size,) = db.execute(f"SELECT count(*) FROM ({boxes} LIMIT :worth)", params).fetchone()
             candidates.append((size, boxes))
         for index, name in enumerate(query.required_types):
             params[f"label{index}"] = name
@@ -242,7 +247,7 @@ class SQLiteCatalog(Catalog):
             lookup = (
                 f"SELECT DISTINCT record AS rid FROM record_keys WHERE key IN ({', '.join(marks)})"
             )
-            (size,) = db.execute(f"SELECT count(*) FROM ({lookup})", params).fetchone()
+            (size,) = db.execute(f"SELECT count(*) FROM ({lookup} LIMIT :worth)", params).fetchone()
             candidates.append((size, lookup))
         if query.start is not None:
             conditions.append("r.ts >= :start")
@@ -267,16 +272,13 @@ class SQLiteCatalog(Catalog):
         in_sql = query.filter is None or any(c.startswith("(r.exotic OR") for c in conditions)
         in_python = None if query.filter is None else query.filter_predicate()
         everywhere = not in_sql
+        # Only the driving set joins: the other constraints are decided exactly anyway (types and
+        # filters in SQL, the area in Python), and building a large set costs more than testing.
         candidates.sort(key=lambda candidate: candidate[0])
-        walk = not candidates or (
-            not query.count_total and candidates[0][0] ** 2 > query.limit * span
-        )
         columns = "r.identifier, r.types, r.properties, r.footprint, r.exotic"
-        if walk:
-            conditions.extend(f"r.id IN ({subquery})" for _, subquery in candidates)
+        if not candidates or candidates[0][0] > worth:
             source = "records AS r INDEXED BY records_order"
         else:
-            conditions.extend(f"r.id IN ({subquery})" for _, subquery in candidates[1:])
             source = f"({candidates[0][1]}) AS c CROSS JOIN records AS r ON r.id = c.rid"
         where = " AND ".join(conditions) or "1"
         sql = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY r.ts DESC, r.identifier"
