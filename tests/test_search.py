@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalogql import compile_predicate, compile_types, parse_filter, parse_types
 from catalogql.search import (
     Catalog,
     CatalogError,
@@ -30,8 +28,8 @@ from catalogql.search import (
     RecordNotFound,
     open_catalog,
 )
-from catalogql.semantics import instant_key
 from catalogql.strategies import filter_texts, search_requests
+from search_oracle import matching
 
 STORES = ["memory", "sqlite", "postgresql"]
 EXAMPLES = int(os.environ.get("CATALOGQL_DIFF_EXAMPLES", "300"))
@@ -359,29 +357,8 @@ def corpus(count: int, seed: int) -> list[dict[str, Any]]:
 
 
 def brute_force(records: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
-    """The whole response, computed record by record with the predicates and shapely."""
-    area = None
-    if body.get("searchAreaWkt"):
-        area = shapely.from_wkt(body["searchAreaWkt"])
-        if area.area == 0:
-            area = shapely.MultiPoint(shapely.get_coordinates(area)).convex_hull
-    start = instant_key(body["startDate"]) if body.get("startDate") else None
-    end = instant_key(body["endDate"]) if body.get("endDate") else None
-    types = [compile_types(parse_types(t)) for t in body.get("types") or []]
-    filters = [compile_predicate(parse_filter(f)) for f in body.get("filters") or []]
-    latest = {r["identifier"]: r for r in records}
-    found = []
-    for record in latest.values():
-        props = record["properties"]
-        key = instant_key(props["timestamp"]) or ""
-        if (start is not None and key < start) or (end is not None and key > end):
-            continue
-        if area is not None and not area.intersects(shapely.from_wkt(props["footprintWkt"])):
-            continue
-        if all(t(record["type"]) for t in types) and all(f(props) for f in filters):
-            found.append(record)
-    found.sort(key=lambda r: r["identifier"])
-    found.sort(key=lambda r: instant_key(r["properties"]["timestamp"]) or "", reverse=True)
+    """The whole response, computed record by record (``search_oracle``)."""
+    found = matching(records, body)
     results = found[: min(body.get("limit") or 1000, 1000)]
     counts = Counter(label for r in results for label in r["type"])
     stats: dict[str, Any] = {
