@@ -114,6 +114,8 @@ def test_load_names_the_bad_line_and_keeps_the_earlier_batches(
 def test_catalog_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "load", str(tmp_path / "missing.jsonl"), "--db", "memory://")
     assert status == 2 and "cannot read" in err
+    status, _, err = run(capsys, "load", "-", "--batch-size", "0")
+    assert status == 2 and "--batch-size" in err
     status, _, err = run(capsys, "get", "x", "--db", "ftp://nowhere")
     assert status == 2 and "no store" in err
     (tmp_path / "r.json").write_text("[1]")

@@ -286,6 +286,8 @@ def _open(url: str) -> Any:
 def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from catalogql.search import InvalidRecord
 
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
     path = Path(args.file)
     try:
         size = path.stat().st_size if args.file != "-" else None

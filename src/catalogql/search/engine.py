@@ -240,8 +240,8 @@ class Catalog(abc.ABC):
         (2, 1)
         """
         self._check_open()
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise CatalogError(f"batch_size must be a positive integer, not {batch_size!r}")
         stored = 0
         iterator = iter(records)
         while batch := list(itertools.islice(iterator, batch_size)):
