@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import imports, parse, predicate, predicate_codegen, report, sql
+from benchmarks import imports, parse, predicate, predicate_codegen, report, search, sql
 from benchmarks.records import DEFAULT_RECORDS, load
 from benchmarks.timing import FULL, QUICK, noise_probe
 
-SECTIONS = ("imports", "parse", "predicate", "codegen", "sql")
+SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "search")
 
 
 def summary(
@@ -157,6 +157,9 @@ def summary(
     if "sql" in results:
         out.append("")
         out.append(sql_summary(results["sql"]))
+    if "search" in results:
+        out.append("")
+        out.append(search.summary(results["search"]))
     return "\n".join(out)
 
 
@@ -221,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer, shorter rounds (under 30 s)")
     ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
     ap.add_argument("--records", metavar="PATH", type=Path, default=DEFAULT_RECORDS)
+    ap.add_argument(
+        "--search-records", metavar="N", type=int, help="synthetic records for the search section"
+    )
     ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = ap.parse_args(argv)
     config = QUICK if args.quick else FULL
@@ -248,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["codegen"] = predicate_codegen.run(config, records)
             if "sql" in wanted:
                 results["sql"] = sql.run(config, records)
+    if "search" in wanted:
+        results["search"] = search.run(config, args.search_records)
     elapsed = time.perf_counter() - started
     text = summary(info, results, args.quick, steadiness)
     print(report.section("Summary (Markdown, for the README)"))
