@@ -38,6 +38,7 @@ pygeofilter is not catalogql's semantics, but none is expected on this mix).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import hashlib
 import json
@@ -618,6 +619,8 @@ def run(
     from catalogql.synthetic import generate_records
 
     print(report.section(f"Search: {cfg.records:,} synthetic records, a mix of four kinds"))
+    code = _code_version(cfg.stores)
+    print(f"code: {code}")
     started = time.perf_counter()
     base = _PeakRss()
     records = list(generate_records(cfg.records, seed=cfg.seed))
@@ -663,6 +666,7 @@ def run(
     return {
         "records": cfg.records,
         "seed": cfg.seed,
+        "code": code,
         "per_kind": cfg.per_kind,
         "reps": cfg.reps,
         "naive_per_kind": cfg.naive_per_kind,
@@ -700,6 +704,29 @@ def run(
         "table": {"headers": headers, "rows": rows},
         "load_table": {"headers": load_headers, "rows": load_rows},
     }
+
+
+def _code_version(stores: Sequence[str]) -> str:
+    """Import the stores now, so that every child runs this code; say which commit it is."""
+    import importlib
+    import subprocess
+
+    for store in stores:
+        module = "postgres" if store == "postgresql" else store
+        # a store that fails to import fails again in its child, which reports it
+        with contextlib.suppress(Exception):
+            importlib.import_module(f"catalogql.search.stores.{module}")
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return head + (f" with uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 def _print_checks(
