@@ -454,3 +454,17 @@ def test_what_sql_cannot_hold_is_decided_in_python(new_catalog: Factory) -> None
     assert ids(catalog.search({"filters": [deep]})) == ["small"]
     deep_types = "NOT " * 150 + "T"  # an even number of NOTs: T itself
     assert sorted(ids(catalog.search({"types": [deep_types]}))) == ["big", "next"]
+
+
+def test_ids_that_read_as_infinite_numbers_get_no_shared_key() -> None:
+    """``1030012469E02100`` reads as a number that overflows: it must not key with every such id."""
+    from catalogql.search.records import value_keys
+
+    assert not any("inf" in key for key in value_keys("catalogID", "1030012469E02100"))
+    assert "catalogID\x1fi:" + "1" + "0" * 400 in value_keys("catalogID", 10**400)
+    catalog = open_catalog("memory://")
+    catalog.add_records(
+        [rec("a", catalogID="1030012469E02100"), rec("b", catalogID="10200146E4238000")]
+    )
+    assert ids(catalog.search({"filters": ["catalogID = 1030012469E02100"]})) == ["a"]
+    assert ids(catalog.search({"filters": ["catalogID = 1e400"]})) == []

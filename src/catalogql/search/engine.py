@@ -174,10 +174,13 @@ class Page:
     Attributes:
         records: At most ``query.limit`` records, in search order, as the store keeps them.
         total: Every match counted (only when ``query.count_total``), else None.
+        fresh: Whether the records are new objects the store keeps no reference to (decoded
+            from the database), so the answer needs no copy of them.
     """
 
     records: Sequence[Mapping[str, Any]]
     total: int | None = None
+    fresh: bool = False
 
 
 class Catalog(abc.ABC):
@@ -274,7 +277,8 @@ class Catalog(abc.ABC):
             request = SearchRequest.from_dict(request, dialect=self.dialect, schema=self.schema)
         query = Query.from_request(request, self.schema, self.indexed)
         page = self._select(query)
-        results = [copy_record(record) for record in page.records[: query.limit]]
+        chosen = page.records[: query.limit]
+        results = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
         counts: Counter[str] = Counter()
         for record in results:
             counts.update(record["type"])

@@ -282,7 +282,9 @@ def value_keys(name: str, value: Any) -> set[str]:
         if isinstance(item, bool):
             continue
         if isinstance(item, int | float):
-            keys.add(prefix + "n:" + repr(_as_float(item)))
+            key = _number_key(item)
+            if key is not None:
+                keys.add(prefix + key)
     return keys
 
 
@@ -299,8 +301,9 @@ def literal_keys(name: str, literal: Literal) -> set[str]:
 def _text_keys(text: str) -> set[str]:
     keys = {"s:" + text}
     number = number_from_text(text)
-    if number is not None:
-        keys.add("n:" + repr(_as_float(number)))
+    key = None if number is None else _number_key(number)
+    if key is not None:
+        keys.add(key)
     instant = instant_key(text)
     if instant is not None:
         keys.add("t:" + instant)
@@ -310,11 +313,24 @@ def _text_keys(text: str) -> set[str]:
     return keys
 
 
-def _as_float(number: int | float) -> float:
+def _number_key(number: int | float) -> str | None:
+    """The key of a number: equal numbers get equal keys; an infinity gets none.
+
+    Nothing compares equal to an infinity (a JSON value is never one; a literal such as
+    ``1030012469E02100`` overflows to one), so keying it would only gather unrelated ids.
+    An integer past the float range keeps its exact digits.
+
+    >>> _number_key(5), _number_key(5.0), _number_key(float("inf")), _number_key(10**400)[:6]
+    ('n:5.0', 'n:5.0', None, 'i:1000')
+    """
     try:
-        return float(number)
+        value = float(number)
     except OverflowError:
-        return math.inf if number > 0 else -math.inf
+        try:
+            return f"i:{int(number)}"
+        except ValueError:  # past Python's limit on int-to-text digits: one shared key
+            return "i:huge"
+    return "n:" + repr(value) if math.isfinite(value) else None
 
 
 def order_records(records: Iterable[StoredRecord]) -> list[StoredRecord]:

@@ -449,17 +449,17 @@ class PostgresCatalog(Catalog):
                 if plan.python_filters or plan.python_types:
                     found, scanned = plan.scan(connection, everything=True)
                     records = [record for _, _, record in found]
-                    return Page(records, scanned if query.count_total else None)
+                    return Page(records, scanned if query.count_total else None, fresh=True)
                 page, total, exotic = plan.page(connection)
                 if not exotic:
-                    return Page([record for _, _, record in page], total)
+                    return Page([record for _, _, record in page], total, fresh=True)
                 more, more_total = plan.scan(connection, everything=False)
         except self._driver_errors as error:
             raise CatalogError(f"searching {self.url} failed: {_reason(error)}") from None
         merged = _ordered([*page, *more])[: query.limit]
         if total is not None:
             total += more_total
-        return Page([record for _, _, record in merged], total)
+        return Page([record for _, _, record in merged], total, fresh=True)
 
 
 Row = tuple[str, str, dict[str, Any]]

@@ -274,10 +274,16 @@ class SQLiteCatalog(Catalog):
         everywhere = not in_sql
         # Only the driving set joins: the other constraints are decided exactly anyway (types and
         # filters in SQL, the area in Python), and building a large set costs more than testing.
+        # A walk checks each row's box by its id, so few rows reach the exact test.
         candidates.sort(key=lambda candidate: candidate[0])
         columns = "r.identifier, r.types, r.properties, r.footprint, r.exotic"
         if not candidates or candidates[0][0] > worth:
             source = "records AS r INDEXED BY records_order"
+            if query.area is not None:  # one R*Tree lookup per row, before any WKB is read
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM footprints AS f WHERE f.id = r.id AND f.min_x <= :ax2 "
+                    "AND f.max_x >= :ax1 AND f.min_y <= :ay2 AND f.max_y >= :ay1)"
+                )
         else:
             source = f"({candidates[0][1]}) AS c CROSS JOIN records AS r ON r.id = c.rid"
         where = " AND ".join(conditions) or "1"
@@ -352,7 +358,7 @@ def _collect(
             found.append(record or _record(identifier, types, properties))
         elif not query.count_total:
             break
-    return Page(found, total if query.count_total else None)
+    return Page(found, total if query.count_total else None, fresh=True)
 
 
 _LONG_NUMBER = re.compile(r"\d{19,}")
