@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from catalogql.ast import And, Node
 from catalogql.compile.cql2 import to_cql2_text
+from catalogql.compile.sql import to_sql
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
+from catalogql.search.engine import all_of
 from catalogql.synthetic import generate_records
 
 __all__ = ["EXAMPLES", "Example", "run_search_demo"]
@@ -221,13 +222,11 @@ def _run_example(
         print(file=out)
         return
     for label, node in (
-        ("filters", _all(request.filter_nodes)),
-        ("types", _all(request.type_nodes)),
+        ("filters", all_of(request.filter_nodes)),
+        ("types", all_of(request.type_nodes)),
     ):
         if node is None:
             continue
-        from catalogql.compile.sql import to_sql
-
         sql, params = to_sql(node, "sqlite")
         print(f"   {label} as SQL:  {_shorten(' '.join(sql.split()), 160)}", file=out)
         print(f"   parameters:    {json.dumps(params)}", file=out)
@@ -256,12 +255,6 @@ def _table(results: list[dict[str, Any]]) -> Iterator[str]:
             f"{record['identifier']:<36} {props.get('timestamp', ''):<24} "
             f"{props.get('sensorPlatformName', '')!s:<18} {props.get('cloudCover', '')!s:>5}"
         )
-
-
-def _all(nodes: tuple[Node, ...]) -> Node | None:
-    if not nodes:
-        return None
-    return nodes[0] if len(nodes) == 1 else And(nodes)
 
 
 def _shorten(text: str, width: int) -> str:

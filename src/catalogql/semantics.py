@@ -64,6 +64,7 @@ __all__ = [
     "Operands",
     "PropertyType",
     "ValueType",
+    "boolean_from_text",
     "check_schema",
     "comparison_operands",
     "infer_queryables",
@@ -240,7 +241,16 @@ def literal_boolean(literal: Literal) -> bool | None:
     >>> literal_boolean(Literal("TRUE", LiteralKind.BARE)), literal_boolean(Literal("1", LiteralKind.NUMBER))
     (True, None)
     """  # noqa: E501
-    lowered = literal.text.lower()
+    return boolean_from_text(literal.text)
+
+
+def boolean_from_text(text: str) -> bool | None:
+    """``true``/``false`` in any case as a boolean, or None.
+
+    >>> boolean_from_text("False"), boolean_from_text("yes")
+    (False, None)
+    """
+    lowered = text.lower()
     return True if lowered == "true" else False if lowered == "false" else None
 
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ from catalogql.semantics import (
 from catalogql.syntax.errors import QueryError, QueryLimitError
 
 __all__ = [
+    "INT64",
     "Dialect",
     "Layout",
     "TypesTable",
@@ -120,7 +122,10 @@ _CHUNK = 32
 """Longer AND/OR chains are parenthesised in groups, so that SQLite's expression depth limit
 (1000) is never reached however long the chain."""
 
-_INT64 = range(-(2**63), 2**63)
+_PARAMETER_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+INT64 = range(-(2**63), 2**63)
+"""The integers SQL holds exactly (SQLite's INTEGER, PostgreSQL's bigint)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,8 @@ class Layout:
         schema: A queryables schema deciding how values compare (as for the predicates).
         types: A JSON array column of each record's type labels, for type expressions.
         types_table: Or a table of (record, type label) rows.
+        parameters: The prefix of the bound parameters' names (``v1``, ``v2``, … by default);
+            expressions compiled with different prefixes fit in one statement.
 
     >>> import sqlalchemy as sa
     >>> table = sa.table("records", sa.column("properties"), sa.column("cloud_cover"))
@@ -169,6 +176,7 @@ class Layout:
     schema: Mapping[str, Any] | None = None
     types: ColumnElement[Any] | None = None
     types_table: TypesTable | None = None
+    parameters: str = "v"
 
     def __post_init__(self) -> None:
         if self.dialect not in ("sqlite", "postgresql"):
@@ -176,6 +184,12 @@ class Layout:
                 f"unknown SQL dialect {self.dialect!r}",
                 code="compile.dialect",
                 hint="use 'sqlite' or 'postgresql'",
+            )
+        if not _PARAMETER_PREFIX.fullmatch(self.parameters):
+            raise QueryError(
+                f"not a parameter prefix: {self.parameters!r}",
+                code="compile.layout",
+                hint="use letters, digits and '_', starting with a letter",
             )
         if self.schema is not None:
             check_schema(self.schema)
@@ -244,7 +258,11 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
 
 
 def to_sql(
-    node: Node, dialect: Dialect = "sqlite", schema: Mapping[str, Any] | None = None
+    node: Node,
+    dialect: Dialect = "sqlite",
+    schema: Mapping[str, Any] | None = None,
+    *,
+    parameters: str = "v",
 ) -> tuple[str, dict[str, Any]]:
     """A WHERE-clause body and its parameters, over a table with a JSON ``properties`` column.
 
@@ -256,6 +274,8 @@ def to_sql(
         node: A filter or type-expression AST.
         dialect: ``"sqlite"`` or ``"postgresql"``.
         schema: A queryables schema deciding how values compare.
+        parameters: The prefix of the parameters' names, so that several results can be
+            combined in one statement.
 
     Returns:
         The SQL text and its parameters.
@@ -267,6 +287,8 @@ def to_sql(
     >>> sql, params = to_sql(parse_filter("catalogID = 1050010*"), "postgresql")
     >>> params
     {'v1': '1050010%'}
+    >>> to_sql(parse_filter("cloudCover < 20"), parameters="f")[1]
+    {'f1': 20, 'f2': '20'}
     >>> print(sql[:96])
     CASE jsonb_typeof(properties -> 'catalogID') WHEN 'string' THEN ((properties -> 'catalogID') #>>
     """
@@ -277,19 +299,23 @@ def to_sql(
             hint="use 'sqlite' or 'postgresql'",
         )
     key = None if schema is None else json.dumps(check_schema(schema), sort_keys=True, default=repr)
-    sql, params = _to_sql_cached(node, dialect, key)
+    sql, params = _to_sql_cached(node, dialect, key, parameters)
     return sql, dict(params)
 
 
 @functools.lru_cache(maxsize=256)
 def _to_sql_cached(
-    node: Node, dialect: Dialect, schema_json: str | None
+    node: Node, dialect: Dialect, schema_json: str | None, parameters: str
 ) -> tuple[str, Mapping[str, Any]]:
     """:func:`to_sql`, cached: SQLAlchemy builds and compiles about 1 ms per comparison."""
     schema = None if schema_json is None else json.loads(schema_json)
     records = sa.table("records", sa.column("properties"), sa.column("types"))
     layout = Layout(
-        dialect, _bare(records.c.properties), schema=schema, types=_bare(records.c.types)
+        dialect,
+        _bare(records.c.properties),
+        schema=schema,
+        types=_bare(records.c.types),
+        parameters=parameters,
     )
     compiled = to_sqlalchemy(node, layout).compile(dialect=_DIALECTS[dialect])
     return str(compiled), MappingProxyType(dict(compiled.params))
@@ -358,7 +384,7 @@ class _Compiler:
             hint="pass the result of parse_filter() or parse_types()",
         )
 
-    # Parameters: one per distinct value, named v1, v2, ... in order of first use.
+    # Parameters: one per distinct value, named v1, v2, ... (the layout's prefix) in order of use.
 
     def param(self, value: object) -> sa.BindParameter[Any]:
         key = (type(value), value)
@@ -366,9 +392,10 @@ class _Compiler:
         if bound is None:
             if isinstance(value, str):
                 _check_text(value, self.layout.dialect)
-            if type(value) is int and value not in _INT64:
+            if type(value) is int and value not in INT64:
                 value = float(value)  # past 64-bit integers: orders as a double, as SQL can
-            bound = sa.bindparam(f"v{len(self.params) + 1}", value, type_=_SQL_TYPES[type(value)])
+            name = f"{self.layout.parameters}{len(self.params) + 1}"
+            bound = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
             self.params[key] = bound
         return bound
 

@@ -47,6 +47,7 @@ __all__ = [
     "Page",
     "Progress",
     "Query",
+    "all_of",
     "copy_record",
 ]
 
@@ -69,6 +70,7 @@ class Query:
         type_nodes: The type expressions; a record must satisfy all of them.
         filter_nodes: The filters; a record must satisfy all of them.
         filter: The AND of the filters as one node (None without filters), for SQL compilers.
+        types: The AND of the type expressions as one node (None without any).
         required_types: Type names every match carries (from plain names in the expressions).
         equality: For some hot properties compared with ``=``: (property, keys), where a
             match has at least one of the keys (see :mod:`catalogql.search.records`).
@@ -84,6 +86,7 @@ class Query:
     type_nodes: tuple[Node, ...]
     filter_nodes: tuple[Node, ...]
     filter: Node | None
+    types: Node | None
     required_types: tuple[str, ...]
     equality: tuple[tuple[str, frozenset[str]], ...]
     limit: int
@@ -106,11 +109,6 @@ class Query:
         (('WV02', 'DigitalGlobeProduct'), ['catalogID'], 1000)
         """
         filters = tuple(request.filter_nodes)
-        combined: Node | None = None
-        if len(filters) == 1:
-            combined = filters[0]
-        elif filters:
-            combined = And(filters)
         return cls(
             request=request,
             area=request.area,
@@ -118,7 +116,8 @@ class Query:
             end=request.end,
             type_nodes=tuple(request.type_nodes),
             filter_nodes=filters,
-            filter=combined,
+            filter=all_of(filters),
+            types=all_of(request.type_nodes),
             required_types=_required_types(request.type_nodes),
             equality=_equality(filters, frozenset(indexed)),
             limit=min(request.limit, MAX_RESULTS),
@@ -143,6 +142,18 @@ class Query:
         if len(parts) == 1:
             return parts[0]
         return lambda properties: all(part(properties) for part in parts)
+
+
+def all_of(nodes: Sequence[Node]) -> Node | None:
+    """The AND of several filters (or type expressions) as one node; None for none.
+
+    >>> from catalogql import parse_filter
+    >>> all_of([parse_filter("a = 1")]), all_of([])
+    (Comparison(property='a', op=<Op.EQ: '='>, value=Literal(text='1', kind=<LiteralKind.NUMBER: 'number'>)), None)
+    """  # noqa: E501
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
 
 def _required_types(nodes: Iterable[Node]) -> tuple[str, ...]:

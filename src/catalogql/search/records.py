@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -44,15 +44,15 @@ from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
 from catalogql.search.errors import InvalidRecord
-from catalogql.semantics import instant_key, number_from_text, text_form
+from catalogql.semantics import boolean_from_text, instant_key, number_from_text, text_form
 
 __all__ = [
     "EQUALITY_INDEXED",
     "GBDX_RECORD_TYPE",
     "StoredRecord",
     "copy_json",
+    "in_search_order",
     "literal_keys",
-    "order_records",
     "prepare_record",
     "value_keys",
 ]
@@ -61,6 +61,8 @@ GBDX_RECORD_TYPE = "GBDXCatalogRecord"
 
 EQUALITY_INDEXED: tuple[str, ...] = ("catalogID", "idahoImageId", "bucketPrefix")
 """The hot properties every store indexes by equality keys: identifiers that searches look up."""
+
+T = TypeVar("T")
 
 _SEPARATOR = "\x1f"  # the unit separator: between a property name and its key
 
@@ -307,9 +309,9 @@ def _text_keys(text: str) -> set[str]:
     instant = instant_key(text)
     if instant is not None:
         keys.add("t:" + instant)
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        keys.add("b:" + lowered)
+    boolean = boolean_from_text(text)
+    if boolean is not None:
+        keys.add("b:true" if boolean else "b:false")
     return keys
 
 
@@ -333,18 +335,17 @@ def _number_key(number: int | float) -> str | None:
     return "n:" + repr(value) if math.isfinite(value) else None
 
 
-def order_records(records: Iterable[StoredRecord]) -> list[StoredRecord]:
-    """Records in the search order: ``timestamp`` descending, then ``identifier`` ascending.
+def in_search_order(
+    items: Iterable[T], time: Callable[[T], str], identifier: Callable[[T], str]
+) -> list[T]:
+    """Items in the search order: time key descending, then identifier ascending (code points).
 
-    >>> def r(i, t):
-    ...     return prepare_record({"identifier": i, "type": [], "properties": {
-    ...         "timestamp": t, "footprintWkt": "POINT(0 0)"}}, 0)
-    >>> [x.identifier for x in order_records([r("b", "2001-01-01"), r("a", "2001-01-01"),
-    ...                                        r("c", "2002-01-01")])]
-    ['c', 'a', 'b']
+    >>> rows = [("2001-01-01", "b"), ("2001-01-01", "a"), ("2002-01-01", "c")]
+    >>> in_search_order(rows, lambda row: row[0], lambda row: row[1])
+    [('2002-01-01', 'c'), ('2001-01-01', 'a'), ('2001-01-01', 'b')]
     """
-    by_identifier = sorted(records, key=lambda record: record.identifier)
-    return sorted(by_identifier, key=lambda record: record.timestamp, reverse=True)
+    by_identifier = sorted(items, key=identifier)
+    return sorted(by_identifier, key=time, reverse=True)
 
 
 def copy_json(value: Any) -> Any:

@@ -62,20 +62,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import ColumnElement
 
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
 from catalogql.search.engine import Catalog, Page, Query
 from catalogql.search.errors import CatalogError
-from catalogql.search.records import StoredRecord
+from catalogql.search.records import StoredRecord, in_search_order
 from catalogql.syntax.errors import QueryError
 
 __all__ = ["TABLE", "PostgresCatalog", "driver_url", "jsonb_faithful"]
@@ -456,7 +456,7 @@ class PostgresCatalog(Catalog):
                 more, more_total = plan.scan(connection, everything=False)
         except self._driver_errors as error:
             raise CatalogError(f"searching {self.url} failed: {_reason(error)}") from None
-        merged = _ordered([*page, *more])[: query.limit]
+        merged = in_search_order([*page, *more], lambda r: r[0], lambda r: r[1])[: query.limit]
         if total is not None:
             total += more_total
         return Page([record for _, _, record in merged], total, fresh=True)
@@ -487,7 +487,7 @@ class _Plan:
         self.python_types: list[Callable[[Sequence[str]], bool]] = []
         for number, node in enumerate(query.type_nodes):
             try:
-                base.append(_renamed(to_sqlalchemy(node, layout), f"t{number}_"))
+                base.append(to_sqlalchemy(node, replace(layout, parameters=f"t{number}_v")))
             except QueryError:
                 self.python_types.append(compile_types(node))
         # Only for records JSONB holds faithfully:
@@ -495,7 +495,7 @@ class _Plan:
         self.python_filters: list[Callable[[Mapping[str, Any]], bool]] = []
         for number, node in enumerate(query.filter_nodes):
             try:
-                faithful.append(_renamed(to_sqlalchemy(node, layout), f"f{number}_"))
+                faithful.append(to_sqlalchemy(node, replace(layout, parameters=f"f{number}_v")))
             except QueryError:
                 self.python_filters.append(compile_predicate(node, query.schema))
         for number, (name, keys) in enumerate(query.equality):
@@ -579,29 +579,6 @@ class _Plan:
         finally:
             result.close()
         return found, total
-
-
-def _ordered(rows: Iterable[Row]) -> list[Row]:
-    """Rows in search order: time key descending, then identifier ascending (code points)."""
-    by_identifier = sorted(rows, key=lambda row: row[1])
-    return sorted(by_identifier, key=lambda row: row[0], reverse=True)
-
-
-def _renamed(expression: ColumnElement[Any], prefix: str) -> ColumnElement[Any]:
-    """The expression with its bound parameters renamed ``prefix + name``.
-
-    Each compiled filter names its parameters ``v1``, ``v2``, …: renamed, several of them fit
-    in one statement.
-    """
-
-    def replace(element: Any, **_: Any) -> Any:
-        if isinstance(element, BindParameter):
-            return sa.bindparam(prefix + str(element.key), element.value, type_=element.type)
-        return None
-
-    options: dict[str, Any] = {}
-    renamed: ColumnElement[Any] = visitors.replacement_traverse(expression, options, replace)
-    return renamed
 
 
 def _decode(identifier: str, types: list[str], properties_json: str) -> dict[str, Any]:

@@ -33,15 +33,14 @@ import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import shapely
 
-from catalogql.ast import And, Node
 from catalogql.compile.predicate import Predicate, TypesPredicate
-from catalogql.compile.sql import install_functions, to_sql
+from catalogql.compile.sql import INT64, install_functions, to_sql
 from catalogql.search.engine import Catalog, Page, Query
 from catalogql.search.errors import CatalogError
 from catalogql.search.records import StoredRecord
@@ -256,22 +255,24 @@ class SQLiteCatalog(Catalog):
             conditions.append("r.ts <= :end")
             params["end"] = query.end
         types_in_python = None
-        for prefix, node in (("t", _all(query.type_nodes)), ("f", query.filter)):
+        filter_in_sql = False
+        for prefix, node in (("tv", query.types), ("fv", query.filter)):
             if node is None:
                 continue
             try:
-                sql, values = to_sql(node, "sqlite", query.schema)
+                sql, values = to_sql(node, "sqlite", query.schema, parameters=prefix)
             except QueryError:  # deeper than SQL compiles: decided in Python
-                if prefix == "t":
+                if node is query.types:
                     types_in_python = query.types_predicate()
                 continue
-            params.update({prefix + name: value for name, value in values.items()})
-            sql = _prefixed(sql, prefix)
-            # Filters: exotic records pass here and are decided in Python.
-            conditions.append(f"(r.exotic OR ({sql}))" if prefix == "f" else f"({sql})")
-        in_sql = query.filter is None or any(c.startswith("(r.exotic OR") for c in conditions)
+            params.update(values)
+            if node is query.filter:  # exotic records pass here and are decided in Python
+                conditions.append(f"(r.exotic OR ({sql}))")
+                filter_in_sql = True
+            else:
+                conditions.append(f"({sql})")
         in_python = None if query.filter is None else query.filter_predicate()
-        everywhere = not in_sql
+        everywhere = query.filter is not None and not filter_in_sql
         # Only the driving set joins: the other constraints are decided exactly anyway (types and
         # filters in SQL, the area in Python), and building a large set costs more than testing.
         # A walk checks each row's box by its id, so few rows reach the exact test.
@@ -362,7 +363,6 @@ def _collect(
 
 
 _LONG_NUMBER = re.compile(r"\d{19,}")
-_INT64 = range(-(2**63), 2**63)
 
 
 def _exotic(record: StoredRecord) -> bool:
@@ -379,7 +379,7 @@ def _exotic(record: StoredRecord) -> bool:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        elif isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
             return True
     return False
 
@@ -394,17 +394,3 @@ def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _all(nodes: Sequence[Node]) -> Node | None:
-    if not nodes:
-        return None
-    return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
-
-
-_PARAMETER = re.compile(r":(v\d+)\b")
-
-
-def _prefixed(sql: str, prefix: str) -> str:
-    """The SQL with its parameters renamed ``:v1`` → ``:<prefix>v1``, to combine fragments."""
-    return _PARAMETER.sub(lambda m: f":{prefix}{m.group(1)}", sql)
