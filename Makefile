@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test hunt bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,16 +16,22 @@ demo: $(STAMP)
 	$(BIN)/catalogql demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
+
+# Bug hunting, not gating: the property tests with random seeds and HUNT_SCALE times the examples.
+HUNT_SCALE ?= 10
+hunt: $(STAMP)
+	CATALOGQL_HYPOTHESIS_PROFILE=hunt CATALOGQL_PROPERTY_SCALE=$(HUNT_SCALE) \
+		$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
 	$(BIN)/mypy
 
 clean:

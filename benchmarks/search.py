@@ -1,11 +1,11 @@
 """Search: load rate and latency of a realistic mix of searches on each store, beside a naive scan.
 
-The records come from :func:`catalogql.synthetic.generate_records` (1,000,000 by default, 20,000
-under ``--quick``), generated once in this process and shared by every contestant. The mix has
-four kinds of request, built from a seeded random generator:
+The records come from :func:`catalogql.testing.synthetic.generate_records` (1,000,000 by default,
+20,000 under ``--quick``), generated once in this process and shared by every contestant. The mix
+has four kinds of request, built from a seeded random generator:
 
-* ``city``: a 0.2-degree square around a place of :data:`catalogql.synthetic.PLACES` (drawn by
-  weight), one calendar year (2010-2017), one type expression and 2-3 filters;
+* ``city``: a 0.2-degree square around a place of :data:`catalogql.testing.synthetic.PLACES` (drawn
+  by weight), one calendar year (2010-2017), one type expression and 2-3 filters;
 * ``dates``: a date range only, 7 to 31 days between 2000 and 2017;
 * ``catalogID``: ``catalogID = <id>``, the id of a record drawn from the generated ones;
 * ``broad``: a continent-sized box, a broad type and no dates: it hits the cap of 1000.
@@ -132,7 +132,7 @@ class Request:
 
 
 def build_mix(records: Sequence[Record], per_kind: int, seed: int) -> list[Request]:
-    from catalogql.synthetic import PLACES, city_area
+    from catalogql.testing.synthetic import PLACES, city_area
 
     rng = random.Random(seed)
     weights = [p.weight for p in PLACES]
@@ -243,7 +243,7 @@ def _measure_store(
             elif store == "sqlite":
                 url = f"sqlite:///{Path(tmp) / 'catalog.db'}"
             else:
-                from catalogql.postgres_cluster import ThrowawayPostgres
+                from catalogql.testing.postgres_cluster import ThrowawayPostgres
 
                 server = ThrowawayPostgres(settings=POSTGRES_SETTINGS).start()
                 url = server.create_database("bench")
@@ -616,7 +616,7 @@ def run(
 ) -> dict[str, Any]:
     cfg = search_config(config, records_n)
     cfg = SearchConfig(cfg.records, cfg.per_kind, cfg.reps, cfg.naive_per_kind, tuple(stores))
-    from catalogql.synthetic import generate_records
+    from catalogql.testing.synthetic import generate_records
 
     print(report.section(f"Search: {cfg.records:,} synthetic records, a mix of four kinds"))
     code = _code_version(cfg.stores)

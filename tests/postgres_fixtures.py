@@ -3,8 +3,8 @@
 Registered by ``pytest_plugins = ["postgres_fixtures"]``. Each pytest process (each xdist worker)
 starts its own server the first time a test asks for one, and stops it at the end of the session.
 
-- ``postgres_cluster``: the running :class:`~catalogql.postgres_cluster.ThrowawayPostgres`, with
-  PostGIS in ``postgres`` and in ``template1`` (so every database created later has it).
+- ``postgres_cluster``: the running :class:`~catalogql.testing.postgres_cluster.ThrowawayPostgres`,
+  with PostGIS in ``postgres`` and in ``template1`` (so every database created later has it).
 - ``postgres_engine``: a SQLAlchemy engine on its ``postgres`` database.
 - ``postgres_db``: a SQLAlchemy engine on a fresh, empty database (PostGIS included) made for one
   test and dropped after it.
@@ -23,7 +23,7 @@ from typing import NoReturn
 import pytest
 import sqlalchemy as sa
 
-from catalogql.postgres_cluster import PostgresUnavailable, ThrowawayPostgres
+from catalogql.testing.postgres_cluster import PostgresUnavailable, ThrowawayPostgres
 
 REQUIRE_ENV = "CATALOGQL_REQUIRE_POSTGRES"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from catalogql.cli import main
-from catalogql.synthetic import write_jsonl
+from catalogql.testing.synthetic import write_jsonl
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

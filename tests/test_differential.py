@@ -19,7 +19,6 @@ The SQL back ends have no such limits: ``tests/test_sql.py`` draws from any JSON
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -34,11 +33,12 @@ from pygeofilter.backends.native.evaluate import NativeEvaluator
 import catalogql as cq
 from catalogql.ast import And, Comparison, Literal, LiteralKind, Match, Not, Op, Or, Wildcard
 from catalogql.semantics import parse_instant
+from property_settings import scaled
 from test_sql import PostgresDB, SQLiteDB, selected
 
 pytest_plugins = ["postgres_fixtures"]
 
-EXAMPLES = int(os.environ.get("CATALOGQL_DIFF_EXAMPLES", "300"))
+EXAMPLES = scaled(300)
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -44,3 +44,20 @@ def test_installed_package_parses_without_the_checkout(wheel: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["a", "=", "1", "OR", "b", "=", "x*", "WV02"]
+
+
+def test_a_search_loads_no_test_tooling() -> None:
+    code = (
+        "import sys, catalogql as cq; "
+        "c = cq.open_catalog('memory://'); "
+        "c.add_records([{'identifier': 'a', 'type': ['T'], 'properties': {"
+        "'timestamp': '2016-01-01T00:00:00Z', 'footprintWkt': 'POLYGON((0 0,1 0,1 1,0 0))'}}]); "
+        "assert c.search({'filters': ['x = 1']})['stats']['recordsReturned'] == 0; "
+        "cq.to_sql(cq.parse_filter('a = 1')); "
+        "print(sorted(m for m in sys.modules if m.startswith(('hypothesis', 'catalogql.testing'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from catalogql.postgres_cluster import BIN_ENV, PostgresUnavailable, ThrowawayPostgres
+from catalogql.testing.postgres_cluster import BIN_ENV, PostgresUnavailable, ThrowawayPostgres
 
 # The fixtures; harmless when tests/conftest.py registers the plugin too.
 pytest_plugins = ["postgres_fixtures"]

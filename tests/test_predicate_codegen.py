@@ -10,7 +10,6 @@ generated source never contains anything taken from the filter.
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,7 +41,7 @@ from catalogql.compile.predicate import (
     _compile_generated,
 )
 from catalogql.semantics import instant_key, literal_number
-from catalogql.strategies import (
+from catalogql.testing.strategies import (
     GBDX_PROPERTIES,
     filter_nodes,
     json_values,
@@ -50,14 +49,12 @@ from catalogql.strategies import (
     property_names,
     records,
 )
+from property_settings import scaled
 
 pytestmark = pytest.mark.filterwarnings("ignore::catalogql.QueryWarning")
 
-# CATALOGQL_PROPERTY_SCALE=10 runs ten times as many examples (as in test_properties.py).
-SCALE = float(os.environ.get("CATALOGQL_PROPERTY_SCALE", "1"))
-
 EXAMPLES = settings(
-    max_examples=int(300 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # Names that filters and property dicts share: plain, dotted, and named like dates (compared as

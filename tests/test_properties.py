@@ -1,14 +1,13 @@
 """Hypothesis properties of the query language, each test named after the law it checks.
 
-The generators are the public ones of :mod:`catalogql.strategies`; the reference evaluator at the
-bottom is written independently of :mod:`catalogql.compile.predicate` (plain Kleene logic, no NOT
-push-down) so that the two can be compared.
+The generators are the public ones of :mod:`catalogql.testing.strategies`; the reference evaluator
+at the bottom is written independently of :mod:`catalogql.compile.predicate` (plain Kleene logic, no
+NOT push-down) so that the two can be compared.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -39,7 +38,7 @@ from catalogql.semantics import (
     property_type,
     scalar_comparator,
 )
-from catalogql.strategies import (
+from catalogql.testing.strategies import (
     GBDX_PROPERTIES,
     NOISE_TOKENS,
     filter_nodes,
@@ -52,18 +51,16 @@ from catalogql.strategies import (
     type_nodes,
     type_texts,
 )
+from property_settings import scaled
 
 # The LIKE form (printed for patterns with LIKE's '_') and commas parse with a QueryWarning.
 pytestmark = pytest.mark.filterwarnings("ignore::catalogql.QueryWarning")
-
-# CATALOGQL_PROPERTY_SCALE=10 runs ten times as many examples (for a long fuzzing session).
-SCALE = float(os.environ.get("CATALOGQL_PROPERTY_SCALE", "1"))
 
 
 def examples(n: int) -> settings:
     """Settings for ``n`` examples (times SCALE), with no deadline: CI machines are slow."""
     return settings(
-        max_examples=max(1, int(n * SCALE)),
+        max_examples=scaled(n),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )

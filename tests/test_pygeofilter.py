@@ -17,7 +17,6 @@ folding, dotted names, deep trees) and nowhere else.
 from __future__ import annotations
 
 import operator
-import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -47,19 +46,19 @@ from catalogql.ast import (
 )
 from catalogql.compile.pygeofilter import like_pattern, to_pygeofilter, typed_value
 from catalogql.semantics import instant_key, is_datetime_name, parse_instant, property_type
-from catalogql.strategies import (
+from catalogql.testing.strategies import (
     GBDX_PROPERTIES,
     SENSOR_PLATFORMS,
     filter_nodes,
     properties_dicts,
     records,
 )
+from property_settings import scaled
 
 pytestmark = pytest.mark.filterwarnings("ignore::catalogql.QueryWarning")
 
-SCALE = float(os.environ.get("CATALOGQL_PROPERTY_SCALE", "1"))
 EXAMPLES = settings(
-    max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=scaled(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 A = pgf.Attribute

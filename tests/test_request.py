@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import catalogql as cq
-from catalogql import strategies as cqs
 from catalogql.search.errors import InvalidSearchRequest, RequestProblem
 from catalogql.search.request import MAX_WKT_LENGTH, SearchRequest
 from catalogql.semantics import instant_key
+from catalogql.testing import strategies as cqs
+from property_settings import scaled
 
 BOX = "POLYGON ((30.1 9.9, 30.1 10.1, 29.9 10.1, 29.9 9.9, 30.1 9.9))"
 POINT_POLYGON = (
@@ -620,7 +621,7 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_bodies())
 def test_to_dict_then_from_dict_is_identity(body: dict[str, Any]) -> None:
     request = SearchRequest.from_dict(body)
@@ -674,13 +675,13 @@ def _only_catalogql_errors(body: object) -> None:
         repr(request)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON_ISH | cqs.json_values(allow_nan=True))
 def test_any_json_value_is_a_request_or_invalid(body: object) -> None:
     _only_catalogql_errors(body)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(KNOWN) | st.text(max_size=15), FIELD_VALUES, max_size=8))
 def test_any_body_with_known_keys_is_a_request_or_invalid(body: dict[str, Any]) -> None:
     with warnings.catch_warnings():
@@ -688,7 +689,7 @@ def test_any_body_with_known_keys_is_a_request_or_invalid(body: dict[str, Any]) 
         _only_catalogql_errors(body)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(cqs.mutated_texts(st.sampled_from(WKTS), max_mutations=4))
 def test_wkt_errors_point_into_the_text(wkt: str) -> None:
     try:

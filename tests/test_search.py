@@ -8,7 +8,6 @@ response as a brute-force evaluation written here, independently of the stores.
 from __future__ import annotations
 
 import json
-import os
 import random
 import uuid
 from collections import Counter
@@ -28,11 +27,12 @@ from catalogql.search import (
     RecordNotFound,
     open_catalog,
 )
-from catalogql.strategies import filter_texts, search_requests
+from catalogql.testing.strategies import filter_texts, search_requests
+from property_settings import scaled
 from search_oracle import matching
 
 STORES = ["memory", "sqlite", "postgresql"]
-EXAMPLES = int(os.environ.get("CATALOGQL_DIFF_EXAMPLES", "300"))
+EXAMPLES = scaled(300)
 
 Factory = Callable[[], Catalog]
 

@@ -8,7 +8,6 @@ tables spell out the semantics that matter most, one fact per line, on both data
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -20,7 +19,6 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql
 
 import catalogql as cq
-from catalogql import strategies as cs
 from catalogql.ast import And, Comparison, Literal, LiteralKind, Match, Not, Op, Or, Wildcard
 from catalogql.compile.sql import (
     MAX_SQL_DEPTH,
@@ -32,10 +30,12 @@ from catalogql.compile.sql import (
     typed_column_value,
 )
 from catalogql.semantics import ValueType, instant_key, property_type, text_form
+from catalogql.testing import strategies as cs
+from property_settings import scaled
 
 pytest_plugins = ["postgres_fixtures"]
 
-EXAMPLES = int(os.environ.get("CATALOGQL_DIFF_EXAMPLES", "300"))
+EXAMPLES = scaled(300)
 """Examples per differential test; raise it for a long run (the closing note's 5,000)."""
 
 NAMES = ["a", "b", "a.b", "timestamp", "cloudCover", "catalogID"]

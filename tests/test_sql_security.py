@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 import catalogql as cq
 from catalogql.ast import Comparison, Literal, LiteralKind, Match, Op, Wildcard
 from catalogql.compile.sql import Layout, install_functions, to_sql, to_sqlalchemy
+from property_settings import scaled
 
 pytest_plugins = ["postgres_fixtures"]
 
@@ -203,7 +204,7 @@ def test_every_compiler_gives_a_result_or_a_query_error(compiler: Any, name: str
 _ANY_TEXT = st.text(min_size=0, max_size=12)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.one_of(st.sampled_from(["x", "n", "a.b"]), _ANY_TEXT),
     value=_ANY_TEXT,

@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalogql.postgres_cluster import ThrowawayPostgres
 from catalogql.search import CatalogError, InvalidRecord, RecordNotFound, open_catalog
 from catalogql.search.stores.memory import MemoryCatalog
 from catalogql.search.stores.postgres import TABLE, PostgresCatalog, driver_url
+from catalogql.testing.postgres_cluster import ThrowawayPostgres
+from property_settings import scaled
 
 # -- fixtures ----------------------------------------------------------------------------------
 
@@ -488,7 +489,9 @@ def _requests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=scaled(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(body=_requests())
 def test_same_answers_as_the_memory_store(

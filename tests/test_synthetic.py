@@ -15,7 +15,7 @@ import shapely
 
 from catalogql import infer_queryables
 from catalogql.semantics import instant_key
-from catalogql.synthetic import (
+from catalogql.testing.synthetic import (
     OPERATING,
     PLACES,
     TYPE_MIX,

@@ -1,7 +1,7 @@
 """The main job: build an embedded catalog and run the GBDX documentation's example searches.
 
 ``catalogql demo`` (and ``make demo``) generates a realistic synthetic catalog
-(:mod:`catalogql.synthetic`), loads it into an SQLite file with a progress bar, and runs the
+(:mod:`catalogql.testing.synthetic`), loads it into an SQLite file with a progress bar, and runs the
 example searches of the GBDX Catalog v2 documentation. For each it prints the request, the SQL
 and CQL2 its filters compile to, a compact table of the results and the stats. The synthetic
 catalog holds acquisitions and IDAHO images, not 1B products, so the examples that name the type
@@ -22,7 +22,7 @@ from catalogql.compile.cql2 import to_cql2_text
 from catalogql.compile.sql import to_sql
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
 from catalogql.search.engine import all_of
-from catalogql.synthetic import generate_records
+from catalogql.testing.synthetic import generate_records
 
 __all__ = ["EXAMPLES", "Example", "run_search_demo"]
 

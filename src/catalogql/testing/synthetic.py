@@ -948,7 +948,7 @@ def city_area(place: Place | str, size_deg: float = 0.2) -> str:
     if isinstance(place, str):
         found = [p for p in PLACES if p.name == place]
         if not found:
-            raise KeyError(f"no place named {place!r}; see catalogql.synthetic.PLACES")
+            raise KeyError(f"no place named {place!r}; see catalogql.testing.synthetic.PLACES")
         place = found[0]
     half = size_deg / 2
 
