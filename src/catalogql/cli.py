@@ -38,7 +38,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from catalogql import __version__
 from catalogql.ast import Node
@@ -49,12 +49,15 @@ from catalogql.compile.pygeofilter import to_pygeofilter
 from catalogql.semantics import check_schema
 from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import Diagnostic, QueryError
-from catalogql.syntax.parser import Dialect, parse_filter_with_diagnostics, parse_types
+from catalogql.syntax.parser import QueryDialect, parse_filter_with_diagnostics, parse_types
+
+if TYPE_CHECKING:
+    from catalogql.compile.sql import SQLDialect
 
 __all__ = ["COMPILERS", "Compiler", "build_parser", "main", "run_demo"]
 
 Schema = dict[str, Any]
-SQLDialect = Literal["sqlite", "postgresql"]
+
 Compiler = Callable[[Node, Schema | None], str]
 """A ``compile --to`` target: the parsed expression and the schema (or None) to printable text."""
 
@@ -143,12 +146,12 @@ def _load_schema(path: str | None) -> Schema | None:
     return schema  # type: ignore[no-any-return]
 
 
-def _dialect(args: argparse.Namespace) -> Dialect:
+def _dialect(args: argparse.Namespace) -> QueryDialect:
     return "strict" if args.strict else "default"
 
 
 def _parse(
-    text: str, types: bool, dialect: Dialect, schema: Schema | None
+    text: str, types: bool, dialect: QueryDialect, schema: Schema | None
 ) -> tuple[Node, list[Diagnostic]]:
     """The AST and warnings of a filter, or of a type expression when ``types``."""
     if types:

@@ -99,8 +99,8 @@ from catalogql.syntax.errors import QueryError, QueryLimitError
 
 __all__ = [
     "INT64",
-    "Dialect",
     "Layout",
+    "SQLDialect",
     "TypesTable",
     "install_functions",
     "to_sql",
@@ -108,7 +108,9 @@ __all__ = [
     "typed_column_value",
 ]
 
-Dialect = Literal["sqlite", "postgresql"]
+SQLDialect = Literal["sqlite", "postgresql"]
+"""The SQL databases compiled for. (How strictly GBDX text is read is
+:data:`catalogql.syntax.parser.QueryDialect`.)"""
 Bool = ColumnElement[Any]
 """A three-valued SQL expression: true, false or NULL (SQLite writes them 1, 0, NULL)."""
 
@@ -158,7 +160,7 @@ class Layout:
         schema: A queryables schema deciding how values compare (as for the predicates).
         types: A JSON array column of each record's type labels, for type expressions.
         types_table: Or a table of (record, type label) rows.
-        parameters: The prefix of the bound parameters' names (``v1``, ``v2``, … by default);
+        parameter_prefix: The prefix of the bound parameters' names (``v1``, ``v2``, … by default);
             expressions compiled with different prefixes fit in one statement.
 
     >>> import sqlalchemy as sa
@@ -170,13 +172,13 @@ class Layout:
     'records.cloud_cover < :v1'
     """
 
-    dialect: Dialect
+    dialect: SQLDialect
     properties: ColumnElement[Any]
     columns: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
     schema: Mapping[str, Any] | None = None
     types: ColumnElement[Any] | None = None
     types_table: TypesTable | None = None
-    parameters: str = "v"
+    parameter_prefix: str = "v"
 
     def __post_init__(self) -> None:
         if self.dialect not in ("sqlite", "postgresql"):
@@ -185,9 +187,9 @@ class Layout:
                 code="compile.dialect",
                 hint="use 'sqlite' or 'postgresql'",
             )
-        if not _PARAMETER_PREFIX.fullmatch(self.parameters):
+        if not _PARAMETER_PREFIX.fullmatch(self.parameter_prefix):
             raise QueryError(
-                f"not a parameter prefix: {self.parameters!r}",
+                f"not a parameter prefix: {self.parameter_prefix!r}",
                 code="compile.layout",
                 hint="use letters, digits and '_', starting with a letter",
             )
@@ -259,10 +261,10 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
 
 def to_sql(
     node: Node,
-    dialect: Dialect = "sqlite",
+    dialect: SQLDialect = "sqlite",
     schema: Mapping[str, Any] | None = None,
     *,
-    parameters: str = "v",
+    parameter_prefix: str = "v",
 ) -> tuple[str, dict[str, Any]]:
     """A WHERE-clause body and its parameters, over a table with a JSON ``properties`` column.
 
@@ -274,7 +276,7 @@ def to_sql(
         node: A filter or type-expression AST.
         dialect: ``"sqlite"`` or ``"postgresql"``.
         schema: A queryables schema deciding how values compare.
-        parameters: The prefix of the parameters' names, so that several results can be
+        parameter_prefix: The prefix of the parameters' names, so that several results can be
             combined in one statement.
 
     Returns:
@@ -287,7 +289,7 @@ def to_sql(
     >>> sql, params = to_sql(parse_filter("catalogID = 1050010*"), "postgresql")
     >>> params
     {'v1': '1050010%'}
-    >>> to_sql(parse_filter("cloudCover < 20"), parameters="f")[1]
+    >>> to_sql(parse_filter("cloudCover < 20"), parameter_prefix="f")[1]
     {'f1': 20, 'f2': '20'}
     >>> print(sql[:96])
     CASE jsonb_typeof(properties -> 'catalogID') WHEN 'string' THEN ((properties -> 'catalogID') #>>
@@ -299,13 +301,13 @@ def to_sql(
             hint="use 'sqlite' or 'postgresql'",
         )
     key = None if schema is None else json.dumps(check_schema(schema), sort_keys=True, default=repr)
-    sql, params = _to_sql_cached(node, dialect, key, parameters)
+    sql, params = _to_sql_cached(node, dialect, key, parameter_prefix)
     return sql, dict(params)
 
 
 @functools.lru_cache(maxsize=256)
 def _to_sql_cached(
-    node: Node, dialect: Dialect, schema_json: str | None, parameters: str
+    node: Node, dialect: SQLDialect, schema_json: str | None, parameter_prefix: str
 ) -> tuple[str, Mapping[str, Any]]:
     """:func:`to_sql`, cached: SQLAlchemy builds and compiles about 1 ms per comparison."""
     schema = None if schema_json is None else json.loads(schema_json)
@@ -315,7 +317,7 @@ def _to_sql_cached(
         _bare(records.c.properties),
         schema=schema,
         types=_bare(records.c.types),
-        parameters=parameters,
+        parameter_prefix=parameter_prefix,
     )
     compiled = to_sqlalchemy(node, layout).compile(dialect=_DIALECTS[dialect])
     return str(compiled), MappingProxyType(dict(compiled.params))
@@ -394,7 +396,7 @@ class _Compiler:
                 _check_text(value, self.layout.dialect)
             if type(value) is int and value not in INT64:
                 value = float(value)  # past 64-bit integers: orders as a double, as SQL can
-            name = f"{self.layout.parameters}{len(self.params) + 1}"
+            name = f"{self.layout.parameter_prefix}{len(self.params) + 1}"
             bound = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
             self.params[key] = bound
         return bound
@@ -519,7 +521,7 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def _check_text(text: str, dialect: Dialect) -> None:
+def _check_text(text: str, dialect: SQLDialect) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:

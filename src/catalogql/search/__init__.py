@@ -21,7 +21,7 @@ from catalogql.search.errors import (
 )
 from catalogql.search.records import EQUALITY_INDEXED
 from catalogql.search.request import SearchRequest
-from catalogql.syntax.parser import Dialect
+from catalogql.syntax.parser import QueryDialect
 
 __all__ = [
     "MAX_RESULTS",
@@ -44,7 +44,7 @@ def open_catalog(
     url: str = DEFAULT_URL,
     *,
     schema: Mapping[str, Any] | None = None,
-    dialect: Dialect = "default",
+    dialect: QueryDialect = "default",
     indexed: Sequence[str] = EQUALITY_INDEXED,
 ) -> Catalog:
     """Open (or create) a catalog.

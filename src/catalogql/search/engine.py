@@ -39,7 +39,7 @@ from catalogql.search.records import (
     prepare_record,
 )
 from catalogql.search.request import SearchRequest
-from catalogql.syntax.parser import Dialect
+from catalogql.syntax.parser import QueryDialect
 
 __all__ = [
     "MAX_RESULTS",
@@ -213,12 +213,12 @@ class Catalog(abc.ABC):
         url: str,
         *,
         schema: Mapping[str, Any] | None = None,
-        dialect: Dialect = "default",
+        dialect: QueryDialect = "default",
         indexed: Sequence[str] = EQUALITY_INDEXED,
     ) -> None:
         self.url = url
         self.schema = schema
-        self.dialect: Dialect = dialect
+        self.dialect: QueryDialect = dialect
         self.indexed = tuple(indexed)
         self._closed = False
 

@@ -72,8 +72,8 @@ from catalogql.semantics import check_schema, instant_key
 from catalogql.syntax.errors import QueryError
 from catalogql.syntax.parser import (
     DEFAULT_LIMITS,
-    Dialect,
     Limits,
+    QueryDialect,
     parse_filter_with_diagnostics,
     parse_types,
 )
@@ -703,7 +703,7 @@ class SearchRequest:
         cls,
         body: object,
         *,
-        dialect: Dialect = "default",
+        dialect: QueryDialect = "default",
         schema: Mapping[str, Any] | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> SearchRequest:
@@ -833,7 +833,7 @@ class SearchRequest:
         limit: int | None = None,
         count_total: bool = False,
         *,
-        dialect: Dialect = "default",
+        dialect: QueryDialect = "default",
         schema: Mapping[str, Any] | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> SearchRequest:

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from catalogql.syntax.errors import Diagnostic, QueryError
 from catalogql.syntax.parser import (
     DEFAULT_LIMITS,
-    Dialect,
     Limits,
+    QueryDialect,
     parse_filter_with_diagnostics,
     parse_types,
 )
@@ -20,7 +20,7 @@ __all__ = ["check"]
 def check(
     text: str,
     kind: Literal["filter", "types"] = "filter",
-    dialect: Dialect = "default",
+    dialect: QueryDialect = "default",
     schema: Mapping[str, Any] | None = None,
     *,
     limits: Limits = DEFAULT_LIMITS,

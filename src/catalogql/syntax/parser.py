@@ -65,15 +65,17 @@ except ImportError:  # pragma: no cover - exercised only where lark_cython is no
     _PLUGINS = None
 
 __all__ = [
-    "Dialect",
     "Limits",
+    "QueryDialect",
     "QueryWarning",
     "parse_filter",
     "parse_filter_with_diagnostics",
     "parse_types",
 ]
 
-Dialect = TypingLiteral["default", "strict"]
+QueryDialect = TypingLiteral["default", "strict"]
+"""How strictly GBDX text is read: ``"default"`` accepts the compatibility forms with a warning,
+``"strict"`` rejects them. (The SQL databases are :data:`catalogql.compile.sql.SQLDialect`.)"""
 
 
 class QueryWarning(UserWarning):
@@ -681,7 +683,7 @@ def _parse_text(
 def parse_filter_with_diagnostics(
     text: str,
     *,
-    dialect: Dialect = "default",
+    dialect: QueryDialect = "default",
     schema: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[FilterNode, list[Diagnostic]]:
@@ -720,7 +722,7 @@ def parse_filter_with_diagnostics(
 
 def parse_filter(
     text: str,
-    dialect: Dialect = "default",
+    dialect: QueryDialect = "default",
     schema: Mapping[str, Any] | None = None,
     *,
     limits: Limits = DEFAULT_LIMITS,

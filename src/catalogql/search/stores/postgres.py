@@ -487,7 +487,7 @@ class _Plan:
         self.python_types: list[Callable[[Sequence[str]], bool]] = []
         for number, node in enumerate(query.type_nodes):
             try:
-                base.append(to_sqlalchemy(node, replace(layout, parameters=f"t{number}_v")))
+                base.append(to_sqlalchemy(node, replace(layout, parameter_prefix=f"t{number}_v")))
             except QueryError:
                 self.python_types.append(compile_types(node))
         # Only for records JSONB holds faithfully:
@@ -495,7 +495,8 @@ class _Plan:
         self.python_filters: list[Callable[[Mapping[str, Any]], bool]] = []
         for number, node in enumerate(query.filter_nodes):
             try:
-                faithful.append(to_sqlalchemy(node, replace(layout, parameters=f"f{number}_v")))
+                prefixed = replace(layout, parameter_prefix=f"f{number}_v")
+                faithful.append(to_sqlalchemy(node, prefixed))
             except QueryError:
                 self.python_filters.append(compile_predicate(node, query.schema))
         for number, (name, keys) in enumerate(query.equality):

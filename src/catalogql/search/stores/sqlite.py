@@ -260,7 +260,7 @@ class SQLiteCatalog(Catalog):
             if node is None:
                 continue
             try:
-                sql, values = to_sql(node, "sqlite", query.schema, parameters=prefix)
+                sql, values = to_sql(node, "sqlite", query.schema, parameter_prefix=prefix)
             except QueryError:  # deeper than SQL compiles: decided in Python
                 if node is query.types:
                     types_in_python = query.types_predicate()
