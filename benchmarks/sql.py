@@ -35,7 +35,8 @@ from catalogql.compile.sql import (
     to_sqlalchemy,
     typed_column_value,
 )
-from catalogql.semantics import PropertyType, property_type
+from catalogql.queryables import property_type
+from catalogql.semantics import PropertyType
 
 Props = dict[str, Any]
 

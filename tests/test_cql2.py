@@ -45,7 +45,8 @@ from catalogql.ast import (
     unchecked_match,
 )
 from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
-from catalogql.semantics import instant_key, is_datetime_name, property_getter, property_type
+from catalogql.queryables import property_type
+from catalogql.semantics import instant_key, is_datetime_name, property_getter
 from catalogql.testing.strategies import (
     GBDX_PROPERTIES,
     SENSOR_PLATFORMS,

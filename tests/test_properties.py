@@ -32,12 +32,8 @@ from catalogql.ast import (
     Wildcard,
     iter_nodes,
 )
-from catalogql.semantics import (
-    match_comparator,
-    parse_instant,
-    property_type,
-    scalar_comparator,
-)
+from catalogql.queryables import property_type
+from catalogql.semantics import match_comparator, parse_instant, scalar_comparator
 from catalogql.testing.strategies import (
     GBDX_PROPERTIES,
     NOISE_TOKENS,

@@ -44,8 +44,9 @@ from catalogql.ast import (
     Wildcard,
     iter_nodes,
 )
-from catalogql.compile.pygeofilter import like_pattern, to_pygeofilter, typed_value
-from catalogql.semantics import instant_key, is_datetime_name, parse_instant, property_type
+from catalogql.compile.pygeofilter import to_pygeofilter, typed_value
+from catalogql.queryables import property_type
+from catalogql.semantics import instant_key, is_datetime_name, like_pattern, parse_instant
 from catalogql.testing.strategies import (
     GBDX_PROPERTIES,
     SENSOR_PLATFORMS,

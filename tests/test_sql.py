@@ -29,7 +29,8 @@ from catalogql.compile.sql import (
     to_sqlalchemy,
     typed_column_value,
 )
-from catalogql.semantics import ValueType, instant_key, property_type, text_form
+from catalogql.queryables import property_type
+from catalogql.semantics import ValueType, instant_key, text_form
 from catalogql.testing import strategies as cs
 from property_settings import scaled
 

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 from catalogql import ast
 from catalogql import compile as _compile
 from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
+from catalogql.compile.diagnostics import check, parse_filter
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.pygeofilter import to_pygeofilter
-from catalogql.semantics import infer_queryables
-from catalogql.syntax.diagnostics import check
+from catalogql.queryables import infer_queryables
 from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
@@ -42,7 +42,7 @@ from catalogql.syntax.errors import (
     QuerySyntaxError,
     QueryValidationError,
 )
-from catalogql.syntax.parser import Limits, QueryWarning, parse_filter, parse_types
+from catalogql.syntax.parser import Limits, QueryWarning, parse_types
 
 if TYPE_CHECKING:
     from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy

@@ -43,13 +43,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from catalogql import __version__
 from catalogql.ast import Node
 from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
+from catalogql.compile.diagnostics import check, parse_filter_with_diagnostics
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.pygeofilter import to_pygeofilter
-from catalogql.semantics import check_schema
-from catalogql.syntax.diagnostics import check
+from catalogql.queryables import check_schema
 from catalogql.syntax.errors import Diagnostic, QueryError
-from catalogql.syntax.parser import QueryDialect, parse_filter_with_diagnostics, parse_types
+from catalogql.syntax.parser import QueryDialect, parse_types
 
 if TYPE_CHECKING:
     from catalogql.compile.sql import SQLDialect

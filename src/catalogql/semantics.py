@@ -30,12 +30,11 @@ A wildcard :class:`~catalogql.ast.Match` compares the value's *text form* (:func
 
 from __future__ import annotations
 
-import difflib
 import enum
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,19 +44,11 @@ from catalogql.ast import (
     Comparison,
     Literal,
     LiteralKind,
-    Match,
-    Node,
     Op,
     Pattern,
     Wildcard,
-    iter_nodes,
 )
-from catalogql.syntax.errors import (
-    Diagnostic,
-    QueryError,
-    QueryValidationError,
-    line_and_column,
-)
+from catalogql.syntax.errors import QueryError, QueryValidationError
 
 __all__ = [
     "OPERATORS",
@@ -65,9 +56,7 @@ __all__ = [
     "PropertyType",
     "ValueType",
     "boolean_from_text",
-    "check_schema",
     "comparison_operands",
-    "infer_queryables",
     "instant_key",
     "is_datetime_name",
     "like_pattern",
@@ -80,11 +69,10 @@ __all__ = [
     "parse_instant",
     "pattern_regex",
     "property_getter",
-    "property_type",
     "scalar_comparator",
     "text_form",
+    "type_problem",
     "typed_literal",
-    "validate_filter",
     "value_domains",
 ]
 
@@ -298,187 +286,6 @@ def property_getter(name: str) -> Callable[[Mapping[str, Any]], Any]:
         return value
 
     return get
-
-
-# --------------------------------------------------------------------------------------------
-# Schemas
-
-
-_SCHEMA_TYPES = {
-    "integer": ValueType.NUMBER,
-    "number": ValueType.NUMBER,
-    "string": ValueType.TEXT,
-    "boolean": ValueType.BOOLEAN,
-}
-
-
-def _declared_type(spec: Mapping[str, Any]) -> tuple[ValueType | None, bool]:
-    raw = spec.get("type")
-    candidates = raw if isinstance(raw, list) else [raw]
-    if not all(t is None or isinstance(t, str) for t in candidates):
-        return None, False  # not a JSON Schema type: values compare by their own type
-    types = [t for t in candidates if t not in (None, "null")]
-    if types == ["array"] or (len(types) == 1 and types[0] == "array"):
-        items = spec.get("items")
-        inner, _ = _declared_type(items) if isinstance(items, Mapping) else (None, False)
-        return inner, True
-    if set(types) <= {"integer", "number"} and types:
-        return ValueType.NUMBER, False
-    if len(types) != 1 or not isinstance(types[0], str):
-        return None, False
-    value_type = _SCHEMA_TYPES.get(types[0])
-    if value_type is ValueType.TEXT and spec.get("format") in ("date-time", "date"):
-        value_type = ValueType.DATETIME
-    return value_type, False
-
-
-def _schema_entry(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
-    props = schema.get("properties")
-    if not isinstance(props, Mapping):
-        return None
-    entry = props.get(name)
-    if isinstance(entry, Mapping):
-        return entry
-    node: Any = schema
-    for key in name.split("."):  # nested objects: properties.a.properties.b
-        props = node.get("properties") if isinstance(node, Mapping) else None
-        node = props.get(key) if isinstance(props, Mapping) else None
-        if not isinstance(node, Mapping):
-            return None
-    return node  # type: ignore[no-any-return]
-
-
-def check_schema(schema: object) -> Mapping[str, Any]:
-    """Return ``schema`` if it has the shape of a queryables schema, else raise a QueryError.
-
-    The shape: an object whose ``properties`` (if present) maps each name to an object.
-
-    >>> check_schema({"properties": {"cloudCover": {"type": "integer"}}})["properties"]
-    {'cloudCover': {'type': 'integer'}}
-    >>> check_schema({"properties": {"a": "x"}})
-    Traceback (most recent call last):
-      ...
-    catalogql.syntax.errors.QueryValidationError: property 'a' must be an object such as {"type": "string"} at line 1, column 1 [schema.invalid]
-    ...
-    """  # noqa: E501
-    hint = 'a queryables schema looks like {"properties": {"cloudCover": {"type": "integer"}}}'
-    if not isinstance(schema, Mapping):
-        raise QueryValidationError(
-            f"a queryables schema must hold a JSON object, not {type(schema).__name__}",
-            code="schema.invalid",
-            hint=hint,
-        )
-    props = schema.get("properties", {})
-    if not isinstance(props, Mapping):
-        raise QueryValidationError(
-            "the schema's 'properties' must be an object",
-            code="schema.invalid",
-            hint=hint,
-        )
-    for name, entry in props.items():
-        if not isinstance(name, str) or not isinstance(entry, Mapping):
-            raise QueryValidationError(
-                f'property {name!r} must be an object such as {{"type": "string"}}',
-                code="schema.invalid",
-                hint=hint,
-            )
-        kind = entry.get("type")
-        kinds = kind if isinstance(kind, list) else [kind]
-        if not all(k is None or isinstance(k, str) for k in kinds):
-            raise QueryValidationError(
-                f"the type of property {name!r} must be a JSON Schema type name or a list of "
-                f"them, not {kind!r}",
-                code="schema.invalid",
-                hint='write e.g. "type": "integer" or "type": ["string", "null"]',
-            )
-    return schema
-
-
-def property_type(schema: Mapping[str, Any] | None, name: str) -> PropertyType | None:
-    """The declared type of ``name`` in a queryables schema, or None when it is not declared.
-
-    >>> schema = {"properties": {"timestamp": {"type": "string", "format": "date-time"}}}
-    >>> property_type(schema, "timestamp")
-    PropertyType(value_type=<ValueType.DATETIME: 'datetime'>, is_list=False, enum=None)
-    """
-    if schema is None:
-        return None
-    entry = _schema_entry(schema, name)
-    if entry is None:
-        return None
-    value_type, is_list = _declared_type(entry)
-    enum_values = entry.get("enum")
-    if is_list and isinstance(entry.get("items"), Mapping):
-        enum_values = entry["items"].get("enum")
-    return PropertyType(
-        value_type, is_list, tuple(enum_values) if isinstance(enum_values, list) else None
-    )
-
-
-def infer_queryables(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """A queryables schema inferred from sample records (or from their ``properties``).
-
-    Each property gets the JSON type all its non-null values share (``integer`` widens to
-    ``number`` next to floats); a string property whose every value is an ISO 8601 date-time, or
-    whose name says it is one, gets ``"format": "date-time"``. Properties whose values disagree get
-    no type (they compare by each record's value).
-
-    >>> infer_queryables([{"properties": {"cloudCover": 0, "timestamp": "2015-07-31T10:07:17Z"}}])
-    {'type': 'object', 'properties': {'cloudCover': {'type': 'integer'}, 'timestamp': {'type': 'string', 'format': 'date-time'}}}
-    """  # noqa: E501
-    seen: dict[str, set[str]] = {}
-    all_instants: dict[str, bool] = {}
-    item_types: dict[str, set[str]] = {}
-    for record in records:
-        props = record.get("properties", record)
-        if not isinstance(props, Mapping):
-            continue
-        for name, value in props.items():
-            kinds = seen.setdefault(name, set())
-            if value is None:
-                continue
-            kind = _json_type(value)
-            kinds.add(kind)
-            if kind == "string":
-                ok = instant_key(value) is not None
-                all_instants[name] = all_instants.get(name, True) and ok
-            elif kind == "array":
-                item_types.setdefault(name, set()).update(
-                    _json_type(v) for v in value if v is not None
-                )
-    properties: dict[str, Any] = {}
-    for name in seen:
-        kinds = seen[name]
-        if kinds == {"integer", "number"}:
-            kinds = {"number"}
-        spec: dict[str, Any] = {}
-        if len(kinds) == 1:
-            (kind,) = kinds
-            spec["type"] = kind
-            if kind == "string" and (all_instants.get(name) or is_datetime_name(name)):
-                spec["format"] = "date-time"
-            if kind == "array":
-                inner = item_types.get(name, set())
-                if inner == {"integer", "number"}:
-                    inner = {"number"}
-                if len(inner) == 1:
-                    spec["items"] = {"type": next(iter(inner))}
-        properties[name] = spec
-    return {"type": "object", "properties": properties}
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    return "object"
 
 
 # --------------------------------------------------------------------------------------------
@@ -735,7 +542,7 @@ def typed_literal(
     literal = leaf.value
     want = declared.value_type if declared is not None else None
     if want is not None:
-        problem = _type_problem(want, leaf)
+        problem = type_problem(want, leaf)
         if problem is not None:
             _, value_at = leaf.offsets or (0, 0)
             raise QueryValidationError(
@@ -762,67 +569,19 @@ def typed_literal(
     return ValueType.TEXT, literal.text
 
 
-# --------------------------------------------------------------------------------------------
-# Validation against a schema
+def type_problem(value_type: ValueType, leaf: Comparison) -> tuple[str, str] | None:
+    """Why ``leaf``'s literal does not fit ``value_type``: (message, hint), or None when it fits.
 
+    The one rule for literals against a declared type, used by :func:`typed_literal` and by
+    :func:`catalogql.queryables.validate_filter`.
 
-def validate_filter(node: Node, schema: Mapping[str, Any], text: str = "") -> list[Diagnostic]:
-    """Check a filter against a queryables schema.
-
-    Unknown properties and type mismatches are errors (with a "did you mean"); values outside an
-    ``enum`` are warnings.
-
-    >>> from catalogql.syntax.parser import parse_filter
-    >>> schema = {"properties": {"cloudCover": {"type": "integer"}}}
-    >>> [d.message for d in validate_filter(parse_filter("cloudCoverr < 20"), schema)]
-    ["unknown property 'cloudCoverr'"]
+    >>> low = Comparison("cloudCover", Op.LT, Literal("low", LiteralKind.BARE))
+    >>> type_problem(ValueType.NUMBER, low)
+    ("'cloudCover' is a number, and 'low' is not", 'compare it with a number')
+    >>> twenty = Comparison("cloudCover", Op.LT, Literal("20", LiteralKind.NUMBER))
+    >>> print(type_problem(ValueType.NUMBER, twenty))
+    None
     """
-    findings: list[Diagnostic] = []
-    known = list(check_schema(schema).get("properties", {}))
-
-    def add(severity: str, code: str, message: str, offset: int, width: int, hint: str) -> None:
-        line, column = line_and_column(text, offset)
-        findings.append(
-            Diagnostic(severity, code, message, offset, line, column, hint, (), width)  # type: ignore[arg-type]
-        )
-
-    for leaf in iter_nodes(node):
-        if not isinstance(leaf, Comparison | Match):
-            continue
-        prop_at, value_at = leaf.offsets or (0, 0)
-        declared = property_type(schema, leaf.property)
-        if declared is None:
-            close = difflib.get_close_matches(leaf.property, known, n=1, cutoff=0.6)
-            add(
-                "error",
-                "schema.unknown-property",
-                f"unknown property '{leaf.property}'",
-                prop_at,
-                len(leaf.property),
-                f"did you mean '{close[0]}'?" if close else "see the queryables for valid names",
-            )
-            continue
-        if isinstance(leaf, Match) or declared.value_type is None:
-            continue
-        problem = _type_problem(declared.value_type, leaf)
-        if problem:
-            add("error", "schema.type-mismatch", problem[0], value_at, 1, problem[1])
-        elif declared.enum is not None and leaf.op is Op.EQ:
-            allowed = [str(v) for v in declared.enum]
-            if leaf.value.text not in allowed:
-                close = difflib.get_close_matches(leaf.value.text, allowed, n=1, cutoff=0.6)
-                add(
-                    "warning",
-                    "schema.not-in-enum",
-                    f"'{leaf.value.text}' is not one of the values of '{leaf.property}'",
-                    value_at,
-                    1,
-                    f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed),
-                )
-    return findings
-
-
-def _type_problem(value_type: ValueType, leaf: Comparison) -> tuple[str, str] | None:
     name, literal = leaf.property, leaf.value
     if value_type is ValueType.NUMBER and literal_number(literal) is None:
         return f"'{name}' is a number, and '{literal.text}' is not", "compare it with a number"

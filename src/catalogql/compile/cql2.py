@@ -7,7 +7,7 @@ chain or a few hundred nested NOTs never recurse.
 
 **Literal types.** CQL2 literals are typed; ours are text with a kind (SPEC section 4), typed by
 the property they meet. With a queryables ``schema`` (read through
-:func:`catalogql.semantics.property_type`), a property's declared type decides:
+:func:`catalogql.queryables.property_type`), a property's declared type decides:
 
 ==============  ==========================================================================
 declared type   the literal is written as
@@ -103,15 +103,8 @@ from catalogql.ast import (
     TypePattern,
     Wildcard,
 )
-from catalogql.semantics import (
-    PropertyType,
-    ValueType,
-    check_schema,
-    like_pattern,
-    literal_number,
-    property_type,
-    typed_literal,
-)
+from catalogql.queryables import check_schema, property_type
+from catalogql.semantics import PropertyType, ValueType, like_pattern, literal_number, typed_literal
 from catalogql.syntax.errors import QueryError
 
 __all__ = ["to_cql2_json", "to_cql2_text"]

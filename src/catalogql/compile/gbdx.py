@@ -5,7 +5,7 @@ parentheses that precedence needs (an OR inside an AND, an AND or OR under NOT).
 written bare when they can be and quoted otherwise. A pattern with LIKE's one-character wildcard
 has no ``=`` spelling, so it is printed in the LIKE form.
 
->>> from catalogql.syntax.parser import parse_filter
+>>> from catalogql import parse_filter
 >>> to_gbdx(parse_filter("(sensorPlatformName == WORLDVIEW03_VNIR) OR (cloudCover < '0')"))
 "sensorPlatformName = WORLDVIEW03_VNIR OR cloudCover < '0'"
 """

@@ -28,7 +28,7 @@ There are two compilers with the same results, record for record:
 ``benchmarks/predicate_codegen.py`` times the two against each other, and
 ``benchmarks/predicate.py`` the generated code against pygeofilter's.
 
->>> from catalogql.syntax.parser import parse_filter
+>>> from catalogql import parse_filter
 >>> keep = compile_predicate(parse_filter("NOT cloudCover < 20"))
 >>> keep({"cloudCover": 30}), keep({"cloudCover": 10}), keep({})
 (True, False, False)
@@ -56,11 +56,11 @@ from catalogql.ast import (
     Wildcard,
     tree_depth,
 )
+from catalogql.queryables import check_schema, property_type
 from catalogql.semantics import (
     PropertyType,
     Tri,
     ValueType,
-    check_schema,
     instant_key,
     list_any,
     literal_instant,
@@ -69,7 +69,6 @@ from catalogql.semantics import (
     not_tri,
     pattern_regex,
     property_getter,
-    property_type,
     scalar_comparator,
     value_domains,
 )

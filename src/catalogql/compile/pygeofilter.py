@@ -88,15 +88,8 @@ from catalogql.ast import (
     Op,
     Or,
 )
-from catalogql.semantics import (
-    PropertyType,
-    ValueType,
-    check_schema,
-    like_pattern,
-    parse_instant,
-    property_type,
-    typed_literal,
-)
+from catalogql.queryables import check_schema, property_type
+from catalogql.semantics import PropertyType, ValueType, like_pattern, parse_instant, typed_literal
 from catalogql.syntax.errors import QueryError
 
 if TYPE_CHECKING:  # pygeofilter has no type information: its nodes are Any to mypy
@@ -104,7 +97,7 @@ if TYPE_CHECKING:  # pygeofilter has no type information: its nodes are Any to m
 else:
     PygeofilterNode = Any
 
-__all__ = ["like_pattern", "to_pygeofilter", "typed_value"]
+__all__ = ["to_pygeofilter", "typed_value"]
 
 Value = int | float | str | bool | datetime
 """A literal as pygeofilter receives it."""

@@ -83,16 +83,15 @@ from catalogql.ast import (
     Wildcard,
     tree_depth,
 )
+from catalogql.queryables import check_schema, property_type
 from catalogql.semantics import (
     OPERATORS,
     PropertyType,
     ValueType,
-    check_schema,
     comparison_operands,
     instant_key,
     like_pattern,
     match_comparator,
-    property_type,
     value_domains,
 )
 from catalogql.syntax.errors import QueryError, QueryLimitError

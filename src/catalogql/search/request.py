@@ -68,13 +68,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import NUMBER_RE, Node
-from catalogql.semantics import check_schema, instant_key
+from catalogql.compile.diagnostics import parse_filter_with_diagnostics
+from catalogql.queryables import check_schema
+from catalogql.semantics import instant_key
 from catalogql.syntax.errors import QueryError
 from catalogql.syntax.parser import (
     DEFAULT_LIMITS,
     Limits,
     QueryDialect,
-    parse_filter_with_diagnostics,
     parse_types,
 )
 

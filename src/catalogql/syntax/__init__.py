@@ -1,6 +1,10 @@
-"""Text to AST: the Lark parser, the error hierarchy and the diagnostics of ``check``."""
+"""Text to AST: the Lark parser and the error hierarchy.
 
-from catalogql.syntax.diagnostics import check
+What needs the layers above (a warning's canonical rewrite, a queryables schema's findings) is
+added by :mod:`catalogql.compile.diagnostics`: :func:`catalogql.parse_filter` and
+:func:`catalogql.check`.
+"""
+
 from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
@@ -9,7 +13,7 @@ from catalogql.syntax.errors import (
     QuerySyntaxError,
     QueryValidationError,
 )
-from catalogql.syntax.parser import Limits, QueryWarning, parse_filter, parse_types
+from catalogql.syntax.parser import Limits, QueryWarning, parse_filter_syntax, parse_types
 
 __all__ = [
     "CatalogqlError",
@@ -20,7 +24,6 @@ __all__ = [
     "QuerySyntaxError",
     "QueryValidationError",
     "QueryWarning",
-    "check",
-    "parse_filter",
+    "parse_filter_syntax",
     "parse_types",
 ]

@@ -6,7 +6,8 @@ transformer running inside the parser, so no parse tree is ever built; the compi
 front end is used when it is installed. Lark's errors are turned into :class:`QueryError` with a
 position, what was expected and a hint for the mistakes real clients make.
 
->>> parse_filter("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20")  # doctest: +ELLIPSIS
+>>> node, found = parse_filter_syntax("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20")
+>>> node  # doctest: +ELLIPSIS
 And(items=(Match(property='sensorPlatformName', pattern=('WORLDVIEW03', <Wildcard.ANY: '*'>), ...
 """
 
@@ -15,9 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import re
-import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -68,8 +67,7 @@ __all__ = [
     "Limits",
     "QueryDialect",
     "QueryWarning",
-    "parse_filter",
-    "parse_filter_with_diagnostics",
+    "parse_filter_syntax",
     "parse_types",
 ]
 
@@ -680,92 +678,24 @@ def _parse_text(
     return node, context.warnings
 
 
-def parse_filter_with_diagnostics(
-    text: str,
-    *,
-    dialect: QueryDialect = "default",
-    schema: Mapping[str, Any] | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+def parse_filter_syntax(
+    text: str, *, dialect: QueryDialect = "default", limits: Limits = DEFAULT_LIMITS
 ) -> tuple[FilterNode, list[Diagnostic]]:
-    """Parse a filter and also return its warnings (compatibility forms, schema findings).
+    """Parse a filter and return its compatibility findings, without their canonical rewrite.
+
+    The syntax half of :func:`catalogql.parse_filter`: the layers above add each warning's
+    rewrite (the filter's canonical text) and the findings of a queryables schema
+    (:mod:`catalogql.compile.diagnostics`).
 
     Raises:
-        QueryError: The first error; the warnings are not returned then.
+        QueryError: The first error.
 
-    >>> node, diags = parse_filter_with_diagnostics("cloudCover < 20, offNadirAngle < 10")
-    >>> [d.code for d in diags]
-    ['compat.comma']
+    >>> node, diags = parse_filter_syntax("cloudCover < 20, offNadirAngle < 10")
+    >>> [(d.code, d.rewrite) for d in diags]
+    [('compat.comma', None)]
     """
     node, diags = _parse(text, "filter", dialect, limits)
-    if diags:
-        from catalogql.compile.gbdx import to_gbdx  # the rewrite is the canonical text
-
-        rewrite = to_gbdx(node)
-        diags = [replace(d, rewrite=rewrite) for d in diags]
-    if schema is not None:
-        from catalogql.semantics import validate_filter
-
-        findings = validate_filter(node, schema, text)
-        for finding in findings:
-            if finding.severity == "error":
-                raise QueryValidationError(
-                    finding.message,
-                    text=text,
-                    offset=finding.offset,
-                    hint=finding.hint,
-                    code=finding.code,
-                    width=finding.width,
-                )
-        diags = diags + findings
     return node, diags  # type: ignore[return-value]
-
-
-def parse_filter(
-    text: str,
-    dialect: QueryDialect = "default",
-    schema: Mapping[str, Any] | None = None,
-    *,
-    limits: Limits = DEFAULT_LIMITS,
-) -> FilterNode:
-    """Parse a GBDX filter string into an AST node.
-
-    Compatibility forms (``LIKE``, a comma between conditions) are accepted with a
-    :class:`QueryWarning` in the default dialect and rejected in ``dialect="strict"``. With a
-    queryables ``schema``, unknown properties and type mismatches are errors.
-
-    Args:
-        text: The filter, e.g. ``"sensorPlatformName = WORLDVIEW03* AND cloudCover < 20"``.
-        dialect: ``"default"`` or ``"strict"``.
-        schema: An OGC/STAC queryables JSON Schema, or None.
-        limits: Input limits.
-
-    Returns:
-        The AST: an And, Or, Not, Comparison or Match.
-
-    Raises:
-        QueryError: Where the text is wrong, what was expected, and a hint.
-
-    >>> parse_filter("cloudCover < 20")
-    Comparison(property='cloudCover', op=<Op.LT: '<'>, value=Literal(text='20', kind=<LiteralKind.NUMBER: 'number'>))
-    >>> parse_filter("cloudCover < 20 and offNadirAngle < 10")
-    Traceback (most recent call last):
-      ...
-    catalogql.syntax.errors.QuerySyntaxError: 'and' is not an operator: operators must be uppercase at line 1, column 17 [syntax.lowercase-operator]
-      cloudCover < 20 and offNadirAngle < 10
-                      ^^^
-    expected: ',', AND, OR, the end of the input
-    hint: write AND; a word in another case is read as a name or a value
-    """  # noqa: E501
-    node, diags = parse_filter_with_diagnostics(text, dialect=dialect, schema=schema, limits=limits)
-    for diag in diags:
-        if diag.severity == "warning":
-            advice = f"canonical form: {diag.rewrite}" if diag.rewrite is not None else diag.hint
-            warnings.warn(
-                f"{diag.message} at column {diag.column} [{diag.code}]; {advice}",
-                QueryWarning,
-                stacklevel=2,
-            )
-    return node
 
 
 def parse_types(text: str, *, limits: Limits = DEFAULT_LIMITS) -> TypeNode:
