@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 from catalogql import ast
 from catalogql import compile as _compile
 from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
-from catalogql.compile.diagnostics import check, parse_filter
+from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
+from catalogql.compile.parse import parse_filter
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.pygeofilter import to_pygeofilter
 from catalogql.queryables import infer_queryables

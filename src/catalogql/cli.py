@@ -43,8 +43,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from catalogql import __version__
 from catalogql.ast import Node
 from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
-from catalogql.compile.diagnostics import check, parse_filter_with_diagnostics
+from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
+from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.pygeofilter import to_pygeofilter
 from catalogql.queryables import check_schema

@@ -68,7 +68,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import NUMBER_RE, Node
-from catalogql.compile.diagnostics import parse_filter_with_diagnostics
+from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.queryables import check_schema
 from catalogql.semantics import instant_key
 from catalogql.syntax.errors import QueryError

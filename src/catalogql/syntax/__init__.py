@@ -1,7 +1,7 @@
 """Text to AST: the Lark parser and the error hierarchy.
 
 What needs the layers above (a warning's canonical rewrite, a queryables schema's findings) is
-added by :mod:`catalogql.compile.diagnostics`: :func:`catalogql.parse_filter` and
+added by :mod:`catalogql.compile.parse`: :func:`catalogql.parse_filter` and
 :func:`catalogql.check`.
 """
 

@@ -685,7 +685,7 @@ def parse_filter_syntax(
 
     The syntax half of :func:`catalogql.parse_filter`: the layers above add each warning's
     rewrite (the filter's canonical text) and the findings of a queryables schema
-    (:mod:`catalogql.compile.diagnostics`).
+    (:mod:`catalogql.compile.parse`).
 
     Raises:
         QueryError: The first error.
