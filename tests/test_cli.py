@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from catalogql import __version__
-from catalogql.cli import COMPILERS, main, run_demo
+from catalogql.cli import COMPILERS, main
+from catalogql.demo import run_demo
 
 SCHEMA = {
     "type": "object",

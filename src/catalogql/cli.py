@@ -36,68 +36,21 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from catalogql import __version__
 from catalogql.ast import Node
-from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
-from catalogql.compile.predicate import compile_predicate
-from catalogql.compile.pygeofilter import to_pygeofilter
+from catalogql.compile.targets import COMPILERS, Compiler, Schema
 from catalogql.queryables import check_schema
 from catalogql.syntax.errors import Diagnostic, QueryError
 from catalogql.syntax.parser import QueryDialect, parse_types
 
-if TYPE_CHECKING:
-    from catalogql.compile.sql import SQLDialect
-
-__all__ = ["COMPILERS", "Compiler", "build_parser", "main", "run_demo"]
-
-Schema = dict[str, Any]
-
-Compiler = Callable[[Node, Schema | None], str]
-"""A ``compile --to`` target: the parsed expression and the schema (or None) to printable text."""
-
-
-def _gbdx(node: Node, schema: Schema | None) -> str:
-    return to_gbdx(node)
-
-
-def _sql(dialect: SQLDialect) -> Compiler:
-    def compile_sql(node: Node, schema: Schema | None) -> str:
-        from catalogql.compile.sql import to_sql  # SQLAlchemy: imported when asked for
-
-        sql, params = to_sql(node, dialect, schema)
-        return f"{sql}\n-- parameters: {json.dumps(params, ensure_ascii=False)}"
-
-    return compile_sql
-
-
-def _cql2_text(node: Node, schema: Schema | None) -> str:
-    return to_cql2_text(node, schema)
-
-
-def _cql2_json(node: Node, schema: Schema | None) -> str:
-    return json.dumps(to_cql2_json(node, schema), indent=2, ensure_ascii=False)
-
-
-def _pygeofilter(node: Node, schema: Schema | None) -> str:
-    return repr(to_pygeofilter(node, schema))
-
-
-COMPILERS: dict[str, Compiler] = {
-    "sql": _sql("sqlite"),
-    "sql-postgresql": _sql("postgresql"),
-    "cql2-text": _cql2_text,
-    "cql2-json": _cql2_json,
-    "gbdx": _gbdx,
-    "pygeofilter": _pygeofilter,
-}
-"""The targets of ``compile --to``; a new back end is one more entry here."""
+__all__ = ["COMPILERS", "Compiler", "build_parser", "main"]
 
 
 class UsageError(Exception):
@@ -204,10 +157,11 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from catalogql.demo import run_demo, run_search_demo
+
     if args.tour:
         run_demo(out)
         return 0
-    from catalogql.demo import run_search_demo
 
     if args.records < 1:
         raise UsageError("--records must be at least 1")
@@ -391,9 +345,9 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         catalog.close()
     if args.table:
-        from catalogql.demo import _table
+        from catalogql.console import result_table
 
-        for line in _table(answer["results"]):
+        for line in result_table(answer["results"]):
             print(line, file=out)
         print(json.dumps(answer["stats"]), file=out)
     else:
@@ -423,110 +377,6 @@ def _run_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         catalog.close()
     print(json.dumps(record, indent=2, ensure_ascii=False), file=out)
     return 0
-
-
-# --------------------------------------------------------------------------------------------
-# The demo
-
-
-_DEMO_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Filters, parsed and printed in canonical form",
-        (
-            "(sensorPlatformName = WORLDVIEW03_VNIR) OR (sensorPlatformName = WORLDVIEW03_SWIR)",
-            "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10",
-            "catalogID = 1050010018826700",
-            "NOT (cloudCover >= 20 OR offNadirAngle >= 10)",
-        ),
-    ),
-    (
-        "Compatibility forms: accepted with a warning, rejected by --strict",
-        (
-            "sensorPlatformName LIKE 'WORLDVIEW03%'",
-            "cloudCover < 20, sensorPlatformName = 'WORLDVIEW03_VNIR'",
-        ),
-    ),
-    (
-        "Mistakes: where they are and what to do",
-        (
-            "cloudCover < 20 and offNadirAngle < 10",
-            "cloudCover < WORLDVIEW*",
-            "(cloudCover < 20",
-        ),
-    ),
-)
-
-_DEMO_FILTER = "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10"
-
-
-def _record(catalog_id: str, platform: str, cloud: int, off_nadir: float | None) -> dict[str, Any]:
-    """A GBDX-shaped catalog record (only the properties the demo needs)."""
-    return {
-        "identifier": catalog_id,
-        "type": ["DigitalGlobeAcquisition", "GBDXCatalogRecord"],
-        "properties": {
-            "catalogID": catalog_id,
-            "sensorPlatformName": platform,
-            "cloudCover": cloud,
-            "offNadirAngle": off_nadir,
-            "timestamp": "2016-05-04T18:41:08.000Z",
-        },
-    }
-
-
-_DEMO_RECORDS = (
-    _record("10400100120FEA00", "WORLDVIEW03_VNIR", 3, 5.2),
-    _record("104A0100149B1A00", "WORLDVIEW03_SWIR", 45, 8.0),
-    _record("1030010057062200", "WORLDVIEW02", 0, 12.1),
-    _record("1040010021E5B900", "WORLDVIEW03_VNIR", 8, None),
-    _record("104001001838A000", "WORLDVIEW03_VNIR", 12, 9.5),
-)
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-def run_demo(out: TextIO) -> None:
-    """Print a short tour of catalogql: canonical forms, warnings, caret errors and a search.
-
-    Args:
-        out: Where to write the tour.
-
-    >>> buffer = io.StringIO()
-    >>> run_demo(buffer)
-    >>> "selected  10400100120FEA00" in buffer.getvalue()
-    True
-    """
-    print(f"catalogql {__version__}: GBDX filter strings, checked, printed and run\n", file=out)
-    for number, (title, filters) in enumerate(_DEMO_SECTIONS, start=1):
-        print(f"{number}. {title}", file=out)
-        for text in filters:
-            print(f"  filter:    {text}", file=out)
-            diagnostics = check(text)
-            if all(d.severity != "error" for d in diagnostics):
-                node, _ = parse_filter_with_diagnostics(text)
-                print(f"  canonical: {to_gbdx(node)}", file=out)
-            for diagnostic in diagnostics:
-                print(_indent(diagnostic.render(text)), file=out)
-            if any(d.code.startswith("compat.") for d in diagnostics):
-                strict = check(text, dialect="strict")[0]
-                print(f"    strict: {strict.severity}: {strict.message}", file=out)
-        print(file=out)
-
-    keep = compile_predicate(parse_filter_with_diagnostics(_DEMO_FILTER)[0])
-    print(f"{len(_DEMO_SECTIONS) + 1}. Running a filter over sample records", file=out)
-    print(f"  filter:    {_DEMO_FILTER}", file=out)
-    for record in _DEMO_RECORDS:
-        props = record["properties"]
-        verdict = "selected" if keep(props) else "skipped "
-        off_nadir = json.dumps(props["offNadirAngle"])  # None shows as null, as in the JSON
-        print(
-            f"  {verdict}  {record['identifier']}  {props['sensorPlatformName']:<17} "
-            f"cloudCover={props['cloudCover']:<3} offNadirAngle={off_nadir}",
-            file=out,
-        )
-    print("  (a comparison on a missing or null property is false, and so is its NOT)", file=out)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,12 +14,18 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from catalogql import __version__
 from catalogql.compile.cql2 import to_cql2_text
+from catalogql.compile.diagnostics import check
+from catalogql.compile.gbdx import to_gbdx
+from catalogql.compile.parse import parse_filter_with_diagnostics
+from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.sql import to_sql
+from catalogql.console import result_table
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
 from catalogql.search.engine import all_of
 from catalogql.testing.synthetic import generate_records
@@ -237,7 +243,7 @@ def _run_example(
     milliseconds = (time.perf_counter() - began) * 1000
     results = answer["results"]
     print(f"   {len(results)} records in {milliseconds:.1f} ms", file=out)
-    for line in _table(results[:_ROWS]):
+    for line in result_table(results[:_ROWS]):
         print("   " + line, file=out)
     if len(results) > _ROWS:
         print(f"   … and {len(results) - _ROWS} more", file=out)
@@ -245,17 +251,110 @@ def _run_example(
     print(file=out)
 
 
-def _table(results: list[dict[str, Any]]) -> Iterator[str]:
-    if not results:
-        return
-    yield f"{'identifier':<36} {'time':<24} {'platform':<18} {'cloud':>5}"
-    for record in results:
-        props = record["properties"]
-        yield (
-            f"{record['identifier']:<36} {props.get('timestamp', ''):<24} "
-            f"{props.get('sensorPlatformName', '')!s:<18} {props.get('cloudCover', '')!s:>5}"
-        )
-
-
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# The tour (catalogql demo --tour): the language, without a catalog
+
+
+_DEMO_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Filters, parsed and printed in canonical form",
+        (
+            "(sensorPlatformName = WORLDVIEW03_VNIR) OR (sensorPlatformName = WORLDVIEW03_SWIR)",
+            "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10",
+            "catalogID = 1050010018826700",
+            "NOT (cloudCover >= 20 OR offNadirAngle >= 10)",
+        ),
+    ),
+    (
+        "Compatibility forms: accepted with a warning, rejected by --strict",
+        (
+            "sensorPlatformName LIKE 'WORLDVIEW03%'",
+            "cloudCover < 20, sensorPlatformName = 'WORLDVIEW03_VNIR'",
+        ),
+    ),
+    (
+        "Mistakes: where they are and what to do",
+        (
+            "cloudCover < 20 and offNadirAngle < 10",
+            "cloudCover < WORLDVIEW*",
+            "(cloudCover < 20",
+        ),
+    ),
+)
+
+_DEMO_FILTER = "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10"
+
+
+def _record(catalog_id: str, platform: str, cloud: int, off_nadir: float | None) -> dict[str, Any]:
+    """A GBDX-shaped catalog record (only the properties the demo needs)."""
+    return {
+        "identifier": catalog_id,
+        "type": ["DigitalGlobeAcquisition", "GBDXCatalogRecord"],
+        "properties": {
+            "catalogID": catalog_id,
+            "sensorPlatformName": platform,
+            "cloudCover": cloud,
+            "offNadirAngle": off_nadir,
+            "timestamp": "2016-05-04T18:41:08.000Z",
+        },
+    }
+
+
+_DEMO_RECORDS = (
+    _record("10400100120FEA00", "WORLDVIEW03_VNIR", 3, 5.2),
+    _record("104A0100149B1A00", "WORLDVIEW03_SWIR", 45, 8.0),
+    _record("1030010057062200", "WORLDVIEW02", 0, 12.1),
+    _record("1040010021E5B900", "WORLDVIEW03_VNIR", 8, None),
+    _record("104001001838A000", "WORLDVIEW03_VNIR", 12, 9.5),
+)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def run_demo(out: TextIO) -> None:
+    """Print a short tour of catalogql: canonical forms, warnings, caret errors and a search.
+
+    Args:
+        out: Where to write the tour.
+
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> run_demo(buffer)
+    >>> "selected  10400100120FEA00" in buffer.getvalue()
+    True
+    """
+    print(f"catalogql {__version__}: GBDX filter strings, checked, printed and run\n", file=out)
+    for number, (title, filters) in enumerate(_DEMO_SECTIONS, start=1):
+        print(f"{number}. {title}", file=out)
+        for text in filters:
+            print(f"  filter:    {text}", file=out)
+            diagnostics = check(text)
+            if all(d.severity != "error" for d in diagnostics):
+                node, _ = parse_filter_with_diagnostics(text)
+                print(f"  canonical: {to_gbdx(node)}", file=out)
+            for diagnostic in diagnostics:
+                print(_indent(diagnostic.render(text)), file=out)
+            if any(d.code.startswith("compat.") for d in diagnostics):
+                strict = check(text, dialect="strict")[0]
+                print(f"    strict: {strict.severity}: {strict.message}", file=out)
+        print(file=out)
+
+    keep = compile_predicate(parse_filter_with_diagnostics(_DEMO_FILTER)[0])
+    print(f"{len(_DEMO_SECTIONS) + 1}. Running a filter over sample records", file=out)
+    print(f"  filter:    {_DEMO_FILTER}", file=out)
+    for record in _DEMO_RECORDS:
+        props = record["properties"]
+        verdict = "selected" if keep(props) else "skipped "
+        off_nadir = json.dumps(props["offNadirAngle"])  # None shows as null, as in the JSON
+        print(
+            f"  {verdict}  {record['identifier']}  {props['sensorPlatformName']:<17} "
+            f"cloudCover={props['cloudCover']:<3} offNadirAngle={off_nadir}",
+            file=out,
+        )
+    print("  (a comparison on a missing or null property is false, and so is its NOT)", file=out)

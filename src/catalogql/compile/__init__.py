@@ -5,6 +5,13 @@
 * :mod:`catalogql.compile.sql`: SQL through SQLAlchemy Core (SQLite JSON1, PostgreSQL JSONB).
 * :mod:`catalogql.compile.cql2`: OGC CQL2 text and JSON.
 * :mod:`catalogql.compile.pygeofilter`: pygeofilter's AST (imports pygeofilter on first use).
+
+Above the back ends:
+
+* :mod:`catalogql.compile.parse`: :func:`catalogql.parse_filter`, the parser's result plus each
+  warning's canonical rewrite and a queryables schema's findings.
+* :mod:`catalogql.compile.diagnostics`: :func:`catalogql.check`, the same findings as data.
+* :mod:`catalogql.compile.targets`: the registry of targets by name (``compile --to``).
 """
 
 from __future__ import annotations

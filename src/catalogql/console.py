@@ -1,0 +1,44 @@
+"""Search answers as terminal text: ``catalogql search --table`` and the demo print these.
+
+>>> for line in result_table([{"identifier": "10400100120FEA00", "properties": {
+...         "timestamp": "2016-05-04T18:41:08.000Z", "sensorPlatformName": "WORLDVIEW03_VNIR",
+...         "cloudCover": 3}}]):
+...     print(line)
+identifier                           time                     platform           cloud
+10400100120FEA00                     2016-05-04T18:41:08.000Z WORLDVIEW03_VNIR       3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["result_table"]
+
+
+def result_table(results: list[dict[str, Any]]) -> Iterator[str]:
+    """The lines of a compact table of search results: a header, then one line per record.
+
+    The columns are the identifier, ``timestamp``, ``sensorPlatformName`` and ``cloudCover``
+    (blank where a record has none); no results give no lines at all.
+
+    Args:
+        results: The ``results`` of a search answer (GBDX-shaped records).
+
+    Yields:
+        The header line, then one line per record.
+
+    >>> list(result_table([]))
+    []
+    >>> list(result_table([{"identifier": "a", "properties": {}}]))[1].rstrip()
+    'a'
+    """
+    if not results:
+        return
+    yield f"{'identifier':<36} {'time':<24} {'platform':<18} {'cloud':>5}"
+    for record in results:
+        props = record["properties"]
+        yield (
+            f"{record['identifier']:<36} {props.get('timestamp', ''):<24} "
+            f"{props.get('sensorPlatformName', '')!s:<18} {props.get('cloudCover', '')!s:>5}"
+        )
