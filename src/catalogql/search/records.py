@@ -38,12 +38,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
 from catalogql.search.errors import InvalidRecord
+from catalogql.search.geometry import read_footprint
 from catalogql.semantics import boolean_from_text, instant_key, number_from_text, text_form
 
 __all__ = [
@@ -148,7 +147,7 @@ def prepare_record(
             position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
             "write it as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
-    footprint = _footprint(properties.get("footprintWkt"), position)
+    footprint = read_footprint(properties.get("footprintWkt"), position)
     text = _properties_json(properties, position)
     record = {"identifier": identifier, "type": list(labels), "properties": json.loads(text)}
     keys: set[str] = set()
@@ -238,29 +237,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _footprint(wkt: object, position: int) -> BaseGeometry:
-    field = "properties.footprintWkt"
-    if not isinstance(wkt, str):
-        raise InvalidRecord(
-            position, field, "missing or not WKT text",
-            "every record needs its footprint, e.g. MULTIPOLYGON(((lon lat, …)))",
-        )  # fmt: skip
-    try:
-        geometry = shapely.from_wkt(wkt)
-    except Exception as error:  # shapely raises GEOSException, ShapelyError or ValueError
-        raise InvalidRecord(position, field, f"not WKT: {error}") from None
-    if geometry is None or geometry.is_empty:
-        raise InvalidRecord(position, field, "an empty geometry")
-    if not np.isfinite(shapely.get_coordinates(geometry)).all():
-        raise InvalidRecord(position, field, "a coordinate is not a finite number")
-    min_x, min_y, max_x, max_y = shapely.bounds(geometry).tolist()
-    if min_x < -180 or max_x > 180:
-        raise InvalidRecord(position, field, "a longitude is outside [-180, 180]")
-    if min_y < -90 or max_y > 90:
-        raise InvalidRecord(position, field, "a latitude is outside [-90, 90]")
-    return geometry
 
 
 def value_keys(name: str, value: Any) -> set[str]:

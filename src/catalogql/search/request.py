@@ -58,16 +58,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from catalogql.ast import NUMBER_RE, Node
+from catalogql.ast import Node
 from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.queryables import check_schema
 from catalogql.semantics import instant_key
@@ -79,7 +77,9 @@ from catalogql.syntax.parser import (
     parse_types,
 )
 
+from .describe import json_kind, safe_str, shorten
 from .errors import InvalidSearchRequest, RequestProblem
+from .geometry import MAX_WKT_LENGTH, read_area
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_WKT_LENGTH", "SearchRequest"]
 
@@ -89,9 +89,6 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 1000
 """The ``limit`` of a request that does not send one."""
 
-MAX_WKT_LENGTH = 1_000_000
-"""The longest ``searchAreaWkt`` accepted, in characters (about 40,000 points)."""
-
 _MAX_DATE_LENGTH = 100
 
 KNOWN_FIELDS = ("searchAreaWkt", "startDate", "endDate", "types", "filters", "limit", "countTotal")
@@ -100,401 +97,6 @@ _DATE_HINT = (
     'write an ISO 8601 date-time such as "2014-01-01T00:00:00.000Z" (Z or an offset such as '
     '+02:00), a date such as "2014-01-01" (midnight UTC), or null for an open bound'
 )
-_WKT_EXAMPLE = "POLYGON ((30.1 9.9, 30.1 10.1, 29.9 10.1, 29.9 9.9, 30.1 9.9))"
-_POLYGON_HINT = f"send one WKT POLYGON in lon/lat, such as {_WKT_EXAMPLE}, or null for no area"
-_TYPE_HINTS = {
-    "MULTIPOLYGON": "send one POLYGON: split a multipolygon into several searches, one per part",
-    "POINT": "send the point as a polygon that repeats it, as gbdxtools does: "
-    "POLYGON ((x y, x y, x y, x y, x y))",
-    "LINESTRING": "send the line as a polygon that goes along it and back: "
-    "POLYGON ((x1 y1, x2 y2, x1 y1, x1 y1))",
-}
-_WKT_TYPES = frozenset(
-    {
-        "POINT",
-        "LINESTRING",
-        "LINEARRING",
-        "POLYGON",
-        "MULTIPOINT",
-        "MULTILINESTRING",
-        "MULTIPOLYGON",
-        "GEOMETRYCOLLECTION",
-        "CIRCULARSTRING",
-        "COMPOUNDCURVE",
-        "CURVEPOLYGON",
-        "MULTICURVE",
-        "MULTISURFACE",
-        "TRIANGLE",
-        "TIN",
-        "POLYHEDRALSURFACE",
-    }
-)
-_DIMENSIONS = {"Z": 3, "M": 3, "ZM": 4}
-_WKT_TOKEN = re.compile(
-    rf"(?P<num>{NUMBER_RE.pattern})(?![A-Za-z0-9_.])|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),])"
-)
-_WKT_SPACE = re.compile(r"[ \t\r\n]*")
-_WKT_RUN = re.compile(r"[^ \t\r\n(),\x00]+")
-_NON_FINITE_WORDS = frozenset({"NAN", "INF", "INFINITY"})
-
-
-def _kind(value: object) -> str:
-    """The JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "an array"
-    return f"a {type(value).__name__}"
-
-
-def _safe_str(value: object) -> str:
-    """``str(value)``, or its type's name when that fails (a huge int, a broken ``__str__``)."""
-    try:
-        return _shorten(str(value), 100)
-    except Exception:
-        return f"<{type(value).__name__}>"
-
-
-def _shorten(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-# --------------------------------------------------------------------------------------------
-# searchAreaWkt
-
-
-@dataclass(frozen=True, slots=True)
-class _Scan:
-    """What the scanner learnt of a well-formed POLYGON text."""
-
-    empty_at: int | None  # offset of EMPTY, if the polygon is empty
-    point_offsets: tuple[int, ...]  # offset of each point, in the text's (and shapely's) order
-
-
-class _WktError(Exception):
-    def __init__(self, offset: int, message: str, hint: str, code: str = "request.wkt-syntax"):
-        super().__init__(message)
-        self.problem = RequestProblem("searchAreaWkt", offset, message, hint, code)
-
-
-class _WktScanner:
-    """Checks that a text is one WKT POLYGON, reporting the first mistake at its offset."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def token(self) -> tuple[str, str, int]:
-        """The next token as (kind, text, offset); kind is num, word, punct, end or bad."""
-        self.pos = _WKT_SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
-        at = self.pos
-        if at == len(self.text):
-            return "end", "", at
-        m = _WKT_TOKEN.match(self.text, at)
-        if m is None or m.lastgroup is None:
-            run = _WKT_RUN.match(self.text, at)
-            return "bad", run.group() if run else self.text[at], at
-        self.pos = m.end()
-        return m.lastgroup, m.group(), at
-
-    def fail(self, found: tuple[str, str, int], expected: str) -> _WktError:
-        kind, text, at = found
-        if kind == "end":
-            what = "the end of the text"
-        elif kind == "bad" and text == "\x00":
-            what = "a NUL character"
-        else:
-            what = repr(_shorten(text, 20))
-        return _WktError(at, f"expected {expected}, found {what}", _POLYGON_HINT)
-
-    def expect(self, punct: str, expected: str) -> int:
-        found = self.token()
-        if found[0] != "punct" or found[1] != punct:
-            raise self.fail(found, expected)
-        return found[2]
-
-    def number(self) -> float:
-        found = self.token()
-        kind, text, at = found
-        if kind == "word" and text.upper() in _NON_FINITE_WORDS:
-            raise _WktError(
-                at,
-                f"coordinate {text!r} is not a finite number",
-                "every coordinate must be a finite number of degrees",
-                "request.wkt-not-finite",
-            )
-        if kind != "num":
-            raise self.fail(found, "a number")
-        value = float(text)
-        if not math.isfinite(value):
-            raise _WktError(
-                at,
-                f"coordinate {_shorten(text, 30)} is too large to be a finite number",
-                "every coordinate must be a finite number of degrees",
-                "request.wkt-not-finite",
-            )
-        return value
-
-    def scan(self) -> _Scan:
-        if "\x00" in self.text:
-            at = self.text.index("\x00")
-            raise _WktError(at, "the WKT holds a NUL character", _POLYGON_HINT)
-        kind, tag, at = self.token()
-        if kind != "word" or tag.upper() not in _WKT_TYPES:
-            if tag.upper() == "SRID":
-                raise _WktError(
-                    at,
-                    "an EWKT SRID prefix is not WKT",
-                    "drop the SRID=...; prefix: coordinates are always lon/lat (EPSG:4326)",
-                )
-            raise self.fail((kind, tag, at), "a WKT geometry such as POLYGON")
-        if tag.upper() != "POLYGON":
-            raise _WktError(
-                at,
-                f"searchAreaWkt must be a POLYGON, not a {tag.upper()}",
-                _TYPE_HINTS.get(tag.upper(), _POLYGON_HINT),
-                "request.wkt-not-a-polygon",
-            )
-        found = self.token()
-        width: int | None = None
-        if found[0] == "word" and found[1].upper() in _DIMENSIONS:
-            width = _DIMENSIONS[found[1].upper()]
-            found = self.token()
-        if found[0] == "word" and found[1].upper() == "EMPTY":
-            self.end()
-            return _Scan(found[2], ())
-        if found[:2] != ("punct", "("):
-            raise self.fail(found, "'(' or EMPTY")
-        offsets: list[int] = []
-        while True:
-            width = self.ring(offsets, width)
-            found = self.token()
-            if found[:2] == ("punct", ")"):
-                break
-            if found[:2] != ("punct", ","):
-                raise self.fail(found, "',' or ')'")
-        self.end()
-        return _Scan(None, tuple(offsets))
-
-    def ring(self, offsets: list[int], width: int | None) -> int:
-        ring_at = self.expect("(", "'(' starting a ring")
-        points: list[tuple[float, float]] = []
-        while True:
-            self.pos = _WKT_SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
-            point_at = self.pos
-            numbers = [self.number(), self.number()]
-            while True:
-                found = self.token()
-                if found[0] == "num" or (
-                    found[0] == "word" and found[1].upper() in _NON_FINITE_WORDS
-                ):
-                    self.pos = found[2]
-                    numbers.append(self.number())
-                    continue
-                break
-            if width is None:
-                width = len(numbers)
-            if len(numbers) != width or width > 4:
-                raise _WktError(
-                    point_at,
-                    f"this point has {len(numbers)} coordinates, not {width}",
-                    "give every point the same coordinates: lon lat (a Z or M value is dropped)",
-                )
-            offsets.append(point_at)
-            points.append((numbers[0], numbers[1]))
-            if found[:2] == ("punct", ")"):
-                break
-            if found[:2] != ("punct", ","):
-                raise self.fail(found, "',' or ')'")
-        if len(points) < 4:
-            raise _WktError(
-                ring_at,
-                f"a polygon ring needs at least 4 points, this one has {len(points)}",
-                "close the ring by repeating its first point at the end; for a point, repeat it "
-                "five times as gbdxtools does",
-                "request.wkt-ring",
-            )
-        if points[0] != points[-1]:
-            raise _WktError(
-                ring_at,
-                "this ring is not closed: its last point must repeat its first",
-                f"add the first point, {points[0][0]!r} {points[0][1]!r}, at the end of the ring",
-                "request.wkt-ring",
-            )
-        return width
-
-    def end(self) -> None:
-        found = self.token()
-        if found[0] != "end":
-            raise self.fail(found, "the end of the WKT")
-
-
-def _read_area(
-    value: object, problems: list[RequestProblem], warned: list[RequestProblem]
-) -> BaseGeometry | None:
-    """The geometry to intersect, or None (with problems added) when there is none."""
-    if value is None:
-        return None
-    field = "searchAreaWkt"
-    if not isinstance(value, str):
-        problems.append(
-            RequestProblem(
-                field,
-                None,
-                f"searchAreaWkt must be a string or null, not {_kind(value)}",
-                _POLYGON_HINT,
-                "request.not-a-string",
-            )
-        )
-        return None
-    if len(value) > MAX_WKT_LENGTH:
-        problems.append(
-            RequestProblem(
-                field,
-                MAX_WKT_LENGTH,
-                f"searchAreaWkt of {len(value)} characters is past the limit of {MAX_WKT_LENGTH}",
-                "simplify the polygon (fewer points), e.g. with shapely's simplify",
-                "request.wkt-too-long",
-            )
-        )
-        return None
-    if not value.strip():
-        problems.append(
-            RequestProblem(
-                field,
-                0,
-                "searchAreaWkt is blank",
-                "send null (or leave the field out) to search everywhere, or a POLYGON",
-                "request.wkt-syntax",
-            )
-        )
-        return None
-    try:
-        scan = _WktScanner(value).scan()
-    except _WktError as error:
-        problems.append(error.problem)
-        return None
-    if scan.empty_at is not None:
-        problems.append(
-            RequestProblem(
-                field,
-                scan.empty_at,
-                "an empty polygon covers nothing to search",
-                "send a polygon with points, or null to search everywhere",
-                "request.wkt-empty",
-            )
-        )
-        return None
-    try:
-        with np.errstate(all="ignore"):
-            geometry = shapely.from_wkt(value)
-    except Exception as exc:  # GEOS may still refuse what the scanner let through
-        problems.append(
-            RequestProblem(
-                field, 0, f"not a usable WKT polygon: {exc}", _POLYGON_HINT, "request.wkt-syntax"
-            )
-        )
-        return None
-    if not isinstance(geometry, shapely.Polygon) or geometry.is_empty:
-        kind = "empty" if geometry is None else geometry.geom_type
-        problems.append(
-            RequestProblem(
-                field,
-                0,
-                f"searchAreaWkt must be a POLYGON, not {kind}",
-                _POLYGON_HINT,
-                "request.wkt-not-a-polygon",
-            )
-        )
-        return None
-    if shapely.has_z(geometry) or shapely.has_m(geometry):
-        warned.append(
-            RequestProblem(
-                field,
-                0,
-                "the polygon's Z or M values are ignored: the search is 2-D",
-                "send lon lat pairs only",
-                "request.wkt-dimensions",
-            )
-        )
-        geometry = shapely.force_2d(geometry)
-    if not _check_range(geometry, scan, problems):
-        return None
-    return _settle(geometry, problems, warned)
-
-
-def _check_range(polygon: BaseGeometry, scan: _Scan, problems: list[RequestProblem]) -> bool:
-    """Whether every coordinate is a longitude and a latitude; one problem if not."""
-    coords = shapely.get_coordinates(polygon)
-    lon_bad = ~np.isfinite(coords[:, 0]) | (np.abs(coords[:, 0]) > 180)
-    lat_bad = ~np.isfinite(coords[:, 1]) | (np.abs(coords[:, 1]) > 90)
-    bad = np.flatnonzero(lon_bad | lat_bad)
-    if bad.size == 0:
-        return True
-    first = int(bad[0])
-    lon, lat = float(coords[first, 0]), float(coords[first, 1])
-    offset = scan.point_offsets[first] if len(scan.point_offsets) == len(coords) else 0
-    name, number, bound = ("longitude", lon, 180) if lon_bad[first] else ("latitude", lat, 90)
-    message = f"{name} {number!r} of point {first + 1} is outside [-{bound}, {bound}]"
-    if bad.size > 1:
-        message += f" ({bad.size - 1} more points are out of range)"
-    hint = "coordinates are lon/lat degrees (EPSG:4326)"
-    if abs(lat) <= 180 and abs(lon) <= 90:
-        hint = "WKT puts the longitude first: write each point as lon lat, not lat lon"
-    problems.append(
-        RequestProblem("searchAreaWkt", offset, message, hint, "request.wkt-out-of-range")
-    )
-    return False
-
-
-def _settle(
-    polygon: BaseGeometry, problems: list[RequestProblem], warned: list[RequestProblem]
-) -> BaseGeometry | None:
-    """The geometry a polygon stands for: itself, its collapse, or its repair; prepared."""
-    geometry = polygon
-    hull = shapely.convex_hull(polygon.exterior)
-    if polygon.area == 0 and isinstance(hull, shapely.Point | shapely.LineString):
-        geometry = hull  # a ring collapsed to a point or a line (gbdxtools' point search)
-    elif not polygon.is_valid:
-        reason = shapely.is_valid_reason(polygon)
-        repaired = shapely.make_valid(polygon, method="structure", keep_collapsed=False)
-        if repaired.is_empty or not isinstance(repaired, shapely.Polygon | shapely.MultiPolygon):
-            problems.append(
-                RequestProblem(
-                    "searchAreaWkt",
-                    0,
-                    f"the polygon is invalid and encloses nothing: {reason}",
-                    "draw each ring once around the area, without crossing itself, holes inside "
-                    "the outer ring",
-                    "request.wkt-invalid",
-                )
-            )
-            return None
-        warned.append(
-            RequestProblem(
-                "searchAreaWkt",
-                0,
-                f"the polygon is invalid ({reason}); it was repaired to the "
-                "area its outer rings enclose minus its holes",
-                "draw each ring once around the area, without crossing itself",
-                "request.wkt-repaired",
-            )
-        )
-        geometry = repaired
-    shapely.prepare(geometry)
-    return geometry
-
-
 # --------------------------------------------------------------------------------------------
 # The other fields
 
@@ -510,7 +112,7 @@ def _read_date(
             RequestProblem(
                 name,
                 None,
-                f"{name} must be a string or null, not {_kind(value)}",
+                f"{name} must be a string or null, not {json_kind(value)}",
                 _DATE_HINT,
                 "request.not-a-string",
             )
@@ -522,7 +124,7 @@ def _read_date(
             RequestProblem(
                 name,
                 0,
-                f"{name} {_shorten(value, 40)!r} is not an ISO 8601 date or date-time",
+                f"{name} {shorten(value, 40)!r} is not an ISO 8601 date or date-time",
                 _DATE_HINT,
                 "request.bad-date",
             )
@@ -541,12 +143,12 @@ def _read_texts(
     if not isinstance(value, list | tuple):
         hint = f"send a list of strings such as {example}, or null"
         if isinstance(value, str):
-            hint = f"wrap the text in a list: [{_shorten(value, 40)!r}]".replace("'", '"')
+            hint = f"wrap the text in a list: [{shorten(value, 40)!r}]".replace("'", '"')
         problems.append(
             RequestProblem(
                 name,
                 None,
-                f"{name} must be a list of strings or null, not {_kind(value)}",
+                f"{name} must be a list of strings or null, not {json_kind(value)}",
                 hint,
                 "request.not-a-list",
             )
@@ -561,7 +163,7 @@ def _read_texts(
                 RequestProblem(
                     f"{name}[{i}]",
                     None,
-                    f"{name}[{i}] must be a string, not {_kind(item)}",
+                    f"{name}[{i}] must be a string, not {json_kind(item)}",
                     f"send a list of strings such as {example}",
                     "request.not-a-string",
                 )
@@ -584,7 +186,7 @@ def _read_limit(value: object, problems: list[RequestProblem], warned: list[Requ
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         number = int(value)
     if number is None:
-        what = repr(value) if isinstance(value, float) else _kind(value)
+        what = repr(value) if isinstance(value, float) else json_kind(value)
         problems.append(
             RequestProblem(
                 "limit",
@@ -625,7 +227,7 @@ def _read_count_total(value: object, problems: list[RequestProblem]) -> bool:
         RequestProblem(
             "countTotal",
             None,
-            f"countTotal must be true, false or null, not {_kind(value)}",
+            f"countTotal must be true, false or null, not {json_kind(value)}",
             'send "countTotal": true to get stats.totalMatched',
             "request.not-a-boolean",
         )
@@ -634,7 +236,7 @@ def _read_count_total(value: object, problems: list[RequestProblem]) -> bool:
 
 
 def _unknown_field(key: object) -> RequestProblem:
-    field = key if isinstance(key, str) else _safe_str(key)
+    field = key if isinstance(key, str) else safe_str(key)
     lowered = {known.lower(): known for known in KNOWN_FIELDS}
     close = difflib.get_close_matches(field[:100].lower(), list(lowered), n=1, cutoff=0.6)
     hint = (
@@ -645,7 +247,7 @@ def _unknown_field(key: object) -> RequestProblem:
     return RequestProblem(
         field,
         None,
-        f"unknown field {_shorten(field, 40)!r} is ignored",
+        f"unknown field {shorten(field, 40)!r} is ignored",
         hint,
         "request.unknown-field",
     )
@@ -749,7 +351,7 @@ class SearchRequest:
                     RequestProblem(
                         "",
                         None,
-                        f"the request body must be a JSON object, not {_kind(body)}",
+                        f"the request body must be a JSON object, not {json_kind(body)}",
                         'send an object such as {"types": ["Acquisition"]}',
                         "request.not-an-object",
                     )
@@ -759,7 +361,7 @@ class SearchRequest:
         warned: list[RequestProblem] = []
 
         wkt = body.get("searchAreaWkt")
-        area = _read_area(wkt, problems, warned)
+        area = read_area(wkt, problems, warned)
         start_date, start = _read_date("startDate", body.get("startDate"), problems)
         end_date, end = _read_date("endDate", body.get("endDate"), problems)
         if start is not None and end is not None and start > end:
@@ -902,7 +504,7 @@ class SearchRequest:
             if value in (None, []) or (key == "limit" and value == DEFAULT_LIMIT):
                 continue
             if key == "searchAreaWkt":
-                value = _shorten(value)
+                value = shorten(value)
             parts.append(f"{_SNAKE.get(key, key)}={value!r}")
         if self.warnings:
             parts.append(f"warnings={[w.code for w in self.warnings]!r}")
