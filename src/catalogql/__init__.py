@@ -32,11 +32,24 @@ from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.pygeofilter import to_pygeofilter
+from catalogql.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    TooLarge,
+    Unauthorized,
+    Unprocessable,
+    UsageError,
+    error_body,
+)
 from catalogql.semantics import infer_queryables
 from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
+    Inexpressible,
     QueryError,
     QueryLimitError,
     QuerySyntaxError,
@@ -77,11 +90,17 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Catalog",
     "CatalogqlError",
+    "Conflict",
     "Diagnostic",
+    "Forbidden",
+    "Inexpressible",
+    "InvalidInput",
     "InvalidRecord",
     "InvalidSearchRequest",
     "Layout",
     "Limits",
+    "NotFound",
+    "Problem",
     "QueryError",
     "QueryLimitError",
     "QuerySyntaxError",
@@ -89,10 +108,15 @@ __all__ = [
     "QueryWarning",
     "RecordNotFound",
     "SearchRequest",
+    "TooLarge",
+    "Unauthorized",
+    "Unprocessable",
+    "UsageError",
     "ast",
     "check",
     "compile_predicate",
     "compile_types",
+    "error_body",
     "infer_queryables",
     "open_catalog",
     "parse_filter",

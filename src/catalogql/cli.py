@@ -46,6 +46,7 @@ from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.pygeofilter import to_pygeofilter
+from catalogql.errors import CatalogqlError, UsageError, render
 from catalogql.semantics import check_schema
 from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import Diagnostic, QueryError
@@ -97,10 +98,6 @@ COMPILERS: dict[str, Compiler] = {
     "pygeofilter": _pygeofilter,
 }
 """The targets of ``compile --to``; a new back end is one more entry here."""
-
-
-class UsageError(Exception):
-    """A problem with the command line's inputs rather than with the expression (exit status 2)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,11 +344,16 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-class _BadLine(Exception):
+class _BadLine(CatalogqlError):
+    """A line of a JSON Lines file that is not JSON (reported with its line number)."""
+
+    status = 400
+    default_code = "load.not-json"
+
     def __init__(self, line: int, reason: str) -> None:
         self.line = line
         self.reason = reason
-        super().__init__(reason)
+        super().__init__(reason, hint="each line must hold one JSON record")
 
 
 def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -698,10 +700,10 @@ def main(argv: list[str] | None = None) -> int:
         status: int = args.run(args, sys.stdout, sys.stderr)
         sys.stdout.flush()
     except UsageError as exc:
-        print(f"catalogql {args.command}: error: {exc}", file=sys.stderr)
+        print(f"catalogql {args.command}: error: {render(exc)}", file=sys.stderr)
         return 2
-    except QueryError as exc:
-        print(exc.render(), file=sys.stderr)
+    except CatalogqlError as exc:
+        print(render(exc), file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away, as in `catalogql demo | head -1`
         _silence_stdout()

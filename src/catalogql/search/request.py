@@ -68,6 +68,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import NUMBER_RE, Node
+from catalogql.errors import InvalidInput
 from catalogql.semantics import check_schema, instant_key
 from catalogql.syntax.errors import QueryError
 from catalogql.syntax.parser import (
@@ -180,10 +181,10 @@ class _Scan:
     point_offsets: tuple[int, ...]  # offset of each point, in the text's (and shapely's) order
 
 
-class _WktError(Exception):
+class _WktError(InvalidInput):
     def __init__(self, offset: int, message: str, hint: str, code: str = "request.wkt-syntax"):
-        super().__init__(message)
         self.problem = RequestProblem("searchAreaWkt", offset, message, hint, code)
+        super().__init__(message, (self.problem,))
 
 
 class _WktScanner:

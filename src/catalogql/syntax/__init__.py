@@ -4,6 +4,7 @@ from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
+    Inexpressible,
     QueryError,
     QueryLimitError,
     QuerySyntaxError,
@@ -14,6 +15,7 @@ from catalogql.syntax.parser import Limits, QueryWarning, parse_filter, parse_ty
 __all__ = [
     "CatalogqlError",
     "Diagnostic",
+    "Inexpressible",
     "Limits",
     "QueryError",
     "QueryLimitError",
