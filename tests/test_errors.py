@@ -286,6 +286,17 @@ def test_cli_usage_errors_exit_2_with_the_error_prefix(capsys: pytest.CaptureFix
     assert err.startswith("catalogql search: error: cannot read /nonexistent/body.json")
 
 
+def test_cli_usage_errors_carry_the_hint_of_the_error_they_wrap(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"properties": 5}', encoding="utf-8")
+    assert main(["check", "--schema", str(schema), "a = 1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("catalogql check: error: in schema file ")
+    assert "must be an object (hint: a queryables schema looks like" in err
+
+
 def test_cli_query_errors_exit_1_with_the_rendered_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

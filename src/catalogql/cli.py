@@ -46,7 +46,7 @@ from catalogql.compile.cql2 import to_cql2_json, to_cql2_text
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.pygeofilter import to_pygeofilter
-from catalogql.errors import CatalogqlError, UsageError, render
+from catalogql.errors import CatalogqlError, UsageError, render, render_problem
 from catalogql.semantics import check_schema
 from catalogql.syntax.diagnostics import check
 from catalogql.syntax.errors import Diagnostic, QueryError
@@ -139,7 +139,7 @@ def _load_schema(path: str | None) -> Schema | None:
     try:
         check_schema(schema)
     except QueryError as exc:
-        raise UsageError(f"in schema file {path!r}: {exc.message} ({exc.hint})") from None
+        raise UsageError(f"in schema file {path!r}: {exc.message}", hint=exc.hint) from None
     return schema  # type: ignore[no-any-return]
 
 
@@ -320,15 +320,17 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except _BadLine as exc:
         bar.close()
-        print(f"{args.file}:{exc.line}: {exc.reason}", file=err)
+        print(
+            render_problem(exc.problems[0], message=f"{args.file}:{exc.line}: {exc.reason}"),
+            file=err,
+        )
         print(f"nothing of that batch was stored; {len(catalog):,} records are stored", file=err)
         return 1
     except InvalidRecord as exc:
         bar.close()
         line = lines[exc.position] if exc.position < len(lines) else "?"
-        print(f"{args.file}:{line}: {exc.field}: {exc.reason}", file=err)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=err)
+        where = f"{args.file}:{line}: {exc.field}: {exc.reason}"
+        print(render_problem(exc.problems[0], message=where), file=err)
         print(
             f"nothing of that batch was stored; {len(catalog):,} records are in {catalog.url} "
             "(loading is idempotent: fix the line and load the file again)",
