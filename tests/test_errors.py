@@ -9,10 +9,12 @@ stores decide in Python exactly what SQL cannot hold (``Inexpressible``), nothin
 from __future__ import annotations
 
 import ast as pyast
+import copy
 import dataclasses
 import importlib
 import inspect
 import json
+import pickle
 import pkgutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -99,6 +101,15 @@ def test_every_error_has_a_status_problems_a_text_and_a_body(name: str) -> None:
     assert body["message"] == error.message
     assert ("errors" in body) == (status in (400, 413, 422))
     assert json.loads(json.dumps(body)) == body
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_error_survives_pickle_and_copy(name: str) -> None:
+    error = SAMPLES[name][0]()
+    for twin in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(twin) is type(error) and twin.args == error.args
+        assert twin.problems == error.problems and str(twin) == str(error)
+        assert error_body(twin) == error_body(error)
 
 
 def test_every_public_error_class_is_sampled() -> None:

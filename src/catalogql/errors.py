@@ -211,6 +211,18 @@ class CatalogqlError(Exception):
     def __str__(self) -> str:
         return render(self)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its state, not by calling __init__ again with ``args`` (subclasses take
+        # other arguments): errors cross processes (pickle) and copies whole.
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[CatalogqlError], args: tuple[Any, ...]) -> CatalogqlError:
+    """An error of ``cls`` with ``args`` and no other state yet (pickle sets its ``__dict__``)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
+
 
 class InvalidInput(CatalogqlError, ValueError):
     """Input that cannot be used: 400 Bad Request (a ``ValueError`` too)."""
