@@ -34,10 +34,23 @@ from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.pygeofilter import to_pygeofilter
+from catalogql.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    TooLarge,
+    Unauthorized,
+    Unprocessable,
+    UsageError,
+    error_body,
+)
 from catalogql.queryables import infer_queryables
 from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
+    Inexpressible,
     QueryError,
     QueryLimitError,
     QuerySyntaxError,
@@ -78,11 +91,17 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Catalog",
     "CatalogqlError",
+    "Conflict",
     "Diagnostic",
+    "Forbidden",
+    "Inexpressible",
+    "InvalidInput",
     "InvalidRecord",
     "InvalidSearchRequest",
     "Layout",
     "Limits",
+    "NotFound",
+    "Problem",
     "QueryError",
     "QueryLimitError",
     "QuerySyntaxError",
@@ -90,10 +109,15 @@ __all__ = [
     "QueryWarning",
     "RecordNotFound",
     "SearchRequest",
+    "TooLarge",
+    "Unauthorized",
+    "Unprocessable",
+    "UsageError",
     "ast",
     "check",
     "compile_predicate",
     "compile_types",
+    "error_body",
     "infer_queryables",
     "open_catalog",
     "parse_filter",

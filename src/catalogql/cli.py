@@ -46,15 +46,12 @@ from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.targets import COMPILERS, Compiler, Schema
+from catalogql.errors import CatalogqlError, UsageError, render, render_problem
 from catalogql.queryables import check_schema
 from catalogql.syntax.errors import Diagnostic, QueryError
 from catalogql.syntax.parser import QueryDialect, parse_types
 
 __all__ = ["COMPILERS", "Compiler", "build_parser", "main"]
-
-
-class UsageError(Exception):
-    """A problem with the command line's inputs rather than with the expression (exit status 2)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,7 +93,7 @@ def _load_schema(path: str | None) -> Schema | None:
     try:
         check_schema(schema)
     except QueryError as exc:
-        raise UsageError(f"in schema file {path!r}: {exc.message} ({exc.hint})") from None
+        raise UsageError(f"in schema file {path!r}: {exc.message}", hint=exc.hint) from None
     return schema  # type: ignore[no-any-return]
 
 
@@ -278,15 +275,17 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except _BadLine as exc:
         bar.close()
-        print(f"{args.file}:{exc.line}: {exc.reason}", file=err)
+        print(
+            render_problem(exc.problems[0], message=f"{args.file}:{exc.line}: {exc.reason}"),
+            file=err,
+        )
         print(f"nothing of that batch was stored; {len(catalog):,} records are stored", file=err)
         return 1
     except InvalidRecord as exc:
         bar.close()
         line = lines[exc.position] if exc.position < len(lines) else "?"
-        print(f"{args.file}:{line}: {exc.field}: {exc.reason}", file=err)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=err)
+        where = f"{args.file}:{line}: {exc.field}: {exc.reason}"
+        print(render_problem(exc.problems[0], message=where), file=err)
         print(
             f"nothing of that batch was stored; {len(catalog):,} records are in {catalog.url} "
             "(loading is idempotent: fix the line and load the file again)",
@@ -302,11 +301,16 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-class _BadLine(Exception):
+class _BadLine(CatalogqlError):
+    """A line of a JSON Lines file that is not JSON (reported with its line number)."""
+
+    status = 400
+    default_code = "load.not-json"
+
     def __init__(self, line: int, reason: str) -> None:
         self.line = line
         self.reason = reason
-        super().__init__(reason)
+        super().__init__(reason, hint="each line must hold one JSON record")
 
 
 def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -549,10 +553,10 @@ def main(argv: list[str] | None = None) -> int:
         status: int = args.run(args, sys.stdout, sys.stderr)
         sys.stdout.flush()
     except UsageError as exc:
-        print(f"catalogql {args.command}: error: {exc}", file=sys.stderr)
+        print(f"catalogql {args.command}: error: {render(exc)}", file=sys.stderr)
         return 2
-    except QueryError as exc:
-        print(exc.render(), file=sys.stderr)
+    except CatalogqlError as exc:
+        print(render(exc), file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away, as in `catalogql demo | head -1`
         _silence_stdout()

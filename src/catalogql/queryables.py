@@ -26,7 +26,7 @@ from catalogql.semantics import (
     is_datetime_name,
     type_problem,
 )
-from catalogql.syntax.errors import Diagnostic, QueryValidationError, line_and_column
+from catalogql.syntax.errors import Diagnostic, Problem, QueryValidationError, line_and_column
 
 __all__ = ["check_schema", "infer_queryables", "property_type", "validate_filter"]
 
@@ -232,9 +232,8 @@ def validate_filter(node: Node, schema: Mapping[str, Any], text: str = "") -> li
 
     def add(severity: str, code: str, message: str, offset: int, width: int, hint: str) -> None:
         line, column = line_and_column(text, offset)
-        findings.append(
-            Diagnostic(severity, code, message, offset, line, column, hint, (), width)  # type: ignore[arg-type]
-        )
+        problem = Problem("", offset, message, hint, code, line=line, column=column, width=width)
+        findings.append(Diagnostic(severity, problem))  # type: ignore[arg-type]
 
     for leaf in iter_nodes(node):
         if not isinstance(leaf, Comparison | Match):

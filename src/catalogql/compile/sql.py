@@ -94,7 +94,7 @@ from catalogql.semantics import (
     match_comparator,
     value_domains,
 )
-from catalogql.syntax.errors import QueryError, QueryLimitError
+from catalogql.syntax.errors import Inexpressible, InexpressibleDepth, QueryError
 
 __all__ = [
     "INT64",
@@ -250,7 +250,7 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
     """
     depth = tree_depth(node)
     if depth > MAX_SQL_DEPTH:
-        raise QueryLimitError(
+        raise InexpressibleDepth(
             f"a tree {depth} levels deep is past the {MAX_SQL_DEPTH} levels compiled to SQL",
             limit="depth",
             hint="flatten the expression (AND and OR chains of any length are fine)",
@@ -524,13 +524,13 @@ def _check_text(text: str, dialect: SQLDialect) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise QueryError(
+        raise Inexpressible(
             f"the value {text!r} is not valid Unicode text (a lone surrogate at {error.start})",
             code="compile.invalid-text",
             hint="databases store UTF-8: remove the lone surrogate",
         ) from None
     if "\x00" in text:
-        raise QueryError(
+        raise Inexpressible(
             f"the value {text!r} holds a NUL character, which SQL text cannot hold",
             code="compile.invalid-text",
             hint="remove the NUL character (PostgreSQL text cannot contain one, and SQLite's "

@@ -23,8 +23,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import NUMBER_RE
+from catalogql.errors import InvalidInput, Problem
 from catalogql.search.describe import json_kind, shorten
-from catalogql.search.errors import InvalidRecord, RequestProblem
+from catalogql.search.errors import InvalidRecord
 
 __all__ = ["MAX_WKT_LENGTH", "read_area", "read_footprint"]
 
@@ -82,10 +83,10 @@ class _Scan:
     point_offsets: tuple[int, ...]  # offset of each point, in the text's (and shapely's) order
 
 
-class _WktError(Exception):
+class _WktError(InvalidInput):
     def __init__(self, offset: int, message: str, hint: str, code: str = "request.wkt-syntax"):
-        super().__init__(message)
-        self.problem = RequestProblem("searchAreaWkt", offset, message, hint, code)
+        self.problem = Problem("searchAreaWkt", offset, message, hint, code)
+        super().__init__(message, (self.problem,))
 
 
 class _WktScanner:
@@ -240,9 +241,7 @@ class _WktScanner:
             raise self.fail(found, "the end of the WKT")
 
 
-def read_area(
-    value: object, problems: list[RequestProblem], warned: list[RequestProblem]
-) -> BaseGeometry | None:
+def read_area(value: object, problems: list[Problem], warned: list[Problem]) -> BaseGeometry | None:
     """The geometry to intersect, or None (with problems added) when there is none.
 
     Args:
@@ -264,7 +263,7 @@ def read_area(
     field = "searchAreaWkt"
     if not isinstance(value, str):
         problems.append(
-            RequestProblem(
+            Problem(
                 field,
                 None,
                 f"searchAreaWkt must be a string or null, not {json_kind(value)}",
@@ -275,7 +274,7 @@ def read_area(
         return None
     if len(value) > MAX_WKT_LENGTH:
         problems.append(
-            RequestProblem(
+            Problem(
                 field,
                 MAX_WKT_LENGTH,
                 f"searchAreaWkt of {len(value)} characters is past the limit of {MAX_WKT_LENGTH}",
@@ -286,7 +285,7 @@ def read_area(
         return None
     if not value.strip():
         problems.append(
-            RequestProblem(
+            Problem(
                 field,
                 0,
                 "searchAreaWkt is blank",
@@ -302,7 +301,7 @@ def read_area(
         return None
     if scan.empty_at is not None:
         problems.append(
-            RequestProblem(
+            Problem(
                 field,
                 scan.empty_at,
                 "an empty polygon covers nothing to search",
@@ -316,7 +315,7 @@ def read_area(
             geometry = shapely.from_wkt(value)
     except Exception as exc:  # GEOS may still refuse what the scanner let through
         problems.append(
-            RequestProblem(
+            Problem(
                 field, 0, f"not a usable WKT polygon: {exc}", _POLYGON_HINT, "request.wkt-syntax"
             )
         )
@@ -324,7 +323,7 @@ def read_area(
     if not isinstance(geometry, shapely.Polygon) or geometry.is_empty:
         kind = "empty" if geometry is None else geometry.geom_type
         problems.append(
-            RequestProblem(
+            Problem(
                 field,
                 0,
                 f"searchAreaWkt must be a POLYGON, not {kind}",
@@ -335,7 +334,7 @@ def read_area(
         return None
     if shapely.has_z(geometry) or shapely.has_m(geometry):
         warned.append(
-            RequestProblem(
+            Problem(
                 field,
                 0,
                 "the polygon's Z or M values are ignored: the search is 2-D",
@@ -349,7 +348,7 @@ def read_area(
     return _settle(geometry, problems, warned)
 
 
-def _check_range(polygon: BaseGeometry, scan: _Scan, problems: list[RequestProblem]) -> bool:
+def _check_range(polygon: BaseGeometry, scan: _Scan, problems: list[Problem]) -> bool:
     """Whether every coordinate is a longitude and a latitude; one problem if not."""
     coords = shapely.get_coordinates(polygon)
     lon_bad = ~np.isfinite(coords[:, 0]) | (np.abs(coords[:, 0]) > 180)
@@ -367,14 +366,12 @@ def _check_range(polygon: BaseGeometry, scan: _Scan, problems: list[RequestProbl
     hint = "coordinates are lon/lat degrees (EPSG:4326)"
     if abs(lat) <= 180 and abs(lon) <= 90:
         hint = "WKT puts the longitude first: write each point as lon lat, not lat lon"
-    problems.append(
-        RequestProblem("searchAreaWkt", offset, message, hint, "request.wkt-out-of-range")
-    )
+    problems.append(Problem("searchAreaWkt", offset, message, hint, "request.wkt-out-of-range"))
     return False
 
 
 def _settle(
-    polygon: BaseGeometry, problems: list[RequestProblem], warned: list[RequestProblem]
+    polygon: BaseGeometry, problems: list[Problem], warned: list[Problem]
 ) -> BaseGeometry | None:
     """The geometry a polygon stands for: itself, its collapse, or its repair; prepared."""
     geometry = polygon
@@ -386,7 +383,7 @@ def _settle(
         repaired = shapely.make_valid(polygon, method="structure", keep_collapsed=False)
         if repaired.is_empty or not isinstance(repaired, shapely.Polygon | shapely.MultiPolygon):
             problems.append(
-                RequestProblem(
+                Problem(
                     "searchAreaWkt",
                     0,
                     f"the polygon is invalid and encloses nothing: {reason}",
@@ -397,7 +394,7 @@ def _settle(
             )
             return None
         warned.append(
-            RequestProblem(
+            Problem(
                 "searchAreaWkt",
                 0,
                 f"the polygon is invalid ({reason}); it was repaired to the "

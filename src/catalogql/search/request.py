@@ -67,6 +67,7 @@ from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Node
 from catalogql.compile.parse import parse_filter_with_diagnostics
+from catalogql.errors import Problem
 from catalogql.queryables import check_schema
 from catalogql.semantics import instant_key
 from catalogql.syntax.errors import QueryError
@@ -78,7 +79,7 @@ from catalogql.syntax.parser import (
 )
 
 from .describe import json_kind, safe_str, shorten
-from .errors import InvalidSearchRequest, RequestProblem
+from .errors import InvalidSearchRequest
 from .geometry import MAX_WKT_LENGTH, read_area
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_WKT_LENGTH", "SearchRequest"]
@@ -101,15 +102,13 @@ _DATE_HINT = (
 # The other fields
 
 
-def _read_date(
-    name: str, value: object, problems: list[RequestProblem]
-) -> tuple[str | None, str | None]:
+def _read_date(name: str, value: object, problems: list[Problem]) -> tuple[str | None, str | None]:
     """The date as sent and its instant key, or (None, None)."""
     if value is None:
         return None, None
     if not isinstance(value, str):
         problems.append(
-            RequestProblem(
+            Problem(
                 name,
                 None,
                 f"{name} must be a string or null, not {json_kind(value)}",
@@ -121,7 +120,7 @@ def _read_date(
     key = instant_key(value) if len(value) <= _MAX_DATE_LENGTH else None
     if key is None:
         problems.append(
-            RequestProblem(
+            Problem(
                 name,
                 0,
                 f"{name} {shorten(value, 40)!r} is not an ISO 8601 date or date-time",
@@ -133,9 +132,7 @@ def _read_date(
     return value, key
 
 
-def _read_texts(
-    name: str, value: object, problems: list[RequestProblem]
-) -> list[tuple[int, str]] | None:
+def _read_texts(name: str, value: object, problems: list[Problem]) -> list[tuple[int, str]] | None:
     """The (index, text) entries of a types/filters list; None when it is not one."""
     if value is None:
         return []
@@ -145,7 +142,7 @@ def _read_texts(
         if isinstance(value, str):
             hint = f"wrap the text in a list: [{shorten(value, 40)!r}]".replace("'", '"')
         problems.append(
-            RequestProblem(
+            Problem(
                 name,
                 None,
                 f"{name} must be a list of strings or null, not {json_kind(value)}",
@@ -160,7 +157,7 @@ def _read_texts(
             entries.append((i, item))
         else:
             problems.append(
-                RequestProblem(
+                Problem(
                     f"{name}[{i}]",
                     None,
                     f"{name}[{i}] must be a string, not {json_kind(item)}",
@@ -171,11 +168,11 @@ def _read_texts(
     return entries
 
 
-def _problem(field: str, error: QueryError) -> RequestProblem:
-    return RequestProblem(field, error.offset, error.message, error.hint, error.code)
+def _problem(field: str, error: QueryError) -> Problem:
+    return Problem(field, error.offset, error.message, error.hint, error.code)
 
 
-def _read_limit(value: object, problems: list[RequestProblem], warned: list[RequestProblem]) -> int:
+def _read_limit(value: object, problems: list[Problem], warned: list[Problem]) -> int:
     """The limit that is served."""
     if value is None:
         return DEFAULT_LIMIT
@@ -188,7 +185,7 @@ def _read_limit(value: object, problems: list[RequestProblem], warned: list[Requ
     if number is None:
         what = repr(value) if isinstance(value, float) else json_kind(value)
         problems.append(
-            RequestProblem(
+            Problem(
                 "limit",
                 None,
                 f"limit must be an integer, not {what}",
@@ -199,13 +196,13 @@ def _read_limit(value: object, problems: list[RequestProblem], warned: list[Requ
         return DEFAULT_LIMIT
     if number < 1:
         problems.append(
-            RequestProblem("limit", None, "limit must be at least 1", hint, "request.limit-range")
+            Problem("limit", None, "limit must be at least 1", hint, "request.limit-range")
         )
         return DEFAULT_LIMIT
     if number > MAX_LIMIT:
         shown = str(number) if number.bit_length() < 100 else "past 10^30"
         warned.append(
-            RequestProblem(
+            Problem(
                 "limit",
                 None,
                 f"limit {shown} is served as {MAX_LIMIT}, the most one search returns",
@@ -218,13 +215,13 @@ def _read_limit(value: object, problems: list[RequestProblem], warned: list[Requ
     return number
 
 
-def _read_count_total(value: object, problems: list[RequestProblem]) -> bool:
+def _read_count_total(value: object, problems: list[Problem]) -> bool:
     if value is None:
         return False
     if isinstance(value, bool):
         return value
     problems.append(
-        RequestProblem(
+        Problem(
             "countTotal",
             None,
             f"countTotal must be true, false or null, not {json_kind(value)}",
@@ -235,7 +232,7 @@ def _read_count_total(value: object, problems: list[RequestProblem]) -> bool:
     return False
 
 
-def _unknown_field(key: object) -> RequestProblem:
+def _unknown_field(key: object) -> Problem:
     field = key if isinstance(key, str) else safe_str(key)
     lowered = {known.lower(): known for known in KNOWN_FIELDS}
     close = difflib.get_close_matches(field[:100].lower(), list(lowered), n=1, cutoff=0.6)
@@ -244,7 +241,7 @@ def _unknown_field(key: object) -> RequestProblem:
         if close
         else ("known fields: " + ", ".join(KNOWN_FIELDS))
     )
-    return RequestProblem(
+    return Problem(
         field,
         None,
         f"unknown field {shorten(field, 40)!r} is ignored",
@@ -299,7 +296,7 @@ class SearchRequest:
     filter_nodes: tuple[Node, ...]
     limit: int = DEFAULT_LIMIT
     count_total: bool = False
-    warnings: tuple[RequestProblem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
     @classmethod
     def from_dict(
@@ -348,7 +345,7 @@ class SearchRequest:
         if not isinstance(body, Mapping):
             raise InvalidSearchRequest(
                 [
-                    RequestProblem(
+                    Problem(
                         "",
                         None,
                         f"the request body must be a JSON object, not {json_kind(body)}",
@@ -357,8 +354,8 @@ class SearchRequest:
                     )
                 ]
             )
-        problems: list[RequestProblem] = []
-        warned: list[RequestProblem] = []
+        problems: list[Problem] = []
+        warned: list[Problem] = []
 
         wkt = body.get("searchAreaWkt")
         area = read_area(wkt, problems, warned)
@@ -366,7 +363,7 @@ class SearchRequest:
         end_date, end = _read_date("endDate", body.get("endDate"), problems)
         if start is not None and end is not None and start > end:
             problems.append(
-                RequestProblem(
+                Problem(
                     "startDate",
                     None,
                     f"startDate {start_date} is after endDate {end_date}",
@@ -399,9 +396,7 @@ class SearchRequest:
                 if diag.rewrite is not None:
                     rewrite = f"canonical form: {diag.rewrite}"
                     hint = f"{hint}; {rewrite}" if hint else rewrite
-                warned.append(
-                    RequestProblem(f"filters[{i}]", diag.offset, diag.message, hint, diag.code)
-                )
+                warned.append(Problem(f"filters[{i}]", diag.offset, diag.message, hint, diag.code))
 
         limit = _read_limit(body.get("limit"), problems, warned)
         count_total = _read_count_total(body.get("countTotal"), problems)

@@ -8,6 +8,7 @@ added by :mod:`catalogql.compile.parse`: :func:`catalogql.parse_filter` and
 from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
+    Inexpressible,
     QueryError,
     QueryLimitError,
     QuerySyntaxError,
@@ -18,6 +19,7 @@ from catalogql.syntax.parser import Limits, QueryWarning, parse_filter_syntax, p
 __all__ = [
     "CatalogqlError",
     "Diagnostic",
+    "Inexpressible",
     "Limits",
     "QueryError",
     "QueryLimitError",

@@ -1,10 +1,10 @@
-"""Errors and diagnostics: every problem says where it is, what is wrong and what to do.
+"""The errors of filters and type expressions, and the diagnostics of ``check()``.
 
-All errors raised by catalogql derive from :class:`CatalogqlError`; every problem with a filter or a
-type expression is a :class:`QueryError` (a :class:`QuerySyntaxError`, a
-:class:`QueryValidationError` or a :class:`QueryLimitError`). Each carries the offending text, a
+Every problem with a filter or a type expression is a :class:`QueryError` (a
+:class:`QuerySyntaxError`, a :class:`QueryValidationError` or a :class:`QueryLimitError`), in the
+one error model of :mod:`catalogql.errors`: one :class:`~catalogql.errors.Problem` holding the
 0-based ``offset``, 1-based ``line`` and ``column``, what was ``expected``, a ``hint`` and a stable
-``code``, and renders a caret line under the input:
+``code``; the error renders a caret line under the input:
 
 >>> err = QuerySyntaxError("unexpected end of input", text="cloudCover <", offset=12,
 ...                        code="syntax.missing-value", hint="add a value after '<'")
@@ -13,17 +13,36 @@ unexpected end of input at line 1, column 13 [syntax.missing-value]
   cloudCover <
               ^
 hint: add a value after '<'
+>>> err.status, err.problems[0].column
+(400, 13)
+
+A valid input that SQL cannot hold (a tree deeper than the SQL compiler goes, text with a NUL) is
+an :class:`Inexpressible`, so that a store decides it in Python instead of failing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from catalogql.errors import (
+    CatalogqlError,
+    InvalidInput,
+    Problem,
+    TooLarge,
+    caret_lines,
+    line_and_column,
+    render_problem,
+)
 
 __all__ = [
     "CatalogqlError",
     "Diagnostic",
+    "Inexpressible",
+    "InexpressibleDepth",
+    "Problem",
     "QueryError",
     "QueryLimitError",
     "QuerySyntaxError",
@@ -33,44 +52,10 @@ __all__ = [
 ]
 
 
-class CatalogqlError(Exception):
-    """Base class of every error catalogql raises on purpose."""
+class QueryError(InvalidInput):
+    """A filter or type expression that cannot be used, with where and why (status 400).
 
-
-def line_and_column(text: str, offset: int) -> tuple[int, int]:
-    """The 1-based line and column of a 0-based ``offset`` into ``text``.
-
-    >>> line_and_column("a = 1 AND\\nb = ", 14)
-    (2, 5)
-    """
-    offset = max(0, min(offset, len(text)))
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
-
-
-def caret_lines(text: str, offset: int, width: int = 1) -> str:
-    """The line of ``text`` holding ``offset`` with a caret line under it (long lines trimmed).
-
-    >>> print(caret_lines("cloudCover < WORLDVIEW*", 13, 10))
-      cloudCover < WORLDVIEW*
-                   ^^^^^^^^^^
-    """
-    offset = max(0, min(offset, len(text)))
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    line = text[start : end if end >= 0 else len(text)]
-    column = offset - start
-    if len(line) > 100:  # keep the caret in view on a long line
-        left = max(0, column - 50)
-        line = ("…" if left else "") + line[left : left + 100]
-        column = column - left + (1 if left else 0)
-    width = max(1, min(width, len(line) - column))
-    return f"  {line}\n  {' ' * column}{'^' * width}"
-
-
-class QueryError(CatalogqlError, ValueError):
-    """A filter or type expression that cannot be used, with where and why.
+    Its one problem (``problems[0]``) says where; the attributes below read it.
 
     Attributes:
         message: What is wrong, in one sentence.
@@ -97,15 +82,65 @@ class QueryError(CatalogqlError, ValueError):
         code: str | None = None,
         width: int = 1,
     ) -> None:
-        self.message = message
         self.text = text
-        self.offset = offset
-        self.line, self.column = line_and_column(text, offset)
-        self.expected = tuple(expected)
-        self.hint = hint
-        self.code = code or self.default_code
-        self.width = width
-        super().__init__(message)
+        line, column = line_and_column(text, offset)
+        problem = Problem(
+            "",
+            offset,
+            message,
+            hint,
+            code or self.default_code,
+            line=line,
+            column=column,
+            expected=tuple(expected),
+            width=width,
+        )
+        super().__init__(message, (problem,))
+
+    @property
+    def problem(self) -> Problem:
+        """The one problem of this error."""
+        return self.problems[0]
+
+    @property
+    def offset(self) -> int:
+        """0-based character offset of the problem in ``text``."""
+        return self.problem.offset or 0
+
+    @property
+    def line(self) -> int:
+        """1-based line of ``offset``."""
+        return self.problem.line or 1
+
+    @property
+    def column(self) -> int:
+        """1-based column of ``offset``."""
+        return self.problem.column or 1
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        """What would have been valid at ``offset`` (may be empty)."""
+        return self.problem.expected
+
+    @property
+    def hint(self) -> str:
+        """How to fix it (may be empty)."""
+        return self.problem.hint
+
+    @property
+    def code(self) -> str:
+        """A stable, machine-readable code such as ``syntax.unexpected-token``."""
+        return self.problem.code
+
+    @property
+    def width(self) -> int:
+        """How many characters the caret line underlines."""
+        return self.problem.width
+
+    @property
+    def source(self) -> str | None:
+        """The input, for the caret line (none for an error raised without it, past offset 0)."""
+        return self.text if self.text or self.offset == 0 else None
 
     def locate(self, text: str) -> QueryError:
         """Attach the input ``text`` to an error raised without it (by a compiler); returns self.
@@ -116,36 +151,17 @@ class QueryError(CatalogqlError, ValueError):
         """
         if not self.text:
             self.text = text
-            self.line, self.column = line_and_column(text, self.offset)
+            line, column = line_and_column(text, self.offset)
+            self.problems = (dataclasses.replace(self.problem, line=line, column=column),)
         return self
 
-    def render(self) -> str:
-        """The message, a caret line under the input and the hint, as the CLI prints them."""
-        parts = [f"{self.message} at line {self.line}, column {self.column} [{self.code}]"]
-        if self.text or self.offset == 0:
-            parts.append(caret_lines(self.text, self.offset, self.width))
-        if self.expected:
-            parts.append("expected: " + ", ".join(self.expected))
-        if self.hint:
-            parts.append(f"hint: {self.hint}")
-        return "\n".join(parts)
-
-    def __str__(self) -> str:
-        return self.render()
-
     def to_diagnostic(self) -> Diagnostic:
-        """This error as an ``error`` :class:`Diagnostic`."""
-        return Diagnostic(
-            severity="error",
-            code=self.code,
-            message=self.message,
-            offset=self.offset,
-            line=self.line,
-            column=self.column,
-            hint=self.hint,
-            expected=self.expected,
-            width=self.width,
-        )
+        """This error as an ``error`` :class:`Diagnostic`.
+
+        >>> QueryError("no such thing", text="a = no", offset=4).to_diagnostic().column
+        5
+        """
+        return Diagnostic("error", self.problem)
 
 
 class QuerySyntaxError(QueryError):
@@ -160,69 +176,118 @@ class QueryValidationError(QueryError):
     default_code = "validation"
 
 
-class QueryLimitError(QueryError):
-    """The input is past a configured limit; ``limit`` names it (``length``, ``depth``, …)."""
+class QueryLimitError(QueryError, TooLarge):
+    """The input is past a configured limit; ``limit`` names it (``length``, ``depth``, …).
 
+    Every limit is on the input's size (its length, nesting depth, number of comparisons), so the
+    status is 413 (a :class:`~catalogql.errors.TooLarge`), and it is a :class:`QueryError` too.
+    """
+
+    status = 413
     default_code = "limit"
 
-    def __init__(self, message: str, *, limit: str, **kwargs: object) -> None:
+    def __init__(self, message: str, *, limit: str, **kwargs: Any) -> None:
         self.limit = limit
         kwargs.setdefault("code", f"limit.{limit}")
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, **kwargs)
+
+
+class Inexpressible(QueryError):
+    """A valid input that a compiler's target cannot hold (SQL: text with a NUL, too deep a tree).
+
+    The explicit signal for "decide this another way": a store that catches it evaluates the
+    filter in Python instead. Status 422 (well-formed, but not processable by that target).
+    """
+
+    status = 422
+    default_code = "compile.inexpressible"
+
+
+class InexpressibleDepth(Inexpressible, QueryLimitError):
+    """A tree deeper than the target compiles (``limit == "depth"``): a limit of the target."""
+
+    status = 422
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One finding of :func:`catalogql.check`: an error or a warning, positioned.
+    """One finding of :func:`catalogql.check`: an error or a warning, and its :class:`Problem`.
+
+    The problem's fields read through: ``code``, ``message``, ``offset``, ``line``, ``column``,
+    ``hint``, ``expected`` and ``width``.
 
     Attributes:
         severity: ``"error"`` or ``"warning"``.
-        code: Stable code, e.g. ``compat.comma`` or ``syntax.lowercase-operator``.
-        message: What was found.
-        offset: 0-based character offset.
-        line: 1-based line.
-        column: 1-based column.
-        hint: How to fix it.
-        expected: What would have been valid there (errors only).
-        width: How many characters the finding spans.
+        problem: Where, what and how to fix it.
         rewrite: For compatibility warnings, the whole input rewritten in the canonical form.
     """
 
     severity: Literal["error", "warning"]
-    code: str
-    message: str
-    offset: int
-    line: int
-    column: int
-    hint: str = ""
-    expected: tuple[str, ...] = ()
-    width: int = 1
+    problem: Problem
     rewrite: str | None = None
+
+    @property
+    def code(self) -> str:
+        """Stable code, e.g. ``compat.comma`` or ``syntax.lowercase-operator``."""
+        return self.problem.code
+
+    @property
+    def message(self) -> str:
+        """What was found."""
+        return self.problem.message
+
+    @property
+    def offset(self) -> int:
+        """0-based character offset."""
+        return self.problem.offset or 0
+
+    @property
+    def line(self) -> int:
+        """1-based line."""
+        return self.problem.line or 1
+
+    @property
+    def column(self) -> int:
+        """1-based column."""
+        return self.problem.column or 1
+
+    @property
+    def hint(self) -> str:
+        """How to fix it."""
+        return self.problem.hint
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        """What would have been valid there (errors only)."""
+        return self.problem.expected
+
+    @property
+    def width(self) -> int:
+        """How many characters the finding spans."""
+        return self.problem.width
 
     def render(self, text: str) -> str:
         """Human-readable form with a caret line under ``text``.
 
-        >>> d = Diagnostic("warning", "compat.comma", "comma between conditions", 15, 1, 16)
-        >>> print(d.render("cloudCover < 20, offNadirAngle < 10"))
+        >>> problem = Problem("", 15, "comma between conditions", "", "compat.comma",
+        ...                   line=1, column=16)
+        >>> print(Diagnostic("warning", problem).render("cloudCover < 20, offNadirAngle < 10"))
         warning: comma between conditions at line 1, column 16 [compat.comma]
           cloudCover < 20, offNadirAngle < 10
                          ^
         """
-        parts = [
-            f"{self.severity}: {self.message} at line {self.line}, column {self.column} "
-            f"[{self.code}]",
-            caret_lines(text, self.offset, self.width),
-        ]
-        if self.expected:
-            parts.append("expected: " + ", ".join(self.expected))
-        if self.hint:
-            parts.append(f"hint: {self.hint}")
+        rendered = f"{self.severity}: " + render_problem(self.problem, text)
         if self.rewrite is not None:
-            parts.append(f"rewrite: {self.rewrite}")
-        return "\n".join(parts)
+            rendered += f"\nrewrite: {self.rewrite}"
+        return rendered
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict (the CLI's ``--json`` output)."""
+        """A JSON-ready dict (the CLI's ``--json`` output).
+
+        >>> problem = Problem("", 0, "odd", "", "compat.x", line=1, column=1)
+        >>> sorted(Diagnostic("warning", problem).to_dict())[:3]
+        ['code', 'column', 'expected']
+        """
         return {
             "severity": self.severity,
             "code": self.code,

@@ -49,6 +49,7 @@ from catalogql.ast import (
 )
 from catalogql.syntax.errors import (
     Diagnostic,
+    Problem,
     QueryError,
     QueryLimitError,
     QuerySyntaxError,
@@ -235,7 +236,8 @@ def _compat_warning(code: str, message: str, offset: int, width: int, hint: str)
             hint=hint,
         )
     line, column = line_and_column(ctx.text, offset)
-    ctx.warnings.append(Diagnostic("warning", code, message, offset, line, column, hint, (), width))
+    problem = Problem("", offset, message, hint, code, line=line, column=column, width=width)
+    ctx.warnings.append(Diagnostic("warning", problem))
 
 
 class _FilterBuilder(Transformer[Any, Node]):

@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-from catalogql.syntax.errors import CatalogqlError
+from catalogql.errors import CatalogqlError
 
 if TYPE_CHECKING:
     import psycopg

@@ -76,7 +76,7 @@ from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
 from catalogql.search.engine import Catalog, Page, Query
 from catalogql.search.errors import CatalogError
 from catalogql.search.records import StoredRecord, in_search_order
-from catalogql.syntax.errors import QueryError
+from catalogql.syntax.errors import Inexpressible
 
 __all__ = ["TABLE", "PostgresCatalog", "driver_url", "jsonb_faithful"]
 
@@ -488,7 +488,7 @@ class _Plan:
         for number, node in enumerate(query.type_nodes):
             try:
                 base.append(to_sqlalchemy(node, replace(layout, parameter_prefix=f"t{number}_v")))
-            except QueryError:
+            except Inexpressible:  # SQL cannot hold it: decided in Python
                 self.python_types.append(compile_types(node))
         # Only for records JSONB holds faithfully:
         faithful: list[ColumnElement[bool]] = []
@@ -497,7 +497,7 @@ class _Plan:
             try:
                 prefixed = replace(layout, parameter_prefix=f"f{number}_v")
                 faithful.append(to_sqlalchemy(node, prefixed))
-            except QueryError:
+            except Inexpressible:  # SQL cannot hold it: decided in Python
                 self.python_filters.append(compile_predicate(node, query.schema))
         for number, (name, keys) in enumerate(query.equality):
             if name in keyed:

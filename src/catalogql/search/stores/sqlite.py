@@ -44,7 +44,7 @@ from catalogql.compile.sql import INT64, install_functions, to_sql
 from catalogql.search.engine import Catalog, Page, Query
 from catalogql.search.errors import CatalogError
 from catalogql.search.records import StoredRecord
-from catalogql.syntax.errors import QueryError
+from catalogql.syntax.errors import Inexpressible
 
 __all__ = ["SQLiteCatalog", "sqlite_path"]
 
@@ -261,7 +261,7 @@ class SQLiteCatalog(Catalog):
                 continue
             try:
                 sql, values = to_sql(node, "sqlite", query.schema, parameter_prefix=prefix)
-            except QueryError:  # deeper than SQL compiles: decided in Python
+            except Inexpressible:  # SQL cannot hold it (too deep, a NUL): decided in Python
                 if node is query.types:
                     types_in_python = query.types_predicate()
                 continue
