@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from catalogql.ast import NUMBER_RE, Comparison, Literal, LiteralKind, Op
+from catalogql.compile.gbdx import to_gbdx
 from catalogql.search import (
     Catalog,
     CatalogError,
@@ -27,14 +29,16 @@ from catalogql.search import (
     RecordNotFound,
     open_catalog,
 )
-from catalogql.testing.strategies import filter_texts, search_requests
+from catalogql.search.records import EQUALITY_INDEXED
+from catalogql.semantics import text_form
+from catalogql.testing.strategies import filter_texts, json_values, search_requests
 from property_settings import scaled
 from search_oracle import matching
 
 STORES = ["memory", "sqlite", "postgresql"]
 EXAMPLES = scaled(300)
 
-Factory = Callable[[], Catalog]
+Factory = Callable[..., Catalog]
 
 
 @pytest.fixture(params=STORES)
@@ -43,15 +47,15 @@ def new_catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fact
     made: list[Catalog] = []
     names: list[str] = []
 
-    def make() -> Catalog:
+    def make(**options: Any) -> Catalog:
         if request.param == "memory":
-            catalog = open_catalog("memory://")
+            catalog = open_catalog("memory://", **options)
         elif request.param == "sqlite":
-            catalog = open_catalog(f"sqlite:///{tmp_path / f'c{len(made)}.db'}")
+            catalog = open_catalog(f"sqlite:///{tmp_path / f'c{len(made)}.db'}", **options)
         else:
             cluster = request.getfixturevalue("postgres_cluster")
             names.append(f"search_{uuid.uuid4().hex[:12]}")
-            catalog = open_catalog(cluster.create_database(names[-1]))
+            catalog = open_catalog(cluster.create_database(names[-1]), **options)
         made.append(catalog)
         return catalog
 
@@ -468,3 +472,144 @@ def test_ids_that_read_as_infinite_numbers_get_no_shared_key() -> None:
     )
     assert ids(catalog.search({"filters": ["catalogID = 1030012469E02100"]})) == ["a"]
     assert ids(catalog.search({"filters": ["catalogID = 1e400"]})) == []
+
+
+# -- hot properties with any JSON value --------------------------------------------------------
+
+HOT = [*EQUALITY_INDEXED, "a.b"]
+"""The keyed properties of the next tests: the default ones and a dotted path."""
+
+
+def _no_nul(value: Any) -> Any:
+    """The value without NUL characters (no store keeps them; records with them are refused)."""
+    return json.loads(json.dumps(value).replace("\\u0000", ""))
+
+
+def _hot_record(identifier: str, label: str, when: str, values: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = {"timestamp": when, "footprintWkt": "POINT(1 1)"}
+    for name, value in values.items():
+        if name == "a.b":
+            props["a"] = {"b": value}
+        else:
+            props[name] = value
+    return {"identifier": identifier, "type": ["GBDXCatalogRecord", label], "properties": props}
+
+
+def _literal_texts(values: list[dict[str, Any]]) -> list[str]:
+    """The text forms of the drawn scalars: the literals most likely to meet a key."""
+    texts: list[str] = []
+    stack: list[Any] = [value for record in values for value in record.values()]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif (text := text_form(value)) is not None:
+            texts.append(text)
+    return texts
+
+
+def _leaf_text(name: str, op: str, text: str) -> str:
+    kind = LiteralKind.NUMBER if NUMBER_RE.fullmatch(text) else LiteralKind.QUOTED
+    return to_gbdx(Comparison(name, Op(op), Literal(text, kind)))
+
+
+_HOT_VALUES = st.one_of(json_values(max_leaves=4), st.sampled_from(IDS), st.integers(-2, 2))
+_HOT_RECORDS = st.lists(
+    st.dictionaries(st.sampled_from(HOT), _HOT_VALUES.map(_no_nul), max_size=3),
+    min_size=1,
+    max_size=5,
+)
+_LEAVES = st.lists(
+    st.tuples(
+        st.sampled_from(HOT),
+        st.sampled_from(["=", "=", "=", "<>"]),
+        st.one_of(st.integers(0, 10**6), st.sampled_from(VALUES)),
+    ),
+    min_size=1,
+    max_size=2,
+)
+
+
+@pytest.fixture(scope="module")
+def hot_stores(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Catalog]]:
+    """One catalog per store keyed on ``HOT``; each example adds records under its own label."""
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"hot_{uuid.uuid4().hex[:12]}"
+    catalogs = {
+        "memory": open_catalog("memory://", indexed=HOT),
+        "sqlite": open_catalog(f"sqlite:///{tmp_path_factory.mktemp('hot') / 'c.db'}", indexed=HOT),
+        "postgresql": open_catalog(cluster.create_database(name), indexed=HOT),
+    }
+    yield catalogs
+    for catalog in catalogs.values():
+        catalog.close()
+    cluster.drop_database(name)
+
+
+_RUNS = iter(range(10**9))
+
+
+@settings(max_examples=max(30, EXAMPLES // 3), deadline=None)
+@given(values=_HOT_RECORDS, leaves=_LEAVES, pick=st.lists(st.integers(0, 10**6), max_size=2),
+       either=st.booleans())  # fmt: skip
+@example(values=[{"catalogID": -0.0}], leaves=[("catalogID", "=", 0)], pick=[], either=False)
+@example(values=[{"catalogID": 0}], leaves=[("catalogID", "=", "-0.0")], pick=[], either=False)
+@example(values=[{"a.b": "x"}], leaves=[("a.b", "=", "x")], pick=[], either=False)
+@example(values=[{"idahoImageId": [1.0]}], leaves=[("idahoImageId", "=", 1)], pick=[], either=False)
+@example(
+    values=[{"bucketPrefix": 2**53 + 1}, {"bucketPrefix": float(2**53)}],
+    leaves=[("bucketPrefix", "=", 2**53)],
+    pick=[],
+    either=False,
+)
+def test_every_store_keys_hot_properties_as_the_predicate_compares(
+    hot_stores: dict[str, Catalog],
+    values: list[dict[str, Any]],
+    leaves: list[tuple[str, str, Any]],
+    pick: list[int],
+    either: bool,
+) -> None:
+    """Hot-property values drawn from ``json_values`` (``-0.0``, huge ints, floats, lists):
+    every store selects exactly what the predicate selects, through its equality keys."""
+    run = next(_RUNS)
+    label = f"Run{run}"
+    records = [
+        _hot_record(f"{run}-{i}", label, TIMES[i % 2], record) for i, record in enumerate(values)
+    ]
+    texts = _literal_texts(values)
+    parts = []
+    for number, (name, op, literal) in enumerate(leaves):
+        text = str(literal)
+        if texts and number < len(pick):  # mostly a literal written from a drawn value
+            text = texts[pick[number] % len(texts)]
+        parts.append(_leaf_text(name, op, text))
+    body = {"types": [label], "filters": [(" OR " if either else " AND ").join(parts)],
+            "countTotal": True}  # fmt: skip
+    expected = brute_force(records, body)
+    for name, catalog in hot_stores.items():
+        catalog.add_records(records)
+        assert catalog.search(body) == expected, (name, body)
+
+
+def test_negative_zero_and_zero_share_an_equality_key(new_catalog: Factory) -> None:
+    """``catalogID: -0.0`` is ``catalogID = 0`` (Python's ``==``), and ``1.0`` is ``1``."""
+    catalog = new_catalog()
+    catalog.add_records([rec("z", catalogID=-0.0), rec("one", catalogID=1.0, when="2016-01-02")])
+    assert ids(catalog.search({"filters": ["catalogID = 0"]})) == ["z"]
+    assert ids(catalog.search({"filters": ["catalogID = -0.0"]})) == ["z"]
+    assert ids(catalog.search({"filters": ["catalogID = 1"]})) == ["one"]
+
+
+def test_a_dotted_indexed_property_is_read_as_the_predicate_reads_it(new_catalog: Factory) -> None:
+    catalog = new_catalog(indexed=["a.b", "catalogID"])
+    catalog.add_records(
+        [
+            rec("nested", a={"b": "x"}),
+            rec("flat", when="2016-01-02", **{"a.b": "x"}),
+            rec("other", when="2016-01-03", a={"b": "y"}),
+        ]
+    )
+    assert ids(catalog.search({"filters": ["a.b = x"]})) == ["flat", "nested"]
+    assert ids(catalog.search({"filters": ["a.b = y"]})) == ["other"]
