@@ -67,28 +67,30 @@ class _ReadWriteLock:
         self._writer: int | None = None  # the writing thread's ident
         self._waiting = 0  # writers waiting
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
-        if self._writer == threading.get_ident():
-            yield
-            return
+    def reading(self) -> _ReadWriteLock:
+        """The lock as a context manager taking it shared (``with lock.reading(): ...``)."""
+        return self
+
+    def __enter__(self) -> None:  # shared; a plain method pair: cheaper than a generator
         with self._condition:
+            if self._writer == threading.get_ident():
+                self._readers += 1  # the writer reading: it holds the lock already
+                return
             while self._writer is not None or self._waiting:
                 self._condition.wait()
             self._readers += 1
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._readers -= 1
-                if not self._readers:
-                    self._condition.notify_all()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._condition:
+            self._readers -= 1
+            if not self._readers:
+                self._condition.notify_all()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         with self._condition:
             self._waiting += 1
-            while self._writer is not None or self._readers:
+            while self._writer is not None or self._readers:  # never its own: it waits first
                 self._condition.wait()
             self._waiting -= 1
             self._writer = threading.get_ident()
