@@ -30,7 +30,7 @@ from catalogql.search import (
     open_catalog,
 )
 from catalogql.search.records import EQUALITY_INDEXED
-from catalogql.semantics import text_form
+from catalogql.semantics import number_from_text, text_form
 from catalogql.testing.strategies import filter_texts, json_values, search_requests
 from property_settings import scaled
 from search_oracle import matching
@@ -485,27 +485,48 @@ def _no_nul(value: Any) -> Any:
     return json.loads(json.dumps(value).replace("\\u0000", ""))
 
 
-def _hot_record(identifier: str, label: str, when: str, values: dict[str, Any]) -> dict[str, Any]:
+def _hot_record(identifier: str, when: str, values: dict[str, Any]) -> dict[str, Any]:
     props: dict[str, Any] = {"timestamp": when, "footprintWkt": "POINT(1 1)"}
     for name, value in values.items():
         if name == "a.b":
             props["a"] = {"b": value}
         else:
             props[name] = value
-    return {"identifier": identifier, "type": ["GBDXCatalogRecord", label], "properties": props}
+    return {"identifier": identifier, "type": ["GBDXCatalogRecord"], "properties": props}
 
 
-def _literal_texts(values: list[dict[str, Any]]) -> list[str]:
-    """The text forms of the drawn scalars: the literals most likely to meet a key."""
+def _literal_texts(values: list[dict[str, Any]], name: str) -> list[str]:
+    """Literals written from the values drawn for ``name``: each scalar's text form, and the
+    other spellings of a number that ``=`` calls equal to it (``1`` for ``1.0``, ``0`` for
+    ``-0.0``, the float of an integer)."""
     texts: list[str] = []
-    stack: list[Any] = [value for record in values for value in record.values()]
+    stack: list[Any] = [record[name] for record in values if name in record]
     while stack:
         value = stack.pop()
         if isinstance(value, list):
             stack.extend(value)
-        elif (text := text_form(value)) is not None:
-            texts.append(text)
+            continue
+        text = text_form(value)
+        if text is None or _past_floats(text):
+            continue
+        texts.append(text)
+        if value == 0 and type(value) is not bool:
+            texts.extend(("0", "-0.0", "0.0"))
+        elif type(value) is float and value.is_integer():
+            texts.append(str(int(value)))
+        elif type(value) is int and abs(value) < 2**1000:
+            texts.append(repr(float(value)))
     return texts
+
+
+def _past_floats(text: str) -> bool:
+    """Whether the text reads as an integer past the float range (see the xfail test below)."""
+    number = number_from_text(text)
+    try:
+        float(number or 0)
+    except OverflowError:
+        return True
+    return False
 
 
 def _leaf_text(name: str, op: str, text: str) -> str:
@@ -513,7 +534,15 @@ def _leaf_text(name: str, op: str, text: str) -> str:
     return to_gbdx(Comparison(name, Op(op), Literal(text, kind)))
 
 
-_HOT_VALUES = st.one_of(json_values(max_leaves=4), st.sampled_from(IDS), st.integers(-2, 2))
+_EQUAL_NUMBERS = (0, -0.0, 0.0, 1, 1.0, 2**53, 2**53 + 1, float(2**53), 10**400, 2**64)
+"""Numbers that ``=`` calls equal to another spelling, or that a float cannot hold."""
+
+_HOT_VALUES = st.one_of(
+    json_values(max_leaves=4),
+    st.sampled_from(IDS),
+    st.sampled_from(_EQUAL_NUMBERS),
+    st.lists(st.sampled_from(_EQUAL_NUMBERS), max_size=2),
+)
 _HOT_RECORDS = st.lists(
     st.dictionaries(st.sampled_from(HOT), _HOT_VALUES.map(_no_nul), max_size=3),
     min_size=1,
@@ -523,74 +552,75 @@ _LEAVES = st.lists(
     st.tuples(
         st.sampled_from(HOT),
         st.sampled_from(["=", "=", "=", "<>"]),
-        st.one_of(st.integers(0, 10**6), st.sampled_from(VALUES)),
+        st.one_of(st.integers(-1, 1), st.sampled_from(VALUES)),
+        st.one_of(st.just(-1), st.integers(0, 1000)),
     ),
     min_size=1,
     max_size=2,
 )
+"""(property, operator, literal, pick): unless ``pick`` is -1, the literal is one written from
+the values drawn for that property (or for the first one that has values)."""
 
 
 @pytest.fixture(scope="module")
-def hot_stores(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Catalog]]:
-    """One catalog per store keyed on ``HOT``; each example adds records under its own label."""
+def hot_postgres(request: pytest.FixtureRequest) -> Iterator[Catalog]:
+    """A PostgreSQL catalog keyed on ``HOT``, emptied by each example (a new one costs seconds)."""
     cluster = request.getfixturevalue("postgres_cluster")
     name = f"hot_{uuid.uuid4().hex[:12]}"
-    catalogs = {
-        "memory": open_catalog("memory://", indexed=HOT),
-        "sqlite": open_catalog(f"sqlite:///{tmp_path_factory.mktemp('hot') / 'c.db'}", indexed=HOT),
-        "postgresql": open_catalog(cluster.create_database(name), indexed=HOT),
-    }
-    yield catalogs
-    for catalog in catalogs.values():
-        catalog.close()
+    catalog = open_catalog(cluster.create_database(name), indexed=HOT)
+    yield catalog
+    catalog.close()
     cluster.drop_database(name)
 
 
-_RUNS = iter(range(10**9))
+def _fresh_hot_stores(postgres: Catalog) -> dict[str, Catalog]:
+    """Empty catalogs of every store: the plan depends on what is stored, so nothing is kept
+    from one example to the next (a failure replays the same way)."""
+    with postgres.transaction() as unit:
+        unit.connection.exec_driver_sql("TRUNCATE catalogql_records")
+    return {
+        "memory": open_catalog("memory://", indexed=HOT),
+        "sqlite": open_catalog("sqlite://", indexed=HOT),
+        "postgresql": postgres,
+    }
+
+
+def _example(values: list[dict[str, Any]], leaf: tuple[str, str, Any]) -> Any:
+    return example(values=values, leaves=[(*leaf, -1)], joiner=" AND ")
 
 
 @settings(max_examples=max(30, EXAMPLES // 3), deadline=None)
-@given(values=_HOT_RECORDS, leaves=_LEAVES, pick=st.lists(st.integers(0, 10**6), max_size=2),
-       either=st.booleans())  # fmt: skip
-@example(values=[{"catalogID": -0.0}], leaves=[("catalogID", "=", 0)], pick=[], either=False)
-@example(values=[{"catalogID": 0}], leaves=[("catalogID", "=", "-0.0")], pick=[], either=False)
-@example(values=[{"a.b": "x"}], leaves=[("a.b", "=", "x")], pick=[], either=False)
-@example(values=[{"idahoImageId": [1.0]}], leaves=[("idahoImageId", "=", 1)], pick=[], either=False)
-@example(
-    values=[{"bucketPrefix": 2**53 + 1}, {"bucketPrefix": float(2**53)}],
-    leaves=[("bucketPrefix", "=", 2**53)],
-    pick=[],
-    either=False,
+@given(values=_HOT_RECORDS, leaves=_LEAVES, joiner=st.sampled_from([" AND ", " AND ", " OR "]))
+@_example([{"catalogID": -0.0}], ("catalogID", "=", 0))
+@_example([{"catalogID": 0}], ("catalogID", "=", "-0.0"))
+@_example([{"a.b": "x"}], ("a.b", "=", "x"))
+@_example([{"idahoImageId": [1.0]}], ("idahoImageId", "=", 1))
+@_example(
+    [{"bucketPrefix": 2**53 + 1}, {"bucketPrefix": float(2**53)}], ("bucketPrefix", "=", 2**53)
 )
 def test_every_store_keys_hot_properties_as_the_predicate_compares(
-    hot_stores: dict[str, Catalog],
+    hot_postgres: Catalog,
     values: list[dict[str, Any]],
-    leaves: list[tuple[str, str, Any]],
-    pick: list[int],
-    either: bool,
+    leaves: list[tuple[str, str, Any, int]],
+    joiner: str,
 ) -> None:
     """Hot-property values drawn from ``json_values`` (``-0.0``, huge ints, floats, lists):
     every store selects exactly what the predicate selects, through its equality keys."""
-    run = next(_RUNS)
-    label = f"Run{run}"
-    records = [
-        _hot_record(f"{run}-{i}", label, TIMES[i % 2], record) for i, record in enumerate(values)
-    ]
-    texts = _literal_texts(values)
+    records = [_hot_record(f"r{i}", TIMES[i % 2], record) for i, record in enumerate(values)]
     parts = []
-    for number, (name, op, literal) in enumerate(leaves):
-        text = str(literal)
-        if texts and number < len(pick):  # mostly a literal written from a drawn value
-            text = texts[pick[number] % len(texts)]
+    for name, op, literal, pick in leaves:
+        text, texts = str(literal), _literal_texts(values, name)
+        if pick >= 0 and not texts:
+            name = next((n for n in HOT if _literal_texts(values, n)), name)
+            texts = _literal_texts(values, name)
+        if pick >= 0 and texts:
+            text = texts[pick % len(texts)]
         parts.append(_leaf_text(name, op, text))
-    body = {"types": [label], "filters": [(" OR " if either else " AND ").join(parts)],
-            "countTotal": True}  # fmt: skip
+    body = {"filters": [joiner.join(parts)], "countTotal": True}
     expected = brute_force(records, body)
-    for name, catalog in hot_stores.items():
+    for store, catalog in _fresh_hot_stores(hot_postgres).items():
         catalog.add_records(records)
-        assert catalog.search(body) == expected, (name, body)
+        assert catalog.search(body) == expected, (store, body)
 
 
 def test_negative_zero_and_zero_share_an_equality_key(new_catalog: Factory) -> None:
@@ -613,3 +643,26 @@ def test_a_dotted_indexed_property_is_read_as_the_predicate_reads_it(new_catalog
     )
     assert ids(catalog.search({"filters": ["a.b = x"]})) == ["flat", "nested"]
     assert ids(catalog.search({"filters": ["a.b = y"]})) == ["other"]
+
+
+def _search_huge(url: str) -> None:
+    catalog = open_catalog(url)
+    catalog.add_records([rec("huge", catalogID=10**400), rec("zero", catalogID=0)])
+    huge = "1" + "0" * 400
+    assert ids(catalog.search({"filters": [f"catalogID = {huge}"]})) == ["huge"]
+    assert ids(catalog.search({"filters": [f"catalogID = 0 OR x = {huge}"]})) == ["zero"]
+
+
+def test_an_integer_literal_past_the_float_range_in_memory() -> None:
+    _search_huge("memory://")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=OverflowError,
+    reason="compile/sql.py (not this branch's to edit) turns an integer literal past 64 bits "
+    "into a float for SQL, which overflows past the float range (about 1.8e308); found by the "
+    "json_values hot-property test; the fix belongs in the SQL compiler's param()",
+)
+def test_an_integer_literal_past_the_float_range_in_sql() -> None:
+    _search_huge("sqlite://")  # PostgreSQL compiles through the same param() and fails alike
