@@ -385,3 +385,17 @@ def test_sqlite_a_reader_process_sees_only_committed_units(tmp_path: Path) -> No
     report = json.loads(out.strip().splitlines()[-1])
     assert report["problems"] == []
     assert report["final"] == BATCHES
+
+
+def test_sqlite_in_memory_outlives_the_thread_that_opened_it() -> None:
+    made: list[Catalog] = []
+    opener = threading.Thread(target=lambda: made.append(open_catalog("sqlite://")))
+    opener.start()
+    opener.join()
+    catalog = made[0]
+    catalog.add_records(marked_batch(0))
+    helper = threading.Thread(target=lambda: catalog.add_records(marked_batch(1)))
+    helper.start()
+    helper.join()
+    assert len(catalog) == 2 * BATCH
+    catalog.close()

@@ -132,8 +132,9 @@ class SQLiteCatalog(Catalog):
             first = self._retry(lambda: self._connect(first=True), "open")
         except sqlite3.Error as error:
             raise CatalogError(f"cannot open {url}: {error}") from None
-        self._first = first
-        self._register(first)
+        self._first = first  # the shared connection of an in-memory database; closed last
+        if not self._shared:
+            self._register(first)
 
     def _connect(self, *, first: bool = False) -> sqlite3.Connection:
         timeout = min(self.busy_seconds, 5.0)  # SQLite's busy handler waits this, then we retry
@@ -331,6 +332,7 @@ class SQLiteCatalog(Catalog):
             for _, db in self._connections.values():
                 db.close()
             self._connections.clear()
+            self._first.close()
 
     def _select(self, query: Query) -> Page:
         with self._guard():
