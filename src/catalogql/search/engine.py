@@ -390,8 +390,11 @@ class Catalog(abc.ABC):
         - Reads on the thread that owns the unit see its writes on the SQL stores (they run on
           the unit's connection) but not on the memory store (its writes are kept aside until
           the commit). Do not rely on either: read after the block.
-        - Writers on other threads wait for the unit to end (SQLite and the memory store allow
-          one writer at a time; PostgreSQL locks the rows written).
+        - Writers elsewhere: on SQLite a unit holds the database's one write lock, so other
+          writers (threads, processes) wait for it to end (bounded, see
+          :mod:`catalogql.search.stores.sqlite`); on PostgreSQL they wait only for the rows the
+          unit wrote; on the memory store other threads' units stage their own writes and the
+          commits are applied one at a time (the last committed copy of a record wins).
 
         Raises:
             CatalogError: If the catalog is closed, a unit cannot commit, or an inner block
