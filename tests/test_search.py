@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from catalogql.ast import NUMBER_RE, Comparison, Literal, LiteralKind, Op
+from catalogql.compile.gbdx import to_gbdx
 from catalogql.search import (
     Catalog,
     CatalogError,
@@ -27,14 +29,16 @@ from catalogql.search import (
     RecordNotFound,
     open_catalog,
 )
-from catalogql.testing.strategies import filter_texts, search_requests
+from catalogql.search.records import EQUALITY_INDEXED
+from catalogql.semantics import number_from_text, text_form
+from catalogql.testing.strategies import filter_texts, json_values, search_requests
 from property_settings import scaled
 from search_oracle import matching
 
 STORES = ["memory", "sqlite", "postgresql"]
 EXAMPLES = scaled(300)
 
-Factory = Callable[[], Catalog]
+Factory = Callable[..., Catalog]
 
 
 @pytest.fixture(params=STORES)
@@ -43,15 +47,15 @@ def new_catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fact
     made: list[Catalog] = []
     names: list[str] = []
 
-    def make() -> Catalog:
+    def make(**options: Any) -> Catalog:
         if request.param == "memory":
-            catalog = open_catalog("memory://")
+            catalog = open_catalog("memory://", **options)
         elif request.param == "sqlite":
-            catalog = open_catalog(f"sqlite:///{tmp_path / f'c{len(made)}.db'}")
+            catalog = open_catalog(f"sqlite:///{tmp_path / f'c{len(made)}.db'}", **options)
         else:
             cluster = request.getfixturevalue("postgres_cluster")
             names.append(f"search_{uuid.uuid4().hex[:12]}")
-            catalog = open_catalog(cluster.create_database(names[-1]))
+            catalog = open_catalog(cluster.create_database(names[-1]), **options)
         made.append(catalog)
         return catalog
 
@@ -468,3 +472,197 @@ def test_ids_that_read_as_infinite_numbers_get_no_shared_key() -> None:
     )
     assert ids(catalog.search({"filters": ["catalogID = 1030012469E02100"]})) == ["a"]
     assert ids(catalog.search({"filters": ["catalogID = 1e400"]})) == []
+
+
+# -- hot properties with any JSON value --------------------------------------------------------
+
+HOT = [*EQUALITY_INDEXED, "a.b"]
+"""The keyed properties of the next tests: the default ones and a dotted path."""
+
+
+def _no_nul(value: Any) -> Any:
+    """The value without NUL characters (no store keeps them; records with them are refused)."""
+    return json.loads(json.dumps(value).replace("\\u0000", ""))
+
+
+def _hot_record(identifier: str, when: str, values: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = {"timestamp": when, "footprintWkt": "POINT(1 1)"}
+    for name, value in values.items():
+        if name == "a.b":
+            props["a"] = {"b": value}
+        else:
+            props[name] = value
+    return {"identifier": identifier, "type": ["GBDXCatalogRecord"], "properties": props}
+
+
+def _literal_texts(values: list[dict[str, Any]], name: str) -> list[str]:
+    """Literals written from the values drawn for ``name``: each scalar's text form, and the
+    other spellings of a number that ``=`` calls equal to it (``1`` for ``1.0``, ``0`` for
+    ``-0.0``, the float of an integer)."""
+    texts: list[str] = []
+    stack: list[Any] = [record[name] for record in values if name in record]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        text = text_form(value)
+        if text is None or _past_floats(text):
+            continue
+        texts.append(text)
+        if value == 0 and type(value) is not bool:
+            texts.extend(("0", "-0.0", "0.0"))
+        elif type(value) is float and value.is_integer():
+            texts.append(str(int(value)))
+        elif type(value) is int and abs(value) < 2**1000:
+            texts.append(repr(float(value)))
+    return texts
+
+
+def _past_floats(text: str) -> bool:
+    """Whether the text reads as an integer past the float range (see the xfail test below)."""
+    number = number_from_text(text)
+    try:
+        float(number or 0)
+    except OverflowError:
+        return True
+    return False
+
+
+def _leaf_text(name: str, op: str, text: str) -> str:
+    kind = LiteralKind.NUMBER if NUMBER_RE.fullmatch(text) else LiteralKind.QUOTED
+    return to_gbdx(Comparison(name, Op(op), Literal(text, kind)))
+
+
+_EQUAL_NUMBERS = (0, -0.0, 0.0, 1, 1.0, 2**53, 2**53 + 1, float(2**53), 10**400, 2**64)
+"""Numbers that ``=`` calls equal to another spelling, or that a float cannot hold."""
+
+_HOT_VALUES = st.one_of(
+    json_values(max_leaves=4),
+    st.sampled_from(IDS),
+    st.sampled_from(_EQUAL_NUMBERS),
+    st.lists(st.sampled_from(_EQUAL_NUMBERS), max_size=2),
+)
+_HOT_RECORDS = st.lists(
+    st.dictionaries(st.sampled_from(HOT), _HOT_VALUES.map(_no_nul), max_size=3),
+    min_size=1,
+    max_size=5,
+)
+_LEAVES = st.lists(
+    st.tuples(
+        st.sampled_from(HOT),
+        st.sampled_from(["=", "=", "=", "<>"]),
+        st.one_of(st.integers(-1, 1), st.sampled_from(VALUES)),
+        st.one_of(st.just(-1), st.integers(0, 1000)),
+    ),
+    min_size=1,
+    max_size=2,
+)
+"""(property, operator, literal, pick): unless ``pick`` is -1, the literal is one written from
+the values drawn for that property (or for the first one that has values)."""
+
+
+@pytest.fixture(scope="module")
+def hot_postgres(request: pytest.FixtureRequest) -> Iterator[Catalog]:
+    """A PostgreSQL catalog keyed on ``HOT``, emptied by each example (a new one costs seconds)."""
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"hot_{uuid.uuid4().hex[:12]}"
+    catalog = open_catalog(cluster.create_database(name), indexed=HOT)
+    yield catalog
+    catalog.close()
+    cluster.drop_database(name)
+
+
+def _fresh_hot_stores(postgres: Catalog) -> dict[str, Catalog]:
+    """Empty catalogs of every store: the plan depends on what is stored, so nothing is kept
+    from one example to the next (a failure replays the same way)."""
+    with postgres.transaction() as unit:
+        unit.connection.exec_driver_sql("TRUNCATE catalogql_records")
+    return {
+        "memory": open_catalog("memory://", indexed=HOT),
+        "sqlite": open_catalog("sqlite://", indexed=HOT),
+        "postgresql": postgres,
+    }
+
+
+def _example(values: list[dict[str, Any]], leaf: tuple[str, str, Any]) -> Any:
+    return example(values=values, leaves=[(*leaf, -1)], joiner=" AND ")
+
+
+@settings(max_examples=max(30, EXAMPLES // 3), deadline=None)
+@given(values=_HOT_RECORDS, leaves=_LEAVES, joiner=st.sampled_from([" AND ", " AND ", " OR "]))
+@_example([{"catalogID": -0.0}], ("catalogID", "=", 0))
+@_example([{"catalogID": 0}], ("catalogID", "=", "-0.0"))
+@_example([{"a.b": "x"}], ("a.b", "=", "x"))
+@_example([{"idahoImageId": [1.0]}], ("idahoImageId", "=", 1))
+@_example(
+    [{"bucketPrefix": 2**53 + 1}, {"bucketPrefix": float(2**53)}], ("bucketPrefix", "=", 2**53)
+)
+def test_every_store_keys_hot_properties_as_the_predicate_compares(
+    hot_postgres: Catalog,
+    values: list[dict[str, Any]],
+    leaves: list[tuple[str, str, Any, int]],
+    joiner: str,
+) -> None:
+    """Hot-property values drawn from ``json_values`` (``-0.0``, huge ints, floats, lists):
+    every store selects exactly what the predicate selects, through its equality keys."""
+    records = [_hot_record(f"r{i}", TIMES[i % 2], record) for i, record in enumerate(values)]
+    parts = []
+    for name, op, literal, pick in leaves:
+        text, texts = str(literal), _literal_texts(values, name)
+        if pick >= 0 and not texts:
+            name = next((n for n in HOT if _literal_texts(values, n)), name)
+            texts = _literal_texts(values, name)
+        if pick >= 0 and texts:
+            text = texts[pick % len(texts)]
+        parts.append(_leaf_text(name, op, text))
+    body = {"filters": [joiner.join(parts)], "countTotal": True}
+    expected = brute_force(records, body)
+    for store, catalog in _fresh_hot_stores(hot_postgres).items():
+        catalog.add_records(records)
+        assert catalog.search(body) == expected, (store, body)
+
+
+def test_negative_zero_and_zero_share_an_equality_key(new_catalog: Factory) -> None:
+    """``catalogID: -0.0`` is ``catalogID = 0`` (Python's ``==``), and ``1.0`` is ``1``."""
+    catalog = new_catalog()
+    catalog.add_records([rec("z", catalogID=-0.0), rec("one", catalogID=1.0, when="2016-01-02")])
+    assert ids(catalog.search({"filters": ["catalogID = 0"]})) == ["z"]
+    assert ids(catalog.search({"filters": ["catalogID = -0.0"]})) == ["z"]
+    assert ids(catalog.search({"filters": ["catalogID = 1"]})) == ["one"]
+
+
+def test_a_dotted_indexed_property_is_read_as_the_predicate_reads_it(new_catalog: Factory) -> None:
+    catalog = new_catalog(indexed=["a.b", "catalogID"])
+    catalog.add_records(
+        [
+            rec("nested", a={"b": "x"}),
+            rec("flat", when="2016-01-02", **{"a.b": "x"}),
+            rec("other", when="2016-01-03", a={"b": "y"}),
+        ]
+    )
+    assert ids(catalog.search({"filters": ["a.b = x"]})) == ["flat", "nested"]
+    assert ids(catalog.search({"filters": ["a.b = y"]})) == ["other"]
+
+
+def _search_huge(url: str) -> None:
+    catalog = open_catalog(url)
+    catalog.add_records([rec("huge", catalogID=10**400), rec("zero", catalogID=0)])
+    huge = "1" + "0" * 400
+    assert ids(catalog.search({"filters": [f"catalogID = {huge}"]})) == ["huge"]
+    assert ids(catalog.search({"filters": [f"catalogID = 0 OR x = {huge}"]})) == ["zero"]
+
+
+def test_an_integer_literal_past_the_float_range_in_memory() -> None:
+    _search_huge("memory://")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=OverflowError,
+    reason="compile/sql.py (not this branch's to edit) turns an integer literal past 64 bits "
+    "into a float for SQL, which overflows past the float range (about 1.8e308); found by the "
+    "json_values hot-property test; the fix belongs in the SQL compiler's param()",
+)
+def test_an_integer_literal_past_the_float_range_in_sql() -> None:
+    _search_huge("sqlite://")  # PostgreSQL compiles through the same param() and fails alike

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from catalogql.search.engine import MAX_RESULTS, Catalog, Page, Query
+from catalogql.search.engine import MAX_RESULTS, Catalog, Page, Query, Transaction
 from catalogql.search.errors import (
     CatalogError,
     InvalidRecord,
@@ -34,6 +34,7 @@ __all__ = [
     "RecordNotFound",
     "RequestProblem",
     "SearchRequest",
+    "Transaction",
     "open_catalog",
 ]
 

@@ -20,10 +20,12 @@ answered), and ``totalMatched`` when the request asks ``countTotal``.
 from __future__ import annotations
 
 import abc
+import contextlib
 import itertools
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -47,6 +49,7 @@ __all__ = [
     "Page",
     "Progress",
     "Query",
+    "Transaction",
     "all_of",
     "copy_record",
 ]
@@ -194,6 +197,49 @@ class Page:
     fresh: bool = False
 
 
+@dataclass(eq=False)
+class Transaction:
+    """One unit of work on a catalog: every write inside it is committed together, or none is.
+
+    Made by :meth:`Catalog.transaction`; a store fills in ``connection`` and ``state``.
+
+    Attributes:
+        catalog: The catalog it writes to.
+        connection: The store's connection the unit runs on, for writing other rows in the same
+            commit: an ``sqlite3.Connection`` (SQLite) or a SQLAlchemy ``Connection``
+            (PostgreSQL), inside its open transaction; None for the memory store.
+        state: What the store keeps for the unit (the memory store's staged batches).
+        failed: Whether a block inside it raised: the unit can then only roll back.
+    """
+
+    catalog: Catalog
+    connection: Any = None
+    state: Any = None
+    failed: bool = False
+    _actions: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` when the unit commits (never if it rolls back), in the order staged.
+
+        This is how the memory store takes changes other than records into the same unit: the
+        actions run under its write lock, after the unit's records are applied and before any
+        reader can see them, so a reader sees the records and the staged changes together or
+        neither. On the SQL stores they run just after the database commit (to update caches);
+        rows go through :attr:`connection` instead. An action that raises leaves the unit
+        committed and its exception propagates.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog, rows = open_catalog("memory://"), []
+        >>> with catalog.transaction() as unit:
+        ...     unit.on_commit(lambda: rows.append("product"))
+        ...     rows
+        []
+        >>> rows
+        ['product']
+        """
+        self._actions.append(action)
+
+
 class Catalog(abc.ABC):
     """A searchable catalog of GBDX records, the same answers whatever the store.
 
@@ -221,6 +267,7 @@ class Catalog(abc.ABC):
         self.dialect: QueryDialect = dialect
         self.indexed = tuple(indexed)
         self._closed = False
+        self._local = threading.local()  # .transaction: the unit this thread has open
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -235,8 +282,9 @@ class Catalog(abc.ABC):
 
         Each batch is checked whole before any of it is written, and written in one
         transaction: a bad record raises :class:`~catalogql.search.errors.InvalidRecord` naming
-        its position, and the batches before it stay stored. Loading the same records again
-        changes nothing.
+        its position, and the batches before it stay stored. Inside :meth:`transaction`, the
+        batches join that unit instead, and an error rolls back the whole unit. Loading the
+        same records again changes nothing.
 
         Args:
             records: Record dicts (``identifier``, ``type``, ``properties``).
@@ -264,7 +312,8 @@ class Catalog(abc.ABC):
                 record = prepare_record(obj, stored + offset, self.indexed)
                 prepared.pop(record.identifier, None)  # the last copy wins, in input order
                 prepared[record.identifier] = record
-            self._write(list(prepared.values()))
+            with self.transaction() as unit:
+                self._write(list(prepared.values()), unit)
             stored += len(batch)
             if progress is not None:
                 progress(len(batch))
@@ -320,6 +369,91 @@ class Catalog(abc.ABC):
             raise RecordNotFound(str(identifier))
         return copy_record(record)
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A unit of work: the writes inside the block are committed together when it ends.
+
+        ``add_records`` inside the block writes nothing other readers (threads, processes) can
+        see until the block ends; then all of it becomes visible at once. An exception leaving
+        the block rolls all of it back, on every store, and propagates.
+
+        Decisions:
+
+        - A unit belongs to the thread that opened it. Nested use on that thread *joins* the
+          outer unit (the same :class:`Transaction` is yielded; only the outermost block
+          commits). If an inner block raises, the whole unit is doomed: even if the exception
+          is caught inside the outer block, the outer block rolls back and raises
+          :class:`~catalogql.search.errors.CatalogError`.
+        - Other rows go in the same unit: on the SQL stores through
+          :attr:`Transaction.connection` (the store's connection, inside the open transaction);
+          on the memory store as actions staged with :meth:`Transaction.on_commit`.
+        - Reads on the thread that owns the unit see its writes on the SQL stores (they run on
+          the unit's connection) but not on the memory store (its writes are kept aside until
+          the commit). Do not rely on either: read after the block.
+        - Writers elsewhere: on SQLite a unit holds the database's one write lock, so other
+          writers (threads, processes) wait for it to end (bounded, see
+          :mod:`catalogql.search.stores.sqlite`); on PostgreSQL they wait only for the rows the
+          unit wrote; on the memory store other threads' units stage their own writes and the
+          commits are applied one at a time (the last committed copy of a record wins).
+
+        Raises:
+            CatalogError: If the catalog is closed, a unit cannot commit, or an inner block
+                failed.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog = open_catalog("memory://")
+        >>> record = {"identifier": "a", "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}
+        >>> try:
+        ...     with catalog.transaction():
+        ...         stored = catalog.add_records([record])
+        ...         raise KeyError("something else failed")
+        ... except KeyError:
+        ...     pass
+        >>> len(catalog)
+        0
+        >>> with catalog.transaction():
+        ...     catalog.add_records([record])
+        1
+        >>> len(catalog)
+        1
+        """
+        self._check_open()
+        current: Transaction | None = getattr(self._local, "transaction", None)
+        if current is not None:
+            try:
+                yield current
+            except BaseException:
+                current.failed = True
+                raise
+            return
+        unit = Transaction(self)
+        self._begin(unit)
+        self._local.transaction = unit
+        try:
+            try:
+                yield unit
+            except BaseException:
+                unit.failed = True
+                self._rollback(unit)
+                raise
+            if unit.failed:
+                self._rollback(unit)
+                raise CatalogError(
+                    f"the transaction on {self.url} was rolled back: a block inside it raised an "
+                    "error that was caught; let the error leave the outer block, or open a "
+                    "separate transaction for the part that may fail"
+                )
+            self._commit(unit)
+        finally:
+            self._local.transaction = None
+        for action in unit._actions if self._actions_after_commit else ():
+            action()
+
+    def _current(self) -> Transaction | None:
+        """The unit this thread has open on this catalog, or None."""
+        return getattr(self._local, "transaction", None)
+
     def __len__(self) -> int:
         """How many records the catalog holds."""
         self._check_open()
@@ -346,9 +480,25 @@ class Catalog(abc.ABC):
 
     # -- what a store implements -------------------------------------------------------------
 
+    _actions_after_commit = True
+    """Whether :meth:`transaction` runs the staged actions after ``_commit`` (False: the store's
+    ``_commit`` runs them itself, atomically with the records)."""
+
     @abc.abstractmethod
-    def _write(self, batch: list[StoredRecord]) -> None:
-        """Store a batch in one transaction, replacing records with the same identifier."""
+    def _begin(self, unit: Transaction) -> None:
+        """Open a unit of work: set ``unit.connection`` / ``unit.state``."""
+
+    @abc.abstractmethod
+    def _commit(self, unit: Transaction) -> None:
+        """Make the unit's writes visible to every reader at once (or raise CatalogError)."""
+
+    @abc.abstractmethod
+    def _rollback(self, unit: Transaction) -> None:
+        """Forget the unit's writes."""
+
+    @abc.abstractmethod
+    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
+        """Store a batch in ``unit``, replacing records with the same identifier."""
 
     @abc.abstractmethod
     def _select(self, query: Query) -> Page:

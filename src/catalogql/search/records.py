@@ -32,6 +32,7 @@ candidates and the exact predicate decides.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,7 +44,13 @@ from shapely.geometry.base import BaseGeometry
 from catalogql.ast import Literal
 from catalogql.search.errors import InvalidRecord
 from catalogql.search.geometry import read_footprint
-from catalogql.semantics import boolean_from_text, instant_key, number_from_text, text_form
+from catalogql.semantics import (
+    boolean_from_text,
+    instant_key,
+    number_from_text,
+    property_getter,
+    text_form,
+)
 
 __all__ = [
     "EQUALITY_INDEXED",
@@ -152,12 +159,17 @@ def prepare_record(
     record = {"identifier": identifier, "type": list(labels), "properties": json.loads(text)}
     keys: set[str] = set()
     for name in indexed:
-        value = record["properties"].get(name)
+        value = _reader(name)(record["properties"])  # the predicates' reader: dotted paths too
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
         identifier, labels, record["properties"], key, footprint, record, frozenset(keys), text
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    return property_getter(name)
 
 
 def _properties_json(properties: Mapping[str, Any], position: int) -> str:
@@ -292,14 +304,22 @@ def _text_keys(text: str) -> set[str]:
 
 
 def _number_key(number: int | float) -> str | None:
-    """The key of a number: equal numbers get equal keys; an infinity gets none.
+    """The key of a number: numbers the predicates call equal get equal keys.
+
+    The predicates compare numbers with Python's ``==`` (SPEC section 4), which is exact across
+    ``int`` and ``float``: ``1 == 1.0`` and ``-0.0 == 0``. Two numbers that are equal have the
+    same nearest float, so the key is that float written by ``repr``, with the sign of zero
+    dropped. Numbers that are not equal may share a key (``2**53 + 1`` and ``2**53``): keys only
+    narrow the candidates; the exact predicate decides.
 
     Nothing compares equal to an infinity (a JSON value is never one; a literal such as
     ``1030012469E02100`` overflows to one), so keying it would only gather unrelated ids.
-    An integer past the float range keeps its exact digits.
+    An integer past the float range keeps its exact digits (no float equals it).
 
-    >>> _number_key(5), _number_key(5.0), _number_key(float("inf")), _number_key(10**400)[:6]
-    ('n:5.0', 'n:5.0', None, 'i:1000')
+    >>> _number_key(5), _number_key(5.0), _number_key(-0.0), _number_key(0)
+    ('n:5.0', 'n:5.0', 'n:0.0', 'n:0.0')
+    >>> _number_key(float("inf")), _number_key(10**400)[:6]
+    (None, 'i:1000')
     """
     try:
         value = float(number)
@@ -308,7 +328,9 @@ def _number_key(number: int | float) -> str | None:
             return f"i:{int(number)}"
         except ValueError:  # past Python's limit on int-to-text digits: one shared key
             return "i:huge"
-    return "n:" + repr(value) if math.isfinite(value) else None
+    if not math.isfinite(value):
+        return None
+    return "n:" + repr(value + 0.0)  # -0.0 + 0.0 is 0.0: one key for both zeros
 
 
 def in_search_order(

@@ -1,5 +1,13 @@
 """The in-memory store: records in this process, indexed for the search, planned per request.
 
+Threads: any number of threads may search while others write. A readers-writer lock guards the
+records: searches hold it shared (they run side by side), and a commit holds it alone while it
+applies a unit's batches, so a search sees every batch of a unit or none of it. Writes inside a
+unit (:meth:`~catalogql.search.engine.Catalog.transaction`, and each batch of ``add_records``)
+are kept aside in the unit and applied only at its commit, so a rollback has nothing to undo.
+The sorted indexes are rebuilt by the first search after a commit, into new objects that are
+swapped in whole; a search never sees one half-built.
+
 Indexes (rebuilt on the first search after a write):
 
 - **time**: every record in search order, with its time keys ascending, so a date range is a
@@ -27,16 +35,19 @@ when the smallest candidate set ``k`` is so large that ``limit`` matches are exp
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from catalogql.search.engine import Catalog, Page, Query
+from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.records import StoredRecord
 
 __all__ = ["MemoryCatalog"]
@@ -44,8 +55,72 @@ __all__ = ["MemoryCatalog"]
 _Slots = NDArray[np.int64]
 
 
+class _ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before new readers (no starvation).
+
+    The writing thread may also read (a staged action that searches does not deadlock).
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer: int | None = None  # the writing thread's ident
+        self._waiting = 0  # writers waiting
+
+    def reading(self) -> _ReadWriteLock:
+        """The lock as a context manager taking it shared (``with lock.reading(): ...``)."""
+        return self
+
+    def __enter__(self) -> None:  # shared; a plain method pair: cheaper than a generator
+        with self._condition:
+            if self._writer == threading.get_ident():
+                self._readers += 1  # the writer reading: it holds the lock already
+                return
+            while self._writer is not None or self._waiting:
+                self._condition.wait()
+            self._readers += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._condition:
+            self._readers -= 1
+            if not self._readers:
+                self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._condition:
+            self._waiting += 1
+            while self._writer is not None or self._readers:  # never its own: it waits first
+                self._condition.wait()
+            self._waiting -= 1
+            self._writer = threading.get_ident()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writer = None
+                self._condition.notify_all()
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """The sorted indexes of one version of the records (built whole, then swapped in)."""
+
+    version: int
+    ascending: list[int]  # slots by (time ascending, identifier descending)
+    times: list[str]  # their time keys, ascending
+    position: _Slots  # slot -> index in ascending
+    footprints: NDArray[Any]
+    tree: shapely.STRtree | None
+
+
+_EMPTY = _Index(0, [], [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), None)
+
+
 class MemoryCatalog(Catalog):
     """A catalog held in this process's memory (``memory://``); see the module docstring."""
+
+    _actions_after_commit = False  # _commit runs them under the write lock
 
     def __init__(self, url: str, **options: Any) -> None:
         super().__init__(url, **options)
@@ -53,16 +128,37 @@ class MemoryCatalog(Catalog):
         self._slot: dict[str, int] = {}
         self._types: defaultdict[str, set[int]] = defaultdict(set)
         self._keys: defaultdict[str, set[int]] = defaultdict(set)
-        self._stale = True
-        self._ascending: list[int] = []  # slots by (time ascending, identifier descending)
-        self._times: list[str] = []  # their time keys, ascending
-        self._position: _Slots = np.zeros(0, dtype=np.int64)  # slot -> index in _ascending
-        self._footprints: NDArray[Any] = np.zeros(0, dtype=object)
-        self._tree: shapely.STRtree | None = None
+        self._version = 0  # bumped by every commit that changed something
+        self._index = _EMPTY
+        self._lock = _ReadWriteLock()
+        self._build_lock = threading.Lock()  # one index build at a time
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _write(self, batch: list[StoredRecord]) -> None:
+    def _begin(self, unit: Transaction) -> None:
+        unit.state = []  # the unit's batches, applied at commit
+
+    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
+        unit.state.append(batch)
+
+    def _rollback(self, unit: Transaction) -> None:
+        unit.state = []
+
+    def _commit(self, unit: Transaction) -> None:
+        batches: list[list[StoredRecord]] = unit.state
+        unit.state = []
+        if not batches and not unit._actions:
+            return
+        with self._lock.writing():
+            try:
+                for batch in batches:
+                    self._apply(batch)
+                for action in unit._actions:
+                    action()
+            finally:
+                self._version += 1
+
+    def _apply(self, batch: list[StoredRecord]) -> None:
         for record in batch:
             slot = self._slot.get(record.identifier)
             if slot is None:
@@ -82,56 +178,76 @@ class MemoryCatalog(Catalog):
                 self._types[label].add(slot)
             for key in record.keys:
                 self._keys[key].add(slot)
-            self._stale = True
 
-    def _build(self) -> None:
+    def _fresh_index(self) -> _Index:
+        """The indexes of the records as they are (call with the read lock held)."""
+        index = self._index
+        if index.version == self._version:
+            return index
+        with self._build_lock:
+            index = self._index
+            if index.version != self._version:
+                index = self._build()
+                self._index = index
+        return index
+
+    def _build(self) -> _Index:
         records = self._records
         by_identifier = sorted(range(len(records)), key=lambda s: records[s].identifier)
         by_identifier.reverse()
-        self._ascending = sorted(by_identifier, key=lambda s: records[s].timestamp)
-        self._times = [records[s].timestamp for s in self._ascending]
+        ascending = sorted(by_identifier, key=lambda s: records[s].timestamp)
         position = np.empty(len(records), dtype=np.int64)
-        position[np.asarray(self._ascending, dtype=np.int64)] = np.arange(len(records))
-        self._position = position
-        self._footprints = np.array([r.footprint for r in records], dtype=object)
-        self._tree = shapely.STRtree(self._footprints) if records else None
-        self._stale = False
+        position[np.asarray(ascending, dtype=np.int64)] = np.arange(len(records))
+        footprints = np.array([r.footprint for r in records], dtype=object)
+        return _Index(
+            self._version,
+            ascending,
+            [records[s].timestamp for s in ascending],
+            position,
+            footprints,
+            shapely.STRtree(footprints) if records else None,
+        )
 
     # -- reading -----------------------------------------------------------------------------
 
     def _get(self, identifier: str) -> Mapping[str, Any] | None:
-        slot = self._slot.get(identifier)
-        return None if slot is None else self._records[slot].record
+        with self._lock.reading():
+            slot = self._slot.get(identifier)
+            return None if slot is None else self._records[slot].record
 
     def _count(self) -> int:
-        return len(self._records)
+        with self._lock.reading():
+            return len(self._records)
 
     def _select(self, query: Query) -> Page:
-        if self._stale:
-            self._build()
-        low = 0 if query.start is None else bisect.bisect_left(self._times, query.start)
-        high = (
-            len(self._times) if query.end is None else bisect.bisect_right(self._times, query.end)
-        )
+        with self._lock.reading():
+            return self._select_now(query, self._fresh_index())
+
+    def _select_now(self, query: Query, index: _Index) -> Page:
+        times = index.times
+        low = 0 if query.start is None else bisect.bisect_left(times, query.start)
+        high = len(times) if query.end is None else bisect.bisect_right(times, query.end)
         if low >= high:
             return Page([], 0)
         span = high - low
-        candidates = self._candidate_sets(query)
+        candidates = self._candidate_sets(query, index)
         if not candidates:
-            return self._walk(query, low, high)
+            return self._walk(query, index, low, high)
         size, slots = min(candidates, key=lambda candidate: candidate[0])
         if not query.count_total and size**2 > query.limit * span:
-            return self._walk(query, low, high)
-        return self._refine(query, slots(), low, high)
+            return self._walk(query, index, low, high)
+        return self._refine(query, index, slots(), low, high)
 
-    def _candidate_sets(self, query: Query) -> list[tuple[int, Callable[[], _Slots]]]:
+    def _candidate_sets(
+        self, query: Query, index: _Index
+    ) -> list[tuple[int, Callable[[], _Slots]]]:
         """Supersets of the matches, one per indexed constraint (areas as bounding boxes).
 
         Each is its size and a function making it, so only the chosen one is built.
         """
         sets: list[tuple[int, Callable[[], _Slots]]] = []
-        if query.area is not None and self._tree is not None:
-            boxes = self._tree.query(query.area).astype(np.int64, copy=False)
+        if query.area is not None and index.tree is not None:
+            boxes = index.tree.query(query.area).astype(np.int64, copy=False)
             sets.append((len(boxes), lambda: boxes))
         for name in query.required_types:
             posting = self._types.get(name, set())
@@ -143,13 +259,13 @@ class MemoryCatalog(Catalog):
             sets.append((len(found), functools.partial(_array, found)))
         return sets
 
-    def _refine(self, query: Query, slots: _Slots, low: int, high: int) -> Page:
+    def _refine(self, query: Query, index: _Index, slots: _Slots, low: int, high: int) -> Page:
         """Test a candidate set, then put the matches in search order."""
-        position = self._position[slots]
+        position = index.position[slots]
         inside = (position >= low) & (position < high)
         slots, position = slots[inside], position[inside]
         if query.area is not None and len(slots):
-            hits = shapely.intersects(query.area, self._footprints[slots])
+            hits = shapely.intersects(query.area, index.footprints[slots])
             slots, position = slots[hits], position[hits]
         types, keep = query.types_predicate(), query.filter_predicate()
         records = self._records
@@ -163,21 +279,21 @@ class MemoryCatalog(Catalog):
         page = [record.record for _, record in matches[: query.limit]]
         return Page(page, len(matches))
 
-    def _walk(self, query: Query, low: int, high: int) -> Page:
+    def _walk(self, query: Query, index: _Index, low: int, high: int) -> Page:
         """Walk the date range in search order, testing each record, until the limit."""
         area = query.area
         boxes: bytearray | None = None
-        if area is not None and self._tree is not None:
+        if area is not None and index.tree is not None:
             boxes = bytearray(len(self._records))
-            for slot in self._tree.query(area).tolist():
+            for slot in index.tree.query(area).tolist():
                 boxes[slot] = 1
         types, keep = query.types_predicate(), query.filter_predicate()
-        records, ascending = self._records, self._ascending
+        records, ascending = self._records, index.ascending
         limit = query.limit
         found: list[dict[str, Any]] = []
         total = 0
-        for index in range(high - 1, low - 1, -1):
-            slot = ascending[index]
+        for at in range(high - 1, low - 1, -1):
+            slot = ascending[at]
             if boxes is not None and not boxes[slot]:
                 continue
             record = records[slot]

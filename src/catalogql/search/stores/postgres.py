@@ -47,6 +47,11 @@ Decisions where the source documents are silent:
   ``INSERT ... ON CONFLICT (identifier) DO UPDATE``, skipping records whose JSON is unchanged;
   the table is ``ANALYZE``\\ d whenever it has doubled since the last time, so plans follow a
   bulk load.
+- Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
+  of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
+  one connection, kept by the thread that opened it until the unit ends; reads on that thread
+  use it too (and see the unit's writes), other threads see the unit when it commits. A search
+  runs in ``REPEATABLE READ``, so its page and its count come from one snapshot.
 
 Open one with :func:`catalogql.search.open_catalog`::
 
@@ -60,8 +65,10 @@ Open one with :func:`catalogql.search.open_catalog`::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -73,7 +80,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
-from catalogql.search.engine import Catalog, Page, Query
+from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError
 from catalogql.search.records import StoredRecord, in_search_order
 from catalogql.syntax.errors import Inexpressible
@@ -292,6 +299,7 @@ class PostgresCatalog(Catalog):
             sa.Column("properties_json", sa.Text, nullable=False),
         )
         self._keyed: frozenset[str] = frozenset()
+        self._counting = threading.Lock()  # guards the two counters below
         self._analyzed = 0  # rows when the table was last analysed
         self._unanalyzed = 0  # rows written since
         try:
@@ -379,7 +387,50 @@ class PostgresCatalog(Catalog):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _write(self, batch: list[StoredRecord]) -> None:
+    def _begin(self, unit: Transaction) -> None:
+        try:
+            connection = self._engine.connect()
+            try:
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        except self._driver_errors as error:
+            raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
+        unit.connection = connection
+        unit.state = 0  # rows written in the unit
+
+    def _commit(self, unit: Transaction) -> None:
+        connection: sa.Connection = unit.connection
+        try:
+            connection.commit()
+        except self._driver_errors as error:
+            raise CatalogError(f"committing to {self.url} failed: {_reason(error)}") from None
+        finally:
+            connection.close()
+        with self._counting:
+            self._unanalyzed += unit.state
+            analyze = self._unanalyzed >= max(1000, self._analyzed)
+            if analyze:
+                self._analyzed += self._unanalyzed
+                self._unanalyzed = 0
+        if analyze:
+            try:
+                with self._engine.begin() as other:
+                    other.exec_driver_sql(f"ANALYZE {TABLE}")
+            except self._driver_errors as error:
+                raise CatalogError(f"analysing {self.url} failed: {_reason(error)}") from None
+
+    def _rollback(self, unit: Transaction) -> None:
+        connection: sa.Connection = unit.connection
+        try:
+            connection.rollback()
+        except self._driver_errors:
+            pass  # the connection is broken: closing it discards the transaction too
+        finally:
+            connection.close()
+
+    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
         if not batch:
             return
         wkbs = shapely.to_wkb([record.footprint for record in batch], output_dimension=2)
@@ -395,24 +446,20 @@ class PostgresCatalog(Catalog):
             types = json.dumps(list(record.types))
             text = record.properties_json
             rows.append((record.identifier, record.timestamp, types, wkb, keys, not faithful, text))
+        connection: sa.Connection = unit.connection
         try:
-            with self._engine.begin() as connection:
-                connection.exec_driver_sql(_STAGING_DDL)
-                raw = connection.connection.driver_connection
-                assert raw is not None
-                with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
-                    copy.set_types(_COPY_TYPES)
-                    for row in rows:
-                        copy.write_row(row)
-                connection.exec_driver_sql(_UPSERT)
-            self._unanalyzed += len(rows)
-            if self._unanalyzed >= max(1000, self._analyzed):
-                with self._engine.begin() as connection:
-                    connection.exec_driver_sql(f"ANALYZE {TABLE}")
-                self._analyzed += self._unanalyzed
-                self._unanalyzed = 0
+            connection.exec_driver_sql(_STAGING_DDL)
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+            connection.exec_driver_sql(_UPSERT)
+            connection.exec_driver_sql(f"DELETE FROM {_STAGING}")  # the next batch of the unit
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
+        unit.state += len(rows)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -434,18 +481,27 @@ class PostgresCatalog(Catalog):
     def _close(self) -> None:
         self._engine.dispose()
 
+    def _connection(self) -> contextlib.AbstractContextManager[sa.Connection]:
+        """The connection a read runs on: this thread's unit's, or one from the pool."""
+        unit = self._current()
+        if unit is not None:
+            return contextlib.nullcontext(unit.connection)
+        return self._engine.connect()
+
     def _run(self, work: Callable[[sa.Connection], Any]) -> Any:
         try:
-            with self._engine.connect() as connection:
+            with self._connection() as connection:
                 return work(connection)
         except self._driver_errors as error:
             raise CatalogError(f"reading from {self.url} failed: {_reason(error)}") from None
 
     def _select(self, query: Query) -> Page:
         plan = _Plan(self._table, query, self._keyed)
+        in_unit = self._current() is not None
         try:
-            with self._engine.connect() as connection:
-                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with self._connection() as connection:
+                if not in_unit:  # a unit's transaction has begun: its level is set
+                    connection = connection.execution_options(isolation_level="REPEATABLE READ")
                 if plan.python_filters or plan.python_types:
                     found, scanned = plan.scan(connection, everything=True)
                     records = [record for _, _, record in found]

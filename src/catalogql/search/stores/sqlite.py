@@ -17,6 +17,16 @@ the order index through the date range and stopping at the limit, whichever is c
 (:mod:`catalogql.search.stores.memory` explains the rule). The exact footprint test runs on the rows
 SQLite returns, in order, until the limit is reached.
 
+Threads and processes: a file is in WAL mode, so readers never wait for the writer and see only
+committed units. Each thread gets its own connection (opened on first use, all closed by
+:meth:`~catalogql.search.engine.Catalog.close`). A unit of work is one ``BEGIN IMMEDIATE`` ...
+``COMMIT`` on its thread's connection; another writer (thread or process) waits for it. Waiting
+for a lock is bounded by :data:`BUSY_SECONDS`: SQLite's busy handler waits, the statement is
+retried, and only past that bound does the caller get a
+:class:`~catalogql.search.errors.CatalogError` (never SQLite's "database is locked"). The
+in-memory database (``sqlite://``) lives in one connection, which threads share in turn (a unit
+holds it until it ends).
+
 >>> catalog = SQLiteCatalog("sqlite://")
 >>> catalog.add_records([{"identifier": "a", "type": ["WV02"], "properties": {
 ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 1)", "cloudCover": 3}}])
@@ -28,25 +38,32 @@ SQLite returns, in order, until the limit is reached.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 
 from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import INT64, install_functions, to_sql
-from catalogql.search.engine import Catalog, Page, Query
+from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError
 from catalogql.search.records import StoredRecord
 from catalogql.syntax.errors import Inexpressible
 
-__all__ = ["SQLiteCatalog", "sqlite_path"]
+__all__ = ["BUSY_SECONDS", "SQLiteCatalog", "sqlite_path"]
+
+BUSY_SECONDS = 60.0
+"""How long an operation waits, in all, for a lock another writer holds before it fails."""
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -94,6 +111,9 @@ def sqlite_path(url: str) -> str:
 class SQLiteCatalog(Catalog):
     """A catalog in an SQLite file (``sqlite:///path``); see the module docstring."""
 
+    busy_seconds = BUSY_SECONDS
+    """The bound on waiting for another writer's lock (seconds), per operation."""
+
     def __init__(self, url: str, **options: Any) -> None:
         super().__init__(url, **options)
         path = sqlite_path(url)
@@ -101,36 +121,134 @@ class SQLiteCatalog(Catalog):
             folder = Path(path).parent
             if not folder.is_dir():
                 raise CatalogError(f"cannot open {url}: the folder {folder} does not exist")
+        self._path = path
+        self._shared = path == ":memory:"  # one database per connection: share the one
+        self._lock = threading.RLock()  # serialises the shared connection's users
+        self._threads = threading.local()  # .db: this thread's connection
+        self._connections: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
+        self._connections_lock = threading.Lock()
+        self._statistics: _Statistics | None = None
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.executescript(_SCHEMA)
-            if path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA cache_size = -262144")  # 256 MiB
-            self._db.execute("PRAGMA temp_store = MEMORY")
+            first = self._retry(lambda: self._connect(first=True), "open")
         except sqlite3.Error as error:
             raise CatalogError(f"cannot open {url}: {error}") from None
-        install_functions(self._db)
-        self._lock = threading.RLock()
-        self._statistics: _Statistics | None = None
+        self._first = first  # the shared connection of an in-memory database; closed last
+        if not self._shared:
+            self._register(first)
+
+    def _connect(self, *, first: bool = False) -> sqlite3.Connection:
+        timeout = min(self.busy_seconds, 5.0)  # SQLite's busy handler waits this, then we retry
+        db = sqlite3.connect(
+            self._path, check_same_thread=False, isolation_level=None, timeout=timeout
+        )
+        try:
+            if first:
+                db.executescript(_SCHEMA)
+                if not self._shared:
+                    db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA cache_size = {-262144 if first else -65536}")  # KiB
+            db.execute("PRAGMA temp_store = MEMORY")
+        except BaseException:
+            db.close()
+            raise
+        install_functions(db)
+        return db
+
+    def _register(self, db: sqlite3.Connection) -> None:
+        """Keep this thread's connection (closing those of threads that have ended)."""
+        self._threads.db = db
+        with self._connections_lock:
+            for ident, (thread, old) in list(self._connections.items()):
+                if not thread.is_alive():
+                    old.close()
+                    del self._connections[ident]
+            self._connections[threading.get_ident()] = (threading.current_thread(), db)
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (the shared one for an in-memory database)."""
+        if self._shared:
+            return self._first
+        db: sqlite3.Connection | None = getattr(self._threads, "db", None)
+        if db is None:
+            self._check_open()
+            try:
+                db = self._retry(self._connect, "open")
+            except sqlite3.Error as error:
+                raise CatalogError(f"cannot open {self.url}: {error}") from None
+            self._register(db)
+        return db
+
+    def _retry(self, work: Callable[[], T], what: str) -> T:
+        """Run ``work``, again while another writer holds the lock, up to ``busy_seconds``."""
+        deadline = time.monotonic() + self.busy_seconds
+        pause = 0.01
+        while True:
+            try:
+                return work()
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise CatalogError(
+                        f"cannot {what} {self.url}: another writer kept the database locked "
+                        f"for more than {self.busy_seconds:g} seconds ({error}); retry when "
+                        "its load has finished, or make its units of work smaller"
+                    ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    def _guard(self) -> Any:
+        """The lock a reader of the shared in-memory connection holds; none for a file."""
+        return self._lock if self._shared else _NO_LOCK
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _write(self, batch: list[StoredRecord]) -> None:
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                self._write_batch(batch)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            self._statistics = None
+    def _begin(self, unit: Transaction) -> None:
+        if self._shared:
+            self._lock.acquire()  # held until the unit ends: the connection is the database
+        try:
+            db = self._db()
+            self._retry(lambda: db.execute("BEGIN IMMEDIATE"), "write to")
+        except BaseException:
+            if self._shared:
+                self._lock.release()
+            raise
+        unit.connection = db
 
-    def _write_batch(self, batch: list[StoredRecord]) -> None:
-        db = self._db
+    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
+        try:
+            self._write_batch(unit.connection, batch)
+        except sqlite3.OperationalError as error:
+            if _busy(error):  # not expected under BEGIN IMMEDIATE; never SQLite's own message
+                raise CatalogError(
+                    f"cannot write to {self.url}: the database is locked ({error}); retry"
+                ) from None
+            raise
+
+    def _commit(self, unit: Transaction) -> None:
+        db: sqlite3.Connection = unit.connection
+        try:
+            self._retry(lambda: db.execute("COMMIT"), "commit to")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            self._statistics = None
+            if self._shared:
+                self._lock.release()
+
+    def _rollback(self, unit: Transaction) -> None:
+        db: sqlite3.Connection = unit.connection
+        try:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        finally:
+            if self._shared:
+                self._lock.release()
+
+    def _write_batch(self, db: sqlite3.Connection, batch: list[StoredRecord]) -> None:
         existing: dict[str, tuple[int, str, str]] = {}
         identifiers = [record.identifier for record in batch]
         for start in range(0, len(identifiers), 500):
@@ -188,29 +306,41 @@ class SQLiteCatalog(Catalog):
     # -- reading -----------------------------------------------------------------------------
 
     def _get(self, identifier: str) -> Mapping[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT identifier, types, properties FROM records WHERE identifier = ?",
-                (identifier,),
-            ).fetchone()
+        def get() -> Any:
+            return (
+                self._db()
+                .execute(
+                    "SELECT identifier, types, properties FROM records WHERE identifier = ?",
+                    (identifier,),
+                )
+                .fetchone()
+            )
+
+        with self._guard():
+            row = self._retry(get, "read")
         return None if row is None else _record(row[0], row[1], row[2])
 
     def _count(self) -> int:
-        with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM records").fetchone()
+        with self._guard():
+            (count,) = self._retry(
+                lambda: self._db().execute("SELECT count(*) FROM records").fetchone(), "read"
+            )
         return int(count)
 
     def _close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._lock, self._connections_lock:
+            for _, db in self._connections.values():
+                db.close()
+            self._connections.clear()
+            self._first.close()
 
     def _select(self, query: Query) -> Page:
-        with self._lock:
-            return self._select_locked(query)
+        with self._guard():
+            return self._retry(lambda: self._select_locked(query), "search")
 
     def _select_locked(self, query: Query) -> Page:
-        db = self._db
-        statistics = self._statistics_now()
+        db = self._db()
+        statistics = self._statistics_now(db)
         span = statistics.span(query.start, query.end)
         if span == 0:
             return Page([], 0)
@@ -292,9 +422,19 @@ class SQLiteCatalog(Catalog):
         rows = db.execute(sql, params)
         return _collect(rows, query, in_python, everywhere, types_in_python)
 
-    def _statistics_now(self) -> _Statistics:
-        if self._statistics is None:
-            db = self._db
+    def _statistics_now(self, db: sqlite3.Connection) -> _Statistics:
+        """The planner's statistics, read again when the catalog has grown a lot since.
+
+        Other connections (threads, processes) write too, so the cached figures are checked
+        against the largest row id: they are re-read when it has doubled, or when they say
+        the catalog is empty and it is not (an empty catalog's plan answers nothing).
+        """
+        statistics = self._statistics
+        if statistics is not None:
+            (top,) = db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()
+            if top > 2 * statistics.top or (statistics.count == 0 and top > 0):
+                statistics = None
+        if statistics is None:
             labels = dict(db.execute("SELECT label, count(*) FROM record_types GROUP BY label"))
             (count,) = db.execute("SELECT count(*) FROM records").fetchone()
             sample = [
@@ -303,17 +443,20 @@ class SQLiteCatalog(Catalog):
                     f"SELECT ts FROM records WHERE id % {_SAMPLE_EVERY} = 0 ORDER BY ts"
                 )
             ]
-            self._statistics = _Statistics(int(count), labels, sample)
-        return self._statistics
+            (top,) = db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()
+            statistics = _Statistics(int(count), labels, sample, int(top))
+            self._statistics = statistics
+        return statistics
 
 
 class _Statistics:
     """What the planner knows without scanning: counts per label, a sample of time keys."""
 
-    def __init__(self, count: int, labels: dict[str, int], sample: list[str]) -> None:
+    def __init__(self, count: int, labels: dict[str, int], sample: list[str], top: int) -> None:
         self.count = count
         self.labels = labels
         self.sample = sample
+        self.top = top  # the largest row id when read
 
     def span(self, start: str | None, end: str | None) -> int:
         """About how many records lie between the bounds (exact 0 only when none can)."""
@@ -360,6 +503,18 @@ def _collect(
         elif not query.count_total:
             break
     return Page(found, total if query.count_total else None, fresh=True)
+
+
+_NO_LOCK = contextlib.nullcontext()
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite said another connection holds a lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(error)
+    return "locked" in text or "busy" in text
 
 
 _LONG_NUMBER = re.compile(r"\d{19,}")
