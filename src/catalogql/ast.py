@@ -507,21 +507,19 @@ def fold(
     6
     """
     done: dict[int, R] = {}
-    stack: list[tuple[T, bool]] = [(root, False)]
-    pop, push = stack.pop, stack.append
+    stack: list[tuple[T, Sequence[T] | None]] = [(root, None)]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        node, expanded = pop()
-        if expanded:
-            done[id(node)] = visit(node, [done[id(child)] for child in children(node)])
-            continue
-        if id(node) in done:
-            continue
-        kids = children(node)
-        if kids:
-            push((node, True))
-            stack.extend([(child, False) for child in reversed(kids)])
-        else:
-            done[id(node)] = visit(node, [])
+        node, kids = pop()
+        if kids is not None:  # its children are done
+            done[id(node)] = visit(node, [done[id(child)] for child in kids])
+        elif id(node) not in done:
+            kids = children(node)
+            if kids:
+                push((node, kids))
+                extend([(child, None) for child in reversed(kids)])
+            else:
+                done[id(node)] = visit(node, [])
     return done[id(root)]
 
 

@@ -188,10 +188,11 @@ class _Shape:
             # (levels, AND/OR nesting) of the subtree under ``current``
             nonlocal leaves
             if children:
-                return (
-                    1 + max(depth for depth, _ in children),
-                    _CHAIN_LEVEL.get(type(current), 0) + max(chains for _, chains in children),
-                )
+                deepest = nested = 0
+                for depth, chains in children:  # (a loop: this runs on every compile)
+                    deepest = depth if depth > deepest else deepest
+                    nested = chains if chains > nested else nested
+                return 1 + deepest, _CHAIN_LEVEL.get(type(current), 0) + nested
             if type(current) in _FILTER_LEAVES:
                 leaves += 1
                 names[cast(Comparison | Match, current).property] = None
