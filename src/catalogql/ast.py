@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar, cast
 
 __all__ = [
     "And",
@@ -42,9 +43,13 @@ __all__ = [
     "TypeNode",
     "TypePattern",
     "Wildcard",
+    "children_of",
+    "fold",
     "iter_nodes",
     "normalize_pattern",
+    "transform",
     "tree_depth",
+    "walk",
 ]
 
 NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -133,11 +138,29 @@ def normalize_pattern(parts: tuple[str | Wildcard, ...]) -> Pattern:
 class Node:
     """Base class of every AST node.
 
-    Equality, hashing and ``repr`` are structural and walk the tree with an explicit stack, so a
+    A node kind declares its children once, in :meth:`children` and :meth:`with_children`; every
+    walk over the tree (:func:`walk`, :func:`fold`, :func:`transform`, and through them equality,
+    hashing, ``repr`` and every back end) reads them from there, with an explicit stack, so a
     tree as deep as any limit allows never hits Python's recursion limit.
     """
 
     __slots__ = ()
+
+    def children(self) -> tuple[Node, ...]:
+        """The node's children in order; a leaf has none.
+
+        >>> TypeName("WV02").children()
+        ()
+        """
+        return ()
+
+    def with_children(self, children: Sequence[Node]) -> Node:
+        """The same kind of node over ``children`` (a leaf, which has none, returns itself).
+
+        >>> Not(TypeName("WV02")).with_children([TypeName("WV03")])
+        Not(item=TypeName(name='WV03'))
+        """
+        return self
 
     def __eq__(self, other: object) -> bool:
         if self is other:
@@ -169,46 +192,37 @@ _COMPARE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _structure(node: Node) -> tuple[object, ...]:
-    """The tree as a flat pre-order tuple: node kinds, child counts and leaf fields."""
+    """The tree as a flat pre-order tuple: node kinds, child counts and leaf fields.
+
+    :func:`walk`'s order, written out: equality and hashing are hot, and a generator costs.
+    """
     out: list[object] = []
     stack = [node]
     while stack:
         current = stack.pop()
         out.append(type(current))
-        if isinstance(current, And | Or):
-            out.append(len(current.items))
-            stack.extend(reversed(current.items))
-        elif isinstance(current, Not):
-            stack.append(current.item)
+        children = current.children()
+        if children:
+            out.append(len(children))
+            stack.extend(reversed(children))
         else:
             out.extend(getattr(current, name) for name in _fields(current))
     return tuple(out)
 
 
 def _repr(node: Node) -> str:
-    """``Kind(field=value, ...)`` as dataclasses write it, built bottom-up with a stack."""
-    done: dict[int, str] = {}
-    stack: list[tuple[Node, bool]] = [(node, False)]
-    while stack:
-        current, children_done = stack.pop()
+    """``Kind(field=value, ...)`` as dataclasses write it, built bottom-up by :func:`fold`."""
+
+    def visit(current: object, children: list[str]) -> str:
         name = type(current).__name__
         if isinstance(current, And | Or):
-            if children_done:
-                done[id(current)] = (
-                    f"{name}(items=({', '.join(done[id(i)] for i in current.items)}))"
-                )
-            else:
-                stack.append((current, True))
-                stack.extend((item, False) for item in current.items)
-        elif isinstance(current, Not):
-            if children_done:
-                done[id(current)] = f"{name}(item={done[id(current.item)]})"
-            else:
-                stack.extend(((current, True), (current.item, False)))
-        else:
-            args = ", ".join(f"{f}={getattr(current, f)!r}" for f in _fields(current))
-            done[id(current)] = f"{name}({args})"
-    return done[id(node)]
+            return f"{name}(items=({', '.join(children)}))"
+        if isinstance(current, Not):
+            return f"{name}(item={children[0]})"
+        args = ", ".join(f"{f}={getattr(current, f)!r}" for f in _fields(cast(Node, current)))
+        return f"{name}({args})"
+
+    return fold(node, visit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +325,14 @@ class And(Node):
             raise ValueError("And needs at least two items")
         object.__setattr__(self, "items", _flatten(And, tuple(self.items)))
 
+    def children(self) -> tuple[Node, ...]:
+        """The items."""
+        return self.items
+
+    def with_children(self, children: Sequence[Node]) -> Node:
+        """``And(children)``, flattened."""
+        return And(tuple(children))
+
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Or(Node):
@@ -323,12 +345,29 @@ class Or(Node):
             raise ValueError("Or needs at least two items")
         object.__setattr__(self, "items", _flatten(Or, tuple(self.items)))
 
+    def children(self) -> tuple[Node, ...]:
+        """The items."""
+        return self.items
+
+    def with_children(self, children: Sequence[Node]) -> Node:
+        """``Or(children)``, flattened."""
+        return Or(tuple(children))
+
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Not(Node):
     """``NOT item``. On a filter, NOT of an unknown comparison stays unknown (SPEC section 4)."""
 
     item: Node
+
+    def children(self) -> tuple[Node, ...]:
+        """The one item."""
+        return (self.item,)
+
+    def with_children(self, children: Sequence[Node]) -> Node:
+        """``Not`` of the one child."""
+        (item,) = children
+        return Not(item)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -408,37 +447,121 @@ def unchecked_chain(cls: type[And] | type[Or], items: list[Node]) -> And | Or:
     return node
 
 
+# --------------------------------------------------------------------------------------------
+# The one tree walk: every traversal of a tree (here and in every back end) is one of these.
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def children_of(node: object) -> tuple[Node, ...]:
+    """The children of an AST node; anything else (a malformed item) has none.
+
+    >>> children_of(Not(TypeName("WV02"))), children_of("not a node")
+    ((TypeName(name='WV02'),), ())
+    """
+    return node.children() if isinstance(node, Node) else ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of a tree, parents before their children, left to right (pre-order).
+
+    A subtree that occurs twice is walked twice. An explicit stack: any depth.
+
+    >>> [type(n).__name__ for n in walk(And((Not(TypeName("A")), TypeName("B"))))]
+    ['And', 'Not', 'TypeName', 'TypeName']
+    """
+    stack = [node]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        current = pop()
+        yield current
+        children = current.children() if isinstance(current, Node) else ()
+        if children:
+            extend(reversed(children))
+
+
+def fold(
+    root: T,
+    visit: Callable[[T, list[R]], R],
+    children: Callable[[T], Sequence[T]] = children_of,  # type: ignore[assignment]
+) -> R:
+    """Fold a tree bottom-up: ``visit(node, results of its children)``, children first.
+
+    Nodes are visited in post-order, left to right (so side effects of ``visit``, such as
+    numbering parameters, happen in reading order). A subtree that occurs more than once (the
+    same object) is visited once and its result reused. An explicit stack: any depth.
+
+    Args:
+        root: The tree (an AST node, or any tree ``children`` describes, such as CQL2 JSON).
+        visit: The result for one node, given the results of its children, in order.
+        children: A node's children (default: an AST node's, see :func:`children_of`).
+
+    Returns:
+        ``visit``'s result for the root.
+
+    >>> fold(Not(And((TypeName("A"), TypeName("B")))), lambda n, kids: 1 + sum(kids))
+    4
+    >>> fold([1, [2, 3]], lambda n, kids: sum(kids) if kids else n,
+    ...      lambda n: n if isinstance(n, list) else ())
+    6
+    """
+    done: dict[int, R] = {}
+    stack: list[tuple[T, Sequence[T] | None]] = [(root, None)]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node, kids = pop()
+        if kids is not None:  # its children are done
+            done[id(node)] = visit(node, [done[id(child)] for child in kids])
+        elif id(node) not in done:
+            kids = children(node)
+            if kids:
+                push((node, kids))
+                extend([(child, None) for child in reversed(kids)])
+            else:
+                done[id(node)] = visit(node, [])
+    return done[id(root)]
+
+
+def transform(root: Node, change: Callable[[Node], Node]) -> Node:
+    """A tree with ``change`` applied to every node, bottom-up, rebuilding only what changed.
+
+    ``change`` receives each node with its children already changed, and returns it or its
+    replacement. A node whose children all come back unchanged (the same objects) is kept as it
+    is, so an unchanged tree comes back as the very same object.
+
+    >>> tree = And((TypeName("A"), Not(TypeName("B"))))
+    >>> transform(tree, lambda n: TypeName("C") if n == TypeName("B") else n)
+    And(items=(TypeName(name='A'), Not(item=TypeName(name='C'))))
+    >>> transform(tree, lambda n: n) is tree
+    True
+    """
+
+    def visit(node: Node, children: list[Node]) -> Node:
+        if any(new is not old for new, old in zip(children, node.children(), strict=True)):
+            node = node.with_children(children)
+        return change(node)
+
+    return fold(root, visit)
+
+
 def tree_depth(node: Node) -> int:
-    """How many levels a tree has (a leaf is 1), walked with an explicit stack.
+    """How many levels a tree has (a leaf is 1), by :func:`fold`.
 
     >>> tree_depth(Not(Not(TypeName("WV02"))))
     3
     """
-    deepest = 0
-    stack: list[tuple[Node, int]] = [(node, 1)]
-    while stack:
-        current, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(current, And | Or):
-            stack.extend((item, depth + 1) for item in current.items)
-        elif isinstance(current, Not):
-            stack.append((current.item, depth + 1))
-    return deepest
+    return fold(node, _depth)
+
+
+def _depth(node: object, children: list[int]) -> int:
+    return 1 + max(children) if children else 1
 
 
 def iter_nodes(node: Node) -> list[Node]:
-    """Every node of a tree, parents before children, walked with an explicit stack.
+    """Every node of a tree, parents before children (:func:`walk`, as a list).
 
     >>> len(iter_nodes(Not(TypeName("WV02"))))
     2
     """
-    out: list[Node] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        if isinstance(current, And | Or):
-            stack.extend(reversed(current.items))
-        elif isinstance(current, Not):
-            stack.append(current.item)
-    return out
+    return list(walk(node))

@@ -2,8 +2,8 @@
 
 The filter is first written as CQL2 JSON, one small function per AST node kind, and the text is
 that JSON printed, one small function per CQL2 operator: the two outputs are one expression by
-construction. Both walks use an explicit stack, and ``AND``/``OR`` stay n-ary, so a 10,000-term
-chain or a few hundred nested NOTs never recurse.
+construction. Both are folds by :func:`catalogql.ast.fold` (an explicit stack), and
+``AND``/``OR`` stay n-ary, so a 10,000-term chain or a few hundred nested NOTs never recurse.
 
 **Literal types.** CQL2 literals are typed; ours are text with a kind (SPEC section 4), typed by
 the property they meet. With a queryables ``schema`` (read through
@@ -86,7 +86,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias, cast
 
 from catalogql.ast import (
@@ -102,6 +102,7 @@ from catalogql.ast import (
     TypeName,
     TypePattern,
     Wildcard,
+    fold,
 )
 from catalogql.queryables import check_schema, property_type
 from catalogql.semantics import PropertyType, ValueType, like_pattern, literal_number, typed_literal
@@ -140,20 +141,14 @@ def to_cql2_json(node: Node, schema: Mapping[str, Any] | None = None) -> dict[st
     {'op': '=', 'args': [{'property': 'catalogID'}, '1050010018826700']}
     """  # noqa: E501
     checked = _checked_schema(schema)
-    root: list[Any] = [None]
-    # Top-down with an explicit stack: each handler returns its JSON with empty ``args`` slots
-    # and the child nodes that fill them, first child first.
-    stack: list[tuple[object, list[Any], int]] = [(node, root, 0)]
-    while stack:
-        current, slots, index = stack.pop()
+
+    def visit(current: object, children: list[Json]) -> Json:
         handler = _HANDLERS.get(type(current))
         if handler is None:
             raise _not_a_node(current)
-        expr, children = handler(current, checked)
-        slots[index] = expr
-        stack.extend((child, expr["args"], k) for k, child in reversed(list(enumerate(children))))
-    result: Json = root[0]
-    return result
+        return handler(current, children, checked)
+
+    return fold(node, visit)
 
 
 def to_cql2_text(node: Node, schema: Mapping[str, Any] | None = None) -> str:
@@ -218,23 +213,22 @@ def _declared(schema: Schema, name: str) -> PropertyType | None:
 # --------------------------------------------------------------------------------------------
 # AST to CQL2 JSON: one handler per node kind
 
-_Children = Sequence[object]
-_Handler = Callable[[Any, Schema], tuple[Json, _Children]]
+_Handler = Callable[[Any, list[Json], Schema], Json]
 
 
-def _and(node: And, schema: Schema) -> tuple[Json, _Children]:
-    return {"op": "and", "args": [None] * len(node.items)}, node.items
+def _and(node: And, children: list[Json], schema: Schema) -> Json:
+    return {"op": "and", "args": children}
 
 
-def _or(node: Or, schema: Schema) -> tuple[Json, _Children]:
-    return {"op": "or", "args": [None] * len(node.items)}, node.items
+def _or(node: Or, children: list[Json], schema: Schema) -> Json:
+    return {"op": "or", "args": children}
 
 
-def _not(node: Not, schema: Schema) -> tuple[Json, _Children]:
-    return {"op": "not", "args": [None]}, (node.item,)
+def _not(node: Not, children: list[Json], schema: Schema) -> Json:
+    return {"op": "not", "args": children}
 
 
-def _comparison(node: Comparison, schema: Schema) -> tuple[Json, _Children]:
+def _comparison(node: Comparison, children: list[Json], schema: Schema) -> Json:
     name = _name(node.property)
     if not isinstance(node.op, Op) or not isinstance(node.value, Literal):
         raise _not_a_node(node)
@@ -242,7 +236,7 @@ def _comparison(node: Comparison, schema: Schema) -> tuple[Json, _Children]:
     value = _value(node, declared)
     prop = {"property": name}
     if declared is None or not declared.is_list:
-        return {"op": node.op.value, "args": [prop, value]}, ()
+        return {"op": node.op.value, "args": [prop, value]}
     # SPEC section 4: a list compares true when some element does.
     if declared.value_type is ValueType.DATETIME:
         raise _inexpressible(
@@ -252,10 +246,10 @@ def _comparison(node: Comparison, schema: Schema) -> tuple[Json, _Children]:
             _prop_at(node),
         )
     if node.op is Op.EQ:
-        return {"op": "a_contains", "args": [prop, [value]]}, ()
+        return {"op": "a_contains", "args": [prop, [value]]}
     if node.op is Op.NE:
         inner = {"op": "a_containedBy", "args": [prop, [value]]}
-        return {"op": "not", "args": [inner]}, ()
+        return {"op": "not", "args": [inner]}
     raise _inexpressible(
         f"'{name}' is a list: CQL2 has no '{node.op.value}' that holds when some element does",
         "compare a list with = or <> only (A_CONTAINS and NOT A_CONTAINEDBY)",
@@ -263,7 +257,7 @@ def _comparison(node: Comparison, schema: Schema) -> tuple[Json, _Children]:
     )
 
 
-def _match(node: Match, schema: Schema) -> tuple[Json, _Children]:
+def _match(node: Match, children: list[Json], schema: Schema) -> Json:
     name = _name(node.property)
     declared = _declared(schema, name)
     if declared is not None and declared.is_list:
@@ -280,13 +274,13 @@ def _match(node: Match, schema: Schema) -> tuple[Json, _Children]:
         )
     like = {"op": "like", "args": [{"property": name}, _like_pattern(node)]}
     if node.negated is True:
-        return {"op": "not", "args": [like]}, ()
+        return {"op": "not", "args": [like]}
     if node.negated is False:
-        return like, ()
+        return like
     raise _not_a_node(node)
 
 
-def _type_node(node: TypeName | TypePattern, schema: Schema) -> tuple[Json, _Children]:
+def _type_node(node: TypeName | TypePattern, children: list[Json], schema: Schema) -> Json:
     raise _not_a_node(node)
 
 
@@ -389,34 +383,31 @@ _PRECEDENCE = {"or": 1, "and": 2}
 
 
 def _print(root: Json) -> str:
-    # Bottom-up with an explicit stack over the boolean operators; predicates print directly.
-    done: dict[int, str] = {}
-    stack: list[tuple[Json, bool]] = [(root, False)]
-    while stack:
-        expr, children_done = stack.pop()
+    # Bottom-up by the one tree walk, over the boolean operators; predicates print directly.
+    def visit(expr: Json, children: list[str]) -> str:
         op = expr["op"]
         if op in _BOOLEAN_PRINTERS:
-            if not children_done:
-                stack.append((expr, True))
-                stack.extend((arg, False) for arg in expr["args"])
-                continue
-            done[id(expr)] = _BOOLEAN_PRINTERS[op](expr, done)
-        else:
-            done[id(expr)] = _PREDICATE_PRINTERS[op](expr["args"])
-    return done[id(root)]
+            return _BOOLEAN_PRINTERS[op](expr, children)
+        return _PREDICATE_PRINTERS[op](expr["args"])
+
+    return fold(root, visit, _boolean_args)
 
 
-def _print_chain(expr: Json, done: dict[int, str]) -> str:
+def _boolean_args(expr: Json) -> list[Json]:
+    """The operands of a boolean operator; a predicate's arguments are not expressions."""
+    return expr["args"] if expr["op"] in _BOOLEAN_PRINTERS else []
+
+
+def _print_chain(expr: Json, children: list[str]) -> str:
     outer = _PRECEDENCE[expr["op"]]
     parts = []
-    for arg in expr["args"]:
-        text = done[id(arg)]
+    for arg, text in zip(expr["args"], children, strict=True):
         parts.append(f"({text})" if _PRECEDENCE.get(arg["op"], 3) < outer else text)
     return f" {expr['op'].upper()} ".join(parts)
 
 
-def _print_not(expr: Json, done: dict[int, str]) -> str:
-    return f"NOT ({done[id(expr['args'][0])]})"
+def _print_not(expr: Json, children: list[str]) -> str:
+    return f"NOT ({children[0]})"
 
 
 def _comparison_printer(op: str) -> Callable[[list[Any]], str]:
@@ -440,7 +431,7 @@ def _array_printer(name: str) -> Callable[[list[Any]], str]:
     return print_array
 
 
-_BOOLEAN_PRINTERS: dict[str, Callable[[Json, dict[int, str]], str]] = {
+_BOOLEAN_PRINTERS: dict[str, Callable[[Json, list[str]], str]] = {
     "and": _print_chain,
     "or": _print_chain,
     "not": _print_not,

@@ -12,6 +12,9 @@ has no ``=`` spelling, so it is printed in the LIKE form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from catalogql.ast import (
     BAREWORD_RE,
     And,
@@ -27,6 +30,7 @@ from catalogql.ast import (
     TypePattern,
     Wildcard,
     escape_value,
+    fold,
 )
 from catalogql.semantics import like_pattern
 from catalogql.syntax.errors import QueryError
@@ -56,47 +60,50 @@ def to_gbdx(node: Node) -> str:
 
 
 def _print(root: Node) -> str:
-    # Bottom-up with an explicit stack: a tree as deep as any limit allows never recurses.
-    done: dict[int, str] = {}
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if isinstance(node, And | Or | Not) and not children_done:
-            stack.append((node, True))
-            children = node.items if isinstance(node, And | Or) else (node.item,)
-            stack.extend((child, False) for child in children)
-            continue
-        if isinstance(node, And | Or):
-            word = " AND " if isinstance(node, And) else " OR "
-            done[id(node)] = word.join(
-                _wrap(item, done, _PRECEDENCE[type(node)]) for item in node.items
+    # Bottom-up by the one tree walk: a tree as deep as any limit allows never recurses.
+    def visit(node: object, children: list[str]) -> str:
+        printer = _PRINTERS.get(type(node))
+        if printer is None:
+            raise QueryError(
+                f"not an AST node: {type(node).__name__}",
+                code="compile.not-a-node",
+                hint="pass the result of parse_filter() or parse_types()",
             )
-        elif isinstance(node, Not):
-            done[id(node)] = "NOT " + _wrap(node.item, done, _PRECEDENCE[Not])
-        else:
-            done[id(node)] = _leaf(node)
-    return done[id(root)]
+        return printer(node, children)
+
+    return fold(root, visit)
 
 
-def _wrap(node: Node, done: dict[int, str], outer: int) -> str:
-    text = done[id(node)]
+# --------------------------------------------------------------------------------------------
+# One printer per node kind: the node, and its children already printed
+
+
+def _chain(node: And | Or, children: list[str]) -> str:
+    outer = _PRECEDENCE[type(node)]
+    word = " AND " if outer == _PRECEDENCE[And] else " OR "
+    return word.join(
+        _wrap(item, text, outer) for item, text in zip(node.items, children, strict=True)
+    )
+
+
+def _not(node: Not, children: list[str]) -> str:
+    return "NOT " + _wrap(node.item, children[0], _PRECEDENCE[Not])
+
+
+def _wrap(node: Node, text: str, outer: int) -> str:
     return f"({text})" if _PRECEDENCE.get(type(node), 4) < outer else text
 
 
-def _leaf(node: Node) -> str:
-    if isinstance(node, Comparison):
-        return f"{node.property} {node.op.value} {_literal(node.value)}"
-    if isinstance(node, Match):
-        return _match(node)
-    if isinstance(node, TypeName):
-        return node.name
-    if isinstance(node, TypePattern):
-        return "".join("*" if part is Wildcard.ANY else str(part) for part in node.pattern)
-    raise QueryError(
-        f"not an AST node: {type(node).__name__}",
-        code="compile.not-a-node",
-        hint="pass the result of parse_filter() or parse_types()",
-    )
+def _comparison(node: Comparison, children: list[str]) -> str:
+    return f"{node.property} {node.op.value} {_literal(node.value)}"
+
+
+def _type_name(node: TypeName, children: list[str]) -> str:
+    return node.name
+
+
+def _type_pattern(node: TypePattern, children: list[str]) -> str:
+    return "".join("*" if part is Wildcard.ANY else str(part) for part in node.pattern)
 
 
 def _quote(text: str) -> str:
@@ -109,7 +116,7 @@ def _literal(literal: Literal) -> str:
     return escape_value(literal.text)  # numbers and barewords are written as they were
 
 
-def _match(node: Match) -> str:
+def _match(node: Match, children: list[str]) -> str:
     if Wildcard.ONE in node.pattern:
         return f"{node.property} {'NOT LIKE' if node.negated else 'LIKE'} {_like(node.pattern)}"
     text = "".join(
@@ -126,3 +133,14 @@ def _pieces(pattern: Pattern) -> list[str]:
 
 def _like(pattern: Pattern) -> str:
     return _quote(like_pattern(pattern))
+
+
+_PRINTERS: dict[type, Callable[[Any, list[str]], str]] = {
+    And: _chain,
+    Or: _chain,
+    Not: _not,
+    Comparison: _comparison,
+    Match: _match,
+    TypeName: _type_name,
+    TypePattern: _type_pattern,
+}

@@ -41,7 +41,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from types import CodeType, FunctionType
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from catalogql.ast import (
     And,
@@ -54,6 +54,7 @@ from catalogql.ast import (
     TypeName,
     TypePattern,
     Wildcard,
+    fold,
     tree_depth,
 )
 from catalogql.queryables import check_schema, property_type
@@ -150,7 +151,7 @@ def _depth_error(depth: int) -> QueryLimitError:
     )
 
 
-def _not_a_filter(node: Node) -> QueryError:
+def _not_a_filter(node: object) -> QueryError:
     return QueryError(
         f"not a filter node: {type(node).__name__}",
         code="compile.not-a-filter",
@@ -164,6 +165,12 @@ def _check_depth(node: Node) -> None:
         raise _depth_error(depth)
 
 
+_CHAIN_LEVEL: dict[type, int] = {And: 1, Or: 1}
+"""The AND/OR nesting a node adds (code generation is limited by it, NOTs aside)."""
+
+_FILTER_LEAVES = frozenset((Comparison, Match))
+
+
 class _Shape:
     """One walk over a filter: its depth, AND/OR nesting, comparisons and property names.
 
@@ -172,23 +179,27 @@ class _Shape:
     """
 
     def __init__(self, node: Node) -> None:
-        depth = chains = leaves = 0
         names: dict[str, None] = {}
-        self.stray: Node | None = None
-        stack: list[tuple[Node, int, int]] = [(node, 1, 0)]
-        while stack:
-            current, level, nesting = stack.pop()
-            depth = max(depth, level)
-            if isinstance(current, And | Or):
-                chains = max(chains, nesting + 1)
-                stack.extend((item, level + 1, nesting + 1) for item in reversed(current.items))
-            elif isinstance(current, Not):
-                stack.append((current.item, level + 1, nesting))
-            elif isinstance(current, Comparison | Match):
+        self.stray: object | None = None
+        leaves = 0
+
+        def visit(current: object, children: list[tuple[int, int]]) -> tuple[int, int]:
+            # (levels, AND/OR nesting) of the subtree under ``current``
+            nonlocal leaves
+            if children:
+                deepest = nested = 0
+                for depth, chains in children:  # (a loop: this runs on every compile)
+                    deepest = depth if depth > deepest else deepest
+                    nested = chains if chains > nested else nested
+                return 1 + deepest, _CHAIN_LEVEL.get(type(current), 0) + nested
+            if type(current) in _FILTER_LEAVES:
                 leaves += 1
-                names[current.property] = None
+                names[cast(Comparison | Match, current).property] = None
             elif self.stray is None:
                 self.stray = current
+            return 1, 0
+
+        depth, chains = fold(node, visit)
         if depth > MAX_COMPILED_DEPTH:
             raise _depth_error(depth)
         self.names = tuple(names)
@@ -248,29 +259,53 @@ def _leaf_scalar(node: Comparison | Match, declared: PropertyType | None) -> Cal
 # Closures
 
 
+Polarities = tuple[Predicate, Predicate]
+"""A node's two predicates: true where it is true, and true where it is false."""
+
+
 class _Compiler:
-    """One small method per node kind; ``positive`` selects "is true" versus "is false"."""
+    """One small handler per node kind, folding each node to its two :data:`Polarities`.
+
+    NOT swaps them, which pushes it down to the comparisons; AND is the conjunction of its
+    items' "true" tests and the disjunction of their "false" tests (De Morgan), OR the reverse.
+    """
 
     def __init__(self, schema: Mapping[str, Any] | None) -> None:
         self.schema = schema
 
     def build(self, node: Node, positive: bool) -> Predicate:
-        # Chains are n-ary and NOT collapses two at a time, so depth here is the nesting the
-        # parser's depth limit already bounds.
-        while isinstance(node, Not):
-            node, positive = node.item, not positive
-        if isinstance(node, And | Or):
-            parts = [self.build(item, positive) for item in node.items]
-            conjunctive = isinstance(node, And) == positive
-            return _all(parts) if conjunctive else _any(parts)
-        if isinstance(node, Comparison | Match):
-            return self.leaf(node, positive)
-        raise _not_a_filter(node)
+        when_true, when_false = fold(node, self.visit)
+        return when_true if positive else when_false
 
-    def leaf(self, node: Comparison | Match, positive: bool) -> Predicate:
-        test = _value_test(_leaf_scalar(node, property_type(self.schema, node.property)), positive)
+    def visit(self, node: object, parts: list[Polarities]) -> Polarities:
+        handler = self.HANDLERS.get(type(node))
+        if handler is None:
+            raise _not_a_filter(node)
+        return handler(self, node, parts)
+
+    def and_(self, node: And, parts: list[Polarities]) -> Polarities:
+        return _all([p for p, _ in parts]), _any([n for _, n in parts])
+
+    def or_(self, node: Or, parts: list[Polarities]) -> Polarities:
+        return _any([p for p, _ in parts]), _all([n for _, n in parts])
+
+    def not_(self, node: Not, parts: list[Polarities]) -> Polarities:
+        when_true, when_false = parts[0]
+        return when_false, when_true
+
+    def leaf(self, node: Comparison | Match, parts: list[Polarities]) -> Polarities:
+        scalar = _leaf_scalar(node, property_type(self.schema, node.property))
         get = property_getter(node.property)
-        return lambda props: test(get(props))
+        is_true, is_false = _value_test(scalar, True), _value_test(scalar, False)
+        return (lambda props: is_true(get(props))), (lambda props: is_false(get(props)))
+
+    HANDLERS: ClassVar[Mapping[type, Callable[[_Compiler, Any, list[Polarities]], Polarities]]] = {
+        And: and_,
+        Or: or_,
+        Not: not_,
+        Comparison: leaf,
+        Match: leaf,
+    }
 
 
 def _value_test(scalar: Callable[[Any], Tri], wanted: bool) -> Callable[[Any], bool]:
@@ -326,6 +361,9 @@ def _any(parts: list[Predicate]) -> Predicate:
 _PY_OPS = {Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 _COMPLEMENT = {Op.EQ: Op.NE, Op.NE: Op.EQ, Op.LT: Op.GE, Op.LE: Op.GT, Op.GT: Op.LE, Op.GE: Op.LT}
 """``not (a op b)`` is ``a complement b`` for strings (a total order), never for floats (NaN)."""
+
+_JOINERS: dict[type, tuple[str, str]] = {And: (" and ", " or "), Or: (" or ", " and ")}
+"""How a chain joins its items' source: where it is true, and where it is false (De Morgan)."""
 
 _FILENAME = "<catalogql predicate>"
 """The ``co_filename`` of every generated predicate."""
@@ -407,22 +445,26 @@ class _Generator:
 
         ``known`` maps the properties already read, whenever this node runs, to their reads.
         """
-        while isinstance(node, Not):
-            node, positive = node.item, not positive
-        if isinstance(node, And | Or):
-            joiner = " and " if isinstance(node, And) == positive else " or "
+        # Recursive, by exception: ``known`` flows down and across, and the depth is bounded by
+        # MAX_GENERATED_DEPTH (NOTs loop here, and deeper trees compile to closures).
+        while type(node) is Not:
+            (node,) = node.children()
+            positive = not positive
+        joiners = _JOINERS.get(type(node))
+        if joiners is not None:
+            joiner = joiners[0] if positive else joiners[1]
             seen = dict(known)  # items after the first run only after the first read of each
             parts = []
             first: tuple[str, int] | None = None
-            for item in node.items:
+            for item in node.children():
                 text, read = self.expr(item, positive, seen)
                 parts.append(text)
                 seen.setdefault(*read)
                 first = first or read
             assert first is not None
             return "(" + joiner.join(parts) + ")", first
-        if isinstance(node, Comparison | Match):
-            return self.leaf(node, positive, known)
+        if type(node) in _FILTER_LEAVES:
+            return self.leaf(cast(Comparison | Match, node), positive, known)
         raise _not_a_filter(node)
 
     def leaf(
@@ -569,21 +611,47 @@ def compile_types(texpr: Node) -> TypesPredicate:
 
 
 def _compile_types(texpr: Node) -> TypesPredicate:
-    if isinstance(texpr, TypeName):
-        name = texpr.name
-        return lambda types: name in types
-    if isinstance(texpr, TypePattern):
-        fullmatch = pattern_regex(texpr.pattern).fullmatch
-        return lambda types: any(fullmatch(t) is not None for t in types if isinstance(t, str))
-    if isinstance(texpr, Not):
-        inner = _compile_types(texpr.item)
-        return lambda types: not inner(types)
-    if isinstance(texpr, And | Or):
-        parts = [_compile_types(item) for item in texpr.items]
-        combined = _all(parts) if isinstance(texpr, And) else _any(parts)  # type: ignore[arg-type]
-        return combined  # type: ignore[return-value]
-    raise QueryError(
-        f"not a type-expression node: {type(texpr).__name__}",
-        code="compile.not-a-type-expression",
-        hint="pass the result of parse_types(); filters go to compile_predicate()",
-    )
+    def visit(node: object, parts: list[TypesPredicate]) -> TypesPredicate:
+        handler = _TYPE_HANDLERS.get(type(node))
+        if handler is None:
+            raise QueryError(
+                f"not a type-expression node: {type(node).__name__}",
+                code="compile.not-a-type-expression",
+                hint="pass the result of parse_types(); filters go to compile_predicate()",
+            )
+        return handler(node, parts)
+
+    return fold(texpr, visit)
+
+
+def _type_name(node: TypeName, parts: list[TypesPredicate]) -> TypesPredicate:
+    name = node.name
+    return lambda types: name in types
+
+
+def _type_pattern(node: TypePattern, parts: list[TypesPredicate]) -> TypesPredicate:
+    fullmatch = pattern_regex(node.pattern).fullmatch
+    return lambda types: any(fullmatch(t) is not None for t in types if isinstance(t, str))
+
+
+def _type_not(node: Not, parts: list[TypesPredicate]) -> TypesPredicate:
+    inner = parts[0]
+    return lambda types: not inner(types)
+
+
+def _type_and(node: And, parts: list[TypesPredicate]) -> TypesPredicate:
+    return cast(TypesPredicate, _all(cast(list[Predicate], parts)))
+
+
+def _type_or(node: Or, parts: list[TypesPredicate]) -> TypesPredicate:
+    return cast(TypesPredicate, _any(cast(list[Predicate], parts)))
+
+
+_TYPE_HANDLERS: dict[type, Callable[[Any, list[TypesPredicate]], TypesPredicate]] = {
+    TypeName: _type_name,
+    TypePattern: _type_pattern,
+    Not: _type_not,
+    And: _type_and,
+    Or: _type_or,
+}
+"""One handler per type-expression node kind: the node and its children's predicates."""

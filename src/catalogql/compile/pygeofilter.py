@@ -87,6 +87,8 @@ from catalogql.ast import (
     Not,
     Op,
     Or,
+    children_of,
+    fold,
 )
 from catalogql.queryables import check_schema, property_type
 from catalogql.semantics import PropertyType, ValueType, like_pattern, parse_instant, typed_literal
@@ -98,6 +100,8 @@ else:
     PygeofilterNode = Any
 
 __all__ = ["to_pygeofilter", "typed_value"]
+
+Schema = Mapping[str, Any] | None
 
 Value = int | float | str | bool | datetime
 """A literal as pygeofilter receives it."""
@@ -141,30 +145,16 @@ def to_pygeofilter(node: Node, schema: Mapping[str, Any] | None = None) -> Pygeo
     """
     pgf = _pygeofilter_ast()
     checked = check_schema(schema) if schema is not None else None
-    done: dict[int, Any] = {}
-    stack: list[tuple[Node, bool]] = [(node, False)]
-    while stack:
-        current, children_done = stack.pop()
-        if isinstance(current, And | Or | Not):
-            children = _children(current)
-            if not children_done:
-                stack.append((current, True))
-                stack.extend((child, False) for child in children)
-                continue
-            converted = [done[id(child)] for child in children]  # a child may be shared
-            if isinstance(current, Not):
-                done[id(current)] = pgf.Not(converted[0])
-            else:
-                done[id(current)] = _balanced(
-                    pgf.And if isinstance(current, And) else pgf.Or, converted
-                )
-        elif isinstance(current, Comparison):
-            done[id(current)] = _comparison(pgf, current, checked)
-        elif isinstance(current, Match):
-            done[id(current)] = _like(pgf, current)
-        else:
+
+    def visit(current: object, children: list[Any]) -> Any:
+        handler = _HANDLERS.get(type(current))
+        if handler is None:
             raise _not_a_filter(current)
-    return done[id(node)]
+        return handler(pgf, current, children[::-1], checked)
+
+    # Right to left, as this back end always has: of two literals that do not fit the schema,
+    # the last is reported (the other back ends report the first).
+    return fold(node, visit, _right_to_left)
 
 
 def typed_value(name: str, op: Op, literal: Literal, declared: PropertyType | None = None) -> Value:
@@ -215,13 +205,19 @@ def _pygeofilter_ast() -> Any:
     return pgf
 
 
-def _children(node: And | Or | Not) -> tuple[Node, ...]:
-    if isinstance(node, Not):
-        return (node.item,)
+def _right_to_left(node: object) -> tuple[Node, ...]:
+    return children_of(node)[::-1]
+
+
+def _chain(pgf: Any, node: And | Or, children: list[Any], schema: Schema) -> Any:
     items = node.items
     if not isinstance(items, tuple) or len(items) < 2:
         raise _bad_leaf(f"{type(node).__name__} needs a tuple of two or more items")
-    return items
+    return _balanced(pgf.And if isinstance(node, And) else pgf.Or, children)
+
+
+def _not(pgf: Any, node: Not, children: list[Any], schema: Schema) -> Any:
+    return pgf.Not(children[0])
 
 
 def _balanced(combine: Callable[[Any, Any], Any], items: list[Any]) -> Any:
@@ -234,7 +230,7 @@ def _balanced(combine: Callable[[Any, Any], Any], items: list[Any]) -> Any:
     return items[0]
 
 
-def _comparison(pgf: Any, node: Comparison, schema: Mapping[str, Any] | None) -> Any:
+def _comparison(pgf: Any, node: Comparison, children: list[Any], schema: Schema) -> Any:
     name, op, literal = node.property, node.op, node.value
     if not isinstance(name, str) or not isinstance(op, Op) or not _is_literal(literal):
         raise _bad_leaf(f"malformed comparison: {node!r}")
@@ -242,7 +238,7 @@ def _comparison(pgf: Any, node: Comparison, schema: Mapping[str, Any] | None) ->
     return getattr(pgf, _COMPARISONS[op])(pgf.Attribute(name), value)
 
 
-def _like(pgf: Any, node: Match) -> Any:
+def _like(pgf: Any, node: Match, children: list[Any], schema: Schema) -> Any:
     if not isinstance(node.property, str) or not isinstance(node.pattern, tuple):
         raise _bad_leaf(f"malformed match: {node!r}")
     return pgf.Like(
@@ -254,6 +250,16 @@ def _like(pgf: Any, node: Match) -> Any:
         escapechar="\\",
         not_=bool(node.negated),
     )
+
+
+_HANDLERS: dict[type, Callable[[Any, Any, list[Any], Schema], Any]] = {
+    And: _chain,
+    Or: _chain,
+    Not: _not,
+    Comparison: _comparison,
+    Match: _like,
+}
+"""One handler per filter node kind: the node, its children converted, and the schema."""
 
 
 def _is_literal(literal: object) -> bool:

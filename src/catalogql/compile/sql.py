@@ -59,7 +59,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -81,6 +81,7 @@ from catalogql.ast import (
     TypeName,
     TypePattern,
     Wildcard,
+    fold,
     tree_depth,
 )
 from catalogql.queryables import check_schema, property_type
@@ -338,52 +339,55 @@ _DIALECTS: dict[str, sa.engine.Dialect] = {
 
 
 class _Compiler:
+    """One handler per node kind (``HANDLERS``); ``self.sql``: how the dialect reads JSON."""
+
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.sql: _SQLite | _Postgres = (
-            _SQLite(layout) if layout.dialect == "sqlite" else _Postgres(layout)
-        )
+        self.sql: _Dialect = _DIALECT_CLASSES[layout.dialect](layout)
         self.params: dict[tuple[type, object], sa.BindParameter[Any]] = {}
 
     def build(self, root: Node) -> Bool:
-        # Bottom-up with an explicit stack: chains of any length never recurse here.
-        done: dict[int, Bool] = {}
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if isinstance(node, And | Or):
-                if not children_done:
-                    stack.append((node, True))
-                    stack.extend((item, False) for item in reversed(node.items))
-                    continue
-                done[id(node)] = _chain(node, [done[id(i)] for i in node.items])
-            elif isinstance(node, Not):
-                if not children_done:
-                    stack.extend(((node, True), (node.item, False)))
-                    continue
-                done[id(node)] = sa.not_(done[id(node.item)])
-            else:
-                done[id(node)] = self.leaf(node)
-        return done[id(root)]
+        # Bottom-up by the one tree walk, left to right (parameters are numbered in reading
+        # order): chains of any length never recurse here.
+        return fold(root, self.visit)
 
-    def leaf(self, node: Node) -> Bool:
-        if (
-            isinstance(node, Comparison)
-            and isinstance(node.value, ast.Literal)
-            and isinstance(node.op, Op)
-        ):
-            return self.comparison(node)
-        if isinstance(node, Match) and isinstance(node.pattern, tuple):
-            return self.match(node)
-        if isinstance(node, TypeName):
-            return self.type_name(node)
-        if isinstance(node, TypePattern):
-            return self.type_pattern(node)
-        raise QueryError(
-            f"not an AST node: {type(node).__name__}",
-            code="compile.not-a-node",
-            hint="pass the result of parse_filter() or parse_types()",
-        )
+    def visit(self, node: object, parts: list[Bool]) -> Bool:
+        handler = self.HANDLERS.get(type(node))
+        if handler is None:
+            raise _not_a_node(node)
+        return handler(self, node, parts)
+
+    def chain(self, node: And | Or, parts: list[Bool]) -> Bool:
+        return _chain(node, parts)
+
+    def not_(self, node: Not, parts: list[Bool]) -> Bool:
+        return sa.not_(parts[0])
+
+    def comparison_node(self, node: Comparison, parts: list[Bool]) -> Bool:
+        if not isinstance(node.value, ast.Literal) or not isinstance(node.op, Op):
+            raise _not_a_node(node)
+        return self.comparison(node)
+
+    def match_node(self, node: Match, parts: list[Bool]) -> Bool:
+        if not isinstance(node.pattern, tuple):
+            raise _not_a_node(node)
+        return self.match(node)
+
+    def type_name_node(self, node: TypeName, parts: list[Bool]) -> Bool:
+        return self.type_name(node)
+
+    def type_pattern_node(self, node: TypePattern, parts: list[Bool]) -> Bool:
+        return self.type_pattern(node)
+
+    HANDLERS: ClassVar[Mapping[type, Callable[[_Compiler, Any, list[Bool]], Bool]]] = {
+        And: chain,
+        Or: chain,
+        Not: not_,
+        Comparison: comparison_node,
+        Match: match_node,
+        TypeName: type_name_node,
+        TypePattern: type_pattern_node,
+    }
 
     # Parameters: one per distinct value, named v1, v2, ... (the layout's prefix) in order of use.
 
@@ -481,6 +485,14 @@ _SQL_TYPES: dict[type, Any] = {
 }
 
 
+def _not_a_node(node: object) -> QueryError:
+    return QueryError(
+        f"not an AST node: {type(node).__name__}",
+        code="compile.not-a-node",
+        hint="pass the result of parse_filter() or parse_types()",
+    )
+
+
 def _compare(left: ColumnElement[Any], op: Op, right: Any) -> Bool:
     return cast(Bool, OPERATORS[op](left, right))
 
@@ -548,13 +560,79 @@ _SQLITE_TRUTH: tuple[ColumnElement[Any], ColumnElement[Any]] = (
 )
 
 
-class _SQLite:
-    """SQLite's JSON1: ``json_type`` and ``json_extract`` on a path, ``json_each`` for lists."""
+class _Dialect:
+    """How a database reads JSON values: the base of the dialects, which override what differs.
 
-    NUMBER = ("integer", "real")
+    ``json(name, scalar)`` is the CASE on the JSON type of property ``name``, its arms made by
+    ``scalar`` for one value (the property's, or a list element's); ``scalar`` and
+    ``scalar_match`` make those arms for a comparison and a wildcard; ``matches`` and
+    ``pattern`` are the dialect's wildcard match and its spelling of a pattern.
+    """
+
+    COLLATE = False
+    """Whether text on a typed column compares with ``COLLATE "C"`` (code point order)."""
 
     def __init__(self, layout: Layout) -> None:
         self.doc = layout.properties
+
+    def json(self, name: str, scalar: Callable[[Any], Whens]) -> Bool:
+        raise NotImplementedError
+
+    def scalar(self, ref: Any, op: Op, arms: _Arms) -> Whens:
+        raise NotImplementedError
+
+    def scalar_match(
+        self,
+        ref: Any,
+        pattern: sa.BindParameter[Any],
+        texts: bool,
+        ints: bool,
+        floats: bool,
+        booleans: tuple[bool, bool] | None,
+    ) -> Whens:
+        raise NotImplementedError
+
+    def matches(self, text: ColumnElement[Any], pattern: sa.BindParameter[Any]) -> Bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def pattern(pattern: Pattern) -> str:
+        raise NotImplementedError
+
+    def typed(
+        self, column: ColumnElement[Any], declared: PropertyType, op: Op, arms: _Arms
+    ) -> Bool:
+        return _typed(column, declared, op, arms, collate=self.COLLATE)
+
+    def has_type(
+        self,
+        types: ColumnElement[Any] | TypesTable,
+        name: sa.BindParameter[Any] | None,
+        pattern: sa.BindParameter[Any] | None,
+    ) -> Bool:
+        if not isinstance(types, TypesTable):
+            return self.has_type_json(types, name, pattern)
+        label = types.type_column
+        test = label == name if name is not None else self.matches(label, _bound(pattern))
+        return sa.exists(sa.select(1).where(types.record_key == types.parent_key, test))
+
+    def has_type_json(
+        self,
+        types: ColumnElement[Any],
+        name: sa.BindParameter[Any] | None,
+        pattern: sa.BindParameter[Any] | None,
+    ) -> Bool:
+        raise NotImplementedError
+
+
+def _bound(pattern: sa.BindParameter[Any] | None) -> sa.BindParameter[Any]:
+    return cast(sa.BindParameter[Any], pattern)
+
+
+class _SQLite(_Dialect):
+    """SQLite's JSON1: ``json_type`` and ``json_extract`` on a path, ``json_each`` for lists."""
+
+    NUMBER = ("integer", "real")
 
     def json(self, name: str, scalar: Callable[[Any], Whens]) -> Bool:
         path = self.path(name)
@@ -590,11 +668,6 @@ class _SQLite:
         if arms.boolean is not None:
             whens += [("true", _truth(arms.boolean[0])), ("false", _truth(arms.boolean[1]))]
         return whens
-
-    def typed(
-        self, column: ColumnElement[Any], declared: PropertyType, op: Op, arms: _Arms
-    ) -> Bool:
-        return _typed(column, declared, op, arms, collate=False)
 
     def scalar_match(
         self,
@@ -633,25 +706,22 @@ class _SQLite:
                 out.append(str(part).replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
         return "".join(out)
 
-    def has_type(
+    def has_type_json(
         self,
-        types: ColumnElement[Any] | TypesTable,
+        types: ColumnElement[Any],
         name: sa.BindParameter[Any] | None,
         pattern: sa.BindParameter[Any] | None,
     ) -> Bool:
-        if isinstance(types, TypesTable):
-            return _has_type_row(types, name, pattern, "GLOB")
         e = sa.func.json_each(types).table_valued("type", "value").alias("t")
         test = e.c.value == name if name is not None else _glob(e.c.value, pattern)
         found = sa.select(1).select_from(e).where(e.c.type == _const("text"), test)
         return sa.exists(found.correlate_except(e))
 
 
-class _Postgres:
+class _Postgres(_Dialect):
     """PostgreSQL's JSONB: ``->``, ``jsonb_typeof``, ``jsonb_array_elements``."""
 
-    def __init__(self, layout: Layout) -> None:
-        self.doc = layout.properties
+    COLLATE = True
 
     def json(self, name: str, scalar: Callable[[Any], Whens]) -> Bool:
         value = self.value(name)
@@ -694,11 +764,6 @@ class _Postgres:
             whens.append(("boolean", _boolean_arm(value, arms.boolean)))
         return whens
 
-    def typed(
-        self, column: ColumnElement[Any], declared: PropertyType, op: Op, arms: _Arms
-    ) -> Bool:
-        return _typed(column, declared, op, arms, collate=True)
-
     def scalar_match(
         self,
         value: ColumnElement[Any],
@@ -726,14 +791,12 @@ class _Postgres:
         """LIKE's spelling: ``%`` and ``_``, escaped with a backslash."""
         return like_pattern(pattern)
 
-    def has_type(
+    def has_type_json(
         self,
-        types: ColumnElement[Any] | TypesTable,
+        types: ColumnElement[Any],
         name: sa.BindParameter[Any] | None,
         pattern: sa.BindParameter[Any] | None,
     ) -> Bool:
-        if isinstance(types, TypesTable):
-            return _has_type_row(types, name, pattern, "LIKE")
         if name is not None:  # containment: a GIN index on the column serves it
             return cast(
                 Bool, types.op("@>", return_type=sa.Boolean())(sa.func.jsonb_build_array(name))
@@ -814,20 +877,7 @@ def _typed(
     return _UNKNOWN
 
 
-def _has_type_row(
-    types: TypesTable,
-    name: sa.BindParameter[Any] | None,
-    pattern: sa.BindParameter[Any] | None,
-    operator: str,
-) -> Bool:
-    label = types.type_column
-    if name is not None:
-        test = label == name
-    elif operator == "LIKE":
-        test = label.like(pattern, escape="\\")
-    else:
-        test = label.op(operator)(pattern)
-    return sa.exists(sa.select(1).where(types.record_key == types.parent_key, test))
+_DIALECT_CLASSES: dict[str, type[_Dialect]] = {"sqlite": _SQLite, "postgresql": _Postgres}
 
 
 # --------------------------------------------------------------------------------------------

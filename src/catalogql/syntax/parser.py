@@ -39,13 +39,13 @@ from catalogql.ast import (
     TypeNode,
     TypePattern,
     Wildcard,
-    iter_nodes,
     normalize_pattern,
     tree_depth,
     unchecked_chain,
     unchecked_comparison,
     unchecked_literal,
     unchecked_match,
+    walk,
 )
 from catalogql.syntax.errors import (
     Diagnostic,
@@ -592,7 +592,7 @@ def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
                 offset=0,
                 hint="flatten the expression, or raise Limits.max_depth",
             )
-    leaves = sum(1 for n in iter_nodes(node) if not isinstance(n, And | Or | Not))
+    leaves = sum(1 for n in walk(node) if not n.children())
     if leaves > limits.max_comparisons:
         raise QueryLimitError(
             f"{leaves} comparisons is past the limit of {limits.max_comparisons}",

@@ -34,7 +34,7 @@ import functools
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -60,6 +60,7 @@ from catalogql.ast import (
     TypePattern,
     Wildcard,
     escape_value,
+    fold,
     is_bareword_text,
     iter_nodes,
     normalize_pattern,
@@ -596,6 +597,10 @@ def spellings(node: Node, *, compat: bool = True) -> SearchStrategy[str]:
     return _CHOICES.map(lambda choices: _Speller(choices, compat).top(node))
 
 
+Written = tuple[str, int]
+"""A node as written, and its precedence (OR 1, AND 2, NOT 3, a comparison 4)."""
+
+
 class _Speller:
     """Writes one node in the spelling that a string of random bytes picks.
 
@@ -631,13 +636,14 @@ class _Speller:
         lead, trail = ("", "") if self.pick(3) else (self.space(), self.space())
         is_filter = any(isinstance(n, Comparison | Match) for n in iter_nodes(node))
         if self.compat and is_filter and isinstance(node, And) and self.one_in(2):
-            return lead + self.comma_chain(node) + trail
-        return lead + self.node(node, 0) + trail
+            items = [fold(item, self.visit) for item in node.items]
+            return lead + self.comma_chain(items) + trail
+        return lead + self.wrap(fold(node, self.visit), 0) + trail
 
-    def comma_chain(self, node: And) -> str:
+    def comma_chain(self, items: list[Written]) -> str:
         """``a, b AND c``: commas (read as AND) between some items, ANDs between the others."""
-        groups: list[list[Node]] = [[node.items[0]]]
-        for item in node.items[1:]:
+        groups: list[list[Written]] = [[items[0]]]
+        for item in items[1:]:
             if self.pick(2) == 0:
                 groups.append([item])
             else:
@@ -645,30 +651,33 @@ class _Speller:
         written = []
         for group in groups:
             if len(group) == 1:
-                written.append(self.node(group[0], 1))
+                written.append(self.wrap(group[0], 1))
             else:
                 written.append(self.joined(group, "AND", 2))
         return ",".join(self.space(needed=False) + w + self.space(needed=False) for w in written)
 
-    def joined(self, items: Sequence[Node], word: str, precedence: int) -> str:
-        out = self.node(items[0], precedence)
+    def joined(self, items: Sequence[Written], word: str, precedence: int) -> str:
+        out = self.wrap(items[0], precedence)
         for item in items[1:]:
-            right = self.node(item, precedence)
+            right = self.wrap(item, precedence)
             before = self.space(needed=not out.endswith((")", "'", '"')))
             out += before + word + self.space(needed=not right.startswith("(")) + right
         return out
 
-    def node(self, node: Node, outer: int) -> str:
-        if isinstance(node, And | Or):
-            mine = 2 if isinstance(node, And) else 1
-            text = self.joined(node.items, "AND" if mine == 2 else "OR", mine)
-        elif isinstance(node, Not):
-            mine = 3
-            inner = self.node(node.item, 3)
-            text = "NOT" + self.space(needed=not inner.startswith("(")) + inner
-        else:
-            mine = 4
-            text = self.leaf(node)
+    def visit(self, node: object, children: list[Written]) -> Written:
+        """One node written (by :func:`~catalogql.ast.fold`), and its precedence."""
+        if isinstance(node, And):
+            return self.joined(children, "AND", 2), 2
+        if isinstance(node, Or):
+            return self.joined(children, "OR", 1), 1
+        if isinstance(node, Not):
+            inner = self.wrap(children[0], 3)
+            return "NOT" + self.space(needed=not inner.startswith("(")) + inner, 3
+        return self.leaf(cast(Node, node)), 4
+
+    def wrap(self, written: Written, outer: int) -> str:
+        """A written node inside an operator of precedence ``outer``: in parentheses if needed."""
+        text, mine = written
         extra = self.extra_parens < 8 and self.one_in(6)
         if mine < outer or extra:
             self.extra_parens += extra
