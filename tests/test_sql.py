@@ -387,10 +387,19 @@ _DIFFERENTIAL = settings(
 )
 
 
+def _sql_can_hold(node: Any) -> bool:
+    try:
+        to_sql(node)
+    except cq.Inexpressible:
+        return False
+    return True
+
+
 _NODES = cs.filter_nodes(
     NAMES, values=cs.literals().filter(lambda literal: "\x00" not in literal.text), max_leaves=5
-).filter(lambda node: "\x00" not in cq.to_gbdx(node))
-"""Filters SQL can hold (no NUL: :func:`test_nul_is_refused`)."""
+).filter(_sql_can_hold)
+"""Filters SQL can hold (no NUL, no integer past 64 bits: :func:`test_nul_is_refused`,
+:func:`test_an_integer_past_64_bits_is_inexpressible`); the stores decide the others in Python."""
 
 
 @_DIFFERENTIAL
@@ -599,6 +608,30 @@ def test_nul_is_refused() -> None:
         ):
             with pytest.raises(cq.QueryError, match="NUL"):
                 to_sql(node, dialect)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        ("x = 9223372036854775807", True),
+        ("x = -9223372036854775808", True),
+        ("x = 9223372036854775808", False),  # a double would round it to 2**63
+        ("x < -9223372036854775809", False),
+        ("x = 1" + "0" * 400, False),  # float() of it overflows
+        ("x = 1" + "0" * 5000, True),  # past int()'s 4,300 digits SPEC's reading is inf
+        ("x = 1e400", True),  # a decimal literal is a double anyway
+    ],
+)
+def test_an_integer_past_64_bits_is_inexpressible(text: str, holds: bool, dialect: str) -> None:
+    node = cq.parse_filter(text)
+    if holds:
+        to_sql(node, dialect)  # type: ignore[arg-type]
+        return
+    with pytest.raises(cq.Inexpressible, match="past the 64-bit integers") as caught:
+        to_sql(node, dialect)  # type: ignore[arg-type]
+    assert caught.value.code == "compile.inexpressible"
+    assert caught.value.status == 422
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ FILTERS = [
     "cloudCover <> 0",
     "cloudCover > -1e3",
     "catalogID = 1050010018826700",
-    "catalogID = 99999999999999999999",
+    "catalogID = 9223372036854775807",  # the largest integer SQL compares exactly
     "name = 'it''s'",
     "sensorPlatformName = WORLDVIEW03_VNIR",
     "sensorPlatformName <> WORLDVIEW03_VNIR",

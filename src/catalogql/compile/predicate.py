@@ -105,6 +105,13 @@ def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Pr
     >>> keep({"sensorPlatformName": "WORLDVIEW03_VNIR", "cloudCover": 5})
     True
     """  # noqa: E501
+    if schema is None and isinstance(node, Node):
+        return _compile_plain(node)
+    return _compile(node, schema)
+
+
+def _compile(node: Node, schema: Mapping[str, Any] | None) -> Predicate:
+    """:func:`compile_predicate`, uncached (the generated code has a cache of its own)."""
     shape = _Shape(node)
     checked = check_schema(schema) if schema is not None else None
     shape.check_filter()
@@ -243,6 +250,12 @@ def _generate(node: Node, declared: Declared) -> Predicate:
 
 
 _generate_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_generate)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _compile_plain(node: Node) -> Predicate:
+    """A filter without a schema, cached by the filter alone: no walk when it was compiled."""
+    return _compile(node, None)
 
 
 def _leaf_scalar(node: Comparison | Match, declared: PropertyType | None) -> Callable[[Any], Tri]:

@@ -40,7 +40,10 @@ Limits, written down: on PostgreSQL numbers compare as double precision, which i
 numbers of I-JSON (RFC 7493: integers within 2**53); a wildcard matches a number's text as stored
 in the JSON (the same as Python's when ``json.dumps`` wrote it, as catalogql's stores do);
 SQL text cannot hold NUL (PostgreSQL refuses it; SQLite's string and JSON functions stop at it),
-so a literal with one is refused on both.
+so a literal with one is refused on both; an integer literal past 64 bits would compare as a
+rounded double (or overflow past 1.8e308), so it is refused too. Both refusals are
+:class:`~catalogql.Inexpressible` (422), the signal on which catalogql's stores decide a filter
+in Python instead.
 
 >>> from catalogql import parse_filter
 >>> sql, params = to_sql(parse_filter("cloudCover < 20"))
@@ -398,7 +401,14 @@ class _Compiler:
             if isinstance(value, str):
                 _check_text(value, self.layout.dialect)
             if type(value) is int and value not in INT64:
-                value = float(value)  # past 64-bit integers: orders as a double, as SQL can
+                digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
+                raise Inexpressible(
+                    f"an integer of {digits} digits is past the 64-bit integers SQL compares "
+                    "exactly (a double would round it, and overflows past about 1.8e308)",
+                    code="compile.inexpressible",
+                    hint="catalogql's stores decide such a filter in Python, exactly; in your own "
+                    "SQL, compare with a decimal literal such as 1e20 if a rounded value will do",
+                )
             name = f"{self.layout.parameter_prefix}{len(self.params) + 1}"
             bound = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
             self.params[key] = bound
