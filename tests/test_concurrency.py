@@ -20,51 +20,20 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from catalog_fixtures import Factory
 from catalogql.search import Catalog, CatalogError, InvalidRecord, open_catalog
 from catalogql.search.stores.sqlite import SQLiteCatalog
 
-STORES = ["memory", "sqlite", "postgresql"]
 BATCHES = 10
 BATCH = 24  # records per batch
 READERS = 3
 DOOMED = -1  # the batch number of the unit that is rolled back
-
-Factory = Callable[..., Catalog]
-
-
-@pytest.fixture(params=STORES)
-def new_catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
-    """Makes empty catalogs of one store kind (SQLite: a file), closed (and dropped) after."""
-    made: list[Catalog] = []
-    names: list[str] = []
-
-    def make(**options: Any) -> Catalog:
-        if request.param == "memory":
-            catalog = open_catalog("memory://", **options)
-        elif request.param == "sqlite":
-            catalog = open_catalog(f"sqlite:///{tmp_path / f'c{len(made)}.db'}", **options)
-        else:
-            cluster = request.getfixturevalue("postgres_cluster")
-            names.append(f"conc_{uuid.uuid4().hex[:12]}")
-            catalog = open_catalog(cluster.create_database(names[-1]), **options)
-        made.append(catalog)
-        return catalog
-
-    yield make
-    for catalog in made:
-        catalog.close()
-    if names:
-        cluster = request.getfixturevalue("postgres_cluster")
-        for name in names:
-            cluster.drop_database(name)
 
 
 def marked_batch(batch: int, size: int = BATCH) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from catalog_fixtures import Factory
 from catalogql.ast import NUMBER_RE, Comparison, Literal, LiteralKind, Op
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.search import (
@@ -35,37 +36,7 @@ from catalogql.testing.strategies import filter_texts, json_values, search_reque
 from property_settings import scaled
 from search_oracle import matching
 
-STORES = ["memory", "sqlite", "postgresql"]
 EXAMPLES = scaled(300)
-
-Factory = Callable[..., Catalog]
-
-
-@pytest.fixture(params=STORES)
-def new_catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
-    """Makes empty catalogs of one store kind, closed (and dropped) after the test."""
-    made: list[Catalog] = []
-    names: list[str] = []
-
-    def make(**options: Any) -> Catalog:
-        if request.param == "memory":
-            catalog = open_catalog("memory://", **options)
-        elif request.param == "sqlite":
-            catalog = open_catalog(f"sqlite:///{tmp_path / f'c{len(made)}.db'}", **options)
-        else:
-            cluster = request.getfixturevalue("postgres_cluster")
-            names.append(f"search_{uuid.uuid4().hex[:12]}")
-            catalog = open_catalog(cluster.create_database(names[-1]), **options)
-        made.append(catalog)
-        return catalog
-
-    yield make
-    for catalog in made:
-        catalog.close()
-    if names:
-        cluster = request.getfixturevalue("postgres_cluster")
-        for name in names:
-            cluster.drop_database(name)
 
 
 def rec(identifier: str, when: str = "2016-01-01T00:00:00.000Z", **props: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from catalogql.errors import (
     CatalogqlError,
@@ -43,6 +43,7 @@ __all__ = [
     "Inexpressible",
     "InexpressibleDepth",
     "Problem",
+    "ProblemFields",
     "QueryError",
     "QueryLimitError",
     "QuerySyntaxError",
@@ -52,7 +53,57 @@ __all__ = [
 ]
 
 
-class QueryError(InvalidInput):
+class _HasProblem(Protocol):
+    @property
+    def problem(self) -> Problem: ...
+
+
+class ProblemFields:
+    """The fields of an object's one :class:`Problem`, read through (no second copy of them).
+
+    Shared by :class:`QueryError` and :class:`Diagnostic`: ``offset`` reads 0 and ``line`` and
+    ``column`` read 1 where the problem has none.
+    """
+
+    __slots__ = ()
+
+    @property
+    def offset(self: _HasProblem) -> int:
+        """0-based character offset of the problem in its text."""
+        return self.problem.offset or 0
+
+    @property
+    def line(self: _HasProblem) -> int:
+        """1-based line of ``offset``."""
+        return self.problem.line or 1
+
+    @property
+    def column(self: _HasProblem) -> int:
+        """1-based column of ``offset``."""
+        return self.problem.column or 1
+
+    @property
+    def expected(self: _HasProblem) -> tuple[str, ...]:
+        """What would have been valid at ``offset`` (may be empty)."""
+        return self.problem.expected
+
+    @property
+    def hint(self: _HasProblem) -> str:
+        """How to fix it (may be empty)."""
+        return self.problem.hint
+
+    @property
+    def code(self: _HasProblem) -> str:
+        """A stable, machine-readable code such as ``syntax.unexpected-token``."""
+        return self.problem.code
+
+    @property
+    def width(self: _HasProblem) -> int:
+        """How many characters the caret line underlines."""
+        return self.problem.width
+
+
+class QueryError(ProblemFields, InvalidInput):
     """A filter or type expression that cannot be used, with where and why (status 400).
 
     Its one problem (``problems[0]``) says where; the attributes below read it.
@@ -101,41 +152,6 @@ class QueryError(InvalidInput):
     def problem(self) -> Problem:
         """The one problem of this error."""
         return self.problems[0]
-
-    @property
-    def offset(self) -> int:
-        """0-based character offset of the problem in ``text``."""
-        return self.problem.offset or 0
-
-    @property
-    def line(self) -> int:
-        """1-based line of ``offset``."""
-        return self.problem.line or 1
-
-    @property
-    def column(self) -> int:
-        """1-based column of ``offset``."""
-        return self.problem.column or 1
-
-    @property
-    def expected(self) -> tuple[str, ...]:
-        """What would have been valid at ``offset`` (may be empty)."""
-        return self.problem.expected
-
-    @property
-    def hint(self) -> str:
-        """How to fix it (may be empty)."""
-        return self.problem.hint
-
-    @property
-    def code(self) -> str:
-        """A stable, machine-readable code such as ``syntax.unexpected-token``."""
-        return self.problem.code
-
-    @property
-    def width(self) -> int:
-        """How many characters the caret line underlines."""
-        return self.problem.width
 
     @property
     def source(self) -> str | None:
@@ -210,7 +226,7 @@ class InexpressibleDepth(Inexpressible, QueryLimitError):
 
 
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(ProblemFields):
     """One finding of :func:`catalogql.check`: an error or a warning, and its :class:`Problem`.
 
     The problem's fields read through: ``code``, ``message``, ``offset``, ``line``, ``column``,
@@ -227,44 +243,9 @@ class Diagnostic:
     rewrite: str | None = None
 
     @property
-    def code(self) -> str:
-        """Stable code, e.g. ``compat.comma`` or ``syntax.lowercase-operator``."""
-        return self.problem.code
-
-    @property
     def message(self) -> str:
         """What was found."""
         return self.problem.message
-
-    @property
-    def offset(self) -> int:
-        """0-based character offset."""
-        return self.problem.offset or 0
-
-    @property
-    def line(self) -> int:
-        """1-based line."""
-        return self.problem.line or 1
-
-    @property
-    def column(self) -> int:
-        """1-based column."""
-        return self.problem.column or 1
-
-    @property
-    def hint(self) -> str:
-        """How to fix it."""
-        return self.problem.hint
-
-    @property
-    def expected(self) -> tuple[str, ...]:
-        """What would have been valid there (errors only)."""
-        return self.problem.expected
-
-    @property
-    def width(self) -> int:
-        """How many characters the finding spans."""
-        return self.problem.width
 
     def render(self, text: str) -> str:
         """Human-readable form with a caret line under ``text``.
