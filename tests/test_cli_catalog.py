@@ -149,3 +149,29 @@ def test_write_jsonl_round_trips_through_load(
     assert run(capsys, "load", str(path), "--db", db)[0] == 0
     status, out, _ = run(capsys, "search", "--db", db, "--limit", "1000", "--count-total")
     assert (status, json.loads(out)["stats"]["totalMatched"]) == (0, 500)
+
+
+def test_search_shows_request_warnings_on_stderr_and_in_the_body(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    """A typo in a field name or a capped limit is not silent (issue 10, item 11)."""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0
+    request = tmp_path / "typo.json"
+    request.write_text(json.dumps({"filters": ["cloudCover < 3"], "limt": 1, "SearchAreaWkt": ""}))
+    status, out, err = run(capsys, "search", str(request), "--db", db, "--limit", "5000")
+    assert status == 0
+    assert "warning: limt: unknown field 'limt' is ignored" in err
+    assert "did you mean 'limit'?" in err
+    assert "did you mean 'searchAreaWkt'?" in err
+    assert "warning: limit: limit 5000 is served as 1000" in err
+    answer = json.loads(out)
+    assert [w["code"] for w in answer["warnings"]] == [
+        "request.limit-capped", "request.unknown-field", "request.unknown-field",
+    ]  # fmt: skip
+    status, out, err = run(capsys, "search", str(request), "--db", db, "--table")
+    assert status == 0 and "warning: limt:" in err and "warning" not in out
+
+    status, out, err = run(capsys, "search", "--db", db, "--filter", "cloudCover < 3")
+    assert (status, err) == (0, "")
+    assert "warnings" not in json.loads(out)

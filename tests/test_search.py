@@ -656,3 +656,16 @@ def test_an_integer_literal_past_the_float_range(new_catalog: Factory) -> None:
     catalog.add_records([rec("near", catalogID=near - 1)])
     assert ids(catalog.search({"filters": [f"catalogID = {near}"]})) == []
     assert ids(catalog.search({"filters": [f"catalogID < {near}"]})) == ["near", "zero"]
+
+
+def test_request_warnings_are_in_the_answer_only_when_there_are_any(new_catalog: Factory) -> None:
+    catalog = new_catalog()
+    catalog.add_records([rec("a", cloudCover=3)])
+    answer = catalog.search({"filters": ["cloudCover = 3"], "limt": 5, "limit": 2000})
+    assert ids(answer) == ["a"]
+    assert [(w["field"], w["code"]) for w in answer["warnings"]] == [
+        ("limit", "request.limit-capped"),
+        ("limt", "request.unknown-field"),
+    ]
+    assert answer["warnings"][1]["hint"] == "did you mean 'limit'?"
+    assert set(catalog.search({"filters": ["cloudCover = 3"]})) == {"stats", "results"}

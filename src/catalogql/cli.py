@@ -348,6 +348,8 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     finally:
         catalog.close()
+    for warning in answer.get("warnings", ()):
+        print(_warning_line(warning), file=err)
     if args.table:
         from catalogql.console import result_table
 
@@ -357,6 +359,19 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         print(json.dumps(answer, indent=2, ensure_ascii=False), file=out)
     return 0
+
+
+def _warning_line(warning: dict[str, Any]) -> str:
+    """One request warning of a search answer as a line of text for standard error.
+
+    >>> _warning_line({"field": "limt", "offset": None, "message": "unknown field 'limt' is "
+    ...     "ignored", "hint": "did you mean 'limit'?", "code": "request.unknown-field"})
+    "warning: limt: unknown field 'limt' is ignored [request.unknown-field] (hint: did you mean 'limit'?)"
+    """  # noqa: E501
+    at = f" (offset {warning['offset']})" if warning.get("offset") is not None else ""
+    hint = f" (hint: {warning['hint']})" if warning.get("hint") else ""
+    where = f"{warning['field']}: " if warning.get("field") else ""
+    return f"warning: {where}{warning['message']}{at} [{warning['code']}]{hint}"
 
 
 def _read_file(path: str) -> str:

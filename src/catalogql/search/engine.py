@@ -327,10 +327,19 @@ class Catalog(abc.ABC):
 
         Returns:
             ``{"stats": {"recordsReturned", "totalRecords", "typeCounts"[, "totalMatched"]},
-            "results": [record, …]}``.
+            "results": [record, …]}``, and ``"warnings"`` (each ``field, offset, message,
+            hint, code``, as an error body lists its problems) when the request has any: an
+            unknown field (a typo such as ``limt``), a capped ``limit``, a compatibility form.
 
         Raises:
             InvalidSearchRequest: For a body that breaks the rules, listing every problem.
+
+        >>> from catalogql.search import open_catalog
+        >>> answer = open_catalog("memory://").search({"limt": 5})
+        >>> [(w["field"], w["hint"]) for w in answer["warnings"]]
+        [('limt', "did you mean 'limit'?")]
+        >>> "warnings" in open_catalog("memory://").search({"limit": 5})
+        False
         """
         self._check_open()
         if not isinstance(request, SearchRequest):
@@ -349,7 +358,10 @@ class Catalog(abc.ABC):
         }
         if query.count_total:
             stats["totalMatched"] = page.total if page.total is not None else len(results)
-        return {"stats": stats, "results": results}
+        answer: dict[str, Any] = {"stats": stats, "results": results}
+        if request.warnings:
+            answer["warnings"] = [warning.to_dict() for warning in request.warnings]
+        return answer
 
     def get_record(self, identifier: str) -> dict[str, Any]:
         """The record with this identifier.
