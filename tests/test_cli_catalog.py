@@ -175,3 +175,19 @@ def test_search_shows_request_warnings_on_stderr_and_in_the_body(
     status, out, err = run(capsys, "search", "--db", db, "--filter", "cloudCover < 3")
     assert (status, err) == (0, "")
     assert "warnings" not in json.loads(out)
+
+
+def test_search_and_get_refuse_a_catalog_that_does_not_exist(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    """Only load creates a catalog: a typo in --db is an error, not an empty answer (item 12)."""
+    for db in (f"sqlite:///{tmp_path / 'catalgo.db'}", str(tmp_path / "catalgo.db")):
+        for argv in (["search", "--db", db], ["get", "r1", "--db", db]):
+            status, out, err = run(capsys, *argv)
+            assert (status, out) == (2, ""), argv
+            assert f"catalogql {argv[0]}: error: no catalog at {db}: the file " in err
+            assert "does not exist" in err and "catalogql load FILE --db URL" in err
+    assert not (tmp_path / "catalgo.db").exists()
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0  # load creates it
+    assert run(capsys, "get", "r1", "--db", db)[0] == 0

@@ -24,6 +24,7 @@ from catalogql.compile.gbdx import to_gbdx
 from catalogql.search import (
     Catalog,
     CatalogError,
+    CatalogNotFound,
     InvalidRecord,
     InvalidSearchRequest,
     RecordNotFound,
@@ -318,6 +319,55 @@ def test_open_catalog_refuses_what_it_cannot_open(tmp_path: Path) -> None:
         open_catalog("mysql://x")
     with pytest.raises(CatalogError, match="does not exist"):
         open_catalog(f"sqlite:///{tmp_path / 'missing' / 'c.db'}")
+
+
+def test_only_creating_opens_a_catalog_that_does_not_exist(new_catalog: Factory) -> None:
+    """``create=False`` (search, get) finds an existing catalog and never makes an empty one."""
+    catalog = new_catalog()
+    catalog.add_records([rec("a")])
+    catalog.close()
+    if catalog.url.startswith("memory:"):
+        assert len(open_catalog(catalog.url, create=False)) == 0  # new whenever opened
+        return
+    with open_catalog(catalog.url, create=False) as again:
+        assert ids(again.search({})) == ["a"]
+
+
+def test_a_missing_sqlite_catalog_is_not_created(tmp_path: Path) -> None:
+    for url in (
+        f"sqlite:///{tmp_path / 'typo.db'}",
+        str(tmp_path / "typo.db"),
+        f"sqlite:///{tmp_path / 'no-folder' / 'c.db'}",
+    ):
+        with pytest.raises(CatalogNotFound, match=r"no catalog at .* does not exist") as caught:
+            open_catalog(url, create=False)
+        assert "catalogql load FILE --db URL" in str(caught.value)
+        assert caught.value.problems[0].code == "catalog.not-found"
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+    (tmp_path / "other.db").write_bytes(b"")  # an SQLite file, but not a catalog
+    with pytest.raises(CatalogNotFound, match="holds no catalog"):
+        open_catalog(str(tmp_path / "other.db"), create=False)
+    (tmp_path / "text.db").write_text("not a database at all, just some text " * 10)
+    with pytest.raises(CatalogError, match="cannot open"):
+        open_catalog(str(tmp_path / "text.db"), create=False)
+    with open_catalog(str(tmp_path / "typo.db")) as created:  # create=True is the default
+        assert len(created) == 0
+
+
+def test_a_missing_postgres_catalog_is_not_created(request: pytest.FixtureRequest) -> None:
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    url = cluster.create_database(name)
+    try:
+        with pytest.raises(CatalogNotFound, match=r"no catalog at .*no catalogql_records table"):
+            open_catalog(url, create=False)
+        assert cluster.execute("SELECT to_regclass('catalogql_records')", database=name) == [
+            (None,)
+        ]
+        with pytest.raises(CatalogNotFound, match=r"no catalog at .*does not exist"):
+            open_catalog(cluster.url_for(f"missing_{name}"), create=False)
+    finally:
+        cluster.drop_database(name)
 
 
 # -- every store, one answer ------------------------------------------------------------------

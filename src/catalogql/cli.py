@@ -229,11 +229,12 @@ def _db(args: argparse.Namespace) -> str:
     return str(args.db or os.environ.get("CATALOGQL_DB") or DEFAULT_DB)
 
 
-def _open(url: str) -> Any:
+def _open(url: str, *, create: bool = False) -> Any:
+    """The catalog at ``url``; only ``load`` (and ``demo``) may create one (``create``)."""
     from catalogql.search import CatalogError, open_catalog
 
     try:
-        return open_catalog(url)
+        return open_catalog(url, create=create)
     except CatalogError as error:
         raise UsageError(str(error)) from None
 
@@ -266,7 +267,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             yield record
 
     bar = ProgressBar(err, "records")
-    catalog = _open(_db(args))
+    catalog = _open(_db(args), create=True)
     try:
         stored = catalog.add_records(
             records(),
@@ -314,7 +315,7 @@ class _BadLine(CatalogqlError):
 
 
 def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from catalogql.search import InvalidSearchRequest
+    from catalogql.search import InvalidSearchRequest, SearchRequest
 
     body: dict[str, Any] = {}
     if args.request is not None:
@@ -340,12 +341,14 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         body["filters"] = [*(body.get("filters") or []), *args.filters]
     if args.count_total:
         body["countTotal"] = True
-    catalog = _open(_db(args))
-    try:
-        answer = catalog.search(body)
+    try:  # the request is checked first: its errors are reported whatever the catalog
+        request = SearchRequest.from_dict(body)
     except InvalidSearchRequest as error:
         print(json.dumps(error.to_body(), indent=2, ensure_ascii=False), file=err)
         return 1
+    catalog = _open(_db(args))
+    try:
+        answer = catalog.search(request)
     finally:
         catalog.close()
     for warning in answer.get("warnings", ()):

@@ -252,6 +252,10 @@ class Catalog(abc.ABC):
             typed by what they are, SPEC section 4).
         dialect: The filter dialect requests are parsed in.
         indexed: The hot properties indexed by equality keys.
+        create: Whether opening may create the catalog; when False, a store raises
+            :class:`~catalogql.search.errors.CatalogNotFound` for a catalog that does not exist
+            (no SQLite file or no table in it, no table in the PostgreSQL database). The memory
+            store is new whenever it is opened, and ignores it.
     """
 
     def __init__(
@@ -261,8 +265,10 @@ class Catalog(abc.ABC):
         schema: Mapping[str, Any] | None = None,
         dialect: QueryDialect = "default",
         indexed: Sequence[str] = EQUALITY_INDEXED,
+        create: bool = True,
     ) -> None:
         self.url = url
+        self.create = create
         self.schema = schema
         self.dialect: QueryDialect = dialect
         self.indexed = tuple(indexed)
