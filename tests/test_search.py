@@ -127,7 +127,8 @@ def test_type_counts_count_every_label_of_the_returned_records(new_catalog: Fact
     assert catalog.search({"types": ["Nothing"]})["stats"]["typeCounts"] == {}
 
 
-def test_dates_are_inclusive_and_a_date_is_midnight_utc(new_catalog: Factory) -> None:
+def test_dates_are_inclusive_and_a_date_alone_covers_its_whole_day(new_catalog: Factory) -> None:
+    """SPEC section 5: a date alone is its day's first instant as start, its last as end."""
     catalog = new_catalog()
     catalog.add_records(
         [
@@ -135,17 +136,23 @@ def test_dates_are_inclusive_and_a_date_is_midnight_utc(new_catalog: Factory) ->
             rec("later", "2012-01-01T00:00:00.001Z"),
             rec("before", "2011-12-31T23:59:59.999Z"),
             rec("offset", "2012-01-01T01:00:00+01:00"),
+            rec("last", "2012-01-01T23:59:59.999999999Z"),
+            rec("next", "2012-01-02T00:00:00Z"),
+            rec("next-offset", "2012-01-02T00:30:00+01:00"),  # 23:30 UTC on the first
         ]
     )
-    assert set(ids(catalog.search({"endDate": "2012-01-01"}))) == {"midnight", "before", "offset"}
-    assert set(ids(catalog.search({"startDate": "2012-01-01T00:00:00Z"}))) == {
-        "midnight", "later", "offset",
-    }  # fmt: skip
+    day = {"midnight", "later", "offset", "last", "next-offset"}
+    assert set(ids(catalog.search({"endDate": "2012-01-01"}))) == day | {"before"}
+    assert set(ids(catalog.search({"endDate": "2011-12-31"}))) == {"before"}
+    assert set(ids(catalog.search({"startDate": "2012-01-01T00:00:00Z"}))) == day | {"next"}
+    assert set(ids(catalog.search({"startDate": "2012-01-01", "endDate": "2012-01-01"}))) == day
     both = {"startDate": "2012-01-01", "endDate": "2012-01-01T00:00:00.000Z"}
     assert set(ids(catalog.search(both))) == {"midnight", "offset"}
     with pytest.raises(InvalidSearchRequest) as caught:
         catalog.search({"startDate": "2013-01-01", "endDate": "2012-01-01"})
     assert caught.value.errors[0]["field"] == "startDate"
+    with pytest.raises(InvalidSearchRequest):
+        catalog.search({"startDate": "2012-01-02", "endDate": "2012-01-01"})
 
 
 def test_areas_intersect_exactly_and_a_point_search_is_a_point(new_catalog: Factory) -> None:
