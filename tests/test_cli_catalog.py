@@ -191,3 +191,21 @@ def test_search_and_get_refuse_a_catalog_that_does_not_exist(
     db = f"sqlite:///{tmp_path / 'catalog.db'}"
     assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0  # load creates it
     assert run(capsys, "get", "r1", "--db", db)[0] == 0
+
+
+def test_demo_refuses_a_catalog_that_holds_records_unless_forced(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    """demo --db does not mix synthetic records into a real catalog by accident (item 17)."""
+    db = f"sqlite:///{tmp_path / 'real.db'}"
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0
+    status, out, err = run(capsys, "demo", "--records", "200", "--db", db)
+    assert (status, out) == (2, "")
+    assert f"catalogql demo: error: the catalog {db} already holds 30 records" in err
+    assert "--force" in err
+    status, out, err = run(capsys, "search", "--db", db, "--count-total", "--limit", "1")
+    assert json.loads(out)["stats"]["totalMatched"] == 30  # untouched
+
+    status, out, err = run(capsys, "demo", "--records", "200", "--db", db, "--force")
+    assert status == 0, err
+    assert "loaded 200 records in " in out and "; the catalog holds 230" in out

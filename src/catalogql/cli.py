@@ -8,7 +8,7 @@
     catalogql search [REQUEST.json] [--db URL] [--area WKT] [--start DATE] [--end DATE]
                      [--types EXPR]... [--filter TEXT]... [--limit N] [--count-total] [--table]
     catalogql get ID [--db URL]
-    catalogql demo [--records N] [--db URL] [--tour]
+    catalogql demo [--records N] [--db URL [--force]] [--tour]
     catalogql --version
 
 ``--db`` defaults to ``$CATALOGQL_DB``, else ``sqlite:///catalog.db``.
@@ -164,7 +164,11 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--records must be at least 1")
     bar = ProgressBar(err, "records")
     run_search_demo(
-        out, records=args.records, url=args.db, progress=lambda n, total: bar.update(n, n / total)
+        out,
+        records=args.records,
+        url=args.db,
+        progress=lambda n, total: bar.update(n, n / total),
+        force=args.force,
     )
     bar.close()
     return 0
@@ -520,6 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--records", type=int, default=100_000, help="catalog size")
     demo_parser.add_argument(
         "--db", help="fill this catalog (default: an SQLite file in a temporary folder)"
+    )
+    demo_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write the synthetic records into a --db catalog that already holds records",
     )
     demo_parser.add_argument(
         "--tour", action="store_true", help="a tour of the query language instead"
