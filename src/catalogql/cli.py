@@ -574,7 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(search_parser)
     search_parser.add_argument("--area", help="searchAreaWkt: a WKT POLYGON in lon/lat")
     search_parser.add_argument("--start", help="startDate (inclusive)")
-    search_parser.add_argument("--end", help="endDate (inclusive)")
+    search_parser.add_argument(
+        "--end", help="endDate (inclusive; a date alone, 2014-12-31, includes its whole UTC day)"
+    )
     search_parser.add_argument(
         "--types", action="append", default=[], metavar="EXPR", help="a type expression (repeat)"
     )
