@@ -3,8 +3,9 @@
 ``canonical.tsv``: ``input<TAB>canonical``; printing the parsed input gives the canonical text,
 parsing the canonical text gives the same AST, and printing is idempotent.
 
-``errors.tsv``: ``input<TAB>code<TAB>column``; the input is rejected with that QueryError code at
-that 1-based column, in both dialects, with a caret line and a hint, and ``check`` reports it.
+``errors.tsv``: ``input<TAB>code<TAB>column[<TAB>hint]``; the input is rejected with that QueryError
+code at that 1-based column, in both dialects, with a caret line and a hint (which starts with the
+fourth field, when there is one), and ``check`` reports it.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ CORPUS = Path(__file__).parent / "corpus"
 CARET_LINE = re.compile(r"^ *\^+$", re.MULTILINE)
 
 
-def read_corpus(name: str, columns: int) -> list[Any]:
-    """The lines of a corpus file as pytest params (comments and blank lines skipped)."""
+def read_corpus(name: str, columns: int, optional: int = 0) -> list[Any]:
+    """The lines of a corpus file as pytest params (comments and blank lines skipped).
+
+    The last ``optional`` of the ``columns`` fields may be left out (they are then "").
+    """
     params = []
     for lineno, raw in enumerate((CORPUS / name).read_text(encoding="utf-8").split("\n"), 1):
         line = raw.removesuffix("\r")
         if not line or line.startswith("#"):
             continue
         fields = line.split("\t")
-        assert len(fields) == columns, f"{name}:{lineno}: expected {columns} fields: {line!r}"
+        assert columns - optional <= len(fields) <= columns, (
+            f"{name}:{lineno}: expected {columns} fields: {line!r}"
+        )
+        fields += [""] * (columns - len(fields))
         text = fields[0]
         params.append(pytest.param(*fields, id=text if text.strip() else repr(text)))
     return params
@@ -44,7 +51,7 @@ def parse(text: str, dialect: str = "default") -> cq.ast.Node:
 
 
 CANONICAL = read_corpus("canonical.tsv", 2)
-ERRORS = read_corpus("errors.tsv", 3)
+ERRORS = read_corpus("errors.tsv", 4, optional=1)
 
 
 def test_the_corpora_are_large_enough() -> None:
@@ -72,14 +79,15 @@ def test_canonical_text_needs_no_compatibility_form(text: str, canonical: str) -
         assert cq.parse_filter(canonical, dialect="strict") == parse(text)
 
 
-@pytest.mark.parametrize(("text", "code", "column"), ERRORS)
-def test_error(text: str, code: str, column: str) -> None:
+@pytest.mark.parametrize(("text", "code", "column", "hint"), ERRORS)
+def test_error(text: str, code: str, column: str, hint: str) -> None:
     for dialect in ("default", "strict"):
         with pytest.raises(cq.QueryError) as excinfo:
             parse(text, dialect)
         err = excinfo.value
         assert (err.code, err.line, err.column) == (code, 1, int(column)), (dialect, err.message)
         assert err.hint, err.code
+        assert err.hint.startswith(hint), (err.hint, hint)
         rendered = str(err)
         caret = CARET_LINE.search(rendered)
         assert caret, rendered

@@ -49,6 +49,9 @@ CASES = [
      ["[validation.wildcard-ordering]",
       "  cloudCover < WORLDVIEW*\n               ^^^^^^^^^^\n"], []),
     (["check", "(cloudCover < 20"], 1, ["[syntax.unbalanced-parentheses]"], []),
+    (["check", "cloudCover <"], 1,
+     ["error: missing value after '<' at line 1, column 13 [syntax.missing-value]",
+      "hint: add a value: a number"], []),
     (["check", ""], 1, ["error: empty filter"], []),
     # compatibility forms: warnings (exit 0) by default, errors under --strict
     (["check", "sensorPlatformName LIKE 'WORLDVIEW03%'"], 0,

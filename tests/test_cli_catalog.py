@@ -149,3 +149,205 @@ def test_write_jsonl_round_trips_through_load(
     assert run(capsys, "load", str(path), "--db", db)[0] == 0
     status, out, _ = run(capsys, "search", "--db", db, "--limit", "1000", "--count-total")
     assert (status, json.loads(out)["stats"]["totalMatched"]) == (0, 500)
+
+
+def test_search_shows_request_warnings_on_stderr_and_in_the_body(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    """A typo in a field name or a capped limit is not silent (issue 10, item 11)."""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0
+    request = tmp_path / "typo.json"
+    request.write_text(json.dumps({"filters": ["cloudCover < 3"], "limt": 1, "SearchAreaWkt": ""}))
+    status, out, err = run(capsys, "search", str(request), "--db", db, "--limit", "5000")
+    assert status == 0
+    assert "warning: limt: unknown field 'limt' is ignored" in err
+    assert "did you mean 'limit'?" in err
+    assert "did you mean 'searchAreaWkt'?" in err
+    assert "warning: limit: limit 5000 is served as 1000" in err
+    answer = json.loads(out)
+    assert [w["code"] for w in answer["warnings"]] == [
+        "request.limit-capped", "request.unknown-field", "request.unknown-field",
+    ]  # fmt: skip
+    status, out, err = run(capsys, "search", str(request), "--db", db, "--table")
+    assert status == 0 and "warning: limt:" in err and "warning" not in out
+
+    status, out, err = run(capsys, "search", "--db", db, "--filter", "cloudCover < 3")
+    assert (status, err) == (0, "")
+    assert "warnings" not in json.loads(out)
+
+
+def test_search_and_get_refuse_a_catalog_that_does_not_exist(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    """Only load creates a catalog: a typo in --db is an error, not an empty answer (item 12)."""
+    for db in (f"sqlite:///{tmp_path / 'catalgo.db'}", str(tmp_path / "catalgo.db")):
+        for argv in (["search", "--db", db], ["get", "r1", "--db", db]):
+            status, out, err = run(capsys, *argv)
+            assert (status, out) == (2, ""), argv
+            assert f"catalogql {argv[0]}: error: no catalog at {db}: the file " in err
+            assert "does not exist" in err and "catalogql load FILE --db URL" in err
+    assert not (tmp_path / "catalgo.db").exists()
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0  # load creates it
+    assert run(capsys, "get", "r1", "--db", db)[0] == 0
+
+
+def test_demo_refuses_a_catalog_that_holds_records_unless_forced(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    """demo --db does not mix synthetic records into a real catalog by accident (item 17)."""
+    db = f"sqlite:///{tmp_path / 'real.db'}"
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0
+    status, out, err = run(capsys, "demo", "--records", "200", "--db", db)
+    assert (status, out) == (2, "")
+    assert f"catalogql demo: error: the catalog {db} already holds 30 records" in err
+    assert "--force" in err
+    status, out, err = run(capsys, "search", "--db", db, "--count-total", "--limit", "1")
+    assert json.loads(out)["stats"]["totalMatched"] == 30  # untouched
+
+    status, out, err = run(capsys, "demo", "--records", "200", "--db", db, "--force")
+    assert status == 0, err
+    assert "loaded 200 records in " in out and "; the catalog holds 230" in out
+
+
+# -- load on real files (issue 10, item 16) ----------------------------------------------------
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    """A JSON Lines file with good records and three bad lines among them."""
+    broken = record("x")
+    broken["properties"]["timestamp"] = "soon"
+    lines = [json.dumps(record(f"g{i}")) for i in range(6)]
+    lines[1:1] = ["{not json"]  # line 2
+    lines[4:4] = ["", json.dumps(broken)]  # line 6
+    lines.append('{"identifier": "y", "type": [')  # line 10
+    path = tmp_path / "messy.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_load_dry_run_reports_every_bad_line_and_stores_nothing(
+    capsys: pytest.CaptureFixture[str], messy: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "c.db"
+    status, out, err = run(capsys, "load", str(messy), "--db", f"sqlite:///{db}", "--dry-run")
+    assert status == 1
+    assert f"{messy}:2: not JSON" in err
+    assert f"{messy}:6: properties.timestamp: 'soon' is not an ISO 8601" in err
+    assert f"{messy}:10: not JSON" in err
+    assert "dry run: 6 records are valid, 3 are not; nothing was stored" in out
+    assert not db.exists()
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(record("g")) + "\n")
+    assert run(capsys, "load", str(good), "--dry-run")[:2] == (
+        0,
+        "dry run: 1 records are valid, 0 are not; nothing was stored\n",
+    )
+
+
+def test_load_skip_bad_loads_the_rest_and_lists_what_it_skipped(
+    capsys: pytest.CaptureFixture[str], messy: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    status, out, err = run(
+        capsys, "load", str(messy), "--db", db, "--skip-bad", "--batch-size", "2"
+    )
+    assert status == 0, err
+    assert [line.split(": ")[0] for line in err.splitlines() if line.startswith(str(messy))] == [
+        f"{messy}:2", f"{messy}:6", f"{messy}:10",
+    ]  # fmt: skip
+    assert re.search(r"stored 6 records in .*: 6 added, 0 replaced, 3 skipped, in [\d.]+ s", out)
+    status, out, _ = run(capsys, "load", str(messy), "--db", db, "--skip-bad")
+    assert "stored 6 records in " in out and ": 0 added, 6 replaced, 3 skipped" in out
+    status, out, _ = run(capsys, "search", "--db", db, "--count-total", "--limit", "1")
+    assert json.loads(out)["stats"]["totalMatched"] == 6
+    status, _, err = run(capsys, "load", str(messy), "--db", db)  # without it: stops at line 2
+    assert status == 1 and f"{messy}:2: not JSON" in err and "--skip-bad" in err
+    assert f"{messy}:6" not in err
+
+
+def test_load_reads_arrays_search_responses_gzip_and_its_own_search_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+    import io
+
+    records = [record(f"r{i}", cloudCover=i) for i in range(5)]
+    forms = {
+        "array.json": json.dumps(records, indent=2).encode(),
+        "gbdx.json": json.dumps({"stats": {"recordsReturned": 5}, "results": records}).encode(),
+        "pretty.json": json.dumps({"stats": {}, "results": records}, indent=2).encode(),
+        "records.jsonl.gz": gzip.compress("\n".join(map(json.dumps, records)).encode()),
+        "array.json.gz": gzip.compress(("\ufeff" + json.dumps(records)).encode()),
+    }
+    for name, data in forms.items():
+        (tmp_path / name).write_bytes(data)
+        db = f"sqlite:///{tmp_path / (name + '.db')}"
+        status, out, err = run(capsys, "load", str(tmp_path / name), "--db", db)
+        assert (status, err.count("Traceback")) == (0, 0), (name, err)
+        assert "stored 5 records" in out, name
+        status, out, _ = run(capsys, "get", "r3", "--db", db)
+        assert json.loads(out) == records[3], name
+
+    source = f"sqlite:///{tmp_path / 'array.json.db'}"
+    status, answer, _ = run(capsys, "search", "--db", source, "--filter", "cloudCover < 3")
+    assert status == 0
+    stdin = io.TextIOWrapper(io.BytesIO(answer.encode()))
+    monkeypatch.setattr("sys.stdin", stdin)
+    db = f"sqlite:///{tmp_path / 'piped.db'}"
+    status, out, err = run(capsys, "load", "-", "--db", db)
+    assert (status, "stored 3 records" in out) == (0, True), err
+
+
+def test_load_through_a_real_pipe(jsonl: Path, tmp_path: Path) -> None:
+    """catalogql search ... | catalogql load - ...: the search output is a loadable file."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "import sys; from catalogql.cli import main; sys.exit(main())"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    source, target = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    subprocess.run([*command, "load", str(jsonl), "--db", source], env=env, check=True,
+                   capture_output=True, timeout=60)  # fmt: skip
+    search = subprocess.Popen(
+        [*command, "search", "--db", source, "--filter", "cloudCover >= 20"],
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    load = subprocess.run(
+        [*command, "load", "-", "--db", target],
+        env=env,
+        stdin=search.stdout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert search.stdout is not None
+    search.stdout.close()
+    assert search.wait(timeout=60) == 0
+    assert load.returncode == 0, load.stderr
+    assert "stored 10 records in " in load.stdout and "10 added, 0 replaced" in load.stdout
+
+
+def test_load_interrupted_says_how_much_is_stored(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogql.search import sources
+
+    real = sources.read_entries
+
+    def interrupted(stream: Any) -> Any:
+        for number, entry in enumerate(real(stream)):
+            if number == 12:
+                raise KeyboardInterrupt
+            yield entry
+
+    monkeypatch.setattr(sources, "read_entries", interrupted)
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    status, _, err = run(capsys, "load", str(jsonl), "--db", db, "--batch-size", "5")
+    assert status == 130
+    assert "interrupted after storing 10 records of" in err
+    assert f"10 records are in {db}" in err and "run the same command again" in err

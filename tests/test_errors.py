@@ -46,6 +46,7 @@ from catalogql.errors import (
 )
 from catalogql.search import (
     CatalogError,
+    CatalogNotFound,
     InvalidRecord,
     InvalidSearchRequest,
     RecordNotFound,
@@ -81,6 +82,7 @@ SAMPLES: dict[str, tuple[Callable[[], CatalogqlError], int]] = {
     "RecordNotFound": (lambda: RecordNotFound("nope"), 404),
     "InvalidRecord": (lambda: InvalidRecord(3, "identifier", "missing", "add one"), 400),
     "CatalogError": (lambda: CatalogError("the catalog is closed"), 500),
+    "CatalogNotFound": (lambda: CatalogNotFound("sqlite:///c.db", "no file c.db"), 500),
 }
 
 

@@ -511,3 +511,23 @@ def test_types_not_is_two_valued(texpr: Node) -> None:
     holds, fails = cq.compile_types(texpr), cq.compile_types(Not(texpr))
     for type_list in (["GBDXCatalogRecord"], ["WV02", "WV03_VNIR"], []):
         assert holds(type_list) is not fails(type_list)
+
+
+@examples(100)
+@given(text=filter_texts(RECORD_PROPERTIES, max_leaves=4))
+def test_a_hint_at_the_end_of_the_input_names_nothing_that_is_not_there(text: str) -> None:
+    """Every prefix of a filter: a missing value at the end says to add one (issue 10, item 19).
+
+    The operator hint ("write the operator as one of ... (not =<)") is only for an operator
+    character that is really at the error; at the end of the input there is none.
+    """
+    for cut in range(1, len(text)):
+        for prefix in (text[:cut], text[:cut] + " "):
+            try:
+                cq.parse_filter(prefix, limits=LONG)
+            except cq.QueryError as error:
+                assert error.hint, prefix
+                if error.hint.startswith("write the operator as one of"):
+                    assert prefix[error.offset : error.offset + 1] in ("<", ">", "="), prefix
+                if error.code == "syntax.missing-value" and error.offset == len(prefix):
+                    assert error.hint.startswith("add a value"), (prefix, error.hint)

@@ -109,9 +109,14 @@ VALID: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"start": "2015-07-31T10:07:17", "end": "2015-07-31T10:07:17.5"},
     ),
     (
-        "a date is midnight UTC",
+        "a start date alone is its day's midnight UTC",
         {"startDate": "2014-01-01"},
         {"start": "2014-01-01T00:00:00", "end": None, "start_date": "2014-01-01"},
+    ),
+    (
+        "an end date alone covers its whole UTC day",
+        {"startDate": "2014-12-31", "endDate": "2014-12-31"},
+        {"start": "2014-12-31T00:00:00", "end": "2014-12-31T23:59:59~"},
     ),
     (
         "start == end is valid: both bounds are inclusive",

@@ -25,6 +25,7 @@ from catalogql.compile.gbdx import to_gbdx
 from catalogql.search import (
     Catalog,
     CatalogError,
+    CatalogNotFound,
     InvalidRecord,
     InvalidSearchRequest,
     RecordNotFound,
@@ -97,7 +98,8 @@ def test_type_counts_count_every_label_of_the_returned_records(new_catalog: Fact
     assert catalog.search({"types": ["Nothing"]})["stats"]["typeCounts"] == {}
 
 
-def test_dates_are_inclusive_and_a_date_is_midnight_utc(new_catalog: Factory) -> None:
+def test_dates_are_inclusive_and_a_date_alone_covers_its_whole_day(new_catalog: Factory) -> None:
+    """SPEC section 5: a date alone is its day's first instant as start, its last as end."""
     catalog = new_catalog()
     catalog.add_records(
         [
@@ -105,17 +107,23 @@ def test_dates_are_inclusive_and_a_date_is_midnight_utc(new_catalog: Factory) ->
             rec("later", "2012-01-01T00:00:00.001Z"),
             rec("before", "2011-12-31T23:59:59.999Z"),
             rec("offset", "2012-01-01T01:00:00+01:00"),
+            rec("last", "2012-01-01T23:59:59.999999999Z"),
+            rec("next", "2012-01-02T00:00:00Z"),
+            rec("next-offset", "2012-01-02T00:30:00+01:00"),  # 23:30 UTC on the first
         ]
     )
-    assert set(ids(catalog.search({"endDate": "2012-01-01"}))) == {"midnight", "before", "offset"}
-    assert set(ids(catalog.search({"startDate": "2012-01-01T00:00:00Z"}))) == {
-        "midnight", "later", "offset",
-    }  # fmt: skip
+    day = {"midnight", "later", "offset", "last", "next-offset"}
+    assert set(ids(catalog.search({"endDate": "2012-01-01"}))) == day | {"before"}
+    assert set(ids(catalog.search({"endDate": "2011-12-31"}))) == {"before"}
+    assert set(ids(catalog.search({"startDate": "2012-01-01T00:00:00Z"}))) == day | {"next"}
+    assert set(ids(catalog.search({"startDate": "2012-01-01", "endDate": "2012-01-01"}))) == day
     both = {"startDate": "2012-01-01", "endDate": "2012-01-01T00:00:00.000Z"}
     assert set(ids(catalog.search(both))) == {"midnight", "offset"}
     with pytest.raises(InvalidSearchRequest) as caught:
         catalog.search({"startDate": "2013-01-01", "endDate": "2012-01-01"})
     assert caught.value.errors[0]["field"] == "startDate"
+    with pytest.raises(InvalidSearchRequest):
+        catalog.search({"startDate": "2012-01-02", "endDate": "2012-01-01"})
 
 
 def test_areas_intersect_exactly_and_a_point_search_is_a_point(new_catalog: Factory) -> None:
@@ -289,6 +297,55 @@ def test_open_catalog_refuses_what_it_cannot_open(tmp_path: Path) -> None:
         open_catalog("mysql://x")
     with pytest.raises(CatalogError, match="does not exist"):
         open_catalog(f"sqlite:///{tmp_path / 'missing' / 'c.db'}")
+
+
+def test_only_creating_opens_a_catalog_that_does_not_exist(new_catalog: Factory) -> None:
+    """``create=False`` (search, get) finds an existing catalog and never makes an empty one."""
+    catalog = new_catalog()
+    catalog.add_records([rec("a")])
+    catalog.close()
+    if catalog.url.startswith("memory:"):
+        assert len(open_catalog(catalog.url, create=False)) == 0  # new whenever opened
+        return
+    with open_catalog(catalog.url, create=False) as again:
+        assert ids(again.search({})) == ["a"]
+
+
+def test_a_missing_sqlite_catalog_is_not_created(tmp_path: Path) -> None:
+    for url in (
+        f"sqlite:///{tmp_path / 'typo.db'}",
+        str(tmp_path / "typo.db"),
+        f"sqlite:///{tmp_path / 'no-folder' / 'c.db'}",
+    ):
+        with pytest.raises(CatalogNotFound, match=r"no catalog at .* does not exist") as caught:
+            open_catalog(url, create=False)
+        assert "catalogql load FILE --db URL" in str(caught.value)
+        assert caught.value.problems[0].code == "catalog.not-found"
+    assert list(tmp_path.iterdir()) == []  # nothing was created
+    (tmp_path / "other.db").write_bytes(b"")  # an SQLite file, but not a catalog
+    with pytest.raises(CatalogNotFound, match="holds no catalog"):
+        open_catalog(str(tmp_path / "other.db"), create=False)
+    (tmp_path / "text.db").write_text("not a database at all, just some text " * 10)
+    with pytest.raises(CatalogError, match="cannot open"):
+        open_catalog(str(tmp_path / "text.db"), create=False)
+    with open_catalog(str(tmp_path / "typo.db")) as created:  # create=True is the default
+        assert len(created) == 0
+
+
+def test_a_missing_postgres_catalog_is_not_created(request: pytest.FixtureRequest) -> None:
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    url = cluster.create_database(name)
+    try:
+        with pytest.raises(CatalogNotFound, match=r"no catalog at .*no catalogql_records table"):
+            open_catalog(url, create=False)
+        assert cluster.execute("SELECT to_regclass('catalogql_records')", database=name) == [
+            (None,)
+        ]
+        with pytest.raises(CatalogNotFound, match=r"no catalog at .*does not exist"):
+            open_catalog(cluster.url_for(f"missing_{name}"), create=False)
+    finally:
+        cluster.drop_database(name)
 
 
 # -- every store, one answer ------------------------------------------------------------------
@@ -627,3 +684,16 @@ def test_an_integer_literal_past_the_float_range(new_catalog: Factory) -> None:
     catalog.add_records([rec("near", catalogID=near - 1)])
     assert ids(catalog.search({"filters": [f"catalogID = {near}"]})) == []
     assert ids(catalog.search({"filters": [f"catalogID < {near}"]})) == ["near", "zero"]
+
+
+def test_request_warnings_are_in_the_answer_only_when_there_are_any(new_catalog: Factory) -> None:
+    catalog = new_catalog()
+    catalog.add_records([rec("a", cloudCover=3)])
+    answer = catalog.search({"filters": ["cloudCover = 3"], "limt": 5, "limit": 2000})
+    assert ids(answer) == ["a"]
+    assert [(w["field"], w["code"]) for w in answer["warnings"]] == [
+        ("limit", "request.limit-capped"),
+        ("limt", "request.unknown-field"),
+    ]
+    assert answer["warnings"][1]["hint"] == "did you mean 'limit'?"
+    assert set(catalog.search({"filters": ["cloudCover = 3"]})) == {"stats", "results"}

@@ -4,11 +4,11 @@
 
     catalogql check [--types] [--strict] [--schema FILE] [--json] TEXT
     catalogql compile --to TARGET [--types] [--strict] [--schema FILE] TEXT
-    catalogql load FILE.jsonl [--db URL] [--batch-size N]
+    catalogql load FILE [--db URL] [--batch-size N] [--dry-run | --skip-bad]
     catalogql search [REQUEST.json] [--db URL] [--area WKT] [--start DATE] [--end DATE]
                      [--types EXPR]... [--filter TEXT]... [--limit N] [--count-total] [--table]
     catalogql get ID [--db URL]
-    catalogql demo [--records N] [--db URL] [--tour]
+    catalogql demo [--records N] [--db URL [--force]] [--tour]
     catalogql --version
 
 ``--db`` defaults to ``$CATALOGQL_DB``, else ``sqlite:///catalog.db``.
@@ -46,7 +46,7 @@ from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.targets import COMPILERS, Compiler, Schema
-from catalogql.errors import CatalogqlError, UsageError, render, render_problem
+from catalogql.errors import CatalogqlError, Problem, UsageError, render, render_problem
 from catalogql.queryables import check_schema
 from catalogql.syntax.errors import Diagnostic, QueryError
 from catalogql.syntax.parser import QueryDialect, parse_types
@@ -164,7 +164,11 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--records must be at least 1")
     bar = ProgressBar(err, "records")
     run_search_demo(
-        out, records=args.records, url=args.db, progress=lambda n, total: bar.update(n, n / total)
+        out,
+        records=args.records,
+        url=args.db,
+        progress=lambda n, total: bar.update(n, n / total),
+        force=args.force,
     )
     bar.close()
     return 0
@@ -229,92 +233,162 @@ def _db(args: argparse.Namespace) -> str:
     return str(args.db or os.environ.get("CATALOGQL_DB") or DEFAULT_DB)
 
 
-def _open(url: str) -> Any:
+def _open(url: str, *, create: bool = False) -> Any:
+    """The catalog at ``url``; only ``load`` (and ``demo``) may create one (``create``)."""
     from catalogql.search import CatalogError, open_catalog
 
     try:
-        return open_catalog(url)
+        return open_catalog(url, create=create)
     except CatalogError as error:
         raise UsageError(str(error)) from None
 
 
 def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from catalogql.search import InvalidRecord
+    from catalogql.search.records import EQUALITY_INDEXED, prepare_record
+    from catalogql.search.sources import read_entries
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    if args.dry_run and args.skip_bad:
+        raise UsageError("--dry-run stores nothing, so --skip-bad has nothing to skip: use one")
     path = Path(args.file)
     try:
         size = path.stat().st_size if args.file != "-" else None
-        stream = sys.stdin if args.file == "-" else path.open("rb")
+        stream = sys.stdin.buffer if args.file == "-" else path.open("rb")
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    lines: list[int] = []  # the line of each record, for error messages
-    read = 0
+    checked = args.dry_run or args.skip_bad  # every record is checked as it is read
+    bar = ProgressBar(err, "records")
+    places: list[str] = []  # where each record handed to the store came from
+    bad = 0
+
+    def report(where: str, problem: Problem) -> None:
+        nonlocal bad
+        bad += 1
+        bar.close()
+        print(render_problem(problem, message=f"{args.file}:{where}: {problem.message}"), file=err)
+
+    catalog = None if args.dry_run else _open(_db(args), create=True)
+    indexed = EQUALITY_INDEXED if catalog is None else catalog.indexed
 
     def records() -> Iterator[Any]:
-        nonlocal read
-        for number, raw in enumerate(stream, start=1):
-            read += len(raw)
-            if not raw.strip():
+        for entry in read_entries(stream):
+            if entry.error is not None:
+                problem = Problem("", None, entry.error, _BAD_TEXT_HINT, "load.not-json")
+                if not checked:
+                    raise _BadLine(entry.where, problem)
+                report(entry.where, problem)
                 continue
-            try:
-                record = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise _BadLine(number, f"not JSON: {exc}") from None
-            lines.append(number)
-            yield record
+            if checked:
+                try:
+                    prepare_record(entry.record, len(places), indexed)
+                except InvalidRecord as exc:
+                    field = exc.problems[0]
+                    report(entry.where, Problem(exc.field, None, f"{exc.field}: {exc.reason}",
+                                                field.hint, field.code))  # fmt: skip
+                    continue
+            places.append(entry.where)
+            yield entry.record
 
-    bar = ProgressBar(err, "records")
-    catalog = _open(_db(args))
+    def fraction() -> float | None:
+        if not size or stream is sys.stdin.buffer:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            return stream.tell() / size
+        return None
+
+    began = time.perf_counter()
+    stored = 0
+
+    def progress(count: int) -> None:
+        nonlocal stored
+        stored += count
+        bar.update(stored, fraction())
+
     try:
-        stored = catalog.add_records(
-            records(),
-            batch_size=args.batch_size,
-            progress=lambda _: bar.update(len(lines), read / size if size else None),
-        )
+        if catalog is None:  # --dry-run: read and check everything, store nothing
+            for _ in records():
+                if len(places) % args.batch_size == 0:
+                    bar.update(len(places), fraction())
+            bar.close()
+            print(
+                f"dry run: {len(places):,} records are valid, {bad:,} "
+                f"{'is' if bad == 1 else 'are'} not; nothing was stored",
+                file=out,
+            )
+            return 1 if bad else 0
+        before = len(catalog)
+        catalog.add_records(records(), batch_size=args.batch_size, progress=progress)
+        added = len(catalog) - before
     except _BadLine as exc:
         bar.close()
-        print(
-            render_problem(exc.problems[0], message=f"{args.file}:{exc.line}: {exc.reason}"),
-            file=err,
-        )
-        print(f"nothing of that batch was stored; {len(catalog):,} records are stored", file=err)
+        print(render_problem(exc.problems[0], message=f"{args.file}:{exc.where}: {exc.message}"),
+              file=err)  # fmt: skip
+        print(_stopped(catalog), file=err)
         return 1
     except InvalidRecord as exc:
         bar.close()
-        line = lines[exc.position] if exc.position < len(lines) else "?"
+        line = places[exc.position] if exc.position < len(places) else "?"
         where = f"{args.file}:{line}: {exc.field}: {exc.reason}"
         print(render_problem(exc.problems[0], message=where), file=err)
+        print(_stopped(catalog), file=err)
+        return 1
+    except KeyboardInterrupt:
+        bar.close()
+        held = f"{len(catalog):,} records are in {catalog.url}" if catalog is not None else ""
         print(
-            f"nothing of that batch was stored; {len(catalog):,} records are in {catalog.url} "
-            "(loading is idempotent: fix the line and load the file again)",
+            f"interrupted after storing {stored:,} records of {args.file}; {held} "
+            "(batches are stored whole: run the same command again to finish, loading is "
+            "idempotent)",
             file=err,
         )
-        return 1
+        return 130
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
-        catalog.close()
+        if catalog is not None:
+            catalog.close()
     bar.close()
-    print(f"stored {stored:,} records in {_db(args)}", file=out)
+    seconds = time.perf_counter() - began
+    rate = f", {stored / seconds:,.0f} records/s" if seconds > 0 and stored else ""
+    print(
+        f"stored {stored:,} records in {_db(args)}: {added:,} added, {stored - added:,} "
+        f"replaced, {bad:,} skipped, in {seconds:.1f} s{rate}",
+        file=out,
+    )
     return 0
 
 
+def _stopped(catalog: Any) -> str:
+    """What a load stopped by a bad record left in the catalog."""
+    held = f"{len(catalog):,} records are in {catalog.url}" if catalog is not None else ""
+    return f"nothing of that batch was stored; {held} ({_RERUN})"
+
+
+_BAD_TEXT_HINT = (
+    "each line must hold one JSON record (JSON Lines), or the file one JSON array of records "
+    'or a search response ({"results": [...]})'
+)
+_RERUN = (
+    "loading is idempotent: fix it and load the file again; --dry-run lists every bad line, "
+    "--skip-bad loads the rest"
+)
+
+
 class _BadLine(CatalogqlError):
-    """A line of a JSON Lines file that is not JSON (reported with its line number)."""
+    """Text of a records file that is not JSON (reported with where it is)."""
 
     status = 400
     default_code = "load.not-json"
 
-    def __init__(self, line: int, reason: str) -> None:
-        self.line = line
-        self.reason = reason
-        super().__init__(reason, hint="each line must hold one JSON record")
+    def __init__(self, where: str, problem: Problem) -> None:
+        self.where = where
+        super().__init__(problem.message, (problem,))
 
 
 def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from catalogql.search import InvalidSearchRequest
+    from catalogql.search import InvalidSearchRequest, SearchRequest
 
     body: dict[str, Any] = {}
     if args.request is not None:
@@ -340,14 +414,18 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         body["filters"] = [*(body.get("filters") or []), *args.filters]
     if args.count_total:
         body["countTotal"] = True
-    catalog = _open(_db(args))
-    try:
-        answer = catalog.search(body)
+    try:  # the request is checked first: its errors are reported whatever the catalog
+        request = SearchRequest.from_dict(body)
     except InvalidSearchRequest as error:
         print(json.dumps(error.to_body(), indent=2, ensure_ascii=False), file=err)
         return 1
+    catalog = _open(_db(args))
+    try:
+        answer = catalog.search(request)
     finally:
         catalog.close()
+    for warning in answer.get("warnings", ()):
+        print(_warning_line(warning), file=err)
     if args.table:
         from catalogql.console import result_table
 
@@ -357,6 +435,19 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         print(json.dumps(answer, indent=2, ensure_ascii=False), file=out)
     return 0
+
+
+def _warning_line(warning: dict[str, Any]) -> str:
+    """One request warning of a search answer as a line of text for standard error.
+
+    >>> _warning_line({"field": "limt", "offset": None, "message": "unknown field 'limt' is "
+    ...     "ignored", "hint": "did you mean 'limit'?", "code": "request.unknown-field"})
+    "warning: limt: unknown field 'limt' is ignored [request.unknown-field] (hint: did you mean 'limit'?)"
+    """  # noqa: E501
+    at = f" (offset {warning['offset']})" if warning.get("offset") is not None else ""
+    hint = f" (hint: {warning['hint']})" if warning.get("hint") else ""
+    where = f"{warning['field']}: " if warning.get("field") else ""
+    return f"warning: {where}{warning['message']}{at} [{warning['code']}]{hint}"
 
 
 def _read_file(path: str) -> str:
@@ -451,13 +542,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     load_parser = commands.add_parser(
         "load",
-        help="load JSON Lines records into a catalog",
-        description="Load records (one JSON object a line) into a catalog, in batches, each "
-        "stored whole or not at all; a record whose identifier is stored replaces it.",
+        help="load records into a catalog",
+        description="Load records into a catalog, in batches, each stored whole or not at all; "
+        "a record whose identifier is stored replaces it. The file holds JSON Lines, a JSON "
+        "array, or a search response (GBDX's, or catalogql search's); gzip is read as such. "
+        "A bad record stops the load (the batches before it stay stored) unless --skip-bad; "
+        "--dry-run lists every bad record.",
     )
-    load_parser.add_argument("file", help="a .jsonl file, or - for standard input")
+    load_parser.add_argument(
+        "file", help="a .jsonl/.json file (gzip allowed), or - for standard input"
+    )
     db_option(load_parser)
     load_parser.add_argument("--batch-size", type=int, default=2000, help="records per batch")
+    load_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every record and list every bad one; store nothing (no --db needed)",
+    )
+    load_parser.add_argument(
+        "--skip-bad", action="store_true", help="load the good records, list the bad ones"
+    )
     load_parser.set_defaults(run=_run_load)
 
     search_parser = commands.add_parser(
@@ -470,7 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(search_parser)
     search_parser.add_argument("--area", help="searchAreaWkt: a WKT POLYGON in lon/lat")
     search_parser.add_argument("--start", help="startDate (inclusive)")
-    search_parser.add_argument("--end", help="endDate (inclusive)")
+    search_parser.add_argument(
+        "--end", help="endDate (inclusive; a date alone, 2014-12-31, includes its whole UTC day)"
+    )
     search_parser.add_argument(
         "--types", action="append", default=[], metavar="EXPR", help="a type expression (repeat)"
     )
@@ -502,6 +608,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--records", type=int, default=100_000, help="catalog size")
     demo_parser.add_argument(
         "--db", help="fill this catalog (default: an SQLite file in a temporary folder)"
+    )
+    demo_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write the synthetic records into a --db catalog that already holds records",
     )
     demo_parser.add_argument(
         "--tour", action="store_true", help="a tour of the query language instead"

@@ -26,6 +26,7 @@ from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.sql import to_sql
 from catalogql.console import result_table
+from catalogql.errors import UsageError
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
 from catalogql.search.engine import all_of
 from catalogql.testing.synthetic import generate_records
@@ -150,8 +151,12 @@ def run_search_demo(
     seed: int = 2017,
     url: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> None:
     """Build a synthetic SQLite catalog and run the documentation's example searches.
+
+    A catalog given by ``url`` must be empty (the synthetic records would mix with real ones)
+    unless ``force``.
 
     Args:
         out: Where to print.
@@ -159,6 +164,10 @@ def run_search_demo(
         seed: The generator's seed.
         url: The catalog to fill (an SQLite file in a temporary folder when None).
         progress: Called with (records loaded so far, records in all) after each batch.
+        force: Add the synthetic records to a ``url`` catalog that already holds records.
+
+    Raises:
+        UsageError: ``url`` names a catalog that holds records, and not ``force``.
 
     >>> import io
     >>> buffer = io.StringIO()
@@ -169,6 +178,14 @@ def run_search_demo(
     with tempfile.TemporaryDirectory(prefix="catalogql-demo-") as folder:
         target = url or f"sqlite:///{Path(folder) / 'catalog.db'}"
         with open_catalog(target) as catalog:
+            held = len(catalog)
+            if held and not force:
+                raise UsageError(
+                    f"the catalog {target} already holds {held:,} records: the demo would add "
+                    f"{records:,} synthetic records to them",
+                    hint="give the demo a new catalog (--db sqlite:///demo.db), or add --force "
+                    "to write into this one anyway",
+                )
             _fill(catalog, out, records, seed, progress)
             substitutes = {"1BProduct": "DigitalGlobeAcquisition", CATALOG_ID: _some_id(catalog)}
             for number, (title, body) in enumerate(EXAMPLES, start=1):
@@ -196,7 +213,9 @@ def _fill(
     catalog.add_records(generated, batch_size=2000, progress=step)
     seconds = time.perf_counter() - began
     rate = records / seconds if seconds else float("inf")
-    print(f"loaded {len(catalog):,} records in {seconds:.1f} s ({rate:,.0f} records/s)\n", file=out)
+    total = len(catalog)
+    also = f"; the catalog holds {total:,}" if total != loaded else ""
+    print(f"loaded {loaded:,} records in {seconds:.1f} s ({rate:,.0f} records/s){also}\n", file=out)
 
 
 def _some_id(catalog: Catalog) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from catalogql.search.engine import MAX_RESULTS, Catalog, Page, Query, Transaction
 from catalogql.search.errors import (
     CatalogError,
+    CatalogNotFound,
     InvalidRecord,
     InvalidSearchRequest,
     RecordNotFound,
@@ -27,6 +28,7 @@ __all__ = [
     "MAX_RESULTS",
     "Catalog",
     "CatalogError",
+    "CatalogNotFound",
     "InvalidRecord",
     "InvalidSearchRequest",
     "Page",
@@ -47,8 +49,13 @@ def open_catalog(
     schema: Mapping[str, Any] | None = None,
     dialect: QueryDialect = "default",
     indexed: Sequence[str] = EQUALITY_INDEXED,
+    create: bool = True,
 ) -> Catalog:
     """Open (or create) a catalog.
+
+    Searching and fetching should open with ``create=False``: a URL with a typo then fails with
+    :class:`CatalogNotFound` instead of answering from a new, empty catalog (only loading
+    creates one).
 
     Args:
         url: ``memory://`` (in this process only), ``sqlite:///path/to/file.db`` (the embedded
@@ -58,21 +65,33 @@ def open_catalog(
         schema: A queryables schema: filters are validated and typed by it on every store.
         dialect: The filter dialect requests are parsed in (``default`` or ``strict``).
         indexed: Hot properties whose equality lookups are served by an index.
+        create: Whether to create the catalog (the SQLite file, the tables) when it does not
+            exist; ``memory://`` and ``sqlite://`` are new whenever opened.
 
     Returns:
         The catalog.
 
     Raises:
         CatalogError: For a URL no store understands, or a store that cannot be opened.
+        CatalogNotFound: With ``create=False``, for a catalog that does not exist.
 
     >>> open_catalog("memory://")
     <MemoryCatalog memory://>
+    >>> open_catalog("sqlite:///no-such-catalog.db", create=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    catalogql.search.errors.CatalogNotFound: no catalog at sqlite:///no-such-catalog.db: the file no-such-catalog.db does not exist ...
     >>> open_catalog("ftp://x")
     Traceback (most recent call last):
       ...
     catalogql.search.errors.CatalogError: no store for 'ftp://x': use memory://, sqlite:///path/to/file.db or postgresql://user@host/dbname
     """  # noqa: E501
-    options: dict[str, Any] = {"schema": schema, "dialect": dialect, "indexed": indexed}
+    options: dict[str, Any] = {
+        "schema": schema,
+        "dialect": dialect,
+        "indexed": indexed,
+        "create": create,
+    }
     if url == "memory://" or url.startswith("memory://"):
         from catalogql.search.stores.memory import MemoryCatalog
 

@@ -252,6 +252,10 @@ class Catalog(abc.ABC):
             typed by what they are, SPEC section 4).
         dialect: The filter dialect requests are parsed in.
         indexed: The hot properties indexed by equality keys.
+        create: Whether opening may create the catalog; when False, a store raises
+            :class:`~catalogql.search.errors.CatalogNotFound` for a catalog that does not exist
+            (no SQLite file or no table in it, no table in the PostgreSQL database). The memory
+            store is new whenever it is opened, and ignores it.
     """
 
     def __init__(
@@ -261,8 +265,10 @@ class Catalog(abc.ABC):
         schema: Mapping[str, Any] | None = None,
         dialect: QueryDialect = "default",
         indexed: Sequence[str] = EQUALITY_INDEXED,
+        create: bool = True,
     ) -> None:
         self.url = url
+        self.create = create
         self.schema = schema
         self.dialect: QueryDialect = dialect
         self.indexed = tuple(indexed)
@@ -327,10 +333,19 @@ class Catalog(abc.ABC):
 
         Returns:
             ``{"stats": {"recordsReturned", "totalRecords", "typeCounts"[, "totalMatched"]},
-            "results": [record, …]}``.
+            "results": [record, …]}``, and ``"warnings"`` (each ``field, offset, message,
+            hint, code``, as an error body lists its problems) when the request has any: an
+            unknown field (a typo such as ``limt``), a capped ``limit``, a compatibility form.
 
         Raises:
             InvalidSearchRequest: For a body that breaks the rules, listing every problem.
+
+        >>> from catalogql.search import open_catalog
+        >>> answer = open_catalog("memory://").search({"limt": 5})
+        >>> [(w["field"], w["hint"]) for w in answer["warnings"]]
+        [('limt', "did you mean 'limit'?")]
+        >>> "warnings" in open_catalog("memory://").search({"limit": 5})
+        False
         """
         self._check_open()
         if not isinstance(request, SearchRequest):
@@ -349,7 +364,10 @@ class Catalog(abc.ABC):
         }
         if query.count_total:
             stats["totalMatched"] = page.total if page.total is not None else len(results)
-        return {"stats": stats, "results": results}
+        answer: dict[str, Any] = {"stats": stats, "results": results}
+        if request.warnings:
+            answer["warnings"] = [warning.to_dict() for warning in request.warnings]
+        return answer
 
     def get_record(self, identifier: str) -> dict[str, Any]:
         """The record with this identifier.

@@ -21,6 +21,7 @@ from catalogql.errors import CatalogqlError, InvalidInput, NotFound, Problem
 
 __all__ = [
     "CatalogError",
+    "CatalogNotFound",
     "InvalidRecord",
     "InvalidSearchRequest",
     "Problem",
@@ -99,3 +100,29 @@ class CatalogError(CatalogqlError):
     """
 
     default_code = "catalog"
+
+
+class CatalogNotFound(CatalogError):
+    """A catalog opened with ``create=False`` that does not exist (no file, no table).
+
+    Only loading creates a catalog: searching a URL with a typo must not answer "nothing found"
+    from a new, empty catalog.
+
+    Attributes:
+        url: The catalog URL asked for.
+
+    >>> print(CatalogNotFound("sqlite:///catalgo.db", "the file catalgo.db does not exist"))
+    no catalog at sqlite:///catalgo.db: the file catalgo.db does not exist (hint: check the URL; \
+a catalog is created by loading records into it: catalogql load FILE --db URL, or \
+open_catalog(url) in Python)
+    """
+
+    default_code = "catalog.not-found"
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"no catalog at {url}: {reason}",
+            hint="check the URL; a catalog is created by loading records into it: "
+            "catalogql load FILE --db URL, or open_catalog(url) in Python",
+        )

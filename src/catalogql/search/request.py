@@ -12,7 +12,7 @@ for any body, however malformed.
 ...     "startDate": "2008-01-01T00:00:00.000Z", "endDate": "2012-01-03",
 ...     "types": ["Acquisition"], "filters": ["cloudCover < 10"]})
 >>> request.start, request.end, request.limit
-('2008-01-01T00:00:00', '2012-01-03T00:00:00', 1000)
+('2008-01-01T00:00:00', '2012-01-03T23:59:59~', 1000)
 >>> SearchRequest.from_dict({"limit": 0, "types": "Acquisition"})
 Traceback (most recent call last):
   ...
@@ -39,7 +39,10 @@ Where SPEC section 5 is silent, this module decides:
   hint says that WKT is longitude first.
 * **Dates** follow :func:`catalogql.semantics.instant_key`, which also accepts a space for ``T``,
   a lowercase ``z``, ``+hhmm`` offsets and any number of fractional digits. Text longer than
-  100 characters is not a date. ``start == end`` is valid (both bounds are inclusive).
+  100 characters is not a date. ``start == end`` is valid (both bounds are inclusive). A date
+  alone (``2014-12-31``) covers its whole UTC day (SPEC section 5): as ``startDate`` its key is
+  the day's first instant, as ``endDate`` it is :func:`day_end_key`, which sorts after every
+  instant of that day, to any number of fractional digits, and before the next day.
 * **limit** is a JSON integer; an integral float such as ``10.0`` counts as that integer, as
   JSON Schema's ``integer`` does; booleans, strings, fractions, NaN and infinities are errors;
   above 1000 (any size) it is served as 1000 with a warning (``request.limit-capped``).
@@ -82,7 +85,7 @@ from .describe import json_kind, safe_str, shorten
 from .errors import InvalidSearchRequest
 from .geometry import MAX_WKT_LENGTH, read_area
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_WKT_LENGTH", "SearchRequest"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_WKT_LENGTH", "SearchRequest", "day_end_key"]
 
 MAX_LIMIT = 1000
 """The most records one search returns; a larger ``limit`` is served as this."""
@@ -96,8 +99,30 @@ KNOWN_FIELDS = ("searchAreaWkt", "startDate", "endDate", "types", "filters", "li
 
 _DATE_HINT = (
     'write an ISO 8601 date-time such as "2014-01-01T00:00:00.000Z" (Z or an offset such as '
-    '+02:00), a date such as "2014-01-01" (midnight UTC), or null for an open bound'
+    '+02:00), a date such as "2014-01-01" (its whole UTC day), or null for an open bound'
 )
+
+_DATE_ALONE_LENGTH = len("2014-12-31")
+
+DAY_END = "T23:59:59~"
+"""What follows a day in :func:`day_end_key`: ``~`` sorts after ``.`` and every digit."""
+
+
+def day_end_key(key: str) -> str:
+    """The inclusive upper bound that covers the whole UTC day of an instant key.
+
+    Instant keys compare as text (:func:`catalogql.semantics.instant_key`); this bound is above
+    every key of that day, however many fractional digits it has, and below the next day's.
+
+    >>> end = day_end_key("2014-12-31T00:00:00")
+    >>> end
+    '2014-12-31T23:59:59~'
+    >>> "2014-12-31T23:59:59.999999999" <= end < "2015-01-01T00:00:00"
+    True
+    """
+    return key[:_DATE_ALONE_LENGTH] + DAY_END
+
+
 # --------------------------------------------------------------------------------------------
 # The other fields
 
@@ -129,6 +154,8 @@ def _read_date(name: str, value: object, problems: list[Problem]) -> tuple[str |
             )
         )
         return None, None
+    if name == "endDate" and len(value) == _DATE_ALONE_LENGTH:  # a date alone: its whole day
+        key = day_end_key(key)
     return value, key
 
 
@@ -270,7 +297,8 @@ class SearchRequest:
         end_date: ``endDate`` as sent, or None.
         start: The inclusive lower bound on ``properties.timestamp`` as an instant key
             (:func:`catalogql.semantics.instant_key`), or None.
-        end: The inclusive upper bound, likewise.
+        end: The inclusive upper bound, likewise; for a date alone, :func:`day_end_key` of it
+            (the whole day is included).
         types: The type-expression texts, ANDed.
         filters: The filter texts, ANDed.
         type_nodes: ``parse_types`` of each type expression.

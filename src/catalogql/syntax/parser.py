@@ -423,8 +423,10 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
     expected = _describe_expected(expected_terms)
     word_match = _WORD_AT.match(text, offset) if not at_end else None
     word = word_match.group() if word_match else text[offset : offset + 1]
+    first = word[:1]  # "" at the end of the input, which ``in "<>="`` would wrongly accept
     before = text[:offset].rstrip()
     previous = before.rsplit(None, 1)[-1] if before.split() else ""
+    name = re.search(r"[^\s()]*$", before).group()  # type: ignore[union-attr]  # always matches
 
     def error(message: str, code: str, hint: str, at: int = offset, width: int = 0) -> QueryError:
         return QuerySyntaxError(
@@ -489,8 +491,8 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
         op = re.search(r"(==|!=|<>|<=|>=|=|<|>|LIKE)$", before)
         if word in _KEYWORDS:
             hint = f"quote it to compare with the word itself: '{word}'"
-        elif word[:1] in "<>=":
-            written = (op.group() if op else "") + word[:1]
+        elif first and first in "<>=":
+            written = (op.group() if op else "") + first
             hint = f"write the operator as one of = <> < <= > >= (not {written})"
         else:
             hint = "add a value: a number, a 'quoted string' or a bareword such as WORLDVIEW03*"
@@ -502,19 +504,19 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
     if "an operator (= <> < <= > >=)" in expected:
         if at_end:
             return error(
-                f"missing operator and value after '{previous}'",
+                f"missing operator and value after '{name}'",
                 "syntax.missing-operator",
-                f"write a comparison such as {previous} = VALUE",
+                f"write a comparison such as {name} = VALUE",
             )
         hint = "put one of = <> < <= > >= between the property and the value"
         if word == "NOT":
-            hint = f"NOT goes before the condition: NOT {previous} ..."
+            hint = f"NOT goes before the condition: NOT {name} ..."
         return error(
-            f"missing operator between '{previous}' and '{word}'", "syntax.missing-operator", hint
+            f"missing operator between '{name}' and '{word}'", "syntax.missing-operator", hint
         )
     condition = "condition" if kind == "filter" else "type name"
     if ("a property name" in expected or "a type name" in expected) and not at_end:
-        if kind == "filter" and word[:1] in "=<>!":
+        if kind == "filter" and first and first in "=<>!":
             return error(
                 f"missing property name before '{word}'",
                 "syntax.missing-property",
@@ -548,6 +550,14 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
                 "a trailing comma must be followed by a condition",
                 "syntax.unexpected-end",
                 "remove the trailing comma",
+            )
+        negated = re.search(r"([^\s()]+)\s+NOT$", before)
+        if negated and "LIKE" in expected and "a property name" not in expected:  # "a NOT"
+            return error(
+                f"the {subject} ends too early",
+                "syntax.unexpected-end",
+                f"NOT after a property must be followed by LIKE and a pattern, as in "
+                f"{negated.group(1)} NOT LIKE 'x%'; to negate a condition, put NOT before it",
             )
         return error(
             f"the {subject} ends too early",

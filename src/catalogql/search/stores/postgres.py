@@ -68,6 +68,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -81,7 +82,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
 from catalogql.search.engine import Catalog, Page, Query, Transaction
-from catalogql.search.errors import CatalogError
+from catalogql.search.errors import CatalogError, CatalogNotFound
 from catalogql.search.records import StoredRecord, in_search_order
 from catalogql.syntax.errors import Inexpressible
 
@@ -97,6 +98,7 @@ LAYOUT_VERSION = "1"
 """The version of the table layout, kept in ``catalogql_meta`` and checked on opening."""
 
 _STAGING = "catalogql_staging"
+_NO_DATABASE = re.compile(r'FATAL:  database ".*" does not exist')
 _MAX_EXACT_INT = 2**53
 _LOCK = 0x63716C  # the advisory lock serialising catalog set-up ("cql")
 
@@ -311,13 +313,26 @@ class PostgresCatalog(Catalog):
             self._set_up()
         except self._driver_errors as error:
             self._engine.dispose()
+            reason = _reason(error)
+            if not self.create and _NO_DATABASE.search(reason):  # libpq gives no SQLSTATE here
+                raise CatalogNotFound(url, reason) from None
             raise CatalogError(f"cannot open {url!r}: {_reason(error)} ({_HINT})") from None
+        except BaseException:
+            self._engine.dispose()
+            raise
 
     # -- set-up ------------------------------------------------------------------------------
 
     def _set_up(self) -> None:
         with self._engine.begin() as connection:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _LOCK})
+            if (
+                not self.create
+                and connection.execute(
+                    sa.text("SELECT to_regclass(:t) IS NULL"), {"t": TABLE}
+                ).scalar()
+            ):
+                raise CatalogNotFound(self.url, f"the database has no {TABLE} table")
             encoding = connection.exec_driver_sql("SHOW server_encoding").scalar()
             if encoding != "UTF8":
                 raise CatalogError(

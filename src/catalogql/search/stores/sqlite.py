@@ -54,7 +54,7 @@ import shapely
 from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import INT64, install_functions, to_sql
 from catalogql.search.engine import Catalog, Page, Query, Transaction
-from catalogql.search.errors import CatalogError
+from catalogql.search.errors import CatalogError, CatalogNotFound
 from catalogql.search.records import StoredRecord
 from catalogql.syntax.errors import Inexpressible
 
@@ -108,6 +108,22 @@ def sqlite_path(url: str) -> str:
     )
 
 
+def _require_catalog(url: str, path: str) -> None:
+    """Raise :class:`CatalogNotFound` unless ``path`` is an SQLite file with a catalog in it."""
+    if not Path(path).is_file():
+        what = "is not a file" if Path(path).exists() else "does not exist"
+        raise CatalogNotFound(url, f"the file {path} {what}")
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=BUSY_SECONDS)) as db:
+            found = db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+            ).fetchone()[0]
+    except sqlite3.Error as error:
+        raise CatalogError(f"cannot open {url}: {error}") from None
+    if not found:
+        raise CatalogNotFound(url, f"the SQLite file {path} holds no catalog (no records table)")
+
+
 class SQLiteCatalog(Catalog):
     """A catalog in an SQLite file (``sqlite:///path``); see the module docstring."""
 
@@ -120,7 +136,11 @@ class SQLiteCatalog(Catalog):
         if path != ":memory:":
             folder = Path(path).parent
             if not folder.is_dir():
+                if not self.create:
+                    raise CatalogNotFound(url, f"the folder {folder} does not exist")
                 raise CatalogError(f"cannot open {url}: the folder {folder} does not exist")
+            if not self.create:
+                _require_catalog(url, path)
         self._path = path
         self._shared = path == ":memory:"  # one database per connection: share the one
         self._lock = threading.RLock()  # serialises the shared connection's users
