@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,53 @@ def test_every_predicate_path_uses_the_one_rule(pieces: list[str | Wildcard], te
         texpr = TypePattern(tuple(p.upper() if isinstance(p, str) else p for p in typed))
         holds = reference_regex(typed).fullmatch(text[:-1]) is not None
         assert compile_types(texpr)([text[:-1].upper()]) is holds
+
+
+# -- 4. integers are exact at any length, or a clean error -------------------------------------
+
+BIG = 10**5000  # past CPython's 4,300-digit limit of str(int) and int(str)
+BIG_TEXT = "1" + "0" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        (f"x = {BIG_TEXT}", BIG, True),
+        (f"x = {BIG_TEXT}", BIG + 1, False),
+        (f"x = {BIG_TEXT}", float("inf"), False),  # not a float: the literal is exact
+        (f"x < {BIG_TEXT}", float("inf"), False),
+        (f"x < {BIG_TEXT}", BIG - 1, True),
+        (f"x = {BIG_TEXT}*", BIG, True),  # the value's text form, past str()'s limit
+        (f"x = {BIG_TEXT}*", BIG * 10 + 7, True),
+        (f"x = {BIG_TEXT}*", -BIG, False),
+        ("x = -1*", -BIG, True),
+        ("x = *0", [0.5, BIG], True),  # closures for lists
+        (f"x = {BIG_TEXT}", [0.5, BIG], True),
+    ],
+    ids=lambda case: str(case)[:12] if isinstance(case, str) else type(case).__name__,
+)
+def test_predicates_compare_big_integers_exactly(text: str, value: object, expected: bool) -> None:
+    assert cq.compile_predicate(cq.parse_filter(text))({"x": value}) is expected
+
+
+@pytest.mark.parametrize("digits", [20, 310, 4301, 5001])
+def test_every_back_end_writes_a_big_integer_exactly_or_refuses_it_cleanly(digits: int) -> None:
+    text = "1" + "0" * (digits - 1)
+    node = cq.parse_filter(f"x = {text}")
+    assert cq.to_gbdx(node) == f"x = {text}"
+    assert cq.parse_filter(cq.to_gbdx(node)) == node
+    assert cq.to_pygeofilter(node).rhs == 10 ** (digits - 1)
+    with pytest.raises(cq.Inexpressible) as caught:  # SQL compares 64-bit integers exactly
+        cq.to_sql(node)
+    assert "64-bit" in str(caught.value)
+    for write in (cq.to_cql2_text, cq.to_cql2_json):
+        try:
+            written = write(node)
+        except cq.CatalogqlError as error:  # CQL2 numbers are doubles: a clean refusal
+            assert "CQL2 number" in str(error)
+        else:
+            assert text in str(written)
+    wildcard = cq.parse_filter(f"x = {text}*")
+    assert cq.to_gbdx(wildcard) == f"x = {text}*"
+    assert text in cq.to_cql2_text(wildcard)
+    assert cq.compile_predicate(wildcard)({"x": 10**digits}) is True

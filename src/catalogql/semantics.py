@@ -30,6 +30,7 @@ A wildcard :class:`~catalogql.ast.Match` compares the value's *text form* (:func
 
 from __future__ import annotations
 
+import decimal
 import enum
 import functools
 import operator
@@ -58,6 +59,7 @@ __all__ = [
     "boolean_from_text",
     "comparison_operands",
     "instant_key",
+    "integer_text",
     "is_datetime_name",
     "like_pattern",
     "list_any",
@@ -136,8 +138,12 @@ def literal_number(literal: Literal) -> int | float | None:
 def number_from_text(text: str) -> int | float | None:
     """A number from text as SPEC section 4 reads it, or None.
 
-    >>> [number_from_text(t) for t in ("20", "-1e3", "1e400", "inf", "\u0661", "9" * 5000)]
-    [20, -1000.0, inf, None, None, inf]
+    An integer is exact at any length (past CPython's 4,300-digit limit of ``int(text)`` too).
+
+    >>> [number_from_text(t) for t in ("20", "-1e3", "1e400", "inf", "\u0661")]
+    [20, -1000.0, inf, None, None]
+    >>> number_from_text("9" * 5000) == 10**5000 - 1
+    True
     """
     stripped = text.strip(" \t\r\n\f")
     if not NUMBER_RE.fullmatch(stripped):
@@ -145,9 +151,21 @@ def number_from_text(text: str) -> int | float | None:
     if re.fullmatch(r"[+-]?[0-9]+", stripped):
         try:
             return int(stripped)
-        except ValueError:  # past CPython's int-from-text digit limit (4300): order as a float
-            return float(stripped)
+        except ValueError:  # past the digit limit: decimal converts exactly, without it
+            return int(decimal.Decimal(stripped))
     return float(stripped)  # past the float range this is inf, which still orders correctly
+
+
+def integer_text(value: int) -> str:
+    """An integer's decimal text, exact at any length (``str()`` refuses past 4,300 digits).
+
+    >>> integer_text(-42), len(integer_text(10**5000))
+    ('-42', 5001)
+    """
+    try:
+        return str(value)
+    except ValueError:  # CPython's int-to-text digit limit: decimal has none and is exact
+        return str(decimal.Decimal(value))
 
 
 _INSTANT_RE = re.compile(  # ASCII digits only: \d would also take other scripts' digits
@@ -256,7 +274,7 @@ def text_form(value: Any) -> str | None:
     if t is bool:
         return "true" if value else "false"
     if t is int:
-        return str(value)
+        return integer_text(value)
     if t is float:
         return repr(value)
     return None
