@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,64 @@ def test_every_back_end_writes_a_big_integer_exactly_or_refuses_it_cleanly(digit
     assert cq.to_gbdx(wildcard) == f"x = {text}*"
     assert text in cq.to_cql2_text(wildcard)
     assert cq.compile_predicate(wildcard)({"x": 10**digits}) is True
+
+
+# -- 6. one warning per kind per input ---------------------------------------------------------
+
+COMMAS = "a=1," * 9999 + "a=1"  # the 40 KB filter: 9,999 commas
+
+
+def test_many_commas_give_one_warning_with_a_count_and_one_rewrite() -> None:
+    (diag,) = cq.check(COMMAS)
+    assert (diag.severity, diag.code, diag.count) == ("warning", "compat.comma", 9999)
+    assert diag.offset == 3  # the first comma
+    assert "9999 times" in diag.render(COMMAS)
+    assert diag.to_dict()["count"] == 9999
+    assert diag.rewrite is not None
+    assert diag.rewrite == " AND ".join(["a = 1"] * 10000)
+    # the size of every finding together: the input, its caret line and one rewrite
+    rendered = sum(len(d.render(COMMAS)) for d in cq.check(COMMAS))
+    assert rendered < 2 * len(COMMAS) + len(diag.rewrite) + 1000
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cq.parse_filter(COMMAS)
+    assert len(caught) == 1
+    assert len(str(caught[0].message)) < 300
+    warned = caught[0].message
+    assert isinstance(warned, cq.QueryWarning) and warned.diagnostic is not None
+    assert warned.diagnostic.count == 9999
+
+
+def test_a_search_request_carries_one_warning_per_kind() -> None:
+    from catalogql.search.request import SearchRequest
+
+    request = SearchRequest.from_dict({"filters": [COMMAS, "x LIKE 'a%', y LIKE 'b%', z = 1"]})
+    codes = sorted((w.field, w.code) for w in request.warnings)
+    assert codes == [
+        ("filters[0]", "compat.comma"),
+        ("filters[1]", "compat.comma"),
+        ("filters[1]", "compat.like"),
+    ]
+    by_kind = {(w.field, w.code): w.message for w in request.warnings}
+    assert "9999 times" in by_kind["filters[0]", "compat.comma"]
+    assert "2 times" in by_kind["filters[1]", "compat.like"]
+    size = sum(len(w.message) + len(w.hint) for w in request.warnings)
+    assert size < 4 * len(COMMAS)  # one rewrite of each input (2.5 times its length here)
+
+
+def test_distinct_filters_do_not_pile_up_in_the_warning_registries() -> None:
+    def registered() -> int:
+        return sum(
+            len([key for key in getattr(module, "__warningregistry__", {}) if key != "version"])
+            for module in list(sys.modules.values())
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        cq.parse_filter("warmup = 1, x LIKE 'a%'")
+        before = registered()
+        for i in range(50):
+            cq.parse_filter(f"p{i} = {i}, q LIKE 'x{i}%'")
+            cq.parse_filter(f"p{i} = {i}" + ", a = 1" * i)
+        # an entry per kind and call site (two kinds, two lines above), never one per filter
+        assert registered() - before <= 4

@@ -55,6 +55,7 @@ from catalogql.syntax.errors import (
     QuerySyntaxError,
     QueryValidationError,
     line_and_column,
+    merge_warnings,
 )
 
 try:  # the compiled LALR front end: about 1.6x faster, same grammar, same errors
@@ -78,7 +79,23 @@ QueryDialect = TypingLiteral["default", "strict"]
 
 
 class QueryWarning(UserWarning):
-    """Issued by :func:`parse_filter` for compatibility forms the default dialect accepts."""
+    """Issued by :func:`parse_filter` for compatibility forms the default dialect accepts.
+
+    One per kind of finding per input. Its text is the same for every input with that kind
+    (so Python's warning registries hold one entry per kind, not one per filter); where, how
+    many times and the canonical rewrite are on :attr:`diagnostic`.
+
+    Attributes:
+        diagnostic: The finding (position of the first occurrence, ``count``, ``rewrite``), or
+            None for a warning built by hand.
+
+    >>> QueryWarning("a comma between conditions [compat.comma]").diagnostic is None
+    True
+    """
+
+    def __init__(self, message: str, diagnostic: Diagnostic | None = None) -> None:
+        super().__init__(message)
+        self.diagnostic = diagnostic
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,7 +694,7 @@ def _parse_text(
     finally:
         _CONTEXT.reset(token)
     _check_limits(node, text, limits, kind)
-    return node, context.warnings
+    return node, merge_warnings(context.warnings)
 
 
 def parse_filter_syntax(
