@@ -9,6 +9,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 import catalogql as cq
 from catalogql.ast import Match, Pattern, TypePattern, Wildcard, normalize_pattern
 from catalogql.compile.predicate import compile_types
+from catalogql.search.records import prepare_record
 from catalogql.semantics import pattern_matcher
 from property_settings import scaled
 
@@ -226,3 +228,71 @@ def test_distinct_filters_do_not_pile_up_in_the_warning_registries() -> None:
             cq.parse_filter(f"p{i} = {i}" + ", a = 1" * i)
         # an entry per kind and call site (two kinds, two lines above), never one per filter
         assert registered() - before <= 4
+
+
+# -- 8. records with keys that are not strings -------------------------------------------------
+
+
+def stored_record(properties: dict[Any, Any]) -> dict[str, Any]:
+    return {
+        "identifier": "r1",
+        "type": ["GBDXCatalogRecord", "WV02"],
+        "properties": {
+            "timestamp": "2016-01-01T00:00:00Z",
+            "footprintWkt": "POINT(1 1)",
+            **properties,
+        },
+    }
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+@pytest.mark.parametrize(
+    ("properties", "field", "key"),
+    [
+        ({1: "one", "1": "x"}, "properties", "1"),  # was stored as {"1": "x"}
+        ({1: "one"}, "properties", "1"),
+        ({"a": {"b": [{2: 3}]}}, "properties.a.b[0]", "2"),
+        ({"a": {None: 1}}, "properties.a", "None"),
+        ({"a": {True: 1}}, "properties.a", "True"),
+        ({"a": [[{1.5: 0}]]}, "properties.a[0][0]", "1.5"),
+    ],
+)
+def test_a_key_that_is_not_a_string_is_refused_naming_its_path(
+    url: str, properties: dict[Any, Any], field: str, key: str
+) -> None:
+    catalog = cq.open_catalog(url)
+    try:
+        with pytest.raises(cq.InvalidRecord) as caught:
+            catalog.add_records([stored_record(properties)])
+        assert caught.value.field == field
+        assert f"a key is not a string: {key}" in str(caught.value)
+        assert catalog.search({})["results"] == []  # nothing of the batch was stored
+    finally:
+        catalog.close()
+
+
+_JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.text(max_size=3)
+
+
+@settings(max_examples=scaled(200))
+@given(
+    path=st.lists(st.one_of(st.text("ab", min_size=1, max_size=2), st.integers(0, 2)), max_size=5),
+    bad=st.one_of(st.integers(), st.none(), st.booleans(), st.floats(allow_nan=False)),
+    leaf=_JSON_LEAVES,
+)
+def test_a_non_string_key_at_any_depth_is_refused(
+    path: list[str | int], bad: object, leaf: object
+) -> None:
+    # build {"p": ...} down the path (a text step is an object key, a number a list index),
+    # with an object holding the bad key at its end
+    inner: Any = {bad: leaf, "ok": leaf}
+    field = "properties.p"
+    for step in reversed(path):
+        inner = {step: inner} if isinstance(step, str) else [leaf] * step + [inner]
+    for step in path:
+        field += f".{step}" if isinstance(step, str) else f"[{step}]"
+    record = stored_record({"p": inner})
+    with pytest.raises(cq.InvalidRecord) as caught:
+        prepare_record(record, 0)
+    assert caught.value.field == field
+    assert "a key is not a string" in caught.value.reason
