@@ -296,3 +296,95 @@ def test_a_non_string_key_at_any_depth_is_refused(
         prepare_record(record, 0)
     assert caught.value.field == field
     assert "a key is not a string" in caught.value.reason
+
+
+# -- 10. a wrong argument to a public function is a clear error naming it ----------------------
+
+_NODE = cq.parse_filter("a = 1")
+_TEXPR = cq.parse_types("WV02")
+_LIMITS = cq.Limits()
+PUBLIC_CALLS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "check": (
+        cq.check,
+        {"text": "a=1", "kind": "filter", "dialect": "default", "schema": None, "limits": _LIMITS},
+    ),
+    "parse_filter": (
+        cq.parse_filter,
+        {"text": "a=1", "dialect": "default", "schema": None, "limits": _LIMITS},
+    ),
+    "parse_types": (cq.parse_types, {"text": "WV02", "limits": _LIMITS}),
+    "compile_predicate": (cq.compile_predicate, {"node": _NODE, "schema": None}),
+    "compile_types": (cq.compile_types, {"texpr": _TEXPR}),
+    "to_gbdx": (cq.to_gbdx, {"node": _NODE}),
+    "to_cql2_json": (cq.to_cql2_json, {"node": _NODE, "schema": None}),
+    "to_cql2_text": (cq.to_cql2_text, {"node": _NODE, "schema": None}),
+    "to_pygeofilter": (cq.to_pygeofilter, {"node": _NODE, "schema": None}),
+    "to_sql": (
+        cq.to_sql,
+        {"node": _NODE, "dialect": "sqlite", "schema": None, "parameter_prefix": "v"},
+    ),
+    "infer_queryables": (cq.infer_queryables, {"records": []}),
+    "open_catalog": (
+        cq.open_catalog,
+        {"url": "memory://", "schema": None, "dialect": "default", "indexed": ("catalogID",)},
+    ),
+    "error_body": (cq.error_body, {"error": cq.UsageError("x")}),
+}
+WRONG = [None, [], {}, 0, -1, 1.5, True, b"x", "zz", ["a"], [1], [{}], ("a",), {"a": 1}, object()]
+
+
+def _use(result: Any) -> None:
+    """Run what a public function returned, the way a caller would."""
+    if isinstance(result, cq.Catalog):
+        try:
+            result.search({})
+        finally:
+            result.close()
+    elif callable(result):  # a compiled predicate
+        result({"a": 1})
+
+
+@pytest.mark.parametrize(
+    ("name", "argument"),
+    [(name, argument) for name, (_, good) in PUBLIC_CALLS.items() for argument in good],
+)
+def test_a_wrong_argument_is_the_librarys_own_error(name: str, argument: str) -> None:
+    function, good = PUBLIC_CALLS[name]
+    for wrong in WRONG:
+        try:
+            _use(function(**{**good, argument: wrong}))
+        except cq.CatalogqlError as error:
+            assert error.message, (name, argument, wrong)
+        except Exception as error:  # the test's point: nothing foreign escapes
+            pytest.fail(f"{name}({argument}={wrong!r}) raised {type(error).__name__}: {error}")
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda: cq.check("a=1", dialect=[]), "dialect"),  # was TypeError from the parse cache
+        (lambda: cq.check("a=1", limits=None), "limits"),  # was AttributeError
+        (lambda: cq.parse_filter("a=1", limits={}), "limits"),
+        (lambda: cq.parse_filter("a=1", dialect={}), "dialect"),
+        (lambda: cq.parse_types("WV02", limits=1), "limits"),
+        (lambda: cq.to_sql(_NODE, []), "dialect"),
+        (lambda: cq.to_sql([], "sqlite"), "node"),
+        (lambda: cq.to_sql(_NODE, parameter_prefix=None), "parameter_prefix"),
+        (lambda: cq.infer_queryables(None), "records"),
+        (lambda: cq.infer_queryables(["a"]), "records[0]"),
+        (lambda: cq.open_catalog(None), "url"),
+        (lambda: cq.open_catalog("memory://", indexed=None), "indexed"),
+        (lambda: cq.open_catalog("memory://", indexed=[1]), "indexed[0]"),
+        (lambda: cq.error_body("boom"), "error"),
+        (lambda: cq.open_catalog("memory://").add_records(None), "records"),
+    ],
+)
+def test_the_error_names_the_argument(call: Any, named: str) -> None:
+    try:
+        result = call()
+    except cq.CatalogqlError as error:
+        text = str(error)
+    else:  # check() answers with diagnostics rather than raising
+        assert isinstance(result, list) and result[0].severity == "error"
+        text = result[0].message
+    assert named in text or (named == "dialect" and "dialect" in text.lower())

@@ -47,6 +47,7 @@ from catalogql.ast import (
     unchecked_match,
     walk,
 )
+from catalogql.errors import argument_error
 from catalogql.syntax.errors import (
     Diagnostic,
     Problem,
@@ -640,7 +641,7 @@ def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node,
 
     Errors are not cached (they are cheap to find again and may be many distinct strings).
     """
-    if type(text) is str and type(limits) is Limits:
+    if type(text) is str and type(limits) is Limits and type(dialect) is str:
         node, warnings_ = _parse_cached(text, kind, dialect, limits)
         return node, list(warnings_)
     return _parse_text(text, kind, dialect, limits)
@@ -671,7 +672,10 @@ def _parse_text(
             code="syntax.not-a-string",
             hint="pass the expression as text",
         )
-    if dialect not in ("default", "strict"):
+    if not isinstance(limits, Limits):
+        function = "parse_types" if kind == "types" else "parse_filter"
+        raise argument_error(function, "limits", limits, "a catalogql.Limits")
+    if not isinstance(dialect, str) or dialect not in ("default", "strict"):
         raise QueryError(
             f"unknown dialect {dialect!r}",
             code="usage.dialect",
