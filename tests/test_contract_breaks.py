@@ -220,7 +220,8 @@ def test_distinct_filters_do_not_pile_up_in_the_warning_registries() -> None:
         )
 
     with warnings.catch_warnings():
-        warnings.simplefilter("default")
+        warnings.simplefilter("default")  # the action that keeps a registry entry per message
+        warnings.showwarning = lambda *args, **kwargs: None  # quiet (restored on exit)
         cq.parse_filter("warmup = 1, x LIKE 'a%'")
         before = registered()
         for i in range(50):
@@ -359,24 +360,27 @@ def test_a_wrong_argument_is_the_librarys_own_error(name: str, argument: str) ->
             pytest.fail(f"{name}({argument}={wrong!r}) raised {type(error).__name__}: {error}")
 
 
+api: Any = cq  # the calls below pass wrong types on purpose
+
+
 @pytest.mark.parametrize(
     ("call", "named"),
     [
-        (lambda: cq.check("a=1", dialect=[]), "dialect"),  # was TypeError from the parse cache
-        (lambda: cq.check("a=1", limits=None), "limits"),  # was AttributeError
-        (lambda: cq.parse_filter("a=1", limits={}), "limits"),
-        (lambda: cq.parse_filter("a=1", dialect={}), "dialect"),
-        (lambda: cq.parse_types("WV02", limits=1), "limits"),
-        (lambda: cq.to_sql(_NODE, []), "dialect"),
-        (lambda: cq.to_sql([], "sqlite"), "node"),
-        (lambda: cq.to_sql(_NODE, parameter_prefix=None), "parameter_prefix"),
-        (lambda: cq.infer_queryables(None), "records"),
-        (lambda: cq.infer_queryables(["a"]), "records[0]"),
-        (lambda: cq.open_catalog(None), "url"),
-        (lambda: cq.open_catalog("memory://", indexed=None), "indexed"),
-        (lambda: cq.open_catalog("memory://", indexed=[1]), "indexed[0]"),
-        (lambda: cq.error_body("boom"), "error"),
-        (lambda: cq.open_catalog("memory://").add_records(None), "records"),
+        (lambda: api.check("a=1", dialect=[]), "dialect"),  # was TypeError from the parse cache
+        (lambda: api.check("a=1", limits=None), "limits"),  # was AttributeError
+        (lambda: api.parse_filter("a=1", limits={}), "limits"),
+        (lambda: api.parse_filter("a=1", dialect={}), "dialect"),
+        (lambda: api.parse_types("WV02", limits=1), "limits"),
+        (lambda: api.to_sql(_NODE, []), "dialect"),
+        (lambda: api.to_sql([], "sqlite"), "node"),
+        (lambda: api.to_sql(_NODE, parameter_prefix=None), "parameter_prefix"),
+        (lambda: api.infer_queryables(None), "records"),
+        (lambda: api.infer_queryables(["a"]), "records[0]"),
+        (lambda: api.open_catalog(None), "url"),
+        (lambda: api.open_catalog("memory://", indexed=None), "indexed"),
+        (lambda: api.open_catalog("memory://", indexed=[1]), "indexed[0]"),
+        (lambda: api.error_body("boom"), "error"),
+        (lambda: api.open_catalog("memory://").add_records(None), "records"),
     ],
 )
 def test_the_error_names_the_argument(call: Any, named: str) -> None:
