@@ -235,6 +235,7 @@ def test_diagnostics_are_a_severity_and_a_problem() -> None:
         "hint",
         "expected",
         "rewrite",
+        "count",
     ]
     (error,) = cq.check("cloudCover <")
     assert error.severity == "error" and error.problem.expected

@@ -39,6 +39,7 @@ __all__ = [
     "Unauthorized",
     "Unprocessable",
     "UsageError",
+    "argument_error",
     "caret_lines",
     "error_body",
     "line_and_column",
@@ -351,6 +352,24 @@ def render(error: CatalogqlError) -> str:
     return "\n".join(lines)
 
 
+def argument_error(function: str, argument: str, value: object, expected: str) -> UsageError:
+    """The error for an argument of the wrong type: which function, which argument, what it takes.
+
+    Public functions check their arguments' types up front with it, so a wrong one is a
+    :class:`UsageError` naming it rather than a ``TypeError`` or ``AttributeError`` from deep
+    inside (``usage.argument``).
+
+    >>> print(argument_error("check", "limits", None, "a catalogql.Limits"))
+    check(): limits must be a catalogql.Limits, not None (hint: pass a catalogql.Limits as limits)
+    """
+    got = "None" if value is None else type(value).__name__
+    return UsageError(
+        f"{function}(): {argument} must be {expected}, not {got}",
+        code="usage.argument",
+        hint=f"pass {expected} as {argument}",
+    )
+
+
 def error_body(error: CatalogqlError) -> dict[str, Any]:
     """The JSON body of an HTTP answer to ``error`` (sent with ``error.status``).
 
@@ -363,6 +382,8 @@ def error_body(error: CatalogqlError) -> dict[str, Any]:
     >>> error_body(Forbidden("alice may not read this product"))
     {'status': '403 Forbidden', 'message': 'alice may not read this product'}
     """
+    if not isinstance(error, CatalogqlError):
+        raise argument_error("error_body", "error", error, "a catalogql error (CatalogqlError)")
     status = error.status
     body: dict[str, Any] = {"status": f"{status} {REASONS.get(status, 'Error')}"}
     body["message"] = error.message

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from catalogql.ast import Comparison, Match, Node, Op, iter_nodes
+from catalogql.errors import argument_error
 from catalogql.semantics import (
     PropertyType,
     ValueType,
@@ -157,10 +158,14 @@ def infer_queryables(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     >>> infer_queryables([{"properties": {"cloudCover": 0, "timestamp": "2015-07-31T10:07:17Z"}}])
     {'type': 'object', 'properties': {'cloudCover': {'type': 'integer'}, 'timestamp': {'type': 'string', 'format': 'date-time'}}}
     """  # noqa: E501
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        raise argument_error("infer_queryables", "records", records, "a list of record dicts")
     seen: dict[str, set[str]] = {}
     all_instants: dict[str, bool] = {}
     item_types: dict[str, set[str]] = {}
-    for record in records:
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise argument_error("infer_queryables", f"records[{i}]", record, "a record dict")
         props = record.get("properties", record)
         if not isinstance(props, Mapping):
             continue

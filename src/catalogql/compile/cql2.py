@@ -105,7 +105,14 @@ from catalogql.ast import (
     fold,
 )
 from catalogql.queryables import check_schema, property_type
-from catalogql.semantics import PropertyType, ValueType, like_pattern, literal_number, typed_literal
+from catalogql.semantics import (
+    PropertyType,
+    ValueType,
+    integer_text,
+    like_pattern,
+    literal_number,
+    typed_literal,
+)
 from catalogql.syntax.errors import QueryError
 
 __all__ = ["to_cql2_json", "to_cql2_text"]
@@ -458,7 +465,7 @@ def _print_value(value: Any) -> str:
     if isinstance(value, bool):  # before int: a bool is an int
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
-        return str(value)
+        return integer_text(value)
     if isinstance(value, float):
         return repr(value)  # CQL2 reads 0.5, -500.0, 1e+16 (not .5 or 5.)
     if isinstance(value, str):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from catalogql.compile.parse import parse_filter_with_diagnostics
+from catalogql.errors import argument_error
 from catalogql.syntax.errors import Diagnostic, QueryError
 from catalogql.syntax.parser import (
     DEFAULT_LIMITS,
@@ -46,6 +47,8 @@ def check(
     >>> [(d.severity, d.code, d.rewrite) for d in check("name LIKE 'QUICK%'")]
     [('warning', 'compat.like', 'name = QUICK*')]
     """
+    if not isinstance(limits, Limits):  # a wrong argument is the caller's error, not a finding
+        raise argument_error("check", "limits", limits, "a catalogql.Limits")
     try:
         if kind == "types":
             parse_types(text, limits=limits)

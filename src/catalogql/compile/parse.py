@@ -1,10 +1,10 @@
 """The public parse of a filter: the parser's, plus what needs the layers above it.
 
 The parser (:mod:`catalogql.syntax.parser`) finds the compatibility forms; this module, above the
-back ends and the queryables, adds each warning's canonical rewrite (the filter printed by
-:func:`~catalogql.compile.gbdx.to_gbdx`) and the findings of a queryables schema
-(:func:`~catalogql.queryables.validate_filter`). :func:`catalogql.check` returns the same findings
-as data (:mod:`catalogql.compile.diagnostics`).
+back ends and the queryables, adds the canonical rewrite to an input's first warning (the filter
+printed by :func:`~catalogql.compile.gbdx.to_gbdx`) and the findings of a queryables schema
+(:func:`~catalogql.queryables.validate_filter`), one warning per kind (a count for the rest).
+:func:`catalogql.check` returns the same findings as data (:mod:`catalogql.compile.diagnostics`).
 
 >>> node, diags = parse_filter_with_diagnostics("name LIKE 'QUICK%'")
 >>> [(d.code, d.rewrite) for d in diags]
@@ -21,7 +21,7 @@ from typing import Any
 from catalogql.ast import FilterNode
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.queryables import validate_filter
-from catalogql.syntax.errors import Diagnostic, QueryValidationError
+from catalogql.syntax.errors import Diagnostic, QueryValidationError, merge_warnings
 from catalogql.syntax.parser import (
     DEFAULT_LIMITS,
     Limits,
@@ -50,9 +50,8 @@ def parse_filter_with_diagnostics(
     ['compat.comma']
     """
     node, diags = parse_filter_syntax(text, dialect=dialect, limits=limits)
-    if diags:
-        rewrite = to_gbdx(node)  # the rewrite is the canonical text
-        diags = [replace(d, rewrite=rewrite) for d in diags]
+    if diags:  # one rewrite per input (the canonical text), on its first warning
+        diags = [replace(diags[0], rewrite=to_gbdx(node)), *diags[1:]]
     if schema is not None:
         findings = validate_filter(node, schema, text)
         for finding in findings:
@@ -65,7 +64,7 @@ def parse_filter_with_diagnostics(
                     code=finding.code,
                     width=finding.width,
                 )
-        diags = diags + findings
+        diags = merge_warnings(diags + findings)
     return node, diags
 
 
@@ -108,10 +107,22 @@ def parse_filter(
     node, diags = parse_filter_with_diagnostics(text, dialect=dialect, schema=schema, limits=limits)
     for diag in diags:
         if diag.severity == "warning":
-            advice = f"canonical form: {diag.rewrite}" if diag.rewrite is not None else diag.hint
-            warnings.warn(
-                f"{diag.message} at column {diag.column} [{diag.code}]; {advice}",
-                QueryWarning,
-                stacklevel=2,
-            )
+            warnings.warn(QueryWarning(_warning_text(diag), diag), stacklevel=2)
     return node
+
+
+_WARNING_TEXTS = {
+    "compat.comma": "a comma between conditions is a compatibility form, read as AND",
+    "compat.like": "LIKE is a compatibility form",
+    "schema.not-in-enum": "a value is not one of the values the schema lists for its property",
+}
+"""The text of each kind of warning, the same for every input (see :class:`QueryWarning`)."""
+
+
+def _warning_text(diag: Diagnostic) -> str:
+    """A warning's text: its kind, never the input (where and the rewrite are on the warning)."""
+    what = _WARNING_TEXTS.get(diag.code, "a finding about the filter")
+    return (
+        f"{what} [{diag.code}]; catalogql.check() or the warning's .diagnostic says where,"
+        " how many times and the canonical form"
+    )

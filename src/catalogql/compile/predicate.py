@@ -68,7 +68,7 @@ from catalogql.semantics import (
     literal_number,
     match_comparator,
     not_tri,
-    pattern_regex,
+    pattern_matcher,
     property_getter,
     scalar_comparator,
     value_domains,
@@ -558,7 +558,7 @@ class _Generator:
         return [(_STR, test if matched else f"not ({test})")]
 
     def pattern_test(self, node: Match, v: str) -> str:
-        """Source true where the string ``v`` matches the pattern (``pattern_regex``, DOTALL)."""
+        """Source true where the string ``v`` matches the pattern (``pattern_matcher``)."""
         parts = node.pattern
         texts = [part for part in parts if isinstance(part, str)]
         shape = tuple(
@@ -579,7 +579,7 @@ class _Generator:
                 f"len({v}) >= {size} and {self.prefix_test(head, v)}"
                 f" and {v}.endswith({self.constant(tail)})"
             )
-        return f"{self.constant(pattern_regex(parts).fullmatch)}({v}) is not None"
+        return f"{self.constant(pattern_matcher(parts))}({v})"
 
     def prefix_test(self, prefix: str, v: str) -> str:
         """Source true where the string ``v`` starts with ``prefix`` (not empty).
@@ -643,8 +643,8 @@ def _type_name(node: TypeName, parts: list[TypesPredicate]) -> TypesPredicate:
 
 
 def _type_pattern(node: TypePattern, parts: list[TypesPredicate]) -> TypesPredicate:
-    fullmatch = pattern_regex(node.pattern).fullmatch
-    return lambda types: any(fullmatch(t) is not None for t in types if isinstance(t, str))
+    matches = pattern_matcher(node.pattern)
+    return lambda types: any(matches(t) for t in types if isinstance(t, str))
 
 
 def _type_not(node: Not, parts: list[TypesPredicate]) -> TypesPredicate:

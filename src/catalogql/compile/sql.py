@@ -87,6 +87,7 @@ from catalogql.ast import (
     fold,
     tree_depth,
 )
+from catalogql.errors import argument_error
 from catalogql.queryables import check_schema, property_type
 from catalogql.semantics import (
     OPERATORS,
@@ -297,12 +298,20 @@ def to_sql(
     >>> print(sql[:96])
     CASE jsonb_typeof(properties -> 'catalogID') WHEN 'string' THEN ((properties -> 'catalogID') #>>
     """
-    if dialect not in _DIALECTS:
+    if not isinstance(dialect, str) or dialect not in _DIALECTS:
         raise QueryError(
             f"unknown SQL dialect {dialect!r}",
             code="compile.dialect",
             hint="use 'sqlite' or 'postgresql'",
         )
+    if not isinstance(node, Node):
+        raise QueryError(
+            f"to_sql(): node must be a filter or type-expression AST, not {type(node).__name__}",
+            code="compile.not-a-node",
+            hint="pass the result of parse_filter() or parse_types()",
+        )
+    if not isinstance(parameter_prefix, str):
+        raise argument_error("to_sql", "parameter_prefix", parameter_prefix, "a str such as 'v'")
     key = None if schema is None else json.dumps(check_schema(schema), sort_keys=True, default=repr)
     sql, params = _to_sql_cached(node, dialect, key, parameter_prefix)
     return sql, dict(params)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from catalogql.errors import argument_error
 from catalogql.search.engine import MAX_RESULTS, Catalog, Page, Query, Transaction
 from catalogql.search.errors import (
     CatalogError,
@@ -86,6 +87,13 @@ def open_catalog(
       ...
     catalogql.search.errors.CatalogError: no store for 'ftp://x': use memory://, sqlite:///path/to/file.db or postgresql://user@host/dbname
     """  # noqa: E501
+    if not isinstance(url, str):
+        raise argument_error("open_catalog", "url", url, "a URL string such as 'memory://'")
+    if isinstance(indexed, str | bytes) or not isinstance(indexed, Sequence):
+        raise argument_error("open_catalog", "indexed", indexed, "a list of property names")
+    for i, name in enumerate(indexed):
+        if not isinstance(name, str):
+            raise argument_error("open_catalog", f"indexed[{i}]", name, "a property name (a str)")
     options: dict[str, Any] = {
         "schema": schema,
         "dialect": dialect,

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import And, Comparison, Node, Op, TypeName
 from catalogql.compile.predicate import Predicate, TypesPredicate, compile_predicate, compile_types
+from catalogql.errors import argument_error
 from catalogql.search.errors import CatalogError, RecordNotFound
 from catalogql.search.records import (
     EQUALITY_INDEXED,
@@ -310,6 +311,8 @@ class Catalog(abc.ABC):
         self._check_open()
         if not isinstance(batch_size, int) or batch_size < 1:
             raise CatalogError(f"batch_size must be a positive integer, not {batch_size!r}")
+        if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+            raise argument_error("add_records", "records", records, "an iterable of record dicts")
         stored = 0
         iterator = iter(records)
         while batch := list(itertools.islice(iterator, batch_size)):

@@ -183,11 +183,29 @@ def _properties_json(properties: Mapping[str, Any], position: int) -> str:
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         _check_json(properties, position)
         raise InvalidRecord(position, "properties", "cannot be written as JSON") from None
-    if "\\u0000" in text:
+    if "\\u0000" in text or not _keys_are_text(properties):
         _check_json(properties, position)
     if text.count("{") + text.count("[") > 1 and _too_deep(text):
         _check_json(properties, position)
     return text
+
+
+def _keys_are_text(properties: Mapping[str, Any]) -> bool:
+    """Whether every object key at every depth is a string.
+
+    ``json.dumps`` would silently turn ``1`` into ``"1"``, and keep one of ``{1: …, "1": …}``.
+    """
+    stack: list[Any] = [properties]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            if not all(isinstance(key, str) for key in value):
+                return False
+            items: Any = value.values()
+        else:
+            items = value
+        stack.extend(item for item in items if isinstance(item, Mapping | list | tuple))
+    return True
 
 
 def _too_deep(text: str) -> bool:
@@ -207,7 +225,10 @@ _MAX_JSON_DEPTH = 64
 
 
 def _check_json(properties: Mapping[str, Any], position: int) -> None:
-    """Refuse what a store could not keep as JSON: NaN, infinities, NUL, lone surrogates."""
+    """Refuse what a store could not keep as JSON.
+
+    NaN, infinities, NUL, lone surrogates, keys that are not strings.
+    """
     stack: list[tuple[Any, str, int]] = [(properties, "properties", 1)]
     while stack:
         value, field, depth = stack.pop()
@@ -232,7 +253,10 @@ def _check_json(properties: Mapping[str, Any], position: int) -> None:
             if isinstance(value, Mapping):
                 for key, item in value.items():
                     if not isinstance(key, str):
-                        raise InvalidRecord(position, field, f"a key is not a string: {key!r}")
+                        raise InvalidRecord(
+                            position, field, f"a key is not a string: {key!r}",
+                            "JSON object keys are strings: write the key as text, once",
+                        )  # fmt: skip
                     stack.append((key, f"{field} (a key)", depth))
                     stack.append((item, f"{field}.{key}", depth + 1))
             else:

@@ -424,7 +424,7 @@ class SearchRequest:
                 if diag.rewrite is not None:
                     rewrite = f"canonical form: {diag.rewrite}"
                     hint = f"{hint}; {rewrite}" if hint else rewrite
-                warned.append(Problem(f"filters[{i}]", diag.offset, diag.message, hint, diag.code))
+                warned.append(Problem(f"filters[{i}]", diag.offset, diag.summary, hint, diag.code))
 
         limit = _read_limit(body.get("limit"), problems, warned)
         count_total = _read_count_total(body.get("countTotal"), problems)

@@ -50,6 +50,7 @@ __all__ = [
     "QueryValidationError",
     "caret_lines",
     "line_and_column",
+    "merge_warnings",
 ]
 
 
@@ -235,12 +236,28 @@ class Diagnostic(ProblemFields):
     Attributes:
         severity: ``"error"`` or ``"warning"``.
         problem: Where, what and how to fix it.
-        rewrite: For compatibility warnings, the whole input rewritten in the canonical form.
+        rewrite: The whole input rewritten in the canonical form, on the first compatibility
+            warning of an input (one rewrite per input, however many warnings).
+        count: How many times this kind of finding occurs in the input; the problem is the
+            first (one warning per kind per input, :func:`merge_warnings`).
     """
 
     severity: Literal["error", "warning"]
     problem: Problem
     rewrite: str | None = None
+    count: int = 1
+
+    @property
+    def summary(self) -> str:
+        """The message, with how many times it occurs when more than once.
+
+        >>> problem = Problem("", 15, "comma between conditions", "", "compat.comma")
+        >>> Diagnostic("warning", problem, count=3).summary
+        'comma between conditions (3 times in the input; the first is shown)'
+        """
+        if self.count == 1:
+            return self.problem.message
+        return f"{self.problem.message} ({self.count} times in the input; the first is shown)"
 
     @property
     def message(self) -> str:
@@ -257,7 +274,10 @@ class Diagnostic(ProblemFields):
           cloudCover < 20, offNadirAngle < 10
                          ^
         """
-        rendered = f"{self.severity}: " + render_problem(self.problem, text)
+        problem = self.problem
+        if self.count != 1:
+            problem = dataclasses.replace(problem, message=self.summary)
+        rendered = f"{self.severity}: " + render_problem(problem, text)
         if self.rewrite is not None:
             rendered += f"\nrewrite: {self.rewrite}"
         return rendered
@@ -267,7 +287,7 @@ class Diagnostic(ProblemFields):
 
         >>> problem = Problem("", 0, "odd", "", "compat.x", line=1, column=1)
         >>> sorted(Diagnostic("warning", problem).to_dict())[:3]
-        ['code', 'column', 'expected']
+        ['code', 'column', 'count']
         """
         return {
             "severity": self.severity,
@@ -279,4 +299,35 @@ class Diagnostic(ProblemFields):
             "hint": self.hint,
             "expected": list(self.expected),
             "rewrite": self.rewrite,
+            "count": self.count,
         }
+
+
+def merge_warnings(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """One warning per kind (code): the first of each, counting the rest; errors stay as they are.
+
+    An input with 10,000 commas has one ``compat.comma`` warning with ``count == 10000``, so
+    the findings of an input stay as small as its kinds, never as large as its length.
+
+    >>> a = Problem("", 3, "comma", "", "compat.comma")
+    >>> b = Problem("", 9, "comma", "", "compat.comma")
+    >>> [(d.offset, d.count) for d in merge_warnings([Diagnostic("warning", a),
+    ...                                                Diagnostic("warning", b)])]
+    [(3, 2)]
+    """
+    merged: list[Diagnostic] = []
+    first: dict[str, int] = {}
+    for diag in diagnostics:
+        if diag.severity != "warning":
+            merged.append(diag)
+            continue
+        at = first.get(diag.code)
+        if at is None:
+            first[diag.code] = len(merged)
+            merged.append(diag)
+        else:
+            kept = merged[at]
+            merged[at] = dataclasses.replace(
+                kept, count=kept.count + diag.count, rewrite=kept.rewrite or diag.rewrite
+            )
+    return merged

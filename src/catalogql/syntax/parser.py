@@ -47,6 +47,7 @@ from catalogql.ast import (
     unchecked_match,
     walk,
 )
+from catalogql.errors import argument_error
 from catalogql.syntax.errors import (
     Diagnostic,
     Problem,
@@ -55,6 +56,7 @@ from catalogql.syntax.errors import (
     QuerySyntaxError,
     QueryValidationError,
     line_and_column,
+    merge_warnings,
 )
 
 try:  # the compiled LALR front end: about 1.6x faster, same grammar, same errors
@@ -78,7 +80,23 @@ QueryDialect = TypingLiteral["default", "strict"]
 
 
 class QueryWarning(UserWarning):
-    """Issued by :func:`parse_filter` for compatibility forms the default dialect accepts."""
+    """Issued by :func:`parse_filter` for compatibility forms the default dialect accepts.
+
+    One per kind of finding per input. Its text is the same for every input with that kind
+    (so Python's warning registries hold one entry per kind, not one per filter); where, how
+    many times and the canonical rewrite are on :attr:`diagnostic`.
+
+    Attributes:
+        diagnostic: The finding (position of the first occurrence, ``count``, ``rewrite``), or
+            None for a warning built by hand.
+
+    >>> QueryWarning("a comma between conditions [compat.comma]").diagnostic is None
+    True
+    """
+
+    def __init__(self, message: str, diagnostic: Diagnostic | None = None) -> None:
+        super().__init__(message)
+        self.diagnostic = diagnostic
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,7 +651,7 @@ def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node,
 
     Errors are not cached (they are cheap to find again and may be many distinct strings).
     """
-    if type(text) is str and type(limits) is Limits:
+    if type(text) is str and type(limits) is Limits and type(dialect) is str:
         node, warnings_ = _parse_cached(text, kind, dialect, limits)
         return node, list(warnings_)
     return _parse_text(text, kind, dialect, limits)
@@ -664,7 +682,10 @@ def _parse_text(
             code="syntax.not-a-string",
             hint="pass the expression as text",
         )
-    if dialect not in ("default", "strict"):
+    if not isinstance(limits, Limits):
+        function = "parse_types" if kind == "types" else "parse_filter"
+        raise argument_error(function, "limits", limits, "a catalogql.Limits")
+    if not isinstance(dialect, str) or dialect not in ("default", "strict"):
         raise QueryError(
             f"unknown dialect {dialect!r}",
             code="usage.dialect",
@@ -687,7 +708,7 @@ def _parse_text(
     finally:
         _CONTEXT.reset(token)
     _check_limits(node, text, limits, kind)
-    return node, context.warnings
+    return node, merge_warnings(context.warnings)
 
 
 def parse_filter_syntax(
