@@ -243,8 +243,11 @@ def test_load_dry_run_reports_every_bad_line_and_stores_nothing(
     good.write_text(json.dumps(record("g")) + "\n")
     assert run(capsys, "load", str(good), "--dry-run")[:2] == (
         0,
-        "dry run: 1 records are valid, 0 are not; nothing was stored\n",
+        "dry run: 1 record is valid, 0 are not; nothing was stored\n",
     )
+    status, out, err = run(capsys, "load", str(good), "--db", f"sqlite:///{tmp_path / 'g.db'}")
+    assert status == 0, err
+    assert "stored 1 record in " in out  # one record, not "1 records"
 
 
 def test_load_skip_bad_loads_the_rest_and_lists_what_it_skipped(

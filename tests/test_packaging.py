@@ -61,3 +61,27 @@ def test_a_search_loads_no_test_tooling() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "catalogql", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("catalogql ")
+
+
+def test_dir_lists_the_lazily_loaded_names_without_loading_them() -> None:
+    code = (
+        "import sys, catalogql as cq; names = dir(cq); "
+        "print(all(n in names for n in cq.__all__), 'catalogql.search' in sys.modules, "
+        "'sqlalchemy' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "False"]

@@ -88,6 +88,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'catalogql' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The module's names, those loaded on first use included (for ``dir()`` and completion)."""
+    return sorted({*globals(), *_compile.LAZY, *_SEARCH})
+
+
 __all__ = [
     "Catalog",
     "CatalogqlError",

@@ -46,6 +46,7 @@ from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.targets import COMPILERS, Compiler, Schema
+from catalogql.console import counted
 from catalogql.errors import CatalogqlError, Problem, UsageError, render, render_problem
 from catalogql.queryables import check_schema
 from catalogql.syntax.errors import Diagnostic, QueryError
@@ -313,7 +314,8 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     bar.update(len(places), fraction())
             bar.close()
             print(
-                f"dry run: {len(places):,} records are valid, {bad:,} "
+                f"dry run: {counted(len(places), 'record')} "
+                f"{'is' if len(places) == 1 else 'are'} valid, {bad:,} "
                 f"{'is' if bad == 1 else 'are'} not; nothing was stored",
                 file=out,
             )
@@ -336,9 +338,9 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     except KeyboardInterrupt:
         bar.close()
-        held = f"{len(catalog):,} records are in {catalog.url}" if catalog is not None else ""
+        held = _held(catalog)
         print(
-            f"interrupted after storing {stored:,} records of {args.file}; {held} "
+            f"interrupted after storing {counted(stored, 'record')} of {args.file}; {held} "
             "(batches are stored whole: run the same command again to finish, loading is "
             "idempotent)",
             file=err,
@@ -353,7 +355,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     seconds = time.perf_counter() - began
     rate = f", {stored / seconds:,.0f} records/s" if seconds > 0 and stored else ""
     print(
-        f"stored {stored:,} records in {_db(args)}: {added:,} added, {stored - added:,} "
+        f"stored {counted(stored, 'record')} in {_db(args)}: {added:,} added, {stored - added:,} "
         f"replaced, {bad:,} skipped, in {seconds:.1f} s{rate}",
         file=out,
     )
@@ -362,8 +364,15 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _stopped(catalog: Any) -> str:
     """What a load stopped by a bad record left in the catalog."""
-    held = f"{len(catalog):,} records are in {catalog.url}" if catalog is not None else ""
-    return f"nothing of that batch was stored; {held} ({_RERUN})"
+    return f"nothing of that batch was stored; {_held(catalog)} ({_RERUN})"
+
+
+def _held(catalog: Any) -> str:
+    """How many records a catalog holds, as a clause ("" without a catalog)."""
+    if catalog is None:
+        return ""
+    n = len(catalog)
+    return f"{counted(n, 'record')} {'is' if n == 1 else 'are'} in {catalog.url}"
 
 
 _BAD_TEXT_HINT = (

@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["result_table"]
+__all__ = ["counted", "result_table"]
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, singular for one, with thousands separators.
+
+    >>> counted(1, "record"), counted(1500, "record"), counted(0, "record")
+    ('1 record', '1,500 records', '0 records')
+    """
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def result_table(results: list[dict[str, Any]]) -> Iterator[str]:

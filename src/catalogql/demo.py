@@ -25,7 +25,7 @@ from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.sql import to_sql
-from catalogql.console import result_table
+from catalogql.console import counted, result_table
 from catalogql.errors import UsageError
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
 from catalogql.search.engine import all_of
@@ -215,7 +215,8 @@ def _fill(
     rate = records / seconds if seconds else float("inf")
     total = len(catalog)
     also = f"; the catalog holds {total:,}" if total != loaded else ""
-    print(f"loaded {loaded:,} records in {seconds:.1f} s ({rate:,.0f} records/s){also}\n", file=out)
+    loaded_text = counted(loaded, "record")
+    print(f"loaded {loaded_text} in {seconds:.1f} s ({rate:,.0f} records/s){also}\n", file=out)
 
 
 def _some_id(catalog: Catalog) -> str:
@@ -261,7 +262,7 @@ def _run_example(
     answer = catalog.search(request)
     milliseconds = (time.perf_counter() - began) * 1000
     results = answer["results"]
-    print(f"   {len(results)} records in {milliseconds:.1f} ms", file=out)
+    print(f"   {counted(len(results), 'record')} in {milliseconds:.1f} ms", file=out)
     for line in result_table(results[:_ROWS]):
         print("   " + line, file=out)
     if len(results) > _ROWS:
