@@ -156,7 +156,10 @@ def prepare_record(
         )  # fmt: skip
     footprint = read_footprint(properties.get("footprintWkt"), position)
     text = _properties_json(properties, position)
-    record = {"identifier": identifier, "type": list(labels), "properties": json.loads(text)}
+    copy = json.loads(text)
+    if copy != properties:  # the encoder changed something: a key that is not a string, say
+        _check_json(properties, position)  # (json.dumps turns 1 into "1", keeps one of 1/"1")
+    record = {"identifier": identifier, "type": list(labels), "properties": copy}
     keys: set[str] = set()
     for name in indexed:
         value = _reader(name)(record["properties"])  # the predicates' reader: dotted paths too
@@ -183,29 +186,11 @@ def _properties_json(properties: Mapping[str, Any], position: int) -> str:
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         _check_json(properties, position)
         raise InvalidRecord(position, "properties", "cannot be written as JSON") from None
-    if "\\u0000" in text or not _keys_are_text(properties):
+    if "\\u0000" in text:
         _check_json(properties, position)
     if text.count("{") + text.count("[") > 1 and _too_deep(text):
         _check_json(properties, position)
     return text
-
-
-def _keys_are_text(properties: Mapping[str, Any]) -> bool:
-    """Whether every object key at every depth is a string.
-
-    ``json.dumps`` would silently turn ``1`` into ``"1"``, and keep one of ``{1: …, "1": …}``.
-    """
-    stack: list[Any] = [properties]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, Mapping):
-            if not all(isinstance(key, str) for key in value):
-                return False
-            items: Any = value.values()
-        else:
-            items = value
-        stack.extend(item for item in items if isinstance(item, Mapping | list | tuple))
-    return True
 
 
 def _too_deep(text: str) -> bool:
