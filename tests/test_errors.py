@@ -356,7 +356,7 @@ def test_cli_query_errors_exit_1_with_the_rendered_error(
     err = capsys.readouterr().err
     with pytest.raises(cq.QueryError) as caught:
         cq.parse_filter("cloudCover <")
-    assert err == render(caught.value) + "\n"
+    assert err == "error: " + render(caught.value) + "\n"
 
 
 # -- "SQL cannot hold this" is its own signal ----------------------------------------------------
