@@ -446,6 +446,6 @@ def test_installed_script_survives_a_closed_pipe() -> None:
         proc.stdout.close()
         err = proc.stderr.read()
         status = proc.wait(timeout=60)
-    assert status == 1
+    assert status == 0  # a reader that went away is not an error (see test_cli_process.py)
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err

@@ -258,7 +258,8 @@ def test_load_skip_bad_loads_the_rest_and_lists_what_it_skipped(
         capsys, "load", str(messy), "--db", db, "--skip-bad", "--batch-size", "2"
     )
     assert status == 0, err
-    assert [line.split(": ")[0] for line in err.splitlines() if line.startswith(str(messy))] == [
+    skipped = [line for line in err.splitlines() if line.startswith(f"error: {messy}")]
+    assert [line.split(": ")[1] for line in skipped] == [
         f"{messy}:2", f"{messy}:6", f"{messy}:10",
     ]  # fmt: skip
     assert re.search(r"stored 6 records in .*: 6 added, 0 replaced, 3 skipped, in [\d.]+ s", out)

@@ -16,12 +16,15 @@ import inspect
 import json
 import pickle
 import pkgutil
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import catalogql
 import catalogql as cq
@@ -41,6 +44,7 @@ from catalogql.errors import (
     Unauthorized,
     Unprocessable,
     UsageError,
+    caret_lines,
     error_body,
     render,
 )
@@ -54,6 +58,7 @@ from catalogql.search import (
     open_catalog,
 )
 from catalogql.syntax.errors import Inexpressible, InexpressibleDepth
+from property_settings import scaled
 
 # -- every public error class: a status, problems, a text and a body ---------------------------
 
@@ -82,7 +87,7 @@ SAMPLES: dict[str, tuple[Callable[[], CatalogqlError], int]] = {
     "RecordNotFound": (lambda: RecordNotFound("nope"), 404),
     "InvalidRecord": (lambda: InvalidRecord(3, "identifier", "missing", "add one"), 400),
     "CatalogError": (lambda: CatalogError("the catalog is closed"), 500),
-    "CatalogNotFound": (lambda: CatalogNotFound("sqlite:///c.db", "no file c.db"), 500),
+    "CatalogNotFound": (lambda: CatalogNotFound("sqlite:///c.db", "no file c.db"), 404),
 }
 
 
@@ -124,6 +129,39 @@ def test_every_public_error_class_is_sampled() -> None:
         and not issubclass(getattr(module, name), Warning)
     }
     assert public <= set(SAMPLES), public - set(SAMPLES)
+
+
+def _public_error_classes() -> Iterator[tuple[str, type[BaseException]]]:
+    """Every error class some module of catalogql (but ``testing``) lists in its ``__all__``."""
+    for info in pkgutil.walk_packages(catalogql.__path__, "catalogql."):
+        if info.name.startswith("catalogql.testing"):
+            continue  # test tooling (the testing extra), not the library's API
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            is_error = isinstance(value, type) and issubclass(value, Exception)
+            if is_error and not issubclass(value, Warning):
+                yield name, value
+
+
+def test_every_public_error_class_is_reachable_from_catalogql() -> None:
+    found = dict(_public_error_classes())
+    assert {"CatalogError", "CatalogNotFound", "InexpressibleDepth"} <= set(found)
+    for name, cls in found.items():
+        assert getattr(cq, name, None) is cls, f"catalogql.{name} is missing"
+        assert name in cq.__all__ and name in dir(cq), name
+
+
+def test_a_catalog_that_does_not_exist_is_a_404_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(cq.CatalogNotFound) as caught:
+        cq.open_catalog(f"sqlite:///{tmp_path / 'catalgo.db'}", create=False)
+    error = caught.value
+    assert isinstance(error, NotFound) and isinstance(error, LookupError)
+    assert isinstance(error, cq.CatalogError)  # code catching every failure to open still does
+    assert error.status == 404
+    assert error.problems[0].code == "catalog.not-found"
+    assert "catalogql load FILE --db URL" in error.problems[0].hint
+    assert error_body(error) == {"status": "404 Not Found", "message": error.message}
 
 
 def test_statuses_and_the_built_in_bases_users_catch() -> None:
@@ -318,7 +356,7 @@ def test_cli_query_errors_exit_1_with_the_rendered_error(
     err = capsys.readouterr().err
     with pytest.raises(cq.QueryError) as caught:
         cq.parse_filter("cloudCover <")
-    assert err == render(caught.value) + "\n"
+    assert err == "error: " + render(caught.value) + "\n"
 
 
 # -- "SQL cannot hold this" is its own signal ----------------------------------------------------
@@ -408,3 +446,84 @@ def test_a_store_does_not_swallow_an_invalid_filter(sql_catalog: cq.Catalog) -> 
         sql_catalog.search(request)
     assert caught.value.code == "compile.invalid-property"
     assert not isinstance(caught.value, Inexpressible)
+
+
+# -- the caret line: display cells, tabs expanded alike in both lines ---------------------------
+
+_ALPHABET = ["a", "b", " ", "<", "\t", "界", "前", "😀", "e\u0301", "\u200d", "\x1b"]
+
+
+def _cells_of(char: str) -> int:
+    """The test's own terminal model of one character's cells (tabs handled by the caller)."""
+    if unicodedata.combining(char) or char == "\u200d":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _at_cell(shown: str, cell: int) -> str:
+    """The character of an echoed line (no tabs) that starts at ``cell``, or '' past its end."""
+    column = 0
+    for char in shown:
+        if column == cell and _cells_of(char):
+            return char
+        column += _cells_of(char)
+    return ""
+
+
+@settings(max_examples=scaled(300))
+@given(
+    pieces=st.lists(st.sampled_from(_ALPHABET), max_size=160),
+    before=st.sampled_from(["", "x = 1\n", "\t\n界\n"]),
+    after=st.sampled_from(["", "\nb = 2"]),
+    data=st.data(),
+)
+def test_the_caret_is_under_the_marked_character_in_display_cells(
+    pieces: list[str], before: str, after: str, data: st.DataObject
+) -> None:
+    line = "".join(pieces)
+    offset = data.draw(st.integers(0, len(line)))
+    width = data.draw(st.integers(1, 4))
+    echo, carets = caret_lines(before + line + after, len(before) + offset, width).split("\n")
+    assert echo.startswith("  ") and carets.startswith("  ")
+    shown, carets = echo[2:], carets[2:]
+    assert "\t" not in shown and "\x1b" not in shown  # tabs expanded, no terminal controls
+    first = len(carets) - len(carets.lstrip(" "))
+    assert set(carets[first:]) == {"^"}
+    # the terminal model: tabs to stops of 8 cells, wide characters two cells, marks none
+    cell, starts = 0, []
+    for char in line:
+        starts.append(cell)
+        cell = cell + 8 - cell % 8 if char == "\t" else cell + _cells_of(char)
+    starts.append(cell)
+    if cell <= 100:  # the whole line is echoed: the caret is at the reference cell
+        assert first == starts[offset]
+        end = min(offset + width, len(line))
+        assert len(carets) - first == max(1, starts[end] - starts[offset])
+    under = _at_cell(shown, first)
+    if offset < len(line) and _cells_of(line[offset]) and line[offset] not in "\t\x1b":
+        assert under == line[offset], (line, offset, shown, first)
+    elif offset < len(line) and line[offset] == "\t":
+        assert under == " "
+
+
+@pytest.mark.parametrize(
+    ("text", "offset", "caret"),
+    [
+        ("\tcloudCover < 20 and x", 17, " " * 24 + "^^^"),
+        ("名前 = 1 and x", 7, " " * 9 + "^^^"),
+        ("😀 = 1 and x", 6, " " * 7 + "^^^"),
+        ("ab\tc and x", 5, " " * 10 + "^^^"),
+    ],
+)
+def test_carets_after_tabs_and_wide_characters(text: str, offset: int, caret: str) -> None:
+    echo, carets = caret_lines(text, offset, 3).split("\n")
+    assert carets == "  " + caret
+    assert "\t" not in echo
+
+
+def test_the_cli_puts_the_caret_under_the_word_after_a_tab(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "\tcloudCover < 20 and offNadirAngle < 10"]) == 1
+    out = capsys.readouterr().out
+    assert f"\n  {' ' * 8}cloudCover < 20 and offNadirAngle < 10\n  {' ' * 24}^^^\n" in out

@@ -51,6 +51,7 @@ from catalogql.syntax.errors import (
     CatalogqlError,
     Diagnostic,
     Inexpressible,
+    InexpressibleDepth,
     QueryError,
     QueryLimitError,
     QuerySyntaxError,
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy
     from catalogql.search import (
         Catalog,
+        CatalogError,
+        CatalogNotFound,
         InvalidRecord,
         InvalidSearchRequest,
         RecordNotFound,
@@ -70,8 +73,8 @@ if TYPE_CHECKING:
     )
 
 _SEARCH = frozenset(
-    {"Catalog", "InvalidRecord", "InvalidSearchRequest", "RecordNotFound", "SearchRequest",
-     "open_catalog"}
+    {"Catalog", "CatalogError", "CatalogNotFound", "InvalidRecord", "InvalidSearchRequest",
+     "RecordNotFound", "SearchRequest", "open_catalog"}
 )  # fmt: skip
 """Names of :mod:`catalogql.search` (which imports shapely and the stores): loaded on first use."""
 
@@ -95,11 +98,14 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Catalog",
+    "CatalogError",
+    "CatalogNotFound",
     "CatalogqlError",
     "Conflict",
     "Diagnostic",
     "Forbidden",
     "Inexpressible",
+    "InexpressibleDepth",
     "InvalidInput",
     "InvalidRecord",
     "InvalidSearchRequest",

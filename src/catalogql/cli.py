@@ -19,6 +19,19 @@ status: 0 when the input is valid (warnings allowed), 1 when it is not (an inval
 request or record, a record not found), 2 for bad usage (unknown options, an unreadable file, a
 catalog that cannot be opened). No input ends in a traceback.
 
+Every problem is printed in one shape, led by its severity: ``error: ...`` or ``warning: ...``
+(``check`` on standard output, every other command on standard error), with the caret line,
+``expected:`` and ``hint:`` of :func:`~catalogql.errors.render_problem`; a usage error (status
+2) is led by the command, as argparse prints its own: ``catalogql COMMAND: error: ...``. The
+search and get commands print the HTTP API's JSON body of an invalid request (400) or a missing
+record (404) instead.
+
+A reader that goes away (``catalogql search ... | head -1``) ends the command quietly with
+status 0, as if it had finished: the output was not wanted any more, which is not an error (and
+a shell's ``pipefail`` stays quiet). ``load --db memory://`` stores into a catalog that ends
+with the command: it says so on standard error (a check that the records load, nothing kept);
+``search`` and ``get`` refuse ``memory://``, which is always empty in a new process.
+
 >>> main(["compile", "--to", "gbdx", "(platform == WV03) OR (cloudCover < 5)"])
 platform = WV03 OR cloudCover < 5
 0
@@ -234,9 +247,31 @@ def _db(args: argparse.Namespace) -> str:
     return str(args.db or os.environ.get("CATALOGQL_DB") or DEFAULT_DB)
 
 
+def _in_memory(url: str) -> bool:
+    return url.startswith("memory:")
+
+
+_MEMORY_WARNING = (
+    "warning: memory:// keeps nothing: the catalog ends with this command (the records are "
+    "checked and stored, then dropped); load into sqlite:///FILE.db or postgresql://... to "
+    "keep them"
+)
+
+
 def _open(url: str, *, create: bool = False) -> Any:
-    """The catalog at ``url``; only ``load`` (and ``demo``) may create one (``create``)."""
+    """The catalog at ``url``; only ``load`` (and ``demo``) may create one (``create``).
+
+    ``search`` and ``get`` (``create`` false) refuse ``memory://``: a new process's memory
+    catalog is always empty.
+    """
     from catalogql.search import CatalogError, open_catalog
+
+    if not create and _in_memory(url):
+        raise UsageError(
+            f"{url} is empty here: a memory catalog lives only as long as one command",
+            hint="load the records into sqlite:///FILE.db (catalogql load FILE --db URL) and "
+            "search that",
+        )
 
     try:
         return open_catalog(url, create=create)
@@ -268,9 +303,11 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         nonlocal bad
         bad += 1
         bar.close()
-        print(render_problem(problem, message=f"{args.file}:{where}: {problem.message}"), file=err)
+        print(_error(problem, f"{args.file}:{where}: {problem.message}"), file=err)
 
     catalog = None if args.dry_run else _open(_db(args), create=True)
+    if catalog is not None and _in_memory(_db(args)):
+        print(_MEMORY_WARNING, file=err)
     indexed = EQUALITY_INDEXED if catalog is None else catalog.indexed
 
     def records() -> Iterator[Any]:
@@ -325,15 +362,14 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         added = len(catalog) - before
     except _BadLine as exc:
         bar.close()
-        print(render_problem(exc.problems[0], message=f"{args.file}:{exc.where}: {exc.message}"),
-              file=err)  # fmt: skip
+        print(_error(exc.problems[0], f"{args.file}:{exc.where}: {exc.message}"), file=err)
         print(_stopped(catalog), file=err)
         return 1
     except InvalidRecord as exc:
         bar.close()
         line = places[exc.position] if exc.position < len(places) else "?"
         where = f"{args.file}:{line}: {exc.field}: {exc.reason}"
-        print(render_problem(exc.problems[0], message=where), file=err)
+        print(_error(exc.problems[0], where), file=err)
         print(_stopped(catalog), file=err)
         return 1
     except KeyboardInterrupt:
@@ -360,6 +396,16 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         file=out,
     )
     return 0
+
+
+def _error(problem: Problem, message: str) -> str:
+    """A problem of a records file in the one shape of the CLI's errors (``error: ...``).
+
+    >>> print(_error(Problem("", None, "not JSON", "one record a line", "load.not-json"),
+    ...              "records.jsonl:2: not JSON"))
+    error: records.jsonl:2: not JSON (hint: one record a line)
+    """
+    return "error: " + render_problem(problem, message=message)
 
 
 def _stopped(catalog: Any) -> str:
@@ -515,7 +561,12 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(
         prog="catalogql",
-        description="Check and compile GBDX-style catalog filters and type expressions.",
+        description="catalogql: query satellite-imagery catalogs. Check GBDX-style filters "
+        "and type expressions and compile them to SQL, CQL2, canonical GBDX text or "
+        "pygeofilter; load records into a catalog (SQLite, PostgreSQL or memory) and run GBDX "
+        "Catalog v2 searches on it; or see it all in a demo.",
+        epilog="Run catalogql COMMAND --help for a command's options. Exit status: 0 valid, "
+        "1 invalid input, 2 bad usage.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -562,7 +613,13 @@ def build_parser() -> argparse.ArgumentParser:
         "file", help="a .jsonl/.json file (gzip allowed), or - for standard input"
     )
     db_option(load_parser)
-    load_parser.add_argument("--batch-size", type=int, default=2000, help="records per batch")
+    load_parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="records per batch, each stored whole (default: %(default)s)",
+    )
     load_parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -579,7 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a search from a request body (a JSON file, or - for standard input) "
         "and/or options, and print the GBDX response.",
     )
-    search_parser.add_argument("request", nargs="?", help="REQUEST.json, or - for stdin")
+    search_parser.add_argument(
+        "request", nargs="?", metavar="REQUEST", help="REQUEST.json, or - for standard input"
+    )
     db_option(search_parser)
     search_parser.add_argument("--area", help="searchAreaWkt: a WKT POLYGON in lon/lat")
     search_parser.add_argument("--start", help="startDate (inclusive)")
@@ -587,11 +646,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--end", help="endDate (inclusive; a date alone, 2014-12-31, includes its whole UTC day)"
     )
     search_parser.add_argument(
-        "--types", action="append", default=[], metavar="EXPR", help="a type expression (repeat)"
+        "--types",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="a type expression; repeated --types are ANDed (a record must match each)",
     )
     search_parser.add_argument(
         "--filter", dest="filters", action="append", default=[], metavar="TEXT",
-        help="a filter (repeat; ANDed)",
+        help="a filter; repeated --filter are ANDed",
     )  # fmt: skip
     search_parser.add_argument("--limit", type=int, help="at most this many records (1-1000)")
     search_parser.add_argument(
@@ -602,8 +665,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search_parser.set_defaults(run=_run_search)
 
-    get_parser = commands.add_parser("get", help="print one record by identifier")
-    get_parser.add_argument("identifier")
+    get_parser = commands.add_parser(
+        "get",
+        help="print one record by identifier",
+        description="Print the record with this identifier as JSON. A record that is not in "
+        "the catalog prints the 404 body on standard error, with exit status 1.",
+    )
+    get_parser.add_argument("identifier", metavar="ID", help="the record's identifier")
     db_option(get_parser)
     get_parser.set_defaults(run=_run_get)
 
@@ -614,7 +682,13 @@ def build_parser() -> argparse.ArgumentParser:
         "searches of the GBDX documentation, printing the request, its SQL and CQL2, the "
         "results and the stats. --tour prints a short tour of the query language instead.",
     )
-    demo_parser.add_argument("--records", type=int, default=100_000, help="catalog size")
+    demo_parser.add_argument(
+        "--records",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="records in the synthetic catalog (default: %(default)s)",
+    )
     demo_parser.add_argument(
         "--db", help="fill this catalog (default: an SQLite file in a temporary folder)"
     )
@@ -652,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         argv: The arguments after the program name; ``sys.argv[1:]`` when None.
 
     Returns:
-        The exit status: 0 valid, 1 invalid expression, 2 bad usage.
+        The exit status: 0 valid (or the reader of the output went away), 1 invalid input, 2
+        bad usage.
 
     >>> main(["check", "cloudCover < 20"])
     ok
@@ -676,11 +751,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"catalogql {args.command}: error: {render(exc)}", file=sys.stderr)
         return 2
     except CatalogqlError as exc:
-        print(render(exc), file=sys.stderr)
+        print(f"error: {render(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away, as in `catalogql demo | head -1`
         _silence_stdout()
-        return 1
+        return 0
     except KeyboardInterrupt:
         return 130
     return status

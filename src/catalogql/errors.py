@@ -23,6 +23,7 @@ This is the lowest layer: it imports nothing of catalogql, and every other modul
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,6 +42,7 @@ __all__ = [
     "UsageError",
     "argument_error",
     "caret_lines",
+    "cell_width",
     "error_body",
     "line_and_column",
     "render",
@@ -128,24 +130,90 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
+TAB_SIZE = 8
+"""Tab stops of the echoed input line, as terminals set them."""
+
+_WINDOW = 100
+"""Display cells of a long input line kept around the caret."""
+
+
+def cell_width(char: str) -> int:
+    """The terminal cells one character takes: 2 for East Asian wide ones, 0 for combining marks.
+
+    Wide and fullwidth characters (CJK, most emoji) take two cells, combining marks and format
+    characters (a zero-width joiner, a variation selector) none, everything else one. Tabs are
+    not single characters on screen: :func:`caret_lines` expands them.
+
+    >>> [cell_width(c) for c in "a界😀\u0301\u200d"]
+    [1, 2, 2, 0, 0]
+    """
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _shown(line: str) -> list[tuple[str, int]]:
+    """Each character of ``line`` as it is echoed and the cells it takes (tabs expanded)."""
+    pieces: list[tuple[str, int]] = []
+    cells = 0
+    for char in line:
+        if char == "\t":
+            shown = " " * (TAB_SIZE - cells % TAB_SIZE)
+            width = len(shown)
+        elif unicodedata.category(char) == "Cc":  # never echo a terminal control character
+            shown, width = "\N{REPLACEMENT CHARACTER}", 1
+        else:
+            shown, width = char, cell_width(char)
+        pieces.append((shown, width))
+        cells += width
+    return pieces
+
+
 def caret_lines(text: str, offset: int, width: int = 1) -> str:
     """The line of ``text`` holding ``offset`` with a caret line under it (long lines trimmed).
+
+    The caret is placed in display cells: tabs are expanded to stops of :data:`TAB_SIZE` in the
+    echoed line (so a terminal draws both lines alike), and wide characters (CJK, emoji) count
+    two cells (:func:`cell_width`). A line longer than 100 cells is cut around the caret.
+
+    Args:
+        text: The input.
+        offset: The 0-based character offset of the first character to mark.
+        width: How many characters to mark.
+
+    Returns:
+        Two lines, each indented by two spaces: the input line and the carets.
 
     >>> print(caret_lines("cloudCover < WORLDVIEW*", 13, 10))
       cloudCover < WORLDVIEW*
                    ^^^^^^^^^^
+    >>> print(caret_lines("\\t名前 and x", 4, 3))
+              名前 and x
+                   ^^^
     """
     offset = max(0, min(offset, len(text)))
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     line = text[start : end if end >= 0 else len(text)]
     column = offset - start
-    if len(line) > 100:  # keep the caret in view on a long line
-        left = max(0, column - 50)
-        line = ("…" if left else "") + line[left : left + 100]
-        column = column - left + (1 if left else 0)
-    width = max(1, min(width, len(line) - column))
-    return f"  {line}\n  {' ' * column}{'^' * width}"
+    pieces = _shown(line)
+    starts = [0]
+    for _, cells in pieces:
+        starts.append(starts[-1] + cells)
+    first = starts[column]  # the caret's first cell
+    marked = starts[min(column + max(1, width), len(pieces))] - first
+    lead, keep = "", range(len(pieces))
+    if starts[-1] > _WINDOW:  # keep the caret in view on a long line
+        left = max(0, first - _WINDOW // 2)
+        kept = [i for i in keep if starts[i] >= left and starts[i + 1] <= left + _WINDOW]
+        if kept and kept[0] > 0:
+            lead = "\N{HORIZONTAL ELLIPSIS}"
+        keep = range(kept[0], kept[-1] + 1) if kept else range(0)
+        shift = starts[keep.start] if kept else first
+        first = first - shift + len(lead)
+        marked = min(marked, max(1, left + _WINDOW - starts[column]))
+    shown = lead + "".join(pieces[i][0] for i in keep)
+    return f"  {shown}\n  {' ' * first}{'^' * max(1, marked)}"
 
 
 class CatalogqlError(Exception):

@@ -102,11 +102,13 @@ class CatalogError(CatalogqlError):
     default_code = "catalog"
 
 
-class CatalogNotFound(CatalogError):
-    """A catalog opened with ``create=False`` that does not exist (no file, no table).
+class CatalogNotFound(NotFound, CatalogError):
+    """A catalog opened with ``create=False`` that does not exist (no file, no table): 404.
 
     Only loading creates a catalog: searching a URL with a typo must not answer "nothing found"
-    from a new, empty catalog.
+    from a new, empty catalog. The URL is the caller's mistake, so this is a
+    :class:`~catalogql.errors.NotFound` (404, a ``LookupError``), and still a
+    :class:`CatalogError` for code that catches every failure to open a catalog.
 
     Attributes:
         url: The catalog URL asked for.
