@@ -226,7 +226,7 @@ def _number(name: str, value: object, problems: list[Problem], low: float, high:
         problems.append(
             _problem(
                 name,
-                f"{name} {value!r} is outside [{low:g}, {high:g}]",
+                f"{name} {safe_str(value)} is outside [{low:g}, {high:g}]",
                 f"send a number from {low:g} to {high:g}",
                 "request.out-of-range",
             )
@@ -720,7 +720,10 @@ class MetadataSearchRequest:
                 following = _next_day(end) if alone else None
                 if alone:
                     end = day_end_key(end)
-                end_cut = (Op.LT, following) if following is not None else (Op.LE, end)
+                if following is not None:
+                    end_cut = (Op.LT, following)
+                else:  # a date alone on the calendar's last day, or an instant: inclusive
+                    end_cut = (Op.LE, end[:10] + "T23:59:59.999999999" if alone else end)
         if start is not None and end is not None and start > end:
             problems.append(
                 _problem(

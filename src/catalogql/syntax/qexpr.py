@@ -121,6 +121,17 @@ def _path_key(path: str, key: str) -> str:
     return f"{path}[{json.dumps(key)}]"
 
 
+def _show(key: object) -> str:
+    """A key as text for a path or a message, whatever it is (a huge int, a broken __str__)."""
+    if isinstance(key, str):
+        return key
+    try:
+        text = str(key)
+    except Exception:
+        return f"<{type(key).__name__}>"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def _kind(value: object) -> str:
     if value is None:
         return "null"
@@ -399,7 +410,7 @@ def _leaf(
     here = f"{path}.{op}"
     if op == "range":
         name, bounds = _one_entry(body, here, "property", '{"range": {"x": {"lt": 1}}}')
-        where = _path_key(here, str(name))
+        where = _path_key(here, _show(name))
         prop, scale = _property(name, where, budget, aliases)
         if not isinstance(bounds, Mapping) or not 1 <= len(bounds) <= 2:
             got = _kind(bounds) if not isinstance(bounds, Mapping) else f"{len(bounds)} bounds"
@@ -412,13 +423,13 @@ def _leaf(
             )
         items: list[Node] = []
         for key, value in bounds.items():
-            at = _path_key(where, str(key))
+            at = _path_key(where, _show(key))
             bound_op = BOUNDS.get(key) if isinstance(key, str) else None
             if bound_op is None:
                 raise _error(
                     QuerySyntaxError,
                     at,
-                    f"unknown range bound {json.dumps(key)[:40] if isinstance(key, str) else key}",
+                    f"unknown range bound {json.dumps(_show(key))[:40]}",
                     "bounds are lt, lte, gt and gte",
                     "qexpr.unknown-bound",
                 )
@@ -429,7 +440,7 @@ def _leaf(
             return items[0]  # type: ignore[return-value]
         return unchecked_chain(And, items)
     name, value = _one_entry(body, here, "property", f'{{"{op}": {{"sat_id": "SAT-1"}}}}')
-    where = _path_key(here, str(name))
+    where = _path_key(here, _show(name))
     prop, scale = _property(name, where, budget, aliases)
     budget.comparison(where)
     if op == "like":
@@ -532,11 +543,11 @@ def parse_query_expr(
             continue
         key, body = _one_entry(value, path, "operator", _EXAMPLE)
         if key not in OPERATORS:
-            close = difflib.get_close_matches(str(key)[:20].lower(), OPERATORS, n=1)
+            close = difflib.get_close_matches(_show(key)[:20].lower(), OPERATORS, n=1)
             raise _error(
                 QuerySyntaxError,
-                _path_key(path, str(key)),
-                f"unknown operator {json.dumps(key)[:40] if isinstance(key, str) else key}",
+                _path_key(path, _show(key)),
+                f"unknown operator {json.dumps(_show(key))[:40]}",
                 (f"did you mean {close[0]!r}? " if close else "")
                 + "operators are and, or, eq, ne, range and like",
                 "qexpr.unknown-operator",
