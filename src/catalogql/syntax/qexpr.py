@@ -148,10 +148,19 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+def _at(path: str, message: str) -> str:
+    """``path: message``, a very long path (deep nesting) cut at its start in the message."""
+    if not path:
+        return message
+    shown = path if len(path) <= 120 else "…" + path[-100:]
+    if message.startswith(path):
+        return shown + message[len(path) :]
+    return f"{shown}: {message}"
+
+
 def _error(cls: type[QueryError], path: str, message: str, hint: str, code: str) -> QueryError:
     """A QueryError whose problem names the JSON ``path`` as its field (and its message too)."""
-    if path and not message.startswith(path):
-        message = f"{path}: {message}"
+    message = _at(path, message)
     error = cls(message, hint=hint, code=code)
     error.problems = (
         dataclasses.replace(error.problem, field=path, offset=None, line=None, column=None),
@@ -160,8 +169,7 @@ def _error(cls: type[QueryError], path: str, message: str, hint: str, code: str)
 
 
 def _limit(path: str, message: str, limit: str, hint: str) -> QueryError:
-    if path and not message.startswith(path):
-        message = f"{path}: {message}"
+    message = _at(path, message)
     error = QueryLimitError(message, limit=limit, hint=hint)
     error.problems = (
         dataclasses.replace(error.problem, field=path, offset=None, line=None, column=None),
