@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         SearchRequest,
         open_catalog,
     )
+    from catalogql.syntax.qexpr import QueryAlias, parse_query_expr, to_query_expr
 
 _SEARCH = frozenset(
     {"Catalog", "CatalogError", "CatalogNotFound", "InvalidRecord", "InvalidSearchRequest",
@@ -78,12 +79,19 @@ _SEARCH = frozenset(
 )  # fmt: skip
 """Names of :mod:`catalogql.search` (which imports shapely and the stores): loaded on first use."""
 
+_QEXPR = frozenset({"QueryAlias", "parse_query_expr", "to_query_expr"})
+"""Names of :mod:`catalogql.syntax.qexpr` (the Descartes ``q`` JSON): loaded on first use."""
+
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
     if name in _compile.LAZY:  # the SQL names, which load SQLAlchemy on first use
         return getattr(_compile, name)
+    if name in _QEXPR:
+        import catalogql.syntax.qexpr
+
+        return getattr(catalogql.syntax.qexpr, name)
     if name in _SEARCH:
         import catalogql.search
 
@@ -93,7 +101,7 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     """The module's names, those loaded on first use included (for ``dir()`` and completion)."""
-    return sorted({*globals(), *_compile.LAZY, *_SEARCH})
+    return sorted({*globals(), *_compile.LAZY, *_SEARCH, *_QEXPR})
 
 
 __all__ = [
@@ -113,6 +121,7 @@ __all__ = [
     "Limits",
     "NotFound",
     "Problem",
+    "QueryAlias",
     "QueryError",
     "QueryLimitError",
     "QuerySyntaxError",
@@ -132,11 +141,13 @@ __all__ = [
     "infer_queryables",
     "open_catalog",
     "parse_filter",
+    "parse_query_expr",
     "parse_types",
     "to_cql2_json",
     "to_cql2_text",
     "to_gbdx",
     "to_pygeofilter",
+    "to_query_expr",
     "to_sql",
     "to_sqlalchemy",
 ]

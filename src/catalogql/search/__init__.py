@@ -21,6 +21,7 @@ from catalogql.search.errors import (
     RecordNotFound,
     RequestProblem,
 )
+from catalogql.search.metadata_request import MetadataSearchRequest
 from catalogql.search.records import EQUALITY_INDEXED
 from catalogql.search.request import SearchRequest
 from catalogql.syntax.parser import QueryDialect
@@ -32,6 +33,7 @@ __all__ = [
     "CatalogNotFound",
     "InvalidRecord",
     "InvalidSearchRequest",
+    "MetadataSearchRequest",
     "Page",
     "Query",
     "RecordNotFound",
