@@ -68,12 +68,16 @@ if TYPE_CHECKING:
         SearchRequest,
         open_catalog,
     )
+    from catalogql.service import Principal, Service, open_service
 
 _SEARCH = frozenset(
     {"Catalog", "InvalidRecord", "InvalidSearchRequest", "RecordNotFound", "SearchRequest",
      "open_catalog"}
 )  # fmt: skip
 """Names of :mod:`catalogql.search` (which imports shapely and the stores): loaded on first use."""
+
+_SERVICE = frozenset({"Principal", "Service", "open_service"})
+"""Names of :mod:`catalogql.service` (the catalog service, over the stores): loaded on first use."""
 
 __version__ = "0.1.0"
 
@@ -85,12 +89,16 @@ def __getattr__(name: str) -> Any:
         import catalogql.search
 
         return getattr(catalogql.search, name)
+    if name in _SERVICE:
+        import catalogql.service
+
+        return getattr(catalogql.service, name)
     raise AttributeError(f"module 'catalogql' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     """The module's names, those loaded on first use included (for ``dir()`` and completion)."""
-    return sorted({*globals(), *_compile.LAZY, *_SEARCH})
+    return sorted({*globals(), *_compile.LAZY, *_SEARCH, *_SERVICE})
 
 
 __all__ = [
@@ -106,6 +114,7 @@ __all__ = [
     "Layout",
     "Limits",
     "NotFound",
+    "Principal",
     "Problem",
     "QueryError",
     "QueryLimitError",
@@ -114,6 +123,7 @@ __all__ = [
     "QueryWarning",
     "RecordNotFound",
     "SearchRequest",
+    "Service",
     "TooLarge",
     "Unauthorized",
     "Unprocessable",
@@ -125,6 +135,7 @@ __all__ = [
     "error_body",
     "infer_queryables",
     "open_catalog",
+    "open_service",
     "parse_filter",
     "parse_types",
     "to_cql2_json",
