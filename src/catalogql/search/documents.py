@@ -42,7 +42,7 @@ from catalogql.errors import Conflict
 from catalogql.search.engine import Catalog, Transaction
 from catalogql.search.errors import CatalogError
 
-__all__ = ["TABLE", "Document", "Documents", "documents"]
+__all__ = ["POSTGRES_SCHEMA", "SQLITE_SCHEMA", "TABLE", "Document", "Documents", "documents"]
 
 TABLE = "catalogql_documents"
 """The SQL table documents live in (beside the records' table, never inside it)."""
@@ -298,7 +298,7 @@ class _MemoryDocuments(Documents):
         return [_copy(d) for d in found[:limit]]
 
 
-_SQLITE_DDL = f"""
+SQLITE_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -340,14 +340,7 @@ def _where(
 
 
 class _SQLiteDocuments(Documents):
-    """Documents of the SQLite store: a table of the catalog's file."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        super().__init__(catalog)
-        with catalog.transaction() as unit:
-            for statement in _SQLITE_DDL.split(";"):
-                if statement.strip():
-                    unit.connection.execute(statement)
+    """Documents of the SQLite store: a table of the catalog's file (made with its schema)."""
 
     def _read(self, sql: str, values: Sequence[Any] | dict[str, Any]) -> list[Any]:
         catalog: Any = self.catalog
@@ -409,7 +402,7 @@ class _SQLiteDocuments(Documents):
         return [_from_row(row) for row in rows]
 
 
-_POSTGRES_DDL = f"""
+POSTGRES_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     kind text COLLATE "C" NOT NULL,
     id text COLLATE "C" NOT NULL,
@@ -425,19 +418,13 @@ CREATE INDEX IF NOT EXISTS {TABLE}_readers ON {TABLE} USING gin (readers);
 
 
 class _PostgresDocuments(Documents):
-    """Documents of the PostgreSQL store: a table of the catalog's database."""
+    """Documents of the PostgreSQL store: a table of its database (made with its schema)."""
 
     def __init__(self, catalog: Catalog) -> None:
         super().__init__(catalog)
         import sqlalchemy as sa
 
-        from catalogql.search.stores.postgres import _LOCK
-
         self._sa = sa
-        with catalog.transaction() as unit:
-            connection = unit.connection
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _LOCK})
-            connection.exec_driver_sql(_POSTGRES_DDL)
 
     def _execute(self, sql: str, values: dict[str, Any]) -> Any:
         catalog: Any = self.catalog
