@@ -6,6 +6,8 @@ cascade deletion tasks, and the unit of work the service's writes run in.
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -415,7 +417,7 @@ def test_principals_are_validated() -> None:
         Principal("alice", groups=["ok", ""])
     assert error.value.problems[0].field == "groups[1]"
     with pytest.raises(InvalidInput):
-        Principal("alice", groups="team")  # type: ignore[arg-type]
+        Principal("alice", groups="team")
     with pytest.raises(InvalidInput):
         Principal(None)  # type: ignore[arg-type]
     alice = Principal("alice", email="a@x", groups=["b", "a", "a"], org="acme")
@@ -423,6 +425,9 @@ def test_principals_are_validated() -> None:
     assert alice.names == {alice.user, "email:a@x", "group:a", "group:b", "org:acme"}
     assert alice == Principal("alice", email="a@x", groups=["a", "b"], org="acme")
     assert cq.Principal is Principal and cq.open_service is not None and cq.Service is Service
+    assert pickle.loads(pickle.dumps(alice)).names == alice.names  # crosses processes whole
+    moved = dataclasses.replace(alice, org="other")
+    assert "org:other" in moved.names and "org:acme" not in moved.names
 
 
 # -- change and replace -------------------------------------------------------------------------

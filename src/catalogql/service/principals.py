@@ -63,15 +63,19 @@ def _text(value: Any, name: str, problems: list[Problem], *, optional: bool) -> 
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Principal:
-    """A caller of the service (frozen; hashable).
+    """A caller of the service (frozen; hashable; equal when its four fields are).
 
     Args:
         sub: The user id (a JWT's ``sub``).
         email: Their e-mail address, if known.
         groups: The groups they belong to (any iterable of strings; kept as a sorted tuple).
         org: Their organisation, if any.
+
+    Attributes:
+        namespace: The sha1 hex of ``sub``.
+        names: Every name grants may use for them (``user:``, ``email:``, ``group:``, ``org:``).
 
     Raises:
         InvalidInput: For an empty or non-string ``sub``, or a malformed other field (400,
@@ -87,44 +91,56 @@ not '' (hint: give sub as text)
     """
 
     sub: str
-    email: str | None = None
-    groups: tuple[str, ...] = ()
-    org: str | None = None
+    email: str | None
+    groups: tuple[str, ...]
+    org: str | None
     namespace: str = field(init=False, repr=False, compare=False)
     names: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        sub: str,
+        email: str | None = None,
+        groups: Iterable[str] = (),
+        org: str | None = None,
+    ) -> None:
         problems: list[Problem] = []
-        _text(self.sub, "sub", problems, optional=False)
-        _text(self.email, "email", problems, optional=True)
-        _text(self.org, "org", problems, optional=True)
-        groups: Any = self.groups
-        if isinstance(groups, str) or not isinstance(groups, Iterable):
+        _text(sub, "sub", problems, optional=False)
+        _text(email, "email", problems, optional=True)
+        _text(org, "org", problems, optional=True)
+        given: Any = groups
+        if isinstance(given, str) or not isinstance(given, Iterable):
             problems.append(
                 Problem(
                     "groups",
                     None,
-                    f"groups must be a list of strings, not {groups!r}",
+                    f"groups must be a list of strings, not {given!r}",
                     'write groups=["team"]',
                     "principal.invalid",
                 )
             )
-            groups = ()
-        groups = tuple(groups)
-        for index, group in enumerate(groups):
+            given = ()
+        given = tuple(given)
+        for index, group in enumerate(given):
             _text(group, f"groups[{index}]", problems, optional=False)
         if problems:
             raise InvalidInput(problems[0].message, problems, hint=problems[0].hint)
-        object.__setattr__(self, "groups", tuple(sorted(set(groups))))
-        namespace = namespace_of(self.sub)
+        namespace = namespace_of(sub)
         names = {f"user:{namespace}"}
-        if self.email is not None:
-            names.add(f"email:{self.email}")
-        names.update(f"group:{group}" for group in self.groups)
-        if self.org is not None:
-            names.add(f"org:{self.org}")
-        object.__setattr__(self, "namespace", namespace)
-        object.__setattr__(self, "names", frozenset(names))
+        if email is not None:
+            names.add(f"email:{email}")
+        names.update(f"group:{group}" for group in given)
+        if org is not None:
+            names.add(f"org:{org}")
+        for name, value in (
+            ("sub", sub),
+            ("email", email),
+            ("groups", tuple(sorted(set(given)))),
+            ("org", org),
+            ("namespace", namespace),
+            ("names", frozenset(names)),
+        ):
+            object.__setattr__(self, name, value)
 
     @property
     def user(self) -> str:
