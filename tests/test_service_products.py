@@ -153,6 +153,8 @@ def test_the_list_shows_what_each_principal_may_read(new_catalog: Factory) -> No
     }
     assert {p["id"] for p in svc.list_products(OWNER, owned=True)[0]} == {shared, private}
     assert [p["id"] for p in svc.list_products(WRITER, owned=True)[0]] == []
+    assert [p["id"] for p in svc.list_products(READER, owner=OWNER.user)[0]] == [shared]
+    assert [p["id"] for p in svc.list_products(OWNER, owner=STRANGER.user)[0]] == []
 
 
 def test_grants_take_effect_when_changed(new_catalog: Factory) -> None:

@@ -79,6 +79,7 @@ class Service:
         principal: Principal,
         *,
         owned: bool = False,
+        owner: str | None = None,
         limit: int = 100,
         continuation: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -88,7 +89,12 @@ class Service:
         ([], None)
         """
         return products.list_products(
-            self.catalog, principal, owned=owned, limit=limit, continuation=continuation
+            self.catalog,
+            principal,
+            owned=owned,
+            owner=owner,
+            limit=limit,
+            continuation=continuation,
         )
 
     def change_product(

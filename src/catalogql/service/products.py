@@ -262,10 +262,20 @@ def list_products(
     principal: Principal,
     *,
     owned: bool = False,
+    owner: str | None = None,
     limit: int = 100,
     continuation: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The products ``principal`` may read (or owns), in id order, a page at a time.
+
+    Args:
+        catalog: Where they live.
+        principal: Who asks: only products it may read are listed.
+        owned: Only those it owns.
+        owner: Only those among whose ``owners`` this name is (``user:<namespace>``; the
+            Metadata ``products(owner=sub)`` filter once ``sub`` is made a name).
+        limit: The page size, 1 to 1000.
+        continuation: The token of the previous page, None for the first.
 
     Returns:
         The page's products and the continuation token of the next page (None on the last).
@@ -279,19 +289,25 @@ def list_products(
     ['a', 'b', 'c']
     >>> [p["title"] for p in list_products(catalog, bob, owned=True)[0]]
     ['c']
+    >>> sorted(p["title"] for p in list_products(catalog, bob, owner=alice.user)[0])
+    ['a', 'b']
     """
 
-    def mine(document: Document) -> bool:
-        return not principal.names.isdisjoint(document.body.get("owners") or ())
+    def keep(document: Document) -> bool:
+        owners = document.body.get("owners") or ()
+        return (not owned or not principal.names.isdisjoint(owners)) and (
+            owner is None or owner in owners
+        )
 
+    scope = "products" + (":owned" if owned else "") + ("" if owner is None else f":{owner}")
     found, token = page(
         documents(catalog),
         PRODUCT,
-        "products:owned" if owned else "products",
+        scope,
         limit=limit,
         continuation=continuation,
         readers=principal.names,
-        keep=mine if owned else None,
+        keep=keep if owned or owner is not None else None,
     )
     return [_result(d) for d in found], token
 
