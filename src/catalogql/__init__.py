@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         SearchRequest,
         open_catalog,
     )
+    from catalogql.service import Principal, Service, open_service
     from catalogql.syntax.qexpr import QueryAlias, parse_query_expr, to_query_expr
 
 _SEARCH = frozenset(
@@ -81,6 +82,9 @@ _SEARCH = frozenset(
 
 _QEXPR = frozenset({"QueryAlias", "parse_query_expr", "to_query_expr"})
 """Names of :mod:`catalogql.syntax.qexpr` (the Descartes ``q`` JSON): loaded on first use."""
+
+_SERVICE = frozenset({"Principal", "Service", "open_service"})
+"""Names of :mod:`catalogql.service` (the catalog service, over the stores): loaded on first use."""
 
 __version__ = "0.1.0"
 
@@ -96,12 +100,16 @@ def __getattr__(name: str) -> Any:
         import catalogql.search
 
         return getattr(catalogql.search, name)
+    if name in _SERVICE:
+        import catalogql.service
+
+        return getattr(catalogql.service, name)
     raise AttributeError(f"module 'catalogql' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     """The module's names, those loaded on first use included (for ``dir()`` and completion)."""
-    return sorted({*globals(), *_compile.LAZY, *_SEARCH, *_QEXPR})
+    return sorted({*globals(), *_compile.LAZY, *_SEARCH, *_QEXPR, *_SERVICE})
 
 
 __all__ = [
@@ -120,6 +128,7 @@ __all__ = [
     "Layout",
     "Limits",
     "NotFound",
+    "Principal",
     "Problem",
     "QueryAlias",
     "QueryError",
@@ -129,6 +138,7 @@ __all__ = [
     "QueryWarning",
     "RecordNotFound",
     "SearchRequest",
+    "Service",
     "TooLarge",
     "Unauthorized",
     "Unprocessable",
@@ -140,6 +150,7 @@ __all__ = [
     "error_body",
     "infer_queryables",
     "open_catalog",
+    "open_service",
     "parse_filter",
     "parse_query_expr",
     "parse_types",

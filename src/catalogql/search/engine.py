@@ -218,6 +218,7 @@ class Transaction:
     state: Any = None
     failed: bool = False
     _actions: list[Callable[[], None]] = field(default_factory=list)
+    _endings: list[Callable[[], None]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` when the unit commits (never if it rolls back), in the order staged.
@@ -239,6 +240,37 @@ class Transaction:
         ['product']
         """
         self._actions.append(action)
+
+    def on_end(self, action: Callable[[], None]) -> None:
+        """Run ``action`` when the unit ends, committed or rolled back (to release a lock).
+
+        The actions run after the commit (and its :meth:`on_commit` actions) or the rollback,
+        in the order staged; each runs even if one before it raised.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog, ended = open_catalog("memory://"), []
+        >>> try:
+        ...     with catalog.transaction() as unit:
+        ...         unit.on_end(lambda: ended.append("released"))
+        ...         raise KeyError("rolled back")
+        ... except KeyError:
+        ...     pass
+        >>> ended
+        ['released']
+        """
+        self._endings.append(action)
+
+    def _end(self) -> None:
+        """Run the :meth:`on_end` actions (each once, every one even if one raises)."""
+        endings, self._endings = self._endings, []
+        error: BaseException | None = None
+        for action in endings:
+            try:
+                action()
+            except BaseException as raised:  # re-raised below, after the others have run
+                error = error or raised
+        if error is not None:
+            raise error
 
 
 class Catalog(abc.ABC):
@@ -468,6 +500,8 @@ class Catalog(abc.ABC):
             self._commit(unit)
         finally:
             self._local.transaction = None
+            if unit._endings:
+                unit._end()
         for action in unit._actions if self._actions_after_commit else ():
             action()
 

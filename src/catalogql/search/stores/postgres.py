@@ -81,6 +81,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
+from catalogql.search.documents import POSTGRES_SCHEMA as DOCUMENTS_SCHEMA
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
 from catalogql.search.records import StoredRecord, in_search_order
@@ -350,6 +351,7 @@ class PostgresCatalog(Catalog):
             ).scalar()
             compression = "COMPRESSION lz4" if lz4 else ""  # 30% faster loads than pglz
             connection.exec_driver_sql(_DDL.format(TABLE=TABLE, META=META, compression=compression))
+            connection.exec_driver_sql(DOCUMENTS_SCHEMA)  # the service's table
             install_functions(connection)
             self._check_layout(connection)
             self._keyed = self._settle_keyed(connection)

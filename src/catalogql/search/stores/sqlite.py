@@ -53,6 +53,7 @@ import shapely
 
 from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import INT64, install_functions, to_sql
+from catalogql.search.documents import SQLITE_SCHEMA as DOCUMENTS_SCHEMA
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
 from catalogql.search.records import StoredRecord
@@ -164,6 +165,7 @@ class SQLiteCatalog(Catalog):
         try:
             if first:
                 db.executescript(_SCHEMA)
+                db.executescript(DOCUMENTS_SCHEMA)  # the service's table
                 if not self._shared:
                     db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
