@@ -19,6 +19,12 @@ from catalogql.search import Catalog, open_catalog
 
 STORES = ["memory", "sqlite", "postgresql"]
 
+DURABLE_STORES = ["sqlite", "postgresql"]
+"""The stores whose catalogs outlive their process.
+
+Use: ``parametrize("new_catalog", DURABLE_STORES, indirect=True)``.
+"""
+
 Factory = Callable[..., Catalog]
 """Makes an empty catalog of the test's store kind; keyword arguments go to open_catalog."""
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import catalogql as cq
-from catalog_fixtures import Factory
+from catalog_fixtures import DURABLE_STORES, Factory
 from catalogql.errors import CatalogqlError, Conflict, Forbidden, InvalidInput, NotFound
 from catalogql.search import open_catalog
 from catalogql.service import Principal, Service
@@ -612,10 +612,9 @@ def test_service_writes_join_the_catalogs_unit_of_work(new_catalog: Factory) -> 
     assert svc.get_product(OWNER, pid)["id"] == pid and len(catalog) == 1
 
 
+@pytest.mark.parametrize("new_catalog", DURABLE_STORES, indirect=True)
 def test_products_persist_across_reopening(new_catalog: Factory) -> None:
     catalog = new_catalog()
-    if catalog.url.startswith("memory"):
-        pytest.skip("a memory catalog lives only as long as its process")
     svc = Service(catalog)
     pid = _product(svc, "kept")
     again = cq.open_service(catalog.url)
