@@ -8,7 +8,15 @@ Tables:
 - ``footprints``: an R*Tree over the footprints' bounding boxes (stored as 32-bit floats rounded
   outwards, so a box never shrinks), refined exactly with shapely;
 - ``record_types`` and ``record_keys``: (label, record) and (equality key, record) rows, the type
-  postings and the identifier lookups.
+  postings and the identifier lookups;
+- ``record_readers``: (record, reader) rows, the names that may read each record (keyed by
+  record, so a row's check is a primary-key lookup), with an index on (reader, record), the
+  readers' postings. A catalog made before it existed gains it on opening, every record readable
+  by :data:`~catalogql.search.engine.EVERYONE`.
+
+A search restricted to reader names checks, for every row it considers, that one of the names is
+among the row's readers (``EXISTS`` on the primary key), and may drive from the names' postings
+when they are the smallest candidate set.
 
 Filters and type expressions run in SQL (:func:`catalogql.compile.sql.to_sql`, with the same
 meaning as the predicates). A search is planned the way the memory store plans it: from the
@@ -53,7 +61,7 @@ import shapely
 
 from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import INT64, install_functions, to_sql
-from catalogql.search.engine import Catalog, Page, Query, Transaction
+from catalogql.search.engine import EVERYONE, Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
 from catalogql.search.records import StoredRecord
 from catalogql.syntax.errors import Inexpressible
@@ -84,6 +92,13 @@ CREATE TABLE IF NOT EXISTS record_keys (
     key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)
 ) WITHOUT ROWID;
 """
+
+_READERS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS record_readers ("
+    "record INTEGER NOT NULL, reader TEXT NOT NULL, PRIMARY KEY (record, reader)"
+    ") WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS record_readers_reader ON record_readers (reader, record)",
+)
 
 _SAMPLE_EVERY = 64  # one time key in this many is kept in memory, to size date ranges
 
@@ -166,6 +181,7 @@ class SQLiteCatalog(Catalog):
                 db.executescript(_SCHEMA)
                 if not self._shared:
                     db.execute("PRAGMA journal_mode = WAL")
+                self._add_readers(db)
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA cache_size = {-262144 if first else -65536}")  # KiB
             db.execute("PRAGMA temp_store = MEMORY")
@@ -174,6 +190,26 @@ class SQLiteCatalog(Catalog):
             raise
         install_functions(db)
         return db
+
+    @staticmethod
+    def _add_readers(db: sqlite3.Connection) -> None:
+        """Create the readers table if it is missing, an older catalog's records readable by all.
+
+        One transaction: another process opening the file at once waits, then finds it made.
+        """
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_readers'"
+        if db.execute(exists).fetchone() is not None:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute(exists).fetchone() is None:
+                for statement in _READERS_SCHEMA:
+                    db.execute(statement)
+                db.execute("INSERT INTO record_readers SELECT id, ? FROM records", (EVERYONE,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _register(self, db: sqlite3.Connection) -> None:
         """Keep this thread's connection (closing those of threads that have ended)."""
@@ -236,15 +272,26 @@ class SQLiteCatalog(Catalog):
             raise
         unit.connection = db
 
-    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
+    def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
         try:
-            self._write_batch(unit.connection, batch)
+            self._write_batch(unit.connection, batch, sorted(readers))
         except sqlite3.OperationalError as error:
             if _busy(error):  # not expected under BEGIN IMMEDIATE; never SQLite's own message
                 raise CatalogError(
                     f"cannot write to {self.url}: the database is locked ({error}); retry"
                 ) from None
             raise
+
+    def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
+        db: sqlite3.Connection = unit.connection
+        carrying = "SELECT record FROM record_types WHERE label = ?"
+        db.execute(f"DELETE FROM record_readers WHERE record IN ({carrying})", (label,))
+        db.executemany(
+            "INSERT INTO record_readers SELECT record, ? FROM record_types WHERE label = ?",
+            [(name, label) for name in sorted(readers)],
+        )
+        (count,) = db.execute(f"SELECT count(*) FROM ({carrying})", (label,)).fetchone()
+        return int(count)
 
     def _commit(self, unit: Transaction) -> None:
         db: sqlite3.Connection = unit.connection
@@ -268,7 +315,9 @@ class SQLiteCatalog(Catalog):
             if self._shared:
                 self._lock.release()
 
-    def _write_batch(self, db: sqlite3.Connection, batch: list[StoredRecord]) -> None:
+    def _write_batch(
+        self, db: sqlite3.Connection, batch: list[StoredRecord], readers: list[str]
+    ) -> None:
         existing: dict[str, tuple[int, str, str]] = {}
         identifiers = [record.identifier for record in batch]
         for start in range(0, len(identifiers), 500):
@@ -286,13 +335,17 @@ class SQLiteCatalog(Catalog):
         labels: list[tuple[str, int]] = []
         keys: list[tuple[str, int]] = []
         replaced: list[tuple[int]] = []
+        named: list[tuple[int, str]] = []  # (record, reader)
+        kept: list[tuple[int]] = []  # records stored as they are: only their readers are written
         for record in batch:
             types = _dumps(list(record.types))
             properties = record.properties_json
             old = existing.get(record.identifier)
             if old is not None:
                 if old[1] == types and old[2] == properties:
-                    continue  # already stored as it is
+                    kept.append((old[0],))  # already stored as it is
+                    named.extend((old[0], name) for name in readers)
+                    continue
                 record_id = old[0]
                 replaced.append((record_id,))
             else:
@@ -313,28 +366,30 @@ class SQLiteCatalog(Catalog):
             boxes.append((record_id, min_x, max_x, min_y, max_y))
             labels.extend((label, record_id) for label in record.types)
             keys.extend((key, record_id) for key in record.keys)
+            named.extend((record_id, name) for name in readers)
         if replaced:
             db.executemany("DELETE FROM records WHERE id = ?", replaced)
             db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
             db.executemany("DELETE FROM record_types WHERE record = ?", replaced)
             db.executemany("DELETE FROM record_keys WHERE record = ?", replaced)
+        if replaced or kept:
+            db.executemany("DELETE FROM record_readers WHERE record = ?", replaced + kept)
         db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
         db.executemany("INSERT INTO record_types VALUES (?, ?)", labels)
         db.executemany("INSERT INTO record_keys VALUES (?, ?)", keys)
+        db.executemany("INSERT INTO record_readers VALUES (?, ?)", named)
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+    def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
+        sql = "SELECT identifier, types, properties FROM records AS r WHERE identifier = :id"
+        params: dict[str, Any] = {"id": identifier}
+        if readers is not None:
+            sql += " AND " + _readable(readers, params)
+
         def get() -> Any:
-            return (
-                self._db()
-                .execute(
-                    "SELECT identifier, types, properties FROM records WHERE identifier = ?",
-                    (identifier,),
-                )
-                .fetchone()
-            )
+            return self._db().execute(sql, params).fetchone()
 
         with self._guard():
             row = self._retry(get, "read")
@@ -388,6 +443,18 @@ class SQLiteCatalog(Catalog):
                     f"SELECT record AS rid FROM record_types WHERE label = :label{index}",
                 )
             )
+        if query.readers is not None:
+            conditions.append(_readable(query.readers, params))
+            if query.readers:
+                names = ", ".join(f":rd{number}" for number in range(len(query.readers)))
+                lookup = (
+                    "SELECT DISTINCT record AS rid FROM record_readers "
+                    f"INDEXED BY record_readers_reader WHERE reader IN ({names})"
+                )
+                (size,) = db.execute(
+                    f"SELECT count(*) FROM ({lookup} LIMIT :worth)", params
+                ).fetchone()
+                candidates.append((size, lookup))
         for index, (_, keys) in enumerate(query.equality):
             marks = []
             for number, key in enumerate(sorted(keys)):
@@ -526,6 +593,20 @@ def _collect(
 
 
 _NO_LOCK = contextlib.nullcontext()
+
+
+def _readable(readers: frozenset[str], params: dict[str, Any]) -> str:
+    """The condition that one of ``readers`` may read the row ``r`` (binding ``:rd<n>``)."""
+    if not readers:
+        return "0"
+    marks = []
+    for number, name in enumerate(sorted(readers)):
+        params[f"rd{number}"] = name
+        marks.append(f":rd{number}")
+    return (
+        "EXISTS (SELECT 1 FROM record_readers AS rr WHERE rr.record = r.id "
+        f"AND rr.reader IN ({', '.join(marks)}))"
+    )
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
