@@ -451,9 +451,7 @@ class SQLiteCatalog(Catalog):
                     "SELECT DISTINCT record AS rid FROM record_readers "
                     f"INDEXED BY record_readers_reader WHERE reader IN ({names})"
                 )
-                (size,) = db.execute(
-                    f"SELECT count(*) FROM ({lookup} LIMIT :worth)", params
-                ).fetchone()
+                size = sum(statistics.readers.get(name, 0) for name in query.readers)
                 candidates.append((size, lookup))
         for index, (_, keys) in enumerate(query.equality):
             marks = []
@@ -523,6 +521,9 @@ class SQLiteCatalog(Catalog):
                 statistics = None
         if statistics is None:
             labels = dict(db.execute("SELECT label, count(*) FROM record_types GROUP BY label"))
+            readers = dict(
+                db.execute("SELECT reader, count(*) FROM record_readers GROUP BY reader")
+            )
             (count,) = db.execute("SELECT count(*) FROM records").fetchone()
             sample = [
                 ts
@@ -531,17 +532,29 @@ class SQLiteCatalog(Catalog):
                 )
             ]
             (top,) = db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()
-            statistics = _Statistics(int(count), labels, sample, int(top))
+            statistics = _Statistics(int(count), labels, readers, sample, int(top))
             self._statistics = statistics
         return statistics
 
 
 class _Statistics:
-    """What the planner knows without scanning: counts per label, a sample of time keys."""
+    """What the planner knows without scanning: counts per label and reader, a sample of times.
 
-    def __init__(self, count: int, labels: dict[str, int], sample: list[str], top: int) -> None:
+    Counts may be stale (they are read again when the catalog has doubled): they only choose a
+    plan, never what it answers.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        labels: dict[str, int],
+        readers: dict[str, int],
+        sample: list[str],
+        top: int,
+    ) -> None:
         self.count = count
         self.labels = labels
+        self.readers = readers
         self.sample = sample
         self.top = top  # the largest row id when read
 
