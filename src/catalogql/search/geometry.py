@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import NUMBER_RE
@@ -27,7 +28,14 @@ from catalogql.errors import InvalidInput, Problem
 from catalogql.search.describe import json_kind, shorten
 from catalogql.search.errors import InvalidRecord
 
-__all__ = ["MAX_WKT_LENGTH", "read_area", "read_footprint"]
+__all__ = [
+    "MAX_REPAIR_CROSSINGS",
+    "MAX_WKT_LENGTH",
+    "count_crossings",
+    "read_area",
+    "read_footprint",
+    "settle_polygonal",
+]
 
 MAX_WKT_LENGTH = 1_000_000
 """The longest ``searchAreaWkt`` accepted, in characters (about 40,000 points)."""
@@ -373,47 +381,337 @@ def _check_range(polygon: BaseGeometry, scan: _Scan, problems: list[Problem]) ->
 def _settle(
     polygon: BaseGeometry, problems: list[Problem], warned: list[Problem]
 ) -> BaseGeometry | None:
-    """The geometry a polygon stands for: itself, its collapse, or its repair; prepared."""
-    geometry = polygon
+    """The geometry a polygon stands for: itself, its collapse, split or repair; prepared."""
+    geometry: BaseGeometry | None = polygon
     hull = shapely.convex_hull(polygon.exterior)
     if polygon.area == 0 and isinstance(hull, shapely.Point | shapely.LineString):
         geometry = hull  # a ring collapsed to a point or a line (gbdxtools' point search)
-    elif not polygon.is_valid:
-        reason = shapely.is_valid_reason(polygon)
-        repaired = shapely.make_valid(polygon, method="structure", keep_collapsed=False)
-        if repaired.is_empty or not isinstance(repaired, shapely.Polygon | shapely.MultiPolygon):
-            problems.append(
-                Problem(
-                    "searchAreaWkt",
-                    0,
-                    f"the polygon is invalid and encloses nothing: {reason}",
-                    "draw each ring once around the area, without crossing itself, holes inside "
-                    "the outer ring",
-                    "request.wkt-invalid",
-                )
-            )
+    else:
+        notes: list[Problem] = []
+        try:
+            geometry = settle_polygonal(polygon, "searchAreaWkt", notes)
+        except _Refused as refused:
+            problems.append(refused.problem)
             return None
-        warned.append(
+        warned.extend(notes)
+    if geometry is None or geometry.is_empty:
+        reason = shapely.is_valid_reason(polygon)
+        problems.append(
             Problem(
                 "searchAreaWkt",
                 0,
-                f"the polygon is invalid ({reason}); it was repaired to the "
-                "area its outer rings enclose minus its holes",
-                "draw each ring once around the area, without crossing itself",
-                "request.wkt-repaired",
+                f"the polygon is invalid and encloses nothing: {reason}",
+                "draw each ring once around the area, without crossing itself, holes inside "
+                "the outer ring",
+                "request.wkt-invalid",
             )
         )
-        geometry = repaired
+        return None
     shapely.prepare(geometry)
     return geometry
+
+
+# --------------------------------------------------------------------------------------------
+# Repair (bounded) and the antimeridian, for areas and footprints alike
+
+MAX_REPAIR_CROSSINGS = 1_000
+"""The most segment crossings an invalid polygon may have and still be repaired.
+
+Repair (GEOS ``make_valid``) nodes every crossing, so its time and memory grow with the number of
+crossings, which a self-crossing star makes quadratic in its points: 1,001 points cost 20 s and
+1.1 GB. Up to this many crossings repair takes a few milliseconds (measured: 0.02 s for a
+1,100-crossing star, 7 ms for a 40,000-point ring twisted once); past it the polygon is refused."""
+
+_CROSSING_CHUNK = 32  # segments queried at a time: bounds the pairs held at once (32 x points)
+_WORLD_SHIFTS = ((-540.0, -180.0, 360.0), (-180.0, 180.0, 0.0), (180.0, 540.0, -360.0))
+
+
+class _Refused(InvalidInput):
+    """A geometry that cannot be settled within bounds; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(problem.message, (problem,))
+
+
+def count_crossings(geometry: BaseGeometry, budget: int = MAX_REPAIR_CROSSINGS) -> int:
+    """How many pairs of non-adjacent ring segments meet, counting no further than ``budget + 1``.
+
+    The work stops as soon as the budget is passed, so a polygon crossing itself a million
+    times costs no more than one crossing it a thousand times.
+
+    Args:
+        geometry: A Polygon or MultiPolygon (other kinds have no rings: 0).
+        budget: Stop counting past this many.
+
+    Returns:
+        The number of crossings, or ``budget + 1`` if there are more.
+
+    >>> count_crossings(shapely.from_wkt("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"))
+    1
+    >>> count_crossings(shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))"))
+    0
+    """
+    rings = [
+        ring
+        for part in getattr(geometry, "geoms", (geometry,))
+        if isinstance(part, shapely.Polygon) and not part.is_empty
+        for ring in (part.exterior, *part.interiors)
+    ]
+    starts: list[NDArray[np.float64]] = []
+    ends: list[NDArray[np.float64]] = []
+    first: list[int] = []
+    size = 0
+    for ring in rings:
+        xy = shapely.get_coordinates(shapely.remove_repeated_points(ring))
+        if len(xy) < 2:
+            continue
+        starts.append(xy[:-1])
+        ends.append(xy[1:])
+        first.append(size)
+        size += len(xy) - 1
+    if size < 2:
+        return 0
+    segments = shapely.linestrings(np.stack([np.concatenate(starts), np.concatenate(ends)], 1))
+    ring_of = np.repeat(np.arange(len(first)), np.diff([*first, size]))
+    ring_first = np.asarray(first)[ring_of]
+    ring_last = np.asarray([*first[1:], size])[ring_of] - 1
+    tree = shapely.STRtree(segments)
+    found = 0
+    for begin in range(0, size, _CROSSING_CHUNK):
+        chunk = np.arange(begin, min(begin + _CROSSING_CHUNK, size))
+        left, right = tree.query(segments[chunk], predicate="intersects")
+        i, j = chunk[left], right
+        keep = i < j
+        same = ring_of[i] == ring_of[j]
+        keep &= ~(same & (j - i == 1))
+        keep &= ~(same & (i == ring_first[i]) & (j == ring_last[i]))
+        found += int(np.count_nonzero(keep))
+        if found > budget:
+            return budget + 1
+    return found
+
+
+def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -> BaseGeometry:
+    """A geometry split at the antimeridian and repaired if invalid, each change noted.
+
+    A ring whose consecutive longitudes jump by more than 180 degrees crosses the antimeridian:
+    its longitudes are shifted to a continuous range, the geometry is repaired there if invalid
+    (only with at most :data:`MAX_REPAIR_CROSSINGS` crossings), cut at +-180 and shifted back,
+    as RFC 7946 section 3.1.9 asks. A ring that winds once around a pole is closed along it.
+
+    Args:
+        geometry: Any shapely geometry in lon/lat.
+        field: The field named by the notes and the problem.
+        notes: Where a note (a warning) is added for each change made.
+
+    Returns:
+        The geometry to index or search (possibly empty when an invalid one encloses nothing).
+
+    Raises:
+        InvalidInput: When repair would cost too much, or a ring winds around a pole twice.
+
+    >>> notes = []
+    >>> settle_polygonal(shapely.from_wkt(
+    ...     "POLYGON ((179.5 -16.5, -179.5 -16.5, -179.5 -15.5, 179.5 -15.5, 179.5 -16.5))"),
+    ...     "searchAreaWkt", notes).wkt
+    'MULTIPOLYGON ...'
+    >>> [note.code for note in notes]
+    ['request.wkt-antimeridian']
+    """
+    shifted, crossing = _unwrap(geometry, field)
+    if int(shapely.get_dimensions(shifted)) == 2 and not shifted.is_valid:
+        reason = shapely.is_valid_reason(shifted)
+        crossings = count_crossings(shifted)
+        if crossings > MAX_REPAIR_CROSSINGS:
+            raise _Refused(
+                Problem(
+                    field,
+                    0,
+                    f"the polygon is invalid ({reason}) and its edges cross each other more than "
+                    f"{MAX_REPAIR_CROSSINGS:,} times: too many to repair",
+                    "split the area into simpler polygons or fix its self-intersections "
+                    "(each ring drawn once around its area, without crossing itself)",
+                    f"{_code_prefix(field)}.wkt-too-complex",
+                )
+            )
+        shifted = shapely.make_valid(shifted, method="structure", keep_collapsed=False)
+        notes.append(
+            Problem(
+                field,
+                0,
+                f"the polygon is invalid ({reason}); it was repaired to the area its outer "
+                "rings enclose minus its holes",
+                "draw each ring once around the area, without crossing itself",
+                f"{_code_prefix(field)}.wkt-repaired",
+            )
+        )
+    if crossing is None:
+        return shifted
+    pieces = _cut_and_shift(shifted)
+    notes.append(
+        Problem(
+            field,
+            0,
+            f"the geometry crosses the antimeridian ({crossing}); it is split there into "
+            f"{len(pieces)} parts, one each side of +-180 (RFC 7946)",
+            "to mean the long way round instead, add points so that no step between two "
+            "points spans more than 180 degrees of longitude",
+            f"{_code_prefix(field)}.wkt-antimeridian",
+        )
+    )
+    return _collect(pieces, shifted)
+
+
+def _code_prefix(field: str) -> str:
+    return "request" if field == "searchAreaWkt" else "record"
+
+
+def _unwrap(geometry: BaseGeometry, field: str) -> tuple[BaseGeometry, str | None]:
+    """The geometry with each crossing part's longitudes made continuous, and where it crossed."""
+    if isinstance(geometry, shapely.Point | shapely.MultiPoint):
+        return geometry, None
+    parts = list(getattr(geometry, "geoms", (geometry,)))
+    if not any(_jumps(part) for part in parts):
+        return geometry, None
+    where: str | None = None
+    shifted_parts: list[BaseGeometry] = []
+    for part in parts:
+        if not _jumps(part):
+            shifted_parts.append(part)
+            continue
+        if isinstance(part, shapely.Polygon):
+            exterior, at = _unwrap_ring(shapely.get_coordinates(part.exterior), field, True)
+            where = where or at
+            middle = (exterior[:, 0].min() + exterior[:, 0].max()) / 2
+            holes = []
+            for interior in part.interiors:
+                hole, _ = _unwrap_ring(shapely.get_coordinates(interior), field, True)
+                hole[:, 0] += 360.0 * np.round((middle - hole[0, 0]) / 360.0)
+                holes.append(hole)
+            shifted_parts.append(shapely.Polygon(exterior, holes))
+        elif isinstance(part, shapely.LineString):
+            line, at = _unwrap_ring(shapely.get_coordinates(part), field, False)
+            where = where or at
+            shifted_parts.append(shapely.LineString(line))
+        else:  # a nested collection: kept as it is
+            shifted_parts.append(part)
+    return _collect(shifted_parts, geometry), where
+
+
+def _jumps(part: BaseGeometry) -> bool:
+    """Whether a polygon's or a line's longitudes step by more than 180 degrees somewhere."""
+    if isinstance(part, shapely.Polygon):
+        lines = [part.exterior, *part.interiors]
+    elif isinstance(part, shapely.LineString):
+        lines = [part]
+    else:
+        return False
+    return any(bool(_crossing_steps(shapely.get_coordinates(line)[:, 0]).any()) for line in lines)
+
+
+def _crossing_steps(lon: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Which steps between consecutive longitudes cross the antimeridian.
+
+    A step of more than 180 degrees does, except one from -180 to 180 or back: both ends are
+    on the antimeridian, and such a step runs along the map's edge (as in the whole world,
+    ``POLYGON ((-180 -90, 180 -90, 180 90, -180 90, -180 -90))``).
+    """
+    if len(lon) < 2:
+        return np.zeros(0, dtype=bool)
+    edge = np.abs(lon) == 180
+    crossing: NDArray[np.bool_] = (np.abs(np.diff(lon)) > 180) & ~(edge[:-1] & edge[1:])
+    return crossing
+
+
+def _unwrap_ring(
+    xy: NDArray[np.float64], field: str, closed: bool
+) -> tuple[NDArray[np.float64], str | None]:
+    """Longitudes made continuous (each step the short way); a ring around a pole is closed."""
+    steps = np.diff(xy[:, 0])
+    crossing = _crossing_steps(xy[:, 0])
+    big = np.flatnonzero(crossing)
+    at = None
+    if big.size:
+        k = int(big[0])
+        at = (
+            f"a step of {abs(float(steps[k])):g} degrees of longitude, from "
+            f"{xy[k, 0]:g} to {xy[k + 1, 0]:g}"
+        )
+    steps[crossing] -= 360.0 * np.round(steps[crossing] / 360.0)  # the short way round
+    out = xy.copy()
+    out[1:, 0] = xy[0, 0] + np.cumsum(steps)
+    if not closed:
+        return out, at
+    turns = int(np.round((out[-1, 0] - out[0, 0]) / 360.0))
+    if turns == 0:
+        out[-1] = out[0]
+        return out, at
+    if abs(turns) > 1:
+        raise _Refused(
+            Problem(
+                field,
+                0,
+                f"a ring winds around a pole {abs(turns)} times",
+                "draw each ring once around its area",
+                f"{_code_prefix(field)}.wkt-invalid",
+            )
+        )
+    pole = 90.0 if xy[:, 1].mean() >= 0 else -90.0  # the nearer pole is the one it encloses
+    closing = np.array([[out[-1, 0], pole], [out[0, 0], pole], out[0]])
+    return np.concatenate([out, closing]), at
+
+
+def _cut_and_shift(shifted: BaseGeometry) -> list[BaseGeometry]:
+    """The parts of an unwrapped geometry in each copy of the world, moved back into it."""
+    pieces: list[BaseGeometry] = []
+    dimension = int(shapely.get_dimensions(shifted))
+    for low, high, move in _WORLD_SHIFTS:
+        cut = shapely.intersection(shifted, shapely.box(low, -90.0, high, 90.0))
+        for piece in getattr(cut, "geoms", (cut,)):
+            if piece.is_empty or int(shapely.get_dimensions(piece)) != dimension:
+                continue
+            pieces.append(
+                shapely.transform(piece, lambda xy, move=move: xy + np.array([move, 0.0]))
+            )
+    return pieces
+
+
+def _collect(parts: list[BaseGeometry], like: BaseGeometry) -> BaseGeometry:
+    """Parts as one geometry: a Multi* of one kind, or a collection."""
+    if not parts:
+        return like
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(p, shapely.Polygon) for p in parts):
+        return shapely.MultiPolygon(parts)
+    if all(isinstance(p, shapely.LineString) for p in parts):
+        return shapely.MultiLineString(parts)
+    flat: list[BaseGeometry] = []
+    for p in parts:
+        flat.extend(getattr(p, "geoms", (p,)))
+    return shapely.GeometryCollection(flat)
 
 
 # --------------------------------------------------------------------------------------------
 # Footprints
 
 
-def read_footprint(wkt: object, position: int) -> BaseGeometry:
-    """A record's ``properties.footprintWkt`` as a shapely geometry, checked.
+def read_footprint(wkt: object, position: int, notes: list[Problem] | None = None) -> BaseGeometry:
+    """A record's ``properties.footprintWkt`` as the shapely geometry to index, checked.
+
+    A footprint that crosses the antimeridian is split there, and an invalid polygon is
+    repaired (if it crosses itself at most :data:`MAX_REPAIR_CROSSINGS` times), as a search area
+    is (:func:`settle_polygonal`); each change adds a note. The record's text is not changed:
+    only the geometry the stores index and match.
+
+    Args:
+        wkt: The record's ``properties.footprintWkt``.
+        position: The record's position in its input, for the error.
+        notes: Where a note is added for each change (none when None).
+
+    Returns:
+        The geometry to index.
 
     Raises:
         InvalidRecord: If it is missing, not WKT, empty, or not in lon/lat range.
@@ -444,4 +742,21 @@ def read_footprint(wkt: object, position: int) -> BaseGeometry:
         raise InvalidRecord(position, field, "a longitude is outside [-180, 180]")
     if min_y < -90 or max_y > 90:
         raise InvalidRecord(position, field, "a latitude is outside [-90, 90]")
-    return geometry
+    if isinstance(geometry, shapely.Point | shapely.MultiPoint):
+        return geometry
+    changes: list[Problem] = []
+    try:
+        settled = settle_polygonal(geometry, field, changes)
+    except _Refused as refused:
+        raise InvalidRecord(
+            position, field, refused.problem.message, refused.problem.hint
+        ) from None
+    if settled.is_empty:
+        raise InvalidRecord(
+            position, field, f"an invalid geometry that encloses nothing: "
+            f"{shapely.is_valid_reason(geometry)}",
+            "draw each ring once around the footprint, without crossing itself",
+        )  # fmt: skip
+    if notes is not None:
+        notes.extend(changes)
+    return settled

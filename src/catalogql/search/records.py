@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
+from catalogql.errors import Problem
 from catalogql.search.errors import InvalidRecord
 from catalogql.search.geometry import read_footprint
 from catalogql.semantics import (
@@ -86,6 +87,8 @@ class StoredRecord:
         record: The record as stored and returned: identifier, type, properties.
         keys: The equality keys of its hot properties (see the module docstring).
         properties_json: ``properties`` as compact JSON text (what the SQL stores keep).
+        notes: What was changed to index the footprint (split at the antimeridian, repaired),
+            as warnings; the record's ``footprintWkt`` text itself is kept.
     """
 
     identifier: str
@@ -96,6 +99,7 @@ class StoredRecord:
     record: dict[str, Any]
     keys: frozenset[str]
     properties_json: str
+    notes: tuple[Problem, ...] = ()
 
 
 def prepare_record(
@@ -154,7 +158,8 @@ def prepare_record(
             position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
             "write it as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
-    footprint = read_footprint(properties.get("footprintWkt"), position)
+    notes: list[Problem] = []
+    footprint = read_footprint(properties.get("footprintWkt"), position, notes)
     text = _properties_json(properties, position)
     copy = json.loads(text)
     if copy != properties:  # the encoder changed something: a key that is not a string, say
@@ -166,7 +171,15 @@ def prepare_record(
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
-        identifier, labels, record["properties"], key, footprint, record, frozenset(keys), text
+        identifier,
+        labels,
+        record["properties"],
+        key,
+        footprint,
+        record,
+        frozenset(keys),
+        text,
+        tuple(notes),
     )
 
 
