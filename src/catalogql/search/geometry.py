@@ -463,7 +463,7 @@ def count_crossings(geometry: BaseGeometry, budget: int = MAX_REPAIR_CROSSINGS) 
     first: list[int] = []
     size = 0
     for ring in rings:
-        xy = shapely.get_coordinates(shapely.remove_repeated_points(ring))
+        xy = _distinct_steps(shapely.get_coordinates(ring))
         if len(xy) < 2:
             continue
         starts.append(xy[:-1])
@@ -490,6 +490,13 @@ def count_crossings(geometry: BaseGeometry, budget: int = MAX_REPAIR_CROSSINGS) 
         if found > budget:
             return budget + 1
     return found
+
+
+def _distinct_steps(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The points without those that repeat the point before them."""
+    keep = np.ones(len(xy), dtype=bool)
+    keep[1:] = (np.diff(xy, axis=0) != 0).any(axis=1)
+    return xy[keep]
 
 
 def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -> BaseGeometry:
@@ -536,6 +543,8 @@ def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -
                 )
             )
         shifted = shapely.make_valid(shifted, method="structure", keep_collapsed=False)
+        if not shifted.is_valid:  # GEOS may leave parts that share an edge: merge them
+            shifted = shapely.union_all(shapely.get_parts(shifted))
         notes.append(
             Problem(
                 field,
@@ -684,7 +693,9 @@ def _collect(parts: list[BaseGeometry], like: BaseGeometry) -> BaseGeometry:
     if len(parts) == 1:
         return parts[0]
     if all(isinstance(p, shapely.Polygon) for p in parts):
-        return shapely.MultiPolygon(parts)
+        multi = shapely.MultiPolygon(parts)
+        # pieces of a ring around a pole meet along a meridian: merge them into one
+        return multi if multi.is_valid else shapely.union_all(parts)
     if all(isinstance(p, shapely.LineString) for p in parts):
         return shapely.MultiLineString(parts)
     flat: list[BaseGeometry] = []
