@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import warnings
 from typing import Any
@@ -299,3 +300,23 @@ def test_split_pieces_cover_the_same_area_on_the_shifted_plane(
     )
     assert sum(p.area for p in pieces) == pytest.approx(unwrapped.area, rel=1e-9, abs=1e-9)
     assert moved.symmetric_difference(unwrapped).area <= 1e-9 * max(1.0, unwrapped.area)
+
+
+def test_load_reports_each_changed_footprint_at_its_line(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from catalogql.cli import main
+
+    lines = [record("fiji", CROSSING), record("ok", box(0, 0, 1, 1))]
+    lines.append(record("tie", "POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"))
+    source = tmp_path / "r.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    for extra in ([], ["--dry-run"], ["--skip-bad"]):
+        db = tmp_path / f"c{len(extra)}{''.join(extra)}.db"
+        assert main(["load", str(source), "--db", f"sqlite:///{db}", *extra]) == 0
+        err = capsys.readouterr().err
+        assert f"{source}:1: warning: properties.footprintWkt: " in err
+        assert "[record.wkt-antimeridian]" in err
+        assert f"{source}:3: warning: properties.footprintWkt: " in err
+        assert "[record.wkt-repaired]" in err
+        assert "warning: 2 footprints were split at the antimeridian or repaired" in err

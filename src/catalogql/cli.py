@@ -272,6 +272,15 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     catalog = None if args.dry_run else _open(_db(args), create=True)
     indexed = EQUALITY_INDEXED if catalog is None else catalog.indexed
+    changed = 0  # footprints split at the antimeridian or repaired to be indexed
+
+    def note(where: str, problem: Problem) -> None:
+        nonlocal changed
+        changed += 1
+        if changed <= _NOTES_SHOWN:
+            bar.close()
+            print(f"{args.file}:{where}: warning: {problem.field}: {problem.message} "
+                  f"[{problem.code}]", file=err)  # fmt: skip
 
     def records() -> Iterator[Any]:
         for entry in read_entries(stream):
@@ -283,12 +292,14 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 continue
             if checked:
                 try:
-                    prepare_record(entry.record, len(places), indexed)
+                    prepared = prepare_record(entry.record, len(places), indexed)
                 except InvalidRecord as exc:
                     field = exc.problems[0]
                     report(entry.where, Problem(exc.field, None, f"{exc.field}: {exc.reason}",
                                                 field.hint, field.code))  # fmt: skip
                     continue
+                for problem in prepared.notes:
+                    note(entry.where, problem)
             places.append(entry.where)
             yield entry.record
 
@@ -313,6 +324,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if len(places) % args.batch_size == 0:
                     bar.update(len(places), fraction())
             bar.close()
+            _noted(changed, err)
             print(
                 f"dry run: {counted(len(places), 'record')} "
                 f"{'is' if len(places) == 1 else 'are'} valid, {bad:,} "
@@ -321,7 +333,12 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
             return 1 if bad else 0
         before = len(catalog)
-        catalog.add_records(records(), batch_size=args.batch_size, progress=progress)
+        catalog.add_records(
+            records(),
+            batch_size=args.batch_size,
+            progress=progress,
+            on_note=(lambda _, __: None) if checked else lambda at, p: note(places[at], p),
+        )
         added = len(catalog) - before
     except _BadLine as exc:
         bar.close()
@@ -352,6 +369,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if catalog is not None:
             catalog.close()
     bar.close()
+    _noted(changed, err)
     seconds = time.perf_counter() - began
     rate = f", {stored / seconds:,.0f} records/s" if seconds > 0 and stored else ""
     print(
@@ -360,6 +378,25 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         file=out,
     )
     return 0
+
+
+_NOTES_SHOWN = 10  # footprint notes printed one by one; the rest are counted
+
+
+def _noted(changed: int, err: TextIO) -> None:
+    """The closing line about footprints changed to be indexed, if any.
+
+    >>> import io; buffer = io.StringIO(); _noted(12, buffer); print(buffer.getvalue(), end="")
+    warning: 12 footprints were split at the antimeridian or repaired to be indexed (2 not shown); their footprintWkt text is stored as sent
+    """  # noqa: E501
+    if changed:
+        hidden = f" ({changed - _NOTES_SHOWN:,} not shown)" if changed > _NOTES_SHOWN else ""
+        print(
+            f"warning: {counted(changed, 'footprint')} "
+            f"{'was' if changed == 1 else 'were'} split at the antimeridian or repaired to be "
+            f"indexed{hidden}; their footprintWkt text is stored as sent",
+            file=err,
+        )
 
 
 def _stopped(catalog: Any) -> str:
