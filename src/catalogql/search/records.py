@@ -11,6 +11,10 @@ Decisions where the source documents are silent:
   ``properties`` with a ``timestamp`` (an ISO 8601 date or date-time) and a ``footprintWkt`` (WKT
   in lon/lat). A search record without a time or a place cannot be searched the GBDX way, so it is
   refused with :class:`~catalogql.search.errors.InvalidRecord` rather than stored half-usable.
+- The footprint indexed is ``footprintWkt`` split at the antimeridian and repaired if invalid
+  (:func:`~catalogql.search.geometry.read_footprint`; repair refused past
+  :data:`~catalogql.search.geometry.MAX_REPAIR_CROSSINGS` edge crossings); each change is a note
+  on :attr:`StoredRecord.notes`. The record's ``footprintWkt`` text is kept as sent.
 - ``GBDXCatalogRecord`` is on every record (SPEC section 3): a record without it gets it as its
   first type. Repeated type labels are kept once, so ``typeCounts`` counts records.
 
