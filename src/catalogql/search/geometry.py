@@ -422,6 +422,7 @@ crossings, which a self-crossing star makes quadratic in its points: 1,001 point
 1.1 GB. Up to this many crossings repair takes a few milliseconds (measured: 0.02 s for a
 1,100-crossing star, 7 ms for a 40,000-point ring twisted once); past it the polygon is refused."""
 
+_POLYGONAL = (shapely.Polygon, shapely.MultiPolygon, shapely.GeometryCollection)
 _CROSSING_CHUNK = 32  # segments queried at a time: bounds the pairs held at once (32 x points)
 _WORLD_SHIFTS = ((-540.0, -180.0, 360.0), (-180.0, 180.0, 0.0), (180.0, 540.0, -360.0))
 
@@ -527,7 +528,7 @@ def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -
     ['request.wkt-antimeridian']
     """
     shifted, crossing = _unwrap(geometry, field)
-    if int(shapely.get_dimensions(shifted)) == 2 and not shifted.is_valid:
+    if isinstance(shifted, _POLYGONAL) and not shifted.is_valid:
         reason = shapely.is_valid_reason(shifted)
         crossings = count_crossings(shifted)
         if crossings > MAX_REPAIR_CROSSINGS:
@@ -579,6 +580,9 @@ def _code_prefix(field: str) -> str:
 def _unwrap(geometry: BaseGeometry, field: str) -> tuple[BaseGeometry, str | None]:
     """The geometry with each crossing part's longitudes made continuous, and where it crossed."""
     if isinstance(geometry, shapely.Point | shapely.MultiPoint):
+        return geometry, None
+    min_x, _, max_x, _ = shapely.bounds(geometry).tolist()
+    if max_x - min_x <= 180:  # no step can span more (the common case, decided in one call)
         return geometry, None
     parts = list(getattr(geometry, "geoms", (geometry,)))
     if not any(_jumps(part) for part in parts):
