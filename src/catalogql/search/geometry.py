@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -30,6 +31,7 @@ from catalogql.search.errors import InvalidRecord
 
 __all__ = [
     "MAX_REPAIR_CROSSINGS",
+    "MAX_REPAIR_POINTS",
     "MAX_WKT_LENGTH",
     "count_crossings",
     "read_area",
@@ -423,7 +425,14 @@ crossings, which a self-crossing star makes quadratic in its points: 1,001 point
 1,100-crossing star, 7 ms for a 40,000-point ring twisted once); past it the polygon is refused."""
 
 _POLYGONAL = (shapely.Polygon, shapely.MultiPolygon, shapely.GeometryCollection)
-_CROSSING_CHUNK = 32  # segments queried at a time: bounds the pairs held at once (32 x points)
+MAX_REPAIR_POINTS = 10_000
+"""The most points an invalid polygon may have and still be repaired (its crossings counted).
+
+Validity itself is checked for any size (GEOS stops at the first fault); counting the crossings
+of an invalid polygon costs time with its points, so past this many it is refused."""
+
+_CROSSING_CHUNK = 16  # the fewest segments queried at a time
+_MAX_PAIRS = 1_000_000  # candidate pairs held at once, at most (chunk x segments)
 _WORLD_SHIFTS = ((-540.0, -180.0, 360.0), (-180.0, 180.0, 0.0), (180.0, 540.0, -360.0))
 
 
@@ -473,24 +482,57 @@ def count_crossings(geometry: BaseGeometry, budget: int = MAX_REPAIR_CROSSINGS) 
         size += len(xy) - 1
     if size < 2:
         return 0
-    segments = shapely.linestrings(np.stack([np.concatenate(starts), np.concatenate(ends)], 1))
+    start, end = np.concatenate(starts), np.concatenate(ends)
+    boxes = shapely.box(
+        np.minimum(start[:, 0], end[:, 0]),
+        np.minimum(start[:, 1], end[:, 1]),
+        np.maximum(start[:, 0], end[:, 0]),
+        np.maximum(start[:, 1], end[:, 1]),
+    )
     ring_of = np.repeat(np.arange(len(first)), np.diff([*first, size]))
     ring_first = np.asarray(first)[ring_of]
     ring_last = np.asarray([*first[1:], size])[ring_of] - 1
-    tree = shapely.STRtree(segments)
-    found = 0
-    for begin in range(0, size, _CROSSING_CHUNK):
-        chunk = np.arange(begin, min(begin + _CROSSING_CHUNK, size))
-        left, right = tree.query(segments[chunk], predicate="intersects")
-        i, j = chunk[left], right
-        keep = i < j
+    tree = shapely.STRtree(boxes)
+    # Pairs of boxes that meet, a chunk of segments at a time: a chunk holds at most
+    # chunk x size pairs, kept under _MAX_PAIRS, and counting stops once past the budget.
+    most = max(_CROSSING_CHUNK, _MAX_PAIRS // size)
+    chunk, begin, found = _CROSSING_CHUNK, 0, 0
+    while begin < size:
+        left, j = tree.query(boxes[begin : begin + chunk])
+        i = left + begin
+        begin += chunk
+        if left.size < _MAX_PAIRS // 16:  # sparse so far: take more segments at a time
+            chunk = min(2 * chunk, most)
         same = ring_of[i] == ring_of[j]
-        keep &= ~(same & (j - i == 1))
-        keep &= ~(same & (i == ring_first[i]) & (j == ring_last[i]))
-        found += int(np.count_nonzero(keep))
+        keep = (
+            (i < j) & ~(same & (j - i == 1)) & ~(same & (i == ring_first[i]) & (j == ring_last[i]))
+        )
+        i, j = i[keep], j[keep]
+        if i.size:
+            found += int(np.count_nonzero(_segments_meet(start[i], end[i], start[j], end[j])))
         if found > budget:
             return budget + 1
     return found
+
+
+def _segments_meet(
+    a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64], d: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Whether segments ab and cd meet, for pairs whose bounding boxes already meet.
+
+    Each segment's ends are on both sides of (or on) the other's line: the orientation test,
+    with the boxes' overlap deciding the collinear case.
+    """
+
+    def side(p: NDArray[np.float64], q: NDArray[np.float64], r: NDArray[np.float64]) -> Any:
+        return np.sign(
+            (q[:, 0] - p[:, 0]) * (r[:, 1] - p[:, 1]) - (q[:, 1] - p[:, 1]) * (r[:, 0] - p[:, 0])
+        )
+
+    meet: NDArray[np.bool_] = (side(a, b, c) * side(a, b, d) <= 0) & (
+        side(c, d, a) * side(c, d, b) <= 0
+    )
+    return meet
 
 
 def _distinct_steps(xy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -530,6 +572,19 @@ def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -
     shifted, crossing = _unwrap(geometry, field)
     if isinstance(shifted, _POLYGONAL) and not shifted.is_valid:
         reason = shapely.is_valid_reason(shifted)
+        points = int(shapely.get_num_coordinates(shifted))
+        if points > MAX_REPAIR_POINTS:
+            raise _Refused(
+                Problem(
+                    field,
+                    0,
+                    f"the polygon is invalid ({reason}) and has {points:,} points: too many to "
+                    f"repair (at most {MAX_REPAIR_POINTS:,})",
+                    "split the area into simpler polygons or fix its self-intersections "
+                    "(each ring drawn once around its area, without crossing itself)",
+                    f"{_code_prefix(field)}.wkt-too-complex",
+                )
+            )
         crossings = count_crossings(shifted)
         if crossings > MAX_REPAIR_CROSSINGS:
             raise _Refused(
