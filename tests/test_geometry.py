@@ -25,7 +25,12 @@ from hypothesis import strategies as st
 from catalog_fixtures import Factory
 from catalogql.search import open_catalog
 from catalogql.search.errors import InvalidRecord, InvalidSearchRequest, RecordWarning
-from catalogql.search.geometry import MAX_REPAIR_CROSSINGS, count_crossings, settle_polygonal
+from catalogql.search.geometry import (
+    MAX_REPAIR_CROSSINGS,
+    MAX_REPAIR_POINTS,
+    count_crossings,
+    settle_polygonal,
+)
 from catalogql.search.request import SearchRequest
 from property_settings import scaled
 
@@ -173,6 +178,31 @@ def test_star_polygons_are_refused_exactly_past_the_crossing_budget() -> None:
         except InvalidSearchRequest as error:
             assert crossings > MAX_REPAIR_CROSSINGS, points
             assert error.problems[0].code == "request.wkt-too-complex"
+
+
+def twisted_circle(points: int) -> str:
+    """A ring of ``points`` points around a circle, two neighbours swapped: one crossing."""
+    ring = [
+        (
+            round(100 * math.cos(2 * math.pi * i / points), 6),
+            round(60 * math.sin(2 * math.pi * i / points), 6),
+        )
+        for i in range(points)
+    ]
+    ring[10], ring[11] = ring[11], ring[10]
+    ring.append(ring[0])
+    return "POLYGON ((" + ", ".join(f"{x!r} {y!r}" for x, y in ring) + "))"
+
+
+def test_a_large_polygon_crossing_itself_once_is_repaired_up_to_the_point_limit() -> None:
+    request = SearchRequest.from_dict({"searchAreaWkt": twisted_circle(MAX_REPAIR_POINTS - 1)})
+    assert [w.code for w in request.warnings] == ["request.wkt-repaired"]
+    assert request.area is not None and request.area.is_valid
+    with pytest.raises(InvalidSearchRequest) as caught:
+        SearchRequest.from_dict({"searchAreaWkt": twisted_circle(MAX_REPAIR_POINTS + 1)})
+    (problem,) = caught.value.problems
+    assert problem.code == "request.wkt-too-complex"
+    assert f"at most {MAX_REPAIR_POINTS:,}" in problem.message
 
 
 # --------------------------------------------------------------------------------------------
