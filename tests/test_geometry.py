@@ -350,3 +350,16 @@ def test_load_reports_each_changed_footprint_at_its_line(
         assert f"{source}:3: warning: properties.footprintWkt: " in err
         assert "[record.wkt-repaired]" in err
         assert "warning: 2 footprints were split at the antimeridian or repaired" in err
+
+
+def test_collapsed_rings_are_their_point_or_line_also_across_the_antimeridian() -> None:
+    line = SearchRequest.from_dict(
+        {"searchAreaWkt": "POLYGON ((179.5 0, -179.5 0, 179.5 0, 179.5 0))"}
+    )
+    assert line.area is not None and line.area.geom_type == "MultiLineString"
+    assert line.area.length == pytest.approx(1.0)
+    assert [w.code for w in line.warnings] == ["request.wkt-antimeridian"]
+    catalog = open_catalog("memory://")
+    catalog.add_records([record("p", "POLYGON ((1 2, 1 2, 1 2, 1 2, 1 2))")])  # was loaded before
+    answer = catalog.search({"searchAreaWkt": box(0, 0, 3, 3)})
+    assert [r["identifier"] for r in answer["results"]] == ["p"]

@@ -384,18 +384,13 @@ def _settle(
     polygon: BaseGeometry, problems: list[Problem], warned: list[Problem]
 ) -> BaseGeometry | None:
     """The geometry a polygon stands for: itself, its collapse, split or repair; prepared."""
-    geometry: BaseGeometry | None = polygon
-    hull = shapely.convex_hull(polygon.exterior)
-    if polygon.area == 0 and isinstance(hull, shapely.Point | shapely.LineString):
-        geometry = hull  # a ring collapsed to a point or a line (gbdxtools' point search)
-    else:
-        notes: list[Problem] = []
-        try:
-            geometry = settle_polygonal(polygon, "searchAreaWkt", notes)
-        except _Refused as refused:
-            problems.append(refused.problem)
-            return None
-        warned.extend(notes)
+    notes: list[Problem] = []
+    try:
+        geometry = settle_polygonal(polygon, "searchAreaWkt", notes)
+    except _Refused as refused:
+        problems.append(refused.problem)
+        return None
+    warned.extend(notes)
     if geometry is None or geometry.is_empty:
         reason = shapely.is_valid_reason(polygon)
         problems.append(
@@ -570,7 +565,10 @@ def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -
     ['request.wkt-antimeridian']
     """
     shifted, crossing = _unwrap(geometry, field)
-    if isinstance(shifted, _POLYGONAL) and not shifted.is_valid:
+    collapsed = _collapsed(shifted)
+    if collapsed is not None:  # a ring collapsed to a point or a line (gbdxtools' point search)
+        shifted = collapsed
+    elif isinstance(shifted, _POLYGONAL) and not shifted.is_valid:
         reason = shapely.is_valid_reason(shifted)
         points = int(shapely.get_num_coordinates(shifted))
         if points > MAX_REPAIR_POINTS:
@@ -626,6 +624,15 @@ def settle_polygonal(geometry: BaseGeometry, field: str, notes: list[Problem]) -
         )
     )
     return _collect(pieces, shifted)
+
+
+def _collapsed(geometry: BaseGeometry) -> BaseGeometry | None:
+    """The point or line a polygonal geometry of no area spans (its shells' hull), or None."""
+    if not isinstance(geometry, shapely.Polygon | shapely.MultiPolygon) or geometry.area != 0:
+        return None
+    shells = [part.exterior for part in getattr(geometry, "geoms", (geometry,))]
+    hull = shapely.convex_hull(shapely.MultiLineString(shells))
+    return hull if isinstance(hull, shapely.Point | shapely.LineString) else None
 
 
 def _code_prefix(field: str) -> str:
