@@ -430,7 +430,6 @@ of an invalid polygon costs time with its points, so past this many it is refuse
 _POLYGONAL = (shapely.Polygon, shapely.MultiPolygon, shapely.GeometryCollection)
 _CROSSING_CHUNK = 16  # the fewest segments queried at a time
 _MAX_PAIRS = 1_000_000  # candidate pairs held at once, at most (chunk x segments)
-_WORLD_SHIFTS = ((-540.0, -180.0, 360.0), (-180.0, 180.0, 0.0), (180.0, 540.0, -360.0))
 
 
 class _Refused(InvalidInput):
@@ -740,11 +739,16 @@ def _unwrap_ring(
 
 
 def _cut_and_shift(shifted: BaseGeometry) -> list[BaseGeometry]:
-    """The parts of an unwrapped geometry in each copy of the world, moved back into it."""
+    """The parts of an unwrapped geometry in each copy of the world it reaches, moved back.
+
+    A ring that steps east over and over (each step under 180 degrees) may reach several copies.
+    """
     pieces: list[BaseGeometry] = []
     dimension = int(shapely.get_dimensions(shifted))
-    for low, high, move in _WORLD_SHIFTS:
-        cut = shapely.intersection(shifted, shapely.box(low, -90.0, high, 90.0))
+    min_x, _, max_x, _ = shapely.bounds(shifted).tolist()
+    for copy in range(math.floor((min_x + 180) / 360), math.ceil((max_x - 180) / 360) + 1):
+        low, move = 360.0 * copy - 180.0, -360.0 * copy
+        cut = shapely.intersection(shifted, shapely.box(low, -90.0, low + 360.0, 90.0))
         for piece in getattr(cut, "geoms", (cut,)):
             if piece.is_empty or int(shapely.get_dimensions(piece)) != dimension:
                 continue
