@@ -55,6 +55,7 @@ from typing import Any, TextIO
 
 from catalogql import __version__
 from catalogql.ast import Node
+from catalogql.cli_service import add_service_commands
 from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
@@ -728,6 +729,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     get_parser.set_defaults(run=_run_get)
 
+    add_service_commands(commands, f"the catalog URL (default: $CATALOGQL_DB, else {DEFAULT_DB})")
+
     demo_parser = commands.add_parser(
         "demo",
         help="build a synthetic catalog and run the GBDX documentation's searches",
@@ -801,7 +804,8 @@ def main(argv: list[str] | None = None) -> int:
         status: int = args.run(args, sys.stdout, sys.stderr)
         sys.stdout.flush()
     except UsageError as exc:
-        print(f"catalogql {args.command}: error: {render(exc)}", file=sys.stderr)
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        print(f"catalogql {command}: error: {render(exc)}", file=sys.stderr)
         return 2
     except CatalogqlError as exc:
         print(f"error: {render(exc)}", file=sys.stderr)
