@@ -325,7 +325,7 @@ def _runner(handler: Handler) -> Callable[[argparse.Namespace, TextIO, TextIO], 
     def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.principal is None:
             raise UsageError(
-                f"--as is required for service commands: say who acts",
+                "--as is required for service commands: say who acts (the principal acting)",
                 hint=AS_HINT,
             )
         principal = parse_principal(args.principal)

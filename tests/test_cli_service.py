@@ -1,0 +1,236 @@
+"""The CLI's service commands: ``product``, ``band``, ``image``, ``upload``, acting ``--as`` someone.
+
+The commands run as a shell runs them (``python -m catalogql`` in a subprocess: exit statuses,
+JSON on standard output, errors on standard error); the ``--as`` parsing table and the
+usage errors run in-process through :func:`catalogql.cli.main`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalogql.cli import main
+from catalogql.cli_service import parse_principal
+from catalogql.errors import UsageError
+from catalogql.service import Principal
+from test_cli_process import cli
+
+ALICE = Principal("alice")
+PID = f"{ALICE.namespace}:landcover"
+UPLOADS = importlib.util.find_spec("catalogql.service.uploads") is not None
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout)
+
+
+def refused(result: subprocess.CompletedProcess[str], status: int, *said: str) -> str:
+    assert result.returncode == status, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    for text in said:
+        assert text in result.stderr, result.stderr
+    return result.stderr
+
+
+# -- --as -------------------------------------------------------------------------------------
+
+AS_TABLE: list[tuple[str, tuple[str, str | None, tuple[str, ...], str | None]]] = [
+    ("alice", ("alice", None, (), None)),
+    ("sub=alice", ("alice", None, (), None)),
+    ("alice,email=a@x.org", ("alice", "a@x.org", (), None)),
+    ("alice,group=team", ("alice", None, ("team",), None)),
+    ("alice,group=team,group=ops", ("alice", None, ("ops", "team"), None)),
+    ("alice,org=acme", ("alice", None, (), "acme")),
+    ("alice, email = a@x.org , org=acme", ("alice", "a@x.org", (), "acme")),
+    ("google-oauth2|1234,group=g", ("google-oauth2|1234", None, ("g",), None)),
+    ("alice,email=a@x.org,group=team,org=acme", ("alice", "a@x.org", ("team",), "acme")),
+]
+
+AS_ERRORS: list[tuple[str, str, str]] = [
+    ("", "has no user id", "--as SUB"),
+    (",group=team", "has no user id", "--as SUB"),
+    ("email=a@x.org", "does not start with the user id", "put the sub first"),
+    ("alice,grp=team", "unknown key 'grp'", "did you mean 'group'?"),
+    ("alice,mail=a@x.org", "unknown key 'mail'", "did you mean 'email'?"),
+    ("alice,team", "'team' is not KEY=VALUE", "--as SUB"),
+    ("alice,group=", "group is empty", "--as SUB"),
+    ("alice,org=a,org=b", "org is given twice", "only group repeats"),
+    ("alice,email=a,email=b", "email is given twice", "only group repeats"),
+    ("ali\tce", "control character", "--as SUB"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), AS_TABLE)
+def test_as_parses_sub_email_groups_and_org(
+    text: str, expected: tuple[str, str | None, tuple[str, ...], str | None]
+) -> None:
+    principal = parse_principal(text)
+    assert (principal.sub, principal.email, principal.groups, principal.org) == expected
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), AS_ERRORS)
+def test_a_malformed_as_is_a_usage_error_with_a_hint(text: str, message: str, hint: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_principal(text)
+    assert message in caught.value.message
+    assert hint in (caught.value.problems[0].hint or "")
+
+
+def test_as_errors_and_a_missing_as_exit_2_in_the_one_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    assert main(["product", "list", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("catalogql product list: error: --as is required for service commands")
+    assert "hint: write --as SUB" in err
+    assert main(["band", "get", "p", "red", "--as", "alice,grp=x", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("catalogql band get: error: --as: unknown key 'grp'")
+    assert "did you mean 'group'?" in err
+
+
+# -- products and bands -------------------------------------------------------------------------
+
+
+def test_products_and_bands_from_the_shell(tmp_path: Path) -> None:
+    db = ("--db", f"sqlite:///{tmp_path / 'c.db'}")
+    alice = ("--as", "alice,group=team")
+    reader = ("--as", "bob,group=readers")
+    stranger = ("--as", "mallory")
+    body = tmp_path / "product.json"
+    body.write_text(json.dumps({"description": "from a file", "tags": ["demo"]}))
+
+    added = ok(cli("product", "add", "landcover", "--title", "Land cover", "--json", str(body),
+                   "--read", "group:readers", "--writer", "group:team", *alice, *db))  # fmt: skip
+    assert added["id"] == PID
+    assert (added["title"], added["description"], added["tags"]) == (
+        "Land cover",
+        "from a file",
+        ["demo"],
+    )
+    assert (added["read"], added["writers"]) == (["group:readers"], ["group:team"])
+
+    band = ok(cli("band", "add", "landcover", "red", "--srcband", "1", "--dtype", "UInt16",
+                  "--data-range", "0", "10000", "--type", "spectral", "--set", "nodata=0",
+                  *alice, *db))  # fmt: skip
+    assert band["id"] == f"{PID}:red"
+    assert (band["data_range"], band["nbits"], band["nodata"]) == ([0, 10000], 16, 0)
+
+    # the reader reads by the full id; the short form is the caller's own namespace
+    assert ok(cli("product", "get", PID, *reader, *db))["title"] == "Land cover"
+    assert ok(cli("band", "get", PID, "red", *reader, *db))["srcband"] == 1
+    assert [b["name"] for b in ok(cli("band", "list", PID, *reader, *db))["data"]] == ["red"]
+    listed = ok(cli("product", "list", *reader, *db))
+    assert [p["id"] for p in listed["data"]] == [PID] and listed["continuation"] is None
+    assert ok(cli("product", "list", "--owned", *reader, *db))["data"] == []
+
+    # a reader who writes: forbidden (1); a stranger: not found (1); the one error shape
+    refused(cli("product", "change", PID, "--title", "X", *reader, *db), 1,
+            "error: you may read product", "hint: ask an owner")  # fmt: skip
+    refused(cli("band", "get", PID, "red", *stranger, *db), 1, "error: band", "not found")
+    # an invalid field: 1, the field named
+    refused(cli("band", "add", "landcover", "nir", "--srcband", "2", "--dtype", "Byte",
+                "--data-range", "0", "300", "--type", "spectral", *alice, *db), 1,
+            "error: data_range[1] = 300 is outside the range of Byte")  # fmt: skip
+    # usage: 2
+    refused(cli("band", "add", "landcover", "nir", "--data-range", "0", "lots", *alice, *db), 2,
+            "catalogql band add: error: --data-range takes a number, not 'lots'")  # fmt: skip
+    refused(cli("product", "change", "landcover", "--set", "notes=hi", *alice, *db), 2,
+            "catalogql product change: error: --set notes: 'hi' is not JSON",
+            "--set notes='\"hi\"'")  # fmt: skip
+
+    changed = ok(cli("product", "change", "landcover", "--set", 'notes="n"', *alice, *db))
+    assert (changed["notes"], changed["title"]) == ("n", "Land cover")
+    assert (
+        ok(cli("band", "change", "landcover", "red", "--nodata", "1", *alice, *db))["nodata"] == 1
+    )
+    # removal: refused while it holds bands (409: exit 1), then with --cascade the task
+    refused(cli("product", "remove", "landcover", *alice, *db), 1, "still holds bands")
+    ok(cli("band", "add", "landcover", "nir", "--srcband", "2", "--dtype", "UInt16",
+           "--data-range", "0", "10000", "--type", "spectral", *alice, *db))  # fmt: skip
+    assert ok(cli("band", "remove", "landcover", "nir", *alice, *db)) == {
+        "id": f"{PID}:nir",
+        "removed": True,
+    }
+    task = ok(cli("product", "remove", "landcover", "--cascade", *alice, *db))
+    assert task["id"] == PID and task["deletion_task"] and task["completed"] is True
+    assert task["response"]["deleted"] == 2  # the product and its band
+    refused(cli("product", "get", "landcover", *alice, *db), 1, "not found")
+
+
+def test_service_commands_refuse_a_memory_catalog_and_say_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["product", "list", "--as", "alice", "--db", "memory://"]) == 2
+    err = capsys.readouterr().err
+    assert "catalogql product list: error: memory:// is empty here" in err
+
+
+def test_the_help_of_the_service_commands_names_as_and_the_exit_statuses() -> None:
+    top = " ".join(cli("product", "--help").stdout.split())
+    assert "--as SUB[,email=E][,group=G]...[,org=O]" in top
+    assert "1 refused" in top and "2 bad usage" in top
+    band = " ".join(cli("band", "add", "--help").stdout.split())
+    assert "--data-range MIN MAX" in band and "--set KEY=JSON" in band
+
+
+# -- images and uploads -------------------------------------------------------------------------
+
+
+def _geotiff(path: Path, *, bands: int = 3) -> Path:
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    data = np.arange(bands * 16 * 16, dtype="uint16").reshape(bands, 16, 16)
+    with rasterio.open(path, "w", driver="GTiff", width=16, height=16, count=bands,
+                       dtype="uint16", crs="EPSG:32613",
+                       transform=from_origin(500000, 4400000, 30, 30)) as out:  # fmt: skip
+        out.write(data)
+    return path
+
+
+@pytest.mark.skipif(not UPLOADS, reason="the uploads layer (service/uploads.py) is not here")
+def test_images_and_uploads_from_the_shell(tmp_path: Path) -> None:
+    db = ("--db", f"sqlite:///{tmp_path / 'c.db'}")
+    alice = ("--as", "alice")
+    ok(cli("product", "add", "landcover", "--title", "L", "--description", "", *alice, *db))
+    for i, name in enumerate(("red", "green", "blue"), 1):
+        ok(cli("band", "add", "landcover", name, "--srcband", str(i), "--dtype", "UInt16",
+               "--data-range", "0", "10000", "--type", "spectral", *alice, *db))  # fmt: skip
+    scene = _geotiff(tmp_path / "scene_1.tif")
+    status = ok(cli("image", "upload", "landcover", str(scene), "--acquired", "2020-06-01",
+                    "--cloud-fraction", "0.1", *alice, *db))  # fmt: skip
+    assert (status["id"], status["status"]) == ("scene_1.tif", "success")
+    assert (tmp_path / "c.db.files").is_dir()  # the default storage: beside the database
+    image = ok(cli("image", "get", "landcover", "scene_1", *alice, *db))
+    assert (image["id"], image["cloud_fraction"]) == (f"{PID}:scene_1", 0.1)
+    assert [i["id"] for i in ok(cli("image", "list", "landcover", *alice, *db))["data"]] == [
+        f"{PID}:scene_1"
+    ]
+    assert ok(cli("upload", "status", "landcover", "scene_1.tif", *alice, *db))["status"] == (
+        "success"
+    )
+    # a file that is not a GeoTIFF: the status says failure, printed; exit 1 with the error
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"not a tiff")
+    failed = cli("image", "upload", "landcover", str(junk), "--acquired", "2020-06-01",
+                 *alice, *db)  # fmt: skip
+    refused(failed, 1, "error: upload junk.tif failed:")
+    assert json.loads(failed.stdout)["status"] == "failure"
+    listed = ok(cli("upload", "list", "landcover", *alice, *db))
+    assert sorted(u["attributes"]["status"] for u in listed["data"]) == ["FAILURE", "SUCCESS"]
+    refused(cli("image", "upload", "landcover", str(tmp_path / "nope.tif"), "--acquired",
+                "2020-06-01", *alice, *db), 2, "cannot read")  # fmt: skip
+    refused(cli("image", "get", "landcover", "scene_1", "--as", "mallory", *db), 1, "not found")
+    assert ok(cli("image", "remove", "landcover", "scene_1", *alice, *db))["removed"] is True
+    refused(cli("image", "get", "landcover", "scene_1", *alice, *db), 1, "not found")
