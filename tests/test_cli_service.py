@@ -1,4 +1,4 @@
-"""The CLI's service commands: ``product``, ``band``, ``image``, ``upload``, acting ``--as`` someone.
+"""The CLI's service commands (product, band, image, upload), acting ``--as`` someone.
 
 The commands run as a shell runs them (``python -m catalogql`` in a subprocess: exit statuses,
 JSON on standard output, errors on standard error); the ``--as`` parsing table and the
