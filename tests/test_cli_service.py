@@ -189,12 +189,12 @@ def test_the_help_of_the_service_commands_names_as_and_the_exit_statuses() -> No
 def _geotiff(path: Path, *, bands: int = 3) -> Path:
     import numpy as np
     import rasterio
-    from rasterio.transform import from_origin
+    from rasterio.transform import Affine
 
     data = np.arange(bands * 16 * 16, dtype="uint16").reshape(bands, 16, 16)
+    transform = Affine(30.0, 0.0, 500000.0, 0.0, -30.0, 4400000.0)
     with rasterio.open(path, "w", driver="GTiff", width=16, height=16, count=bands,
-                       dtype="uint16", crs="EPSG:32613",
-                       transform=from_origin(500000, 4400000, 30, 30)) as out:  # fmt: skip
+                       dtype="uint16", crs="EPSG:32613", transform=transform) as out:  # fmt: skip
         out.write(data)
     return path
 

@@ -8,7 +8,8 @@
     catalogql search [REQUEST.json] [--db URL] [--area WKT] [--start DATE] [--end DATE]
                      [--types EXPR]... [--filter TEXT]... [--limit N] [--count-total] [--table]
     catalogql get ID [--db URL]
-    catalogql demo [--records N] [--db URL [--force]] [--tour]
+    catalogql demo [--records N] [--db URL [--force]] [--tour | --service]
+    catalogql product|band|image|upload ACTION ... --as SUB[,email=E][,group=G]...[,org=O]
     catalogql --version
 
 ``--db`` defaults to ``$CATALOGQL_DB``, else ``sqlite:///catalog.db``.
@@ -169,10 +170,13 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from catalogql.demo import run_demo, run_search_demo
+    from catalogql.demo import run_demo, run_search_demo, run_service_tour
 
     if args.tour:
         run_demo(out)
+        return 0
+    if args.service:
+        run_service_tour(out)
         return 0
 
     if args.records < 1:
@@ -186,6 +190,8 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         force=args.force,
     )
     bar.close()
+    print(file=out)
+    run_service_tour(out)
     return 0
 
 
@@ -736,7 +742,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="build a synthetic catalog and run the GBDX documentation's searches",
         description="Build an SQLite catalog from the synthetic generator and run the example "
         "searches of the GBDX documentation, printing the request, its SQL and CQL2, the "
-        "results and the stats. --tour prints a short tour of the query language instead.",
+        "results and the stats; then a tour of the catalog service (--service: that tour "
+        "alone). --tour prints a short tour of the query language instead.",
     )
     demo_parser.add_argument(
         "--records",
@@ -755,6 +762,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_parser.add_argument(
         "--tour", action="store_true", help="a tour of the query language instead"
+    )
+    demo_parser.add_argument(
+        "--service",
+        action="store_true",
+        help="only the service tour (a product, three bands, two GeoTIFFs uploaded, who finds "
+        "them), which the demo runs after its searches",
     )
     demo_parser.set_defaults(run=_run_demo)
     return parser
