@@ -8,6 +8,7 @@ usage errors run in-process through :func:`catalogql.cli.main`.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -234,3 +235,41 @@ def test_images_and_uploads_from_the_shell(tmp_path: Path) -> None:
     refused(cli("image", "get", "landcover", "scene_1", "--as", "mallory", *db), 1, "not found")
     assert ok(cli("image", "remove", "landcover", "scene_1", *alice, *db))["removed"] is True
     refused(cli("image", "get", "landcover", "scene_1", *alice, *db), 1, "not found")
+
+
+# -- the demo's service tour --------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not UPLOADS, reason="the uploads layer (service/uploads.py) is not here")
+def test_the_demo_tour_of_the_service(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from catalogql.demo import run_service_tour
+
+    assert main(["demo", "--service"]) == 0
+    out = capsys.readouterr().out
+    assert "Search by all criteria" not in out  # --service: the tour alone
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    pid = f"{ALICE.namespace}:tour_landcover"
+    assert f"alice creates product {pid}" in lines
+    assert "bands: red, green, blue (UInt16, data_range 0-10000, srcband 1-3)" in lines
+    for key in ("scene_a", "scene_b"):
+        assert (f"upload {key}.tif (64x64, 3 bands UInt16, EPSG:32613): success, "
+                f"image {pid}:{key}") in lines  # fmt: skip
+    granted = lines.index("alice grants read to group:readers (and to the product's images); now")
+    before, after = lines[:granted], lines[granted:]
+    assert "alice (the owner) finds scene_a, scene_b" in before
+    assert "bob (group readers) finds nothing" in before
+    assert "bob (group readers) finds scene_a, scene_b" in after
+    assert (
+        "mallory (a stranger) finds nothing" in before
+        and "mallory (a stranger) finds nothing" in after
+    )
+    assert f"mallory asks for scene_a by id: image '{pid}:scene_a' not found" in lines
+
+    # the tour leaves its catalog, files and GeoTIFFs in the folder it is given
+    run_service_tour(io.StringIO(), folder=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "scene_a.tif",
+        "scene_b.tif",
+        "service.db",
+        "service.db.files",
+    ]
