@@ -230,6 +230,14 @@ def test_images_and_uploads_from_the_shell(tmp_path: Path) -> None:
     assert json.loads(failed.stdout)["status"] == "failure"
     listed = ok(cli("upload", "list", "landcover", *alice, *db))
     assert sorted(u["attributes"]["status"] for u in listed["data"]) == ["FAILURE", "SUCCESS"]
+    failures = ok(cli("upload", "list", "landcover", "--status", "FAILURE", *alice, *db))
+    assert [u["id"] for u in failures["data"]] == ["junk.tif"]
+    # grants reach the images (and their records) with --set-global-permissions
+    ok(cli("product", "change", "landcover", "--read", "group:readers",
+           "--set-global-permissions", *alice, *db))  # fmt: skip
+    assert ok(cli("image", "get", PID, "scene_1", "--as", "bob,group=readers", *db))["read"] == [
+        "group:readers"
+    ]
     refused(cli("image", "upload", "landcover", str(tmp_path / "nope.tif"), "--acquired",
                 "2020-06-01", *alice, *db), 2, "cannot read")  # fmt: skip
     refused(cli("image", "get", "landcover", "scene_1", "--as", "mallory", *db), 1, "not found")

@@ -649,6 +649,7 @@ def add_service_commands(commands: Any, db_help: str) -> None:
     p.add_argument("product", metavar="PRODUCT", help=_ID_HELP)
     p.add_argument(
         "--status",
+        type=str.lower,
         choices=("pending", "running", "success", "failure"),
         help="only uploads with this status",
     )
