@@ -176,6 +176,18 @@ def test_service_commands_refuse_a_memory_catalog_and_say_why(
     assert "catalogql product list: error: memory:// is empty here" in err
 
 
+def test_only_product_add_creates_the_catalog(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'typo.db'}"
+    assert main(["product", "list", "--as", "alice", "--db", db]) != 0
+    assert "error:" in capsys.readouterr().err
+    assert not (tmp_path / "typo.db").exists()
+    assert main(["product", "add", "p", "--title", "P", "--description", "", "--as", "alice",
+                 "--db", db]) == 0  # fmt: skip
+    assert (tmp_path / "typo.db").exists()
+
+
 def test_the_help_of_the_service_commands_names_as_and_the_exit_statuses() -> None:
     top = " ".join(cli("product", "--help").stdout.split())
     assert "--as SUB[,email=E][,group=G]...[,org=O]" in top
@@ -241,8 +253,14 @@ def test_images_and_uploads_from_the_shell(tmp_path: Path) -> None:
     refused(cli("image", "upload", "landcover", str(tmp_path / "nope.tif"), "--acquired",
                 "2020-06-01", *alice, *db), 2, "cannot read")  # fmt: skip
     refused(cli("image", "get", "landcover", "scene_1", "--as", "mallory", *db), 1, "not found")
+    files = tmp_path / "c.db.files"
+    held = {p.name for p in files.rglob("*") if p.is_file()}
     assert ok(cli("image", "remove", "landcover", "scene_1", *alice, *db))["removed"] is True
     refused(cli("image", "get", "landcover", "scene_1", *alice, *db), 1, "not found")
+    # its file (and the failed upload's) went when a command next opened the service (gc runs
+    # on opening); gc, which acts as no one, finds nothing left to do
+    assert {p.name for p in files.rglob("*") if p.is_file()} < held
+    assert ok(cli("gc", *db)) == {"interrupted_uploads": [], "removed_files": []}
 
 
 # -- the demo's service tour --------------------------------------------------------------------

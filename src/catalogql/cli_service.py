@@ -14,13 +14,16 @@
     catalogql image list PRODUCT --as WHO
     catalogql upload status PRODUCT UPLOAD_ID --as WHO
     catalogql upload list PRODUCT --as WHO [--status STATUS]
+    catalogql gc [--db URL] [--storage DIR]
 
 Every command acts as the principal given by ``--as sub[,email=E][,group=G]...[,org=O]``
 (required; :func:`parse_principal`) on the catalog of ``--db`` (as the other commands:
-``$CATALOGQL_DB``, else ``sqlite:///catalog.db``); uploaded files go to ``--storage DIR``, by
-default ``<database file>.files`` beside an SQLite catalog (a PostgreSQL catalog needs
-``--storage``). A product id without a ``:`` is one of the caller's own: ``landcover`` is
-``<sha1(sub)>:landcover``, as ``product add`` names it.
+``$CATALOGQL_DB``, else ``sqlite:///catalog.db``; only ``product add`` creates it);
+uploaded files go to ``--storage DIR``, by default ``<database file>.files`` beside an SQLite
+catalog (a PostgreSQL catalog needs ``--storage``); opening the service recovers interrupted
+uploads and removes unreferenced files, which ``gc`` does alone. A product id without a ``:``
+is one of the caller's own: ``landcover`` is ``<sha1(sub)>:landcover``, as ``product add``
+names it.
 
 FIELDS are the common fields as options (``--title``, ``--read`` repeatable, ``--dtype``,
 ``--data-range MIN MAX``...; each command's ``--help`` lists its own), ``--set KEY=JSON`` for
@@ -305,18 +308,23 @@ DEFAULT_DB = "sqlite:///catalog.db"
 Handler = Callable[["Service", "Principal", argparse.Namespace], Any]
 
 
-def _open_service(args: argparse.Namespace) -> Service:
-    from catalogql.search import CatalogError
-    from catalogql.service import open_service
-
+def _url(args: argparse.Namespace) -> str:
     url = str(args.db or os.environ.get("CATALOGQL_DB") or DEFAULT_DB)
     if url.startswith("memory:"):
         raise UsageError(
             f"{url} is empty here: a memory catalog lives only as long as one command",
             hint="use sqlite:///FILE.db (the default is sqlite:///catalog.db)",
         )
+    return url
+
+
+def _open_service(args: argparse.Namespace) -> Service:
+    from catalogql.search import CatalogError
+    from catalogql.service import open_service
+
+    url = _url(args)
     try:
-        return open_service(url, storage=args.storage)
+        return open_service(url, storage=args.storage, create=args.creates)
     except CatalogError as error:
         raise UsageError(str(error)) from None
 
@@ -504,6 +512,19 @@ def _upload_list(svc: Service, who: Principal, args: argparse.Namespace) -> Any:
     )
 
 
+def _run_gc(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from catalogql.search import CatalogError, open_catalog
+    from catalogql.service import Service
+
+    try:
+        catalog = open_catalog(_url(args))
+    except CatalogError as error:
+        raise UsageError(str(error)) from None
+    with Service(catalog, args.storage) as service:  # not open_service: it collects on opening
+        print(json.dumps(service.gc(), indent=2), file=out)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # The parsers
 
@@ -563,7 +584,7 @@ def add_service_commands(commands: Any, db_help: str) -> None:
     def action(actions: Any, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = actions.add_parser(name, help=help, description=help)
         _common(parser, db_help)
-        parser.set_defaults(run=_runner(handler))
+        parser.set_defaults(run=_runner(handler), creates=handler is _product_add)
         return parser
 
     products = group("product", "Create, read, list, change and remove products")
@@ -640,6 +661,18 @@ def add_service_commands(commands: Any, db_help: str) -> None:
     p = action(images, "list", _image_list, "List the images of a product, paged")
     p.add_argument("product", metavar="PRODUCT", help=_ID_HELP)
     _paging(p)
+
+    gc = commands.add_parser(
+        "gc",
+        help="recover interrupted uploads and remove unreferenced files",
+        description="Turn the uploads whose process died into failures, and remove temporary "
+        "files of dead processes and every stored file no image and no pending upload "
+        "references (what opening the service also does). Prints what it did as JSON. Acts as "
+        "no principal: no --as.",
+    )
+    gc.add_argument("--db", help=db_help)
+    gc.add_argument("--storage", metavar="DIR", help="the uploads' folder (default: as above)")
+    gc.set_defaults(run=_run_gc)
 
     ups = group("upload", "The statuses of a product's uploads")
     p = action(ups, "status", _upload_status, "Print an upload's status")
