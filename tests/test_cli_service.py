@@ -299,3 +299,39 @@ def test_the_demo_tour_of_the_service(capsys: pytest.CaptureFixture[str], tmp_pa
         "service.db",
         "service.db.files",
     ]
+
+
+# -- field options ------------------------------------------------------------------------------
+
+
+def test_fields_come_from_json_then_options_then_set(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'c.db'}"]
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"title": "body", "description": "body", '
+                                                 '"notes": "body"}'))  # fmt: skip
+    assert main(["product", "add", "p", "--json", "-", "--title", "option", "--notes", "option",
+                 "--set", 'notes="set"', "--as", "alice", *db]) == 0  # fmt: skip
+    added = json.loads(capsys.readouterr().out)
+    assert (added["title"], added["description"], added["notes"]) == ("option", "body", "set")
+
+    for argv, said in (
+        (["--json", str(tmp_path / "none.json")], "cannot read"),
+        (["--set", "nodata"], "--set 'nodata' is not KEY=JSON"),
+        (["--srcband", "1.5"], "--srcband takes a whole number, not '1.5'"),
+        (["--nodata", "zero"], "--nodata takes a number, not 'zero'"),
+        (["--data-range", "0", "true"], "--data-range takes a number, not 'true'"),
+    ):
+        assert main(["band", "add", "p", "red", *argv, "--as", "alice", *db]) == 2, argv
+        assert said in capsys.readouterr().err, argv
+    (tmp_path / "list.json").write_text("[1]")
+    assert main(["band", "add", "p", "red", "--json", str(tmp_path / "list.json"), "--as",
+                 "alice", *db]) == 2  # fmt: skip
+    assert "the body must be a JSON object, not list" in capsys.readouterr().err
+    # a field the resource does not have: refused by the service (1), with a did-you-mean
+    assert main(["band", "add", "p", "red", "--srcband", "1", "--dtype", "Byte", "--data-range",
+                 "0", "255", "--type", "spectral", "--set", "colour=\"red\"", "--as", "alice",
+                 *db]) == 1  # fmt: skip
+    assert "colour" in capsys.readouterr().err
+    assert main(["band", "change", "p", "red", "--as", "alice", *db]) == 2
+    assert "nothing to change" in capsys.readouterr().err
