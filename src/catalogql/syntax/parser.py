@@ -418,8 +418,13 @@ def _unclosed_paren(text: str) -> int:
     return opened[-1] if opened else -1
 
 
-def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) -> QueryError:
-    """The QueryError, with a hint, for a Lark parse error."""
+def _syntax_error(
+    exc: lark.exceptions.UnexpectedInput, text: str, kind: str, dialect: str = "default"
+) -> QueryError:
+    """The QueryError, with a hint, for a Lark parse error.
+
+    A hint suggests only what ``dialect`` accepts (no LIKE in the strict dialect).
+    """
     subject = "filter" if kind == "filter" else "type expression"
     bad_character = isinstance(exc, lark.exceptions.UnexpectedCharacters)
     if isinstance(exc, lark.exceptions.UnexpectedToken):
@@ -464,10 +469,16 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
     for candidate, at in ((word, offset), (previous, len(before) - len(previous))):
         upper = candidate.upper()
         if upper in _KEYWORDS and candidate != upper and (kind == "filter" or upper != "LIKE"):
+            hint = f"write {upper}; a word in another case is read as a name or a value"
+            if upper == "LIKE" and dialect == "strict":
+                hint = (
+                    "write PROPERTY = PATTERN, or PROPERTY <> PATTERN for NOT LIKE, with '*' as "
+                    "the wildcard (strict has no LIKE)"
+                )
             return error(
                 f"'{candidate}' is not an operator: operators must be uppercase",
                 "syntax.lowercase-operator",
-                f"write {upper}; a word in another case is read as a name or a value",
+                hint,
                 at,
                 len(candidate),
             )
@@ -571,12 +582,19 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
             )
         negated = re.search(r"([^\s()]+)\s+NOT$", before)
         if negated and "LIKE" in expected and "a property name" not in expected:  # "a NOT"
-            return error(
-                f"the {subject} ends too early",
-                "syntax.unexpected-end",
-                f"NOT after a property must be followed by LIKE and a pattern, as in "
-                f"{negated.group(1)} NOT LIKE 'x%'; to negate a condition, put NOT before it",
-            )
+            prop = negated.group(1)
+            if dialect == "strict":  # strict has no LIKE: the forms it does accept
+                hint = (
+                    f"to negate a condition, put NOT before it, as in NOT {prop} = VALUE; "
+                    f"for a pattern that must not match, write {prop} <> PATTERN with '*' as "
+                    "the wildcard"
+                )
+            else:
+                hint = (
+                    f"NOT after a property must be followed by LIKE and a pattern, as in "
+                    f"{prop} NOT LIKE 'x%'; to negate a condition, put NOT before it"
+                )
+            return error(f"the {subject} ends too early", "syntax.unexpected-end", hint)
         return error(
             f"the {subject} ends too early",
             "syntax.unexpected-end",
@@ -704,7 +722,7 @@ def _parse_text(
     try:
         node: Node = _lark(kind).parse(text)  # type: ignore[assignment]  # the transformer builds Nodes
     except lark.exceptions.UnexpectedInput as exc:
-        raise _syntax_error(exc, text, kind) from None
+        raise _syntax_error(exc, text, kind, dialect) from None
     finally:
         _CONTEXT.reset(token)
     _check_limits(node, text, limits, kind)
