@@ -141,7 +141,8 @@ def _check_type_names(entry: Mapping[str, Any], where: str) -> None:
     while True:  # items of items of ...: a loop, not a recursion
         kind = entry.get("type")
         listed = isinstance(kind, list)
-        for i, k in enumerate(kind if listed else [kind]):
+        kinds: list[Any] = kind if isinstance(kind, list) else [kind]
+        for i, k in enumerate(kinds):
             if k is None or k in JSON_SCHEMA_TYPES:
                 continue
             field = f"{where}.type[{i}]" if listed else f"{where}.type"
