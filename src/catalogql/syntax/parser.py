@@ -39,6 +39,7 @@ from catalogql.ast import (
     TypeNode,
     TypePattern,
     Wildcard,
+    fold,
     normalize_pattern,
     tree_depth,
     unchecked_chain,
@@ -649,6 +650,37 @@ def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
         )
 
 
+_PRECEDENCE: dict[type, int] = {Or: 1, And: 2, Not: 3}
+
+
+def types_canonical_length(node: Node) -> int:
+    """The length of a type expression's canonical text (``len(to_gbdx(node))``), without it.
+
+    The parser holds type expressions to the length limit in both forms (as
+    :func:`catalogql.parse_filter` does filters), so the canonical text of every type expression
+    it accepts is accepted too. Type names are printed as written, ``*`` as itself; AND and OR
+    take a space on each side; a child of lower precedence takes parentheses.
+
+    >>> types_canonical_length(parse_types("(A OR B)AND NOT(C)"))  # (A OR B) AND NOT C
+    18
+    """
+
+    def size(item: Node, children: list[int]) -> int:
+        if isinstance(item, TypeName):
+            return len(item.name)
+        if isinstance(item, TypePattern):
+            return sum(1 if part is Wildcard.ANY else len(str(part)) for part in item.pattern)
+        outer = _PRECEDENCE.get(type(item), 4)
+        kids = item.children()
+        wrapped = 2 * sum(1 for kid in kids if _PRECEDENCE.get(type(kid), 4) < outer)
+        if isinstance(item, Not):
+            return 4 + children[0] + wrapped
+        word = 5 if isinstance(item, And) else 4  # " AND ", " OR "
+        return sum(children) + word * (len(children) - 1) + wrapped
+
+    return fold(node, size)
+
+
 def _paren_depth(text: str) -> int:
     depth = deepest = 0
     for m in _PARENS_RE.finditer(text):
@@ -726,6 +758,21 @@ def _parse_text(
     finally:
         _CONTEXT.reset(token)
     _check_limits(node, text, limits, kind)
+    # The canonical text of a type expression is never more than twice as long as the input
+    # (a space around AND/OR next to a parenthesis: "(A)OR(B)"); past half the limit, measure.
+    if kind == "types" and 2 * len(text) > limits.max_length:
+        size = types_canonical_length(node)
+        if size > limits.max_length:
+            raise QueryLimitError(
+                f"the type expression's canonical text (its spaced-out form, the form catalogql "
+                f"prints) is {size} characters, past the limit of {limits.max_length}",
+                limit="length",
+                text=text,
+                offset=0,
+                width=0,
+                hint="the limit holds for both forms so that the printed expression reads back; "
+                "split it (the entries of a types list are ANDed), or raise Limits.max_length",
+            )
     return node, merge_warnings(context.warnings)
 
 
