@@ -104,8 +104,13 @@ class QueryWarning(UserWarning):
 class Limits:
     """Input limits; past one, parsing raises a :class:`QueryLimitError` naming it.
 
+    The length limit holds for the input and for its canonical text (what ``to_gbdx`` prints),
+    so that the canonical text of every accepted expression is accepted under the same limits
+    (``parse_filter(to_gbdx(n)) == n`` always holds); the depth and comparison limits count the
+    tree, which spelling does not change.
+
     Attributes:
-        max_length: Longest accepted input, in characters (64 KiB).
+        max_length: Longest accepted input, and longest canonical text, in characters (64 KiB).
         max_depth: Deepest nesting of parentheses and NOTs.
         max_comparisons: Most comparisons in one filter (or names in one type expression).
 
