@@ -293,6 +293,12 @@ def may_match_a_number(pattern: Pattern) -> bool:
     can; a back end need not build the number arm of a match (nor the SQL helper it calls) for
     the others: a number never matches them.
 
+    Args:
+        pattern: A wildcard pattern (text pieces and :class:`~catalogql.ast.Wildcard`).
+
+    Returns:
+        False when no number's text can match it.
+
     >>> may_match_a_number(("1050010", Wildcard.ANY)), may_match_a_number(("WV03", Wildcard.ANY))
     (True, False)
     """

@@ -1027,6 +1027,13 @@ def needed_functions(sql: str) -> tuple[str, ...]:
     Property names are JSON keys in quotes and literals are bound parameters, so a name
     followed by ``(`` in the SQL is a call.
 
+    Args:
+        sql: SQL from :func:`to_sql` (or an SQLAlchemy expression of :func:`to_sqlalchemy`,
+            compiled to text).
+
+    Returns:
+        The names of the ``catalogql_*`` functions it calls; empty when it calls none.
+
     >>> from catalogql import parse_filter
     >>> needed_functions(to_sql(parse_filter("catalogID = 1050*"), "postgresql")[0])
     ('catalogql_number_text',)

@@ -666,6 +666,12 @@ def types_canonical_length(node: Node) -> int:
     it accepts is accepted too. Type names are printed as written, ``*`` as itself; AND and OR
     take a space on each side; a child of lower precedence takes parentheses.
 
+    Args:
+        node: A type-expression AST.
+
+    Returns:
+        The number of characters of its canonical text.
+
     >>> types_canonical_length(parse_types("(A OR B)AND NOT(C)"))  # (A OR B) AND NOT C
     18
     """
