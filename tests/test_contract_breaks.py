@@ -172,10 +172,13 @@ def test_every_back_end_writes_a_big_integer_exactly_or_refuses_it_cleanly(digit
 # -- 6. one warning per kind per input ---------------------------------------------------------
 
 COMMAS = "a=1," * 9999 + "a=1"  # the issue's 40 KB filter: 9,999 commas
+ROOMY = cq.Limits(max_length=128 * 1024)
+"""Limits under which COMMAS is accepted: its canonical text (100 KB) is past the default 64 KiB
+(item 7: the length limit holds for the canonical text too, tests/test_text_front.py)."""
 
 
 def test_many_commas_give_one_warning_with_a_count_and_one_rewrite() -> None:
-    (diag,) = cq.check(COMMAS)
+    (diag,) = cq.check(COMMAS, limits=ROOMY)
     assert (diag.severity, diag.code, diag.count) == ("warning", "compat.comma", 9999)
     assert diag.offset == 3  # the first comma
     assert "9999 times" in diag.render(COMMAS)
@@ -183,11 +186,11 @@ def test_many_commas_give_one_warning_with_a_count_and_one_rewrite() -> None:
     assert diag.rewrite is not None
     assert diag.rewrite == " AND ".join(["a = 1"] * 10000)
     # the size of every finding together: the input, its caret line and one rewrite
-    rendered = sum(len(d.render(COMMAS)) for d in cq.check(COMMAS))
+    rendered = sum(len(d.render(COMMAS)) for d in cq.check(COMMAS, limits=ROOMY))
     assert rendered < 2 * len(COMMAS) + len(diag.rewrite) + 1000
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cq.parse_filter(COMMAS)
+        cq.parse_filter(COMMAS, limits=ROOMY)
     assert len(caught) == 1
     assert len(str(caught[0].message)) < 300
     warned = caught[0].message
@@ -198,7 +201,9 @@ def test_many_commas_give_one_warning_with_a_count_and_one_rewrite() -> None:
 def test_a_search_request_carries_one_warning_per_kind() -> None:
     from catalogql.search.request import SearchRequest
 
-    request = SearchRequest.from_dict({"filters": [COMMAS, "x LIKE 'a%', y LIKE 'b%', z = 1"]})
+    request = SearchRequest.from_dict(
+        {"filters": [COMMAS, "x LIKE 'a%', y LIKE 'b%', z = 1"]}, limits=ROOMY
+    )
     codes = sorted((w.field, w.code) for w in request.warnings)
     assert codes == [
         ("filters[0]", "compat.comma"),
@@ -349,7 +354,10 @@ def _use(result: Any) -> None:
     ("name", "argument"),
     [(name, argument) for name, (_, good) in PUBLIC_CALLS.items() for argument in good],
 )
-def test_a_wrong_argument_is_the_librarys_own_error(name: str, argument: str) -> None:
+def test_a_wrong_argument_is_the_librarys_own_error(
+    name: str, argument: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # open_catalog("zz") is a SQLite file of that name
     function, good = PUBLIC_CALLS[name]
     for wrong in WRONG:
         try:

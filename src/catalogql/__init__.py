@@ -60,7 +60,14 @@ from catalogql.syntax.errors import (
 from catalogql.syntax.parser import Limits, QueryWarning, parse_types
 
 if TYPE_CHECKING:
-    from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy
+    from catalogql.compile.sql import (
+        Layout,
+        functions_sql,
+        install_functions,
+        needed_functions,
+        to_sql,
+        to_sqlalchemy,
+    )
     from catalogql.search import (
         Catalog,
         CatalogError,
@@ -148,7 +155,10 @@ __all__ = [
     "compile_predicate",
     "compile_types",
     "error_body",
+    "functions_sql",
     "infer_queryables",
+    "install_functions",
+    "needed_functions",
     "open_catalog",
     "open_service",
     "parse_filter",

@@ -3,7 +3,8 @@
 ::
 
     catalogql check [--types] [--strict] [--schema FILE] [--json] TEXT
-    catalogql compile --to TARGET [--types] [--strict] [--schema FILE] TEXT
+    catalogql compile --to TARGET [--types] [--strict] [--schema FILE] [--functions] TEXT
+    catalogql compile --to sql-postgresql --all-functions
     catalogql load FILE [--db URL] [--batch-size N] [--dry-run | --skip-bad]
     catalogql search [REQUEST.json] [--db URL] [--area WKT] [--start DATE] [--end DATE]
                      [--types EXPR]... [--filter TEXT]... [--limit N] [--count-total] [--table]
@@ -157,6 +158,19 @@ def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if (args.functions or args.all_functions) and args.to != "sql-postgresql":
+        raise UsageError(
+            f"--functions and --all-functions print PostgreSQL functions, not {args.to}'s",
+            hint="use --to sql-postgresql; SQLite's helper is a Python function: "
+            "catalogql.install_functions(connection) creates it",
+        )
+    if args.all_functions:
+        from catalogql.compile.sql import functions_sql
+
+        print(functions_sql(), end="", file=out)
+        return 0
+    if args.text is None:
+        raise UsageError("compile needs TEXT, the expression (or - to read standard input)")
     text, schema = _inputs(args)
     node, warnings = _parse(text, args.types, _dialect(args), schema)
     for warning in warnings:
@@ -165,6 +179,14 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         compiled = COMPILERS[args.to](node, schema)
     except QueryError as error:  # compilers raise without the text: point into it here
         raise error.locate(text) from None
+    if args.functions:  # the CREATE FUNCTION text the SQL needs, and only that (maybe none)
+        from catalogql.compile.sql import functions_sql, needed_functions
+
+        needs = needed_functions(compiled)
+        if not needs:
+            print("note: this SQL calls no helper function; nothing to create", file=err)
+        print(functions_sql(needs), end="", file=out)
+        return 0
     print(compiled, file=out)
     return 0
 
@@ -578,7 +600,7 @@ def _run_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # The parser and main
 
 
-def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_expression_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
     parser.add_argument(
         "--types", action="store_true", help="TEXT is a type expression, not a filter"
     )
@@ -592,7 +614,12 @@ def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a queryables JSON Schema: unknown properties and type mismatches become errors",
     )
-    parser.add_argument("text", metavar="TEXT", help="the expression, or - to read standard input")
+    parser.add_argument(
+        "text",
+        metavar="TEXT",
+        nargs="?" if optional else None,
+        help="the expression, or - to read standard input",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -637,7 +664,21 @@ def build_parser() -> argparse.ArgumentParser:
     compile_parser.add_argument(
         "--to", required=True, choices=sorted(COMPILERS), help="the target language"
     )
-    _add_expression_arguments(compile_parser)
+    functions = compile_parser.add_mutually_exclusive_group()
+    functions.add_argument(
+        "--functions",
+        action="store_true",
+        help="with --to sql-postgresql: print, instead of the SQL, the CREATE FUNCTION text of "
+        "the helper functions it calls (nothing when it calls none; the SQL's '-- needs:' line "
+        "names them)",
+    )
+    functions.add_argument(
+        "--all-functions",
+        action="store_true",
+        help="with --to sql-postgresql: print the CREATE FUNCTION text of every helper "
+        "function (no TEXT needed)",
+    )
+    _add_expression_arguments(compile_parser, optional=True)
     compile_parser.set_defaults(run=_run_compile)
 
     def db_option(command: argparse.ArgumentParser) -> None:

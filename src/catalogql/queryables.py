@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from catalogql.ast import Comparison, Match, Node, Op, iter_nodes
@@ -123,7 +124,42 @@ def check_schema(schema: object) -> Mapping[str, Any]:
                 code="schema.invalid",
                 hint='write e.g. "type": "integer" or "type": ["string", "null"]',
             )
+        _check_type_names(entry, f"properties.{name}")
     return schema
+
+
+JSON_SCHEMA_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+"""The type names of JSON Schema; a queryables schema may use no other."""
+
+
+def _check_type_names(entry: Mapping[str, Any], where: str) -> None:
+    """Refuse a ``type`` (in ``entry`` or its ``items``, at any depth) that JSON Schema lacks.
+
+    ``where`` names ``entry`` in the schema (``properties.cloudCover``); the error's field is
+    the path of the wrong ``type`` (``properties.cloudCover.type``, ``...items.type[1]``).
+    """
+    while True:  # items of items of ...: a loop, not a recursion
+        kind = entry.get("type")
+        listed = isinstance(kind, list)
+        kinds: list[Any] = kind if isinstance(kind, list) else [kind]
+        for i, k in enumerate(kinds):
+            if k is None or k in JSON_SCHEMA_TYPES:
+                continue
+            field = f"{where}.type[{i}]" if listed else f"{where}.type"
+            accepted = ", ".join(f'"{t}"' for t in JSON_SCHEMA_TYPES)
+            error = QueryValidationError(
+                f"{field}: {k!r} is not a JSON Schema type",
+                code="schema.unknown-type",
+                hint=f'use one of {accepted} (a date-time is "string" with "format": "date-time")',
+            )
+            error.problems = (
+                replace(error.problem, field=field, offset=None, line=None, column=None),
+            )
+            raise error
+        items = entry.get("items")
+        if not isinstance(items, Mapping):
+            return
+        entry, where = items, f"{where}.items"
 
 
 def property_type(schema: Mapping[str, Any] | None, name: str) -> PropertyType | None:

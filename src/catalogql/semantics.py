@@ -52,6 +52,7 @@ from catalogql.ast import (
 from catalogql.syntax.errors import QueryError, QueryValidationError
 
 __all__ = [
+    "NUMBER_TEXT_CHARACTERS",
     "OPERATORS",
     "Operands",
     "PropertyType",
@@ -67,6 +68,7 @@ __all__ = [
     "literal_instant",
     "literal_number",
     "match_comparator",
+    "may_match_a_number",
     "not_tri",
     "parse_instant",
     "pattern_matcher",
@@ -278,6 +280,31 @@ def text_form(value: Any) -> str | None:
     if t is float:
         return repr(value)
     return None
+
+
+NUMBER_TEXT_CHARACTERS = frozenset("0123456789+-.e" + "infa")
+"""Every character :func:`text_form` can write for a number (``-1.5e-05``, ``inf``, ``nan``)."""
+
+
+def may_match_a_number(pattern: Pattern) -> bool:
+    """Whether a wildcard pattern can match the :func:`text_form` of any number.
+
+    Only patterns whose text pieces use no character outside :data:`NUMBER_TEXT_CHARACTERS`
+    can; a back end need not build the number arm of a match (nor the SQL helper it calls) for
+    the others: a number never matches them.
+
+    Args:
+        pattern: A wildcard pattern (text pieces and :class:`~catalogql.ast.Wildcard`).
+
+    Returns:
+        False when no number's text can match it.
+
+    >>> may_match_a_number(("1050010", Wildcard.ANY)), may_match_a_number(("WV03", Wildcard.ANY))
+    (True, False)
+    """
+    return all(
+        not isinstance(part, str) or NUMBER_TEXT_CHARACTERS.issuperset(part) for part in pattern
+    )
 
 
 def property_getter(name: str) -> Callable[[Mapping[str, Any]], Any]:

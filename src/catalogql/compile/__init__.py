@@ -25,9 +25,18 @@ from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.compile.pygeofilter import to_pygeofilter
 
 if TYPE_CHECKING:
-    from catalogql.compile.sql import Layout, to_sql, to_sqlalchemy
+    from catalogql.compile.sql import (
+        Layout,
+        functions_sql,
+        install_functions,
+        needed_functions,
+        to_sql,
+        to_sqlalchemy,
+    )
 
-LAZY = frozenset({"Layout", "to_sql", "to_sqlalchemy"})
+LAZY = frozenset(
+    {"Layout", "functions_sql", "install_functions", "needed_functions", "to_sql", "to_sqlalchemy"}
+)
 """Names of :mod:`catalogql.compile.sql`, which imports SQLAlchemy (about 0.3 s): loaded on first
 use, here and in :mod:`catalogql`."""
 
@@ -42,6 +51,9 @@ __all__ = [
     "Layout",
     "compile_predicate",
     "compile_types",
+    "functions_sql",
+    "install_functions",
+    "needed_functions",
     "to_cql2_json",
     "to_cql2_text",
     "to_gbdx",

@@ -21,7 +21,12 @@ from typing import Any
 from catalogql.ast import FilterNode
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.queryables import validate_filter
-from catalogql.syntax.errors import Diagnostic, QueryValidationError, merge_warnings
+from catalogql.syntax.errors import (
+    Diagnostic,
+    QueryLimitError,
+    QueryValidationError,
+    merge_warnings,
+)
 from catalogql.syntax.parser import (
     DEFAULT_LIMITS,
     Limits,
@@ -30,7 +35,16 @@ from catalogql.syntax.parser import (
     parse_filter_syntax,
 )
 
-__all__ = ["parse_filter", "parse_filter_with_diagnostics"]
+__all__ = ["CANONICAL_GROWTH", "parse_filter", "parse_filter_with_diagnostics"]
+
+CANONICAL_GROWTH = 8
+"""No filter's canonical text is longer than this many characters per character of its input.
+
+The worst cases: a comma (one character) becomes `` AND `` and may add the parentheses of the OR
+before it; ``a=1`` (three) becomes ``a = 1`` (five); a quote or a backslash in a quoted value is
+written twice. A filter shorter than ``max_length / CANONICAL_GROWTH`` therefore needs no printing
+to know that its canonical text fits the length limit (a property test holds the bound).
+"""
 
 
 def parse_filter_with_diagnostics(
@@ -42,6 +56,12 @@ def parse_filter_with_diagnostics(
 ) -> tuple[FilterNode, list[Diagnostic]]:
     """Parse a filter and also return its warnings (compatibility forms, schema findings).
 
+    The length limit (``limits.max_length``) holds for the text *and* for its canonical text
+    (what :func:`~catalogql.compile.gbdx.to_gbdx` prints), so that every filter accepted here
+    has a canonical text accepted here too: ``parse_filter(to_gbdx(n)) == n`` for every ``n``
+    this returns (the depth and comparison limits count the tree, which spelling does not
+    change).
+
     Raises:
         QueryError: The first error; the warnings are not returned then.
 
@@ -50,8 +70,12 @@ def parse_filter_with_diagnostics(
     ['compat.comma']
     """
     node, diags = parse_filter_syntax(text, dialect=dialect, limits=limits)
+    canonical = None
+    if len(text) * CANONICAL_GROWTH > limits.max_length:  # it may not fit: print it and see
+        canonical = to_gbdx(node)
+        _check_canonical_length(text, canonical, limits)
     if diags:  # one rewrite per input (the canonical text), on its first warning
-        diags = [replace(diags[0], rewrite=to_gbdx(node)), *diags[1:]]
+        diags = [replace(diags[0], rewrite=canonical or to_gbdx(node)), *diags[1:]]
     if schema is not None:
         findings = validate_filter(node, schema, text)
         for finding in findings:
@@ -66,6 +90,22 @@ def parse_filter_with_diagnostics(
                 )
         diags = merge_warnings(diags + findings)
     return node, diags
+
+
+def _check_canonical_length(text: str, canonical: str, limits: Limits) -> None:
+    """Refuse a filter whose canonical text is past ``limits.max_length`` (``limit.length``)."""
+    if len(canonical) <= limits.max_length:
+        return
+    raise QueryLimitError(
+        f"the filter's canonical text (its spaced-out form, the form catalogql prints) is "
+        f"{len(canonical)} characters, past the limit of {limits.max_length}",
+        limit="length",
+        text=text,
+        offset=0,
+        width=0,
+        hint="the limit holds for both forms so that the printed filter reads back; split the "
+        "filter (separate filters are ANDed), or raise Limits.max_length",
+    )
 
 
 def parse_filter(

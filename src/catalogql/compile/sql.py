@@ -97,16 +97,21 @@ from catalogql.semantics import (
     instant_key,
     like_pattern,
     match_comparator,
+    may_match_a_number,
     value_domains,
 )
 from catalogql.syntax.errors import Inexpressible, InexpressibleDepth, QueryError
 
 __all__ = [
     "INT64",
+    "POSTGRES_FUNCTIONS",
+    "SQLITE_FUNCTIONS",
     "Layout",
     "SQLDialect",
     "TypesTable",
+    "functions_sql",
     "install_functions",
+    "needed_functions",
     "to_sql",
     "to_sqlalchemy",
     "typed_column_value",
@@ -454,9 +459,11 @@ class _Compiler:
             matched = self.sql.matches(column, bound)
             return sa.not_(matched) if node.negated else matched
 
+        numbers = may_match_a_number(node.pattern)  # else a number is known not to match
+
         def scalar(ref: Any) -> Whens:
             whens = self.sql.scalar_match(
-                ref, bound, str in domains, int in domains, float in domains, booleans
+                ref, bound, str in domains, int in domains, float in domains, booleans, numbers
             )
             return [(k, sa.not_(v)) for k, v in whens] if node.negated else whens
 
@@ -608,6 +615,7 @@ class _Dialect:
         ints: bool,
         floats: bool,
         booleans: tuple[bool, bool] | None,
+        number_text: bool = True,
     ) -> Whens:
         raise NotImplementedError
 
@@ -696,15 +704,16 @@ class _SQLite(_Dialect):
         ints: bool,
         floats: bool,
         booleans: tuple[bool, bool] | None,
+        number_text: bool = True,
     ) -> Whens:
         _, value, raw = ref
         whens: Whens = []
         if texts:
             whens.append(("text", _glob(value, pattern)))
         if ints:
-            whens.append(("integer", _glob(raw, pattern)))
+            whens.append(("integer", _glob(raw, pattern) if number_text else _truth(False)))
         if floats:
-            whens.append(("real", _glob(raw, pattern)))
+            whens.append(("real", _glob(raw, pattern) if number_text else _truth(False)))
         if booleans is not None:
             whens += [("true", _truth(booleans[0])), ("false", _truth(booleans[1]))]
         return whens
@@ -791,13 +800,16 @@ class _Postgres(_Dialect):
         ints: bool,
         floats: bool,
         booleans: tuple[bool, bool] | None,
+        number_text: bool = True,
     ) -> Whens:
         whens: Whens = []
         if texts:
             whens.append(("string", self.matches(self.text(value), pattern)))
-        if ints or floats:
+        if (ints or floats) and number_text:
             number = sa.func.catalogql_number_text(value)
             whens.append(("number", self.matches(number, pattern)))
+        elif ints or floats:  # no number's text can match: known false, and no helper call
+            whens.append(("number", _truth(False)))
         if booleans is not None:
             whens.append(("boolean", _boolean_arm(value, booleans)))
         return whens
@@ -993,6 +1005,72 @@ $$;
 """
 
 
+def _split_functions(script: str) -> dict[str, str]:
+    """The ``CREATE FUNCTION`` statements of ``script``, by function name."""
+    head = "CREATE OR REPLACE FUNCTION "
+    parts = [head + part.strip() + "\n" for part in script.split(head) if part.strip()]
+    return {part[len(head) :].split("(", 1)[0]: part for part in parts}
+
+
+POSTGRES_FUNCTIONS = MappingProxyType(_split_functions(_POSTGRES_FUNCTIONS))
+"""The helper functions PostgreSQL's compiled SQL may call, by name: their ``CREATE FUNCTION``."""
+
+SQLITE_FUNCTIONS = ("catalogql_instant",)
+"""The helper functions SQLite's compiled SQL may call: Python functions on the connection."""
+
+_CALL_RE = re.compile(r"\b(catalogql_[a-z_]+)\(")
+
+
+def needed_functions(sql: str) -> tuple[str, ...]:
+    """The helper functions a compiled SQL text calls, in order of first use.
+
+    Property names are JSON keys in quotes and literals are bound parameters, so a name
+    followed by ``(`` in the SQL is a call.
+
+    Args:
+        sql: SQL from :func:`to_sql` (or an SQLAlchemy expression of :func:`to_sqlalchemy`,
+            compiled to text).
+
+    Returns:
+        The names of the ``catalogql_*`` functions it calls; empty when it calls none.
+
+    >>> from catalogql import parse_filter
+    >>> needed_functions(to_sql(parse_filter("catalogID = 1050*"), "postgresql")[0])
+    ('catalogql_number_text',)
+    >>> needed_functions(to_sql(parse_filter("sensorPlatformName = WORLDVIEW03*"), "postgresql")[0])
+    ()
+    """
+    return tuple(dict.fromkeys(_CALL_RE.findall(sql)))
+
+
+def functions_sql(names: Sequence[str] | None = None) -> str:
+    """The ``CREATE OR REPLACE FUNCTION`` text of PostgreSQL helper functions, to run as it is.
+
+    What :func:`install_functions` runs on PostgreSQL, for pasting into ``psql`` or a migration.
+
+    Args:
+        names: The functions (e.g. :func:`needed_functions` of a compiled SQL); None for all.
+
+    Returns:
+        The statements, one after the other ("" for no names).
+
+    Raises:
+        QueryError: For a name that is not one of :data:`POSTGRES_FUNCTIONS`.
+
+    >>> print(functions_sql(["catalogql_number_text"]).splitlines()[0])
+    CREATE OR REPLACE FUNCTION catalogql_number_text(j jsonb) RETURNS text
+    """
+    chosen = list(POSTGRES_FUNCTIONS) if names is None else list(names)
+    unknown = [name for name in chosen if name not in POSTGRES_FUNCTIONS]
+    if unknown:
+        raise QueryError(
+            f"no such helper function: {unknown[0]!r}",
+            code="compile.unknown-function",
+            hint="the helper functions are " + ", ".join(POSTGRES_FUNCTIONS),
+        )
+    return "\n".join(POSTGRES_FUNCTIONS[name] for name in chosen)
+
+
 def install_functions(target: Any) -> None:
     """Create the SQL functions the compiled SQL calls, on a connection or an engine.
 
@@ -1028,7 +1106,7 @@ def install_functions(target: Any) -> None:
         if target.dialect.name == "sqlite":
             install_functions(target.connection.dbapi_connection)
         else:
-            target.exec_driver_sql(_POSTGRES_FUNCTIONS)
+            target.exec_driver_sql(functions_sql())
         return
     raise QueryError(
         f"cannot install functions on a {type(target).__name__}",

@@ -1,5 +1,8 @@
 """The targets of ``catalogql compile --to``: each back end as a function to printable text.
 
+The SQL targets print the SQL, its parameters, and the helper functions it calls (if any) as
+SQL comment lines (``-- parameters: ...``, ``-- needs: ...``), so the output pastes as it is.
+
 One registry for every front end that offers a choice of target (the CLI's ``compile --to``, an
 HTTP route): a target name maps to a :data:`Compiler`, which takes the parsed expression and the
 queryables schema (or None). SQLAlchemy is imported only when an SQL target runs, and pygeofilter
@@ -41,10 +44,18 @@ def _gbdx(node: Node, schema: Schema | None) -> str:
 
 def _sql(dialect: SQLDialect) -> Compiler:
     def compile_sql(node: Node, schema: Schema | None) -> str:
-        from catalogql.compile.sql import to_sql  # SQLAlchemy: imported when asked for
+        from catalogql.compile.sql import needed_functions, to_sql  # SQLAlchemy: when asked for
 
         sql, params = to_sql(node, dialect, schema)
-        return f"{sql}\n-- parameters: {json.dumps(params, ensure_ascii=False)}"
+        text = f"{sql}\n-- parameters: {json.dumps(params, ensure_ascii=False)}"
+        needs = needed_functions(sql)
+        if needs and dialect == "postgresql":
+            how = "catalogql compile --to sql-postgresql --functions prints the CREATE FUNCTION"
+            text += f"\n-- needs: {', '.join(needs)} ({how})"
+        elif needs:
+            how = "Python functions: catalogql.install_functions(connection) creates them"
+            text += f"\n-- needs: {', '.join(needs)} ({how})"
+        return text
 
     return compile_sql
 

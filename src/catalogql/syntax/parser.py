@@ -39,6 +39,7 @@ from catalogql.ast import (
     TypeNode,
     TypePattern,
     Wildcard,
+    fold,
     normalize_pattern,
     tree_depth,
     unchecked_chain,
@@ -103,8 +104,13 @@ class QueryWarning(UserWarning):
 class Limits:
     """Input limits; past one, parsing raises a :class:`QueryLimitError` naming it.
 
+    The length limit holds for the input and for its canonical text (what ``to_gbdx`` prints),
+    so that the canonical text of every accepted expression is accepted under the same limits
+    (``parse_filter(to_gbdx(n)) == n`` always holds); the depth and comparison limits count the
+    tree, which spelling does not change.
+
     Attributes:
-        max_length: Longest accepted input, in characters (64 KiB).
+        max_length: Longest accepted input, and longest canonical text, in characters (64 KiB).
         max_depth: Deepest nesting of parentheses and NOTs.
         max_comparisons: Most comparisons in one filter (or names in one type expression).
 
@@ -418,8 +424,13 @@ def _unclosed_paren(text: str) -> int:
     return opened[-1] if opened else -1
 
 
-def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) -> QueryError:
-    """The QueryError, with a hint, for a Lark parse error."""
+def _syntax_error(
+    exc: lark.exceptions.UnexpectedInput, text: str, kind: str, dialect: str = "default"
+) -> QueryError:
+    """The QueryError, with a hint, for a Lark parse error.
+
+    A hint suggests only what ``dialect`` accepts (no LIKE in the strict dialect).
+    """
     subject = "filter" if kind == "filter" else "type expression"
     bad_character = isinstance(exc, lark.exceptions.UnexpectedCharacters)
     if isinstance(exc, lark.exceptions.UnexpectedToken):
@@ -464,10 +475,16 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
     for candidate, at in ((word, offset), (previous, len(before) - len(previous))):
         upper = candidate.upper()
         if upper in _KEYWORDS and candidate != upper and (kind == "filter" or upper != "LIKE"):
+            hint = f"write {upper}; a word in another case is read as a name or a value"
+            if upper == "LIKE" and dialect == "strict":
+                hint = (
+                    "write PROPERTY = PATTERN, or PROPERTY <> PATTERN for NOT LIKE, with '*' as "
+                    "the wildcard (strict has no LIKE)"
+                )
             return error(
                 f"'{candidate}' is not an operator: operators must be uppercase",
                 "syntax.lowercase-operator",
-                f"write {upper}; a word in another case is read as a name or a value",
+                hint,
                 at,
                 len(candidate),
             )
@@ -571,12 +588,19 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, kind: str) ->
             )
         negated = re.search(r"([^\s()]+)\s+NOT$", before)
         if negated and "LIKE" in expected and "a property name" not in expected:  # "a NOT"
-            return error(
-                f"the {subject} ends too early",
-                "syntax.unexpected-end",
-                f"NOT after a property must be followed by LIKE and a pattern, as in "
-                f"{negated.group(1)} NOT LIKE 'x%'; to negate a condition, put NOT before it",
-            )
+            prop = negated.group(1)
+            if dialect == "strict":  # strict has no LIKE: the forms it does accept
+                hint = (
+                    f"to negate a condition, put NOT before it, as in NOT {prop} = VALUE; "
+                    f"for a pattern that must not match, write {prop} <> PATTERN with '*' as "
+                    "the wildcard"
+                )
+            else:
+                hint = (
+                    f"NOT after a property must be followed by LIKE and a pattern, as in "
+                    f"{prop} NOT LIKE 'x%'; to negate a condition, put NOT before it"
+                )
+            return error(f"the {subject} ends too early", "syntax.unexpected-end", hint)
         return error(
             f"the {subject} ends too early",
             "syntax.unexpected-end",
@@ -629,6 +653,43 @@ def _check_limits(node: Node, text: str, limits: Limits, kind: str) -> None:
             offset=0,
             hint="split the filter, or raise Limits.max_comparisons",
         )
+
+
+_PRECEDENCE: dict[type, int] = {Or: 1, And: 2, Not: 3}
+
+
+def types_canonical_length(node: Node) -> int:
+    """The length of a type expression's canonical text (``len(to_gbdx(node))``), without it.
+
+    The parser holds type expressions to the length limit in both forms (as
+    :func:`catalogql.parse_filter` does filters), so the canonical text of every type expression
+    it accepts is accepted too. Type names are printed as written, ``*`` as itself; AND and OR
+    take a space on each side; a child of lower precedence takes parentheses.
+
+    Args:
+        node: A type-expression AST.
+
+    Returns:
+        The number of characters of its canonical text.
+
+    >>> types_canonical_length(parse_types("(A OR B)AND NOT(C)"))  # (A OR B) AND NOT C
+    18
+    """
+
+    def size(item: Node, children: list[int]) -> int:
+        if isinstance(item, TypeName):
+            return len(item.name)
+        if isinstance(item, TypePattern):
+            return sum(1 if part is Wildcard.ANY else len(str(part)) for part in item.pattern)
+        outer = _PRECEDENCE.get(type(item), 4)
+        kids = item.children()
+        wrapped = 2 * sum(1 for kid in kids if _PRECEDENCE.get(type(kid), 4) < outer)
+        if isinstance(item, Not):
+            return 4 + children[0] + wrapped
+        word = 5 if isinstance(item, And) else 4  # " AND ", " OR "
+        return sum(children) + word * (len(children) - 1) + wrapped
+
+    return fold(node, size)
 
 
 def _paren_depth(text: str) -> int:
@@ -704,10 +765,25 @@ def _parse_text(
     try:
         node: Node = _lark(kind).parse(text)  # type: ignore[assignment]  # the transformer builds Nodes
     except lark.exceptions.UnexpectedInput as exc:
-        raise _syntax_error(exc, text, kind) from None
+        raise _syntax_error(exc, text, kind, dialect) from None
     finally:
         _CONTEXT.reset(token)
     _check_limits(node, text, limits, kind)
+    # The canonical text of a type expression is never more than twice as long as the input
+    # (a space around AND/OR next to a parenthesis: "(A)OR(B)"); past half the limit, measure.
+    if kind == "types" and 2 * len(text) > limits.max_length:
+        size = types_canonical_length(node)
+        if size > limits.max_length:
+            raise QueryLimitError(
+                f"the type expression's canonical text (its spaced-out form, the form catalogql "
+                f"prints) is {size} characters, past the limit of {limits.max_length}",
+                limit="length",
+                text=text,
+                offset=0,
+                width=0,
+                hint="the limit holds for both forms so that the printed expression reads back; "
+                "split it (the entries of a types list are ANDed), or raise Limits.max_length",
+            )
     return node, merge_warnings(context.warnings)
 
 
