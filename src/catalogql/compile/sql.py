@@ -41,7 +41,9 @@ numbers of I-JSON (RFC 7493: integers within 2**53); a wildcard matches a number
 in the JSON (the same as Python's when ``json.dumps`` wrote it, as catalogql's stores do);
 SQL text cannot hold NUL (PostgreSQL refuses it; SQLite's string and JSON functions stop at it),
 so a literal with one is refused on both; an integer literal past 64 bits would compare as a
-rounded double (or overflow past 1.8e308), so it is refused too. Both refusals are
+rounded double (or overflow past 1.8e308), so it is refused too; on SQLite, so is an
+expression nested past what its parser stack holds (:data:`SQLITE_PARSER_BUDGET`; NOT NOT x
+compiles as x, exact under Kleene's logic) and a pattern past its 50,000 bytes. These refusals are
 :class:`~catalogql.Inexpressible` (422), the signal on which catalogql's stores decide a filter
 in Python instead.
 
@@ -246,8 +248,10 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
 
     Raises:
         QueryError: For a property name outside the grammar's rule, a literal the database
-            cannot hold, a tree deeper than ``MAX_SQL_DEPTH``, or a type expression without a
-            types column in the layout.
+            cannot hold, a tree deeper than ``MAX_SQL_DEPTH`` (NOT NOT x counted as x), on
+            SQLite an expression nested past :data:`SQLITE_PARSER_BUDGET` or a pattern past
+            50,000 bytes (those are :class:`~catalogql.Inexpressible`), or a type expression
+            without a types column in the layout.
 
     >>> import sqlalchemy as sa
     >>> from catalogql import parse_types
