@@ -43,7 +43,7 @@ from catalogql.search.records import (
     prepare_record,
 )
 from catalogql.search.request import SearchRequest
-from catalogql.syntax.parser import QueryDialect
+from catalogql.syntax.parser import DEFAULT_LIMITS, Limits, QueryDialect
 
 __all__ = [
     "EVERYONE",
@@ -305,6 +305,8 @@ class Catalog(abc.ABC):
             :class:`~catalogql.search.errors.CatalogNotFound` for a catalog that does not exist
             (no SQLite file or no table in it, no table in the PostgreSQL database). The memory
             store is new whenever it is opened, and ignores it.
+        limits: The input limits requests are parsed with (the length and depth of each filter,
+            and :attr:`~catalogql.Limits.max_request_comparisons`, the work of one request).
     """
 
     def __init__(
@@ -315,7 +317,11 @@ class Catalog(abc.ABC):
         dialect: QueryDialect = "default",
         indexed: Sequence[str] = EQUALITY_INDEXED,
         create: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        if not isinstance(limits, Limits):
+            raise argument_error("open_catalog", "limits", limits, "a catalogql.Limits")
+        self.limits = limits
         self.url = url
         self.create = create
         self.schema = schema
@@ -428,6 +434,8 @@ class Catalog(abc.ABC):
         Raises:
             InvalidSearchRequest: For a body that breaks the rules, listing every problem.
             UsageError: For ``readers`` that are not a collection of names (a bare string).
+            RequestTooLarge: For a body with more comparisons in all than the catalog's
+                ``limits.max_request_comparisons`` (413).
 
         >>> from catalogql.search import open_catalog
         >>> answer = open_catalog("memory://").search({"limt": 5})
@@ -439,7 +447,9 @@ class Catalog(abc.ABC):
         self._check_open()
         names = None if readers is None else reader_names("search", readers, collection=True)
         if not isinstance(request, SearchRequest):
-            request = SearchRequest.from_dict(request, dialect=self.dialect, schema=self.schema)
+            request = SearchRequest.from_dict(
+                request, dialect=self.dialect, schema=self.schema, limits=self.limits
+            )
         query = Query.from_request(request, self.schema, self.indexed, names)
         page = self._select(query)
         chosen = page.records[: query.limit]
