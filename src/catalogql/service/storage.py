@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -249,6 +250,30 @@ class FileStore:
             return False
         return True
 
+    @contextlib.contextmanager
+    def sharing(self) -> Iterator[None]:
+        """Hold the storage's lock shared (an upload, from storing its file to its commit).
+
+        :meth:`collect` takes it alone, so it never runs while an upload has stored a file that
+        nothing references yet. The lock is an ``flock`` on ``root/.lock``: a process that dies
+        releases it.
+
+        >>> import tempfile
+        >>> with FileStore(tempfile.mkdtemp()).sharing():
+        ...     pass
+        """
+        with self._locked(fcntl.LOCK_SH):
+            yield
+
+    @contextlib.contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, mode)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def recover(self) -> list[Path]:
         """Remove the temporary files of processes that are gone; the paths removed.
 
@@ -267,11 +292,12 @@ class FileStore:
                     removed.append(temp)
         return removed
 
-    def collect(self, keep: Iterable[str]) -> list[str]:
+    def collect(self, keep: Iterable[str] | Callable[[], Iterable[str]]) -> list[str]:
         """Remove every stored file whose hash is not in ``keep``; the hashes removed.
 
-        Also runs :meth:`recover`. ``keep`` must be the hashes every image and running upload
-        references, read after any upload that could add one started (see
+        Runs with the storage's lock held alone (no upload between storing and committing), and
+        runs :meth:`recover` first. ``keep``: the hashes every image and pending or running
+        upload references, or a function giving them, called once the lock is held (see
         :meth:`catalogql.service.Service.gc`).
 
         >>> import tempfile
@@ -280,13 +306,14 @@ class FileStore:
         >>> store.collect({kept}) == [dropped], store.hashes() == [kept]
         (True, True)
         """
-        self.recover()
-        wanted = set(keep)
-        removed = [sha for sha in self.hashes() if sha not in wanted]
-        for sha in removed:
-            self.remove(sha)
-        if removed:
-            _fsync_dir(self.objects)
+        with self._locked(fcntl.LOCK_EX):
+            self.recover()
+            wanted = set(keep() if callable(keep) else keep)
+            removed = [sha for sha in self.hashes() if sha not in wanted]
+            for sha in removed:
+                self.remove(sha)
+            if removed:
+                _fsync_dir(self.objects)
         return removed
 
     def __repr__(self) -> str:
