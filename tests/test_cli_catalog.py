@@ -68,6 +68,37 @@ def test_load_then_search_then_get(
     assert json.loads(err) == {"status": "404 Not Found", "message": "Not Found: nope"}
 
 
+def test_load_for_readers_then_search_and_get_as_a_reader(
+    capsys: pytest.CaptureFixture[str], jsonl: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    team = tmp_path / "team.jsonl"
+    team.write_text(json.dumps(record("t1")) + "\n")
+    assert run(capsys, "load", str(jsonl), "--db", db)[0] == 0  # every authenticated principal
+    status, _, err = run(
+        capsys, "load", str(team), "--db", db, "--reader", "group:team", "--reader", "org:acme"
+    )
+    assert status == 0, err
+
+    def found(*argv: str) -> list[str]:
+        status, out, err = run(capsys, "search", "--db", db, "--count-total", *argv)
+        assert status == 0, err
+        answer = json.loads(out)
+        assert answer["stats"]["totalMatched"] == len(answer["results"])
+        return sorted(r["identifier"] for r in answer["results"])
+
+    assert len(found()) == 31  # no --as-reader: a trusted local caller sees everything
+    assert found("--as-reader", "org:acme") == ["t1"]
+    assert len(found("--as-reader", "*", "--as-reader", "group:team")) == 31
+    assert len(found("--as-reader", "*")) == 30
+    assert found("--as-reader", "user:someone") == []
+    status, out, _ = run(capsys, "get", "t1", "--db", db, "--as-reader", "group:team")
+    assert status == 0 and json.loads(out)["identifier"] == "t1"
+    status, _, err = run(capsys, "get", "t1", "--db", db, "--as-reader", "*")
+    assert status == 1
+    assert json.loads(err) == {"status": "404 Not Found", "message": "Not Found: t1"}
+
+
 def test_a_bad_request_prints_the_400_body(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

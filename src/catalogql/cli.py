@@ -358,7 +358,9 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
             return 1 if bad else 0
         before = len(catalog)
-        catalog.add_records(records(), batch_size=args.batch_size, progress=progress)
+        catalog.add_records(
+            records(), readers=args.readers, batch_size=args.batch_size, progress=progress
+        )
         added = len(catalog) - before
     except _BadLine as exc:
         bar.close()
@@ -476,7 +478,7 @@ def _run_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     catalog = _open(_db(args))
     try:
-        answer = catalog.search(request)
+        answer = catalog.search(request, readers=args.as_readers)
     finally:
         catalog.close()
     for warning in answer.get("warnings", ()):
@@ -519,7 +521,7 @@ def _run_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     catalog = _open(_db(args))
     try:
-        record = catalog.get_record(args.identifier)
+        record = catalog.get_record(args.identifier, readers=args.as_readers)
     except RecordNotFound as error:
         print(json.dumps(error.to_body()), file=err)
         return 1
@@ -628,6 +630,11 @@ def build_parser() -> argparse.ArgumentParser:
     load_parser.add_argument(
         "--skip-bad", action="store_true", help="load the good records, list the bad ones"
     )
+    load_parser.add_argument(
+        "--reader", dest="readers", action="append", metavar="NAME",
+        help="who may read the records: user:<sha1>, group:G, org:O, email:E or '*' (repeat; "
+        "default '*', every authenticated principal)",
+    )  # fmt: skip
     load_parser.set_defaults(run=_run_load)
 
     search_parser = commands.add_parser(
@@ -663,6 +670,11 @@ def build_parser() -> argparse.ArgumentParser:
     search_parser.add_argument(
         "--table", action="store_true", help="print a table and the stats instead of JSON"
     )
+    search_parser.add_argument(
+        "--as-reader", dest="as_readers", action="append", metavar="NAME",
+        help="see only what these reader names may read (repeat; include '*' for the records "
+        "every authenticated principal reads); default: everything",
+    )  # fmt: skip
     search_parser.set_defaults(run=_run_search)
 
     get_parser = commands.add_parser(
@@ -673,6 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     get_parser.add_argument("identifier", metavar="ID", help="the record's identifier")
     db_option(get_parser)
+    get_parser.add_argument(
+        "--as-reader", dest="as_readers", action="append", metavar="NAME",
+        help="see only what these reader names may read (repeat; include '*' for the records "
+        "every authenticated principal reads); default: everything",
+    )  # fmt: skip
     get_parser.set_defaults(run=_run_get)
 
     demo_parser = commands.add_parser(

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalogql.errors import argument_error
-from catalogql.search.engine import MAX_RESULTS, Catalog, Page, Query, Transaction
+from catalogql.search.engine import EVERYONE, MAX_RESULTS, Catalog, Page, Query, Transaction
 from catalogql.search.errors import (
     CatalogError,
     CatalogNotFound,
@@ -27,6 +27,7 @@ from catalogql.search.request import SearchRequest
 from catalogql.syntax.parser import QueryDialect
 
 __all__ = [
+    "EVERYONE",
     "MAX_RESULTS",
     "Catalog",
     "CatalogError",

@@ -24,7 +24,7 @@ import contextlib
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ from catalogql.search.request import SearchRequest
 from catalogql.syntax.parser import QueryDialect
 
 __all__ = [
+    "EVERYONE",
     "MAX_RESULTS",
     "Catalog",
     "Page",
@@ -53,10 +54,19 @@ __all__ = [
     "Transaction",
     "all_of",
     "copy_record",
+    "reader_names",
 ]
 
 MAX_RESULTS = 1000
 """The most records one search returns, whatever its limit (the GBDX cap)."""
+
+EVERYONE = "*"
+"""The reader name that stands for every authenticated principal.
+
+A record stored without readers has this one; a principal's names (what a caller passes as
+``readers`` to :meth:`Catalog.search`) include it, so such a record is seen by everyone who
+is authenticated. It is matched like any other name: a set of names without it does not see it.
+"""
 
 Progress = Callable[[int], None]
 """Called after each stored batch with the number of records it held."""
@@ -81,6 +91,8 @@ class Query:
         limit: How many records to return at most.
         count_total: Whether to count every match (``stats.totalMatched``).
         schema: The catalog's queryables schema, or None.
+        readers: The caller's names: only records whose readers meet them match (the store
+            decides it in its query); None: every record (a trusted local caller).
     """
 
     request: SearchRequest
@@ -96,6 +108,7 @@ class Query:
     limit: int
     count_total: bool
     schema: Mapping[str, Any] | None
+    readers: frozenset[str] | None = None
 
     @classmethod
     def from_request(
@@ -103,6 +116,7 @@ class Query:
         request: SearchRequest,
         schema: Mapping[str, Any] | None = None,
         indexed: Sequence[str] = EQUALITY_INDEXED,
+        readers: frozenset[str] | None = None,
     ) -> Query:
         """Plan-ready form of a request.
 
@@ -127,6 +141,7 @@ class Query:
             limit=min(request.limit, MAX_RESULTS),
             count_total=request.count_total,
             schema=schema,
+            readers=readers,
         )
 
     def types_predicate(self) -> TypesPredicate | None:
@@ -314,10 +329,15 @@ class Catalog(abc.ABC):
         self,
         records: Iterable[Mapping[str, Any]],
         *,
+        readers: Iterable[str] | None = None,
         batch_size: int = 1000,
         progress: Progress | None = None,
     ) -> int:
         """Store records, a batch at a time; a record whose identifier is stored replaces it.
+
+        Every record stored gets ``readers``: the names that may see it in a search or a
+        get-by-id restricted to some names (its readers and its content are replaced together
+        when its identifier is stored again).
 
         Each batch is checked whole before any of it is written, and written in one
         transaction: a bad record raises :class:`~catalogql.search.errors.InvalidRecord` naming
@@ -327,6 +347,9 @@ class Catalog(abc.ABC):
 
         Args:
             records: Record dicts (``identifier``, ``type``, ``properties``).
+            readers: Reader names (``user:<sha1>``, ``group:team``, ``org:acme``,
+                ``email:a@b``, :data:`EVERYONE`); None: ``(EVERYONE,)``, every authenticated
+                principal (SPEC section 7); an empty list: no restricted caller.
             batch_size: Records per transaction.
             progress: Called with each stored batch's size.
 
@@ -339,12 +362,17 @@ class Catalog(abc.ABC):
         ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}
         >>> catalog.add_records([record, record]), len(catalog)
         (2, 1)
+        >>> catalog.add_records([record], readers=["group:team"])
+        1
+        >>> catalog.search({}, readers=[EVERYONE])["stats"]["recordsReturned"]
+        0
         """
         self._check_open()
         if not isinstance(batch_size, int) or batch_size < 1:
             raise CatalogError(f"batch_size must be a positive integer, not {batch_size!r}")
         if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
             raise argument_error("add_records", "records", records, "an iterable of record dicts")
+        names = _EVERYONE if readers is None else reader_names("add_records", readers)
         stored = 0
         iterator = iter(records)
         while batch := list(itertools.islice(iterator, batch_size)):
@@ -354,17 +382,27 @@ class Catalog(abc.ABC):
                 prepared.pop(record.identifier, None)  # the last copy wins, in input order
                 prepared[record.identifier] = record
             with self.transaction() as unit:
-                self._write(list(prepared.values()), unit)
+                self._write(list(prepared.values()), unit, names)
             stored += len(batch)
             if progress is not None:
                 progress(len(batch))
         return stored
 
-    def search(self, request: SearchRequest | Mapping[str, Any]) -> dict[str, Any]:
+    def search(
+        self,
+        request: SearchRequest | Mapping[str, Any],
+        *,
+        readers: Collection[str] | None = None,
+    ) -> dict[str, Any]:
         """Run a GBDX search (SPEC section 5).
 
         Args:
             request: A :class:`SearchRequest`, or a request body to parse into one.
+            readers: The caller's names (an authenticated principal's include
+                :data:`EVERYONE`): only records whose readers meet them are seen, in the
+                results, ``typeCounts``, ``totalMatched`` and the cap alike; the store decides
+                it in its query. None: every record (a trusted local caller). An empty
+                collection sees nothing.
 
         Returns:
             ``{"stats": {"recordsReturned", "totalRecords", "typeCounts"[, "totalMatched"]},
@@ -374,6 +412,7 @@ class Catalog(abc.ABC):
 
         Raises:
             InvalidSearchRequest: For a body that breaks the rules, listing every problem.
+            UsageError: For ``readers`` that are not a collection of names (a bare string).
 
         >>> from catalogql.search import open_catalog
         >>> answer = open_catalog("memory://").search({"limt": 5})
@@ -383,9 +422,10 @@ class Catalog(abc.ABC):
         False
         """
         self._check_open()
+        names = None if readers is None else reader_names("search", readers, collection=True)
         if not isinstance(request, SearchRequest):
             request = SearchRequest.from_dict(request, dialect=self.dialect, schema=self.schema)
-        query = Query.from_request(request, self.schema, self.indexed)
+        query = Query.from_request(request, self.schema, self.indexed, names)
         page = self._select(query)
         chosen = page.records[: query.limit]
         results = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
@@ -404,11 +444,19 @@ class Catalog(abc.ABC):
             answer["warnings"] = [warning.to_dict() for warning in request.warnings]
         return answer
 
-    def get_record(self, identifier: str) -> dict[str, Any]:
+    def get_record(
+        self, identifier: str, *, readers: Collection[str] | None = None
+    ) -> dict[str, Any]:
         """The record with this identifier.
 
+        Args:
+            identifier: The record's identifier.
+            readers: The caller's names, as for :meth:`search`: a record they cannot read is
+                not found, exactly as a missing one. None: any record.
+
         Raises:
-            RecordNotFound: If there is none.
+            RecordNotFound: If there is none (or ``readers`` cannot read it).
+            UsageError: For ``readers`` that are not a collection of names.
 
         >>> from catalogql.search import open_catalog
         >>> open_catalog("memory://").get_record("nope")
@@ -417,10 +465,45 @@ class Catalog(abc.ABC):
         catalogql.search.errors.RecordNotFound: Not Found: nope
         """
         self._check_open()
-        record = self._get(identifier) if isinstance(identifier, str) else None
+        names = None if readers is None else reader_names("get_record", readers, collection=True)
+        record = self._get(identifier, names) if isinstance(identifier, str) else None
         if record is None:
             raise RecordNotFound(str(identifier))
         return copy_record(record)
+
+    def set_readers(self, type_label: str, readers: Iterable[str]) -> int:
+        """Replace the readers of every record carrying a type label (a product's grants).
+
+        Inside :meth:`transaction` the change joins that unit (it is applied in order with the
+        unit's other writes, and rolled back with them); otherwise it is a unit of its own.
+
+        Args:
+            type_label: The label (a product id: its images' records carry it).
+            readers: The new reader names (see :meth:`add_records`).
+
+        Returns:
+            How many records carry the label (and now have these readers).
+
+        Raises:
+            UsageError: For a label that is not a non-empty string, or readers that are not
+                an iterable of names.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog = open_catalog("memory://")
+        >>> catalog.add_records([{"identifier": "a", "type": ["p1"], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}], readers=[])
+        1
+        >>> catalog.set_readers("p1", ["group:team"])
+        1
+        >>> catalog.search({}, readers=["group:team"])["stats"]["recordsReturned"]
+        1
+        """
+        self._check_open()
+        if not isinstance(type_label, str) or not type_label:
+            raise argument_error("set_readers", "type_label", type_label, "a type label (a str)")
+        names = reader_names("set_readers", readers)
+        with self.transaction() as unit:
+            return self._set_readers(type_label, names, unit)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -552,16 +635,24 @@ class Catalog(abc.ABC):
         """Forget the unit's writes."""
 
     @abc.abstractmethod
-    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
-        """Store a batch in ``unit``, replacing records with the same identifier."""
+    def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
+        """Store a batch in ``unit`` for ``readers``, replacing same-identifier records."""
+
+    @abc.abstractmethod
+    def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
+        """In ``unit``, give every record carrying ``label`` these readers; how many carry it."""
 
     @abc.abstractmethod
     def _select(self, query: Query) -> Page:
-        """The first ``query.limit`` matches in search order (and their count if asked)."""
+        """The first ``query.limit`` matches in search order (and their count if asked).
+
+        Only records whose readers meet ``query.readers`` (unless it is None) may match, decided
+        in the store's query, before the limit and the count.
+        """
 
     @abc.abstractmethod
-    def _get(self, identifier: str) -> Mapping[str, Any] | None:
-        """The stored record with this identifier, or None."""
+    def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
+        """The stored record with this identifier, if ``readers`` (None: anyone) may read it."""
 
     @abc.abstractmethod
     def _count(self) -> int:
@@ -569,6 +660,57 @@ class Catalog(abc.ABC):
 
     def _close(self) -> None:  # noqa: B027 - a store without resources has nothing to close
         """Release resources."""
+
+
+_EVERYONE = frozenset({EVERYONE})
+
+
+def reader_names(function: str, readers: object, *, collection: bool = False) -> frozenset[str]:
+    """Check reader names given to ``function`` (never a bare string: that fails closed).
+
+    Args:
+        function: The public function they were given to, for the error.
+        readers: The names.
+        collection: Whether a collection (``len`` and repeated iteration) is required, not
+            just an iterable.
+
+    Returns:
+        The names as a frozenset.
+
+    Raises:
+        UsageError: For a string, a mapping, something not iterable, or a name that is not a
+            non-empty string without NUL characters.
+
+    >>> sorted(reader_names("search", ["group:team", EVERYONE]))
+    ['*', 'group:team']
+    >>> reader_names("search", "group:team")
+    Traceback (most recent call last):
+      ...
+    catalogql.errors.UsageError: search(): readers must be a collection of reader names such as ['group:team'], not str (hint: pass a collection of reader names such as ['group:team'] as readers)
+    """  # noqa: E501
+    expected = "a collection of reader names such as ['group:team']"
+    kind = Collection if collection else Iterable
+    if isinstance(readers, str | bytes | bytearray | Mapping) or not isinstance(readers, kind):
+        raise argument_error(function, "readers", readers, expected)
+    names: set[str] = set()
+    for position, name in enumerate(readers):
+        if not isinstance(name, str) or not name or "\x00" in name or not _encodable(name):
+            raise argument_error(
+                function,
+                f"readers[{position}]",
+                name,
+                "a reader name: a non-empty str without NUL, such as 'group:team' or '*'",
+            )
+        names.add(name)
+    return frozenset(names)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:

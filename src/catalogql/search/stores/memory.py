@@ -14,7 +14,12 @@ Indexes (rebuilt on the first search after a write):
   contiguous slice found by bisection, and walking the slice backwards gives the search order;
 - **footprints**: a shapely ``STRtree`` over the footprints' bounding boxes, refined exactly;
 - **types**: postings (the records carrying each type label);
-- **equality keys** of the hot properties (see :mod:`catalogql.search.records`).
+- **equality keys** of the hot properties (see :mod:`catalogql.search.records`);
+- **readers**: postings (the records each reader name may see), and each record's reader set.
+
+A search restricted to some reader names tests every record it considers against them, in the
+walk and in the refinement alike, before the limit and the count; the readers' postings are one
+more candidate set (the union of the names' postings), chosen when it is the smallest.
 
 A search starts from its most selective constraint and never scans the catalog for a selective
 query. It either takes a candidate set (the records an area, a type name or an identifier
@@ -128,6 +133,8 @@ class MemoryCatalog(Catalog):
         self._slot: dict[str, int] = {}
         self._types: defaultdict[str, set[int]] = defaultdict(set)
         self._keys: defaultdict[str, set[int]] = defaultdict(set)
+        self._readers: list[frozenset[str]] = []  # slot -> its reader names
+        self._readable: defaultdict[str, set[int]] = defaultdict(set)  # name -> slots
         self._version = 0  # bumped by every commit that changed something
         self._index = _EMPTY
         self._lock = _ReadWriteLock()
@@ -136,37 +143,66 @@ class MemoryCatalog(Catalog):
     # -- writing -----------------------------------------------------------------------------
 
     def _begin(self, unit: Transaction) -> None:
-        unit.state = []  # the unit's batches, applied at commit
+        unit.state = []  # applied at commit: (batch, readers) or (label, readers), in order
 
-    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
-        unit.state.append(batch)
+    def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
+        unit.state.append((batch, readers))
+
+    def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
+        with self._lock.reading():
+            carrying = {self._records[slot].identifier for slot in self._types.get(label, ())}
+        for change, _ in unit.state:  # what the unit's earlier writes will have made of it
+            if isinstance(change, list):
+                for record in change:
+                    if label in record.types:
+                        carrying.add(record.identifier)
+                    else:
+                        carrying.discard(record.identifier)
+        unit.state.append((label, readers))
+        return len(carrying)
 
     def _rollback(self, unit: Transaction) -> None:
         unit.state = []
 
     def _commit(self, unit: Transaction) -> None:
-        batches: list[list[StoredRecord]] = unit.state
+        changes: list[tuple[list[StoredRecord] | str, frozenset[str]]] = unit.state
         unit.state = []
-        if not batches and not unit._actions:
+        if not changes and not unit._actions:
             return
         with self._lock.writing():
             try:
-                for batch in batches:
-                    self._apply(batch)
+                for change, readers in changes:
+                    if isinstance(change, list):
+                        self._apply(change, readers)
+                    else:
+                        for slot in self._types.get(change, ()):
+                            self._give(slot, readers)
                 for action in unit._actions:
                     action()
             finally:
                 self._version += 1
 
-    def _apply(self, batch: list[StoredRecord]) -> None:
+    def _give(self, slot: int, readers: frozenset[str]) -> None:
+        """Replace the readers of the record in ``slot``."""
+        for name in self._readers[slot]:
+            self._readable[name].discard(slot)
+        self._readers[slot] = readers
+        for name in readers:
+            self._readable[name].add(slot)
+
+    def _apply(self, batch: list[StoredRecord], readers: frozenset[str]) -> None:
         for record in batch:
             slot = self._slot.get(record.identifier)
             if slot is None:
                 slot = len(self._records)
                 self._records.append(record)
                 self._slot[record.identifier] = slot
+                self._readers.append(frozenset())
+                self._give(slot, readers)
             else:
                 old = self._records[slot]
+                if self._readers[slot] != readers:
+                    self._give(slot, readers)
                 if old.record == record.record:
                     continue
                 for label in old.types:
@@ -210,10 +246,12 @@ class MemoryCatalog(Catalog):
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+    def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
         with self._lock.reading():
             slot = self._slot.get(identifier)
-            return None if slot is None else self._records[slot].record
+            if slot is None or (readers is not None and readers.isdisjoint(self._readers[slot])):
+                return None
+            return self._records[slot].record
 
     def _count(self) -> int:
         with self._lock.reading():
@@ -257,6 +295,10 @@ class MemoryCatalog(Catalog):
             for key in keys:
                 found |= self._keys.get(key, set())
             sets.append((len(found), functools.partial(_array, found)))
+        if query.readers is not None:
+            postings = [self._readable.get(name, set()) for name in query.readers]
+            size = sum(len(posting) for posting in postings)  # at least the union's size
+            sets.append((size, functools.partial(_union, postings)))
         return sets
 
     def _refine(self, query: Query, index: _Index, slots: _Slots, low: int, high: int) -> Page:
@@ -268,11 +310,12 @@ class MemoryCatalog(Catalog):
             hits = shapely.intersects(query.area, index.footprints[slots])
             slots, position = slots[hits], position[hits]
         types, keep = query.types_predicate(), query.filter_predicate()
-        records = self._records
+        records, names, readers = self._records, query.readers, self._readers
         matches = [
             (int(p), records[s])
             for s, p in zip(slots.tolist(), position.tolist(), strict=True)
-            if (types is None or types(records[s].types))
+            if (names is None or not names.isdisjoint(readers[s]))
+            and (types is None or types(records[s].types))
             and (keep is None or keep(records[s].properties))
         ]
         matches.sort(key=lambda match: match[0], reverse=True)
@@ -289,12 +332,15 @@ class MemoryCatalog(Catalog):
                 boxes[slot] = 1
         types, keep = query.types_predicate(), query.filter_predicate()
         records, ascending = self._records, index.ascending
+        names, readers = query.readers, self._readers
         limit = query.limit
         found: list[dict[str, Any]] = []
         total = 0
         for at in range(high - 1, low - 1, -1):
             slot = ascending[at]
             if boxes is not None and not boxes[slot]:
+                continue
+            if names is not None and names.isdisjoint(readers[slot]):
                 continue
             record = records[slot]
             if types is not None and not types(record.types):
@@ -309,6 +355,13 @@ class MemoryCatalog(Catalog):
             elif not query.count_total:
                 break
         return Page(found, total if query.count_total else None)
+
+
+def _union(postings: list[set[int]]) -> _Slots:
+    found: set[int] = set()
+    for posting in postings:
+        found |= posting
+    return _array(found)
 
 
 def _array(slots: Any) -> _Slots:

@@ -15,7 +15,14 @@ footprint       ``geometry(Geometry, 4326)``       GiST (``footprint && area``)
 keys            ``text[]``: the equality keys      GIN (``keys && ARRAY[...]``)
 exotic          ``boolean``                        partial index ``WHERE exotic``
 properties_json ``text``: the properties' JSON     none: what a search returns, unchanged
+readers         ``text[]``: who may read it         GIN (``readers && ARRAY[names]``)
 ==============  =================================  ==========================================
+
+A search or a get-by-id restricted to reader names adds ``readers && ARRAY[names]`` to its
+conditions, so the page, its count and the type counts see only what the names may read. A table
+of layout 1 (before readers existed) gains the column on opening, every record readable by
+:data:`~catalogql.search.engine.EVERYONE`, and becomes layout 2; the column then has no default,
+so a row written without readers is refused rather than readable by all.
 
 ``ts`` is the :func:`~catalogql.semantics.instant_key` of ``properties.timestamp``, which sorts
 as text; with ``COLLATE "C"`` (bytes of UTF-8, which is code-point order) the database orders
@@ -95,7 +102,7 @@ TABLE = "catalogql_records"
 META = "catalogql_meta"
 """Name/value settings of the catalog (the keyed properties)."""
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 """The version of the table layout, kept in ``catalogql_meta`` and checked on opening."""
 
 _STAGING = "catalogql_staging"
@@ -124,30 +131,37 @@ CREATE INDEX IF NOT EXISTS {TABLE}_exotic ON {TABLE} (ts) WHERE exotic;
 CREATE TABLE IF NOT EXISTS {META} (name text PRIMARY KEY, value text NOT NULL);
 """
 
+_READERS_DDL = """
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS readers text[] NOT NULL DEFAULT '{{"*"}}';
+ALTER TABLE {TABLE} ALTER COLUMN readers DROP DEFAULT;
+CREATE INDEX IF NOT EXISTS {TABLE}_readers ON {TABLE} USING gin (readers);
+"""
+
 _STAGING_DDL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
     identifier text, ts text, types text, wkb bytea, keys text[], exotic boolean,
-    properties_json text
+    properties_json text, readers text[]
 ) ON COMMIT DELETE ROWS
 """
 
 _COPY = (
-    f"COPY {_STAGING} (identifier, ts, types, wkb, keys, exotic, properties_json) "
+    f"COPY {_STAGING} (identifier, ts, types, wkb, keys, exotic, properties_json, readers) "
     "FROM STDIN (FORMAT BINARY)"
 )
-_COPY_TYPES = ["text", "text", "text", "bytea", "text[]", "bool", "text"]
+_COPY_TYPES = ["text", "text", "text", "bytea", "text[]", "bool", "text", "text[]"]
 
 _UPSERT = f"""
 INSERT INTO {TABLE} AS r
-    (identifier, ts, types, properties, footprint, keys, exotic, properties_json)
+    (identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers)
 SELECT identifier, ts, types::jsonb, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
-       ST_GeomFromWKB(wkb, 4326), keys, exotic, properties_json
+       ST_GeomFromWKB(wkb, 4326), keys, exotic, properties_json, readers
 FROM {_STAGING}
 ON CONFLICT (identifier) DO UPDATE SET
     ts = EXCLUDED.ts, types = EXCLUDED.types, properties = EXCLUDED.properties,
     footprint = EXCLUDED.footprint, keys = EXCLUDED.keys, exotic = EXCLUDED.exotic,
-    properties_json = EXCLUDED.properties_json
-WHERE (r.properties_json, r.types) IS DISTINCT FROM (EXCLUDED.properties_json, EXCLUDED.types)
+    properties_json = EXCLUDED.properties_json, readers = EXCLUDED.readers
+WHERE (r.properties_json, r.types, r.readers)
+    IS DISTINCT FROM (EXCLUDED.properties_json, EXCLUDED.types, EXCLUDED.readers)
 """
 
 _HINT = (
@@ -300,6 +314,7 @@ class PostgresCatalog(Catalog):
             sa.Column("keys", pg.ARRAY(sa.Text), nullable=False),
             sa.Column("exotic", sa.Boolean, nullable=False),
             sa.Column("properties_json", sa.Text, nullable=False),
+            sa.Column("readers", pg.ARRAY(sa.Text), nullable=False),
         )
         self._keyed: frozenset[str] = frozenset()
         self._counting = threading.Lock()  # guards the two counters below
@@ -353,7 +368,7 @@ class PostgresCatalog(Catalog):
             connection.exec_driver_sql(_DDL.format(TABLE=TABLE, META=META, compression=compression))
             connection.exec_driver_sql(DOCUMENTS_SCHEMA)  # the service's table
             install_functions(connection)
-            self._check_layout(connection)
+            self._check_layout(connection)  # (after the DDL: a layout-1 table gains its readers)
             self._keyed = self._settle_keyed(connection)
             self._analyzed = int(
                 connection.execute(
@@ -371,9 +386,13 @@ class PostgresCatalog(Catalog):
         stored = connection.execute(
             sa.text(f"SELECT value FROM {META} WHERE name = 'layout'")
         ).scalar()
-        if stored is None:
+        if stored in (None, "1"):  # new, or made before readers: every record readable by all
+            connection.exec_driver_sql(_READERS_DDL.format(TABLE=TABLE))
             connection.execute(
-                sa.text(f"INSERT INTO {META} (name, value) VALUES ('layout', :v)"),
+                sa.text(
+                    f"INSERT INTO {META} (name, value) VALUES ('layout', :v) "
+                    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+                ),
                 {"v": LAYOUT_VERSION},
             )
         elif stored != LAYOUT_VERSION:
@@ -447,9 +466,10 @@ class PostgresCatalog(Catalog):
         finally:
             connection.close()
 
-    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
+    def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
         if not batch:
             return
+        names = sorted(readers)
         wkbs = shapely.to_wkb([record.footprint for record in batch], output_dimension=2)
         rows = []
         for record, wkb in zip(batch, wkbs.tolist(), strict=True):
@@ -462,7 +482,9 @@ class PostgresCatalog(Catalog):
             keys = sorted(record.keys) if faithful else []
             types = json.dumps(list(record.types))
             text = record.properties_json
-            rows.append((record.identifier, record.timestamp, types, wkb, keys, not faithful, text))
+            rows.append(
+                (record.identifier, record.timestamp, types, wkb, keys, not faithful, text, names)
+            )
         connection: sa.Connection = unit.connection
         try:
             connection.exec_driver_sql(_STAGING_DDL)
@@ -478,9 +500,22 @@ class PostgresCatalog(Catalog):
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
         unit.state += len(rows)
 
+    def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
+        connection: sa.Connection = unit.connection
+        try:
+            result = connection.execute(
+                sa.text(
+                    f"UPDATE {TABLE} SET readers = :readers WHERE types @> CAST(:label AS jsonb)"
+                ).bindparams(sa.bindparam("readers", type_=pg.ARRAY(sa.Text))),
+                {"readers": sorted(readers), "label": json.dumps([label])},
+            )
+        except self._driver_errors as error:
+            raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
+        return int(result.rowcount)
+
     # -- reading -----------------------------------------------------------------------------
 
-    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+    def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
         if not _sql_text(identifier):
             return None
         table = self._table
@@ -488,6 +523,8 @@ class PostgresCatalog(Catalog):
         statement = sa.select(c.identifier, c.types, c.properties_json).where(
             c.identifier == identifier
         )
+        if readers is not None:
+            statement = statement.where(_readable(c.readers, readers))
         row = self._run(lambda connection: connection.execute(statement).first())
         return None if row is None else _decode(row.identifier, row.types, row.properties_json)
 
@@ -557,6 +594,8 @@ class _Plan:
             base.append(c.ts >= sa.bindparam("start", query.start, type_=sa.Text))
         if query.end is not None:
             base.append(c.ts <= sa.bindparam("end", query.end, type_=sa.Text))
+        if query.readers is not None:
+            base.append(_readable(c.readers, query.readers))
         self.python_types: list[Callable[[Sequence[str]], bool]] = []
         for number, node in enumerate(query.type_nodes):
             try:
@@ -653,6 +692,15 @@ class _Plan:
         finally:
             result.close()
         return found, total
+
+
+def _readable(column: sa.Column[Any], readers: frozenset[str]) -> ColumnElement[bool]:
+    """The condition that one of ``readers`` may read the row (the GIN index serves ``&&``)."""
+    if not readers:
+        return sa.false()
+    names = sa.bindparam("readers", sorted(readers), type_=pg.ARRAY(sa.Text))
+    overlap: ColumnElement[bool] = column.overlap(names)
+    return overlap
 
 
 def _decode(identifier: str, types: list[str], properties_json: str) -> dict[str, Any]:

@@ -8,7 +8,15 @@ Tables:
 - ``footprints``: an R*Tree over the footprints' bounding boxes (stored as 32-bit floats rounded
   outwards, so a box never shrinks), refined exactly with shapely;
 - ``record_types`` and ``record_keys``: (label, record) and (equality key, record) rows, the type
-  postings and the identifier lookups.
+  postings and the identifier lookups;
+- ``record_readers``: (record, reader) rows, the names that may read each record (keyed by
+  record, so a row's check is a primary-key lookup), with an index on (reader, record), the
+  readers' postings. A catalog made before it existed gains it on opening, every record readable
+  by :data:`~catalogql.search.engine.EVERYONE`.
+
+A search restricted to reader names checks, for every row it considers, that one of the names is
+among the row's readers (``EXISTS`` on the primary key), and may drive from the names' postings
+when they are the smallest candidate set.
 
 Filters and type expressions run in SQL (:func:`catalogql.compile.sql.to_sql`, with the same
 meaning as the predicates). A search is planned the way the memory store plans it: from the
@@ -54,7 +62,7 @@ import shapely
 from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import INT64, install_functions, to_sql
 from catalogql.search.documents import SQLITE_SCHEMA as DOCUMENTS_SCHEMA
-from catalogql.search.engine import Catalog, Page, Query, Transaction
+from catalogql.search.engine import EVERYONE, Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
 from catalogql.search.records import StoredRecord
 from catalogql.syntax.errors import Inexpressible
@@ -85,6 +93,13 @@ CREATE TABLE IF NOT EXISTS record_keys (
     key TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (key, record)
 ) WITHOUT ROWID;
 """
+
+_READERS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS record_readers ("
+    "record INTEGER NOT NULL, reader TEXT NOT NULL, PRIMARY KEY (record, reader)"
+    ") WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS record_readers_reader ON record_readers (reader, record)",
+)
 
 _SAMPLE_EVERY = 64  # one time key in this many is kept in memory, to size date ranges
 
@@ -168,6 +183,7 @@ class SQLiteCatalog(Catalog):
                 db.executescript(DOCUMENTS_SCHEMA)  # the service's table
                 if not self._shared:
                     db.execute("PRAGMA journal_mode = WAL")
+                self._add_readers(db)
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA cache_size = {-262144 if first else -65536}")  # KiB
             db.execute("PRAGMA temp_store = MEMORY")
@@ -176,6 +192,26 @@ class SQLiteCatalog(Catalog):
             raise
         install_functions(db)
         return db
+
+    @staticmethod
+    def _add_readers(db: sqlite3.Connection) -> None:
+        """Create the readers table if it is missing, an older catalog's records readable by all.
+
+        One transaction: another process opening the file at once waits, then finds it made.
+        """
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_readers'"
+        if db.execute(exists).fetchone() is not None:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute(exists).fetchone() is None:
+                for statement in _READERS_SCHEMA:
+                    db.execute(statement)
+                db.execute("INSERT INTO record_readers SELECT id, ? FROM records", (EVERYONE,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _register(self, db: sqlite3.Connection) -> None:
         """Keep this thread's connection (closing those of threads that have ended)."""
@@ -238,15 +274,26 @@ class SQLiteCatalog(Catalog):
             raise
         unit.connection = db
 
-    def _write(self, batch: list[StoredRecord], unit: Transaction) -> None:
+    def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
         try:
-            self._write_batch(unit.connection, batch)
+            self._write_batch(unit.connection, batch, sorted(readers))
         except sqlite3.OperationalError as error:
             if _busy(error):  # not expected under BEGIN IMMEDIATE; never SQLite's own message
                 raise CatalogError(
                     f"cannot write to {self.url}: the database is locked ({error}); retry"
                 ) from None
             raise
+
+    def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
+        db: sqlite3.Connection = unit.connection
+        carrying = "SELECT record FROM record_types WHERE label = ?"
+        db.execute(f"DELETE FROM record_readers WHERE record IN ({carrying})", (label,))
+        db.executemany(
+            "INSERT INTO record_readers SELECT record, ? FROM record_types WHERE label = ?",
+            [(name, label) for name in sorted(readers)],
+        )
+        (count,) = db.execute(f"SELECT count(*) FROM ({carrying})", (label,)).fetchone()
+        return int(count)
 
     def _commit(self, unit: Transaction) -> None:
         db: sqlite3.Connection = unit.connection
@@ -270,7 +317,9 @@ class SQLiteCatalog(Catalog):
             if self._shared:
                 self._lock.release()
 
-    def _write_batch(self, db: sqlite3.Connection, batch: list[StoredRecord]) -> None:
+    def _write_batch(
+        self, db: sqlite3.Connection, batch: list[StoredRecord], readers: list[str]
+    ) -> None:
         existing: dict[str, tuple[int, str, str]] = {}
         identifiers = [record.identifier for record in batch]
         for start in range(0, len(identifiers), 500):
@@ -288,13 +337,17 @@ class SQLiteCatalog(Catalog):
         labels: list[tuple[str, int]] = []
         keys: list[tuple[str, int]] = []
         replaced: list[tuple[int]] = []
+        named: list[tuple[int, str]] = []  # (record, reader)
+        kept: list[tuple[int]] = []  # records stored as they are: only their readers are written
         for record in batch:
             types = _dumps(list(record.types))
             properties = record.properties_json
             old = existing.get(record.identifier)
             if old is not None:
                 if old[1] == types and old[2] == properties:
-                    continue  # already stored as it is
+                    kept.append((old[0],))  # already stored as it is
+                    named.extend((old[0], name) for name in readers)
+                    continue
                 record_id = old[0]
                 replaced.append((record_id,))
             else:
@@ -315,28 +368,30 @@ class SQLiteCatalog(Catalog):
             boxes.append((record_id, min_x, max_x, min_y, max_y))
             labels.extend((label, record_id) for label in record.types)
             keys.extend((key, record_id) for key in record.keys)
+            named.extend((record_id, name) for name in readers)
         if replaced:
             db.executemany("DELETE FROM records WHERE id = ?", replaced)
             db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
             db.executemany("DELETE FROM record_types WHERE record = ?", replaced)
             db.executemany("DELETE FROM record_keys WHERE record = ?", replaced)
+        if replaced or kept:
+            db.executemany("DELETE FROM record_readers WHERE record = ?", replaced + kept)
         db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
         db.executemany("INSERT INTO record_types VALUES (?, ?)", labels)
         db.executemany("INSERT INTO record_keys VALUES (?, ?)", keys)
+        db.executemany("INSERT INTO record_readers VALUES (?, ?)", named)
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _get(self, identifier: str) -> Mapping[str, Any] | None:
+    def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
+        sql = "SELECT identifier, types, properties FROM records AS r WHERE identifier = :id"
+        params: dict[str, Any] = {"id": identifier}
+        if readers is not None:
+            sql += " AND " + _readable(readers, params)
+
         def get() -> Any:
-            return (
-                self._db()
-                .execute(
-                    "SELECT identifier, types, properties FROM records WHERE identifier = ?",
-                    (identifier,),
-                )
-                .fetchone()
-            )
+            return self._db().execute(sql, params).fetchone()
 
         with self._guard():
             row = self._retry(get, "read")
@@ -390,6 +445,16 @@ class SQLiteCatalog(Catalog):
                     f"SELECT record AS rid FROM record_types WHERE label = :label{index}",
                 )
             )
+        if query.readers is not None:
+            conditions.append(_readable(query.readers, params))
+            if query.readers:
+                names = ", ".join(f":rd{number}" for number in range(len(query.readers)))
+                lookup = (
+                    "SELECT DISTINCT record AS rid FROM record_readers "
+                    f"INDEXED BY record_readers_reader WHERE reader IN ({names})"
+                )
+                size = sum(statistics.readers.get(name, 0) for name in query.readers)
+                candidates.append((size, lookup))
         for index, (_, keys) in enumerate(query.equality):
             marks = []
             for number, key in enumerate(sorted(keys)):
@@ -458,6 +523,9 @@ class SQLiteCatalog(Catalog):
                 statistics = None
         if statistics is None:
             labels = dict(db.execute("SELECT label, count(*) FROM record_types GROUP BY label"))
+            readers = dict(
+                db.execute("SELECT reader, count(*) FROM record_readers GROUP BY reader")
+            )
             (count,) = db.execute("SELECT count(*) FROM records").fetchone()
             sample = [
                 ts
@@ -466,17 +534,29 @@ class SQLiteCatalog(Catalog):
                 )
             ]
             (top,) = db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()
-            statistics = _Statistics(int(count), labels, sample, int(top))
+            statistics = _Statistics(int(count), labels, readers, sample, int(top))
             self._statistics = statistics
         return statistics
 
 
 class _Statistics:
-    """What the planner knows without scanning: counts per label, a sample of time keys."""
+    """What the planner knows without scanning: counts per label and reader, a sample of times.
 
-    def __init__(self, count: int, labels: dict[str, int], sample: list[str], top: int) -> None:
+    Counts may be stale (they are read again when the catalog has doubled): they only choose a
+    plan, never what it answers.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        labels: dict[str, int],
+        readers: dict[str, int],
+        sample: list[str],
+        top: int,
+    ) -> None:
         self.count = count
         self.labels = labels
+        self.readers = readers
         self.sample = sample
         self.top = top  # the largest row id when read
 
@@ -528,6 +608,20 @@ def _collect(
 
 
 _NO_LOCK = contextlib.nullcontext()
+
+
+def _readable(readers: frozenset[str], params: dict[str, Any]) -> str:
+    """The condition that one of ``readers`` may read the row ``r`` (binding ``:rd<n>``)."""
+    if not readers:
+        return "0"
+    marks = []
+    for number, name in enumerate(sorted(readers)):
+        params[f"rd{number}"] = name
+        marks.append(f":rd{number}")
+    return (
+        "EXISTS (SELECT 1 FROM record_readers AS rr WHERE rr.record = r.id "
+        f"AND rr.reader IN ({', '.join(marks)}))"
+    )
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
