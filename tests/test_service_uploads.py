@@ -164,7 +164,7 @@ def test_dtype_fits_table_is_exactly_the_lossless_casts() -> None:
 
 def test_a_dtype_that_does_not_fit_fails_naming_the_band(svc: Service) -> None:
     pid = product(svc, bands=[("red", 1, "Byte")])
-    status = svc.upload_image(OWNER, pid, geotiff(dtype="uint16"), image_id="s", acquired="2020")
+    status = svc.upload_image(OWNER, pid, geotiff(dtype="uint16"), image_id="s", acquired="2020-01-01")
     assert status["status"] == "failure"
     assert [(e["field"], e["code"]) for e in status["errors"]] == [
         ("bands.red.dtype", "upload.dtype")
@@ -243,7 +243,7 @@ def test_split_antimeridian_keeps_the_area() -> None:
 
 def test_bytes_that_are_not_a_tiff(svc: Service) -> None:
     pid = product(svc)
-    status = svc.upload_image(OWNER, pid, b"hello, not a tiff", image_id="s", acquired="2020")
+    status = svc.upload_image(OWNER, pid, b"hello, not a tiff", image_id="s", acquired="2020-01-01")
     assert status["status"] == "failure"
     error = status["errors"][0]
     assert (error["field"], error["code"]) == ("s", "upload.not-geotiff")
@@ -254,7 +254,7 @@ def test_bytes_that_are_not_a_tiff(svc: Service) -> None:
 def test_a_truncated_tiff(svc: Service) -> None:
     pid = product(svc)
     whole = geotiff(width=256, height=256)
-    status = svc.upload_image(OWNER, pid, whole[: len(whole) // 2], image_id="s", acquired="2020")
+    status = svc.upload_image(OWNER, pid, whole[: len(whole) // 2], image_id="s", acquired="2020-01-01")
     assert status["status"] == "failure"
     assert status["errors"][0]["code"] in ("upload.damaged", "upload.not-geotiff")
     assert_nothing_left(svc, pid, "s")
@@ -263,7 +263,7 @@ def test_a_truncated_tiff(svc: Service) -> None:
 def test_a_crs_that_cannot_be_transformed(svc: Service) -> None:
     pid = product(svc)
     local = CRS.from_wkt('LOCAL_CS["arbitrary",UNIT["metre",1]]')
-    status = svc.upload_image(OWNER, pid, geotiff(crs=local), image_id="s", acquired="2020")
+    status = svc.upload_image(OWNER, pid, geotiff(crs=local), image_id="s", acquired="2020-01-01")
     assert status["status"] == "failure"
     assert [e["code"] for e in status["errors"]] == ["upload.crs"]
     assert "cannot be transformed" in status["errors"][0]["message"]
@@ -281,7 +281,7 @@ def test_a_full_disk(svc: Service) -> None:
 
     svc.files.writer = full
     big = geotiff(width=1024, height=1024)  # > one chunk: the second write fails
-    status = svc.upload_image(OWNER, pid, big, image_id="s", acquired="2020")
+    status = svc.upload_image(OWNER, pid, big, image_id="s", acquired="2020-01-01")
     assert status["status"] == "failure"
     assert status["errors"][0]["code"] == "storage.full"
     assert "full" in status["errors"][0]["message"]
@@ -292,10 +292,10 @@ def test_a_full_disk(svc: Service) -> None:
 def test_a_failure_keeps_a_file_another_image_holds(svc: Service) -> None:
     pid = product(svc, bands=[("red", 1, "UInt16")])
     data = geotiff()
-    assert svc.upload_image(OWNER, pid, data, image_id="a", acquired="2020")["status"] == "success"
+    assert svc.upload_image(OWNER, pid, data, image_id="a", acquired="2020-01-01")["status"] == "success"
     other = product(svc, name="bytes", bands=[("red", 1, "Byte")])  # the same bytes do not fit
     assert (
-        svc.upload_image(OWNER, other, data, image_id="b", acquired="2020")["status"] == "failure"
+        svc.upload_image(OWNER, other, data, image_id="b", acquired="2020-01-01")["status"] == "failure"
     )
     svc.gc()
     assert len(svc.files.hashes()) == 1
@@ -314,14 +314,14 @@ def test_request_errors_raise_before_a_status(svc: Service) -> None:
         svc.upload_image(OWNER, pid, data, image_id="s")
     assert caught.value.problems[0].field == "acquired"
     with pytest.raises(InvalidInput) as caught:
-        svc.upload_image(OWNER, pid, data, image_id="s", acquired="2020", cloud_fraction=3)
+        svc.upload_image(OWNER, pid, data, image_id="s", acquired="2020-01-01", cloud_fraction=3)
     assert caught.value.problems[0].field == "cloud_fraction"
     with pytest.raises(Forbidden):
-        svc.upload_image(READER, pid, data, image_id="s", acquired="2020")
+        svc.upload_image(READER, pid, data, image_id="s", acquired="2020-01-01")
     with pytest.raises(NotFound):
-        svc.upload_image(STRANGER, pid, data, image_id="s", acquired="2020")
+        svc.upload_image(STRANGER, pid, data, image_id="s", acquired="2020-01-01")
     with pytest.raises(InvalidInput):
-        svc.upload_image(OWNER, pid, data, acquired="2020")  # bytes name nothing
+        svc.upload_image(OWNER, pid, data, acquired="2020-01-01")  # bytes name nothing
     assert svc.list_uploads(OWNER, pid)["data"] == []
 
 
@@ -345,7 +345,7 @@ def test_the_same_bytes_are_stored_once(svc: Service) -> None:
     data = geotiff()
     for key in ("a", "b"):
         assert (
-            svc.upload_image(OWNER, pid, data, image_id=key, acquired="2020")["status"] == "success"
+            svc.upload_image(OWNER, pid, data, image_id=key, acquired="2020-01-01")["status"] == "success"
         )
     assert len(svc.files.hashes()) == 1
     svc.remove_image(OWNER, pid, "a")
@@ -360,14 +360,14 @@ def test_sources_path_file_object_and_names(svc: Service, tmp_path: Path) -> Non
     pid = product(svc)
     path = tmp_path / "scene_001.tif"
     path.write_bytes(geotiff())
-    status = svc.upload_image(OWNER, pid, path, acquired="2020")
+    status = svc.upload_image(OWNER, pid, path, acquired="2020-01-01")
     assert (status["id"], status["image_id"], status["status"]) == (
         "scene_001.tif",
         "scene_001",
         "success",
     )
     with open(path, "rb") as file:
-        status = svc.upload_image(OWNER, pid, file, image_id="from_file", acquired="2020")
+        status = svc.upload_image(OWNER, pid, file, image_id="from_file", acquired="2020-01-01")
     assert status["status"] == "success" and status["id"] == "from_file"
     assert svc.get_image(OWNER, pid, "scene_001")["files"] == ["scene_001.tif"]
 
@@ -381,7 +381,7 @@ def test_status_passes_through_its_states(svc: Service) -> None:
     svc.upload_hook = lambda stage, status: seen.append(
         (stage, svc.upload_status(OWNER, pid, status["id"])["status"])
     )
-    svc.upload_image(OWNER, pid, geotiff(), image_id="s", acquired="2020")
+    svc.upload_image(OWNER, pid, geotiff(), image_id="s", acquired="2020-01-01")
     assert seen == [("stored", "running"), ("commit", "running")]
     assert svc.upload_status(OWNER, pid, "s")["status"] == "success"
     assert svc.upload_status(READER, pid, "s")["status"] == "success"
@@ -397,7 +397,7 @@ def test_a_hook_that_raises_ends_as_failure(svc: Service) -> None:
             raise RuntimeError("the database went away")
 
     svc.upload_hook = boom
-    status = svc.upload_image(OWNER, pid, geotiff(), image_id="s", acquired="2020")
+    status = svc.upload_image(OWNER, pid, geotiff(), image_id="s", acquired="2020-01-01")
     assert status["status"] == "failure" and status["exception_name"] == "RuntimeError"
     assert "the database went away" in status["errors"][0]["message"]
     assert_nothing_left(svc, pid, "s")
@@ -407,7 +407,7 @@ def test_list_uploads_wire_shape_paging_and_status_filter(svc: Service) -> None:
     pid = product(svc)
     for index in range(5):
         data = geotiff(seed=index) if index % 2 == 0 else b"broken"
-        svc.upload_image(OWNER, pid, data, image_id=f"s{index}", acquired="2020")
+        svc.upload_image(OWNER, pid, data, image_id=f"s{index}", acquired="2020-01-01")
     seen: list[str] = []
     token = None
     while True:
@@ -462,13 +462,13 @@ def test_multi_file_makes_one_image_once_every_part_arrived(svc: Service, tmp_pa
     group = {"image_files": ["a.tif", "b.tif"], "image_id": "scene_multi"}
     for index, name in enumerate(group["image_files"]):
         (tmp_path / name).write_bytes(geotiff(seed=index))
-    first = svc.upload_image(OWNER, pid, tmp_path / "a.tif", multi_file=group, acquired="2020")
+    first = svc.upload_image(OWNER, pid, tmp_path / "a.tif", multi_file=group, acquired="2020-01-01")
     assert first["status"] == "pending" and first["waiting_for"] == ["b.tif"]
     svc.gc()
     assert len(svc.files.hashes()) == 1  # a waiting part's file is kept
     with pytest.raises(NotFound):
         svc.get_image(OWNER, pid, "scene_multi")
-    second = svc.upload_image(OWNER, pid, tmp_path / "b.tif", multi_file=group, acquired="2020")
+    second = svc.upload_image(OWNER, pid, tmp_path / "b.tif", multi_file=group, acquired="2020-01-01")
     assert second["status"] == "success", second["errors"]
     assert svc.upload_status(OWNER, pid, "a.tif")["status"] == "success"
     image = svc.get_image(OWNER, pid, "scene_multi")
@@ -516,7 +516,7 @@ def test_add_image_metadata_and_its_record(svc: Service) -> None:
 
 def test_records_follow_the_products_grants_and_cascade(svc: Service) -> None:
     pid = product(svc)
-    svc.upload_image(OWNER, pid, geotiff(), image_id="s", acquired="2020")
+    svc.upload_image(OWNER, pid, geotiff(), image_id="s", acquired="2020-01-01")
     ident = f"{pid}:s"
     assert svc.catalog.get_record(ident, readers=READER.names)["identifier"] == ident
     with pytest.raises(RecordNotFound):

@@ -663,8 +663,8 @@ class ImageRecords:
     - ``permissions_changed``: the product's readers become its records' readers
       (:meth:`Catalog.set_readers` on the product id, the label every record of its images
       carries);
-    - ``remove_children``: the records of the product's images are removed (the documents are
-      removed by the product's cascade).
+    - ``remove_children``: the records of the product's images are removed (those carrying its
+      id as a type label; the documents are removed by the product's cascade).
 
     >>> ImageRecords(None)  # doctest: +ELLIPSIS
     <catalogql.service.images.ImageRecords object at ...>
@@ -679,16 +679,8 @@ class ImageRecords:
         return count
 
     def remove_children(self, product_id: str) -> int:
-        """Remove the records of the product's images; how many."""
-        store = documents(self.catalog)
-        ids: list[str] = []
-        after: str | None = None
-        while batch := store.list(IMAGE, parent=product_id, after=after, limit=1000):
-            ids.extend(d.id for d in batch)
-            after = batch[-1].id
-        if not ids:
-            return 0
-        removed: int = self.catalog.remove_records(ids)
+        """Remove the records of the product's images (all carry its id as a label); how many."""
+        removed: int = self.catalog.remove_records(type_label=product_id)
         return removed
 
 

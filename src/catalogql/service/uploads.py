@@ -363,7 +363,7 @@ def split_antimeridian(ring: Sequence[tuple[float, float]]) -> Any:
     turn = lons[-1] - lons[0]
     if abs(turn) > 180:  # around a pole: close the ring through it
         pole = 90.0 if sum(lats) > 0 else -90.0
-        points = [*points[:-1], (lons[-1], pole), (lons[0], pole), points[0]]
+        points = [*points, (lons[-1], pole), (lons[0], pole), points[0]]
     shape = Polygon(points)
     if not shape.is_valid:
         shape = shapely.make_valid(shape)
@@ -396,11 +396,10 @@ def footprint(info: RasterInfo, field: str = "file", points: int = EDGE_POINTS) 
     >>> footprint(info).bounds
     (10.0, 4.0, 11.0, 5.0)
     """
-    from affine import Affine
     from rasterio.crs import CRS
     from rasterio.warp import transform
 
-    forward = Affine.from_gdal(*info.geotrans)
+    x0, dx, rx, y0, ry, dy = info.geotrans
     cols: list[float] = []
     rows: list[float] = []
     steps = [i / (points - 1) for i in range(points - 1)]
@@ -415,11 +414,12 @@ def footprint(info: RasterInfo, field: str = "file", points: int = EDGE_POINTS) 
             rows.append((r0 + (r1 - r0) * t) * info.height)
     cols.append(cols[0])
     rows.append(rows[0])
-    xs, ys = zip(*(forward * (c, r) for c, r in zip(cols, rows, strict=True)), strict=True)
+    xs = [x0 + c * dx + r * rx for c, r in zip(cols, rows, strict=True)]
+    ys = [y0 + c * ry + r * dy for c, r in zip(cols, rows, strict=True)]
     message = ""
     try:
         with _quiet_gdal():
-            lons, lats = transform(CRS.from_wkt(info.crs or ""), "EPSG:4326", list(xs), list(ys))
+            lons, lats = transform(CRS.from_wkt(info.crs or ""), "EPSG:4326", xs, ys)
     except Exception as error:  # PROJ finds no operation (an engineering CRS), or fails
         message = str(error).split(" from ")[0][:200]
         lons, lats = [], []
