@@ -164,7 +164,9 @@ def test_dtype_fits_table_is_exactly_the_lossless_casts() -> None:
 
 def test_a_dtype_that_does_not_fit_fails_naming_the_band(svc: Service) -> None:
     pid = product(svc, bands=[("red", 1, "Byte")])
-    status = svc.upload_image(OWNER, pid, geotiff(dtype="uint16"), image_id="s", acquired="2020-01-01")
+    status = svc.upload_image(
+        OWNER, pid, geotiff(dtype="uint16"), image_id="s", acquired="2020-01-01"
+    )
     assert status["status"] == "failure"
     assert [(e["field"], e["code"]) for e in status["errors"]] == [
         ("bands.red.dtype", "upload.dtype")
@@ -254,7 +256,9 @@ def test_bytes_that_are_not_a_tiff(svc: Service) -> None:
 def test_a_truncated_tiff(svc: Service) -> None:
     pid = product(svc)
     whole = geotiff(width=256, height=256)
-    status = svc.upload_image(OWNER, pid, whole[: len(whole) // 2], image_id="s", acquired="2020-01-01")
+    status = svc.upload_image(
+        OWNER, pid, whole[: len(whole) // 2], image_id="s", acquired="2020-01-01"
+    )
     assert status["status"] == "failure"
     assert status["errors"][0]["code"] in ("upload.damaged", "upload.not-geotiff")
     assert_nothing_left(svc, pid, "s")
@@ -292,10 +296,14 @@ def test_a_full_disk(svc: Service) -> None:
 def test_a_failure_keeps_a_file_another_image_holds(svc: Service) -> None:
     pid = product(svc, bands=[("red", 1, "UInt16")])
     data = geotiff()
-    assert svc.upload_image(OWNER, pid, data, image_id="a", acquired="2020-01-01")["status"] == "success"
+    assert (
+        svc.upload_image(OWNER, pid, data, image_id="a", acquired="2020-01-01")["status"]
+        == "success"
+    )
     other = product(svc, name="bytes", bands=[("red", 1, "Byte")])  # the same bytes do not fit
     assert (
-        svc.upload_image(OWNER, other, data, image_id="b", acquired="2020-01-01")["status"] == "failure"
+        svc.upload_image(OWNER, other, data, image_id="b", acquired="2020-01-01")["status"]
+        == "failure"
     )
     svc.gc()
     assert len(svc.files.hashes()) == 1
@@ -345,7 +353,8 @@ def test_the_same_bytes_are_stored_once(svc: Service) -> None:
     data = geotiff()
     for key in ("a", "b"):
         assert (
-            svc.upload_image(OWNER, pid, data, image_id=key, acquired="2020-01-01")["status"] == "success"
+            svc.upload_image(OWNER, pid, data, image_id=key, acquired="2020-01-01")["status"]
+            == "success"
         )
     assert len(svc.files.hashes()) == 1
     svc.remove_image(OWNER, pid, "a")
@@ -462,13 +471,17 @@ def test_multi_file_makes_one_image_once_every_part_arrived(svc: Service, tmp_pa
     group = {"image_files": ["a.tif", "b.tif"], "image_id": "scene_multi"}
     for index, name in enumerate(group["image_files"]):
         (tmp_path / name).write_bytes(geotiff(seed=index))
-    first = svc.upload_image(OWNER, pid, tmp_path / "a.tif", multi_file=group, acquired="2020-01-01")
+    first = svc.upload_image(
+        OWNER, pid, tmp_path / "a.tif", multi_file=group, acquired="2020-01-01"
+    )
     assert first["status"] == "pending" and first["waiting_for"] == ["b.tif"]
     svc.gc()
     assert len(svc.files.hashes()) == 1  # a waiting part's file is kept
     with pytest.raises(NotFound):
         svc.get_image(OWNER, pid, "scene_multi")
-    second = svc.upload_image(OWNER, pid, tmp_path / "b.tif", multi_file=group, acquired="2020-01-01")
+    second = svc.upload_image(
+        OWNER, pid, tmp_path / "b.tif", multi_file=group, acquired="2020-01-01"
+    )
     assert second["status"] == "success", second["errors"]
     assert svc.upload_status(OWNER, pid, "a.tif")["status"] == "success"
     image = svc.get_image(OWNER, pid, "scene_multi")
@@ -612,3 +625,38 @@ def test_sigkill_mid_upload_then_reopen(new_catalog: Factory, tmp_path: Path, st
         assert again["status"] == "success"
     finally:
         reopened.close()
+
+
+# -- Catalog.remove_records (what images' removal and cascades use) ------------------------------
+
+
+def _point(identifier: str, labels: list[str]) -> dict[str, Any]:
+    return {
+        "identifier": identifier,
+        "type": labels,
+        "properties": {"timestamp": "2020-01-01T00:00:00Z", "footprintWkt": "POINT (1 2)"},
+    }
+
+
+def test_remove_records_on_every_store(new_catalog: Factory) -> None:
+    catalog = new_catalog()
+    catalog.add_records([_point(f"r{i}", ["L"] if i < 2 else ["M"]) for i in range(5)])
+    with pytest.raises(KeyError), catalog.transaction():
+        assert catalog.remove_records(["r4", "nope"], type_label="L") == 3
+        raise KeyError("rolled back")
+    assert len(catalog) == 5
+    with catalog.transaction():
+        catalog.add_records([_point("new", ["L"])])
+        assert catalog.remove_records(["r4"], type_label="L") == 4  # the unit's own record too
+    assert len(catalog) == 2
+    found = catalog.search({"searchAreaWkt": "POLYGON((0 0,3 0,3 3,0 3,0 0))"})
+    assert sorted(r["identifier"] for r in found["results"]) == ["r2", "r3"]
+    assert found["stats"]["typeCounts"]["M"] == 2 and "L" not in found["stats"]["typeCounts"]
+    catalog.add_records([_point("r0", ["L"])], readers=["group:x"])
+    restricted = catalog.search({}, readers=["group:x"])
+    assert [r["identifier"] for r in restricted["results"]] == ["r0"]
+    assert catalog.remove_records([]) == 0
+    with pytest.raises(InvalidInput):
+        catalog.remove_records("r0")
+    assert catalog.remove_records(type_label="L") == 1 and len(catalog) == 2
+    assert catalog.search({}, readers=["group:x"])["results"] == []

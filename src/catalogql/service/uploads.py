@@ -419,7 +419,7 @@ def footprint(info: RasterInfo, field: str = "file", points: int = EDGE_POINTS) 
     message = ""
     try:
         with _quiet_gdal():
-            lons, lats = transform(CRS.from_wkt(info.crs or ""), "EPSG:4326", xs, ys)
+            lons, lats = transform(CRS.from_user_input(info.crs or ""), "EPSG:4326", xs, ys)
     except Exception as error:  # PROJ finds no operation (an engineering CRS), or fails
         message = str(error).split(" from ")[0][:200]
         lons, lats = [], []
