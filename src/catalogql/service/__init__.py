@@ -48,8 +48,8 @@ class Service:
     Attributes:
         catalog: The catalog its objects and records live in.
         storage: The folder uploaded files go to: as given, else ``<database file>.files``
-            beside a SQLite catalog, a new temporary folder for a memory catalog; None (no
-            uploads) for PostgreSQL unless given.
+            beside a SQLite catalog, a new temporary folder for a memory catalog (made by the
+            first upload); None (no uploads) for PostgreSQL unless given.
         hooks: What follows a product's removal and grants beyond its documents: the images'
             search records (:class:`~catalogql.service.images.ImageRecords`) first, then any
             given.
@@ -66,6 +66,7 @@ class Service:
     ) -> None:
         self.catalog = catalog
         self.storage = _default_storage(catalog) if storage is None else Path(storage)
+        self._temporary = storage is None and catalog.url.startswith("memory:")
         self.hooks: list[ProductHook] = [images.ImageRecords(catalog), *hooks]
         self.upload_hook: uploads.Hook | None = None
         self.max_upload_size = MAX_UPLOAD_SIZE
@@ -79,6 +80,8 @@ class Service:
         <FileStore at ...>
         """
         if self._files is None:
+            if self.storage is None and self._temporary:
+                self.storage = Path(tempfile.mkdtemp(prefix="catalogql-files-"))
             if self.storage is None:
                 raise UsageError(
                     f"the service on {self.catalog.url} has no file storage",
@@ -604,8 +607,6 @@ def open_service(url: str | Catalog, storage: str | Path | None = None, **option
 
 
 def _default_storage(catalog: Catalog) -> Path | None:
-    if catalog.url.startswith("memory:"):
-        return Path(tempfile.mkdtemp(prefix="catalogql-files-"))
     if catalog.url.startswith("sqlite:"):
         from catalogql.search.stores.sqlite import sqlite_path
 

@@ -136,12 +136,6 @@ def _problem(field: str, message: str, hint: str, code: str) -> Problem:
     return Problem(field, None, message, hint, code)
 
 
-class UploadFailed(CatalogqlError):
-    """What failed inside an upload (its problems become the status's ``errors``)."""
-
-    status = 400
-
-
 # -- reading a raster --------------------------------------------------------------------------
 
 
@@ -176,7 +170,7 @@ def read_raster(path: str | Path, field: str = "file") -> RasterInfo:
     """Read a GeoTIFF's header and every block of it (so a truncated file fails).
 
     Raises:
-        UploadFailed: Not a GeoTIFF rasterio reads, unreadable data, no CRS or no
+        InvalidInput: Not a GeoTIFF rasterio reads, unreadable data, no CRS or no
             georeferencing; the problem names ``field``.
 
     >>> import tempfile
@@ -185,14 +179,14 @@ def read_raster(path: str | Path, field: str = "file") -> RasterInfo:
     >>> read_raster(path)
     Traceback (most recent call last):
       ...
-    catalogql.service.uploads.UploadFailed: file is not a GeoTIFF: not recognized as being in a \
+    catalogql.errors.InvalidInput: file is not a GeoTIFF: not recognized as being in a \
 supported file format (hint: upload a GeoTIFF (.tif) file)
     """
     import rasterio
     import rasterio.errors
 
-    def fail(message: str, hint: str, code: str) -> UploadFailed:
-        return UploadFailed(message, [_problem(field, message, hint, code)])
+    def fail(message: str, hint: str, code: str) -> InvalidInput:
+        return InvalidInput(message, [_problem(field, message, hint, code)])
 
     with _quiet_gdal():
         try:
@@ -389,7 +383,7 @@ def footprint(info: RasterInfo, field: str = "file", points: int = EDGE_POINTS) 
     """The raster's extent in lon/lat: a shapely Polygon or MultiPolygon (see the module doc).
 
     Raises:
-        UploadFailed: The CRS cannot be transformed to EPSG:4326 (or gives no finite lon/lat).
+        InvalidInput: The CRS cannot be transformed to EPSG:4326 (or gives no finite lon/lat).
 
     >>> info = RasterInfo(10, 10, 1, ("uint8",), "EPSG:4326", "EPSG:4326", None,
     ...                   (10.0, 0.1, 0.0, 5.0, 0.0, -0.1), (None,))
@@ -426,7 +420,7 @@ def footprint(info: RasterInfo, field: str = "file", points: int = EDGE_POINTS) 
     finite = lons and all(math.isfinite(v) for v in [*lons, *lats])
     if not finite:
         name = info.cs_code or (info.crs or "").split("[", 1)[-1].split(",", 1)[0].strip('"')
-        raise UploadFailed(
+        raise InvalidInput(
             f"{field}'s CRS ({name}) cannot be transformed to lon/lat (EPSG:4326)"
             + (f": {message}" if message else ""),
             [
@@ -1004,20 +998,20 @@ def _finish(
         sha = stored.sha256 if part is upload else str(part.body["sha256"])
         try:
             infos.append(read_raster(files.path(sha), field=name))
-        except UploadFailed as error:
+        except InvalidInput as error:
             problems.extend(error.problems)
     if problems:
-        raise UploadFailed(problems[0].message, problems)
+        raise InvalidInput(problems[0].message, problems)
     bands = _bands(catalog, product_id)
     problems = check_bands(bands, infos, names)
     shapes = []
     for name, info in zip(names, infos, strict=True):
         try:
             shapes.append(footprint(info, field=name))
-        except UploadFailed as error:
+        except InvalidInput as error:
             problems.extend(error.problems)
     if problems:
-        raise UploadFailed(problems[0].message, problems)
+        raise InvalidInput(problems[0].message, problems)
     import shapely
     import shapely.geometry
 
