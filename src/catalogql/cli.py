@@ -309,6 +309,15 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if catalog is not None and _in_memory(_db(args)):
         print(_MEMORY_WARNING, file=err)
     indexed = EQUALITY_INDEXED if catalog is None else catalog.indexed
+    changed = 0  # footprints split at the antimeridian or repaired to be indexed
+
+    def note(where: str, problem: Problem) -> None:
+        nonlocal changed
+        changed += 1
+        if changed <= _NOTES_SHOWN:
+            bar.close()
+            print(f"{args.file}:{where}: warning: {problem.field}: {problem.message} "
+                  f"[{problem.code}]", file=err)  # fmt: skip
 
     def records() -> Iterator[Any]:
         for entry in read_entries(stream):
@@ -320,12 +329,14 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 continue
             if checked:
                 try:
-                    prepare_record(entry.record, len(places), indexed)
+                    prepared = prepare_record(entry.record, len(places), indexed)
                 except InvalidRecord as exc:
                     field = exc.problems[0]
                     report(entry.where, Problem(exc.field, None, f"{exc.field}: {exc.reason}",
                                                 field.hint, field.code))  # fmt: skip
                     continue
+                for problem in prepared.notes:
+                    note(entry.where, problem)
             places.append(entry.where)
             yield entry.record
 
@@ -350,6 +361,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if len(places) % args.batch_size == 0:
                     bar.update(len(places), fraction())
             bar.close()
+            _noted(changed, err)
             print(
                 f"dry run: {counted(len(places), 'record')} "
                 f"{'is' if len(places) == 1 else 'are'} valid, {bad:,} "
@@ -359,7 +371,11 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 1 if bad else 0
         before = len(catalog)
         catalog.add_records(
-            records(), readers=args.readers, batch_size=args.batch_size, progress=progress
+            records(),
+            readers=args.readers,
+            batch_size=args.batch_size,
+            progress=progress,
+            on_note=(lambda _, __: None) if checked else lambda at, p: note(places[at], p),
         )
         added = len(catalog) - before
     except _BadLine as exc:
@@ -390,6 +406,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if catalog is not None:
             catalog.close()
     bar.close()
+    _noted(changed, err)
     seconds = time.perf_counter() - began
     rate = f", {stored / seconds:,.0f} records/s" if seconds > 0 and stored else ""
     print(
@@ -408,6 +425,25 @@ def _error(problem: Problem, message: str) -> str:
     error: records.jsonl:2: not JSON (hint: one record a line)
     """
     return "error: " + render_problem(problem, message=message)
+
+
+_NOTES_SHOWN = 10  # footprint notes printed one by one; the rest are counted
+
+
+def _noted(changed: int, err: TextIO) -> None:
+    """The closing line about footprints changed to be indexed, if any.
+
+    >>> import io; buffer = io.StringIO(); _noted(12, buffer); print(buffer.getvalue(), end="")
+    warning: 12 footprints were split at the antimeridian or repaired to be indexed (2 not shown); their footprintWkt text is stored as sent
+    """  # noqa: E501
+    if changed:
+        hidden = f" ({changed - _NOTES_SHOWN:,} not shown)" if changed > _NOTES_SHOWN else ""
+        print(
+            f"warning: {counted(changed, 'footprint')} "
+            f"{'was' if changed == 1 else 'were'} split at the antimeridian or repaired to be "
+            f"indexed{hidden}; their footprintWkt text is stored as sent",
+            file=err,
+        )
 
 
 def _stopped(catalog: Any) -> str:

@@ -23,6 +23,7 @@ import abc
 import contextlib
 import itertools
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,8 @@ from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import And, Comparison, Node, Op, TypeName
 from catalogql.compile.predicate import Predicate, TypesPredicate, compile_predicate, compile_types
-from catalogql.errors import argument_error
-from catalogql.search.errors import CatalogError, RecordNotFound
+from catalogql.errors import Problem, argument_error
+from catalogql.search.errors import CatalogError, RecordNotFound, RecordWarning
 from catalogql.search.records import (
     EQUALITY_INDEXED,
     StoredRecord,
@@ -332,6 +333,7 @@ class Catalog(abc.ABC):
         readers: Iterable[str] | None = None,
         batch_size: int = 1000,
         progress: Progress | None = None,
+        on_note: Callable[[int, Problem], None] | None = None,
     ) -> int:
         """Store records, a batch at a time; a record whose identifier is stored replaces it.
 
@@ -352,6 +354,10 @@ class Catalog(abc.ABC):
                 principal (SPEC section 7); an empty list: no restricted caller.
             batch_size: Records per transaction.
             progress: Called with each stored batch's size.
+            on_note: Called with the position and the note of each footprint changed to be
+                indexed (split at the antimeridian, or repaired: see
+                :func:`~catalogql.search.geometry.read_footprint`). Without it, each kind of
+                change is one :class:`~catalogql.search.errors.RecordWarning` at the end.
 
         Returns:
             How many records were read and stored.
@@ -374,11 +380,17 @@ class Catalog(abc.ABC):
             raise argument_error("add_records", "records", records, "an iterable of record dicts")
         names = _EVERYONE if readers is None else reader_names("add_records", readers)
         stored = 0
+        noted: dict[str, list[tuple[int, Problem]]] = {}
         iterator = iter(records)
         while batch := list(itertools.islice(iterator, batch_size)):
             prepared: dict[str, StoredRecord] = {}
             for offset, obj in enumerate(batch):
                 record = prepare_record(obj, stored + offset, self.indexed)
+                for note in record.notes:
+                    if on_note is not None:
+                        on_note(stored + offset, note)
+                    else:
+                        noted.setdefault(note.code, []).append((stored + offset, note))
                 prepared.pop(record.identifier, None)  # the last copy wins, in input order
                 prepared[record.identifier] = record
             with self.transaction() as unit:
@@ -386,6 +398,9 @@ class Catalog(abc.ABC):
             stored += len(batch)
             if progress is not None:
                 progress(len(batch))
+        for code, notes in noted.items():
+            text = _NOTE_TEXTS.get(code, "footprints were changed to be indexed")
+            warnings.warn(RecordWarning(f"{text} [{code}]", notes), stacklevel=2)
         return stored
 
     def search(
@@ -762,6 +777,14 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_NOTE_TEXTS = {
+    "record.wkt-antimeridian": "footprints crossing the antimeridian were split there to be "
+    "indexed (their footprintWkt text is kept)",
+    "record.wkt-repaired": "invalid footprints were repaired to be indexed (their footprintWkt "
+    "text is kept)",
+}
 
 
 def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ __all__ = [
     "InvalidSearchRequest",
     "Problem",
     "RecordNotFound",
+    "RecordWarning",
     "RequestProblem",
 ]
 
@@ -91,6 +92,26 @@ class InvalidRecord(InvalidInput):
         self.hint = hint
         problem = Problem(field, None, reason, hint, self.default_code)
         super().__init__(f"record {position}: {field}: {reason}", (problem,))
+
+
+class RecordWarning(UserWarning):
+    """Issued by ``Catalog.add_records`` when footprints were changed to be indexed.
+
+    One per kind of change per call, with the same text for every call (so Python's warning
+    registries hold one entry per kind); which records and what was done are on :attr:`notes`.
+    The records' own ``footprintWkt`` text is kept as it was sent.
+
+    Attributes:
+        notes: ``(position, problem)`` of each record changed, in input order.
+
+    >>> warning = RecordWarning("footprints were split [record.wkt-antimeridian]", [(3, None)])
+    >>> warning.notes[0][0]
+    3
+    """
+
+    def __init__(self, message: str, notes: Sequence[tuple[int, Any]] = ()) -> None:
+        super().__init__(message)
+        self.notes = list(notes)
 
 
 class CatalogError(CatalogqlError):

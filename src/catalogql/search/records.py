@@ -11,6 +11,10 @@ Decisions where the source documents are silent:
   ``properties`` with a ``timestamp`` (an ISO 8601 date or date-time) and a ``footprintWkt`` (WKT
   in lon/lat). A search record without a time or a place cannot be searched the GBDX way, so it is
   refused with :class:`~catalogql.search.errors.InvalidRecord` rather than stored half-usable.
+- The footprint indexed is ``footprintWkt`` split at the antimeridian and repaired if invalid
+  (:func:`~catalogql.search.geometry.read_footprint`; repair refused past
+  :data:`~catalogql.search.geometry.MAX_REPAIR_CROSSINGS` edge crossings); each change is a note
+  on :attr:`StoredRecord.notes`. The record's ``footprintWkt`` text is kept as sent.
 - ``GBDXCatalogRecord`` is on every record (SPEC section 3): a record without it gets it as its
   first type. Repeated type labels are kept once, so ``typeCounts`` counts records.
 
@@ -42,6 +46,7 @@ from typing import Any, TypeVar
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
+from catalogql.errors import Problem
 from catalogql.search.errors import InvalidRecord
 from catalogql.search.geometry import read_footprint
 from catalogql.semantics import (
@@ -86,6 +91,8 @@ class StoredRecord:
         record: The record as stored and returned: identifier, type, properties.
         keys: The equality keys of its hot properties (see the module docstring).
         properties_json: ``properties`` as compact JSON text (what the SQL stores keep).
+        notes: What was changed to index the footprint (split at the antimeridian, repaired),
+            as warnings; the record's ``footprintWkt`` text itself is kept.
     """
 
     identifier: str
@@ -96,6 +103,7 @@ class StoredRecord:
     record: dict[str, Any]
     keys: frozenset[str]
     properties_json: str
+    notes: tuple[Problem, ...] = ()
 
 
 def prepare_record(
@@ -154,7 +162,8 @@ def prepare_record(
             position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
             "write it as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
-    footprint = read_footprint(properties.get("footprintWkt"), position)
+    notes: list[Problem] = []
+    footprint = read_footprint(properties.get("footprintWkt"), position, notes)
     text = _properties_json(properties, position)
     copy = json.loads(text)
     if copy != properties:  # the encoder changed something: a key that is not a string, say
@@ -166,7 +175,15 @@ def prepare_record(
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
-        identifier, labels, record["properties"], key, footprint, record, frozenset(keys), text
+        identifier,
+        labels,
+        record["properties"],
+        key,
+        footprint,
+        record,
+        frozenset(keys),
+        text,
+        tuple(notes),
     )
 
 

@@ -33,7 +33,16 @@ Where SPEC section 5 is silent, this module decides:
 * **An invalid polygon** (self-intersection, a hole outside its shell, ...) is repaired with
   ``shapely.make_valid(method="structure")`` (the shells' union minus the holes) and a warning
   ``request.wkt-repaired`` that gives GEOS's reason and location; the area is then a Polygon or
-  a MultiPolygon. If nothing polygonal is left, the polygon is an error with that reason.
+  a MultiPolygon. If nothing polygonal is left, the polygon is an error with that reason. Repair
+  costs time and memory with the number of edge crossings, so a polygon whose edges cross more
+  than :data:`~catalogql.search.geometry.MAX_REPAIR_CROSSINGS` times is refused
+  (``request.wkt-too-complex``, with a hint to split the area or fix its self-intersections);
+  validity is checked first (fast), and crossings are counted only for an invalid polygon,
+  stopping at the budget.
+* **The antimeridian.** A ring whose consecutive longitudes step by more than 180 degrees
+  crosses it (RFC 7946): the area is split at +-180 into a MultiPolygon, with a warning
+  ``request.wkt-antimeridian`` (see :func:`~catalogql.search.geometry.settle_polygonal`). A
+  step from -180 to 180 exactly is not a crossing (the whole world's box).
 * **Coordinates out of range**: one error (``request.wkt-out-of-range``) positioned at the first
   offending point, counting the others; when swapping that point's numbers would fix it, the
   hint says that WKT is longitude first.
