@@ -573,7 +573,8 @@ from catalogql.service import Principal
 url, storage, marker, stage, pid, source = sys.argv[1:7]
 svc = cq.open_service(url, storage=storage)
 def stop(where):
-    pathlib.Path(marker).write_text(where)
+    pathlib.Path(marker + ".tmp").write_text(where)
+    pathlib.Path(marker + ".tmp").rename(marker)  # whole when it appears
     time.sleep(600)
 if stage == "rename":
     svc.files.before_rename = lambda path: stop("rename")

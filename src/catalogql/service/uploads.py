@@ -18,7 +18,8 @@ What :func:`run_upload` does, in order:
    and its ``srcband`` exists there, and the file's dtype fits the band's, :data:`DTYPE_FITS`);
 4. the footprint is computed in lon/lat (:func:`footprint`: the raster's extent in its CRS,
    densified to :data:`EDGE_POINTS` points per edge, transformed to EPSG:4326, split at the
-   antimeridian into a MultiPolygon; a ring around a pole is closed through it);
+   antimeridian into a MultiPolygon and a ring around a pole closed through it, by the search's
+   own :func:`~catalogql.search.geometry.settle_polygonal`);
 5. the image document, its search record and the ``success`` status commit in one unit of work.
 
 Any failure in 2-5 ends as ``failure`` with its errors: no exception leaves :func:`run_upload`
@@ -69,6 +70,7 @@ from typing import Any, BinaryIO
 from catalogql.errors import CatalogqlError, Conflict, InvalidInput, Problem
 from catalogql.search.documents import Document, documents
 from catalogql.search.engine import Catalog
+from catalogql.search.geometry import settle_polygonal
 from catalogql.service.access import authorize, not_found, readers
 from catalogql.service.fields import check_id_text, raise_problems
 from catalogql.service.images import IMAGE, check_image, image_id, write_image
@@ -94,6 +96,7 @@ __all__ = [
     "recover_uploads",
     "referenced_files",
     "run_upload",
+    "split_antimeridian",
     "upload_status",
 ]
 
@@ -321,62 +324,23 @@ def check_bands(
 # -- the footprint -----------------------------------------------------------------------------
 
 
-def _unwrap(lons: list[float]) -> list[float]:
-    """Longitudes made continuous along a ring (steps of more than 180 degrees undone)."""
-    out = [lons[0]]
-    for lon in lons[1:]:
-        previous = out[-1]
-        while lon - previous > 180:
-            lon -= 360
-        while lon - previous < -180:
-            lon += 360
-        out.append(lon)
-    return out
-
-
 def split_antimeridian(ring: Sequence[tuple[float, float]]) -> Any:
     """A lon/lat ring as a shapely Polygon or MultiPolygon within -180..180 (RFC 7946 §3.1.9).
 
-    The ring's longitudes are unwrapped (a step of more than 180 degrees crosses the
-    antimeridian); a ring whose unwrapped longitudes turn once around (it encloses a pole) is
-    closed through that pole; the shape is cut at every multiple of 180 and each piece shifted
-    back into -180..180. (A local version: the search's geometry module splits footprints at
-    load in its own way; this one is what an upload's footprint needs, pole included.)
+    A step of more than 180 degrees of longitude crosses the antimeridian: the shape is cut
+    there into a part on each side; a ring that turns once around a pole is closed through it.
+    This is the search's own split (:func:`catalogql.search.geometry.settle_polygonal`), so an
+    upload's footprint is the shape the stores index.
 
     >>> split_antimeridian([(179, 0), (-179, 0), (-179, 1), (179, 1), (179, 0)]).geom_type
     'MultiPolygon'
     >>> split_antimeridian([(0, 0), (1, 0), (1, 1), (0, 0)]).geom_type
     'Polygon'
     """
-    import shapely
-    from shapely.geometry import MultiPolygon, Polygon, box
+    from shapely.geometry import Polygon
 
-    lats = [lat for _, lat in ring]
-    lons = _unwrap([lon for lon, _ in ring])
-    points = list(zip(lons, lats, strict=True))
-    turn = lons[-1] - lons[0]
-    if abs(turn) > 180:  # around a pole: close the ring through it
-        pole = 90.0 if sum(lats) > 0 else -90.0
-        points = [*points, (lons[-1], pole), (lons[0], pole), points[0]]
-    shape = Polygon(points)
-    if not shape.is_valid:
-        shape = shapely.make_valid(shape)
-    west, _, east, _ = shape.bounds
-    pieces: list[Any] = []
-    start = math.floor((west + 180) / 360)
-    stop = math.floor((east + 180) / 360)
-    for k in range(start, stop + 1):
-        low = -180 + 360 * k
-        part = shape.intersection(box(low, -90, low + 360, 90))
-        if part.is_empty:
-            continue
-        part = shapely.affinity.translate(part, xoff=-360 * k)
-        pieces.extend(
-            g for g in getattr(part, "geoms", [part]) if g.geom_type == "Polygon" and g.area > 0
-        )
-    if len(pieces) == 1:
-        return pieces[0]
-    return MultiPolygon(pieces)
+    notes: list[Problem] = []
+    return settle_polygonal(Polygon(list(ring)), "footprint", notes)
 
 
 def footprint(info: RasterInfo, field: str = "file", points: int = EDGE_POINTS) -> Any:
