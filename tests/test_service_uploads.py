@@ -534,10 +534,17 @@ def test_records_follow_the_products_grants_and_cascade(svc: Service) -> None:
     assert svc.catalog.get_record(ident, readers=READER.names)["identifier"] == ident
     with pytest.raises(RecordNotFound):
         svc.catalog.get_record(ident, readers=STRANGER.names)
-    svc.change_product(OWNER, pid, read=[STRANGER.user], set_global_permissions=True)
+    svc.change_product(OWNER, pid, read=[STRANGER.user])  # the records follow the product
     assert svc.catalog.get_record(ident, readers=STRANGER.names)["identifier"] == ident
     with pytest.raises(RecordNotFound):
         svc.catalog.get_record(ident, readers=READER.names)
+    assert svc.get_image(OWNER, pid, "s")["read"] == ["group:readers"]  # copied only on request
+    svc.set_global_permissions(OWNER, pid)
+    assert svc.get_image(OWNER, pid, "s")["read"] == [STRANGER.user]
+    svc.replace_product(OWNER, pid, title="t", description="d")  # read: back to []
+    with pytest.raises(RecordNotFound):
+        svc.catalog.get_record(ident, readers=STRANGER.names)
+    assert svc.catalog.get_record(ident, readers=OWNER.names)["identifier"] == ident
     with pytest.raises(Conflict):
         svc.remove_product(OWNER, pid)
     svc.remove_product(OWNER, pid, cascade=True)
@@ -661,3 +668,69 @@ def test_remove_records_on_every_store(new_catalog: Factory) -> None:
         catalog.remove_records("r0")
     assert catalog.remove_records(type_label="L") == 1 and len(catalog) == 2
     assert catalog.search({}, readers=["group:x"])["results"] == []
+
+
+def test_a_failed_part_fails_the_parts_waiting_for_it(svc: Service, tmp_path: Path) -> None:
+    pid = product(svc, bands=[("red", 1, "UInt16"), ("nir", 1, "UInt16")])
+    svc.change_band(OWNER, pid, "nir", srcfile=1)
+    group = {"image_files": ["a.tif", "b.tif"], "image_id": "scene_multi"}
+    (tmp_path / "a.tif").write_bytes(geotiff())
+    (tmp_path / "b.tif").write_bytes(b"II*\x00 broken")
+    first = svc.upload_image(
+        OWNER, pid, tmp_path / "a.tif", multi_file=group, acquired="2020-01-01"
+    )
+    assert first["status"] == "pending"
+    second = svc.upload_image(
+        OWNER, pid, tmp_path / "b.tif", multi_file=group, acquired="2020-01-01"
+    )
+    assert second["status"] == "failure" and second["errors"][0]["field"] == "b.tif"
+    waiting = svc.upload_status(OWNER, pid, "a.tif")
+    assert waiting["status"] == "failure"
+    assert [e["code"] for e in waiting["errors"]][:1] == ["upload.part-failed"]
+    assert_nothing_left(svc, pid, "scene_multi")
+    with pytest.raises(InvalidInput) as caught:
+        svc.upload_image(OWNER, pid, tmp_path / "a.tif", acquired="2020-01-01",
+                         multi_file={"image_files": ["x.tif"], "image_id": "m"})  # fmt: skip
+    assert caught.value.problems[0].field == "multi_file.image_files"
+
+
+def test_ndarray_int8_fits_an_int16_band(svc: Service) -> None:
+    pid = product(svc, bands=[("t", 1, "Int16")])
+    array = np.full((4, 4), -5, dtype="int8")
+    status = svc.upload_ndarray(
+        OWNER, pid, array, "cold", geotrans=[10.0, 0.1, 0.0, 5.0, 0.0, -0.1],
+        wkt_srs=CRS.from_epsg(4326).to_wkt(), acquired="2020-01-01",
+    )  # fmt: skip
+    assert status["status"] == "success", status["errors"]
+    assert svc.get_image(OWNER, pid, "cold")["band_dtypes"] == ["int8"]
+    record = svc.catalog.get_record(f"{pid}:cold")
+    assert shapely.from_wkt(record["properties"]["footprintWkt"]).bounds == (10.0, 4.6, 10.4, 5.0)
+
+
+def test_two_threads_uploading_one_image_id(svc: Service) -> None:
+    import threading
+
+    pid = product(svc)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def upload(seed: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(
+                svc.upload_image(
+                    OWNER, pid, geotiff(seed=seed), image_id="same", acquired="2020-01-01"
+                )["status"]
+            )
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=upload, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in (["conflict", "success"], ["failure", "success"])
+    assert len(svc.list_images(OWNER, pid)[0]) == 1
+    svc.gc()
+    assert len(svc.files.hashes()) == 1
