@@ -210,7 +210,9 @@ def small_catalog(url: str, records: Sequence[dict[str, Any]]) -> Any:
     Returns:
         The catalog.
 
-    >>> small_catalog("memory://", [{"identifier": "x"}, {"no": "identifier"}]).count()
+    >>> good = {"identifier": "x", "properties": {"timestamp": "2016-01-01T00:00:00.000Z",
+    ...     "footprintWkt": "POLYGON((0 0,1 0,1 1,0 0))"}}
+    >>> len(small_catalog("memory://", [good, {"identifier": "y"}]))
     1
     """
     from catalogql.search import open_catalog
