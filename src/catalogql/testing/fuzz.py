@@ -210,7 +210,7 @@ def small_catalog(url: str, records: Sequence[dict[str, Any]]) -> Any:
     Returns:
         The catalog.
 
-    >>> good = {"identifier": "x", "properties": {"timestamp": "2016-01-01T00:00:00.000Z",
+    >>> good = {"identifier": "x", "type": ["T"], "properties": {"timestamp": "2016-01-01",
     ...     "footprintWkt": "POLYGON((0 0,1 0,1 1,0 0))"}}
     >>> len(small_catalog("memory://", [good, {"identifier": "y"}]))
     1
