@@ -426,15 +426,21 @@ def cases(pools: Pools, corpus: Sequence[tuple[str, str]], seed: int) -> Iterato
 # Running one input (in a worker)
 
 
-class _Timeout(BaseException):
-    """Raised by the watchdog's alarm inside a step.
+_OVER_BUDGET = "catalogql fuzz: the step went over its CPU-time budget"
+"""The alarm raises ``KeyboardInterrupt(_OVER_BUDGET)`` inside a step: a BaseException, which
+``except Exception`` in the library does not swallow (workers ignore real SIGINTs). The fuzzer
+defines no exception classes of its own: every class under ``catalogql`` is a CatalogqlError."""
 
-    A BaseException: ``except Exception`` in the library must not swallow it.
+
+@dataclasses.dataclass(frozen=True)
+class LawBroken:
+    """What a step returns when a law that the library promises does not hold.
+
+    Attributes:
+        message: Which law, and for what.
     """
 
-
-class _LawBroken(Exception):
-    """A law that the library promises does not hold."""
+    message: str
 
 
 @dataclasses.dataclass
@@ -508,16 +514,16 @@ class _Runner:
                 value = action()
             finally:
                 signal.setitimer(signal.ITIMER_PROF, 0)
-        except (Exception, _Timeout) as caught:
+        except (Exception, KeyboardInterrupt) as caught:
             error = caught
         seconds = time.process_time() - start
         grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
         result = "ok"
-        if isinstance(error, _Timeout):
+        if isinstance(error, KeyboardInterrupt):
             result = "hang"
         elif isinstance(error, MemoryError) or grown > self.memory_kb:
             result = "memory"
-        elif isinstance(error, _LawBroken):
+        elif isinstance(value, LawBroken):
             result = "law"
         elif isinstance(error, CatalogqlError):
             result = "rejected"
@@ -525,7 +531,9 @@ class _Runner:
             result = "foreign"
         outcome = Outcome(name, result, seconds, grown)
         if result not in ("ok", "rejected"):
-            if error is None:
+            if isinstance(value, LawBroken):
+                outcome.error, outcome.where = value.message, name
+            elif error is None:
                 outcome.error = f"peak resident size grew {grown // 1024} MiB"
             else:
                 outcome.error = f"{type(error).__name__}: {str(error)[:500]}"
@@ -606,14 +614,19 @@ def _search(catalog: Any, body: Any) -> list[str]:
     return sorted(str(record.get("identifier")) for record in answer["results"])
 
 
-def _round_trip(node: Any) -> None:
+def _round_trip(node: Any) -> LawBroken | None:
     text = cq.to_gbdx(node)
     try:
         again = cq.parse_filter(text)
     except CatalogqlError as error:
-        raise _LawBroken(f"parse_filter(to_gbdx(n)) raised {type(error).__name__}") from error
+        return LawBroken(
+            f"round trip rejected: parse_filter(to_gbdx(n)) raised {type(error).__name__}: {error}"[
+                :500
+            ]
+        )
     if again != node:
-        raise _LawBroken(f"parse_filter(to_gbdx(n)) != n for {text[:200]!r}")
+        return LawBroken(f"round trip differs: parse_filter(to_gbdx(n)) != n for {text[:200]!r}")
+    return None
 
 
 def _on_records(node: Any, records: Sequence[dict[str, Any]]) -> None:
@@ -629,7 +642,7 @@ def _on_types(node: Any, records: Sequence[dict[str, Any]]) -> None:
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
-    raise _Timeout
+    raise KeyboardInterrupt(_OVER_BUDGET)
 
 
 def _worker_main(
