@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test hunt bench lint clean
+.PHONY: demo test hunt fuzz bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ hunt: $(STAMP)
 	CATALOGQL_HYPOTHESIS_PROFILE=hunt CATALOGQL_PROPERTY_SCALE=$(HUNT_SCALE) \
 		$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
 
+# Bounded fuzzing: generated and mutated inputs through every entry point (see the README, Tests).
+FUZZ_N ?= 100000
+FUZZ_SEED ?= 0
+FUZZ_MAX_SECONDS ?= inf
+fuzz: $(STAMP)
+	FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) FUZZ_MAX_SECONDS=$(FUZZ_MAX_SECONDS) \
+		$(BIN)/python -m catalogql.testing.fuzz --out fuzz-findings \
+		--corpus tests/corpus --corpus ../shared/fixtures/wild-filters.tsv
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
@@ -37,4 +46,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-logo
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) build dist fuzz-findings .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 import catalogql
 import catalogql as cq
 from catalogql import errors
-from catalogql.ast import Comparison, Literal, LiteralKind, Not, Op
+from catalogql.ast import And, Comparison, Literal, LiteralKind, Op, Or
 from catalogql.cli import main
 from catalogql.compile.sql import MAX_SQL_DEPTH, to_sql
 from catalogql.errors import (
@@ -54,6 +54,7 @@ from catalogql.search import (
     InvalidRecord,
     InvalidSearchRequest,
     RecordNotFound,
+    RequestTooLarge,
     SearchRequest,
     open_catalog,
 )
@@ -85,6 +86,7 @@ SAMPLES: dict[str, tuple[Callable[[], CatalogqlError], int]] = {
         400,
     ),
     "RecordNotFound": (lambda: RecordNotFound("nope"), 404),
+    "RequestTooLarge": (lambda: RequestTooLarge("filters[3]", 12_000, 10_000), 413),
     "InvalidRecord": (lambda: InvalidRecord(3, "identifier", "missing", "add one"), 400),
     "CatalogError": (lambda: CatalogError("the catalog is closed"), 500),
     "CatalogNotFound": (lambda: CatalogNotFound("sqlite:///c.db", "no file c.db"), 404),
@@ -364,8 +366,10 @@ def test_cli_query_errors_exit_1_with_the_rendered_error(
 
 def _deep(levels: int) -> Any:
     node: Any = Comparison("x", Op.EQ, Literal("1", LiteralKind.NUMBER))
-    for _ in range(levels):
-        node = Not(node)
+    for i in range(levels):  # alternating AND/OR: NOT NOT x compiles as x, so NOTs alone nest not
+        node = (And if i % 2 else Or)(
+            (node, Comparison("y", Op.EQ, Literal("2", LiteralKind.NUMBER)))
+        )
     return node
 
 

@@ -586,18 +586,35 @@ def test_long_chains_run(db: SQLiteDB | PostgresDB) -> None:
 
 
 def test_deep_trees_are_refused_with_a_limit_error() -> None:
-    node: Any = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
-    for _ in range(MAX_SQL_DEPTH):
-        node = Not(node)
-    with pytest.raises(cq.QueryLimitError) as caught:
-        to_sql(node)
-    assert caught.value.limit == "depth"
-    shallow: Any = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
-    for i in range(MAX_SQL_DEPTH - 2):
-        shallow = (And if i % 2 else Or)(
-            (shallow, Comparison("b", Op.LT, Literal("2", LiteralKind.NUMBER)))
-        )
-    assert to_sql(shallow)[0]
+    def alternating(levels: int) -> Any:
+        node: Any = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
+        for i in range(levels):
+            node = (And if i % 2 else Or)(
+                (node, Comparison("b", Op.LT, Literal("2", LiteralKind.NUMBER)))
+            )
+        return node
+
+    for dialect in ("sqlite", "postgresql"):
+        with pytest.raises(cq.QueryLimitError) as caught:
+            to_sql(alternating(MAX_SQL_DEPTH + 1), dialect)  # type: ignore[arg-type]
+        assert caught.value.limit == "depth"
+    assert to_sql(alternating(MAX_SQL_DEPTH - 2), "postgresql")[0]
+    # SQLite's parser stack (100 entries) is the tighter bound there: Inexpressible, not an error
+    # of the input, so the stores decide such a filter in Python.
+    with pytest.raises(cq.Inexpressible) as refused:
+        to_sql(alternating(MAX_SQL_DEPTH - 2), "sqlite")
+    assert "parser stack" in str(refused.value)
+
+
+def test_not_not_x_compiles_as_x() -> None:
+    """Kleene: NOT NOT x is x, so a NOT chain of any length is one NOT at most in the SQL."""
+    leaf: Any = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
+    for dialect in ("sqlite", "postgresql"):
+        even, odd = leaf, Not(leaf)
+        for _ in range(MAX_SQL_DEPTH):
+            even, odd = Not(Not(even)), Not(Not(odd))
+        assert to_sql(even, dialect) == to_sql(leaf, dialect)  # type: ignore[arg-type]
+        assert to_sql(odd, dialect) == to_sql(Not(leaf), dialect)  # type: ignore[arg-type]
 
 
 def test_nul_is_refused() -> None:

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         InvalidRecord,
         InvalidSearchRequest,
         RecordNotFound,
+        RequestTooLarge,
         SearchRequest,
         open_catalog,
     )
@@ -83,7 +84,7 @@ if TYPE_CHECKING:
 
 _SEARCH = frozenset(
     {"Catalog", "CatalogError", "CatalogNotFound", "InvalidRecord", "InvalidSearchRequest",
-     "RecordNotFound", "SearchRequest", "open_catalog"}
+     "RecordNotFound", "RequestTooLarge", "SearchRequest", "open_catalog"}
 )  # fmt: skip
 """Names of :mod:`catalogql.search` (which imports shapely and the stores): loaded on first use."""
 
@@ -144,6 +145,7 @@ __all__ = [
     "QueryValidationError",
     "QueryWarning",
     "RecordNotFound",
+    "RequestTooLarge",
     "SearchRequest",
     "Service",
     "TooLarge",

@@ -41,7 +41,9 @@ numbers of I-JSON (RFC 7493: integers within 2**53); a wildcard matches a number
 in the JSON (the same as Python's when ``json.dumps`` wrote it, as catalogql's stores do);
 SQL text cannot hold NUL (PostgreSQL refuses it; SQLite's string and JSON functions stop at it),
 so a literal with one is refused on both; an integer literal past 64 bits would compare as a
-rounded double (or overflow past 1.8e308), so it is refused too. Both refusals are
+rounded double (or overflow past 1.8e308), so it is refused too; on SQLite, so is an
+expression nested past what its parser stack holds (:data:`SQLITE_PARSER_BUDGET`; NOT NOT x
+compiles as x, exact under Kleene's logic) and a pattern past its 50,000 bytes. These refusals are
 :class:`~catalogql.Inexpressible` (422), the signal on which catalogql's stores decide a filter
 in Python instead.
 
@@ -85,7 +87,6 @@ from catalogql.ast import (
     TypePattern,
     Wildcard,
     fold,
-    tree_depth,
 )
 from catalogql.errors import argument_error
 from catalogql.queryables import check_schema, property_type
@@ -132,6 +133,10 @@ MAX_SQL_DEPTH = 128
 _CHUNK = 32
 """Longer AND/OR chains are parenthesised in groups, so that SQLite's expression depth limit
 (1000) is never reached however long the chain."""
+
+SQLITE_MAX_PATTERN_BYTES = 50_000
+"""SQLite's longest GLOB/LIKE pattern, in bytes (``SQLITE_MAX_LIKE_PATTERN_LENGTH``): a longer
+pattern is :class:`~catalogql.Inexpressible` on SQLite."""
 
 _PARAMETER_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -248,8 +253,10 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
 
     Raises:
         QueryError: For a property name outside the grammar's rule, a literal the database
-            cannot hold, a tree deeper than ``MAX_SQL_DEPTH``, or a type expression without a
-            types column in the layout.
+            cannot hold, a tree deeper than ``MAX_SQL_DEPTH`` (NOT NOT x counted as x), on
+            SQLite an expression nested past :data:`SQLITE_PARSER_BUDGET` or a pattern past
+            50,000 bytes (those are :class:`~catalogql.Inexpressible`), or a type expression
+            without a types column in the layout.
 
     >>> import sqlalchemy as sa
     >>> from catalogql import parse_types
@@ -258,14 +265,74 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
     >>> print(to_sqlalchemy(parse_types("WV02"), layout).compile(dialect=_DIALECTS["postgresql"]))
     records.types @> jsonb_build_array(%(v1)s::VARCHAR)
     """
-    depth = tree_depth(node)
-    if depth > MAX_SQL_DEPTH:
+    levels, cost, _ = fold(node, _nesting)
+    if levels > MAX_SQL_DEPTH:
         raise InexpressibleDepth(
-            f"a tree {depth} levels deep is past the {MAX_SQL_DEPTH} levels compiled to SQL",
+            f"a tree {levels} levels deep (NOT NOT x counted as x) is past the {MAX_SQL_DEPTH} "
+            "levels compiled to SQL",
             limit="depth",
             hint="flatten the expression (AND and OR chains of any length are fine)",
         )
+    if layout.dialect == "sqlite" and cost > SQLITE_PARSER_BUDGET:
+        raise InexpressibleDepth(
+            f"the SQL of this expression would nest about {cost} levels of SQLite's parser "
+            f"stack, past the {SQLITE_PARSER_BUDGET} compiled to SQL (SQLite refuses SQL past "
+            "its parser stack of 100 entries: 'parser stack overflow')",
+            limit="depth",
+            hint="catalogql's stores decide such an expression in Python; to keep it in SQL, "
+            "nest fewer alternating AND/OR groups and NOT (...) levels",
+        )
     return _Compiler(layout).build(node)
+
+
+SQLITE_PARSER_BUDGET = 88
+"""The most parser-stack entries (by :func:`_nesting`'s estimate) an expression may take on
+SQLite: its parser stack holds 100 (``YYSTACKDEPTH``), and the statement around the expression
+(a store's SELECT, WHERE and the other conditions) takes a few."""
+
+_LEAF_COST = 16
+"""Parser-stack entries a comparison's SQL takes at most (its CASE, list subquery and dotted
+path), measured: ``tests/test_sql_depth.py``."""
+
+_CHAIN_COST = 4
+"""Entries one level of AND/OR (or one chunk level of a long chain) adds: ``expr AND (``."""
+
+_NOT_COST = 3
+"""Entries one NOT adds: ``NOT (``."""
+
+_Nesting = tuple[int, int, Any]
+"""SQL nesting levels, parser-stack estimate, and (for a NOT) the nesting of what it negates."""
+
+
+def _nesting(node: object, parts: list[_Nesting]) -> _Nesting:
+    """The nesting of ``node``'s SQL, a :func:`fold` visitor: NOT NOT x compiles as x.
+
+    Under Kleene's three-valued logic NOT NOT x is x (NOT unknown is unknown), as in the
+    predicates (:mod:`catalogql.compile.predicate` swaps true and false), so the compiler drops
+    double negations and a NOT chain costs one level at most.
+    """
+    if type(node) is Not:
+        inner = parts[0]
+        if inner[2] is not None:
+            return cast(_Nesting, inner[2])
+        return inner[0] + 1, inner[1] + _NOT_COST, inner
+    if not parts:
+        return 0, _LEAF_COST, None
+    layers = _chunk_layers(len(parts))
+    return (
+        max(part[0] for part in parts) + layers,
+        max(part[1] for part in parts) + _CHAIN_COST * layers,
+        None,
+    )
+
+
+def _chunk_layers(count: int) -> int:
+    """The levels of a chain of ``count`` items, parenthesised in groups of ``_CHUNK``."""
+    layers = 1
+    while count > _CHUNK:
+        count = -(-count // _CHUNK)
+        layers += 1
+    return layers
 
 
 def to_sql(
@@ -362,6 +429,8 @@ class _Compiler:
         self.layout = layout
         self.sql: _Dialect = _DIALECT_CLASSES[layout.dialect](layout)
         self.params: dict[tuple[type, object], sa.BindParameter[Any]] = {}
+        self.negations: dict[int, tuple[Bool, Bool]] = {}
+        """Each NOT built, by id: (the NOT, what it negates)."""
 
     def build(self, root: Node) -> Bool:
         # Bottom-up by the one tree walk, left to right (parameters are numbered in reading
@@ -378,7 +447,13 @@ class _Compiler:
         return _chain(node, parts)
 
     def not_(self, node: Not, parts: list[Bool]) -> Bool:
-        return sa.not_(parts[0])
+        inner = parts[0]
+        negated = self.negations.get(id(inner))
+        if negated is not None and negated[0] is inner:  # NOT NOT x is x (Kleene)
+            return negated[1]
+        out = sa.not_(inner)
+        self.negations[id(out)] = (out, inner)
+        return out
 
     def comparison_node(self, node: Comparison, parts: list[Bool]) -> Bool:
         if not isinstance(node.value, ast.Literal) or not isinstance(node.op, Op):
@@ -732,7 +807,18 @@ class _SQLite(_Dialect):
                 out.append("?")
             else:
                 out.append(str(part).replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
-        return "".join(out)
+        glob = "".join(out)
+        size = len(glob.encode("utf-8", "surrogatepass"))
+        if size > SQLITE_MAX_PATTERN_BYTES:
+            raise Inexpressible(
+                f"the pattern is {size:,} bytes in GLOB's spelling, past SQLite's limit of "
+                f"{SQLITE_MAX_PATTERN_BYTES:,} ('LIKE or GLOB pattern too complex'; '[', '*' "
+                "and '?' as text take 3 bytes each)",
+                code="compile.inexpressible",
+                hint="catalogql's stores decide such a pattern in Python; in your own SQL, "
+                "shorten the pattern",
+            )
+        return glob
 
     def has_type_json(
         self,

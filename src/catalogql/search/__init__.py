@@ -20,11 +20,12 @@ from catalogql.search.errors import (
     InvalidSearchRequest,
     RecordNotFound,
     RequestProblem,
+    RequestTooLarge,
 )
 from catalogql.search.metadata_request import MetadataSearchRequest
 from catalogql.search.records import EQUALITY_INDEXED
 from catalogql.search.request import SearchRequest
-from catalogql.syntax.parser import QueryDialect
+from catalogql.syntax.parser import DEFAULT_LIMITS, Limits, QueryDialect
 
 __all__ = [
     "EVERYONE",
@@ -39,6 +40,7 @@ __all__ = [
     "Query",
     "RecordNotFound",
     "RequestProblem",
+    "RequestTooLarge",
     "SearchRequest",
     "Transaction",
     "open_catalog",
@@ -54,6 +56,7 @@ def open_catalog(
     dialect: QueryDialect = "default",
     indexed: Sequence[str] = EQUALITY_INDEXED,
     create: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Catalog:
     """Open (or create) a catalog.
 
@@ -71,6 +74,8 @@ def open_catalog(
         indexed: Hot properties whose equality lookups are served by an index.
         create: Whether to create the catalog (the SQLite file, the tables) when it does not
             exist; ``memory://`` and ``sqlite://`` are new whenever opened.
+        limits: Input limits for requests: each filter's length, depth and comparisons, and
+            the comparisons of one whole request (``Limits(max_request_comparisons=...)``).
 
     Returns:
         The catalog.
@@ -102,6 +107,7 @@ def open_catalog(
         "dialect": dialect,
         "indexed": indexed,
         "create": create,
+        "limits": limits,
     }
     if url == "memory://" or url.startswith("memory://"):
         from catalogql.search.stores.memory import MemoryCatalog

@@ -43,7 +43,7 @@ from catalogql.search.records import (
     prepare_record,
 )
 from catalogql.search.request import SearchRequest
-from catalogql.syntax.parser import QueryDialect
+from catalogql.syntax.parser import DEFAULT_LIMITS, Limits, QueryDialect
 
 __all__ = [
     "EVERYONE",
@@ -305,6 +305,8 @@ class Catalog(abc.ABC):
             :class:`~catalogql.search.errors.CatalogNotFound` for a catalog that does not exist
             (no SQLite file or no table in it, no table in the PostgreSQL database). The memory
             store is new whenever it is opened, and ignores it.
+        limits: The input limits requests are parsed with (the length and depth of each filter,
+            and :attr:`~catalogql.Limits.max_request_comparisons`, the work of one request).
     """
 
     def __init__(
@@ -315,7 +317,11 @@ class Catalog(abc.ABC):
         dialect: QueryDialect = "default",
         indexed: Sequence[str] = EQUALITY_INDEXED,
         create: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        if not isinstance(limits, Limits):
+            raise argument_error("open_catalog", "limits", limits, "a catalogql.Limits")
+        self.limits = limits
         self.url = url
         self.create = create
         self.schema = schema
@@ -428,6 +434,8 @@ class Catalog(abc.ABC):
         Raises:
             InvalidSearchRequest: For a body that breaks the rules, listing every problem.
             UsageError: For ``readers`` that are not a collection of names (a bare string).
+            RequestTooLarge: For a body with more comparisons in all than the catalog's
+                ``limits.max_request_comparisons`` (413).
 
         >>> from catalogql.search import open_catalog
         >>> answer = open_catalog("memory://").search({"limt": 5})
@@ -439,7 +447,9 @@ class Catalog(abc.ABC):
         self._check_open()
         names = None if readers is None else reader_names("search", readers, collection=True)
         if not isinstance(request, SearchRequest):
-            request = SearchRequest.from_dict(request, dialect=self.dialect, schema=self.schema)
+            request = SearchRequest.from_dict(
+                request, dialect=self.dialect, schema=self.schema, limits=self.limits
+            )
         query = Query.from_request(request, self.schema, self.indexed, names)
         page = self._select(query)
         chosen = page.records[: query.limit]
@@ -485,6 +495,53 @@ class Catalog(abc.ABC):
         if record is None:
             raise RecordNotFound(str(identifier))
         return copy_record(record)
+
+    def remove_records(
+        self, identifiers: Iterable[str] = (), *, type_label: str | None = None
+    ) -> int:
+        """Remove the records with these identifiers, and those carrying ``type_label``.
+
+        Inside :meth:`transaction` the removal joins that unit (applied in order with its other
+        writes, rolled back with them); otherwise it is a unit of its own. An identifier that is
+        not stored is no error.
+
+        Args:
+            identifiers: The identifiers to remove.
+            type_label: Also remove every record carrying this label (a product's images).
+
+        Returns:
+            How many stored records are removed.
+
+        Raises:
+            UsageError: For identifiers that are not an iterable of strings (a bare string is
+                refused), or a label that is not a non-empty string.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog = open_catalog("memory://")
+        >>> catalog.add_records([{"identifier": i, "type": ["p1"], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}} for i in "abc"])
+        3
+        >>> catalog.remove_records(["a", "nope"]), len(catalog)
+        (1, 2)
+        >>> catalog.remove_records(type_label="p1"), len(catalog)
+        (2, 0)
+        """
+        self._check_open()
+        if isinstance(identifiers, str | bytes | Mapping) or not isinstance(identifiers, Iterable):
+            raise argument_error(
+                "remove_records", "identifiers", identifiers, "an iterable of identifiers"
+            )
+        chosen = frozenset(identifiers)
+        if not all(isinstance(i, str) for i in chosen):
+            raise argument_error(
+                "remove_records", "identifiers", sorted(map(repr, chosen)), "identifiers (str)"
+            )
+        if type_label is not None and (not isinstance(type_label, str) or not type_label):
+            raise argument_error("remove_records", "type_label", type_label, "a type label")
+        if not chosen and type_label is None:
+            return 0
+        with self.transaction() as unit:
+            return self._remove(chosen, type_label, unit)
 
     def set_readers(self, type_label: str, readers: Iterable[str]) -> int:
         """Replace the readers of every record carrying a type label (a product's grants).
@@ -656,6 +713,10 @@ class Catalog(abc.ABC):
     @abc.abstractmethod
     def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
         """In ``unit``, give every record carrying ``label`` these readers; how many carry it."""
+
+    @abc.abstractmethod
+    def _remove(self, identifiers: frozenset[str], label: str | None, unit: Transaction) -> int:
+        """In ``unit``, remove these records and those carrying ``label``; how many there are."""
 
     @abc.abstractmethod
     def _select(self, query: Query) -> Page:

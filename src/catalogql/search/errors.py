@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from catalogql.errors import CatalogqlError, InvalidInput, NotFound, Problem
+from catalogql.errors import CatalogqlError, InvalidInput, NotFound, Problem, TooLarge
 
 __all__ = [
     "CatalogError",
@@ -28,6 +28,7 @@ __all__ = [
     "RecordNotFound",
     "RecordWarning",
     "RequestProblem",
+    "RequestTooLarge",
 ]
 
 RequestProblem = Problem
@@ -56,6 +57,41 @@ class InvalidSearchRequest(InvalidInput):
     def errors(self) -> list[dict[str, Any]]:
         """The problems as JSON-ready dicts."""
         return [problem.to_dict() for problem in self.problems]
+
+
+class RequestTooLarge(TooLarge):
+    """A search request past a limit on its total size (413): too many comparisons in all.
+
+    Attributes:
+        field: The request field whose entry went past the limit (``filters[3]``, ``types[0]``).
+        count: The comparisons counted up to and including that entry.
+        limit: The limit (:attr:`~catalogql.syntax.parser.Limits.max_request_comparisons`).
+
+    >>> error = RequestTooLarge("filters[2]", 10_500, 10_000)
+    >>> error.status, error.problems[0].code
+    (413, 'limit.request-comparisons')
+    >>> print(error.message)
+    filters[2]: the request holds at least 10,500 comparisons, past the limit of 10,000 per request
+    """
+
+    default_code = "limit.request-comparisons"
+
+    def __init__(self, field: str, count: int, limit: int) -> None:
+        self.field = field
+        self.count = count
+        self.limit = limit
+        message = (
+            f"the request holds at least {count:,} comparisons, past the limit of {limit:,} "
+            "per request"
+        )
+        hint = (
+            "split the search into several requests, or combine comparisons on one property "
+            "(x = 1 OR x = 2 ...) into fewer; a server can raise Limits.max_request_comparisons"
+        )
+        super().__init__(
+            f"{field}: {message}",
+            [Problem(field, None, message, hint, self.default_code)],
+        )
 
 
 class RecordNotFound(NotFound):

@@ -77,7 +77,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from catalogql.ast import Node
+from catalogql.ast import Node, walk
 from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.errors import Problem
 from catalogql.queryables import check_schema
@@ -91,7 +91,7 @@ from catalogql.syntax.parser import (
 )
 
 from .describe import json_kind, safe_str, shorten
-from .errors import InvalidSearchRequest
+from .errors import InvalidSearchRequest, RequestTooLarge
 from .geometry import MAX_WKT_LENGTH, read_area
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_WKT_LENGTH", "SearchRequest", "day_end_key"]
@@ -206,6 +206,20 @@ def _read_texts(name: str, value: object, problems: list[Problem]) -> list[tuple
 
 def _problem(field: str, error: QueryError) -> Problem:
     return Problem(field, error.offset, error.message, error.hint, error.code)
+
+
+class _ComparisonBudget:
+    """The comparisons of one request counted against its limit, entry by entry."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def spend(self, field: str, node: Node) -> None:
+        """Count ``node``'s comparisons (its leaves); past the limit, raise for ``field``."""
+        self.count += sum(1 for part in walk(node) if not part.children())
+        if self.count > self.limit:
+            raise RequestTooLarge(field, self.count, self.limit)
 
 
 def _read_limit(value: object, problems: list[Problem], warned: list[Problem]) -> int:
@@ -359,6 +373,9 @@ class SearchRequest:
         Raises:
             InvalidSearchRequest: Every problem of the body, each with field, offset, message,
                 hint and code.
+            RequestTooLarge: The filters and type expressions hold more comparisons in all than
+                ``limits.max_request_comparisons`` (413; raised as soon as the count passes it,
+                so the rest of the request is not parsed).
             QueryError: ``dialect`` or ``schema`` is unusable (a configuration error).
 
         >>> request = SearchRequest.from_dict({"searchAreaWkt": "POLYGON ((-105.27 40.01, "
@@ -409,6 +426,7 @@ class SearchRequest:
                 )
             )
 
+        budget = _ComparisonBudget(limits.max_request_comparisons)
         type_entries = _read_texts("types", body.get("types"), problems)
         type_nodes: list[Node] = []
         for i, text in type_entries or ():
@@ -416,6 +434,8 @@ class SearchRequest:
                 type_nodes.append(parse_types(text, limits=limits))
             except QueryError as error:
                 problems.append(_problem(f"types[{i}]", error))
+                continue
+            budget.spend(f"types[{i}]", type_nodes[-1])
 
         filter_entries = _read_texts("filters", body.get("filters"), problems)
         filter_nodes: list[Node] = []
@@ -428,6 +448,7 @@ class SearchRequest:
                 problems.append(_problem(f"filters[{i}]", error))
                 continue
             filter_nodes.append(node)
+            budget.spend(f"filters[{i}]", node)
             for diag in diagnostics:
                 hint = diag.hint
                 if diag.rewrite is not None:

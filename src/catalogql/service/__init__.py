@@ -1,4 +1,4 @@
-"""The catalog service (SPEC section 7): products and bands over a catalog, per principal.
+"""The catalog service (SPEC section 7): products, bands, images and uploads, per principal.
 
 Open one with :func:`open_service` on any store (``memory://``, ``sqlite:///…``,
 ``postgresql://…``); each call takes the :class:`Principal` acting, and every permission is
@@ -22,16 +22,24 @@ namespaced: <namespace>:<name>)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from catalogql.errors import Problem, UsageError
 from catalogql.search import Catalog, open_catalog
-from catalogql.service import bands, products
+from catalogql.service import bands, images, products, uploads
+from catalogql.service.fields import raise_problems
 from catalogql.service.principals import Principal
 from catalogql.service.products import ProductHook
+from catalogql.service.storage import FileStore
 
-__all__ = ["Principal", "ProductHook", "Service", "open_service"]
+__all__ = ["MAX_UPLOAD_SIZE", "Principal", "ProductHook", "Service", "open_service"]
+
+MAX_UPLOAD_SIZE = 2 << 30
+"""The largest file an upload takes by default (2 GiB, SPEC section 8)."""
 
 
 class Service:
@@ -39,9 +47,15 @@ class Service:
 
     Attributes:
         catalog: The catalog its objects and records live in.
-        storage: The folder uploaded files go to (None until uploads exist).
-        hooks: What follows a product's removal and grants beyond its documents (images'
-            search records, added by the layers to come).
+        storage: The folder uploaded files go to: as given, else ``<database file>.files``
+            beside a SQLite catalog, a new temporary folder for a memory catalog (made by the
+            first upload); None (no uploads) for PostgreSQL unless given.
+        hooks: What follows a product's removal and grants beyond its documents: the images'
+            search records (:class:`~catalogql.service.images.ImageRecords`) first, then any
+            given.
+        upload_hook: Called at each upload's stages (:data:`catalogql.service.uploads.Hook`;
+            tests crash or fail there).
+        max_upload_size: The largest file an upload takes, in bytes.
     """
 
     def __init__(
@@ -51,8 +65,30 @@ class Service:
         hooks: Sequence[ProductHook] = (),
     ) -> None:
         self.catalog = catalog
-        self.storage = None if storage is None else Path(storage)
-        self.hooks: list[ProductHook] = list(hooks)
+        self.storage = _default_storage(catalog) if storage is None else Path(storage)
+        self._temporary = storage is None and catalog.url.startswith("memory:")
+        self.hooks: list[ProductHook] = [images.ImageRecords(catalog), *hooks]
+        self.upload_hook: uploads.Hook | None = None
+        self.max_upload_size = MAX_UPLOAD_SIZE
+        self._files: FileStore | None = None
+
+    @property
+    def files(self) -> FileStore:
+        """The file storage (:class:`~catalogql.service.storage.FileStore`) at :attr:`storage`.
+
+        >>> open_service("memory://").files  # doctest: +ELLIPSIS
+        <FileStore at ...>
+        """
+        if self._files is None:
+            if self.storage is None and self._temporary:
+                self.storage = Path(tempfile.mkdtemp(prefix="catalogql-files-"))
+            if self.storage is None:
+                raise UsageError(
+                    f"the service on {self.catalog.url} has no file storage",
+                    hint="open it with storage=DIR (catalogql serve --storage DIR) to upload",
+                )
+            self._files = FileStore(self.storage)
+        return self._files
 
     # -- products ----------------------------------------------------------------------------
 
@@ -267,6 +303,270 @@ class Service:
         """
         bands.remove_band(self.catalog, principal, product_id, name)
 
+    # -- images ------------------------------------------------------------------------------
+
+    def add_image(
+        self, principal: Principal, product_id: str, image_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Add an image's metadata and its record (:func:`catalogql.service.images.add_image`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> svc.add_image(a, pid, "img", acquired="2020-01-01",
+        ...               geometry="POINT (1 2)")["storage_state"]
+        'available'
+        """
+        return images.add_image(self.catalog, principal, product_id, image_id, **fields)
+
+    def get_image(self, principal: Principal, product_id: str, image_id: str) -> dict[str, Any]:
+        """An image (:func:`catalogql.service.images.get_image`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_image(a, pid, "img", acquired="2020-01-01", geometry="POINT (1 2)")
+        >>> svc.get_image(a, pid, "img")["acquired"]
+        '2020-01-01'
+        """
+        return images.get_image(self.catalog, principal, product_id, image_id)
+
+    def list_images(
+        self,
+        principal: Principal,
+        product_id: str,
+        *,
+        limit: int = 100,
+        continuation: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A product's images, paged (:func:`catalogql.service.images.list_images`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> svc.list_images(a, svc.add_product(a, "p", title="P", description="")["id"])
+        ([], None)
+        """
+        return images.list_images(
+            self.catalog, principal, product_id, limit=limit, continuation=continuation
+        )
+
+    def change_image(
+        self, principal: Principal, product_id: str, image_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Change the given fields of an image (:func:`.images.change_image`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_image(a, pid, "img", acquired="2020-01-01", geometry="POINT (1 2)")
+        >>> svc.change_image(a, pid, "img", cloud_fraction=0.5)["cloud_fraction"]
+        0.5
+        """
+        return images.change_image(self.catalog, principal, product_id, image_id, **fields)
+
+    def replace_image(
+        self, principal: Principal, product_id: str, image_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Replace every field of an image (:func:`.images.replace_image`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_image(a, pid, "img", acquired="2020-01-01", geometry="POINT (1 2)")
+        >>> svc.replace_image(a, pid, "img", acquired="2021-01-01",
+        ...                   geometry="POINT (1 2)")["acquired"]
+        '2021-01-01'
+        """
+        return images.replace_image(self.catalog, principal, product_id, image_id, **fields)
+
+    def remove_image(self, principal: Principal, product_id: str, image_id: str) -> None:
+        """Remove an image and its record (:func:`.images.remove_image`; its file goes at gc).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_image(a, pid, "img", acquired="2020-01-01", geometry="POINT (1 2)")
+        >>> svc.remove_image(a, pid, "img")
+        """
+        images.remove_image(self.catalog, principal, product_id, image_id)
+
+    # -- uploads -----------------------------------------------------------------------------
+
+    def upload_image(
+        self,
+        principal: Principal,
+        product_id: str,
+        source: uploads.Source,
+        *,
+        image_id: str | None = None,
+        upload_id: str | None = None,
+        overwrite: bool = False,
+        multi_file: Mapping[str, Any] | None = None,
+        **metadata: Any,
+    ) -> dict[str, Any]:
+        """Upload a GeoTIFF as an image of a product; the upload's final status.
+
+        Runs in the call (:func:`catalogql.service.uploads.begin_upload`, then
+        :func:`~catalogql.service.uploads.run_upload`); its status passes through ``pending``
+        and ``running`` to ``success`` or ``failure`` (with ``errors``), and a failure inside
+        the upload is that status, never an exception. The request's own errors (the product,
+        the metadata, an existing image without ``overwrite``) raise before any status exists.
+
+        Args:
+            principal: Who uploads (needs ``write`` on the product).
+            product_id: The product.
+            source: A path, the bytes, or a binary file object.
+            image_id: The image key; default: the upload id without ``.tif``/``.tiff``.
+            upload_id: The upload's id; default (the client's rule): ``image_id`` if given,
+                else the source's base name (a path's, or a file object's ``name``); for a
+                part of ``multi_file``, its base name.
+            overwrite: Replace an existing image of this key (else 409).
+            multi_file: ``{"image_files": [names…], "image_id": key}``: this file is one of
+                several that make one image (see :mod:`catalogql.service.uploads`).
+            **metadata: The image's fields (:data:`catalogql.service.images.IMAGE_FIELDS`);
+                ``acquired`` is required. What the file says (geometry, raster_size, geotrans,
+                cs_code, proj4, wkt_srs) replaces what is given for those.
+
+        Returns:
+            The status: ``{"id", "product", "image_id", "status", "errors", …}``.
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> svc.upload_image(a, pid, b"not a tiff", image_id="x",
+        ...                  acquired="2020-01-01")["status"]
+        'failure'
+        """
+        name = _source_name(source)
+        if upload_id is None:
+            upload_id = image_id if image_id is not None else name
+        if upload_id is None:
+            raise_problems(
+                [
+                    Problem(
+                        "image_id",
+                        None,
+                        "an upload of bytes needs an image_id",
+                        "give image_id='scene_001' (a path or a named file names itself)",
+                        "service.required",
+                    )
+                ]
+            )
+        assert upload_id is not None
+        if multi_file is not None and isinstance(multi_file, Mapping):
+            key = multi_file.get("image_id")
+            upload_id = name if name is not None else upload_id
+        else:
+            key = image_id if image_id is not None else _strip_tif(upload_id)
+        uploads.begin_upload(
+            self.catalog,
+            principal,
+            product_id,
+            upload_id,
+            image_key=key if isinstance(key, str) else str(key),
+            overwrite=overwrite,
+            metadata=metadata,
+            multi_file=multi_file,
+        )
+        return uploads.run_upload(
+            self.catalog,
+            self.files,
+            principal,
+            product_id,
+            upload_id,
+            source,
+            hook=self.upload_hook,
+            max_size=self.max_upload_size,
+        )
+
+    def upload_ndarray(
+        self,
+        principal: Principal,
+        product_id: str,
+        ndarray: Any,
+        image_id: str,
+        *,
+        geotrans: Sequence[float],
+        proj4: str | None = None,
+        wkt_srs: str | None = None,
+        overwrite: bool = False,
+        **metadata: Any,
+    ) -> dict[str, Any]:
+        """Upload an array (``.npy`` bytes or numpy; bands on the last axis) as a GeoTIFF.
+
+        The upload's id is ``<image_id>.tif`` (what the client asks ``upload_result`` for).
+
+        >>> import numpy as np
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> status = svc.upload_ndarray(a, pid, np.zeros((8, 8, 2), dtype="uint16"), "nd",
+        ...     geotrans=[-105.0, 0.001, 0.0, 40.1, 0.0, -0.001],
+        ...     proj4="+proj=longlat +datum=WGS84 +no_defs", acquired="2020-10-01T00:00:00Z")
+        >>> status["id"], status["status"], svc.get_image(a, pid, "nd")["raster_size"]
+        ('nd.tif', 'success', [8, 8])
+        """
+        data = uploads.ndarray_geotiff(ndarray, geotrans=geotrans, proj4=proj4, wkt_srs=wkt_srs)
+        return self.upload_image(
+            principal,
+            product_id,
+            data,
+            image_id=image_id,
+            upload_id=f"{image_id}.tif",
+            overwrite=overwrite,
+            **metadata,
+        )
+
+    def upload_status(
+        self, principal: Principal, product_id: str, upload_id: str
+    ) -> dict[str, Any]:
+        """An upload's status (:func:`catalogql.service.uploads.upload_status`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.upload_image(a, pid, b"x", image_id="x", acquired="2020-01-01")
+        >>> svc.upload_status(a, pid, "x")["errors"][0]["code"]
+        'upload.not-geotiff'
+        """
+        return uploads.upload_status(self.catalog, principal, product_id, upload_id)
+
+    def list_uploads(
+        self,
+        principal: Principal,
+        product_id: str,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        continuation: str | None = None,
+    ) -> dict[str, Any]:
+        """A product's uploads, WIRE.md's ``upload_results`` shape (:func:`.uploads.list_uploads`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.upload_image(a, pid, b"x", image_id="x", acquired="2020-01-01")
+        >>> [u["attributes"]["status"] for u in svc.list_uploads(a, pid)["data"]]
+        ['FAILURE']
+        """
+        return uploads.list_uploads(
+            self.catalog,
+            principal,
+            product_id,
+            status=status,
+            limit=limit,
+            continuation=continuation,
+        )
+
+    def gc(self) -> dict[str, Any]:
+        """Recover from crashes and remove unreferenced files (also run on opening).
+
+        Uploads whose process died end as ``failure`` (``upload.interrupted``); temporary files
+        of dead processes go; then every stored file no image and no pending or running upload
+        references goes (a scan, under the storage's lock held alone).
+
+        Returns:
+            ``{"interrupted_uploads": [...], "removed_files": [sha256, ...]}``.
+
+        >>> open_service("memory://").gc()
+        {'interrupted_uploads': [], 'removed_files': []}
+        """
+        interrupted = uploads.recover_uploads(self.catalog)
+        if self.storage is None:
+            return {"interrupted_uploads": interrupted, "removed_files": []}
+        removed = self.files.collect(lambda: uploads.referenced_files(self.catalog))
+        return {"interrupted_uploads": interrupted, "removed_files": removed}
+
     # -- the catalog -------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -291,7 +591,8 @@ def open_service(url: str | Catalog, storage: str | Path | None = None, **option
 
     Args:
         url: ``memory://``, ``sqlite:///path``, ``postgresql://…``, or a :class:`Catalog`.
-        storage: The folder uploaded files are stored in (used by uploads, to come).
+        storage: The folder uploaded files are stored in (see :attr:`Service.storage`); when
+            it holds files already, :meth:`Service.gc` runs (startup recovery).
         **options: Passed to :func:`catalogql.search.open_catalog`.
 
     >>> open_service("memory://")
@@ -299,4 +600,30 @@ def open_service(url: str | Catalog, storage: str | Path | None = None, **option
     """
     options.setdefault("create", True)
     catalog = url if isinstance(url, Catalog) else open_catalog(url, **options)
-    return Service(catalog, storage)
+    service = Service(catalog, storage)
+    if service.storage is not None and (service.storage / "objects").is_dir():
+        service.gc()  # startup recovery: interrupted uploads, temporary and unreferenced files
+    return service
+
+
+def _default_storage(catalog: Catalog) -> Path | None:
+    if catalog.url.startswith("sqlite:"):
+        from catalogql.search.stores.sqlite import sqlite_path
+
+        path = sqlite_path(catalog.url)
+        return None if path in ("", ":memory:") else Path(f"{path}.files")
+    return None
+
+
+def _source_name(source: uploads.Source) -> str | None:
+    if isinstance(source, str | os.PathLike):
+        return os.path.basename(os.fspath(source))
+    name = getattr(source, "name", None)
+    return os.path.basename(name) if isinstance(name, str) and name else None
+
+
+def _strip_tif(upload_id: str) -> str:
+    for suffix in (".tif", ".tiff", ".TIF", ".TIFF"):
+        if upload_id.endswith(suffix) and len(upload_id) > len(suffix):
+            return upload_id[: -len(suffix)]
+    return upload_id

@@ -112,7 +112,7 @@ class ProductHook(Protocol):
     """
 
     def permissions_changed(self, product_id: str, product: Mapping[str, Any]) -> int:
-        """The product's grants were copied to its children; update what follows them."""
+        """The product's grants changed, or were copied to its children; follow them."""
         ...
 
     def remove_children(self, product_id: str) -> int:
@@ -358,6 +358,9 @@ def _write(
         documents(catalog).put(document)
         if set_global:
             _copy_grants(catalog, document, hooks)
+        elif readers(body) != readers(old.body):
+            for hook in hooks:  # who may read the product changed: its images' records follow
+                hook.permissions_changed(product_id, body)
     return _result(document)
 
 

@@ -113,14 +113,20 @@ class Limits:
         max_length: Longest accepted input, and longest canonical text, in characters (64 KiB).
         max_depth: Deepest nesting of parentheses and NOTs.
         max_comparisons: Most comparisons in one filter (or names in one type expression).
+        max_request_comparisons: Most comparisons in one search request: the comparisons of all
+            its filters and the names of all its type expressions, summed (the work of one
+            request; :class:`~catalogql.search.SearchRequest` refuses more with a 413).
 
     >>> Limits().max_depth
     256
+    >>> Limits(max_request_comparisons=500).max_request_comparisons
+    500
     """
 
     max_length: int = 64 * 1024
     max_depth: int = 256
     max_comparisons: int = 10_000
+    max_request_comparisons: int = 10_000
 
 
 DEFAULT_LIMITS = Limits()

@@ -119,6 +119,14 @@ class _Index:
     tree: shapely.STRtree | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Removal:
+    """A unit's staged removal: these identifiers, and the records carrying this label."""
+
+    identifiers: frozenset[str]
+    label: str | None
+
+
 _EMPTY = _Index(0, [], [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), None)
 
 
@@ -151,21 +159,63 @@ class MemoryCatalog(Catalog):
     def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
         with self._lock.reading():
             carrying = {self._records[slot].identifier for slot in self._types.get(label, ())}
+        self._staged(carrying, label, unit)
+        unit.state.append((label, readers))
+        return len(carrying)
+
+    def _staged(self, carrying: set[str], label: str | None, unit: Transaction) -> None:
+        """Bring ``carrying`` (identifiers with ``label``) up to the unit's earlier changes."""
         for change, _ in unit.state:  # what the unit's earlier writes will have made of it
             if isinstance(change, list):
                 for record in change:
-                    if label in record.types:
+                    if label is not None and label in record.types:
                         carrying.add(record.identifier)
                     else:
                         carrying.discard(record.identifier)
-        unit.state.append((label, readers))
-        return len(carrying)
+            elif isinstance(change, _Removal):
+                carrying.difference_update(change.identifiers)
+                if change.label == label:
+                    carrying.clear()
+
+    def _remove(self, identifiers: frozenset[str], label: str | None, unit: Transaction) -> int:
+        with self._lock.reading():
+            carrying = (
+                {self._records[slot].identifier for slot in self._types.get(label, ())}
+                if label is not None
+                else set()
+            )
+            present = set(self._slot)
+        self._staged(carrying, label, unit)
+        for change, _ in unit.state:  # which of the identifiers the unit stored or removed
+            if isinstance(change, list):
+                present.update(record.identifier for record in change)
+            elif isinstance(change, _Removal):
+                present.difference_update(change.identifiers)
+        stored = {i for i in identifiers if i in present}
+        unit.state.append((_Removal(identifiers, label), frozenset()))
+        return len(stored | carrying)
+
+    def _drop(self, removal: _Removal) -> None:
+        """Remove records (under the write lock): the slots are renumbered."""
+        gone = {self._slot[i] for i in removal.identifiers if i in self._slot}
+        if removal.label is not None:
+            gone.update(self._types.get(removal.label, ()))
+        if not gone:
+            return
+        kept = [slot for slot in range(len(self._records)) if slot not in gone]
+        records = [self._records[slot] for slot in kept]
+        readers = [self._readers[slot] for slot in kept]
+        self._records, self._slot, self._readers = [], {}, []
+        self._types, self._keys = defaultdict(set), defaultdict(set)
+        self._readable = defaultdict(set)
+        for record, names in zip(records, readers, strict=True):
+            self._apply([record], names)
 
     def _rollback(self, unit: Transaction) -> None:
         unit.state = []
 
     def _commit(self, unit: Transaction) -> None:
-        changes: list[tuple[list[StoredRecord] | str, frozenset[str]]] = unit.state
+        changes: list[tuple[list[StoredRecord] | str | _Removal, frozenset[str]]] = unit.state
         unit.state = []
         if not changes and not unit._actions:
             return
@@ -174,6 +224,8 @@ class MemoryCatalog(Catalog):
                 for change, readers in changes:
                     if isinstance(change, list):
                         self._apply(change, readers)
+                    elif isinstance(change, _Removal):
+                        self._drop(change)
                     else:
                         for slot in self._types.get(change, ()):
                             self._give(slot, readers)

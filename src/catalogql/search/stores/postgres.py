@@ -513,6 +513,24 @@ class PostgresCatalog(Catalog):
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
         return int(result.rowcount)
 
+    def _remove(self, identifiers: frozenset[str], label: str | None, unit: Transaction) -> int:
+        connection: sa.Connection = unit.connection
+        try:
+            result = connection.execute(
+                sa.text(
+                    f"DELETE FROM {TABLE} WHERE identifier = ANY(:ids) "
+                    "OR (CAST(:label AS jsonb) IS NOT NULL AND types @> CAST(:label AS jsonb))"
+                ).bindparams(sa.bindparam("ids", type_=pg.ARRAY(sa.Text))),
+                {
+                    "ids": sorted(i for i in identifiers if _sql_text(i)),
+                    "label": None if label is None else json.dumps([label]),
+                },
+            )
+        except self._driver_errors as error:
+            raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
+        unit.state += int(result.rowcount)
+        return int(result.rowcount)
+
     # -- reading -----------------------------------------------------------------------------
 
     def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:

@@ -295,6 +295,26 @@ class SQLiteCatalog(Catalog):
         (count,) = db.execute(f"SELECT count(*) FROM ({carrying})", (label,)).fetchone()
         return int(count)
 
+    def _remove(self, identifiers: frozenset[str], label: str | None, unit: Transaction) -> int:
+        db: sqlite3.Connection = unit.connection
+        found: set[int] = set()
+        chosen = sorted(identifiers)
+        for start in range(0, len(chosen), 500):
+            chunk = chosen[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM records WHERE identifier IN ({marks})"
+            found.update(row[0] for row in db.execute(sql, chunk))
+        if label is not None:
+            sql = "SELECT record FROM record_types WHERE label = ?"
+            found.update(row[0] for row in db.execute(sql, (label,)))
+        rows = [(record,) for record in sorted(found)]
+        db.executemany("DELETE FROM records WHERE id = ?", rows)
+        db.executemany("DELETE FROM footprints WHERE id = ?", rows)
+        db.executemany("DELETE FROM record_types WHERE record = ?", rows)
+        db.executemany("DELETE FROM record_keys WHERE record = ?", rows)
+        db.executemany("DELETE FROM record_readers WHERE record = ?", rows)
+        return len(rows)
+
     def _commit(self, unit: Transaction) -> None:
         db: sqlite3.Connection = unit.connection
         try:
