@@ -335,3 +335,19 @@ def test_fields_come_from_json_then_options_then_set(
     assert "colour" in capsys.readouterr().err
     assert main(["band", "change", "p", "red", "--as", "alice", *db]) == 2
     assert "nothing to change" in capsys.readouterr().err
+
+
+def test_without_rasterio_the_demo_skips_the_tour_and_says_how_to_get_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catalogql.demo
+
+    monkeypatch.setattr(catalogql.demo, "service_tour_missing", lambda: ["rasterio"])
+    assert main(["demo", "--records", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "Search by all criteria" in out and "The catalog service:" not in out
+    assert "the service tour needs rasterio: pip install 'catalogql[service]'" in out
+    assert main(["demo", "--service"]) == 2
+    err = capsys.readouterr().err
+    assert "catalogql demo: error: the service tour needs rasterio" in err
+    assert "pip install 'catalogql[service]'" in err

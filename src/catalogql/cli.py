@@ -192,7 +192,12 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from catalogql.demo import run_demo, run_search_demo, run_service_tour
+    from catalogql.demo import (
+        run_demo,
+        run_search_demo,
+        run_service_tour,
+        service_tour_missing,
+    )
 
     if args.tour:
         run_demo(out)
@@ -213,6 +218,10 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     bar.close()
     print(file=out)
+    if service_tour_missing():  # the service extra is not installed: the searches were the demo
+        print(f"(the service tour needs {' and '.join(service_tour_missing())}: pip install "
+              "'catalogql[service]', then catalogql demo --service)", file=out)  # fmt: skip
+        return 0
     run_service_tour(out)
     return 0
 

@@ -31,7 +31,14 @@ from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_
 from catalogql.search.engine import all_of
 from catalogql.testing.synthetic import generate_records
 
-__all__ = ["EXAMPLES", "Example", "run_search_demo", "run_service_tour", "write_tour_geotiff"]
+__all__ = [
+    "EXAMPLES",
+    "Example",
+    "run_search_demo",
+    "run_service_tour",
+    "service_tour_missing",
+    "write_tour_geotiff",
+]
 
 DENVER = (
     "POLYGON ((-105.35202026367188 39.48113956424843, -105.35202026367188 40.044848254075546, "
@@ -446,6 +453,17 @@ def _visible(service: Any, principal: Any, product_id: str) -> list[str]:
     return sorted(str(record["properties"]["key"]) for record in answer["results"])
 
 
+def service_tour_missing() -> list[str]:
+    """The packages the service tour needs that are not installed (the ``service`` extra).
+
+    >>> service_tour_missing()
+    []
+    """
+    import importlib.util
+
+    return [name for name in ("rasterio", "numpy") if importlib.util.find_spec(name) is None]
+
+
 def run_service_tour(out: TextIO, *, folder: str | Path | None = None) -> None:
     """The catalog service in a few steps: a product, three bands, two uploads, who sees them.
 
@@ -466,6 +484,12 @@ def run_service_tour(out: TextIO, *, folder: str | Path | None = None) -> None:
     """
     from catalogql.service import Principal, open_service
 
+    missing = service_tour_missing()
+    if missing:
+        raise UsageError(
+            f"the service tour needs {' and '.join(missing)}, which are not installed",
+            hint="pip install 'catalogql[service]'",
+        )
     with tempfile.TemporaryDirectory(prefix="catalogql-tour-") as scratch:
         where = Path(folder) if folder is not None else Path(scratch)
         where.mkdir(parents=True, exist_ok=True)
