@@ -7,10 +7,10 @@ usage errors run in-process through :func:`catalogql.cli.main`.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from test_cli_process import cli
 
 ALICE = Principal("alice")
 PID = f"{ALICE.namespace}:landcover"
-UPLOADS = importlib.util.find_spec("catalogql.service.uploads") is not None
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> Any:
@@ -212,7 +211,6 @@ def _geotiff(path: Path, *, bands: int = 3) -> Path:
     return path
 
 
-@pytest.mark.skipif(not UPLOADS, reason="the uploads layer (service/uploads.py) is not here")
 def test_images_and_uploads_from_the_shell(tmp_path: Path) -> None:
     db = ("--db", f"sqlite:///{tmp_path / 'c.db'}")
     alice = ("--as", "alice")
@@ -266,7 +264,6 @@ def test_images_and_uploads_from_the_shell(tmp_path: Path) -> None:
 # -- the demo's service tour --------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not UPLOADS, reason="the uploads layer (service/uploads.py) is not here")
 def test_the_demo_tour_of_the_service(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from catalogql.demo import run_service_tour
 
@@ -351,3 +348,29 @@ def test_without_rasterio_the_demo_skips_the_tour_and_says_how_to_get_it(
     err = capsys.readouterr().err
     assert "catalogql demo: error: the service tour needs rasterio" in err
     assert "pip install 'catalogql[service]'" in err
+
+
+def test_the_commands_on_postgresql_and_uploads_there_need_storage(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"cli_{uuid.uuid4().hex[:12]}"
+    db = ["--db", cluster.create_database(name)]
+    try:
+        assert main(["product", "add", "p", "--title", "P", "--description", "", "--as",
+                     "alice", *db]) == 0  # fmt: skip
+        assert main(["band", "add", "p", "red", "--srcband", "1", "--dtype", "UInt16",
+                     "--data-range", "0", "10000", "--type", "spectral", "--as", "alice",
+                     *db]) == 0  # fmt: skip
+        capsys.readouterr()
+        scene = _geotiff(tmp_path / "s.tif", bands=1)
+        upload = ["image", "upload", "p", str(scene), "--acquired", "2020-06-01"]
+        assert main([*upload, "--as", "alice", *db]) == 2
+        err = capsys.readouterr().err
+        assert "catalogql image upload: error: uploads to postgresql" in err
+        assert "give --storage DIR" in err
+        storage = ["--storage", str(tmp_path / "files")]
+        assert main([*upload, "--as", "alice", *db, *storage]) == 0
+        assert json.loads(capsys.readouterr().out)["status"] == "success"
+    finally:
+        cluster.drop_database(name)

@@ -22,11 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "seed_story.py"
 STEPS = 7
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("catalogql.service.uploads") is None,
-    reason="the uploads layer (service/uploads.py) is not here",
-)
-
 
 def _script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("seed_story", SCRIPT)

@@ -461,6 +461,11 @@ def _band_remove(svc: Service, who: Principal, args: argparse.Namespace) -> Any:
 def _image_upload(svc: Service, who: Principal, args: argparse.Namespace) -> Any:
     pid = product_id(who, args.product)
     fields = fields_of(args)
+    if svc.storage is None:
+        raise UsageError(
+            f"uploads to {svc.catalog.url} need a folder for the files",
+            hint="give --storage DIR (the default, <database file>.files, is for SQLite only)",
+        )
     files = [Path(name) for name in args.files]
     for path in files:
         if not path.is_file():
@@ -558,12 +563,6 @@ def _paging(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _uploads_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("catalogql.service.uploads") is not None
-
-
 def add_service_commands(commands: Any, db_help: str) -> None:
     """Add ``product``, ``band``, ``image`` and ``upload`` to the CLI's subcommands.
 
@@ -634,8 +633,6 @@ def add_service_commands(commands: Any, db_help: str) -> None:
     p.add_argument("product", metavar="PRODUCT", help=_ID_HELP)
     _paging(p)
 
-    if not _uploads_available():
-        return
     images = group("image", "Upload GeoTIFFs as images of a product; read, list, remove them")
     p = action(
         images,
