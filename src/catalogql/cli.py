@@ -57,7 +57,7 @@ from typing import Any, TextIO
 
 from catalogql import __version__
 from catalogql.ast import Node
-from catalogql.cli_service import add_service_commands
+from catalogql.cli_service import DEFAULT_DB, add_service_commands
 from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
@@ -228,9 +228,6 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 # --------------------------------------------------------------------------------------------
 # Catalogs: load, search, get
-
-
-DEFAULT_DB = "sqlite:///catalog.db"
 
 
 class ProgressBar:

@@ -54,7 +54,16 @@ from catalogql.errors import InvalidInput, UsageError
 if TYPE_CHECKING:  # the service (and the search engine under it) loads when a command runs
     from catalogql.service import Principal, Service
 
-__all__ = ["AS_HINT", "Field", "add_service_commands", "parse_principal", "product_id"]
+__all__ = [
+    "AS_HINT",
+    "DEFAULT_DB",
+    "Field",
+    "add_service_commands",
+    "answer_errors",
+    "fields_of",
+    "parse_principal",
+    "product_id",
+]
 
 AS_HINT = (
     "write --as SUB[,email=ADDRESS][,group=GROUP]...[,org=ORG], e.g. "
@@ -304,6 +313,7 @@ def _load_json(path: str) -> Any:
 
 
 DEFAULT_DB = "sqlite:///catalog.db"
+"""The catalog of every command without ``--db`` or ``$CATALOGQL_DB``."""
 
 Handler = Callable[["Service", "Principal", argparse.Namespace], Any]
 
