@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import itertools
 import threading
 import warnings
@@ -94,6 +95,11 @@ class Query:
         schema: The catalog's queryables schema, or None.
         readers: The caller's names: only records whose readers meet them match (the store
             decides it in its query); None: every record (a trusted local caller).
+        ascending: The order: False (the GBDX search order) is time key descending, True is
+            time key ascending; ties break on the identifier ascending (code points) in both.
+        after: A keyset position ``(time key, identifier)``: only records strictly after it
+            in the order match (the next page of a paged search); None: from the start.
+            Every store serves it from its time index (see :func:`after_position`).
     """
 
     request: SearchRequest
@@ -110,6 +116,36 @@ class Query:
     count_total: bool
     schema: Mapping[str, Any] | None
     readers: frozenset[str] | None = None
+    ascending: bool = False
+    after: tuple[str, str] | None = None
+
+    def beyond(self, time: str, identifier: str) -> bool:
+        """Whether a record with these keys lies after :attr:`after` in the order (True if None).
+
+        >>> from catalogql.search.request import SearchRequest
+        >>> query = Query.from_request(SearchRequest.from_dict({}))
+        >>> query = dataclasses.replace(query, after=("2020", "b"))
+        >>> query.beyond("2019", "a"), query.beyond("2020", "c"), query.beyond("2020", "b")
+        (True, True, False)
+        """
+        after = self.after
+        if after is None:
+            return True
+        if time == after[0]:
+            return identifier > after[1]
+        return time > after[0] if self.ascending else time < after[0]
+
+    def order_key(self) -> Callable[[tuple[str, str]], Any]:
+        """A sort key of ``(time key, identifier)`` pairs giving this query's order.
+
+        >>> from catalogql.search.request import SearchRequest
+        >>> query = Query.from_request(SearchRequest.from_dict({}))
+        >>> sorted([("1", "b"), ("2", "a"), ("1", "a")], key=query.order_key())
+        [('2', 'a'), ('1', 'a'), ('1', 'b')]
+        """
+        if self.ascending:
+            return lambda pair: pair
+        return _descending_time
 
     @classmethod
     def from_request(
@@ -162,6 +198,22 @@ class Query:
         if len(parts) == 1:
             return parts[0]
         return lambda properties: all(part(properties) for part in parts)
+
+
+class _Reversed(str):
+    """A text that sorts in the reverse order (for one key of a mixed-direction sort)."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: object) -> bool:
+        return str.__gt__(self, other)  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        return str.__lt__(self, other)  # type: ignore[operator]
+
+
+def _descending_time(pair: tuple[str, str]) -> tuple[str, str]:
+    return (_Reversed(pair[0]), pair[1])
 
 
 def all_of(nodes: Sequence[Node]) -> Node | None:
