@@ -79,7 +79,7 @@ class Query:
     """A checked request in the form the stores plan from.
 
     Attributes:
-        request: The request itself.
+        request: The GBDX request it was made from (None: built by :meth:`build`).
         area: The geometry a footprint must intersect, or None.
         start: The inclusive lower bound on the time key, or None.
         end: The inclusive upper bound on the time key, or None.
@@ -102,7 +102,7 @@ class Query:
             Every store serves it from its time index (see :func:`after_position`).
     """
 
-    request: SearchRequest
+    request: SearchRequest | None
     area: BaseGeometry | None
     start: str | None
     end: str | None
@@ -179,6 +179,51 @@ class Query:
             count_total=request.count_total,
             schema=schema,
             readers=readers,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        filters: Sequence[Node] = (),
+        types: Sequence[Node] = (),
+        area: BaseGeometry | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int = MAX_RESULTS,
+        count_total: bool = False,
+        schema: Mapping[str, Any] | None = None,
+        indexed: Sequence[str] = EQUALITY_INDEXED,
+        readers: frozenset[str] | None = None,
+        ascending: bool = False,
+        after: tuple[str, str] | None = None,
+    ) -> Query:
+        """A query from its parts, for callers other than the GBDX search (no cap on ``limit``).
+
+        >>> from catalogql import parse_filter
+        >>> query = Query.build(filters=[parse_filter("cloudCover < 10")], limit=5000,
+        ...                     ascending=True, after=("2020-01-01T00:00:00", "a"))
+        >>> query.limit, query.beyond("2020-01-01T00:00:00", "b")
+        (5000, True)
+        """
+        filter_nodes = tuple(filters)
+        return cls(
+            request=None,
+            area=area,
+            start=start,
+            end=end,
+            type_nodes=tuple(types),
+            filter_nodes=filter_nodes,
+            filter=all_of(filter_nodes),
+            types=all_of(tuple(types)),
+            required_types=_required_types(types),
+            equality=_equality(filter_nodes, frozenset(indexed)),
+            limit=limit,
+            count_total=count_total,
+            schema=schema,
+            readers=readers,
+            ascending=ascending,
+            after=after,
         )
 
     def types_predicate(self) -> TypesPredicate | None:
@@ -510,6 +555,28 @@ class Catalog(abc.ABC):
         if request.warnings:
             answer["warnings"] = [warning.to_dict() for warning in request.warnings]
         return answer
+
+    def find(self, query: Query) -> tuple[list[dict[str, Any]], int | None]:
+        """The first ``query.limit`` matches of a planned query in its order (copies), and
+        their count when ``query.count_total``.
+
+        What the service's searches page with (:meth:`Query.build`, :attr:`Query.after`);
+        visibility is ``query.readers``, decided in the store's query as for :meth:`search`.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog = open_catalog("memory://")
+        >>> catalog.add_records([{"identifier": i, "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}} for i in "abc"])
+        3
+        >>> records, _ = catalog.find(Query.build(limit=2, after=("2016-01-01T00:00:00", "a")))
+        >>> [record["identifier"] for record in records]
+        ['b', 'c']
+        """
+        self._check_open()
+        page = self._select(query)
+        chosen = page.records[: query.limit]
+        records = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
+        return records, page.total
 
     def get_record(
         self, identifier: str, *, readers: Collection[str] | None = None
