@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import dataclasses
 import itertools
 import threading
 import warnings
@@ -124,6 +123,7 @@ class Query:
 
         >>> from catalogql.search.request import SearchRequest
         >>> query = Query.from_request(SearchRequest.from_dict({}))
+        >>> import dataclasses
         >>> query = dataclasses.replace(query, after=("2020", "b"))
         >>> query.beyond("2019", "a"), query.beyond("2020", "c"), query.beyond("2020", "b")
         (True, True, False)
@@ -557,9 +557,9 @@ class Catalog(abc.ABC):
         return answer
 
     def find(self, query: Query) -> tuple[list[dict[str, Any]], int | None]:
-        """The first ``query.limit`` matches of a planned query in its order (copies), and
-        their count when ``query.count_total``.
+        """The first ``query.limit`` matches of a planned query in its order, and their count.
 
+        The records are copies; the count is given when ``query.count_total`` (else None).
         What the service's searches page with (:meth:`Query.build`, :attr:`Query.after`);
         visibility is ``query.readers``, decided in the store's query as for :meth:`search`.
 
