@@ -175,7 +175,7 @@ def _captured(pid: str) -> dict[int, dict[str, Any]]:
 
 
 def _inside(record: dict[str, Any]) -> bool:
-    return record["properties"]["footprintWkt"] == "POINT(-105 40)"
+    return bool(record["properties"]["footprintWkt"] == "POINT(-105 40)")
 
 
 def test_captured_bodies_answer_sensibly(new_catalog: Factory) -> None:
