@@ -508,3 +508,29 @@ def test_paging_under_concurrent_inserts(new_catalog: Factory) -> None:
         assert not {r["identifier"] for r in unseen} & set(identifiers)
 
     check()
+
+
+def test_sqlite_serves_the_keyset_from_its_time_indexes(tmp_path: Any) -> None:
+    """The position is a range on the (ts, identifier) index, with no sort step."""
+    import sqlite3
+
+    catalog = cq.search.open_catalog(f"sqlite:///{tmp_path / 'c.db'}", create=True)
+    catalog.add_records([image("p", f"k{n}", timestamp=f"2020-01-0{1 + n % 9}") for n in range(50)])
+    statements: list[str] = []
+    db = catalog._db()  # type: ignore[attr-defined]
+    db.set_trace_callback(statements.append)
+    for ascending in (False, True):
+        statements.clear()
+        query = Query.build(limit=5, ascending=ascending, after=("2020-01-05T00:00:00", "p:k3"))
+        page, _ = catalog.find(query)
+        assert len(page) == 5
+        (sql,) = [s for s in statements if "ORDER BY r.ts" in s]
+        plan = " ".join(
+            row[3]
+            for row in sqlite3.connect(tmp_path / "c.db").execute("EXPLAIN QUERY PLAN " + sql)
+        )
+        index = "records_order_asc (ts>?)" if ascending else "records_order (ts<?)"
+        assert f"USING COVERING INDEX {index}" in plan or f"USING INDEX {index}" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    db.set_trace_callback(None)
+    catalog.close()
