@@ -31,7 +31,9 @@ Decisions where the wire is silent:
   paging through a search returns every record that matched at its start and still matches
   (and was not removed) exactly once, in order, and never returns one twice; a record added
   *after* the position (later in the order) while paging appears on a later page; one added
-  *before* it (at or earlier than the position) is not returned.
+  *before* it (at or earlier than the position) is not returned. Only a record *changed* while
+  paging can break "once": one whose ``acquired`` moves from behind the position to after it is
+  returned again, and one that moves the other way is not returned.
 * **fields.** None: whole features. A list: the feature keeps ``id``; ``type`` and ``geometry``
   if ``geometry`` is listed; ``properties`` holding the listed properties it has; and the listed
   ``key``/``product`` beside ``id`` too (the client's e2e test expects ``id, key, properties``
