@@ -269,6 +269,7 @@ def test_an_sqlite_catalog_made_before_readers_opens_readable_by_everyone(tmp_pa
     with sqlite3.connect(path) as db:  # back to d1f1d6b's file: its tables, no readers
         db.execute("DROP TABLE record_readers")
         db.execute("DROP TABLE catalogql_documents")  # the service's table came later too
+        db.execute("DROP INDEX records_order_asc")  # and the ascending keyset index
     old = tmp_path / "reference.db"
     with sqlite3.connect(old) as db:
         db.executescript(OLD_SQLITE_SCHEMA)
@@ -283,6 +284,9 @@ def test_an_sqlite_catalog_made_before_readers_opens_readable_by_everyone(tmp_pa
         assert everything(catalog, ["user:u1"]) == ["a", "c"]
     with open_catalog(f"sqlite:///{path}", create=False) as catalog:  # migrated once
         assert everything(catalog, [EVERYONE]) == ["b"]
+    with sqlite3.connect(path) as db:  # the keyset index was made on opening
+        made = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_order_asc'"
+        assert db.execute(made).fetchone() == (1,)
 
 
 def test_a_postgresql_catalog_of_layout_1_opens_readable_by_everyone(postgres_cluster: Any) -> None:

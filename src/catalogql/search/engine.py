@@ -78,7 +78,7 @@ class Query:
     """A checked request in the form the stores plan from.
 
     Attributes:
-        request: The request itself.
+        request: The GBDX request it was made from (None: built by :meth:`build`).
         area: The geometry a footprint must intersect, or None.
         start: The inclusive lower bound on the time key, or None.
         end: The inclusive upper bound on the time key, or None.
@@ -94,9 +94,14 @@ class Query:
         schema: The catalog's queryables schema, or None.
         readers: The caller's names: only records whose readers meet them match (the store
             decides it in its query); None: every record (a trusted local caller).
+        ascending: The order: False (the GBDX search order) is time key descending, True is
+            time key ascending; ties break on the identifier ascending (code points) in both.
+        after: A keyset position ``(time key, identifier)``: only records strictly after it
+            in the order match (the next page of a paged search); None: from the start.
+            Every store serves it from its time index (see :func:`after_position`).
     """
 
-    request: SearchRequest
+    request: SearchRequest | None
     area: BaseGeometry | None
     start: str | None
     end: str | None
@@ -110,6 +115,37 @@ class Query:
     count_total: bool
     schema: Mapping[str, Any] | None
     readers: frozenset[str] | None = None
+    ascending: bool = False
+    after: tuple[str, str] | None = None
+
+    def beyond(self, time: str, identifier: str) -> bool:
+        """Whether a record with these keys lies after :attr:`after` in the order (True if None).
+
+        >>> from catalogql.search.request import SearchRequest
+        >>> query = Query.from_request(SearchRequest.from_dict({}))
+        >>> import dataclasses
+        >>> query = dataclasses.replace(query, after=("2020", "b"))
+        >>> query.beyond("2019", "a"), query.beyond("2020", "c"), query.beyond("2020", "b")
+        (True, True, False)
+        """
+        after = self.after
+        if after is None:
+            return True
+        if time == after[0]:
+            return identifier > after[1]
+        return time > after[0] if self.ascending else time < after[0]
+
+    def order_key(self) -> Callable[[tuple[str, str]], Any]:
+        """A sort key of ``(time key, identifier)`` pairs giving this query's order.
+
+        >>> from catalogql.search.request import SearchRequest
+        >>> query = Query.from_request(SearchRequest.from_dict({}))
+        >>> sorted([("1", "b"), ("2", "a"), ("1", "a")], key=query.order_key())
+        [('2', 'a'), ('1', 'a'), ('1', 'b')]
+        """
+        if self.ascending:
+            return lambda pair: pair
+        return _descending_time
 
     @classmethod
     def from_request(
@@ -145,6 +181,51 @@ class Query:
             readers=readers,
         )
 
+    @classmethod
+    def build(
+        cls,
+        *,
+        filters: Sequence[Node] = (),
+        types: Sequence[Node] = (),
+        area: BaseGeometry | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int = MAX_RESULTS,
+        count_total: bool = False,
+        schema: Mapping[str, Any] | None = None,
+        indexed: Sequence[str] = EQUALITY_INDEXED,
+        readers: frozenset[str] | None = None,
+        ascending: bool = False,
+        after: tuple[str, str] | None = None,
+    ) -> Query:
+        """A query from its parts, for callers other than the GBDX search (no cap on ``limit``).
+
+        >>> from catalogql import parse_filter
+        >>> query = Query.build(filters=[parse_filter("cloudCover < 10")], limit=5000,
+        ...                     ascending=True, after=("2020-01-01T00:00:00", "a"))
+        >>> query.limit, query.beyond("2020-01-01T00:00:00", "b")
+        (5000, True)
+        """
+        filter_nodes = tuple(filters)
+        return cls(
+            request=None,
+            area=area,
+            start=start,
+            end=end,
+            type_nodes=tuple(types),
+            filter_nodes=filter_nodes,
+            filter=all_of(filter_nodes),
+            types=all_of(tuple(types)),
+            required_types=_required_types(types),
+            equality=_equality(filter_nodes, frozenset(indexed)),
+            limit=limit,
+            count_total=count_total,
+            schema=schema,
+            readers=readers,
+            ascending=ascending,
+            after=after,
+        )
+
     def types_predicate(self) -> TypesPredicate | None:
         """One predicate of a record's type list for all the type expressions, or None."""
         if not self.type_nodes:
@@ -162,6 +243,22 @@ class Query:
         if len(parts) == 1:
             return parts[0]
         return lambda properties: all(part(properties) for part in parts)
+
+
+class _Reversed(str):
+    """A text that sorts in the reverse order (for one key of a mixed-direction sort)."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: object) -> bool:
+        return str.__gt__(self, other)  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        return str.__lt__(self, other)  # type: ignore[operator]
+
+
+def _descending_time(pair: tuple[str, str]) -> tuple[str, str]:
+    return (_Reversed(pair[0]), pair[1])
 
 
 def all_of(nodes: Sequence[Node]) -> Node | None:
@@ -468,6 +565,28 @@ class Catalog(abc.ABC):
         if request.warnings:
             answer["warnings"] = [warning.to_dict() for warning in request.warnings]
         return answer
+
+    def find(self, query: Query) -> tuple[list[dict[str, Any]], int | None]:
+        """The first ``query.limit`` matches of a planned query in its order, and their count.
+
+        The records are copies; the count is given when ``query.count_total`` (else None).
+        What the service's searches page with (:meth:`Query.build`, :attr:`Query.after`);
+        visibility is ``query.readers``, decided in the store's query as for :meth:`search`.
+
+        >>> from catalogql.search import open_catalog
+        >>> catalog = open_catalog("memory://")
+        >>> catalog.add_records([{"identifier": i, "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}} for i in "abc"])
+        3
+        >>> records, _ = catalog.find(Query.build(limit=2, after=("2016-01-01T00:00:00", "a")))
+        >>> [record["identifier"] for record in records]
+        ['b', 'c']
+        """
+        self._check_open()
+        page = self._select(query)
+        chosen = page.records[: query.limit]
+        records = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
+        return records, page.total
 
     def get_record(
         self, identifier: str, *, readers: Collection[str] | None = None

@@ -30,7 +30,9 @@ from typing import Any
 
 from catalogql.errors import Problem, UsageError
 from catalogql.search import Catalog, open_catalog
-from catalogql.service import bands, images, products, uploads
+from catalogql.search.request import SearchRequest
+from catalogql.service import bands, images, metadata, products, uploads
+from catalogql.service.access import visible_names
 from catalogql.service.fields import raise_problems
 from catalogql.service.principals import Principal
 from catalogql.service.products import ProductHook
@@ -71,6 +73,7 @@ class Service:
         self.upload_hook: uploads.Hook | None = None
         self.max_upload_size = MAX_UPLOAD_SIZE
         self._files: FileStore | None = None
+        self._secret: bytes | None = None  # the catalog's token secret, read once
 
     @property
     def files(self) -> FileStore:
@@ -566,6 +569,59 @@ class Service:
             return {"interrupted_uploads": interrupted, "removed_files": []}
         removed = self.files.collect(lambda: uploads.referenced_files(self.catalog))
         return {"interrupted_uploads": interrupted, "removed_files": removed}
+
+    # -- searches ----------------------------------------------------------------------------
+
+    def search(
+        self, principal: Principal, request: SearchRequest | Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The GBDX search (SPEC section 5) over what the principal may read.
+
+        The same answer as :meth:`Catalog.search <catalogql.search.Catalog.search>` with
+        ``readers=`` :func:`~catalogql.service.access.visible_names` of the principal: the
+        records of the products it may read and the records loaded for everyone.
+
+        >>> svc = open_service("memory://")
+        >>> svc.search(Principal("a"), {"types": ["UserImage"]})["stats"]["recordsReturned"]
+        0
+        """
+        return self.catalog.search(request, readers=visible_names(principal))
+
+    def get_record(self, principal: Principal, identifier: str) -> dict[str, Any]:
+        """The search record with this identifier, if the principal may read it.
+
+        Raises:
+            RecordNotFound: There is none, or the principal may not read it (the same error).
+
+        >>> open_service("memory://").get_record(Principal("a"), "nope")
+        Traceback (most recent call last):
+          ...
+        catalogql.search.errors.RecordNotFound: Not Found: nope
+        """
+        return self.catalog.get_record(identifier, readers=visible_names(principal))
+
+    def metadata_search(
+        self, principal: Principal, body: object
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the Descartes Metadata search (:func:`.metadata.metadata_search`).
+
+        Returns:
+            The page's GeoJSON features and the continuation token (None on the last page).
+
+        >>> open_service("memory://").metadata_search(Principal("a"), {"limit": 10})
+        ([], None)
+        """
+        if self._secret is None:
+            self._secret = metadata.catalog_secret(self.catalog)
+        return metadata.metadata_search(self.catalog, principal, body, secret=self._secret)
+
+    def summary(self, principal: Principal, body: object) -> dict[str, Any]:
+        """The Descartes Metadata summary (:func:`.metadata.summary`).
+
+        >>> open_service("memory://").summary(Principal("a"), {"products": ["ns:p"]})
+        {'count': 0, 'bytes': 0, 'products': []}
+        """
+        return metadata.summary(self.catalog, principal, body)
 
     # -- the catalog -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from catalogql.errors import Forbidden, NotFound, Problem
+from catalogql.search import EVERYONE
 from catalogql.service.principals import Principal
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "level",
     "not_found",
     "readers",
+    "visible_names",
 ]
 
 Permission = Literal["read", "write", "own"]
@@ -65,6 +67,20 @@ def level(principal: Principal, product: Mapping[str, Any]) -> Permission | None
     if not names.isdisjoint(product.get("read") or ()):
         return "read"
     return None
+
+
+def visible_names(principal: Principal) -> frozenset[str]:
+    """The reader names a principal's searches and gets see records with: the one rule.
+
+    The principal's own names (``user:``, ``email:``, ``group:``, ``org:``) and
+    :data:`~catalogql.search.EVERYONE`: an authenticated principal sees what ``catalogql load``
+    loaded (for everyone) and what the products it may read hold. Every search and get of
+    the service passes these as ``readers``.
+
+    >>> sorted(visible_names(Principal("bob", groups=["team"])))[:2]
+    ['*', 'group:team']
+    """
+    return principal.names | {EVERYONE}
 
 
 def not_found(kind: str, id: str) -> NotFound:

@@ -317,6 +317,12 @@ class MemoryCatalog(Catalog):
         times = index.times
         low = 0 if query.start is None else bisect.bisect_left(times, query.start)
         high = len(times) if query.end is None else bisect.bisect_right(times, query.end)
+        if query.after is not None:  # the keyset: the rest of the order is a slice, give or
+            # take the records of the position's own time (tested one by one)
+            if query.ascending:
+                low = max(low, bisect.bisect_left(times, query.after[0]))
+            else:
+                high = min(high, bisect.bisect_right(times, query.after[0]))
         if low >= high:
             return Page([], 0)
         span = high - low
@@ -369,8 +375,12 @@ class MemoryCatalog(Catalog):
             if (names is None or not names.isdisjoint(readers[s]))
             and (types is None or types(records[s].types))
             and (keep is None or keep(records[s].properties))
+            and (query.after is None or query.beyond(records[s].timestamp, records[s].identifier))
         ]
-        matches.sort(key=lambda match: match[0], reverse=True)
+        if query.ascending:
+            matches.sort(key=lambda match: (match[1].timestamp, match[1].identifier))
+        else:
+            matches.sort(key=lambda match: match[0], reverse=True)
         page = [record.record for _, record in matches[: query.limit]]
         return Page(page, len(matches))
 
@@ -388,8 +398,11 @@ class MemoryCatalog(Catalog):
         limit = query.limit
         found: list[dict[str, Any]] = []
         total = 0
-        for at in range(high - 1, low - 1, -1):
+        after = query.after
+        for at in _order(query, index, low, high):
             slot = ascending[at]
+            if after is not None and not query.beyond(index.times[at], records[slot].identifier):
+                continue
             if boxes is not None and not boxes[slot]:
                 continue
             if names is not None and names.isdisjoint(readers[slot]):
@@ -407,6 +420,24 @@ class MemoryCatalog(Catalog):
             elif not query.count_total:
                 break
         return Page(found, total if query.count_total else None)
+
+
+def _order(query: Query, index: _Index, low: int, high: int) -> Iterator[int]:
+    """The positions of ``index.ascending[low:high]`` in the query's order.
+
+    Descending is the slice walked backwards; ascending walks it forwards a time at a time,
+    each run of one time key backwards (the index holds a time's records by identifier
+    descending).
+    """
+    if not query.ascending:
+        yield from range(high - 1, low - 1, -1)
+        return
+    times = index.times
+    at = low
+    while at < high:
+        end = min(high, bisect.bisect_right(times, times[at], at, high))
+        yield from range(end - 1, at - 1, -1)
+        at = end
 
 
 def _union(postings: list[set[int]]) -> _Slots:

@@ -124,6 +124,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 ALTER TABLE {TABLE} ALTER COLUMN properties_json SET STATISTICS 0,
                     ALTER COLUMN properties SET STATISTICS 0;
 CREATE INDEX IF NOT EXISTS {TABLE}_order ON {TABLE} (ts DESC, identifier);
+CREATE INDEX IF NOT EXISTS {TABLE}_order_asc ON {TABLE} (ts, identifier);
 CREATE INDEX IF NOT EXISTS {TABLE}_footprint ON {TABLE} USING gist (footprint);
 CREATE INDEX IF NOT EXISTS {TABLE}_types ON {TABLE} USING gin (types jsonb_path_ops);
 CREATE INDEX IF NOT EXISTS {TABLE}_keys ON {TABLE} USING gin (keys);
@@ -584,7 +585,11 @@ class PostgresCatalog(Catalog):
                 more, more_total = plan.scan(connection, everything=False)
         except self._driver_errors as error:
             raise CatalogError(f"searching {self.url} failed: {_reason(error)}") from None
-        merged = in_search_order([*page, *more], lambda r: r[0], lambda r: r[1])[: query.limit]
+        if query.ascending:
+            merged = sorted([*page, *more], key=lambda r: (r[0], r[1]))[: query.limit]
+        else:
+            merged = in_search_order([*page, *more], lambda r: r[0], lambda r: r[1])
+            merged = merged[: query.limit]
         if total is not None:
             total += more_total
         return Page([record for _, _, record in merged], total, fresh=True)
@@ -612,6 +617,15 @@ class _Plan:
             base.append(c.ts >= sa.bindparam("start", query.start, type_=sa.Text))
         if query.end is not None:
             base.append(c.ts <= sa.bindparam("end", query.end, type_=sa.Text))
+        if query.after is not None:  # the keyset: a range on the time index, then the tie
+            after_ts = sa.bindparam("after_ts", query.after[0], type_=sa.Text)
+            after_id = sa.bindparam("after_id", query.after[1], type_=sa.Text)
+            if query.ascending:
+                base.append(c.ts >= after_ts)
+                base.append(sa.or_(c.ts > after_ts, c.identifier > after_id))
+            else:
+                base.append(c.ts <= after_ts)
+                base.append(sa.or_(c.ts < after_ts, c.identifier > after_id))
         if query.readers is not None:
             base.append(_readable(c.readers, query.readers))
         self.python_types: list[Callable[[Sequence[str]], bool]] = []
@@ -640,7 +654,8 @@ class _Plan:
 
     def _order(self, statement: sa.Select[Any]) -> sa.Select[Any]:
         c = self.table.c
-        return statement.order_by(c.ts.desc(), c.identifier)
+        time = c.ts.asc() if self.query.ascending else c.ts.desc()
+        return statement.order_by(time, c.identifier)
 
     def page(self, connection: sa.Connection) -> tuple[list[Row], int | None, bool]:
         """The first faithful matches, their count if asked, whether exotic records exist."""
@@ -665,7 +680,10 @@ class _Plan:
                 exotic.label("exotic"),
             )
             .select_from(one.outerjoin(page_rows, sa.true()))
-            .order_by(page_rows.c.ts.desc(), page_rows.c.identifier)
+            .order_by(
+                page_rows.c.ts.asc() if query.ascending else page_rows.c.ts.desc(),
+                page_rows.c.identifier,
+            )
         )
         rows = connection.execute(statement).all()
         found = [

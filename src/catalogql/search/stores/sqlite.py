@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS records (
     exotic INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_order ON records (ts DESC, identifier);
+CREATE INDEX IF NOT EXISTS records_order_asc ON records (ts, identifier);
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree (id, min_x, max_x, min_y, max_y);
 CREATE TABLE IF NOT EXISTS record_types (
     label TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (label, record)
@@ -491,6 +492,12 @@ class SQLiteCatalog(Catalog):
         if query.end is not None:
             conditions.append("r.ts <= :end")
             params["end"] = query.end
+        if query.after is not None:  # the keyset: a range on the time index, then the tie
+            params["after_ts"], params["after_id"] = query.after
+            side = ">" if query.ascending else "<"
+            conditions.append(
+                f"r.ts {side}= :after_ts AND (r.ts {side} :after_ts OR r.identifier > :after_id)"
+            )
         types_in_python = None
         filter_in_sql = False
         for prefix, node in (("tv", query.types), ("fv", query.filter)):
@@ -516,7 +523,8 @@ class SQLiteCatalog(Catalog):
         candidates.sort(key=lambda candidate: candidate[0])
         columns = "r.identifier, r.types, r.properties, r.footprint, r.exotic"
         if not candidates or candidates[0][0] > worth:
-            source = "records AS r INDEXED BY records_order"
+            order_index = "records_order_asc" if query.ascending else "records_order"
+            source = f"records AS r INDEXED BY {order_index}"
             if query.area is not None:  # one R*Tree lookup per row, before any WKB is read
                 conditions.append(
                     "EXISTS (SELECT 1 FROM footprints AS f WHERE f.id = r.id AND f.min_x <= :ax2 "
@@ -525,7 +533,8 @@ class SQLiteCatalog(Catalog):
         else:
             source = f"({candidates[0][1]}) AS c CROSS JOIN records AS r ON r.id = c.rid"
         where = " AND ".join(conditions) or "1"
-        sql = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY r.ts DESC, r.identifier"
+        direction = "" if query.ascending else " DESC"
+        sql = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY r.ts{direction}, r.identifier"
         rows = db.execute(sql, params)
         return _collect(rows, query, in_python, everywhere, types_in_python)
 
