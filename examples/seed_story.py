@@ -7,8 +7,8 @@
 It uses only the public API (``import catalogql as cq``), with rasterio and numpy to make the
 GeoTIFFs it uploads. The story (the seed, ``000_e532961e37b628f0.txt``): create a product
 (private to its creator by default), add its bands (dtype, nbits, data range, srcband of a
-multiband file), upload GeoTIFFs, find them with search, grant read access to a group, see that a
-stranger sees nothing, and remove the product with cascade. It prints one line per step and
+multiband file), upload GeoTIFFs, find them with search (GBDX and Metadata), grant read access to
+a group, see that a stranger sees nothing, and remove the product with cascade. It prints one line per step and
 exits 0, or stops at the first step that does not hold (an AssertionError naming it).
 """
 
@@ -51,9 +51,20 @@ def found(svc: cq.Service, who: cq.Principal, product_id: str) -> list[str]:
     """The image keys of a product that ``who`` finds with a GBDX search over :data:`AREA`."""
     body = {"searchAreaWkt": AREA, "types": ["UserImage"],
             "filters": [f"product = '{product_id}'"]}  # fmt: skip
-    # every authenticated principal's names include "*" (records readable by everyone)
-    answer = svc.catalog.search(body, readers=[*who.names, "*"])
+    answer = svc.search(who, body)  # only what ``who`` may read, decided in the store's query
     return sorted(record["properties"]["key"] for record in answer["results"])
+
+
+def metadata_found(svc: cq.Service, who: cq.Principal, product_id: str) -> list[str]:
+    """The image ids of a product that ``who`` finds with the Descartes Metadata search."""
+    body = {"products": [product_id], "geom": AREA, "limit": 1}
+    ids: list[str] = []
+    features, token = svc.metadata_search(who, body)
+    while True:  # one feature a page: the continuation tokens page through them all
+        ids.extend(feature["id"] for feature in features)
+        if token is None:
+            return sorted(ids)
+        features, token = svc.metadata_search(who, {**body, "continuation_token": token})
 
 
 def refuses(error: type[cq.CatalogqlError], call: Callable[[], Any]) -> cq.CatalogqlError:
@@ -125,20 +136,27 @@ def story(
 
         # 4. search: the owner finds them; her colleague not yet
         assert found(svc, alice, pid) == sorted(SCENES)
-        assert found(svc, bob, pid) == []
+        assert metadata_found(svc, alice, pid) == [f"{pid}:{key}" for key in sorted(SCENES)]
+        assert svc.summary(alice, {"products": [pid]})["count"] == len(SCENES)
+        assert found(svc, bob, pid) == [] and metadata_found(svc, bob, pid) == []
         refuses(cq.NotFound, lambda: svc.get_product(bob, pid))
-        say("4. a search over the area finds both for alice, nothing for bob")
+        say("4. a search over the area (GBDX and Metadata) finds both for alice, nothing for bob")
 
         # 5. grants: read for bob's group, copied to the bands and images
         svc.change_product(alice, pid, read=["group:readers"], set_global_permissions=True)
         assert found(svc, bob, pid) == sorted(SCENES)
+        assert len(metadata_found(svc, bob, pid)) == len(SCENES)
         assert svc.get_image(bob, pid, "scene_a")["id"] == f"{pid}:scene_a"
+        assert svc.get_record(bob, f"{pid}:scene_a")["properties"]["cloudCover"] == 5
         assert svc.get_band(bob, pid, "red")["read"] == ["group:readers"]
         refuses(cq.Forbidden, lambda: svc.change_product(bob, pid, title="mine now"))
         say("5. read granted to group:readers: bob finds both, and may not write")
 
         # 6. a stranger sees nothing, and cannot tell the product exists
-        assert found(svc, mallory, pid) == []
+        assert found(svc, mallory, pid) == [] and metadata_found(svc, mallory, pid) == []
+        assert svc.search(mallory, {"types": ["UserImage"]})["stats"]["typeCounts"] == {}
+        assert svc.summary(mallory, {"products": [pid]})["count"] == 0
+        refuses(cq.RecordNotFound, lambda: svc.get_record(mallory, f"{pid}:scene_a"))
         assert svc.list_products(mallory)[0] == []
         missing = refuses(cq.NotFound, lambda: svc.get_product(mallory, pid))
         never = refuses(cq.NotFound, lambda: svc.get_product(mallory, f"{alice.namespace}:none"))

@@ -442,14 +442,12 @@ def write_tour_geotiff(path: Path, west: float, north: float, *, size: int = 64)
 
 def _visible(service: Any, principal: Any, product_id: str) -> list[str]:
     """The keys of the product's images a principal finds with a GBDX search over the area."""
-    from catalogql.search.engine import EVERYONE
-
     body = {
         "searchAreaWkt": TOUR_AREA,
         "types": ["UserImage"],
         "filters": [f"product = '{product_id}'"],
     }
-    answer = service.catalog.search(body, readers=[*principal.names, EVERYONE])
+    answer = service.search(principal, body)
     return sorted(str(record["properties"]["key"]) for record in answer["results"])
 
 
