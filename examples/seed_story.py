@@ -8,8 +8,9 @@ It uses only the public API (``import catalogql as cq``), with rasterio and nump
 GeoTIFFs it uploads. The story (the seed, ``000_e532961e37b628f0.txt``): create a product
 (private to its creator by default), add its bands (dtype, nbits, data range, srcband of a
 multiband file), upload GeoTIFFs, find them with search (GBDX and Metadata), grant read access to
-a group, see that a stranger sees nothing, and remove the product with cascade. It prints one line per step and
-exits 0, or stops at the first step that does not hold (an AssertionError naming it).
+a group, see that a stranger sees nothing, and remove the product with cascade. It prints one
+line per step and exits 0, or stops at the first step that does not hold (an AssertionError
+naming it).
 """
 
 from __future__ import annotations
