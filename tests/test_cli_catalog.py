@@ -169,6 +169,8 @@ def test_search_demo_builds_a_catalog_and_runs_the_documented_searches(
     assert capped is not None and int(capped.group(1)) > 2000  # 1000 returned, all counted
     assert "400 {" in out and '"field": "searchAreaWkt"' in out
     assert "100% 3,000 records" in err
+    # then the service tour (tests/test_cli_service.py::test_the_demo_tour_of_the_service)
+    assert out.index("Filter by catalog ID") < out.index("The catalog service: a product")
 
 
 def test_write_jsonl_round_trips_through_load(

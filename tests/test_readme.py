@@ -23,11 +23,13 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from catalogql.demo import write_tour_geotiff
 from catalogql.testing.synthetic import generate_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +76,10 @@ def _files() -> dict[str, bytes]:
         "endDate": "2014-12-31",
         "filters": ["cloudCover < 20"],
     }
+    with tempfile.TemporaryDirectory() as folder:  # a GeoTIFF for `catalogql image upload`
+        scene = write_tour_geotiff(Path(folder) / "scene.tif", 500_000.0, 4_430_000.0).read_bytes()
     return {
+        "scene.tif": scene,
         "records.jsonl": jsonl,
         "response.json.gz": gzip.compress(json.dumps(response).encode()),
         "queryables.json": json.dumps(schema).encode(),

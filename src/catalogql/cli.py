@@ -9,7 +9,8 @@
     catalogql search [REQUEST.json] [--db URL] [--area WKT] [--start DATE] [--end DATE]
                      [--types EXPR]... [--filter TEXT]... [--limit N] [--count-total] [--table]
     catalogql get ID [--db URL]
-    catalogql demo [--records N] [--db URL [--force]] [--tour]
+    catalogql demo [--records N] [--db URL [--force]] [--tour | --service]
+    catalogql product|band|image|upload ACTION ... --as SUB[,email=E][,group=G]...[,org=O]
     catalogql --version
 
 ``--db`` defaults to ``$CATALOGQL_DB``, else ``sqlite:///catalog.db``.
@@ -56,6 +57,7 @@ from typing import Any, TextIO
 
 from catalogql import __version__
 from catalogql.ast import Node
+from catalogql.cli_service import DEFAULT_DB, add_service_commands
 from catalogql.compile.diagnostics import check
 from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter_with_diagnostics
@@ -190,10 +192,18 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from catalogql.demo import run_demo, run_search_demo
+    from catalogql.demo import (
+        run_demo,
+        run_search_demo,
+        run_service_tour,
+        service_tour_missing,
+    )
 
     if args.tour:
         run_demo(out)
+        return 0
+    if args.service:
+        run_service_tour(out)
         return 0
 
     if args.records < 1:
@@ -207,14 +217,17 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         force=args.force,
     )
     bar.close()
+    print(file=out)
+    if service_tour_missing():  # the service extra is not installed: the searches were the demo
+        print(f"(the service tour needs {' and '.join(service_tour_missing())}: pip install "
+              "'catalogql[service]', then catalogql demo --service)", file=out)  # fmt: skip
+        return 0
+    run_service_tour(out)
     return 0
 
 
 # --------------------------------------------------------------------------------------------
 # Catalogs: load, search, get
-
-
-DEFAULT_DB = "sqlite:///catalog.db"
 
 
 class ProgressBar:
@@ -769,12 +782,15 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     get_parser.set_defaults(run=_run_get)
 
+    add_service_commands(commands, f"the catalog URL (default: $CATALOGQL_DB, else {DEFAULT_DB})")
+
     demo_parser = commands.add_parser(
         "demo",
         help="build a synthetic catalog and run the GBDX documentation's searches",
         description="Build an SQLite catalog from the synthetic generator and run the example "
         "searches of the GBDX documentation, printing the request, its SQL and CQL2, the "
-        "results and the stats. --tour prints a short tour of the query language instead.",
+        "results and the stats; then a tour of the catalog service (--service: that tour "
+        "alone). --tour prints a short tour of the query language instead.",
     )
     demo_parser.add_argument(
         "--records",
@@ -793,6 +809,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_parser.add_argument(
         "--tour", action="store_true", help="a tour of the query language instead"
+    )
+    demo_parser.add_argument(
+        "--service",
+        action="store_true",
+        help="only the service tour (a product, three bands, two GeoTIFFs uploaded, who finds "
+        "them), which the demo runs after its searches",
     )
     demo_parser.set_defaults(run=_run_demo)
     return parser
@@ -842,7 +864,8 @@ def main(argv: list[str] | None = None) -> int:
         status: int = args.run(args, sys.stdout, sys.stderr)
         sys.stdout.flush()
     except UsageError as exc:
-        print(f"catalogql {args.command}: error: {render(exc)}", file=sys.stderr)
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        print(f"catalogql {command}: error: {render(exc)}", file=sys.stderr)
         return 2
     except CatalogqlError as exc:
         print(f"error: {render(exc)}", file=sys.stderr)

@@ -26,12 +26,19 @@ from catalogql.compile.parse import parse_filter_with_diagnostics
 from catalogql.compile.predicate import compile_predicate
 from catalogql.compile.sql import to_sql
 from catalogql.console import counted, result_table
-from catalogql.errors import UsageError
+from catalogql.errors import NotFound, UsageError
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
 from catalogql.search.engine import all_of
 from catalogql.testing.synthetic import generate_records
 
-__all__ = ["EXAMPLES", "Example", "run_search_demo"]
+__all__ = [
+    "EXAMPLES",
+    "Example",
+    "run_search_demo",
+    "run_service_tour",
+    "service_tour_missing",
+    "write_tour_geotiff",
+]
 
 DENVER = (
     "POLYGON ((-105.35202026367188 39.48113956424843, -105.35202026367188 40.044848254075546, "
@@ -378,3 +385,176 @@ def run_demo(out: TextIO) -> None:
             file=out,
         )
     print("  (a comparison on a missing or null property is false, and so is its NOT)", file=out)
+
+
+# --------------------------------------------------------------------------------------------
+# The service tour: a product, three bands, two GeoTIFFs, and who finds them
+
+TOUR_AREA = "POLYGON ((-105.1 39.9, -104.8 39.9, -104.8 40.1, -105.1 40.1, -105.1 39.9))"
+"""Where the tour's scenes lie (UTM zone 13N around its central meridian, north of Denver)."""
+
+TOUR_SCENES = (
+    ("scene_a", 500_000.0, 4_430_000.0, "2020-06-01T17:40:00Z", 0.05),
+    ("scene_b", 501_920.0, 4_430_000.0, "2020-06-17T17:40:00Z", 0.30),
+)
+"""The tour's GeoTIFFs: name, upper-left corner in EPSG:32613 metres, acquired, cloud fraction."""
+
+
+def write_tour_geotiff(path: Path, west: float, north: float, *, size: int = 64) -> Path:
+    """Write a small GeoTIFF: ``size`` x ``size`` pixels of 30 m, 3 bands of UInt16, EPSG:32613.
+
+    Args:
+        path: The file to write.
+        west: The easting of its upper-left corner (metres).
+        north: The northing of its upper-left corner (metres).
+        size: Its width and height in pixels.
+
+    Returns:
+        ``path``.
+
+    >>> import tempfile, rasterio
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     made = write_tour_geotiff(Path(folder) / "a.tif", 500_000.0, 4_430_000.0)
+    ...     with rasterio.open(made) as raster:
+    ...         print(raster.count, raster.dtypes[0], raster.crs, raster.width)
+    3 uint16 EPSG:32613 64
+    """
+    import numpy as np
+    import rasterio
+    from rasterio.transform import Affine
+
+    ramp = np.add.outer(np.arange(size), np.arange(size)).astype("uint16")
+    data = np.stack([ramp * (band + 1) for band in range(3)])
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=size,
+        height=size,
+        count=3,
+        dtype="uint16",
+        crs="EPSG:32613",
+        transform=Affine(30.0, 0.0, west, 0.0, -30.0, north),
+    ) as raster:
+        raster.write(data)
+    return path
+
+
+def _visible(service: Any, principal: Any, product_id: str) -> list[str]:
+    """The keys of the product's images a principal finds with a GBDX search over the area."""
+    body = {
+        "searchAreaWkt": TOUR_AREA,
+        "types": ["UserImage"],
+        "filters": [f"product = '{product_id}'"],
+    }
+    answer = service.search(principal, body)
+    return sorted(str(record["properties"]["key"]) for record in answer["results"])
+
+
+def service_tour_missing() -> list[str]:
+    """The packages the service tour needs that are not installed (the ``service`` extra).
+
+    >>> service_tour_missing()
+    []
+    """
+    import importlib.util
+
+    return [name for name in ("rasterio", "numpy") if importlib.util.find_spec(name) is None]
+
+
+def run_service_tour(out: TextIO, *, folder: str | Path | None = None) -> None:
+    """The catalog service in a few steps: a product, three bands, two uploads, who sees them.
+
+    Alice creates a product and its bands, makes two GeoTIFFs with rasterio and uploads them;
+    a search over their area finds them for her, not for Bob until she grants his group read
+    access, and never for a stranger.
+
+    Args:
+        out: Where to print.
+        folder: Where the tour's SQLite catalog, files and GeoTIFFs go (a temporary folder,
+            removed at the end, when None).
+
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> run_service_tour(buffer)
+    >>> "mallory (a stranger)" in buffer.getvalue()
+    True
+    """
+    from catalogql.service import Principal, open_service
+
+    missing = service_tour_missing()
+    if missing:
+        raise UsageError(
+            f"the service tour needs {' and '.join(missing)}, which are not installed",
+            hint="pip install 'catalogql[service]'",
+        )
+    with tempfile.TemporaryDirectory(prefix="catalogql-tour-") as scratch:
+        where = Path(folder) if folder is not None else Path(scratch)
+        where.mkdir(parents=True, exist_ok=True)
+        alice = Principal("alice", email="alice@example.com", groups=["mapping"])
+        bob = Principal("bob", groups=["readers"])
+        mallory = Principal("mallory")
+        print(
+            "The catalog service: a product, its bands, two GeoTIFFs, and who finds them", file=out
+        )
+        with open_service(f"sqlite:///{where / 'service.db'}") as service:
+            product = service.add_product(
+                alice,
+                "tour_landcover",
+                title="Tour land cover",
+                description="A demo product",
+                resolution="30m",
+                revisit="16 days",
+            )
+            pid = product["id"]
+            print(f"  alice creates product {pid}", file=out)
+            print(f"    read: {product['read']} (only its owner, {alice.user})", file=out)
+            for srcband, name in enumerate(("red", "green", "blue"), start=1):
+                service.add_band(
+                    alice,
+                    pid,
+                    name,
+                    srcband=srcband,
+                    dtype="UInt16",
+                    data_range=[0, 10000],
+                    type="spectral",
+                )
+            listed = sorted(service.list_bands(alice, pid)[0], key=lambda band: band["srcband"])
+            names = [band["name"] for band in listed]
+            print(
+                f"  bands: {', '.join(names)} (UInt16, data_range 0-10000, srcband 1-3)", file=out
+            )
+            for key, west, north, acquired, cloud in TOUR_SCENES:
+                path = write_tour_geotiff(where / f"{key}.tif", west, north)
+                status = service.upload_image(
+                    alice, pid, path, acquired=acquired, cloud_fraction=cloud
+                )
+                image = service.get_image(alice, pid, status["image_id"])
+                print(
+                    f"  upload {path.name} (64x64, 3 bands UInt16, EPSG:32613): "
+                    f"{status['status']}, image {image['id']}",
+                    file=out,
+                )
+            print(f"  a search over {TOUR_AREA[:40]}... for the product's images, as", file=out)
+            _tour_searches(out, service, pid, alice, bob, mallory)
+            service.change_product(alice, pid, read=["group:readers"], set_global_permissions=True)
+            print(
+                "  alice grants read to group:readers (and to the product's images); now", file=out
+            )
+            _tour_searches(out, service, pid, alice, bob, mallory)
+            try:
+                service.get_image(mallory, pid, TOUR_SCENES[0][0])
+            except NotFound as error:
+                print(f"  mallory asks for {TOUR_SCENES[0][0]} by id: {error.message}", file=out)
+                print(
+                    "    (the answer a missing image gets: its existence does not leak)", file=out
+                )
+        print(file=out)
+
+
+def _tour_searches(out: TextIO, service: Any, pid: str, *people: Any) -> None:
+    labels = ("alice (the owner)", "bob (group readers)", "mallory (a stranger)")
+    for label, principal in zip(labels, people, strict=True):
+        keys = _visible(service, principal, pid)
+        found = f"finds {', '.join(keys)}" if keys else "finds nothing"
+        print(f"    {label:<22} {found}", file=out)
