@@ -506,41 +506,71 @@ class _Compiler:
     # Filters
 
     def comparison(self, node: Comparison) -> Bool:
+        plan = self.comparison_plan(node)
+        return self.comparison_sql(plan, [self.param(value) for value in plan.values])
+
+    def comparison_plan(self, node: Comparison) -> _Plan:
+        """What a comparison's SQL is built from: its shape and its parameters' values."""
         name = _checked_name(node.property)
         declared = property_type(self.layout.schema, name)
         operands = comparison_operands(name, node.op, node.value, declared)
         boolean, cmp = operands.boolean, OPERATORS[node.op]
+        booleans = None if boolean is None else (cmp(True, boolean), cmp(False, boolean))
+        slots = (operands.number, operands.text, operands.instant)
+        values = tuple(value for value in slots if value is not None)
+        shape = (
+            "comparison",
+            name,
+            node.op,
+            tuple(None if value is None else type(value) for value in slots),
+            booleans,
+        )
+        return _Plan(shape, values, (name, declared, node.op, booleans))
+
+    def comparison_sql(self, plan: _Plan, bound: Sequence[sa.BindParameter[Any]]) -> Bool:
+        """A comparison's SQL from its plan, its parameters bound as ``bound``."""
+        name, declared, op, booleans = plan.facts
+        given = iter(bound)
         arms = _Arms(
-            number=None if operands.number is None else self.param(operands.number),
-            text=None if operands.text is None else self.param(operands.text),
-            instant=None if operands.instant is None else self.param(operands.instant),
-            boolean=None if boolean is None else (cmp(True, boolean), cmp(False, boolean)),
+            *(None if kind is None else next(given) for kind in plan.shape[3]),
+            boolean=booleans,
         )
         column = self.layout.columns.get(name)
         if column is not None and declared is not None:
-            return self.sql.typed(column, declared, node.op, arms)
-        return self.sql.json(name, lambda ref: self.sql.scalar(ref, node.op, arms))
+            return self.sql.typed(column, declared, op, arms)
+        return self.sql.json(name, lambda ref: self.sql.scalar(ref, op, arms))
 
     def match(self, node: Match) -> Bool:
+        plan = self.match_plan(node)
+        return self.match_sql(plan, [self.param(value) for value in plan.values])
+
+    def match_plan(self, node: Match) -> _Plan:
+        """What a wildcard comparison's SQL is built from: its shape and its pattern."""
         name = _checked_name(node.property)
         declared = property_type(self.layout.schema, name)
-        domains = value_domains(name, declared)
-        bound = self.param(self.sql.pattern(node.pattern))
+        pattern = self.sql.pattern(node.pattern)
         matches = match_comparator(node.pattern, declared)
         when_true, when_false = matches(True), matches(False)  # None: booleans cannot match
         booleans = None if when_true is None or when_false is None else (when_true, when_false)
+        numbers = may_match_a_number(node.pattern)  # else a number is known not to match
+        shape = ("match", name, node.negated, booleans, numbers)
+        return _Plan(shape, (pattern,), (name, declared, node.negated, booleans, numbers))
+
+    def match_sql(self, plan: _Plan, bound: Sequence[sa.BindParameter[Any]]) -> Bool:
+        """A wildcard comparison's SQL from its plan, the pattern bound as ``bound[0]``."""
+        name, declared, negated, booleans, numbers = plan.facts
+        domains = value_domains(name, declared)
+        pattern = bound[0]
         column = self.layout.columns.get(name)
         if column is not None and declared is not None and declared.value_type is ValueType.TEXT:
-            matched = self.sql.matches(column, bound)
-            return sa.not_(matched) if node.negated else matched
-
-        numbers = may_match_a_number(node.pattern)  # else a number is known not to match
+            matched = self.sql.matches(column, pattern)
+            return sa.not_(matched) if negated else matched
 
         def scalar(ref: Any) -> Whens:
             whens = self.sql.scalar_match(
-                ref, bound, str in domains, int in domains, float in domains, booleans, numbers
+                ref, pattern, str in domains, int in domains, float in domains, booleans, numbers
             )
-            return [(k, sa.not_(v)) for k, v in whens] if node.negated else whens
+            return [(k, sa.not_(v)) for k, v in whens] if negated else whens
 
         return self.sql.json(name, scalar)
 
@@ -552,6 +582,38 @@ class _Compiler:
     def type_pattern(self, node: TypePattern) -> Bool:
         return self.sql.has_type(self.types(), None, self.param(self.sql.pattern(node.pattern)))
 
+    def leaf_plan(self, node: Node) -> _Plan:
+        """The plan of any leaf (a comparison, wildcard, type name or type pattern)."""
+        kind = type(node)
+        if kind is Comparison:
+            assert isinstance(node, Comparison)
+            if not isinstance(node.value, ast.Literal) or not isinstance(node.op, Op):
+                raise _not_a_node(node)
+            return self.comparison_plan(node)
+        if kind is Match:
+            assert isinstance(node, Match)
+            if not isinstance(node.pattern, tuple):
+                raise _not_a_node(node)
+            return self.match_plan(node)
+        if kind is TypeName:
+            assert isinstance(node, TypeName)
+            return _Plan(("type", True), (node.name,), ())
+        if kind is TypePattern:
+            assert isinstance(node, TypePattern)
+            return _Plan(("type", False), (self.sql.pattern(node.pattern),), ())
+        raise _not_a_node(node)
+
+    def leaf_sql(self, plan: _Plan, bound: Sequence[sa.BindParameter[Any]]) -> Bool:
+        """A leaf's SQL from its plan (:meth:`leaf_plan`), its parameters bound as ``bound``."""
+        kind = plan.shape[0]
+        if kind == "comparison":
+            return self.comparison_sql(plan, bound)
+        if kind == "match":
+            return self.match_sql(plan, bound)
+        if plan.shape[1]:
+            return self.sql.has_type(self.types(), bound[0], None)
+        return self.sql.has_type(self.types(), None, bound[0])
+
     def types(self) -> ColumnElement[Any] | TypesTable:
         if self.layout.types_table is not None:
             return self.layout.types_table
@@ -562,6 +624,17 @@ class _Compiler:
                 hint="pass Layout(..., types=table.c.types)",
             )
         return self.layout.types
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A leaf's SQL before its parameters are bound: ``shape`` decides the SQL text (with the
+    compiler's layout and dialect), ``values`` are its parameters' values in the order bound,
+    ``facts`` what the builder needs."""
+
+    shape: tuple[Any, ...]
+    values: tuple[Any, ...]
+    facts: tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
