@@ -70,6 +70,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalogql import ast
@@ -265,6 +266,12 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
     >>> print(to_sqlalchemy(parse_types("WV02"), layout).compile(dialect=_DIALECTS["postgresql"]))
     records.types @> jsonb_build_array(%(v1)s::VARCHAR)
     """
+    _check_depth(node, layout)
+    return _Compiler(layout).build(node)
+
+
+def _check_depth(node: Node, layout: Layout) -> None:
+    """Refuse a tree nested past what the SQL compiler and SQLite's parser hold."""
     levels, cost, _ = fold(node, _nesting)
     if levels > MAX_SQL_DEPTH:
         raise InexpressibleDepth(
@@ -282,7 +289,6 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
             hint="catalogql's stores decide such an expression in Python; to keep it in SQL, "
             "nest fewer alternating AND/OR groups and NOT (...) levels",
         )
-    return _Compiler(layout).build(node)
 
 
 SQLITE_PARSER_BUDGET = 88
@@ -403,8 +409,28 @@ def _to_sql_cached(
         types=_bare(records.c.types),
         parameter_prefix=parameter_prefix,
     )
+    _check_depth(node, layout)
+    sql, params = _TextCompiler(layout, schema_json).text(node)
+    return sql, MappingProxyType(params)
+
+
+def _to_sql_reference(
+    node: Node, dialect: SQLDialect, schema: Mapping[str, Any] | None, parameter_prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """:func:`to_sql` the slow way: :func:`to_sqlalchemy`'s expression compiled as a whole.
+
+    What :func:`to_sql` must equal byte for byte (the tests compare them).
+    """
+    records = sa.table("records", sa.column("properties"), sa.column("types"))
+    layout = Layout(
+        dialect,
+        _bare(records.c.properties),
+        schema=schema,
+        types=_bare(records.c.types),
+        parameter_prefix=parameter_prefix,
+    )
     compiled = to_sqlalchemy(node, layout).compile(dialect=_DIALECTS[dialect])
-    return str(compiled), MappingProxyType(dict(compiled.params))
+    return str(compiled), dict(compiled.params)
 
 
 def _bare(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -722,6 +748,215 @@ def _check_text(text: str, dialect: SQLDialect) -> None:
             hint="remove the NUL character (PostgreSQL text cannot contain one, and SQLite's "
             "string and JSON functions stop reading at one)",
         )
+
+
+# --------------------------------------------------------------------------------------------
+# to_sql's text, fast: each leaf's SQL compiled once per shape
+
+
+_TEMPLATE_PREFIX = "cqtemplate"
+"""The parameter names of a leaf's template SQL (``cqtemplate1``, ...), renamed when used."""
+
+_TEMPLATE_PIECES = {
+    "sqlite": re.compile(rf":{_TEMPLATE_PREFIX}(\d+)(?!\w)|(?<![\w.'\"$])anon_(\d+)(?!\w)"),
+    "postgresql": re.compile(rf"%\({_TEMPLATE_PREFIX}(\d+)\)s|(?<![\w.'\"$])anon_(\d+)(?!\w)"),
+}
+"""A template's parameters and anonymous labels (``AS anon_1``): property names are never
+preceded by ``:`` or ``%(``, and stand in quotes after ``.``, ``'`` or ``"``."""
+
+_PARAMETER_STYLE = {"sqlite": ":{}", "postgresql": "%({})s"}
+
+_MAX_SHAPES = 4096
+"""The most leaf shapes kept (per process); past it the cache starts again."""
+
+
+class _Shape:
+    """One leaf SQL, compiled once: an SQLAlchemy expression (``proto``) whose parameters are
+    named ``cqtemplate<i>``, its texts per compile context (``pieces``: text, then parameter or
+    label numbers alternately), and its groupings (``variants``: what ``self_group`` made of it).
+    """
+
+    __slots__ = ("dialect", "pieces", "proto", "variants")
+
+    def __init__(self, proto: ColumnElement[Any], dialect: str) -> None:
+        self.proto = proto
+        self.dialect = dialect
+        self.pieces: dict[Any, tuple[list[str], list[int], list[int]]] = {}
+        self.variants: dict[Any, _Shape | None] = {}
+
+    def template(self, kw: dict[str, Any]) -> tuple[list[str], list[int], list[int]]:
+        """The SQL text in ``kw``'s context: texts, and between them the template parameter
+        numbers (positive) or label numbers (negative), in reading order."""
+        try:
+            key: Any = tuple(sorted(kw.items()))
+            hash(key)
+        except TypeError:
+            key = None
+        found = self.pieces.get(key) if key is not None else None
+        if found is not None:
+            return found
+        compiled = self.proto.compile(dialect=_DIALECTS[self.dialect], compile_kwargs=kw)
+        text = str(compiled)
+        names = set(compiled.params)
+        texts: list[str] = []
+        marks: list[int] = []
+        start = 0
+        for hit in _TEMPLATE_PIECES[self.dialect].finditer(text):
+            texts.append(text[start : hit.start()])
+            number, label = hit.group(1), hit.group(2)
+            marks.append(int(number) if number is not None else -int(label))
+            start = hit.end()
+        texts.append(text[start:])
+        used = {f"{_TEMPLATE_PREFIX}{mark}" for mark in marks if mark > 0}
+        if used != names:  # a parameter the template cannot rename: an internal error
+            raise AssertionError(f"template parameters {sorted(names)} != {sorted(used)}")
+        result = (texts, marks, [])
+        if key is not None:
+            self.pieces[key] = result
+        return result
+
+    def grouped(self, against: Any) -> _Shape | None:
+        """The shape of ``proto.self_group(against)``, or None when that is ``proto`` itself."""
+        if against in self.variants:
+            return self.variants[against]
+        group = self.proto.self_group(against=against)
+        variant = None if group is self.proto else _Shape(group, self.dialect)
+        self.variants[against] = variant
+        return variant
+
+
+class _Emitted:
+    """What one :class:`_TextCompiler` text has emitted: anonymous labels and parameters."""
+
+    __slots__ = ("labels", "params", "values")
+
+    def __init__(self) -> None:
+        self.labels = 0
+        self.params: dict[str, Any] = {}
+        self.values: dict[str, Any] = {}
+
+
+class _Unit(ColumnElement[Any]):
+    """One leaf in the tree compiled for :func:`to_sql`: SQLAlchemy composes the AND, OR and
+    NOT around it as for the leaf's own SQL (``self_group`` answers as the leaf does), and its
+    text is the shape's, the parameters renamed and the labels renumbered."""
+
+    __visit_name__ = "catalogql_unit"
+    inherit_cache = False
+    operator = None
+    """Not an AND/OR list (a leaf never is): read when SQLAlchemy flattens a chain, and
+    set here so that the lookup does not fall through to the column comparator."""
+
+    def __init__(
+        self,
+        shape: _Shape,
+        names: tuple[str, ...],
+        emitted: _Emitted,
+        plan: _Plan | None = None,
+    ) -> None:
+        self.shape = shape
+        self.names = names
+        self.emitted = emitted
+        self.plan = plan
+        self.type = shape.proto.type
+
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        variant = self.shape.grouped(against)
+        return self if variant is None else _Unit(variant, self.names, self.emitted)
+
+
+@compiles(_Unit)
+def _compile_unit(element: _Unit, compiler: Any, **kw: Any) -> str:
+    texts, marks, _ = element.shape.template(kw)
+    emitted, names = element.emitted, element.names
+    style = _PARAMETER_STYLE[element.shape.dialect]
+    base = emitted.labels
+    out = [texts[0]]
+    for mark, text in zip(marks, texts[1:], strict=True):
+        if mark > 0:
+            name = names[mark - 1]
+            if name not in emitted.params:
+                emitted.params[name] = emitted.values[name]
+            out.append(style.format(name))
+        else:
+            number = base - mark
+            emitted.labels = max(emitted.labels, number)
+            out.append(f"anon_{number}")
+        out.append(text)
+    return "".join(out)
+
+
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+
+
+class _TextCompiler(_Compiler):
+    """:func:`to_sql`'s compiler: each leaf becomes a :class:`_Unit` of its shape (compiled once
+    per process), so a chain of n comparisons costs n cache hits and one compile of the AND/OR
+    around them, and gives the same text as compiling :func:`to_sqlalchemy`'s expression."""
+
+    def __init__(self, layout: Layout, schema_json: str | None) -> None:
+        super().__init__(layout)
+        self.emitted = _Emitted()
+        self.context = (layout.dialect, schema_json)
+        self.negated_units: dict[int, tuple[_Unit, _Unit]] = {}
+
+    def text(self, root: Node) -> tuple[str, dict[str, Any]]:
+        built = self.build(root)
+        sql = str(built.compile(dialect=_DIALECTS[self.layout.dialect]))
+        return sql, dict(self.emitted.params)
+
+    def unit(self, node: Node) -> _Unit:
+        plan = self.leaf_plan(node)
+        names = tuple(self.param(value).key for value in plan.values)
+        return _Unit(self.shape(plan, False), names, self.emitted, plan)
+
+    def shape(self, plan: _Plan, negated: bool) -> _Shape:
+        key = (self.context, plan.shape, negated)
+        found = _SHAPES.get(key)
+        if found is not None:
+            return found
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        bound = [
+            sa.bindparam(f"{_TEMPLATE_PREFIX}{number}", value, type_=_SQL_TYPES[type(value)])
+            for number, value in enumerate(plan.values, 1)
+        ]
+        proto = self.leaf_sql(plan, bound)
+        assert getattr(proto, "operator", None) not in (operators.and_, operators.or_)
+        shape = _Shape(sa.not_(proto) if negated else proto, self.layout.dialect)
+        _SHAPES[key] = shape
+        return shape
+
+    def param(self, value: object) -> sa.BindParameter[Any]:
+        bound = super().param(value)
+        self.emitted.values[bound.key] = value
+        return bound
+
+    def not_(self, node: Not, parts: list[Bool]) -> Bool:
+        inner = parts[0]
+        if type(inner) is not _Unit:
+            return super().not_(node, parts)
+        unit = cast(_Unit, inner)
+        negated = self.negated_units.get(id(unit))
+        if negated is not None and negated[0] is unit:  # NOT NOT x is x (Kleene)
+            return negated[1]
+        plan = cast(_Plan, unit.plan)
+        out = _Unit(self.shape(plan, True), unit.names, self.emitted, plan)
+        self.negated_units[id(out)] = (out, unit)
+        return out
+
+    def leaf(self, node: Node, parts: list[Bool]) -> Bool:
+        return self.unit(node)
+
+    HANDLERS: ClassVar[Mapping[type, Callable[[_Compiler, Any, list[Bool]], Bool]]] = {
+        And: _Compiler.chain,
+        Or: _Compiler.chain,
+        Not: not_,  # type: ignore[dict-item]
+        Comparison: leaf,  # type: ignore[dict-item]
+        Match: leaf,  # type: ignore[dict-item]
+        TypeName: leaf,  # type: ignore[dict-item]
+        TypePattern: leaf,  # type: ignore[dict-item]
+    }
 
 
 # --------------------------------------------------------------------------------------------
