@@ -557,10 +557,8 @@ class _Compiler:
         """A comparison's SQL from its plan, its parameters bound as ``bound``."""
         name, declared, op, booleans = plan.facts
         given = iter(bound)
-        arms = _Arms(
-            *(None if kind is None else next(given) for kind in plan.shape[3]),
-            boolean=booleans,
-        )
+        number, text, instant = (None if kind is None else next(given) for kind in plan.shape[3])
+        arms = _Arms(number=number, text=text, instant=instant, boolean=booleans)
         column = self.layout.columns.get(name)
         if column is not None and declared is not None:
             return self.sql.typed(column, declared, op, arms)
@@ -574,11 +572,7 @@ class _Compiler:
         """What a wildcard comparison's SQL is built from: its shape and its pattern."""
         name = _checked_name(node.property)
         declared = property_type(self.layout.schema, name)
-        pattern = self.sql.pattern(node.pattern)
-        matches = match_comparator(node.pattern, declared)
-        when_true, when_false = matches(True), matches(False)  # None: booleans cannot match
-        booleans = None if when_true is None or when_false is None else (when_true, when_false)
-        numbers = may_match_a_number(node.pattern)  # else a number is known not to match
+        pattern, booleans, numbers = _match_facts(type(self.sql), node.pattern, declared)
         shape = ("match", name, node.negated, booleans, numbers)
         return _Plan(shape, (pattern,), (name, declared, node.negated, booleans, numbers))
 
@@ -652,11 +646,39 @@ class _Compiler:
         return self.layout.types
 
 
+def _match_facts(
+    dialect: type[_Dialect], pattern: Pattern, declared: PropertyType | None
+) -> tuple[str, tuple[bool, bool] | None, bool]:
+    """What a wildcard's SQL needs, worked out once per pattern (a long chain repeats a few).
+
+    Its spelling in ``dialect``, its answers for a true and a false value (None: booleans cannot
+    match), and whether a number's text may match it.
+    """
+    try:
+        hash(declared)
+    except TypeError:  # a schema enum holding a list: not cached
+        return _match_facts_cached.__wrapped__(dialect.__name__, pattern, declared)
+    return _match_facts_cached(dialect.__name__, pattern, declared)
+
+
+@functools.lru_cache(maxsize=256)
+def _match_facts_cached(
+    dialect: str, pattern: Pattern, declared: PropertyType | None
+) -> tuple[str, tuple[bool, bool] | None, bool]:
+    spelled = _DIALECT_NAMES[dialect].pattern(pattern)
+    matches = match_comparator(pattern, declared)
+    when_true, when_false = matches(True), matches(False)
+    booleans = None if when_true is None or when_false is None else (when_true, when_false)
+    return spelled, booleans, may_match_a_number(pattern)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A leaf's SQL before its parameters are bound: ``shape`` decides the SQL text (with the
-    compiler's layout and dialect), ``values`` are its parameters' values in the order bound,
-    ``facts`` what the builder needs."""
+    """A leaf's SQL before its parameters are bound.
+
+    ``shape`` decides the SQL text (with the compiler's layout and dialect), ``values`` are its
+    parameters' values in the order bound, ``facts`` what the builder needs.
+    """
 
     shape: tuple[Any, ...]
     values: tuple[Any, ...]
@@ -771,9 +793,11 @@ _MAX_SHAPES = 4096
 
 
 class _Shape:
-    """One leaf SQL, compiled once: an SQLAlchemy expression (``proto``) whose parameters are
-    named ``cqtemplate<i>``, its texts per compile context (``pieces``: text, then parameter or
-    label numbers alternately), and its groupings (``variants``: what ``self_group`` made of it).
+    """One leaf's SQL, compiled once.
+
+    An SQLAlchemy expression (``proto``) whose parameters are named ``cqtemplate<i>``, its texts
+    per compile context (``pieces``), and its groupings (``variants``: what ``self_group`` made
+    of it).
     """
 
     __slots__ = ("dialect", "pieces", "proto", "variants")
@@ -781,12 +805,15 @@ class _Shape:
     def __init__(self, proto: ColumnElement[Any], dialect: str) -> None:
         self.proto = proto
         self.dialect = dialect
-        self.pieces: dict[Any, tuple[list[str], list[int], list[int]]] = {}
+        self.pieces: dict[Any, tuple[list[str], list[int]]] = {}
         self.variants: dict[Any, _Shape | None] = {}
 
-    def template(self, kw: dict[str, Any]) -> tuple[list[str], list[int], list[int]]:
-        """The SQL text in ``kw``'s context: texts, and between them the template parameter
-        numbers (positive) or label numbers (negative), in reading order."""
+    def template(self, kw: dict[str, Any]) -> tuple[list[str], list[int]]:
+        """The SQL text in ``kw``'s context, in pieces.
+
+        Texts, and between them the template parameter numbers (positive) or anonymous label
+        numbers (negative), in reading order.
+        """
         try:
             key: Any = tuple(sorted(kw.items()))
             hash(key)
@@ -810,7 +837,7 @@ class _Shape:
         used = {f"{_TEMPLATE_PREFIX}{mark}" for mark in marks if mark > 0}
         if used != names:  # a parameter the template cannot rename: an internal error
             raise AssertionError(f"template parameters {sorted(names)} != {sorted(used)}")
-        result = (texts, marks, [])
+        result = (texts, marks)
         if key is not None:
             self.pieces[key] = result
         return result
@@ -836,10 +863,27 @@ class _Emitted:
         self.values: dict[str, Any] = {}
 
 
+class _Occurrence:
+    """One leaf of the tree: its parameters' names, and where its anonymous labels start.
+
+    ``labels`` is the number before its first label once it is written: a leaf written twice
+    (a shared subtree, or x and NOT x) writes the same labels, as SQLAlchemy does for one object.
+    """
+
+    __slots__ = ("labels", "names")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.labels: int | None = None
+
+
 class _Unit(ColumnElement[Any]):
-    """One leaf in the tree compiled for :func:`to_sql`: SQLAlchemy composes the AND, OR and
-    NOT around it as for the leaf's own SQL (``self_group`` answers as the leaf does), and its
-    text is the shape's, the parameters renamed and the labels renumbered."""
+    """One leaf in the tree compiled for :func:`to_sql`, written as its shape's text.
+
+    SQLAlchemy composes the AND, OR and NOT around it as around the leaf's own SQL
+    (``self_group`` answers as the leaf does); its text is the shape's, the parameters renamed
+    and the labels renumbered.
+    """
 
     __visit_name__ = "catalogql_unit"
     inherit_cache = False
@@ -850,27 +894,30 @@ class _Unit(ColumnElement[Any]):
     def __init__(
         self,
         shape: _Shape,
-        names: tuple[str, ...],
+        occurrence: _Occurrence,
         emitted: _Emitted,
         plan: _Plan | None = None,
     ) -> None:
         self.shape = shape
-        self.names = names
+        self.occurrence = occurrence
         self.emitted = emitted
         self.plan = plan
         self.type = shape.proto.type
 
     def self_group(self, against: Any = None) -> ColumnElement[Any]:
         variant = self.shape.grouped(against)
-        return self if variant is None else _Unit(variant, self.names, self.emitted)
+        return self if variant is None else _Unit(variant, self.occurrence, self.emitted)
 
 
 @compiles(_Unit)
 def _compile_unit(element: _Unit, compiler: Any, **kw: Any) -> str:
-    texts, marks, _ = element.shape.template(kw)
-    emitted, names = element.emitted, element.names
+    texts, marks = element.shape.template(kw)
+    emitted, occurrence = element.emitted, element.occurrence
+    names = occurrence.names
     style = _PARAMETER_STYLE[element.shape.dialect]
-    base = emitted.labels
+    if occurrence.labels is None:
+        occurrence.labels = emitted.labels
+    base = occurrence.labels
     out = [texts[0]]
     for mark, text in zip(marks, texts[1:], strict=True):
         if mark > 0:
@@ -890,9 +937,11 @@ _SHAPES: dict[tuple[Any, ...], _Shape] = {}
 
 
 class _TextCompiler(_Compiler):
-    """:func:`to_sql`'s compiler: each leaf becomes a :class:`_Unit` of its shape (compiled once
-    per process), so a chain of n comparisons costs n cache hits and one compile of the AND/OR
-    around them, and gives the same text as compiling :func:`to_sqlalchemy`'s expression."""
+    """:func:`to_sql`'s compiler: each leaf a :class:`_Unit` of its shape, compiled once.
+
+    A chain of n comparisons costs n cache hits and one compile of the AND/OR around them, and
+    gives the same text as compiling :func:`to_sqlalchemy`'s expression (``tests/test_sql_text``).
+    """
 
     def __init__(self, layout: Layout, schema_json: str | None) -> None:
         super().__init__(layout)
@@ -908,7 +957,7 @@ class _TextCompiler(_Compiler):
     def unit(self, node: Node) -> _Unit:
         plan = self.leaf_plan(node)
         names = tuple(self.param(value).key for value in plan.values)
-        return _Unit(self.shape(plan, False), names, self.emitted, plan)
+        return _Unit(self.shape(plan, False), _Occurrence(names), self.emitted, plan)
 
     def shape(self, plan: _Plan, negated: bool) -> _Shape:
         key = (self.context, plan.shape, negated)
@@ -936,12 +985,12 @@ class _TextCompiler(_Compiler):
         inner = parts[0]
         if type(inner) is not _Unit:
             return super().not_(node, parts)
-        unit = cast(_Unit, inner)
+        unit = inner
         negated = self.negated_units.get(id(unit))
         if negated is not None and negated[0] is unit:  # NOT NOT x is x (Kleene)
             return negated[1]
         plan = cast(_Plan, unit.plan)
-        out = _Unit(self.shape(plan, True), unit.names, self.emitted, plan)
+        out = _Unit(self.shape(plan, True), unit.occurrence, self.emitted, plan)
         self.negated_units[id(out)] = (out, unit)
         return out
 
@@ -1303,6 +1352,7 @@ def _typed(
 
 
 _DIALECT_CLASSES: dict[str, type[_Dialect]] = {"sqlite": _SQLite, "postgresql": _Postgres}
+_DIALECT_NAMES: dict[str, type[_Dialect]] = {kind.__name__: kind for kind in (_SQLite, _Postgres)}
 
 
 # --------------------------------------------------------------------------------------------
