@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     limits = cq.Limits(max_length=10**7)
     new = sql_module._to_sql_cached.__wrapped__
     old = sql_module._to_sql_reference
-    print("| comparisons | dialect | old µs/cmp | new µs/cmp | old/new | old calls/cmp | new calls/cmp |")
+    print(
+        "| comparisons | dialect | old µs/cmp | new µs/cmp | old/new "
+        "| old calls/cmp | new calls/cmp |"
+    )
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for n in (int(size) for size in args.sizes.split(",")):
         node = cq.parse_filter(_chain(n), limits=limits)

@@ -26,6 +26,13 @@ name rule (``name(.name)*``) and anything else is refused with a :class:`~catalo
 so the JSON paths and keys written into the SQL can hold no quote. Typed columns are SQLAlchemy
 columns, quoted by SQLAlchemy.
 
+Speed: :func:`to_sql` compiles each leaf's *shape* (property, operator, which domains its
+literal meets, negation, schema, dialect) once per process and reuses that text, the parameters
+renamed and SQLAlchemy's anonymous labels renumbered, while SQLAlchemy still composes the AND,
+OR and NOT around the leaves: about 125 function calls a comparison instead of about 2,000, and
+the same text as compiling :func:`to_sqlalchemy`'s expression. :func:`to_sqlalchemy` builds
+Core objects for every leaf (about 1,350 calls a comparison).
+
 Two layouts (:class:`Layout`): the *JSON* layout reads every property from one JSON column
 (``properties``); the *typed* layout also maps properties of a queryables schema to typed columns
 (numbers, text, booleans, and date-times stored as :func:`~catalogql.semantics.instant_key`
@@ -399,7 +406,11 @@ def to_sql(
 def _to_sql_cached(
     node: Node, dialect: SQLDialect, schema_json: str | None, parameter_prefix: str
 ) -> tuple[str, Mapping[str, Any]]:
-    """:func:`to_sql`, cached: SQLAlchemy builds and compiles about 1 ms per comparison."""
+    """:func:`to_sql`, cached (about 30 µs a comparison uncached, more for the first of a shape).
+
+    Each leaf's SQL is compiled once per shape (:class:`_TextCompiler`), byte for byte what
+    compiling :func:`to_sqlalchemy`'s expression gives (:func:`_to_sql_reference`).
+    """
     schema = None if schema_json is None else json.loads(schema_json)
     records = sa.table("records", sa.column("properties"), sa.column("types"))
     layout = Layout(
