@@ -83,15 +83,16 @@ def main(argv: list[str] | None = None) -> None:
     catalog.add_records(list(generate_records(1000, seed=7)))
     request = {"filters": [_chain(3000)]}
     timings = {}
-    fast = sqlite_store.to_sql
+    module = vars(sqlite_store)  # the store's own name for to_sql, swapped for the old one
+    fast = module["to_sql"]
     for label, compile_ in (("old", lambda *a, **k: _reference(*a, **k)), ("new", fast)):
-        sqlite_store.to_sql = compile_  # type: ignore[assignment]
+        module["to_sql"] = compile_
         sql_module._to_sql_cached.cache_clear()
         catalog.search(request)  # warm
         sql_module._to_sql_cached.cache_clear()
         timings[label] = _cpu(lambda: catalog.search(request), 1)
         sql_module._to_sql_cached.cache_clear()
-    sqlite_store.to_sql = fast
+    module["to_sql"] = fast
     print(
         f"\nSQLite search, a 3,000-comparison filter, 1,000 records: old {timings['old']:.2f} s, "
         f"new {timings['new']:.3f} s"
