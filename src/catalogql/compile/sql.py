@@ -524,17 +524,7 @@ class _Compiler:
         key = (type(value), value)
         bound = self.params.get(key)
         if bound is None:
-            if isinstance(value, str):
-                _check_text(value, self.layout.dialect)
-            if type(value) is int and value not in INT64:
-                digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
-                raise Inexpressible(
-                    f"an integer of {digits} digits is past the 64-bit integers SQL compares "
-                    "exactly (a double would round it, and overflows past about 1.8e308)",
-                    code="compile.inexpressible",
-                    hint="catalogql's stores decide such a filter in Python, exactly; in your own "
-                    "SQL, compare with a decimal literal such as 1e20 if a rounded value will do",
-                )
+            _check_value(value, self.layout.dialect)
             name = f"{self.layout.parameter_prefix}{len(self.params) + 1}"
             bound = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
             self.params[key] = bound
@@ -765,6 +755,21 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _check_value(value: object, dialect: SQLDialect) -> None:
+    """Refuse a literal that SQL cannot hold (:class:`~catalogql.Inexpressible`)."""
+    if isinstance(value, str):
+        _check_text(value, dialect)
+    if type(value) is int and value not in INT64:
+        digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
+        raise Inexpressible(
+            f"an integer of {digits} digits is past the 64-bit integers SQL compares "
+            "exactly (a double would round it, and overflows past about 1.8e308)",
+            code="compile.inexpressible",
+            hint="catalogql's stores decide such a filter in Python, exactly; in your own "
+            "SQL, compare with a decimal literal such as 1e20 if a rounded value will do",
+        )
+
+
 def _check_text(text: str, dialect: SQLDialect) -> None:
     try:
         text.encode("utf-8")
@@ -959,6 +964,7 @@ class _TextCompiler(_Compiler):
         self.emitted = _Emitted()
         self.context = (layout.dialect, schema_json)
         self.negated_units: dict[int, tuple[_Unit, _Unit]] = {}
+        self.names: dict[tuple[type, object], str] = {}
 
     def text(self, root: Node) -> tuple[str, dict[str, Any]]:
         built = self.build(root)
@@ -967,7 +973,7 @@ class _TextCompiler(_Compiler):
 
     def unit(self, node: Node) -> _Unit:
         plan = self.leaf_plan(node)
-        names = tuple(self.param(value).key for value in plan.values)
+        names = tuple(self.name(value) for value in plan.values)
         return _Unit(self.shape(plan, False), _Occurrence(names), self.emitted, plan)
 
     def shape(self, plan: _Plan, negated: bool) -> _Shape:
@@ -987,10 +993,16 @@ class _TextCompiler(_Compiler):
         _SHAPES[key] = shape
         return shape
 
-    def param(self, value: object) -> sa.BindParameter[Any]:
-        bound = super().param(value)
-        self.emitted.values[bound.key] = value
-        return bound
+    def name(self, value: object) -> str:
+        """A parameter's name, as :meth:`_Compiler.param` numbers them, without building one."""
+        key = (type(value), value)
+        name = self.names.get(key)
+        if name is None:
+            _check_value(value, self.layout.dialect)
+            name = f"{self.layout.parameter_prefix}{len(self.names) + 1}"
+            self.names[key] = name
+            self.emitted.values[name] = value
+        return name
 
     def not_(self, node: Not, parts: list[Bool]) -> Bool:
         inner = parts[0]
