@@ -17,7 +17,7 @@ from typing import Any
 from catalogql.errors import Problem
 from catalogql.search.documents import Document, documents
 from catalogql.search.engine import Catalog
-from catalogql.service.access import authorize, not_found, readers
+from catalogql.service.access import readers
 from catalogql.service.fields import (
     Check,
     check_fields,
@@ -31,9 +31,9 @@ from catalogql.service.fields import (
     text,
     text_list,
 )
-from catalogql.service.paging import now, page
+from catalogql.service.paging import now
 from catalogql.service.principals import Principal
-from catalogql.service.products import load_product
+from catalogql.service.products import child_id, list_children, load_child, load_product
 
 __all__ = [
     "BAND",
@@ -293,7 +293,7 @@ def band_id(product_id: str, name: str) -> str:
     >>> band_id("ns:landcover", "red")
     'ns:landcover:red'
     """
-    return f"{product_id}:{name}"
+    return child_id(product_id, name)
 
 
 def _check_band(fields: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -391,21 +391,7 @@ def add_band(
 def _load_band(
     catalog: Catalog, principal: Principal, product_id: str, name: Any, need: Any, *, lock: bool
 ) -> tuple[Document, Document]:
-    product = documents(catalog).get("product", product_id, lock=lock)
-    ident = band_id(product_id, str(name))
-    authorize(
-        principal,
-        None if product is None else product.body,
-        need,
-        product_id=product_id,
-        kind=BAND,
-        id=ident,
-    )
-    assert product is not None
-    band = documents(catalog).get(BAND, ident) if isinstance(name, str) else None
-    if band is None:
-        raise not_found(BAND, ident)
-    return product, band
+    return load_child(catalog, principal, product_id, BAND, name, need, lock=lock)
 
 
 def get_band(catalog: Catalog, principal: Principal, product_id: str, name: str) -> dict[str, Any]:
@@ -443,14 +429,8 @@ def list_bands(
     ...     catalog, alice, pid, limit=2, continuation=token)[0]]
     (['blue', 'green'], ['red'])
     """
-    load_product(catalog, principal, product_id, "read")
-    found, token = page(
-        documents(catalog),
-        BAND,
-        f"bands:{product_id}",
-        limit=limit,
-        continuation=continuation,
-        parent=product_id,
+    found, token = list_children(
+        catalog, principal, product_id, BAND, limit=limit, continuation=continuation
     )
     return [_result(d) for d in found], token
 

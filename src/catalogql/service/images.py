@@ -52,7 +52,7 @@ from catalogql.errors import Conflict, Problem
 from catalogql.search.documents import Document, documents
 from catalogql.search.engine import Catalog
 from catalogql.search.metadata_request import IMAGE_PROPERTIES, record_property
-from catalogql.service.access import authorize, not_found, readers
+from catalogql.service.access import readers
 from catalogql.service.fields import (
     Check,
     check_fields,
@@ -66,9 +66,9 @@ from catalogql.service.fields import (
     text,
     text_list,
 )
-from catalogql.service.paging import now, page
+from catalogql.service.paging import now
 from catalogql.service.principals import Principal
-from catalogql.service.products import PRODUCT, load_product
+from catalogql.service.products import child_id, list_children, load_child, load_product
 
 __all__ = [
     "IMAGE",
@@ -315,7 +315,7 @@ def image_id(product_id: str, key: str) -> str:
     >>> image_id("ns:landcover", "scene_001")
     'ns:landcover:scene_001'
     """
-    return f"{product_id}:{key}"
+    return child_id(product_id, key)
 
 
 def _key(key: Any, field: str = "image_id") -> str:
@@ -510,21 +510,7 @@ needs its time (acquired, ISO 8601) and its footprint (geometry, GeoJSON in lon/
 def _load(
     catalog: Catalog, principal: Principal, product_id: str, key: Any, need: Any, *, lock: bool
 ) -> tuple[Document, Document]:
-    product = documents(catalog).get(PRODUCT, product_id, lock=lock)
-    ident = image_id(product_id, str(key))
-    authorize(
-        principal,
-        None if product is None else product.body,
-        need,
-        product_id=product_id,
-        kind=IMAGE,
-        id=ident,
-    )
-    assert product is not None
-    image = documents(catalog).get(IMAGE, ident) if isinstance(key, str) else None
-    if image is None:
-        raise not_found(IMAGE, ident)
-    return product, image
+    return load_child(catalog, principal, product_id, IMAGE, key, need, lock=lock)
 
 
 def get_image(
@@ -559,14 +545,8 @@ def list_images(
     >>> list_images(catalog, alice, pid)
     ([], None)
     """
-    load_product(catalog, principal, product_id, "read")
-    found, token = page(
-        documents(catalog),
-        IMAGE,
-        f"images:{product_id}",
-        limit=limit,
-        continuation=continuation,
-        parent=product_id,
+    found, token = list_children(
+        catalog, principal, product_id, IMAGE, limit=limit, continuation=continuation
     )
     return [_result(d) for d in found], token
 

@@ -605,3 +605,74 @@ def jsonapi(kind: str, resource: Mapping[str, Any]) -> dict[str, Any]:
     attributes = {k: v for k, v in resource.items() if k != "id" and k not in meta_names}
     meta = {k: resource[k] for k in meta_names if k in resource}
     return {"data": {"type": kind, "id": resource["id"], "attributes": attributes, "meta": meta}}
+
+
+def child_id(product_id: str, key: str) -> str:
+    """The id of a product's band or image: ``<product id>:<name or image key>``.
+
+    >>> child_id("ns:landcover", "red")
+    'ns:landcover:red'
+    """
+    return f"{product_id}:{key}"
+
+
+def load_child(
+    catalog: Catalog,
+    principal: Principal,
+    product_id: str,
+    kind: str,
+    key: Any,
+    need: Permission,
+    *,
+    lock: bool,
+) -> tuple[Document, Document]:
+    """A product and one of its children (a band or an image), if ``principal`` may ``need``.
+
+    A child's access is its product's (:func:`~catalogql.service.access.authorize`): someone
+    who may not read the product gets the 404 a missing child gets.
+
+    >>> from catalogql.search import open_catalog
+    >>> load_child(open_catalog("memory://"), Principal("a"), "ns:p", "band", "red", "read",
+    ...            lock=False)
+    Traceback (most recent call last):
+      ...
+    catalogql.errors.NotFound: band 'ns:p:red' not found (hint: check the id; ids of products \
+are namespaced: <namespace>:<name>)
+    """
+    product = documents(catalog).get(PRODUCT, product_id, lock=lock)
+    ident = child_id(product_id, str(key))
+    body = None if product is None else product.body
+    authorize(principal, body, need, product_id=product_id, kind=kind, id=ident)
+    assert product is not None
+    child = documents(catalog).get(kind, ident) if isinstance(key, str) else None
+    if child is None:
+        raise not_found(kind, ident)
+    return product, child
+
+
+def list_children(
+    catalog: Catalog,
+    principal: Principal,
+    product_id: str,
+    kind: str,
+    *,
+    limit: int,
+    continuation: str | None,
+) -> tuple[list[Document], str | None]:
+    """A page of a product's children of one kind, in id order (needs ``read`` on it).
+
+    >>> from catalogql.search import open_catalog
+    >>> catalog, alice = open_catalog("memory://"), Principal("alice")
+    >>> pid = add_product(catalog, alice, "p", title="P", description="")["id"]
+    >>> list_children(catalog, alice, pid, "band", limit=10, continuation=None)
+    ([], None)
+    """
+    load_product(catalog, principal, product_id, "read")
+    return page(
+        documents(catalog),
+        kind,
+        f"{kind}s:{product_id}",
+        limit=limit,
+        continuation=continuation,
+        parent=product_id,
+    )
