@@ -61,7 +61,7 @@ class ErrorAnswer:
 ERRORS: dict[int, ErrorAnswer] = {
     row.status: row
     for row in (
-        ErrorAnswer(400, "Bad Request", "the request is not valid: every problem, positioned", True),
+        ErrorAnswer(400, "Bad Request", "the request is not valid: every problem", True),
         ErrorAnswer(401, "Unauthorized", "no valid bearer token (see WWW-Authenticate)", False),
         ErrorAnswer(403, "Forbidden", "the principal may not do this", False),
         ErrorAnswer(404, "Not Found", "no such route, or nothing the principal may see", False),
@@ -87,6 +87,7 @@ class JSONBody(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        """The body of ``content``: orjson, or the standard library past 64-bit integers."""
         try:
             return orjson.dumps(content)
         except TypeError:  # an integer past 64 bits: exact, through the standard library

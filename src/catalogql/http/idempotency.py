@@ -16,6 +16,7 @@ again and answers with the first call's answer once it is kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from typing import Any
@@ -82,12 +83,11 @@ class Idempotency:
     def _keep(self, key: str, owner: str, answer: dict[str, Any]) -> None:
         store = documents(self.catalog)
         self._kept(key)  # drops an expired one
-        try:
+        with contextlib.suppress(Conflict):  # a concurrent retry kept its answer first
             store.put(Document(KIND, key, None, owner, (), answer), create=True)
-        except Conflict:
-            pass  # a concurrent retry kept its answer first: the first one stays
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a kept answer again, or run the call and keep its answer."""
         if scope["type"] != "http" or scope["method"] not in METHODS:
             await self.app(scope, receive, send)
             return

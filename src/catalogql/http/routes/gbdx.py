@@ -1,5 +1,6 @@
-"""The GBDX Catalog v2 routes (SPEC section 5): the search and the record, over what the caller
-may read.
+"""The GBDX Catalog v2 routes (SPEC section 5): the search and the record.
+
+Both answer over what the caller may read.
 
 >>> sorted(route.path for route in router.routes)
 ['/catalog/v2/record/{identifier}', '/catalog/v2/search']
