@@ -3,12 +3,13 @@
 The real Descartes client sends a fresh ``X-Request-Group`` with each call and the same one on each
 automatic retry of it (it retries even POSTs after a 5xx or a read timeout, WIRE.md section 2).
 :class:`Idempotency` is an ASGI middleware over every POST, PUT, PATCH and DELETE that carries one
-and a valid bearer token: the first answer under 500 is kept (status, content type and body, in
-the catalog's documents, kind ``idempotency``, keyed by the sha256 of principal, request group,
-method and path, for :data:`KEEP_SECONDS`), and a later call with the same key gets it back
-instead of running again (so a retried create answers as the first one did, not with a 409). A
-retry that overtakes a first call still running may get that call's 409; the middleware then looks
-again and answers with the first call's answer once it is kept.
+and a valid bearer token (the read-only searches of :data:`READ_ONLY` aside): the first answer
+under 500 is kept (status, content type and body, in the catalog's documents, kind
+``idempotency``, keyed by the sha256 of principal, request group, method and path, for
+:data:`KEEP_SECONDS`), and a later call with the same key gets it back instead of running again
+(so a retried create answers as the first one did, not with a 409). A retry that overtakes a
+first call still running may get that call's 409; the middleware then looks again and answers
+with the first call's answer once it is kept.
 
 >>> key_of("alice", "0f" * 16, "POST", "/metadata/v1/catalog/products")[:12]
 '1f5be00aa90c'
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import anyio.to_thread
@@ -29,7 +31,7 @@ from catalogql.http.auth import TokenRejected, principal_of
 from catalogql.search import Catalog
 from catalogql.search.documents import Document, documents
 
-__all__ = ["KEEP_SECONDS", "KIND", "METHODS", "Idempotency", "key_of"]
+__all__ = ["KEEP_SECONDS", "KIND", "METHODS", "READ_ONLY", "Idempotency", "key_of"]
 
 KIND = "idempotency"
 """The document kind kept answers are stored as."""
@@ -42,6 +44,9 @@ METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 MAX_KEPT = 1 << 20
 """The largest answer body kept, in bytes (a larger answer is not kept)."""
+
+READ_ONLY = frozenset({"/catalog/v2/search"})
+"""The paths whose POSTs only read: answered afresh on a retry, never kept (no write per search)."""
 
 HEADER = b"x-request-group"
 
@@ -63,12 +68,20 @@ class Idempotency:
         app: The application it wraps.
         catalog: The catalog whose documents keep the answers.
         secret: The server's token secret (the key needs the principal).
+        read_only: The paths whose POSTs only read (searches): run again on a retry, not kept.
     """
 
-    def __init__(self, app: ASGIApp, catalog: Catalog, secret: bytes) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        catalog: Catalog,
+        secret: bytes,
+        read_only: Iterable[str] = READ_ONLY,
+    ) -> None:
         self.app = app
         self.catalog = catalog
         self.secret = secret
+        self.read_only = frozenset(read_only)
 
     def _kept(self, key: str) -> dict[str, Any] | None:
         store = documents(self.catalog)
@@ -88,7 +101,11 @@ class Idempotency:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a kept answer again, or run the call and keep its answer."""
-        if scope["type"] != "http" or scope["method"] not in METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in METHODS
+            or scope["path"] in self.read_only
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
