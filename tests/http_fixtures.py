@@ -49,8 +49,13 @@ class Server:
 
 
 @contextmanager
-def serving(db: str, folder: Path, *args: str, timeout: float = 30.0) -> Iterator[Server]:
-    """Run ``catalogql serve --db DB`` on a free port until the block ends (SIGTERM, then kill)."""
+def serving(
+    db: str, folder: Path, *args: str, timeout: float = 30.0, secret: bool = True
+) -> Iterator[Server]:
+    """Run ``catalogql serve --db DB`` on a free port until the block ends (SIGTERM, then kill).
+
+    It runs in ``folder``, with ``--secret-file`` holding :data:`SECRET` (``secret=False``: none,
+    so the server finds or makes its own, as a user's would)."""
     secret_file = folder / "secret"
     secret_file.write_bytes(SECRET)
     port = free_port()
@@ -59,9 +64,12 @@ def serving(db: str, folder: Path, *args: str, timeout: float = 30.0) -> Iterato
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         env.pop(proxy, None)
     command = [sys.executable, "-m", "catalogql", "serve", "--db", db, "--port", str(port)]
-    command += ["--secret-file", str(secret_file), *args]
+    command += ["--secret-file", str(secret_file), *args] if secret else list(args)
+    env.pop("CATALOGQL_SECRET", None)
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder
+        )
     server = Server(f"http://127.0.0.1:{port}", process, log, secret_file)
     try:
         deadline = time.monotonic() + timeout

@@ -8,6 +8,11 @@ real on 127.0.0.1 (``http_fixtures.serving``). The GBDX replay sends every recor
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -32,7 +37,7 @@ from catalogql.http.idempotency import KIND, Idempotency
 from catalogql.http.routes import ROUTERS
 from catalogql.search.documents import Document, documents
 from catalogql.testing.synthetic import generate_records
-from http_fixtures import SECRET, bearer, serving
+from http_fixtures import ROOT, SECRET, bearer, serving
 from property_settings import scaled
 from search_oracle import matching
 from test_conformance import NEAR_MISSES, search_cases, snapshot_of, snapshot_records
@@ -537,3 +542,50 @@ def _fuzz_client() -> TestClient:
 
 _FUZZ_CLIENT = _fuzz_client()
 _FUZZ_HEADERS = bearer("fuzz")
+
+
+# -- the README's lines ---------------------------------------------------------------------
+
+
+def test_the_readmes_serving_lines_against_catalogql_serve(tmp_path: Path) -> None:
+    """The README's `catalogql serve` line on its records in a fresh folder (its own secret file,
+    made there), then its token line and each curl line as written but for the port."""
+    from test_readme import SHELL_LINES, _files
+
+    (tmp_path / "records.jsonl").write_bytes(_files()["records.jsonl"])
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert main(["load", str(tmp_path / "records.jsonl"), "--db", db]) == 0
+    (serve,) = [s for s in SHELL_LINES if s.key.startswith("catalogql serve")]
+    (token,) = [s for s in SHELL_LINES if s.command.startswith("TOKEN=")]
+    lines = [s for s in SHELL_LINES if "127.0.0.1:8000" in s.command]
+    assert len(lines) == 4
+    argv = shlex.split(serve.command)
+    assert argv[:2] == ["catalogql", "serve"]
+    with serving(argv[3], tmp_path, *argv[4:], secret=False) as server:
+        env = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT / "src"),
+            "CATALOGQL_PYTHON": sys.executable,
+        }
+        define = 'catalogql() { "$CATALOGQL_PYTHON" -m catalogql "$@"; }\n'
+        outputs = []
+        for shell in lines:
+            command = shell.command.replace("http://127.0.0.1:8000", server.url)
+            done = subprocess.run(
+                ["bash", "-c", f"{define}{token.command}\n{command}"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, (shell.command, done.stderr)
+            outputs.append(done.stdout)
+    assert (tmp_path / "catalog.db.secret").stat().st_mode & 0o777 == 0o600
+    health, search, record, refused = outputs
+    assert json.loads(health) == {"status": "ok"}
+    found = json.loads(search)
+    assert 0 < found["stats"]["recordsReturned"] <= 5
+    assert all(r["properties"]["cloudCover"] < 20 for r in found["results"])
+    assert json.loads(record)["identifier"] == "1040010019B4A600"
+    assert refused.startswith("HTTP/1.1 401") and "www-authenticate: Bearer" in refused
