@@ -14,8 +14,10 @@ import shlex
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -589,3 +591,56 @@ def test_the_readmes_serving_lines_against_catalogql_serve(tmp_path: Path) -> No
     assert all(r["properties"]["cloudCover"] < 20 for r in found["results"])
     assert json.loads(record)["identifier"] == "1040010019B4A600"
     assert refused.startswith("HTTP/1.1 401") and "www-authenticate: Bearer" in refused
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_two_workers_share_one_catalog(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`serve --workers 2` on one SQLite file (WAL) or one PostgreSQL database: concurrent
+    searches and record gets all answer, and both workers serve."""
+    if store == "sqlite":
+        db = f"sqlite:///{tmp_path / 'shared.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        name = f"http_{uuid.uuid4().hex[:12]}"
+        db = cluster.create_database(name)
+        request.addfinalizer(lambda: cluster.drop_database(name))
+    with cq.open_service(db) as svc:
+        svc.catalog.add_records(RECORDS)
+    identifiers = [r["identifier"] for r in RECORDS]
+    with serving(db, tmp_path, "--workers", "2") as server:
+
+        def client(seed: int) -> list[int]:
+            statuses = []
+            with httpx.Client(base_url=server.url, headers=bearer(f"u{seed}"), timeout=30) as h:
+                for i in range(15):
+                    if i % 2:
+                        answer = h.get(f"/catalog/v2/record/{identifiers[(seed + i) % 30]}")
+                    else:
+                        answer = h.post("/catalog/v2/search", json={"limit": 10 + i})
+                    statuses.append(answer.status_code)
+            return statuses
+
+        with ThreadPoolExecutor(4) as pool:
+            statuses = [s for run in pool.map(client, range(4)) for s in run]
+        assert statuses == [200] * 60
+    assert server.log_text().count("Started server process") == 2
+
+
+def test_the_frameworks_validation_errors_are_400_json() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/count")
+    async def count(k: int) -> JSONBody:
+        return JSONBody({"k": k})
+
+    with TestClient(app) as client:
+        answer = client.get("/count", params={"k": "many"})
+        assert answer.status_code == 400
+        body = answer.json()
+        assert body["status"] == "400 Bad Request"
+        assert body["errors"][0]["field"] == "query.k"
+        assert body["errors"][0]["code"] == "request.invalid"
+        assert client.get("/count").json()["errors"][0]["field"] == "query.k"
