@@ -35,7 +35,6 @@ from catalogql.service.principals import Principal
 __all__ = [
     "ALGORITHM",
     "SECRET_ENV",
-    "TokenRejected",
     "default_secret_file",
     "make_token",
     "parse_ttl",
@@ -59,6 +58,9 @@ _HINT = "send 'Authorization: Bearer <token>' with a token from `catalogql token
 
 class TokenRejected(Unauthorized):
     """A request's credentials are missing or not valid: 401 with ``WWW-Authenticate``.
+
+    Internal to the HTTP layer (not in ``__all__``): callers catch
+    :class:`~catalogql.errors.Unauthorized`, which it is.
 
     Attributes:
         bearer_error: The RFC 6750 error code (``invalid_request`` or ``invalid_token``), or
