@@ -644,3 +644,32 @@ def test_the_frameworks_validation_errors_are_400_json() -> None:
         assert body["errors"][0]["field"] == "query.k"
         assert body["errors"][0]["code"] == "request.invalid"
         assert client.get("/count").json()["errors"][0]["field"] == "query.k"
+
+
+_CLAIM = (
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.lists(_JSON, max_size=2)
+)
+
+
+@settings(max_examples=scaled(100), deadline=None)
+@given(
+    claims=st.fixed_dictionaries(
+        {},
+        optional={
+            "sub": _CLAIM | st.just("alice"),
+            "exp": _CLAIM | st.just(LATER) | st.floats(allow_nan=False, allow_infinity=False),
+            "email": _CLAIM,
+            "groups": _CLAIM | st.lists(st.text(max_size=5), max_size=3),
+            "org": _CLAIM,
+            "nbf": _CLAIM,
+            "iat": _CLAIM,
+        },
+    )
+)
+def test_no_token_is_a_500(claims: dict[str, Any]) -> None:
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = _FUZZ_CLIENT.post("/catalog/v2/search", json={"limit": 1}, headers=headers)
+    assert answer.status_code in (200, 401), (claims, answer.text)
+    if answer.status_code == 401:
+        assert 'error="invalid_token"' in answer.headers["www-authenticate"]
