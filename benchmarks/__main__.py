@@ -1,4 +1,8 @@
-"""``python -m benchmarks [--quick] [--json FILE] [--records PATH] [--only SECTION ...]``."""
+"""``python -m benchmarks [--quick] [--json FILE] [--records PATH] [--only SECTION ...]``.
+
+Sections: imports, parse, predicate, codegen, sql, search, service (``--service-records N``:
+the records of its visibility part, 1,000,000 by default; see :mod:`benchmarks.service`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import imports, parse, predicate, predicate_codegen, report, search, sql
+from benchmarks import (
+    imports,
+    parse,
+    predicate,
+    predicate_codegen,
+    report,
+    search,
+    service,
+    sql,
+)
 from benchmarks.records import DEFAULT_RECORDS, load
 from benchmarks.timing import FULL, QUICK, noise_probe
 
-SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "search")
+SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "search", "service")
 
 
 def summary(
@@ -160,6 +173,9 @@ def summary(
     if "search" in results:
         out.append("")
         out.append(search.summary(results["search"]))
+    if "service" in results:
+        out.append("")
+        out.append(service.summary(results["service"]))
     return "\n".join(out)
 
 
@@ -227,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--search-records", metavar="N", type=int, help="synthetic records for the search section"
     )
+    ap.add_argument(
+        "--service-records",
+        metavar="N",
+        type=int,
+        help="records of the service section's visibility part (default 1,000,000)",
+    )
     ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = ap.parse_args(argv)
     config = QUICK if args.quick else FULL
@@ -256,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["sql"] = sql.run(config, records)
     if "search" in wanted:
         results["search"] = search.run(config, args.search_records)
+    if "service" in wanted:
+        results["service"] = service.run(config, args.service_records)
     elapsed = time.perf_counter() - started
     text = summary(info, results, args.quick, steadiness)
     print(report.section("Summary (Markdown, for the README)"))

@@ -26,6 +26,13 @@ name rule (``name(.name)*``) and anything else is refused with a :class:`~catalo
 so the JSON paths and keys written into the SQL can hold no quote. Typed columns are SQLAlchemy
 columns, quoted by SQLAlchemy.
 
+Speed: :func:`to_sql` compiles each leaf's *shape* (property, operator, which domains its
+literal meets, negation, schema, dialect) once per process and reuses that text, the parameters
+renamed and SQLAlchemy's anonymous labels renumbered, while SQLAlchemy still composes the AND,
+OR and NOT around the leaves: about 125 function calls a comparison instead of about 2,000, and
+the same text as compiling :func:`to_sqlalchemy`'s expression. :func:`to_sqlalchemy` builds
+Core objects for every leaf (about 1,350 calls a comparison).
+
 Two layouts (:class:`Layout`): the *JSON* layout reads every property from one JSON column
 (``properties``); the *typed* layout also maps properties of a queryables schema to typed columns
 (numbers, text, booleans, and date-times stored as :func:`~catalogql.semantics.instant_key`
@@ -70,6 +77,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalogql import ast
@@ -265,6 +273,12 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
     >>> print(to_sqlalchemy(parse_types("WV02"), layout).compile(dialect=_DIALECTS["postgresql"]))
     records.types @> jsonb_build_array(%(v1)s::VARCHAR)
     """
+    _check_depth(node, layout)
+    return _Compiler(layout).build(node)
+
+
+def _check_depth(node: Node, layout: Layout) -> None:
+    """Refuse a tree nested past what the SQL compiler and SQLite's parser hold."""
     levels, cost, _ = fold(node, _nesting)
     if levels > MAX_SQL_DEPTH:
         raise InexpressibleDepth(
@@ -282,7 +296,6 @@ def to_sqlalchemy(node: Node, layout: Layout) -> ColumnElement[Any]:
             hint="catalogql's stores decide such an expression in Python; to keep it in SQL, "
             "nest fewer alternating AND/OR groups and NOT (...) levels",
         )
-    return _Compiler(layout).build(node)
 
 
 SQLITE_PARSER_BUDGET = 88
@@ -393,7 +406,11 @@ def to_sql(
 def _to_sql_cached(
     node: Node, dialect: SQLDialect, schema_json: str | None, parameter_prefix: str
 ) -> tuple[str, Mapping[str, Any]]:
-    """:func:`to_sql`, cached: SQLAlchemy builds and compiles about 1 ms per comparison."""
+    """:func:`to_sql`, cached (about 30 µs a comparison uncached, more for the first of a shape).
+
+    Each leaf's SQL is compiled once per shape (:class:`_TextCompiler`), byte for byte what
+    compiling :func:`to_sqlalchemy`'s expression gives (:func:`_to_sql_reference`).
+    """
     schema = None if schema_json is None else json.loads(schema_json)
     records = sa.table("records", sa.column("properties"), sa.column("types"))
     layout = Layout(
@@ -403,8 +420,28 @@ def _to_sql_cached(
         types=_bare(records.c.types),
         parameter_prefix=parameter_prefix,
     )
+    _check_depth(node, layout)
+    sql, params = _TextCompiler(layout, schema_json).text(node)
+    return sql, MappingProxyType(params)
+
+
+def _to_sql_reference(
+    node: Node, dialect: SQLDialect, schema: Mapping[str, Any] | None, parameter_prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """:func:`to_sql` the slow way: :func:`to_sqlalchemy`'s expression compiled as a whole.
+
+    What :func:`to_sql` must equal byte for byte (the tests compare them).
+    """
+    records = sa.table("records", sa.column("properties"), sa.column("types"))
+    layout = Layout(
+        dialect,
+        _bare(records.c.properties),
+        schema=schema,
+        types=_bare(records.c.types),
+        parameter_prefix=parameter_prefix,
+    )
     compiled = to_sqlalchemy(node, layout).compile(dialect=_DIALECTS[dialect])
-    return str(compiled), MappingProxyType(dict(compiled.params))
+    return str(compiled), dict(compiled.params)
 
 
 def _bare(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -487,17 +524,7 @@ class _Compiler:
         key = (type(value), value)
         bound = self.params.get(key)
         if bound is None:
-            if isinstance(value, str):
-                _check_text(value, self.layout.dialect)
-            if type(value) is int and value not in INT64:
-                digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
-                raise Inexpressible(
-                    f"an integer of {digits} digits is past the 64-bit integers SQL compares "
-                    "exactly (a double would round it, and overflows past about 1.8e308)",
-                    code="compile.inexpressible",
-                    hint="catalogql's stores decide such a filter in Python, exactly; in your own "
-                    "SQL, compare with a decimal literal such as 1e20 if a rounded value will do",
-                )
+            _check_value(value, self.layout.dialect)
             name = f"{self.layout.parameter_prefix}{len(self.params) + 1}"
             bound = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
             self.params[key] = bound
@@ -506,41 +533,65 @@ class _Compiler:
     # Filters
 
     def comparison(self, node: Comparison) -> Bool:
+        plan = self.comparison_plan(node)
+        return self.comparison_sql(plan, [self.param(value) for value in plan.values])
+
+    def comparison_plan(self, node: Comparison) -> _Plan:
+        """What a comparison's SQL is built from: its shape and its parameters' values."""
         name = _checked_name(node.property)
         declared = property_type(self.layout.schema, name)
         operands = comparison_operands(name, node.op, node.value, declared)
         boolean, cmp = operands.boolean, OPERATORS[node.op]
-        arms = _Arms(
-            number=None if operands.number is None else self.param(operands.number),
-            text=None if operands.text is None else self.param(operands.text),
-            instant=None if operands.instant is None else self.param(operands.instant),
-            boolean=None if boolean is None else (cmp(True, boolean), cmp(False, boolean)),
+        booleans = None if boolean is None else (cmp(True, boolean), cmp(False, boolean))
+        slots = (operands.number, operands.text, operands.instant)
+        values = tuple(value for value in slots if value is not None)
+        shape = (
+            "comparison",
+            name,
+            node.op,
+            tuple(None if value is None else type(value) for value in slots),
+            booleans,
         )
+        return _Plan(shape, values, (name, declared, node.op, booleans))
+
+    def comparison_sql(self, plan: _Plan, bound: Sequence[sa.BindParameter[Any]]) -> Bool:
+        """A comparison's SQL from its plan, its parameters bound as ``bound``."""
+        name, declared, op, booleans = plan.facts
+        given = iter(bound)
+        number, text, instant = (None if kind is None else next(given) for kind in plan.shape[3])
+        arms = _Arms(number=number, text=text, instant=instant, boolean=booleans)
         column = self.layout.columns.get(name)
         if column is not None and declared is not None:
-            return self.sql.typed(column, declared, node.op, arms)
-        return self.sql.json(name, lambda ref: self.sql.scalar(ref, node.op, arms))
+            return self.sql.typed(column, declared, op, arms)
+        return self.sql.json(name, lambda ref: self.sql.scalar(ref, op, arms))
 
     def match(self, node: Match) -> Bool:
+        plan = self.match_plan(node)
+        return self.match_sql(plan, [self.param(value) for value in plan.values])
+
+    def match_plan(self, node: Match) -> _Plan:
+        """What a wildcard comparison's SQL is built from: its shape and its pattern."""
         name = _checked_name(node.property)
         declared = property_type(self.layout.schema, name)
+        pattern, booleans, numbers = _match_facts(type(self.sql), node.pattern, declared)
+        shape = ("match", name, node.negated, booleans, numbers)
+        return _Plan(shape, (pattern,), (name, declared, node.negated, booleans, numbers))
+
+    def match_sql(self, plan: _Plan, bound: Sequence[sa.BindParameter[Any]]) -> Bool:
+        """A wildcard comparison's SQL from its plan, the pattern bound as ``bound[0]``."""
+        name, declared, negated, booleans, numbers = plan.facts
         domains = value_domains(name, declared)
-        bound = self.param(self.sql.pattern(node.pattern))
-        matches = match_comparator(node.pattern, declared)
-        when_true, when_false = matches(True), matches(False)  # None: booleans cannot match
-        booleans = None if when_true is None or when_false is None else (when_true, when_false)
+        pattern = bound[0]
         column = self.layout.columns.get(name)
         if column is not None and declared is not None and declared.value_type is ValueType.TEXT:
-            matched = self.sql.matches(column, bound)
-            return sa.not_(matched) if node.negated else matched
-
-        numbers = may_match_a_number(node.pattern)  # else a number is known not to match
+            matched = self.sql.matches(column, pattern)
+            return sa.not_(matched) if negated else matched
 
         def scalar(ref: Any) -> Whens:
             whens = self.sql.scalar_match(
-                ref, bound, str in domains, int in domains, float in domains, booleans, numbers
+                ref, pattern, str in domains, int in domains, float in domains, booleans, numbers
             )
-            return [(k, sa.not_(v)) for k, v in whens] if node.negated else whens
+            return [(k, sa.not_(v)) for k, v in whens] if negated else whens
 
         return self.sql.json(name, scalar)
 
@@ -552,6 +603,38 @@ class _Compiler:
     def type_pattern(self, node: TypePattern) -> Bool:
         return self.sql.has_type(self.types(), None, self.param(self.sql.pattern(node.pattern)))
 
+    def leaf_plan(self, node: Node) -> _Plan:
+        """The plan of any leaf (a comparison, wildcard, type name or type pattern)."""
+        kind = type(node)
+        if kind is Comparison:
+            assert isinstance(node, Comparison)
+            if not isinstance(node.value, ast.Literal) or not isinstance(node.op, Op):
+                raise _not_a_node(node)
+            return self.comparison_plan(node)
+        if kind is Match:
+            assert isinstance(node, Match)
+            if not isinstance(node.pattern, tuple):
+                raise _not_a_node(node)
+            return self.match_plan(node)
+        if kind is TypeName:
+            assert isinstance(node, TypeName)
+            return _Plan(("type", True), (node.name,), ())
+        if kind is TypePattern:
+            assert isinstance(node, TypePattern)
+            return _Plan(("type", False), (self.sql.pattern(node.pattern),), ())
+        raise _not_a_node(node)
+
+    def leaf_sql(self, plan: _Plan, bound: Sequence[sa.BindParameter[Any]]) -> Bool:
+        """A leaf's SQL from its plan (:meth:`leaf_plan`), its parameters bound as ``bound``."""
+        kind = plan.shape[0]
+        if kind == "comparison":
+            return self.comparison_sql(plan, bound)
+        if kind == "match":
+            return self.match_sql(plan, bound)
+        if plan.shape[1]:
+            return self.sql.has_type(self.types(), bound[0], None)
+        return self.sql.has_type(self.types(), None, bound[0])
+
     def types(self) -> ColumnElement[Any] | TypesTable:
         if self.layout.types_table is not None:
             return self.layout.types_table
@@ -562,6 +645,45 @@ class _Compiler:
                 hint="pass Layout(..., types=table.c.types)",
             )
         return self.layout.types
+
+
+def _match_facts(
+    dialect: type[_Dialect], pattern: Pattern, declared: PropertyType | None
+) -> tuple[str, tuple[bool, bool] | None, bool]:
+    """What a wildcard's SQL needs, worked out once per pattern (a long chain repeats a few).
+
+    Its spelling in ``dialect``, its answers for a true and a false value (None: booleans cannot
+    match), and whether a number's text may match it.
+    """
+    try:
+        hash(declared)
+    except TypeError:  # a schema enum holding a list: not cached
+        return _match_facts_cached.__wrapped__(dialect.__name__, pattern, declared)
+    return _match_facts_cached(dialect.__name__, pattern, declared)
+
+
+@functools.lru_cache(maxsize=256)
+def _match_facts_cached(
+    dialect: str, pattern: Pattern, declared: PropertyType | None
+) -> tuple[str, tuple[bool, bool] | None, bool]:
+    spelled = _DIALECT_NAMES[dialect].pattern(pattern)
+    matches = match_comparator(pattern, declared)
+    when_true, when_false = matches(True), matches(False)
+    booleans = None if when_true is None or when_false is None else (when_true, when_false)
+    return spelled, booleans, may_match_a_number(pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A leaf's SQL before its parameters are bound.
+
+    ``shape`` decides the SQL text (with the compiler's layout and dialect), ``values`` are its
+    parameters' values in the order bound, ``facts`` what the builder needs.
+    """
+
+    shape: tuple[Any, ...]
+    values: tuple[Any, ...]
+    facts: tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +755,21 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _check_value(value: object, dialect: SQLDialect) -> None:
+    """Refuse a literal that SQL cannot hold (:class:`~catalogql.Inexpressible`)."""
+    if isinstance(value, str):
+        _check_text(value, dialect)
+    if type(value) is int and value not in INT64:
+        digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
+        raise Inexpressible(
+            f"an integer of {digits} digits is past the 64-bit integers SQL compares "
+            "exactly (a double would round it, and overflows past about 1.8e308)",
+            code="compile.inexpressible",
+            hint="catalogql's stores decide such a filter in Python, exactly; in your own "
+            "SQL, compare with a decimal literal such as 1e20 if a rounded value will do",
+        )
+
+
 def _check_text(text: str, dialect: SQLDialect) -> None:
     try:
         text.encode("utf-8")
@@ -649,6 +786,252 @@ def _check_text(text: str, dialect: SQLDialect) -> None:
             hint="remove the NUL character (PostgreSQL text cannot contain one, and SQLite's "
             "string and JSON functions stop reading at one)",
         )
+
+
+# --------------------------------------------------------------------------------------------
+# to_sql's text, fast: each leaf's SQL compiled once per shape
+
+
+_TEMPLATE_PREFIX = "cqtemplate"
+"""The parameter names of a leaf's template SQL (``cqtemplate1``, ...), renamed when used."""
+
+_TEMPLATE_PIECES = {
+    "sqlite": re.compile(rf":{_TEMPLATE_PREFIX}(\d+)(?!\w)|(?<![\w.'\"$])anon_(\d+)(?!\w)"),
+    "postgresql": re.compile(rf"%\({_TEMPLATE_PREFIX}(\d+)\)s|(?<![\w.'\"$])anon_(\d+)(?!\w)"),
+}
+"""A template's parameters and anonymous labels (``AS anon_1``): property names are never
+preceded by ``:`` or ``%(``, and stand in quotes after ``.``, ``'`` or ``"``."""
+
+_PARAMETER_STYLE = {"sqlite": ":{}", "postgresql": "%({})s"}
+
+_MAX_SHAPES = 512
+"""The most leaf shapes kept (per process); past it the cache starts again. A shape keeps its
+SQLAlchemy expression, about 26 KB (tracemalloc: 1,000 shapes kept 26 MiB), so at most ~13 MiB.
+A chain of more distinct shapes than this (hundreds of distinct property names) costs about
+what it did before the cache, ~2 ms a comparison."""
+
+
+class _Shape:
+    """One leaf's SQL, compiled once.
+
+    An SQLAlchemy expression (``proto``) whose parameters are named ``cqtemplate<i>``, its texts
+    per compile context (``pieces``), and its groupings (``variants``: what ``self_group`` made
+    of it).
+    """
+
+    __slots__ = ("dialect", "pieces", "proto", "variants")
+
+    def __init__(self, proto: ColumnElement[Any], dialect: str) -> None:
+        self.proto = proto
+        self.dialect = dialect
+        self.pieces: dict[Any, tuple[list[str], list[int]]] = {}
+        self.variants: dict[Any, _Shape | None] = {}
+
+    def template(self, kw: dict[str, Any]) -> tuple[list[str], list[int]]:
+        """The SQL text in ``kw``'s context, in pieces.
+
+        Texts, and between them the template parameter numbers (positive) or anonymous label
+        numbers (negative), in reading order.
+        """
+        try:
+            key: Any = tuple(sorted(kw.items()))
+            hash(key)
+        except TypeError:
+            key = None
+        found = self.pieces.get(key) if key is not None else None
+        if found is not None:
+            return found
+        compiled = self.proto.compile(dialect=_DIALECTS[self.dialect], compile_kwargs=kw)
+        text = str(compiled)
+        names = set(compiled.params)
+        texts: list[str] = []
+        marks: list[int] = []
+        start = 0
+        for hit in _TEMPLATE_PIECES[self.dialect].finditer(text):
+            texts.append(text[start : hit.start()])
+            number, label = hit.group(1), hit.group(2)
+            marks.append(int(number) if number is not None else -int(label))
+            start = hit.end()
+        texts.append(text[start:])
+        used = {f"{_TEMPLATE_PREFIX}{mark}" for mark in marks if mark > 0}
+        if used != names:  # a parameter the template cannot rename: an internal error
+            raise AssertionError(f"template parameters {sorted(names)} != {sorted(used)}")
+        result = (texts, marks)
+        if key is not None:
+            self.pieces[key] = result
+        return result
+
+    def grouped(self, against: Any) -> _Shape | None:
+        """The shape of ``proto.self_group(against)``, or None when that is ``proto`` itself."""
+        if against in self.variants:
+            return self.variants[against]
+        group = self.proto.self_group(against=against)
+        variant = None if group is self.proto else _Shape(group, self.dialect)
+        self.variants[against] = variant
+        return variant
+
+
+class _Emitted:
+    """What one :class:`_TextCompiler` text has emitted: anonymous labels and parameters."""
+
+    __slots__ = ("labels", "params", "values")
+
+    def __init__(self) -> None:
+        self.labels = 0
+        self.params: dict[str, Any] = {}
+        self.values: dict[str, Any] = {}
+
+
+class _Occurrence:
+    """One leaf of the tree: its parameters' names, and where its anonymous labels start.
+
+    ``labels`` is the number before its first label once it is written: a leaf written twice
+    (a shared subtree, or x and NOT x) writes the same labels, as SQLAlchemy does for one object.
+    """
+
+    __slots__ = ("labels", "names")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.labels: int | None = None
+
+
+class _Unit(ColumnElement[Any]):
+    """One leaf in the tree compiled for :func:`to_sql`, written as its shape's text.
+
+    SQLAlchemy composes the AND, OR and NOT around it as around the leaf's own SQL
+    (``self_group`` answers as the leaf does); its text is the shape's, the parameters renamed
+    and the labels renumbered.
+    """
+
+    __visit_name__ = "catalogql_unit"
+    inherit_cache = False
+    operator = None
+    """Not an AND/OR list (a leaf never is): read when SQLAlchemy flattens a chain, and
+    set here so that the lookup does not fall through to the column comparator."""
+
+    def __init__(
+        self,
+        shape: _Shape,
+        occurrence: _Occurrence,
+        emitted: _Emitted,
+        plan: _Plan | None = None,
+    ) -> None:
+        self.shape = shape
+        self.occurrence = occurrence
+        self.emitted = emitted
+        self.plan = plan
+        self.type = shape.proto.type
+
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        variant = self.shape.grouped(against)
+        return self if variant is None else _Unit(variant, self.occurrence, self.emitted)
+
+
+@compiles(_Unit)
+def _compile_unit(element: _Unit, compiler: Any, **kw: Any) -> str:
+    texts, marks = element.shape.template(kw)
+    emitted, occurrence = element.emitted, element.occurrence
+    names = occurrence.names
+    style = _PARAMETER_STYLE[element.shape.dialect]
+    if occurrence.labels is None:
+        occurrence.labels = emitted.labels
+    base = occurrence.labels
+    out = [texts[0]]
+    for mark, text in zip(marks, texts[1:], strict=True):
+        if mark > 0:
+            name = names[mark - 1]
+            if name not in emitted.params:
+                emitted.params[name] = emitted.values[name]
+            out.append(style.format(name))
+        else:
+            number = base - mark
+            emitted.labels = max(emitted.labels, number)
+            out.append(f"anon_{number}")
+        out.append(text)
+    return "".join(out)
+
+
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+
+
+class _TextCompiler(_Compiler):
+    """:func:`to_sql`'s compiler: each leaf a :class:`_Unit` of its shape, compiled once.
+
+    A chain of n comparisons costs n cache hits and one compile of the AND/OR around them, and
+    gives the same text as compiling :func:`to_sqlalchemy`'s expression (``tests/test_sql_text``).
+    """
+
+    def __init__(self, layout: Layout, schema_json: str | None) -> None:
+        super().__init__(layout)
+        self.emitted = _Emitted()
+        self.context = (layout.dialect, schema_json)
+        self.negated_units: dict[int, tuple[_Unit, _Unit]] = {}
+        self.names: dict[tuple[type, object], str] = {}
+
+    def text(self, root: Node) -> tuple[str, dict[str, Any]]:
+        built = self.build(root)
+        sql = str(built.compile(dialect=_DIALECTS[self.layout.dialect]))
+        return sql, dict(self.emitted.params)
+
+    def unit(self, node: Node) -> _Unit:
+        plan = self.leaf_plan(node)
+        names = tuple(self.name(value) for value in plan.values)
+        return _Unit(self.shape(plan, False), _Occurrence(names), self.emitted, plan)
+
+    def shape(self, plan: _Plan, negated: bool) -> _Shape:
+        key = (self.context, plan.shape, negated)
+        found = _SHAPES.get(key)
+        if found is not None:
+            return found
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        bound = [
+            sa.bindparam(f"{_TEMPLATE_PREFIX}{number}", value, type_=_SQL_TYPES[type(value)])
+            for number, value in enumerate(plan.values, 1)
+        ]
+        proto = self.leaf_sql(plan, bound)
+        assert getattr(proto, "operator", None) not in (operators.and_, operators.or_)
+        shape = _Shape(sa.not_(proto) if negated else proto, self.layout.dialect)
+        _SHAPES[key] = shape
+        return shape
+
+    def name(self, value: object) -> str:
+        """A parameter's name, as :meth:`_Compiler.param` numbers them, without building one."""
+        key = (type(value), value)
+        name = self.names.get(key)
+        if name is None:
+            _check_value(value, self.layout.dialect)
+            name = f"{self.layout.parameter_prefix}{len(self.names) + 1}"
+            self.names[key] = name
+            self.emitted.values[name] = value
+        return name
+
+    def not_(self, node: Not, parts: list[Bool]) -> Bool:
+        inner = parts[0]
+        if type(inner) is not _Unit:
+            return super().not_(node, parts)
+        unit = inner
+        negated = self.negated_units.get(id(unit))
+        if negated is not None and negated[0] is unit:  # NOT NOT x is x (Kleene)
+            return negated[1]
+        plan = cast(_Plan, unit.plan)
+        out = _Unit(self.shape(plan, True), unit.occurrence, self.emitted, plan)
+        self.negated_units[id(out)] = (out, unit)
+        return out
+
+    def leaf(self, node: Node, parts: list[Bool]) -> Bool:
+        return self.unit(node)
+
+    HANDLERS: ClassVar[Mapping[type, Callable[[_Compiler, Any, list[Bool]], Bool]]] = {
+        And: _Compiler.chain,
+        Or: _Compiler.chain,
+        Not: not_,  # type: ignore[dict-item]
+        Comparison: leaf,  # type: ignore[dict-item]
+        Match: leaf,  # type: ignore[dict-item]
+        TypeName: leaf,  # type: ignore[dict-item]
+        TypePattern: leaf,  # type: ignore[dict-item]
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -995,6 +1378,7 @@ def _typed(
 
 
 _DIALECT_CLASSES: dict[str, type[_Dialect]] = {"sqlite": _SQLite, "postgresql": _Postgres}
+_DIALECT_NAMES: dict[str, type[_Dialect]] = {kind.__name__: kind for kind in (_SQLite, _Postgres)}
 
 
 # --------------------------------------------------------------------------------------------

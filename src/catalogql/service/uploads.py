@@ -107,6 +107,10 @@ STATUSES = ("pending", "running", "success", "failure")
 """An upload's statuses (on the wire upper-cased: ``SUCCESS``, …)."""
 
 EDGE_POINTS = 21
+
+READ_CHUNK = 16 * 1024 * 1024
+"""Bytes of pixels read in one call when an upload's every block is checked: whole rows of every
+band, a multiple of the block height (one call per block was 4 times slower on a 50 MB file)."""
 """Points per edge of the raster's extent when its footprint is computed (corners included)."""
 
 DTYPE_FITS: dict[str, frozenset[str]] = {
@@ -211,7 +215,7 @@ supported file format (hint: upload a GeoTIFF (.tif) file)
                     "upload.not-geotiff",
                 )
             try:
-                for _, window in dataset.block_windows(1):
+                for window in _row_windows(dataset):
                     dataset.read(window=window)
             except Exception as error:  # rasterio/GDAL read errors of a damaged file
                 raise fail(
@@ -250,6 +254,19 @@ supported file format (hint: upload a GeoTIFF (.tif) file)
                 geotrans=tuple(float(v) for v in dataset.transform.to_gdal()),
                 nodata=tuple(dataset.nodatavals),
             )
+
+
+def _row_windows(dataset: Any) -> Iterator[Any]:
+    """Windows of whole rows covering a raster, about :data:`READ_CHUNK` bytes each."""
+    import numpy as np
+    from rasterio.windows import Window
+
+    itemsize = max(np.dtype(dtype).itemsize for dtype in dataset.dtypes)
+    row_bytes = max(1, dataset.width * dataset.count * itemsize)
+    block_rows = max(1, dataset.block_shapes[0][0])
+    rows = max(block_rows, READ_CHUNK // row_bytes // block_rows * block_rows)
+    for top in range(0, dataset.height, rows):
+        yield Window(0, top, dataset.width, min(rows, dataset.height - top))
 
 
 @contextlib.contextmanager
