@@ -673,3 +673,44 @@ def test_no_token_is_a_500(claims: dict[str, Any]) -> None:
     assert answer.status_code in (200, 401), (claims, answer.text)
     if answer.status_code == 401:
         assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+
+
+WEIRD_IDS = ["%00", "a%00b", "%ED%A0%80", "%FF", "%ZZ", "a%0Ab", "x" * 4000, "%25", "%2E%2E"]
+
+
+def test_no_record_id_is_a_500_on_any_store(new_catalog: Any) -> None:
+    catalog = new_catalog()
+    catalog.add_records(RECORDS[:3])
+    app = create_app(cq.Service(catalog), secret=SECRET)
+    with TestClient(app) as client:  # a 500 raises here
+        for weird in WEIRD_IDS:
+            answer = client.get(f"/catalog/v2/record/{weird}", headers=bearer())
+            assert answer.status_code == 404, (weird, answer.text)
+            assert answer.json()["message"].startswith("Not Found: ")
+        found = client.get(f"/catalog/v2/record/{RECORDS[0]['identifier']}", headers=bearer())
+        assert found.status_code == 200
+
+
+NASTY_BODIES: list[Any] = [
+    {"filters": ["sensorPlatformName = 'a\x00b'"]},
+    {"filters": ["catalogID = 'é\udcff'"]},
+    {"types": ["WV02\x00"]},
+    {"searchAreaWkt": "POLYGON ((0 0, 1 0, 1 1, 0 0))\x00"},
+    {"startDate": "2014-01-01\x00"},
+    {"filters": ["cloudCover < 99999999999999999999999999"]},
+    {"filters": ["cloudCover < 1e400"]},
+    {"filters": ["x LIKE '%\\\\'"]},
+    {"filters": ["(" * 200 + "a = 1" + ")" * 200]},
+    {"limit": 10**30},
+]
+
+
+def test_no_nasty_search_body_is_a_500_on_any_store(new_catalog: Any) -> None:
+    catalog = new_catalog()
+    catalog.add_records(RECORDS[:3])
+    app = create_app(cq.Service(catalog), secret=SECRET)
+    with TestClient(app) as client:  # a 500 raises here
+        for body in NASTY_BODIES:
+            content = json.dumps(body).encode()  # lone surrogates escaped, as clients send them
+            answer = client.post("/catalog/v2/search", content=content, headers=bearer())
+            assert answer.status_code in (200, 400, 413, 422), (body, answer.text)
