@@ -47,6 +47,20 @@ EXERCISED: dict[str, tuple[str, ...]] = {
     ),
 }
 
+_SERVED = ("tests/test_http.py::test_the_readmes_serving_lines_against_catalogql_serve",)
+EXERCISED.update(
+    {
+        "catalogql serve --db sqlite:///catalog.db": _SERVED,
+        "TOKEN=$(catalogql token --sub alice)": _SERVED,
+        "curl -s http://127.0.0.1:8000/healthz": _SERVED,
+        'curl -s -H Authorization: Bearer $TOKEN -d {"filters": ["cloudCover < 20"], "limit": 5} '
+        "http://127.0.0.1:8000/catalog/v2/search": _SERVED,
+        "curl -s -H Authorization: Bearer $TOKEN "
+        "http://127.0.0.1:8000/catalog/v2/record/1040010019B4A600": _SERVED,
+        "curl -s -i http://127.0.0.1:8000/catalog/v2/record/1040010019B4A600": _SERVED,
+    }
+)
+
 IDENTIFIER = "1040010019B4A600"  # the record the README's get and search lines name
 
 

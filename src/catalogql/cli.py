@@ -602,6 +602,48 @@ def _run_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _server_module(name: str) -> Any:
+    """A module of the HTTP layer, or a usage error naming the extra it needs."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"catalogql.http.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.startswith("catalogql"):
+            raise
+        raise UsageError(
+            f"the HTTP server needs {exc.name}, which is not installed",
+            hint="install the server extra: pip install 'catalogql[server]'",
+        ) from None
+
+
+def _run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _server_module("serve").serve(
+        _db(args),
+        storage=args.storage,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        secret_file=args.secret_file,
+    )
+    return 0
+
+
+def _run_token(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    auth = _server_module("auth")
+    secret = auth.resolve_secret(_db(args), args.secret_file)
+    token = auth.make_token(
+        secret,
+        args.sub,
+        email=args.email,
+        groups=args.groups or (),
+        org=args.org,
+        ttl=auth.parse_ttl(args.ttl),
+    )
+    print(token, file=out)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # The parser and main
 
@@ -781,6 +823,50 @@ def build_parser() -> argparse.ArgumentParser:
         "every authenticated principal reads); default: everything",
     )  # fmt: skip
     get_parser.set_defaults(run=_run_get)
+
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve the catalog over HTTP (GBDX v2 search and record, bearer tokens)",
+        description="Serve the catalog over HTTP with uvicorn: POST /catalog/v2/search, "
+        "GET /catalog/v2/record/{id}, GET /healthz and GET /openapi.json. Every route but "
+        "/healthz and /openapi.json needs 'Authorization: Bearer TOKEN' (catalogql token). "
+        "The secret: --secret-file, else $CATALOGQL_SECRET, else a file made with mode 0600 "
+        "beside an SQLite catalog (DB.secret) or in ~/.config/catalogql/secret. Ctrl-C or "
+        "SIGTERM stops it after running requests finish.",
+    )
+    db_option(serve_parser)
+    serve_parser.add_argument("--storage", metavar="DIR", help="the folder uploads go to")
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default: %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--port", type=int, default=8000, help="the port to listen on (default: %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="worker processes (default: 1); several share an SQLite file or PostgreSQL",
+    )  # fmt: skip
+    serve_parser.add_argument("--secret-file", metavar="FILE", help="the token secret's file")
+    serve_parser.set_defaults(run=_run_serve)
+
+    token_parser = commands.add_parser(
+        "token",
+        help="print a bearer token for the server",
+        description="Print an HS256 JWT signed with the server's secret (found as serve finds "
+        "it: --secret-file, $CATALOGQL_SECRET, or the file beside the --db catalog).",
+    )
+    token_parser.add_argument("--sub", required=True, help="the user id (the token's subject)")
+    token_parser.add_argument("--email", help="their e-mail address")
+    token_parser.add_argument(
+        "--group", dest="groups", action="append", metavar="GROUP", help="a group (repeat)"
+    )
+    token_parser.add_argument("--org", help="their organisation")
+    token_parser.add_argument(
+        "--ttl", default="30d", help="how long it is valid: 90s, 45m, 12h, 30d (default: 30d)"
+    )
+    db_option(token_parser)
+    token_parser.add_argument("--secret-file", metavar="FILE", help="the token secret's file")
+    token_parser.set_defaults(run=_run_token)
 
     add_service_commands(commands, f"the catalog URL (default: $CATALOGQL_DB, else {DEFAULT_DB})")
 
