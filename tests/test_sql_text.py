@@ -10,16 +10,19 @@ same order, and the same errors, for every filter and type expression, on both d
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql as pg
 
 import catalogql as cq
 from catalogql.ast import And, Comparison, Literal, LiteralKind, Match, Node, Not, Op, Or, Wildcard
 from catalogql.compile import sql as sql_module
-from catalogql.compile.sql import SQLDialect
+from catalogql.compile.sql import Layout, SQLDialect
 from catalogql.testing import strategies as cs
 from property_settings import scaled
 
@@ -109,3 +112,61 @@ def test_errors_are_the_same(dialect: SQLDialect) -> None:
     ]
     for node in bad:
         _assert_same(node, dialect, None, "v")
+
+
+# The PostgreSQL store's layout: a JSONB ``properties`` and ``types`` of a real table, the
+# expressions placed in a statement beside others (as the store's page and its count).
+_STORE = sa.Table(
+    "records",
+    sa.MetaData(),
+    sa.Column("identifier", sa.Text, primary_key=True),
+    sa.Column("types", pg.JSONB, nullable=False),
+    sa.Column("properties", pg.JSONB),
+    sa.Column("exotic", sa.Boolean, nullable=False),
+)
+
+
+def _statement(compile_: Any, nodes: list[Node], schema: Any) -> tuple[str, Any]:
+    c = _STORE.c
+    layout = Layout("postgresql", c.properties, schema=schema, types=c.types)
+    try:
+        where = [
+            compile_(node, replace(layout, parameter_prefix=f"f{number}_v"))
+            for number, node in enumerate(nodes)
+        ]
+    except cq.CatalogqlError as error:
+        return "error", (type(error).__name__, getattr(error, "code", None), str(error))
+    where += [c.identifier > sa.bindparam("after_id", "x"), sa.not_(c.exotic)]
+    total = sa.select(sa.func.count()).select_from(_STORE).where(*where).scalar_subquery()
+    page = sa.select(c.identifier, total.label("total")).where(*where).limit(10)
+    compiled = page.compile(dialect=sql_module._DIALECTS["postgresql"])
+    return "sql", (str(compiled), list(compiled.params.items()))
+
+
+def _assert_store_same(nodes: list[Node], schema: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = _statement(sql_module.to_sqlalchemy_shaped, nodes, schema)
+        slow = _statement(sql_module.to_sqlalchemy, nodes, schema)
+    assert fast == slow
+
+
+@settings(max_examples=scaled(100), deadline=None)
+@given(
+    st.lists(cs.filter_nodes(NAMES, max_leaves=10), min_size=1, max_size=2),
+    cs.type_nodes(max_leaves=6),
+    st.sampled_from([None, SCHEMA]),
+)
+def test_the_store_layout_compiles_to_the_same_statement(
+    filters: list[Node], types: Node, schema: Any
+) -> None:
+    _assert_store_same([*filters, types], schema)
+
+
+def test_the_store_layout_long_chains_and_errors() -> None:
+    leaves = tuple(_leaf(i) for i in range(70))
+    for schema in (None, SCHEMA):
+        _assert_store_same([Or(leaves), Not(And((Or(leaves), Not(Or(leaves)))))], schema)
+    bad = Or((_leaf(0), Comparison("a", Op.EQ, Literal("1" + "0" * 30, LiteralKind.NUMBER))))
+    _assert_store_same([bad], None)
+    assert _statement(sql_module.to_sqlalchemy_shaped, [bad], None)[0] == "error"

@@ -30,7 +30,8 @@ identifiers exactly as Python orders strings.
 
 A search is one statement: the area (``footprint && area AND ST_Intersects(footprint, area)``,
 GEOS-exact as shapely is), the time range, each type expression and each filter compiled by
-:func:`~catalogql.compile.sql.to_sqlalchemy` over the JSONB columns (so ``=`` means what it means
+:func:`~catalogql.compile.sql.to_sqlalchemy_shaped` over the JSONB columns (``to_sqlalchemy``'s
+SQL, each comparison's shape compiled once per process; so ``=`` means what it means
 everywhere, SPEC section 4), the equality keys of the hot properties as an index prefilter, then
 ``ORDER BY ts DESC, identifier LIMIT n``, with ``count(*)`` of the same conditions when the
 request asks ``countTotal``.
@@ -87,7 +88,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalogql.compile.predicate import compile_predicate, compile_types
-from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy
+from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy_shaped
 from catalogql.search.documents import POSTGRES_SCHEMA as DOCUMENTS_SCHEMA
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
@@ -631,7 +632,9 @@ class _Plan:
         self.python_types: list[Callable[[Sequence[str]], bool]] = []
         for number, node in enumerate(query.type_nodes):
             try:
-                base.append(to_sqlalchemy(node, replace(layout, parameter_prefix=f"t{number}_v")))
+                base.append(
+                    to_sqlalchemy_shaped(node, replace(layout, parameter_prefix=f"t{number}_v"))
+                )
             except Inexpressible:  # SQL cannot hold it: decided in Python
                 self.python_types.append(compile_types(node))
         # Only for records JSONB holds faithfully:
@@ -640,7 +643,7 @@ class _Plan:
         for number, node in enumerate(query.filter_nodes):
             try:
                 prefixed = replace(layout, parameter_prefix=f"f{number}_v")
-                faithful.append(to_sqlalchemy(node, prefixed))
+                faithful.append(to_sqlalchemy_shaped(node, prefixed))
             except Inexpressible:  # SQL cannot hold it: decided in Python
                 self.python_filters.append(compile_predicate(node, query.schema))
         for number, (name, keys) in enumerate(query.equality):
