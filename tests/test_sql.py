@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -604,6 +605,23 @@ def test_deep_trees_are_refused_with_a_limit_error() -> None:
     with pytest.raises(cq.Inexpressible) as refused:
         to_sql(alternating(MAX_SQL_DEPTH - 2), "sqlite")
     assert "parser stack" in str(refused.value)
+
+
+def test_too_little_python_stack_for_the_sql_compiler_is_a_limit_not_a_crash() -> None:
+    """SQLAlchemy's compiler recurses: from a deep caller stack it is a limit error, never a
+    RecursionError (seen once when this module ran after tests/test_sql_depth.py)."""
+    node: Any = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
+    for i in range(MAX_SQL_DEPTH - 2):
+        node = (And if i % 2 else Or)(
+            (node, Comparison("b", Op.LT, Literal("2", LiteralKind.NUMBER)))
+        )
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        with pytest.raises(cq.InexpressibleDepth):
+            to_sql(node, "postgresql", parameter_prefix="stack")  # a new cache key
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def test_not_not_x_compiles_as_x() -> None:

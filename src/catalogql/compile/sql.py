@@ -1078,7 +1078,16 @@ class _TextCompiler(_Compiler):
 
     def text(self, root: Node) -> tuple[str, dict[str, Any]]:
         built = self.build(root)
-        sql = str(built.compile(dialect=_DIALECTS[self.layout.dialect]))
+        try:
+            sql = str(built.compile(dialect=_DIALECTS[self.layout.dialect]))
+        except RecursionError:  # SQLAlchemy's compiler recurses; a caller already deep in
+            # its own stack can leave too little for MAX_SQL_DEPTH levels: a limit, not a crash
+            raise InexpressibleDepth(
+                "the SQL compiler ran out of Python stack for this expression's nesting",
+                limit="depth",
+                hint="flatten the expression (AND and OR chains of any length are fine), or "
+                "call from a shallower stack",
+            ) from None
         return sql, dict(self.emitted.params)
 
     def unit(self, node: Node) -> _Unit:
