@@ -284,3 +284,24 @@ def test_long_chains_stay_in_sql() -> None:
     assert to_sql(chain)[0]
     assert to_sql(Or((leaf, chain)))[0]
     assert to_sql(Not(Or((TypeName("A"), TypeName("B")))))[0].startswith("NOT")
+
+
+def test_a_lone_surrogate_in_an_indexed_equality_matches_nothing_on_every_store(
+    new_catalog: Factory,
+) -> None:
+    """Found by ``make fuzz``: SQLite's key lookup raised UnicodeEncodeError for such a key."""
+    catalog = new_catalog()
+    catalog.add_records(
+        [
+            {
+                "identifier": "a",
+                "type": ["X"],
+                "properties": {"catalogID": "a", "timestamp": "2020-01-01T00:00:00Z",
+                               "footprintWkt": "POINT (1 2)"},
+            }
+        ]
+    )  # fmt: skip
+    lone = "\udfff"
+    for filters in ([f"catalogID = '{lone}'"], [f"catalogID = '{lone}' OR catalogID = a"]):
+        found = catalog.search({"filters": filters})["results"]
+        assert [r["identifier"] for r in found] == ([] if "OR" not in filters[0] else ["a"])

@@ -478,11 +478,14 @@ class SQLiteCatalog(Catalog):
                 candidates.append((size, lookup))
         for index, (_, keys) in enumerate(query.equality):
             marks = []
-            for number, key in enumerate(sorted(keys)):
+            # a key SQLite cannot hold (a lone surrogate) is no stored key: it matches nothing
+            for number, key in enumerate(sorted(key for key in keys if _utf8(key))):
                 params[f"key{index}_{number}"] = key
                 marks.append(f":key{index}_{number}")
             lookup = (
                 f"SELECT DISTINCT record AS rid FROM record_keys WHERE key IN ({', '.join(marks)})"
+                if marks
+                else "SELECT NULL AS rid WHERE 0"
             )
             (size,) = db.execute(f"SELECT count(*) FROM ({lookup} LIMIT :worth)", params).fetchone()
             candidates.append((size, lookup))
@@ -694,3 +697,16 @@ def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (SQLite's text), i.e. holds no lone surrogate.
+
+    >>> _utf8("WV02"), _utf8("\\udfff".encode().decode("unicode_escape"))
+    (True, False)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
