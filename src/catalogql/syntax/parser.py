@@ -430,6 +430,22 @@ def _unclosed_paren(text: str) -> int:
     return opened[-1] if opened else -1
 
 
+def _name_start(before: str) -> int:
+    """Where the run of characters other than spaces and parentheses that ends ``before`` starts.
+
+    A scan back from the end: linear (``re.search(r"[^\\s()]*$", ...)`` tries every start
+    position, quadratic in the text: 2 s for a 60 KB input, found by ``make fuzz``).
+
+    >>> text = "a = 1 AND (cloudCover"
+    >>> text[_name_start(text):]
+    'cloudCover'
+    """
+    start = len(before)
+    while start > 0 and not before[start - 1].isspace() and before[start - 1] not in "()":
+        start -= 1
+    return start
+
+
 def _syntax_error(
     exc: lark.exceptions.UnexpectedInput, text: str, kind: str, dialect: str = "default"
 ) -> QueryError:
@@ -461,7 +477,7 @@ def _syntax_error(
     first = word[:1]  # "" at the end of the input, which ``in "<>="`` would wrongly accept
     before = text[:offset].rstrip()
     previous = before.rsplit(None, 1)[-1] if before.split() else ""
-    name = re.search(r"[^\s()]*$", before).group()  # type: ignore[union-attr]  # always matches
+    name = before[_name_start(before) :]
 
     def error(message: str, code: str, hint: str, at: int = offset, width: int = 0) -> QueryError:
         return QuerySyntaxError(
