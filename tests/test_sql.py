@@ -607,9 +607,9 @@ def test_deep_trees_are_refused_with_a_limit_error() -> None:
     assert "parser stack" in str(refused.value)
 
 
-def test_too_little_python_stack_for_the_sql_compiler_is_a_limit_not_a_crash() -> None:
-    """SQLAlchemy's compiler recurses: from a deep caller stack it is a limit error, never a
-    RecursionError (seen once when this module ran after tests/test_sql_depth.py)."""
+def test_a_deep_caller_stack_still_compiles_a_tree_within_the_depth_limit() -> None:
+    """SQLAlchemy's compiler recurses: from a deep caller stack (seen in CI after other tests)
+    to_sql makes room once, and never raises RecursionError."""
     node: Any = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
     for i in range(MAX_SQL_DEPTH - 2):
         node = (And if i % 2 else Or)(
@@ -618,8 +618,7 @@ def test_too_little_python_stack_for_the_sql_compiler_is_a_limit_not_a_crash() -
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(300)
     try:
-        with pytest.raises(cq.InexpressibleDepth):
-            to_sql(node, "postgresql", parameter_prefix="stack")  # a new cache key
+        assert to_sql(node, "postgresql", parameter_prefix="stack")[0]  # a new cache key
     finally:
         sys.setrecursionlimit(old)
 

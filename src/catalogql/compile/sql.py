@@ -71,6 +71,7 @@ import functools
 import json
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -356,6 +357,10 @@ def _check_depth(node: Node, layout: Layout) -> None:
             "nest fewer alternating AND/OR groups and NOT (...) levels",
         )
 
+
+_FRAMES_PER_LEVEL = 16
+"""Python frames SQLAlchemy's compiler may take per nesting level (about 8 measured), for the
+room :meth:`_TextCompiler.text` makes when a deep caller stack leaves too little."""
 
 SQLITE_PARSER_BUDGET = 88
 """The most parser-stack entries (by :func:`_nesting`'s estimate) an expression may take on
@@ -1080,14 +1085,21 @@ class _TextCompiler(_Compiler):
         built = self.build(root)
         try:
             sql = str(built.compile(dialect=_DIALECTS[self.layout.dialect]))
-        except RecursionError:  # SQLAlchemy's compiler recurses; a caller already deep in
-            # its own stack can leave too little for MAX_SQL_DEPTH levels: a limit, not a crash
-            raise InexpressibleDepth(
-                "the SQL compiler ran out of Python stack for this expression's nesting",
-                limit="depth",
-                hint="flatten the expression (AND and OR chains of any length are fine), or "
-                "call from a shallower stack",
-            ) from None
+        except RecursionError:  # SQLAlchemy's compiler recurses (about 8 frames a level): a
+            # caller deep in its own stack may leave too little for MAX_SQL_DEPTH levels, so
+            # make room for them once, then it is a limit, never a crash
+            old = sys.getrecursionlimit()
+            sys.setrecursionlimit(old + _FRAMES_PER_LEVEL * MAX_SQL_DEPTH)
+            try:
+                sql = str(built.compile(dialect=_DIALECTS[self.layout.dialect]))
+            except RecursionError:
+                raise InexpressibleDepth(
+                    "the SQL compiler ran out of Python stack for this expression's nesting",
+                    limit="depth",
+                    hint="flatten the expression (AND and OR chains of any length are fine)",
+                ) from None
+            finally:
+                sys.setrecursionlimit(old)
         return sql, dict(self.emitted.params)
 
     def unit(self, node: Node) -> _Unit:
