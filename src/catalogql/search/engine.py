@@ -39,6 +39,7 @@ from catalogql.search.records import (
     EQUALITY_INDEXED,
     StoredRecord,
     copy_json,
+    encodable,
     literal_keys,
     prepare_record,
 )
@@ -889,7 +890,7 @@ def reader_names(function: str, readers: object, *, collection: bool = False) ->
         raise argument_error(function, "readers", readers, expected)
     names: set[str] = set()
     for position, name in enumerate(readers):
-        if not isinstance(name, str) or not name or "\x00" in name or not _encodable(name):
+        if not isinstance(name, str) or not name or "\x00" in name or not encodable(name):
             raise argument_error(
                 function,
                 f"readers[{position}]",
@@ -898,14 +899,6 @@ def reader_names(function: str, readers: object, *, collection: bool = False) ->
             )
         names.add(name)
     return frozenset(names)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 _NOTE_TEXTS = {

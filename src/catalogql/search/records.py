@@ -135,7 +135,7 @@ def prepare_record(
     identifier = obj.get("identifier")
     if not isinstance(identifier, str) or not identifier:
         raise InvalidRecord(position, "identifier", "missing or not a non-empty string")
-    if "\x00" in identifier or not _encodable(identifier):
+    if "\x00" in identifier or not encodable(identifier):
         raise InvalidRecord(position, "identifier", "holds a NUL or a lone surrogate")
     types = obj.get("type")
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
@@ -145,7 +145,7 @@ def prepare_record(
     labels = tuple(dict.fromkeys(types))
     if GBDX_RECORD_TYPE not in labels:
         labels = (GBDX_RECORD_TYPE, *labels)
-    if not all(label and _encodable(label) and "\x00" not in label for label in labels):
+    if not all(label and encodable(label) and "\x00" not in label for label in labels):
         raise InvalidRecord(position, "type", "a type label is empty or holds a NUL")
     properties = obj.get("properties")
     if not isinstance(properties, Mapping):
@@ -236,7 +236,7 @@ def _check_json(properties: Mapping[str, Any], position: int) -> None:
         value, field, depth = stack.pop()
         kind = type(value)
         if kind is str:
-            if "\x00" in value or not _encodable(value):
+            if "\x00" in value or not encodable(value):
                 raise InvalidRecord(
                     position, field, "a string holds a NUL or a lone surrogate",
                     "remove the character: the SQL stores cannot keep it",
@@ -269,7 +269,12 @@ def _check_json(properties: Mapping[str, Any], position: int) -> None:
             )
 
 
-def _encodable(text: str) -> bool:
+def encodable(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (holds no lone surrogate).
+
+    >>> encodable("WV02"), encodable(chr(0xDFFF))
+    (True, False)
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -310,7 +315,15 @@ def literal_keys(name: str, literal: Literal) -> set[str]:
     >>> from catalogql.ast import LiteralKind
     >>> sorted(literal_keys("catalogID", Literal("10400100203F1300", LiteralKind.QUOTED)))
     ['catalogID\\x1fs:10400100203F1300']
+
+    A text no stored value can hold (a NUL, a lone surrogate: :func:`check_properties`
+    refuses them) has no keys, so no store is asked for one.
+
+    >>> literal_keys("catalogID", Literal(chr(0xDFFF), LiteralKind.QUOTED))
+    set()
     """
+    if "\x00" in literal.text or not encodable(literal.text):
+        return set()
     return {name + _SEPARATOR + key for key in _text_keys(literal.text)}
 
 

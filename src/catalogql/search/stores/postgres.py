@@ -648,7 +648,7 @@ class _Plan:
                 self.python_filters.append(compile_predicate(node, query.schema))
         for number, (name, keys) in enumerate(query.equality):
             if name in keyed:
-                safe = sorted(key for key in keys if _sql_text(key))
+                safe = sorted(keys)  # literal_keys gives none a record cannot hold
                 array = sa.bindparam(f"k{number}", safe, type_=pg.ARRAY(sa.Text))
                 faithful.append(c["keys"].overlap(array))
         self.base = base

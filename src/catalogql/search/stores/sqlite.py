@@ -478,8 +478,7 @@ class SQLiteCatalog(Catalog):
                 candidates.append((size, lookup))
         for index, (_, keys) in enumerate(query.equality):
             marks = []
-            # a key SQLite cannot hold (a lone surrogate) is no stored key: it matches nothing
-            for number, key in enumerate(sorted(key for key in keys if _utf8(key))):
+            for number, key in enumerate(sorted(keys)):  # none: a text no record holds
                 params[f"key{index}_{number}"] = key
                 marks.append(f":key{index}_{number}")
             lookup = (
@@ -697,16 +696,3 @@ def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _utf8(text: str) -> bool:
-    """Whether ``text`` encodes as UTF-8 (SQLite's text), i.e. holds no lone surrogate.
-
-    >>> _utf8("WV02"), _utf8(chr(0xDFFF))
-    (True, False)
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
