@@ -27,7 +27,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from catalogql.errors import CatalogqlError, InvalidInput, Problem, TooLarge, error_body
 
@@ -77,8 +77,11 @@ ERRORS: dict[int, ErrorAnswer] = {
 _INTERNAL = "the server failed; the failure is in its log"
 
 
-class JSONBody(Response):
+class JSONBody(JSONResponse):
     """A JSON answer serialized with orjson (the standard library for integers past 64 bits).
+
+    A :class:`~starlette.responses.JSONResponse` (only its serializer differs), so FastAPI's
+    OpenAPI documents its answers as JSON of the route's schema, not as ``"type": "string"``.
 
     >>> JSONBody({"a": [1, 2]}).body
     b'{"a":[1,2]}'

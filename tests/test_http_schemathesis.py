@@ -1,0 +1,275 @@
+"""Schemathesis against the HTTP API's own ``/openapi.json`` (issue 12, item 7).
+
+Every operation the OpenAPI lists is called with requests Schemathesis draws from its schema
+(valid ones and, for the bodies and parameters, invalid ones), in process over ASGI, on a catalog
+with data: GBDX records, and a product with bands and images, whose ids the path parameters are
+drawn from half the time (so GETs of real things are exercised, not only 404s). Every answer must:
+
+- not be a 5xx (the real client retries even POSTs on one);
+- carry a status code the operation documents, with the documented content type, and a body
+  (and headers) matching the documented schema;
+- and, besides, every operation but ``/healthz`` and ``/openapi.json`` answers 401 (with
+  ``WWW-Authenticate``) without a token and with a forged one.
+
+The stateful test follows the OpenAPI links (e.g. create a product, then get it) where the
+schema has them. Everything runs with a fixed seed (``derandomize``) and a bounded number of
+examples (``property_settings.scaled``), so ``make test`` stays deterministic and takes seconds;
+``make hunt`` scales the examples up. One test runs the same checks, with fewer examples,
+against a real ``catalogql serve`` subprocess.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import hypothesis
+import jwt
+import pytest
+import schemathesis
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+import catalogql as cq
+from catalogql.http import create_app
+from catalogql.http.routes import ROUTERS
+from catalogql.service import Principal
+from catalogql.testing.synthetic import generate_records
+from http_fixtures import SECRET, bearer, serving
+from property_settings import scaled
+
+OWNER = Principal("alice")
+PUBLIC = {"/healthz", "/openapi.json"}
+RECORDS = list(generate_records(20, seed=7))
+BAND = {"srcband": 1, "dtype": "Byte", "data_range": [0, 255], "type": "spectral"}
+
+
+def _loaded_service(storage: Path | None) -> cq.Service:
+    """A memory catalog with records and a product with two bands and two images."""
+    svc = cq.open_service("memory://", storage)
+    svc.catalog.add_records(RECORDS)
+    product = svc.add_product(OWNER, "schema-product", title="P", description="for schemathesis")
+    for index, name in enumerate(("red", "nir")):
+        svc.add_band(OWNER, product["id"], name, **{**BAND, "srcband": index + 1})
+    for index in range(2):
+        svc.add_image(
+            OWNER,
+            product["id"],
+            f"image-{index}",
+            acquired=f"2020-01-0{index + 1}",
+            geometry="POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))",
+        )
+    return svc
+
+
+def known_ids(svc: cq.Service) -> list[str]:
+    """The ids path parameters are drawn from besides random text (records, product, bands...)."""
+    ids = [str(record["identifier"]) for record in RECORDS[:5]]
+    product = "alice:schema-product"
+    ids.append(product)
+    ids += [f"{product}:red", f"{product}:nir", f"{product}:image-0", f"{product}:image-1"]
+    ids += ["schema-product", "red", "image-0"]
+    return ids
+
+
+def _configured(schema: Any, svc: cq.Service) -> Any:
+    """Positive and negative generation, deterministic; path parameters real ids half the time."""
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], deterministic=True
+    )
+    ids = known_ids(svc)
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
+        if not path_parameters:
+            return st.just(path_parameters)
+        real = st.fixed_dictionaries({name: st.sampled_from(ids) for name in path_parameters})
+        return st.one_of(st.just(path_parameters), real)
+
+    return schema
+
+
+# The schema is loaded when the module is imported (the pytest plugin's lazy fixture loader does
+# not work with pytest 9), from an app over a memory catalog: cheap, and never written to disk.
+SERVICE = _loaded_service(None)
+APP = create_app(SERVICE, secret=SECRET)
+schema = _configured(schemathesis.openapi.from_asgi("/openapi.json", APP), SERVICE)
+
+SETTINGS = hypothesis.settings(
+    max_examples=scaled(40),
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    ignored_auth,
+]
+"""What every answer is checked for. Not Schemathesis's ``positive_data_acceptance``: a body
+the schema allows may still be refused (a filter string or a WKT polygon is a language the JSON
+Schema cannot express), and is refused with a documented 400 listing every problem."""
+
+
+@schema.parametrize()
+@SETTINGS
+def test_every_operation_answers_as_documented(case: Any) -> None:
+    """No 5xx; status, content type, headers and body as documented; invalid input refused."""
+    case.call_and_validate(headers=bearer(), checks=CHECKS)
+
+
+FORGED = jwt.encode({"sub": "alice", "exp": 4102444800}, b"not-the-servers-secret" * 2, "HS256")
+REJECTED = {"no token": {}, "forged token": {"Authorization": f"Bearer {FORGED}"}}
+
+
+def _without_authorization(case: Any) -> None:
+    """Drop any Authorization header Schemathesis generated from the security scheme."""
+    if case.headers:
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "authorization"}
+
+
+@schema.parametrize()
+@hypothesis.settings(SETTINGS, max_examples=scaled(4))
+def test_auth_is_enforced_on_every_operation(case: Any) -> None:
+    """Every operation but the public ones answers 401 with a challenge, as documented.
+
+    Requests that miss the operation (another method, a path that routes nowhere) are left
+    out: the router answers those (405, 404) before any route looks at the token.
+    """
+    if case.meta is not None and case.meta.generation.mode is not GenerationMode.POSITIVE:
+        return
+    _without_authorization(case)
+    for name, headers in REJECTED.items():
+        response = case.call(headers=headers)
+        if case.path in PUBLIC:
+            assert response.status_code == 200, (name, case.path, response.text)
+            continue
+        assert response.status_code == 401, (name, case.method, case.path, response.text)
+        challenge = response.headers.get("www-authenticate", [""])  # lower-cased, listed
+        assert challenge[0].startswith("Bearer realm="), response.headers
+        case.validate_response(response, checks=CHECKS[:-2])
+
+
+def test_the_known_ids_are_real_so_gets_of_them_succeed() -> None:
+    """The ids the path parameters are drawn from name things the catalog has."""
+    with TestClient(APP) as client:
+        for identifier in known_ids(SERVICE)[:5]:
+            answer = client.get(f"/catalog/v2/record/{identifier}", headers=bearer())
+            assert answer.status_code == 200, (identifier, answer.text)
+
+
+def test_every_route_is_in_the_schema_schemathesis_reads() -> None:
+    """Schemathesis tests what the app serves: no route is missing from ``/openapi.json``."""
+    routes = list(APP.routes) + [route for router in ROUTERS for route in router.routes]
+    served = {
+        (method, route.path)
+        for route in routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if method != "HEAD"
+    }
+    tested = {
+        (result.ok().method.upper(), result.ok().path) for result in schema.get_all_operations()
+    }
+    assert served == tested
+
+
+def test_against_a_real_catalogql_serve(tmp_path: Path) -> None:
+    """The same checks, fewer examples, over HTTP against a ``catalogql serve`` subprocess."""
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with cq.open_service(db, tmp_path / "storage") as svc:
+        svc.catalog.add_records(RECORDS)
+    with serving(db, tmp_path, "--storage", str(tmp_path / "storage")) as server:
+        served = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+        served.config.generation.update(modes=list(GenerationMode), deterministic=True)
+        ids = [str(record["identifier"]) for record in RECORDS[:3]]
+        operations = [result.ok() for result in served.get_all_operations()]
+        assert {op.path for op in operations} >= PUBLIC - {"/openapi.json"}
+        for operation in operations:
+            strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+
+            @hypothesis.settings(SETTINGS, max_examples=scaled(8))
+            @hypothesis.given(case=strategy, real=st.sampled_from(ids))
+            def call(case: Any, real: str) -> None:
+                if case.path_parameters and real.endswith("0"):
+                    case.path_parameters = dict.fromkeys(case.path_parameters, real)
+                case.call_and_validate(headers=bearer(), checks=CHECKS)
+
+            call()
+            for headers in REJECTED.values():
+                path = operation.path.replace("{identifier}", ids[0])
+                answer = httpx.request(
+                    operation.method.upper(), f"{server.url}{path}", headers=headers, json={}
+                )
+                expected = 200 if operation.path in PUBLIC else 401
+                assert answer.status_code == expected, (operation.path, answer.text)
+        assert "Traceback" not in server.log_text()
+
+
+# -- what Schemathesis found, each pinned by a regression test ---------------------------------
+
+
+def test_success_schemas_are_the_documented_json_not_a_string() -> None:
+    """Found: every 200 was documented ``{"$ref": …, "type": "string"}`` (JSONBody was not a
+    JSONResponse, so FastAPI added ``"type": "string"``) and no JSON answer matched it."""
+    spec = create_app("memory://", secret=SECRET).openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                for media, content in answer.get("content", {}).items():
+                    assert media == "application/json", (method, path, status)
+                    assert "type" not in content["schema"], (method, path, status, content)
+
+
+def test_validation_errors_are_documented_as_the_400_they_are() -> None:
+    """Found: FastAPI documented a 422 ``HTTPValidationError`` on every route with parameters,
+    but the app answers the framework's validation errors as 400 with the ``Error`` body."""
+    spec = create_app("memory://", secret=SECRET).openapi()
+    assert "HTTPValidationError" not in str(spec)
+    record = spec["paths"]["/catalog/v2/record/{identifier}"]["get"]["responses"]
+    assert record["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("security"):
+                assert "401" in operation["responses"], (method, path)
+
+
+def test_an_app_over_a_given_service_leaves_it_open_across_restarts() -> None:
+    """Found: the app closed a service it was given on its first shutdown, so the next client
+    (Schemathesis loads the schema with one, then calls with another) got 500s, "closed"."""
+    svc = cq.open_service("memory://")
+    svc.catalog.add_records(RECORDS[:2])
+    app = create_app(svc, secret=SECRET)
+    for _ in range(2):
+        with TestClient(app) as client:
+            answer = client.post("/catalog/v2/search", json={}, headers=bearer())
+            assert answer.status_code == 200, answer.text
+    assert svc.search(OWNER, {})["stats"]["recordsReturned"] == 2
+    svc.close()
+    opened = create_app("memory://", secret=SECRET)
+    with TestClient(opened):
+        pass
+    with pytest.raises(cq.CatalogqlError, match="closed"):
+        opened.state.service.search(OWNER, {})
