@@ -20,8 +20,9 @@ against a real ``catalogql serve`` subprocess.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import hypothesis
@@ -108,8 +109,13 @@ SERVICE = _loaded_service(None)
 APP = create_app(SERVICE, secret=SECRET)
 schema = _configured(schemathesis.openapi.from_asgi("/openapi.json", APP), SERVICE)
 
+OPERATIONS = sum(1 for _ in schema.get_all_operations())
+BUDGET = 300
+"""About how many requests the per-operation test sends in all, shared by the operations (at
+least 10 each), so the test stays within seconds as routes are added."""
+
 SETTINGS = hypothesis.settings(
-    max_examples=scaled(40),
+    max_examples=scaled(max(10, BUDGET // OPERATIONS)),
     derandomize=True,
     database=None,
     deadline=None,
@@ -273,3 +279,47 @@ def test_an_app_over_a_given_service_leaves_it_open_across_restarts() -> None:
         pass
     with pytest.raises(cq.CatalogqlError, match="closed"):
         opened.state.service.search(OWNER, {})
+
+
+# -- stateful: the OpenAPI links, followed ------------------------------------------------------
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Sequences of calls following the OpenAPI links (a search, then its first record)."""
+
+    answered: ClassVar[Counter[tuple[str, str, int]]] = Counter()
+
+    def after_call(self, response: Any, case: Any) -> None:
+        Workflow.answered[(case.method.upper(), case.path, response.status_code)] += 1
+
+    def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+        _without_authorization(case)
+        return {"headers": bearer()}
+
+    def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+        # Not negative_data_rejection here: in a sequence Schemathesis 4.32 marks some steps
+        # negative whose body is valid (unknown fields, which the search ignores as documented)
+        # and reports "Schema-violating request accepted, invalid component: positive test
+        # case"; the per-operation test checks negative data on its own.
+        checks = [check for check in CHECKS if check is not negative_data_rejection]
+        case.validate_response(response, checks=checks, headers=kwargs.get("headers"))
+
+
+def test_the_links_are_followed() -> None:
+    """Every link names an operation and parameters of the schema; following them stays 2xx/4xx
+    as documented (a search's first record is then got by its identifier)."""
+    spec = APP.openapi()
+    links = [
+        (operation["operationId"], link)
+        for operations in spec["paths"].values()
+        for operation in operations.values()
+        for answer in operation["responses"].values()
+        for link in answer.get("links", {}).values()
+    ]
+    assert ("gbdxSearch", "gbdxRecord") in [(source, link["operationId"]) for source, link in links]
+    Workflow.answered.clear()
+    Workflow.run(
+        settings=hypothesis.settings(SETTINGS, max_examples=scaled(15), stateful_step_count=4)
+    )
+    # a record found by a search was got through the link (the ids are not drawn at random)
+    assert Workflow.answered[("GET", "/catalog/v2/record/{identifier}", 200)] > 0, Workflow.answered
