@@ -220,10 +220,26 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(file=out)
     if service_tour_missing():  # the service extra is not installed: the searches were the demo
         print(f"(the service tour needs {' and '.join(service_tour_missing())}: pip install "
-              "'catalogql[service]', then catalogql demo --service)", file=out)  # fmt: skip
-        return 0
-    run_service_tour(out)
+              "'catalogql[service]', then catalogql demo --service)\n", file=out)  # fmt: skip
+    else:
+        run_service_tour(out)
+    _print_serving(args.db, out)
     return 0
+
+
+def _print_serving(db: str | None, out: TextIO) -> None:
+    """The demo's end: how to serve its catalog and search it over HTTP."""
+    from catalogql.demo import serving_lines
+
+    if db is None or db.startswith("memory:"):
+        print("To serve a demo catalog over HTTP, keep one: catalogql demo --db "
+              "sqlite:///demo.db, which ends with the lines that serve and search it.",
+              file=out)  # fmt: skip
+        return
+    print("Serve this catalog over HTTP (Ctrl-C stops it), then search it from another shell:",
+          file=out)  # fmt: skip
+    for line in serving_lines(db):
+        print(f"  {line}", file=out)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from catalogql.http.access import AccessLog
 from catalogql.http.auth import resolve_secret
 from catalogql.http.errors import JSONBody, install_error_handlers, responses_for
 from catalogql.http.idempotency import Idempotency
@@ -91,6 +92,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(Idempotency, catalog=svc.catalog, secret=key)
+    app.add_middleware(AccessLog)  # the outermost: every answer, a kept one too, is logged
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from catalogql.http.access import PRINCIPAL_STATE
 from catalogql.http.auth import principal_of
 from catalogql.service import Principal, Service
 
@@ -35,7 +36,9 @@ def principal(
     checked by :func:`catalogql.http.auth.principal_of`.
     """
     secret: bytes = request.app.state.secret
-    return principal_of(secret, request.headers.get("authorization"))
+    found = principal_of(secret, request.headers.get("authorization"))
+    setattr(request.state, PRINCIPAL_STATE, found)  # for the request's log line
+    return found
 
 
 CurrentPrincipal = Annotated[Principal, Depends(principal)]
