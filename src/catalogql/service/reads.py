@@ -110,18 +110,33 @@ def _derived(name: str, bands: list[str], formula: str, description: str) -> dic
 DERIVED_BANDS: dict[str, dict[str, Any]] = {
     band["id"]: band
     for band in (
-        _derived("ndvi", ["nir", "red"], "(nir - red) / (nir + red)",
-                 "Normalized Difference Vegetation Index"),
-        _derived("ndwi", ["green", "nir"], "(green - nir) / (green + nir)",
-                 "Normalized Difference Water Index (McFeeters)"),
-        _derived("ndmi", ["nir", "swir1"], "(nir - swir1) / (nir + swir1)",
-                 "Normalized Difference Moisture Index"),
-        _derived("nbr", ["nir", "swir2"], "(nir - swir2) / (nir + swir2)",
-                 "Normalized Burn Ratio"),
-        _derived("ndbi", ["swir1", "nir"], "(swir1 - nir) / (swir1 + nir)",
-                 "Normalized Difference Built-up Index"),
+        _derived(
+            "ndvi",
+            ["nir", "red"],
+            "(nir - red) / (nir + red)",
+            "Normalized Difference Vegetation Index",
+        ),
+        _derived(
+            "ndwi",
+            ["green", "nir"],
+            "(green - nir) / (green + nir)",
+            "Normalized Difference Water Index (McFeeters)",
+        ),
+        _derived(
+            "ndmi",
+            ["nir", "swir1"],
+            "(nir - swir1) / (nir + swir1)",
+            "Normalized Difference Moisture Index",
+        ),
+        _derived("nbr", ["nir", "swir2"], "(nir - swir2) / (nir + swir2)", "Normalized Burn Ratio"),
+        _derived(
+            "ndbi",
+            ["swir1", "nir"],
+            "(swir1 - nir) / (swir1 + nir)",
+            "Normalized Difference Built-up Index",
+        ),
     )
-}  # fmt: skip
+}
 """The derived bands this server knows, by id (``derived:<name>``): classic indices, scaled to
 UInt16 over the physical range -1 to 1."""
 
@@ -147,9 +162,14 @@ def _body(
             checked[name] = check(value, name, problems)
         elif name in required:
             problems.append(
-                Problem(name, None, f"{name} is required", f'send "{name}": [...] in the body',
-                        "request.required")
-            )  # fmt: skip
+                Problem(
+                    name,
+                    None,
+                    f"{name} is required",
+                    f'send "{name}": [...] in the body',
+                    "request.required",
+                )
+            )
     raise_problems(problems)
     return checked
 
@@ -203,14 +223,24 @@ def images_by_ids(catalog: Catalog, principal: Principal, body: object) -> list[
     ids = checked.get("ids")
     if ids is None:
         problems.append(
-            Problem("ids", None, "ids is required", 'send {"ids": ["<image id>", ...]}',
-                    "request.required")
-        )  # fmt: skip
+            Problem(
+                "ids",
+                None,
+                "ids is required",
+                'send {"ids": ["<image id>", ...]}',
+                "request.required",
+            )
+        )
     elif len(ids) > MAX_IDS:
         problems.append(
-            Problem("ids", None, f"ids lists {len(ids)} ids, more than {MAX_IDS}",
-                    f"ask for at most {MAX_IDS} at once", "request.too-many")
-        )  # fmt: skip
+            Problem(
+                "ids",
+                None,
+                f"ids lists {len(ids)} ids, more than {MAX_IDS}",
+                f"ask for at most {MAX_IDS} at once",
+                "request.too-many",
+            )
+        )
     raise_problems(problems)
     fields = checked.get("fields")
     found: list[dict[str, Any]] = []
@@ -236,18 +266,28 @@ def images_by_ids(catalog: Catalog, principal: Principal, body: object) -> list[
 def _limit(value: Any, field: str, problems: list[Problem]) -> Any:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
         problems.append(
-            Problem(field, None, f"{field} must be an integer from 1 to {MAX_LIMIT}, not {value!r}",
-                    f"ask for at most {MAX_LIMIT} per page", "service.limit")
-        )  # fmt: skip
+            Problem(
+                field,
+                None,
+                f"{field} must be an integer from 1 to {MAX_LIMIT}, not {value!r}",
+                f"ask for at most {MAX_LIMIT} per page",
+                "service.limit",
+            )
+        )
     return value
 
 
 def _boolean(value: Any, field: str, problems: list[Problem]) -> Any:
     if not isinstance(value, bool):
         problems.append(
-            Problem(field, None, f"{field} must be true or false, not {value!r}",
-                    "send true or false", "service.field")
-        )  # fmt: skip
+            Problem(
+                field,
+                None,
+                f"{field} must be true or false, not {value!r}",
+                "send true or false",
+                "service.field",
+            )
+        )
     return value
 
 
@@ -380,13 +420,21 @@ def search_products(
     skip = 0 if token is not None else checked.get("offset", 0)
     while skip > 0:  # the offset: whole pages skipped, to the position after it
         step = min(skip, MAX_LIMIT)
-        skipped, token = page(store, PRODUCT, scope, limit=step, continuation=token,
-                              readers=principal.names, keep=keep)  # fmt: skip
+        skipped, token = page(
+            store,
+            PRODUCT,
+            scope,
+            limit=step,
+            continuation=token,
+            readers=principal.names,
+            keep=keep,
+        )
         skip = 0 if token is None else skip - len(skipped)
         if token is None:
             return [], None
-    found, token = page(store, PRODUCT, scope, limit=limit, continuation=token,
-                        readers=principal.names, keep=keep)  # fmt: skip
+    found, token = page(
+        store, PRODUCT, scope, limit=limit, continuation=token, readers=principal.names, keep=keep
+    )
     return [{"id": d.id, **d.body} for d in found], token
 
 
