@@ -9,6 +9,10 @@ replayed against the app at the end (no 5xx).
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +30,7 @@ from catalogql.http import create_app
 from catalogql.http.idempotency import KIND
 from catalogql.search.documents import documents
 from catalogql.service import Service
-from http_fixtures import SECRET, bearer
+from http_fixtures import ROOT, SECRET, bearer, serving
 from property_settings import scaled
 
 WIRE_SUB = "google-oauth2|111111111111111111111"  # the sub of captured.jsonl's token
@@ -657,3 +661,53 @@ def test_replay_the_captured_metadata_requests(
                 assert "x-continuation-token" in response.headers
     assert statuses[200] > 100, statuses  # most are answered, not refused
     assert sum(replayed.values()) > 150 and {"search", "summary", "bands", "get"} <= set(replayed)
+
+
+# -- the README ------------------------------------------------------------------------------
+
+
+def test_the_readmes_metadata_lines_against_catalogql_serve(tmp_path: Path) -> None:
+    """The README's Metadata curl lines against `catalogql serve` on a catalog where alice has a
+    product ``landcover`` with three images (as the README's shell section makes them)."""
+    from test_readme import SHELL_LINES
+
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    alice = cq.Principal(ALICE)
+    with cq.open_service(db) as svc:
+        pid = svc.add_product(alice, "landcover", title="Land cover", description="")["id"]
+        for key in ("img_00", "img_01", "img_02"):
+            svc.add_image(alice, pid, key, **IMAGES[key])
+    (token,) = [s for s in SHELL_LINES if s.command.startswith("TOKEN=")]
+    lines = [s for s in SHELL_LINES if "127.0.0.1:8000/metadata/v1/" in s.command]
+    assert len(lines) == 3
+    with serving(db, tmp_path, secret=False) as server:
+        env = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT / "src"),
+            "CATALOGQL_PYTHON": sys.executable,
+        }
+        define = 'catalogql() { "$CATALOGQL_PYTHON" -m catalogql "$@"; }\n'
+        outputs = []
+        for shell in lines:
+            command = shell.command.replace("http://127.0.0.1:8000", server.url)
+            done = subprocess.run(
+                ["bash", "-c", f"{define}{token.command}\n{command}"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, (shell.command, done.stderr)
+            outputs.append(done.stdout)
+    search, summary, products = outputs
+    head, _, body = search.replace("\r\n", "\n").partition("\n\n")
+    assert head.startswith("HTTP/1.1 200")
+    assert re.search(r"(?im)^x-continuation-token: \S+$", head), head  # a full page: a token
+    assert json.loads(body) == [
+        {"id": f"{pid}:{key}", "properties": {"acquired": IMAGES[key]["acquired"]}}
+        for key in ("img_00", "img_01")
+    ]
+    counted = json.loads(summary)
+    assert counted["count"] == 3 and counted["pixels"] == 3 * 200 and len(counted["items"]) == 1
+    assert [p["id"] for p in json.loads(products)] == [pid]
