@@ -711,3 +711,39 @@ def test_the_readmes_metadata_lines_against_catalogql_serve(tmp_path: Path) -> N
     counted = json.loads(summary)
     assert counted["count"] == 3 and counted["pixels"] == 3 * 200 and len(counted["items"]) == 1
     assert [p["id"] for p in json.loads(products)] == [pid]
+
+
+# -- every store -----------------------------------------------------------------------------
+
+
+def test_the_routes_on_every_store(new_catalog: Callable[..., Any]) -> None:
+    """The same answers over memory, SQLite and PostgreSQL: paging, ids, bands, products."""
+    svc = cq.open_service(new_catalog())
+    ids = _load(svc)
+    pid = ids["pid"]
+    with TestClient(create_app(svc, secret=SECRET), raise_server_exceptions=False) as client:
+        body: dict[str, Any] = {"date": "acquired", "limit": 5, "products": [pid]}
+        seen: list[str] = []
+        while True:
+            response = post(client, "/search", body)
+            page = ok(response)
+            if not page:
+                break
+            seen.extend(f["id"] for f in page)
+            if not response.headers["x-continuation-token"]:
+                break
+            body = {**body, "continuation_token": response.headers["x-continuation-token"]}
+        assert seen == expected(pid, lambda f: True)
+        assert ok(post(client, "/summary", {"products": [pid]}))["count"] == N_IMAGES
+        assert ok(client.get(f"{BASE}/get/{pid}:img_07", headers=bearer()))["key"] == "img_07"
+        batch = {"ids": [f"{pid}:img_01", f"{pid}:x"], "ignore_not_found": True}
+        assert [i["key"] for i in ok(post(client, "/batch/images", batch))] == ["img_01"]
+        assert len(ok(client.get(f"{BASE}/bands/all/{pid}", headers=bearer()))) == 3
+        assert ok(client.get(f"{BASE}/bands/{pid}:red", headers=bearer()))["name"] == "red"
+        first = post(client, "/products/search", {"limit": 4})
+        token = first.headers["x-continuation-token"]
+        rest = ok(post(client, "/products/search", {"limit": 4, "continuation_token": token}))
+        assert len(ok(first)) + len(rest) == 6
+        assert ok(post(client, "/search", {"limit": 10, "products": [pid]}, BOB)) == []
+        assert client.get(f"{BASE}/get/{pid}:img_07", headers=bearer(BOB)).status_code == 404
+    svc.close()
