@@ -620,6 +620,10 @@ def test_openapi_documents_every_metadata_route(client: TestClient) -> None:
             if method == "post":
                 schema = operation["requestBody"]["content"]["application/json"]["schema"]
                 assert schema["$ref"].split("/")[-1] in spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():  # every route's answer is its schema alone
+        for method, operation in operations.items():
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert list(schema) == ["$ref"], (method, path, schema)  # no "type": "string" beside
     search = paths[BASE + "/search"]["post"]["responses"]["200"]
     assert "X-Continuation-Token" in search["headers"]
     for name in ("FeatureList", "MetadataSummary", "MetadataBandMap", "DerivedBand"):
