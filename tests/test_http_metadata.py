@@ -105,6 +105,7 @@ def _load(svc: Service) -> dict[str, str]:
         cloud_fraction=0.05,
         sat_id="SAT-1",
     )
+    svc.add_image(wire, wid, "imagé 1", acquired="2020-03-02", geometry=_box(-105, 40))
     return {"pid": pid, "bob": other, "wire": wid}
 
 
@@ -374,6 +375,16 @@ def test_get_image(client: TestClient, pid: str) -> None:
     assert missing.status_code == 404 and "not found" in missing.json()["message"]
     encoded = client.get(f"{BASE}/get/{pid}%3Aimg_03", headers=bearer())
     assert ok(encoded)["id"] == f"{pid}:img_03"
+
+
+def test_ids_are_percent_decoded(loaded: tuple[TestClient, dict[str, str], Service]) -> None:
+    """WIRE.md section 1: the client sends ids unescaped; requests encodes space and non-ASCII."""
+    client, ids = loaded[0], loaded[1]
+    path = f"{BASE}/get/{ids['wire']}:imag%C3%A9%201"
+    assert ok(client.get(path, headers=bearer(WIRE_SUB)))["key"] == "imagé 1"
+    bands = ok(client.get(path.replace("/get/", "/bands/id/"), headers=bearer(WIRE_SUB)))
+    assert list(bands) == [f"{ids['wire']}:red"]
+    assert client.get(f"{BASE}/get/{ids['wire']}:imag/x", headers=bearer()).status_code == 404
 
 
 def test_batch_images(client: TestClient, pid: str) -> None:
