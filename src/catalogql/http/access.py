@@ -1,7 +1,8 @@
 """Request logging: one line per request, with who made it and how long it took.
 
 :class:`AccessLog` is the outermost ASGI middleware of the app: for every HTTP request it logs,
-at INFO on the ``catalogql.http.access`` logger, once the answer is sent::
+at INFO on the ``catalogql.http.access`` logger, as the last bytes of the answer are sent (so a
+client that has its answer finds the line in the log)::
 
     127.0.0.1:50512 - "POST /catalog/v2/search HTTP/1.1" 200 3.1 ms sub=alice
 
@@ -72,23 +73,18 @@ class AccessLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the request, then log its line (also when the app fails: status 500)."""
+        """Run the request, logging its line as the answer's last bytes go (or when it fails)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         state = scope.setdefault("state", {})  # shared with the routes' request.state
         status = 500
+        logged = False
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
+        def log() -> None:
+            nonlocal logged
+            logged = True
             principal = state.get(PRINCIPAL_STATE)
             raw = scope.get("raw_path") or quote(scope["path"]).encode()
             LOG.info(
@@ -103,3 +99,17 @@ class AccessLog:
                     getattr(principal, "sub", None),
                 ),
             )
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                log()  # before the last of the body goes: a client that has it sees the line
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if not logged:
+                log()
