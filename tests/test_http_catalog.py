@@ -12,11 +12,18 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import numpy as np
 import pytest
@@ -30,7 +37,7 @@ from catalogql.http.auth import UploadGrant, make_upload_token
 from catalogql.service import Service
 from catalogql.service.principals import Principal
 from conftest import SHARED_DIR, require_shared
-from http_fixtures import SECRET, bearer
+from http_fixtures import ROOT, SECRET, bearer, serving
 
 BASE = "/metadata/v1/catalog"
 ALICE = bearer("alice")
@@ -640,3 +647,113 @@ def test_replay_of_the_recorded_catalog_requests(svc: Service) -> None:
         if statuses.get(seq) != want
     }
     assert not wrong, wrong
+
+
+# -- served for real ---------------------------------------------------------------------------
+
+
+def test_the_readmes_upload_lines_against_catalogql_serve(tmp_path: Path) -> None:
+    """The README's serve and token lines, then its upload lines as written but for the port."""
+    from test_readme import SHELL_LINES
+
+    (serve,) = [s for s in SHELL_LINES if s.key.startswith("catalogql serve")]
+    (token,) = [s for s in SHELL_LINES if s.command.startswith("TOKEN=")]
+    start = next(i for i, s in enumerate(SHELL_LINES) if s.command.startswith("PID=$(curl"))
+    lines = SHELL_LINES[start : start + 4]
+    assert "curl -s -T scene.tif" in lines[2].command
+    (tmp_path / "scene.tif").write_bytes(_geotiff())
+    argv = shlex.split(serve.command)
+    with serving(argv[3], tmp_path, *argv[4:], secret=False) as server:
+        script = "\n".join([token.command, *(s.command for s in lines)])
+        script = script.replace("http://127.0.0.1:8000", server.url)
+        define = 'catalogql() { "$CATALOGQL_PYTHON" -m catalogql "$@"; }\nset -e\n'
+        env = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT / "src"),
+            "CATALOGQL_PYTHON": sys.executable,
+        }
+        done = subprocess.run(
+            ["bash", "-c", define + script],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, (done.stdout, done.stderr, server.log_text())
+    put_answer, result = done.stdout.split("\n", 1)
+    assert put_answer.startswith("SUCCESS: upload 'scene.tif'"), done.stdout
+    assert json.loads(result)["data"]["attributes"]["status"] == "SUCCESS"
+
+
+def test_sigterm_during_an_upload_put_lets_it_finish(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    payload = _geotiff(bands=3)
+    alice = bearer("alice")
+    with serving(db, tmp_path) as server:
+        base = server.url + BASE
+        made = httpx.post(
+            f"{base}/products",
+            json={"id": "p", "title": "t", "description": "d"},
+            headers=alice,
+        )
+        pid = made.json()["data"]["id"]
+        url = httpx.post(
+            f"{base}/products/{pid}/images/upload/slow.tif",
+            json={"acquired": "2020-01-01"},
+            headers=alice,
+        ).text
+        stopped = threading.Event()
+
+        def body() -> Iterator[bytes]:
+            yield payload[:1000]
+            server.process.send_signal(signal.SIGTERM)  # mid-body
+            stopped.set()
+            time.sleep(1.5)
+            yield payload[1000:]
+
+        answer = httpx.put(url, content=body(), timeout=60)
+        assert stopped.is_set()
+        assert answer.status_code == 200 and answer.text.startswith("SUCCESS"), answer.text
+        assert server.process.wait(timeout=30) in (0, -15)  # uvicorn re-raises the signal
+    assert "Finished server process" in server.log_text()
+    with serving(db, tmp_path) as again:
+        result = httpx.get(f"{again.url}{BASE}/products/{pid}/uploads/slow.tif", headers=alice)
+        assert result.json()["data"]["attributes"]["status"] == "SUCCESS"
+        image = httpx.get(f"{again.url}{BASE}/products/{pid}/images/slow", headers=alice)
+        assert image.status_code == 200 and image.json()["data"]["attributes"]["raster_size"]
+
+
+def test_an_upload_killed_mid_body_is_pending_and_its_url_works_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    alice = bearer("alice")
+    with serving(db, tmp_path) as server:
+        base = server.url + BASE
+        made = httpx.post(
+            f"{base}/products", json={"id": "p", "title": "t", "description": "d"}, headers=alice
+        )
+        pid = made.json()["data"]["id"]
+        url = httpx.post(
+            f"{base}/products/{pid}/images/upload/k.tif",
+            json={"acquired": "2020-01-01"},
+            headers=alice,
+        ).text
+
+        def body() -> Iterator[bytes]:
+            yield b"II*\x00" + b"\x00" * 5000
+            server.process.kill()
+            server.process.wait()
+            yield b"\x00" * 5000
+
+        with pytest.raises(httpx.HTTPError):
+            httpx.put(url, content=body(), timeout=30)
+    files = tmp_path / "c.db.files" / "objects"
+    with serving(db, tmp_path) as again:
+        assert not [p for p in files.iterdir() if p.name.startswith(".tmp-")]  # recovered
+        status = httpx.get(f"{again.url}{BASE}/products/{pid}/uploads/k.tif", headers=alice)
+        assert status.json()["data"]["attributes"]["status"] == "PENDING"
+        url = url.replace(server.url, again.url)
+        answer = httpx.put(url, content=_geotiff())
+        assert answer.status_code == 200 and answer.text.startswith("SUCCESS"), answer.text
