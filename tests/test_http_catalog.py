@@ -757,3 +757,25 @@ def test_an_upload_killed_mid_body_is_pending_and_its_url_works_after_a_restart(
         url = url.replace(server.url, again.url)
         answer = httpx.put(url, content=_geotiff())
         assert answer.status_code == 200 and answer.text.startswith("SUCCESS"), answer.text
+
+
+def test_the_catalog_routes_on_every_store(new_catalog: Any, tmp_path: Path) -> None:
+    """Products, bands, an upload until searchable, results and a cascade, on each store."""
+    service = Service(new_catalog(), storage=tmp_path / "files")
+    with TestClient(create_app(service, secret=SECRET)) as client:
+        pid = _product(client)
+        assert (
+            client.post(f"{BASE}/products/{pid}/bands", json=RED, headers=ALICE).status_code == 201
+        )
+        url = _ask(client, pid, "s.tif", {"acquired": "2020-01-01", "cloud_fraction": 0.2}, ALICE)
+        assert client.put(url, content=_geotiff()).text.startswith("SUCCESS")
+        assert client.put(url, content=_geotiff()).status_code == 403
+        assert _searchable(service, Principal("alice"), pid) == [f"{pid}:s"]
+        assert _searchable(service, Principal("bob"), pid) == []
+        page = client.post(f"{BASE}/products/{pid}/uploads", json={}, headers=ALICE).json()
+        assert [u["id"] for u in page["data"]] == ["s.tif"]
+        assert page["meta"] == {"continuation_token": None}
+        assert client.get(f"{BASE}/products/{pid}", headers=BOB).status_code == 404
+        gone = client.delete(f"{BASE}/products/{pid}?cascade=True", headers=ALICE)
+        assert gone.headers["content-type"] == "application/json"
+        assert _searchable(service, Principal("alice"), pid) == []

@@ -61,6 +61,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -750,11 +751,18 @@ async def put_upload(
     try:
         size = 0
         with spool.open("wb") as file:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    break
-                file.write(chunk)
+            try:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                    file.write(chunk)
+            except ClientDisconnect:
+                raise InvalidInput(  # nobody reads it; the upload waits for a PUT again
+                    "the client disconnected before the whole file arrived",
+                    hint="PUT the file to the same URL again",
+                    code="upload.incomplete",
+                ) from None
         if size > limit:
             error = _too_large(limit)
             await run_in_threadpool(_run, svc, grant, _refused(error))
