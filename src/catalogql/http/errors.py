@@ -27,7 +27,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from catalogql.errors import CatalogqlError, InvalidInput, Problem, TooLarge, error_body
 
@@ -77,7 +77,7 @@ ERRORS: dict[int, ErrorAnswer] = {
 _INTERNAL = "the server failed; the failure is in its log"
 
 
-class JSONBody(Response):
+class JSONBody(JSONResponse):
     """A JSON answer serialized with orjson (the standard library for integers past 64 bits).
 
     >>> JSONBody({"a": [1, 2]}).body

@@ -4,14 +4,18 @@ The routes read their bodies themselves (this project's validation reports every
 once, positioned), so the schemas are written here rather than derived from models.
 
 >>> sorted(SCHEMAS)[:6]
-['Band', 'BandBody', 'DeletionStatus', 'DeletionTask', 'Error', 'GBDXRecord']
+['Band', 'BandChange', 'BandCreate', 'BandReplace', 'DeletionStatus', 'DeletionTask']
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from catalogql.http.errors import ERROR_SCHEMA
+from catalogql.service.bands import BAND_FIELDS
+from catalogql.service.images import IMAGE_FIELDS
+from catalogql.service.products import PRODUCT_FIELDS
 
 __all__ = ["SCHEMAS", "ref"]
 
@@ -107,12 +111,43 @@ def _jsonapi(kind: str) -> dict[str, Any]:
     }
 
 
-def _body(description: str, required: list[str]) -> dict[str, Any]:
+_TYPES: dict[str, dict[str, Any]] = {
+    "id": {"type": "string", "minLength": 1},
+    "name": {"type": "string", "minLength": 1},
+    "title": {"type": "string"},
+    "description": {"type": "string"},
+    "acquired": {"type": "string"},
+    "srcband": {"type": "integer"},
+    "dtype": {"type": "string"},
+    "type": {"type": "string"},
+    "data_range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+}
+
+
+def _bodies(
+    kind: str, fields: Mapping[str, Any], key: str, required: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """The POST, PUT and PATCH bodies of a kind: the service's fields (each value its check)."""
+    properties = {name: _TYPES.get(name, {}) for name in (key, *sorted(fields))}
+    lower = kind.lower()
+
+    def body(description: str, needed: list[str]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "description": description,
+            "required": needed,
+            "properties": properties,
+            "additionalProperties": False,
+        }
+
     return {
-        "type": "object",
-        "description": description,
-        "required": required,
-        "additionalProperties": True,
+        f"{kind}Create": body(
+            f"A new {lower}: its {key} and fields (WIRE.md section 3).", [key, *required]
+        ),
+        f"{kind}Replace": body(
+            f"Every field of a {lower} ({key}, if given, must be the path's).", list(required)
+        ),
+        f"{kind}Change": body(f"The fields of a {lower} to change.", []),
     }
 
 
@@ -140,17 +175,9 @@ SCHEMAS.update(
         "Product": _jsonapi("product"),
         "Band": _jsonapi("band"),
         "Image": _jsonapi("image"),
-        "ProductBody": _body(
-            "A product's fields (WIRE.md section 3: title, description, read, writers, …); "
-            "on POST also its id (namespaced as <namespace>:<id> unless it is already).",
-            [],
-        ),
-        "BandBody": _body(
-            "A band's fields (srcband, dtype, data_range, type, …); on POST also its name.", []
-        ),
-        "ImageBody": _body(
-            "An image's fields (acquired, geometry, …); on POST also its id (the image key).", []
-        ),
+        **_bodies("Product", PRODUCT_FIELDS, "id", ("title", "description")),
+        **_bodies("Band", BAND_FIELDS, "name", ("srcband", "dtype", "data_range", "type")),
+        **_bodies("Image", IMAGE_FIELDS, "id", ("acquired", "geometry")),
         "UploadBody": {
             "type": "object",
             "description": "The image's metadata (acquired is required) and process_controls "
