@@ -786,3 +786,17 @@ def test_the_catalog_routes_on_every_store(new_catalog: Any, tmp_path: Path) -> 
         gone = client.delete(f"{BASE}/products/{pid}?cascade=True", headers=ALICE)
         assert gone.headers["content-type"] == "application/json"
         assert _searchable(service, Principal("alice"), pid) == []
+
+
+def test_upload_results_are_not_kept_for_retries(client: TestClient, svc: Service) -> None:
+    from catalogql.http.idempotency import KIND
+    from catalogql.search.documents import documents
+
+    pid = _product(client)
+    kept = len(documents(svc.catalog).list(KIND, limit=1000))
+    group = {**ALICE, "X-Request-Group": "3c" * 16}
+    first = client.post(f"{BASE}/products/{pid}/uploads", json={}, headers=group)
+    _ask(client, pid, "a.tif", {"acquired": "2020-01-01"}, ALICE)
+    again = client.post(f"{BASE}/products/{pid}/uploads", json={}, headers=group)
+    assert first.json()["data"] == [] and [u["id"] for u in again.json()["data"]] == ["a.tif"]
+    assert len(documents(svc.catalog).list(KIND, limit=1000)) == kept  # a read keeps nothing

@@ -80,6 +80,10 @@ _INTERNAL = "the server failed; the failure is in its log"
 class JSONBody(JSONResponse):
     """A JSON answer serialized with orjson (the standard library for integers past 64 bits).
 
+    A :class:`~starlette.responses.JSONResponse` so that FastAPI's OpenAPI leaves a route's
+    documented answer schema alone (for any other response class it adds ``"type": "string"``
+    beside the route's ``$ref``, which no JSON object or list then matches).
+
     >>> JSONBody({"a": [1, 2]}).body
     b'{"a":[1,2]}'
     """
