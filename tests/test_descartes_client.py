@@ -13,6 +13,7 @@ under ``CI=true``; the shared GeoTIFFs follow the rule of every ``../shared`` fi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -33,8 +34,10 @@ from descartes_client import ClientUnavailable, ensure_client
 from http_fixtures import ROOT, serving
 
 SCENARIO = Path(__file__).with_name("descartes_scenario.py")
+EXAMPLE = ROOT / "examples" / "descartes_client.py"  # the README's script
 FILES = SHARED_DIR / "descartes-v1" / "files"
 SHARED_TIFS = ("scene_001.tif", "scene_001_b2.tif")
+ROUTES = ("catalogql.http.routes.catalog", "catalogql.http.routes.metadata")
 RUN_SECONDS = 240  # the whole scenario; it takes a few seconds when nothing is retried
 
 
@@ -77,16 +80,21 @@ def _token(server: Any, sub: str, *groups: str) -> str:
     return done.stdout.strip()
 
 
-def _run_scenario(
-    python: Path, url: str, token: str, home: Path, *args: str
-) -> tuple[dict[str, dict[str, Any]], str]:
-    env = {
+def _client_env(url: str, token: str, home: Path) -> dict[str, str]:
+    """WIRE.md section 0's environment and nothing else (no proxies), with a fresh HOME."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "DESCARTESLABS_ENV": "gcp-production",
         "DESCARTESLABS_PLATFORM_URL": url,
         "DESCARTESLABS_TOKEN": token,
     }
+
+
+def _run_scenario(
+    python: Path, url: str, token: str, home: Path, *args: str
+) -> tuple[dict[str, dict[str, Any]], str]:
+    env = _client_env(url, token, home)
     done = subprocess.run(
         [str(python), str(SCENARIO), *args],
         capture_output=True,
@@ -107,6 +115,9 @@ def _run_scenario(
 def test_the_real_descartes_client_end_to_end(
     store: str, client_python: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    missing = [name for name in ROUTES if importlib.util.find_spec(name) is None]
+    if missing:  # built on other branches at the same time as this test (issue 12)
+        pytest.skip(f"the Descartes routes are not built yet: {', '.join(missing)}")
     files = require_shared(FILES)
     tifs = [str(files / name) for name in SHARED_TIFS]
     tifs.append(str(_geotiff(tmp_path / "generated.tif")))
@@ -138,6 +149,14 @@ def test_the_real_descartes_client_end_to_end(
             "t1",
             *(arg for tif in tifs for arg in ("--tif", tif)),
         )
+        example = subprocess.run(
+            [str(client_python), str(EXAMPLE), tifs[-1]],
+            capture_output=True,
+            text=True,
+            timeout=RUN_SECONDS,
+            check=False,
+            env=_client_env(server.url, tokens[2], home),
+        )  # the README's script, as bob (in group:readers) on his own product
     log = server.log_text()
 
     namespace = namespace_of("alice")
@@ -238,6 +257,13 @@ def test_the_real_descartes_client_end_to_end(
     assert value("product_deletion_status")["completed"] is True
     assert raised("get_product removed") == "NotFoundError"
     assert value("search removed") == []
+    # the README's script
+    shown = example.stdout.splitlines()
+    assert example.returncode == 0 and len(shown) == 4, example.stdout + example.stderr
+    bob = namespace_of("bob")
+    assert shown[0] == "upload scene SUCCESS"
+    assert re.fullmatch(rf"{bob}:scenes-\w+:scene 2020-08-01T00:00:00\S* 0\.1", shown[1]), shown
+    assert shown[2:] == ["summary 1", shown[3]] and shown[3].startswith("removed {'deletion_task'")
     # every step quick (a 5xx would have been retried for seconds), and none in the server's log
     slow = {name: entry["seconds"] for name, entry in steps.items() if entry.get("seconds", 0) > 2}
     slow.pop("upload_results until done", None)
