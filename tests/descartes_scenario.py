@@ -430,7 +430,9 @@ def main() -> int:
     )
     step(
         "add_image duplicate",
-        lambda: catalog.add_image(pid, "nd_scene", acquired="2020-01-01T00:00:00Z"),
+        lambda: catalog.add_image(
+            pid, "nd_scene", acquired="2020-01-01T00:00:00Z", geometry=geometry
+        ),
         raises="ConflictError",
     )
 
