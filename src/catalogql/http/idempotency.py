@@ -45,7 +45,17 @@ METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEPT = 1 << 20
 """The largest answer body kept, in bytes (a larger answer is not kept)."""
 
-READ_ONLY = frozenset({"/catalog/v2/search"})
+READ_ONLY = frozenset(
+    {
+        "/catalog/v2/search",
+        "/metadata/v1/search",
+        "/metadata/v1/summary",
+        "/metadata/v1/products/search",
+        "/metadata/v1/bands/search",
+        "/metadata/v1/bands/derived/search",
+        "/metadata/v1/batch/images",
+    }
+)
 """The paths whose POSTs only read: answered afresh on a retry, never kept (no write per search)."""
 
 HEADER = b"x-request-group"

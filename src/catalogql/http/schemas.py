@@ -4,7 +4,8 @@ The routes read their bodies themselves (this project's validation reports every
 once, positioned), so the schemas are written here rather than derived from models.
 
 >>> sorted(SCHEMAS)[:6]
-['Band', 'BandBody', 'DeletionStatus', 'DeletionTask', 'Error', 'GBDXRecord']
+['Band', 'BandBody', 'BandsSearchRequest', 'BatchImagesRequest', 'DeletionStatus', \
+'DeletionTask']
 """
 
 from __future__ import annotations
@@ -135,6 +136,37 @@ _UPLOAD: dict[str, Any] = {
     },
 }
 
+_STRING_LIST = {"type": "array", "items": {"type": "string"}}
+_FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+_FLAT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+_PAGE = {"type": "integer", "minimum": 1, "maximum": 1000}
+_OFFSET = {"type": "integer", "minimum": 0}
+_QUERY = {
+    "type": "object",
+    "description": "WIRE.md section 7: {and|or: [...]}, {eq|ne: {name: value}}, "
+    "{range: {name: {lt|lte|gt|gte: value}}}, {like: {name: pattern}}",
+}
+_CONDITIONS: dict[str, Any] = {
+    "date": {
+        "type": "string",
+        "description": "the date field start/end_datetime bound (default acquired)",
+        "examples": ["acquired", "processed"],
+    },
+    "sat_ids": {"type": ["array", "string"], "items": {"type": "string"}},
+    "products": {"type": ["array", "string"], "items": {"type": "string"}},
+    "geom": {
+        "type": ["object", "string"],
+        "description": "a GeoJSON geometry object, GeoJSON text, or WKT text (lon/lat)",
+    },
+    "start_datetime": {"type": "string", "description": "ISO 8601 (no zone: UTC), inclusive"},
+    "end_datetime": {"type": "string", "description": "ISO 8601; a date alone: its whole day"},
+    "cloud_fraction": {**_FRACTION, "description": "a maximum, inclusive"},
+    "cloud_fraction_0": {**_FRACTION, "description": "a maximum, inclusive"},
+    "fill_fraction": {**_FRACTION, "description": "a minimum, inclusive"},
+    "storage_state": {"type": "string", "enum": ["available", "remote", "any"]},
+    "query_expr": _QUERY,
+}
+
 SCHEMAS.update(
     {
         "Product": _jsonapi("product"),
@@ -219,5 +251,148 @@ SCHEMAS.update(
                 "task": {"type": "object"},
             },
         },
+        "MetadataSearchRequest": {
+            "type": "object",
+            "description": "A Descartes Metadata search (WIRE.md section 4); unknown fields are "
+            "ignored.",
+            "properties": {
+                **_CONDITIONS,
+                "limit": {"type": "integer", "minimum": 1, "description": "the page size"},
+                "fields": {**_STRING_LIST, "description": "[]: only id; else id and these"},
+                "sort_field": {"type": "string", "enum": ["acquired"]},
+                "sort_order": {"type": "string", "enum": ["asc", "desc"]},
+                "random_seed": {"type": "integer", "description": "accepted; order unchanged"},
+                "continuation_token": {
+                    "type": "string",
+                    "description": "the X-Continuation-Token of the previous page, same body",
+                },
+            },
+        },
+        "MetadataSummaryRequest": {
+            "type": "object",
+            "description": "A Descartes Metadata summary; unknown fields are ignored.",
+            "properties": {
+                **_CONDITIONS,
+                "interval": {
+                    "type": "string",
+                    "enum": [
+                        "year",
+                        "y",
+                        "quarter",
+                        "q",
+                        "month",
+                        "M",
+                        "week",
+                        "w",
+                        "day",
+                        "d",
+                        "hour",
+                        "h",
+                        "minute",
+                        "m",
+                        "product",
+                    ],
+                },
+                "pixels": {"type": "boolean"},
+            },
+        },
+        "Feature": {
+            "type": "object",
+            "description": "An image as a GeoJSON Feature (with fields: id and what was asked)",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string"},
+                "type": {"type": "string", "const": "Feature"},
+                "geometry": {"type": ["object", "null"]},
+                "properties": {"type": "object"},
+                "key": {"type": "string"},
+                "product": {"type": "string"},
+            },
+        },
+        "FeatureList": {"type": "array", "items": ref("Feature")},
+        "MetadataSummary": {
+            "type": "object",
+            "required": ["count", "bytes", "products"],
+            "properties": {
+                "count": {"type": "integer", "minimum": 0},
+                "bytes": {"type": "number", "minimum": 0},
+                "pixels": {"type": "number", "minimum": 0},
+                "products": _STRING_LIST,
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["count", "bytes"],
+                        "properties": {
+                            "date": {"type": "string"},
+                            "timestamp": {"type": "integer"},
+                            "product": {"type": "string"},
+                            "count": {"type": "integer"},
+                            "bytes": {"type": "number"},
+                            "pixels": {"type": "number"},
+                        },
+                    },
+                },
+            },
+        },
+        "MetadataImage": {**_FLAT, "description": "An image, flat (id, key, product, ...)"},
+        "MetadataImageList": {"type": "array", "items": ref("MetadataImage")},
+        "BatchImagesRequest": {
+            "type": "object",
+            "required": ["ids"],
+            "properties": {
+                "ids": {**_STRING_LIST, "maxItems": 1000},
+                "ignore_not_found": {"type": "boolean", "description": "default true"},
+                "fields": _STRING_LIST,
+            },
+        },
+        "ProductsSearchRequest": {
+            "type": "object",
+            "description": "Unknown fields are ignored.",
+            "properties": {
+                "limit": _PAGE,
+                "offset": _OFFSET,
+                "bands": {**_STRING_LIST, "description": "products having a band of each name"},
+                "owner": {"type": "string", "description": "a user id (JWT sub) or grant name"},
+                "text": {"type": "string", "description": "in the id, title, description, tags"},
+                "continuation_token": {"type": "string"},
+            },
+        },
+        "MetadataProduct": {**_FLAT, "description": "A product, flat"},
+        "MetadataProductList": {"type": "array", "items": ref("MetadataProduct")},
+        "BandsSearchRequest": {
+            "type": "object",
+            "required": ["products"],
+            "properties": {
+                "products": _STRING_LIST,
+                "limit": _PAGE,
+                "offset": _OFFSET,
+                "wavelength": {"type": "number"},
+                "resolution": {"type": ["number", "string"]},
+                "tags": {**_STRING_LIST, "description": "bands with at least one of them"},
+            },
+        },
+        "MetadataBand": {**_FLAT, "description": "A band, flat"},
+        "MetadataBandList": {"type": "array", "items": ref("MetadataBand")},
+        "MetadataBandMap": {"type": "object", "additionalProperties": ref("MetadataBand")},
+        "DerivedBandsSearchRequest": {
+            "type": "object",
+            "properties": {
+                "bands": _STRING_LIST,
+                "require_bands": {"type": "boolean"},
+                "limit": _PAGE,
+                "offset": _OFFSET,
+            },
+        },
+        "DerivedBand": {
+            "type": "object",
+            "required": ["id", "name", "bands"],
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "bands": _STRING_LIST,
+            },
+        },
+        "DerivedBandList": {"type": "array", "items": ref("DerivedBand")},
     }
 )
