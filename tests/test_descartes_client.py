@@ -273,3 +273,15 @@ def test_the_real_descartes_client_end_to_end(
     assert re.findall(r'HTTP/1\.1" 5\d\d', log) == [], log
     pages = re.findall(r'"POST /metadata/v1/search HTTP/1\.1" 200', log)
     assert len(pages) >= 3 + 4  # paged_search's three pages and features' pages at least
+
+
+def test_a_client_venv_that_cannot_be_built_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import descartes_client
+
+    monkeypatch.setattr(descartes_client, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(descartes_client, "PYTHON_VERSION", (3, 99))
+    with pytest.raises(ClientUnavailable, match=r"needs Python 3\.99.*install python3\.99"):
+        ensure_client()
+    assert not (tmp_path / "cache" / descartes_client.steps_hash() / ".complete").exists()
