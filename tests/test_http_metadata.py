@@ -9,6 +9,10 @@ replayed against the app at the end (no 5xx).
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +30,7 @@ from catalogql.http import create_app
 from catalogql.http.idempotency import KIND
 from catalogql.search.documents import documents
 from catalogql.service import Service
-from http_fixtures import SECRET, bearer
+from http_fixtures import ROOT, SECRET, bearer, serving
 from property_settings import scaled
 
 WIRE_SUB = "google-oauth2|111111111111111111111"  # the sub of captured.jsonl's token
@@ -616,6 +620,10 @@ def test_openapi_documents_every_metadata_route(client: TestClient) -> None:
             if method == "post":
                 schema = operation["requestBody"]["content"]["application/json"]["schema"]
                 assert schema["$ref"].split("/")[-1] in spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():  # every route's answer is its schema alone
+        for method, operation in operations.items():
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert list(schema) == ["$ref"], (method, path, schema)  # no "type": "string" beside
     search = paths[BASE + "/search"]["post"]["responses"]["200"]
     assert "X-Continuation-Token" in search["headers"]
     for name in ("FeatureList", "MetadataSummary", "MetadataBandMap", "DerivedBand"):
@@ -657,3 +665,89 @@ def test_replay_the_captured_metadata_requests(
                 assert "x-continuation-token" in response.headers
     assert statuses[200] > 100, statuses  # most are answered, not refused
     assert sum(replayed.values()) > 150 and {"search", "summary", "bands", "get"} <= set(replayed)
+
+
+# -- the README ------------------------------------------------------------------------------
+
+
+def test_the_readmes_metadata_lines_against_catalogql_serve(tmp_path: Path) -> None:
+    """The README's Metadata curl lines against `catalogql serve` on a catalog where alice has a
+    product ``landcover`` with three images (as the README's shell section makes them)."""
+    from test_readme import SHELL_LINES
+
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    alice = cq.Principal(ALICE)
+    with cq.open_service(db) as svc:
+        pid = svc.add_product(alice, "landcover", title="Land cover", description="")["id"]
+        for key in ("img_00", "img_01", "img_02"):
+            svc.add_image(alice, pid, key, **IMAGES[key])
+    (token,) = [s for s in SHELL_LINES if s.command.startswith("TOKEN=")]
+    lines = [s for s in SHELL_LINES if "127.0.0.1:8000/metadata/v1/" in s.command]
+    assert len(lines) == 3
+    with serving(db, tmp_path, secret=False) as server:
+        env = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT / "src"),
+            "CATALOGQL_PYTHON": sys.executable,
+        }
+        define = 'catalogql() { "$CATALOGQL_PYTHON" -m catalogql "$@"; }\n'
+        outputs = []
+        for shell in lines:
+            command = shell.command.replace("http://127.0.0.1:8000", server.url)
+            done = subprocess.run(
+                ["bash", "-c", f"{define}{token.command}\n{command}"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, (shell.command, done.stderr)
+            outputs.append(done.stdout)
+    search, summary, products = outputs
+    head, _, body = search.replace("\r\n", "\n").partition("\n\n")
+    assert head.startswith("HTTP/1.1 200")
+    assert re.search(r"(?im)^x-continuation-token: \S+$", head), head  # a full page: a token
+    assert json.loads(body) == [
+        {"id": f"{pid}:{key}", "properties": {"acquired": IMAGES[key]["acquired"]}}
+        for key in ("img_00", "img_01")
+    ]
+    counted = json.loads(summary)
+    assert counted["count"] == 3 and counted["pixels"] == 3 * 200 and len(counted["items"]) == 1
+    assert [p["id"] for p in json.loads(products)] == [pid]
+
+
+# -- every store -----------------------------------------------------------------------------
+
+
+def test_the_routes_on_every_store(new_catalog: Callable[..., Any]) -> None:
+    """The same answers over memory, SQLite and PostgreSQL: paging, ids, bands, products."""
+    svc = cq.open_service(new_catalog())
+    ids = _load(svc)
+    pid = ids["pid"]
+    with TestClient(create_app(svc, secret=SECRET), raise_server_exceptions=False) as client:
+        body: dict[str, Any] = {"date": "acquired", "limit": 5, "products": [pid]}
+        seen: list[str] = []
+        while True:
+            response = post(client, "/search", body)
+            page = ok(response)
+            if not page:
+                break
+            seen.extend(f["id"] for f in page)
+            if not response.headers["x-continuation-token"]:
+                break
+            body = {**body, "continuation_token": response.headers["x-continuation-token"]}
+        assert seen == expected(pid, lambda f: True)
+        assert ok(post(client, "/summary", {"products": [pid]}))["count"] == N_IMAGES
+        assert ok(client.get(f"{BASE}/get/{pid}:img_07", headers=bearer()))["key"] == "img_07"
+        batch = {"ids": [f"{pid}:img_01", f"{pid}:x"], "ignore_not_found": True}
+        assert [i["key"] for i in ok(post(client, "/batch/images", batch))] == ["img_01"]
+        assert len(ok(client.get(f"{BASE}/bands/all/{pid}", headers=bearer()))) == 3
+        assert ok(client.get(f"{BASE}/bands/{pid}:red", headers=bearer()))["name"] == "red"
+        first = post(client, "/products/search", {"limit": 4})
+        token = first.headers["x-continuation-token"]
+        rest = ok(post(client, "/products/search", {"limit": 4, "continuation_token": token}))
+        assert len(ok(first)) + len(rest) == 6
+        assert ok(post(client, "/search", {"limit": 10, "products": [pid]}, BOB)) == []
+        assert client.get(f"{BASE}/get/{pid}:img_07", headers=bearer(BOB)).status_code == 404
+    svc.close()
