@@ -375,6 +375,14 @@ def main() -> int:
         lambda products: pid in [product["id"] for product in products],
     )
     step("available_products", lambda: metadata.available_products(), lambda ids: pid in ids)
+    step("own_products", lambda: catalog.own_products(), lambda ps: [q["id"] for q in ps])
+    step("metadata bands", lambda: metadata.bands(products=[pid]), lambda bs: ids_of(bs))
+    step("metadata get_band", lambda: metadata.get_band(f"{pid}:red"), lambda band: band["id"])
+    step(
+        "get_bands_by_id",
+        lambda: metadata.get_bands_by_id(f"{pid}:nd_scene"),
+        lambda bands: sorted(bands),
+    )
 
     # Changes: product, image; removal of an image.
     step(
@@ -471,7 +479,17 @@ def main() -> int:
         raises="NotFoundError",
     )
 
-    # Removal: refused while it holds bands and images, then with cascade as a deletion task.
+    # Removal: an empty product at once; one that holds bands and images is refused, then
+    # removed with cascade as a deletion task.
+    empty = step(
+        "add_product empty",
+        lambda: catalog.add_product(f"empty-{args.tag}", title="Empty", description=""),
+        lambda answer: answer["data"]["id"],
+    )
+    if empty:
+        empty_id = empty["data"]["id"]
+        step("remove_product empty", lambda: catalog.remove_product(empty_id))
+        step("get_product empty", lambda: catalog.get_product(empty_id), raises="NotFoundError")
     step(
         "remove_product without cascade",
         lambda: catalog.remove_product(pid),
