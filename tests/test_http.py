@@ -562,9 +562,13 @@ def test_the_readmes_serving_lines_against_catalogql_serve(tmp_path: Path) -> No
     assert main(["load", str(tmp_path / "records.jsonl"), "--db", db]) == 0
     (serve,) = [s for s in SHELL_LINES if s.key.startswith("catalogql serve")]
     (token,) = [s for s in SHELL_LINES if s.command.startswith("TOKEN=")]
-    lines = [
-        s for s in SHELL_LINES if "127.0.0.1:8000" in s.command and "/metadata/" not in s.command
-    ]  # the Descartes lines: their own tests
+    lines = [  # the upload lines: tests/test_http_catalog.py; the client's: test_descartes_client
+        s
+        for s in SHELL_LINES
+        if "127.0.0.1:8000" in s.command
+        and "/metadata/" not in s.command
+        and "DESCARTESLABS_" not in s.command
+    ]
     assert len(lines) == 4
     argv = shlex.split(serve.command)
     assert argv[:2] == ["catalogql", "serve"]

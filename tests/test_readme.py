@@ -76,6 +76,17 @@ EXERCISED.update(
     }
 )
 
+_CLIENT = ("tests/test_descartes_client.py::test_the_real_descartes_client_end_to_end",)
+EXERCISED.update(
+    {
+        "export DESCARTESLABS_ENV=gcp-production": _CLIENT,
+        "export DESCARTESLABS_PLATFORM_URL=http://127.0.0.1:8000": _CLIENT,
+        "export DESCARTESLABS_TOKEN=$(catalogql token --sub alice)": _CLIENT,
+        "unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy": _CLIENT,
+        "python examples/descartes_client.py scene.tif": _CLIENT,
+    }
+)
+
 _UPLOADED = ("tests/test_http_catalog.py::test_the_readmes_upload_lines_against_catalogql_serve",)
 EXERCISED.update(
     {
