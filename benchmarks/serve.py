@@ -103,6 +103,7 @@ class ServeConfig:
     stores: tuple[str, ...]
     serialize_reps: int
     seed: int = 2026
+    max_records: int | None = None  # the first N fixture records only (the test's short run)
 
 
 def serve_config(config: Config, stores: Sequence[str] | None = None) -> ServeConfig:
@@ -446,7 +447,9 @@ def phase(
         )
         return time.perf_counter() - started
 
+    cpu = time.process_time()
     wall = asyncio.run(all_clients())
+    cpu = time.process_time() - cpu
     kinds = {
         kind: {
             "count": len(values),
@@ -456,7 +459,12 @@ def phase(
         }
         for kind, values in samples.items()
     }
-    return {"wall_s": wall, "kinds": kinds, "failures": len(shared.failures) - failures_before}
+    return {
+        "wall_s": wall,
+        "client_cpu": cpu / wall,  # the load generator's share of one core
+        "kinds": kinds,
+        "failures": len(shared.failures) - failures_before,
+    }
 
 
 # -- after the load: nothing lost --------------------------------------------------------------
@@ -676,6 +684,8 @@ def _round_line(one: dict[str, Any]) -> str:
         "mix " + ", ".join(f"{k} {v['per_s']:.1f}/s" for k, v in sorted(mix.items())),
     ]
     failures = sum(p["failures"] for p in one.values())
+    cpu = max(p["client_cpu"] for p in one.values())
+    parts.append(f"the clients used up to {cpu:.0%} of a core")
     return "; ".join(parts) + (f"; {failures} FAILED requests" if failures else "")
 
 
@@ -741,12 +751,16 @@ def verdict(res: dict[str, Any]) -> str:
     return "PASS" if bad == 0 else f"FAIL ({bad} failed requests or lost writes; see above)"
 
 
-def run(config: Config, stores: Sequence[str] | None = None) -> dict[str, Any]:
+def run(
+    config: Config, stores: Sequence[str] | None = None, cfg: ServeConfig | None = None
+) -> dict[str, Any]:
     """The section: the load on each store, the checks, the serialization."""
-    cfg = serve_config(config, stores)
+    cfg = cfg or serve_config(config, stores)
     print(report.section("Serve: catalogql serve --workers 2 under load (loopback)"))
     print(f"load average at the start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     records = fixture_records()
+    if records is not None and cfg.max_records is not None:
+        records = records[: cfg.max_records]
     if records is None:
         print(f"(skipped: {DEFAULT_RECORDS} not found; this section needs ../shared/fixtures)")
         return {"skipped": "no fixture records"}
