@@ -41,7 +41,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 OWNER = "alice"
 UPLOAD_ROUTE = "/metadata/v1/catalog/products/{product_id}/images/upload/{upload_id}"
-KILL_AFTER = (0.6, 1.6, 2.8)  # seconds of load before each SIGKILL: different moments
+KILL_AFTER = (0.05, 0.4, 1.1)
+"""Seconds between a cycle's first acknowledged upload and its SIGKILL: different moments (the
+first upload of a worker waits for rasterio's import, so the clock starts after it)."""
 
 
 def _catalog_routes_served() -> bool:
@@ -387,8 +389,12 @@ def test_sigkill_under_load_loses_no_acknowledged_write(
             )
             for k in range(2)
         ] + [threading.Thread(target=writer, args=(server.url, product, ledger, stop, f"w{cycle}"))]
+        acked = len(ledger.uploads_acked)
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 60
+        while len(ledger.uploads_acked) == acked and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(after)
         server.kill()  # mid-way: whatever is in flight is cut off
         stop.set()
