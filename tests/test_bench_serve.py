@@ -20,6 +20,7 @@ def test_serve_section_runs_briefly_and_passes(capsys: pytest.CaptureFixture[str
         rounds=1,
         stores=("sqlite",),
         serialize_reps=2,
+        warm_up_s=0.5,
         max_records=1500,  # of which over 1,000 are Acquisitions, for the serialization
     )
     res = serve.run(QUICK, cfg=cfg)
