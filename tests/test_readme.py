@@ -61,6 +61,24 @@ EXERCISED.update(
     }
 )
 
+_UPLOADED = ("tests/test_http_catalog.py::test_the_readmes_upload_lines_against_catalogql_serve",)
+EXERCISED.update(
+    {
+        "PID=$(curl -s -H Authorization: Bearer $TOKEN -d "
+        '{"id": "scenes", "title": "Scenes", "description": "mine"} '
+        "http://127.0.0.1:8000/metadata/v1/catalog/products | python3 -c import json, sys; "
+        'print(json.load(sys.stdin)["data"]["id"]))': _UPLOADED,
+        "UPLOAD_URL=$(curl -s -H Authorization: Bearer $TOKEN -d "
+        '{"acquired": "2020-08-01T00:00:00Z"} '
+        "http://127.0.0.1:8000/metadata/v1/catalog/products/$PID/images/upload/scene.tif)": (
+            _UPLOADED
+        ),
+        "curl -s -T scene.tif $UPLOAD_URL": _UPLOADED,
+        "curl -s -H Authorization: Bearer $TOKEN "
+        "http://127.0.0.1:8000/metadata/v1/catalog/products/$PID/uploads/scene.tif": _UPLOADED,
+    }
+)
+
 IDENTIFIER = "1040010019B4A600"  # the record the README's get and search lines name
 
 

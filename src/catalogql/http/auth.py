@@ -334,14 +334,15 @@ def read_upload_token(secret: bytes, token: str) -> UploadGrant:
     >>> read_upload_token(b"k" * 32, make_token(b"k" * 32, "alice"))
     Traceback (most recent call last):
       ...
-    catalogql.http.auth.TokenRejected: the token is not an upload URL's token (hint: ask for a \
-new upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/<upload id>)
+    catalogql.http.auth.TokenRejected: the token is not an upload URL's token; ask for a new \
+upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/<upload id> (hint: ask \
+for a new upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/<upload id>)
     """
     try:
         claims = _decode(secret, token)
     except TokenRejected as exc:
         message = exc.message.replace("the token", "the upload URL's token", 1)
-        raise TokenRejected(message, hint=_UPLOAD_HINT) from exc
+        raise TokenRejected(f"{message}; {_UPLOAD_HINT}", hint=_UPLOAD_HINT) from exc
     fields = (claims.get("pid"), claims.get("uid"), claims.get("created"))
     extra = claims.get("extra", {})
     if (
@@ -349,7 +350,9 @@ new upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/<uplo
         or not all(isinstance(field, str) for field in fields)
         or not isinstance(extra, dict)
     ):
-        raise TokenRejected("the token is not an upload URL's token", hint=_UPLOAD_HINT)
+        raise TokenRejected(
+            f"the token is not an upload URL's token; {_UPLOAD_HINT}", hint=_UPLOAD_HINT
+        )
     return UploadGrant(
         _principal(claims), str(fields[0]), str(fields[1]), str(fields[2]), dict(extra)
     )

@@ -204,6 +204,26 @@ SCHEMAS.update(
                 },
             },
         },
+        "Removed": {
+            "type": "object",
+            "required": ["meta"],
+            "properties": {
+                "meta": {
+                    "type": "object",
+                    "required": ["removed"],
+                    "properties": {
+                        "removed": {
+                            "type": "object",
+                            "properties": {
+                                "type": {"type": "string"},
+                                "product": {"type": "string"},
+                                "id": {"type": "string"},
+                            },
+                        }
+                    },
+                }
+            },
+        },
         "DeletionTask": {
             "type": "object",
             "required": ["deletion_task"],

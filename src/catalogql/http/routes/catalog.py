@@ -61,7 +61,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from catalogql.errors import (
     CatalogqlError,
@@ -73,7 +75,7 @@ from catalogql.errors import (
     TooLarge,
 )
 from catalogql.http.auth import UPLOAD_TTL, UploadGrant, make_upload_token, read_upload_token
-from catalogql.http.deps import AUTHENTICATED, CurrentPrincipal, service
+from catalogql.http.deps import AUTHENTICATED, CurrentPrincipal, principal, service
 from catalogql.http.errors import JSONBody, read_json, responses_for
 from catalogql.http.schemas import ref
 from catalogql.service import Service, uploads
@@ -397,16 +399,16 @@ async def change_band(
 
 @router.delete(
     "/products/{product_id}/bands/{name}",
-    status_code=204,
+    response_class=JSONBody,
     summary="Remove a band (remove_band)",
-    responses={204: {"description": "removed (no body)"}, **_WRITE_ERRORS},
+    responses={200: _json("Removed", "removed (the client ignores the body)"), **_WRITE_ERRORS},
 )
 async def remove_band(
     product_id: ProductId, name: BandName, who: CurrentPrincipal, svc: Svc
-) -> Response:
-    """Remove the band (the client ignores the answer's body: there is none)."""
+) -> JSONBody:
+    """Remove the band (the client ignores the answer's body)."""
     await run_in_threadpool(svc.remove_band, who, product_id, name)
-    return Response(status_code=204)
+    return JSONBody({"meta": {"removed": {"type": "band", "product": product_id, "id": name}}})
 
 
 # -- images ------------------------------------------------------------------------------------
@@ -478,16 +480,16 @@ async def change_image(
 
 @router.delete(
     "/products/{product_id}/images/{image_id}",
-    status_code=204,
+    response_class=JSONBody,
     summary="Remove an image (remove_image)",
-    responses={204: {"description": "removed (no body)"}, **_WRITE_ERRORS},
+    responses={200: _json("Removed", "removed (the client ignores the body)"), **_WRITE_ERRORS},
 )
 async def remove_image(
     product_id: ProductId, image_id: ImageKey, who: CurrentPrincipal, svc: Svc
-) -> Response:
+) -> JSONBody:
     """Remove the image and its search record (the client ignores the answer's body)."""
     await run_in_threadpool(svc.remove_image, who, product_id, image_id)
-    return Response(status_code=204)
+    return JSONBody({"meta": {"removed": {"type": "image", "product": product_id, "id": image_id}}})
 
 
 # -- uploads -----------------------------------------------------------------------------------
@@ -636,10 +638,13 @@ def _refused(error: CatalogqlError) -> BinaryIO:
 
 def _used(status: Mapping[str, Any], upload_id: str) -> Forbidden:
     state = str(status.get("status", "")).upper()
+    hint = (
+        "check it with upload_result; to send a file again, ask for a new URL "
+        "(POST …/images/upload/<upload id>)"
+    )
     return Forbidden(
-        f"this upload URL was used already: upload {upload_id!r} is {state}",
-        hint="check it with upload_result; to send a file again, ask for a new URL "
-        "(POST …/images/upload/<upload id>)",
+        f"this upload URL was used already: upload {upload_id!r} is {state}; {hint}",
+        hint=hint,
         code="upload.url-used",
     )
 
@@ -730,7 +735,8 @@ async def put_upload(
     grant = read_upload_token(secret, token)
     if name != grant.upload_id:
         raise NotFound(
-            f"the upload URL names {name!r} but its token is for {grant.upload_id!r}",
+            f"the upload URL names {name!r} but its token is for {grant.upload_id!r}: "
+            "PUT to the URL exactly as the upload POST answered it",
             hint="PUT to the URL exactly as the upload POST answered it",
             code="upload.url",
         )
@@ -745,11 +751,18 @@ async def put_upload(
     try:
         size = 0
         with spool.open("wb") as file:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    break
-                file.write(chunk)
+            try:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                    file.write(chunk)
+            except ClientDisconnect:
+                raise InvalidInput(  # nobody reads it; the upload waits for a PUT again
+                    "the client disconnected before the whole file arrived",
+                    hint="PUT the file to the same URL again",
+                    code="upload.incomplete",
+                ) from None
         if size > limit:
             error = _too_large(limit)
             await run_in_threadpool(_run, svc, grant, _refused(error))
@@ -864,15 +877,21 @@ async def upload_result(
 # -- the rest ----------------------------------------------------------------------------------
 
 
-@signed.api_route(
-    "/{rest:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-    include_in_schema=False,
-)
-async def no_route(request: Request, rest: str) -> Response:
-    """Any other path under the prefix: a 404 that says why an id may have split the path."""
+async def _no_route(request: Request) -> Response:
+    """Any other path under the prefix: 401 without a valid token, else a clear 404."""
+    principal(request)  # 401 first, as on every route
     raise NotFound(
-        f"Not Found: no route {request.method} {request.url.path}",
+        f"Not Found: no route {request.method} {request.url.path} ({_HINT_ID})",
         hint=_HINT_ID + "; see /openapi.json for the routes",
         code="request.no-route",
     )
+
+
+signed.routes.append(
+    Route(
+        PREFIX + "/{rest:path}",
+        _no_route,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+)
