@@ -58,6 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -398,6 +399,11 @@ async def _upload(client: Any, bare: Any, shared: Shared, tag: str) -> None:
     shared.acknowledged.append(upload_id)
 
 
+async def _request_group(request: Any) -> None:
+    """As the real client: a fresh ``X-Request-Group`` on every call (the idempotency key)."""
+    request.headers["X-Request-Group"] = uuid.uuid4().hex
+
+
 async def _client(
     number: int,
     plan: Sequence[str],
@@ -418,8 +424,14 @@ async def _client(
             limits=limits,
             timeout=60.0,
             trust_env=False,
+            event_hooks={"request": [_request_group]},
         ) as client,
-        httpx.AsyncClient(limits=limits, timeout=60.0, trust_env=False) as bare,
+        httpx.AsyncClient(
+            limits=limits,
+            timeout=60.0,
+            trust_env=False,
+            event_hooks={"request": [_request_group]},
+        ) as bare,
     ):
         deadline = time.perf_counter() + seconds
         step = number  # the clients start at different places of the plan
@@ -587,6 +599,50 @@ def measure_serialization(url: str, reps: int) -> dict[str, Any]:
     }
 
 
+def measure_in_process(url: str, storage: Path, record_ids: list[str], reps: int) -> dict[str, Any]:
+    """Each kind's time through the whole ASGI app in process, one request at a time (no
+    sockets, no other process): what a request costs the stack itself, median and best."""
+    import httpx
+
+    from catalogql.http import create_app
+
+    app = create_app(url, storage=storage, secret=SECRET)
+    headers = {"Authorization": f"Bearer {token()}"}
+    rng = random.Random(7)
+    calls: dict[str, Any] = {
+        "healthz": lambda c: c.get("/healthz"),
+        "get": lambda c: c.get(f"/catalog/v2/record/{rng.choice(record_ids)}"),
+        "gbdx": lambda c: c.post("/catalog/v2/search", json=GBDX_BODIES[0]),
+    }
+
+    async def measure() -> dict[str, list[float]]:
+        times: dict[str, list[float]] = {kind: [] for kind in calls}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
+            for call in calls.values():
+                await call(client)  # warm
+            for _ in range(reps):
+                for kind, call in calls.items():
+                    started = time.perf_counter_ns()
+                    response = await call(client)
+                    times[kind].append(time.perf_counter_ns() - started)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"in process, {kind} answered {response.status_code}")
+        return times
+
+    try:
+        times = asyncio.run(measure())
+    finally:
+        app.state.service.close()
+    return {
+        "median_ns": {k: statistics.median(v) for k, v in times.items()},
+        "min_ns": {k: min(v) for k, v in times.items()},
+        "reps": reps,
+    }
+
+
 # -- one store ----------------------------------------------------------------------------------
 
 
@@ -638,6 +694,9 @@ def run_store(
             out["prepare_s"] = time.perf_counter() - started
             if store == "sqlite":
                 out["serialization"] = measure_serialization(url, cfg.serialize_reps)
+            out["in_process"] = measure_in_process(
+                url, storage, ready["record_ids"], cfg.serialize_reps
+            )
             server = start_server(url, storage, folder)
             try:
                 served = served_kinds(server.url)
@@ -830,6 +889,18 @@ def summary(res: dict[str, Any]) -> str:
             out.append(f"\n{name}: skipped ({store['skipped']})")
         elif store.get("not_served"):
             out.append(f"\n{name}: not served, left out: {', '.join(store['not_served'])}")
+    for name, store in res["stores"].items():
+        inproc = store.get("in_process")
+        if inproc:
+            med, best = inproc["median_ns"], inproc["min_ns"]
+            out.append(
+                f"\n{name}, in process through the ASGI app, one request at a time, median / best"
+                f" of {inproc['reps']}: "
+                + ", ".join(
+                    f"{kind} {report.ms(med[kind])} / {report.ms(best[kind])} ms" for kind in med
+                )
+                + "."
+            )
     ser = next((s["serialization"] for s in res["stores"].values() if "serialization" in s), None)
     if ser:
         out.append(
