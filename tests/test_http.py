@@ -564,7 +564,7 @@ def test_the_readmes_serving_lines_against_catalogql_serve(tmp_path: Path) -> No
     (token,) = [s for s in SHELL_LINES if s.command.startswith("TOKEN=")]
     lines = [
         s for s in SHELL_LINES if "127.0.0.1:8000" in s.command and "/metadata/" not in s.command
-    ]  # the upload lines: tests/test_http_catalog.py
+    ]  # the Descartes lines: their own tests
     assert len(lines) == 4
     argv = shlex.split(serve.command)
     assert argv[:2] == ["catalogql", "serve"]

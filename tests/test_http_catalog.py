@@ -238,11 +238,18 @@ def test_bands_and_images(client: TestClient) -> None:
 def test_ids_are_percent_decoded_and_split_ids_are_clear_404s(client: TestClient) -> None:
     missing = client.get(f"{BASE}/products/ns:my%20prod", headers=ALICE)
     assert missing.status_code == 404 and "'ns:my prod'" in missing.json()["message"]
-    for path in ("/products/ns:a/b", "/products/ns:a%2Fb/x/y", "/nothing", "/products/x/bands"):
+    for path in ("/products/ns:a/b", "/products/ns:a%2Fb/x/y", "/nothing", "/products/x/y/z/w"):
         answer = client.get(BASE + path, headers=ALICE)
         assert answer.status_code == 404, path
         assert "/ ? #" in answer.json()["message"], path
         assert client.get(BASE + path).status_code == 401, path  # no token: 401 first
+    for method, path, allow in [
+        ("GET", "/products/x/bands", "POST"),
+        ("PUT", "/products", "POST"),
+        ("OPTIONS", "/products/x", "DELETE, GET, PATCH, PUT"),
+    ]:
+        answer = client.request(method, BASE + path, headers=ALICE)
+        assert answer.status_code == 405 and answer.headers["allow"] == allow, (method, path)
 
 
 def test_a_second_user_sees_nothing(client: TestClient) -> None:
@@ -779,3 +786,17 @@ def test_the_catalog_routes_on_every_store(new_catalog: Any, tmp_path: Path) -> 
         gone = client.delete(f"{BASE}/products/{pid}?cascade=True", headers=ALICE)
         assert gone.headers["content-type"] == "application/json"
         assert _searchable(service, Principal("alice"), pid) == []
+
+
+def test_upload_results_are_not_kept_for_retries(client: TestClient, svc: Service) -> None:
+    from catalogql.http.idempotency import KIND
+    from catalogql.search.documents import documents
+
+    pid = _product(client)
+    kept = len(documents(svc.catalog).list(KIND, limit=1000))
+    group = {**ALICE, "X-Request-Group": "3c" * 16}
+    first = client.post(f"{BASE}/products/{pid}/uploads", json={}, headers=group)
+    _ask(client, pid, "a.tif", {"acquired": "2020-01-01"}, ALICE)
+    again = client.post(f"{BASE}/products/{pid}/uploads", json={}, headers=group)
+    assert first.json()["data"] == [] and [u["id"] for u in again.json()["data"]] == ["a.tif"]
+    assert len(documents(svc.catalog).list(KIND, limit=1000)) == kept  # a read keeps nothing

@@ -61,6 +61,21 @@ EXERCISED.update(
     }
 )
 
+_METADATA = (
+    "tests/test_http_metadata.py::test_the_readmes_metadata_lines_against_catalogql_serve",
+)
+_CURL = "curl -s -H Authorization: Bearer $TOKEN -d "
+_V1 = "http://127.0.0.1:8000/metadata/v1"
+EXERCISED.update(
+    {
+        _CURL.replace("-s", "-s -i") + f'{{"limit": 2, "fields": ["acquired"]}} {_V1}/search': (
+            _METADATA
+        ),
+        f'{_CURL}{{"interval": "month", "pixels": true}} {_V1}/summary': _METADATA,
+        f'{_CURL}{{"limit": 10, "text": "land"}} {_V1}/products/search': _METADATA,
+    }
+)
+
 _UPLOADED = ("tests/test_http_catalog.py::test_the_readmes_upload_lines_against_catalogql_serve",)
 EXERCISED.update(
     {

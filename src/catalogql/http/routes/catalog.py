@@ -61,6 +61,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -215,7 +216,7 @@ def _doc(kind: str, resource: Mapping[str, Any], status: int = 200) -> JSONBody:
     status_code=201,
     response_class=JSONBody,
     summary="Create a product (add_product)",
-    openapi_extra=_body_schema("ProductBody"),
+    openapi_extra=_body_schema("ProductCreate"),
     responses={201: _json("Product", "the product, with its final id"), **_WRITE_ERRORS},
 )
 async def add_product(request: Request, who: CurrentPrincipal, svc: Svc) -> JSONBody:
@@ -257,7 +258,7 @@ async def get_product(product_id: ProductId, who: CurrentPrincipal, svc: Svc) ->
     "/products/{product_id}",
     response_class=JSONBody,
     summary="Replace a product's fields (replace_product)",
-    openapi_extra=_body_schema("ProductBody"),
+    openapi_extra=_body_schema("ProductReplace"),
     responses={200: _json("Product", "the product"), **_WRITE_ERRORS},
 )
 async def replace_product(
@@ -280,7 +281,7 @@ async def replace_product(
     "/products/{product_id}",
     response_class=JSONBody,
     summary="Change a product's given fields (change_product)",
-    openapi_extra=_body_schema("ProductBody"),
+    openapi_extra=_body_schema("ProductChange"),
     responses={200: _json("Product", "the product"), **_WRITE_ERRORS},
 )
 async def change_product(
@@ -338,7 +339,7 @@ async def remove_product(
     status_code=201,
     response_class=JSONBody,
     summary="Add a band (add_band)",
-    openapi_extra=_body_schema("BandBody"),
+    openapi_extra=_body_schema("BandCreate"),
     responses={201: _json("Band", "the band"), **_WRITE_ERRORS},
 )
 async def add_band(
@@ -369,7 +370,7 @@ async def get_band(
     "/products/{product_id}/bands/{name}",
     response_class=JSONBody,
     summary="Replace a band's fields (replace_band)",
-    openapi_extra=_body_schema("BandBody"),
+    openapi_extra=_body_schema("BandReplace"),
     responses={200: _json("Band", "the band"), **_WRITE_ERRORS},
 )
 async def replace_band(
@@ -385,7 +386,7 @@ async def replace_band(
     "/products/{product_id}/bands/{name}",
     response_class=JSONBody,
     summary="Change a band's given fields (change_band)",
-    openapi_extra=_body_schema("BandBody"),
+    openapi_extra=_body_schema("BandChange"),
     responses={200: _json("Band", "the band"), **_WRITE_ERRORS},
 )
 async def change_band(
@@ -419,7 +420,7 @@ async def remove_band(
     status_code=201,
     response_class=JSONBody,
     summary="Add an image's metadata (add_image)",
-    openapi_extra=_body_schema("ImageBody"),
+    openapi_extra=_body_schema("ImageCreate"),
     responses={201: _json("Image", "the image"), **_WRITE_ERRORS},
 )
 async def add_image(
@@ -450,7 +451,7 @@ async def get_image(
     "/products/{product_id}/images/{image_id}",
     response_class=JSONBody,
     summary="Replace an image's fields (replace_image)",
-    openapi_extra=_body_schema("ImageBody"),
+    openapi_extra=_body_schema("ImageReplace"),
     responses={200: _json("Image", "the image"), **_WRITE_ERRORS},
 )
 async def replace_image(
@@ -466,7 +467,7 @@ async def replace_image(
     "/products/{product_id}/images/{image_id}",
     response_class=JSONBody,
     summary="Change an image's given fields (change_image)",
-    openapi_extra=_body_schema("ImageBody"),
+    openapi_extra=_body_schema("ImageChange"),
     responses={200: _json("Image", "the image"), **_WRITE_ERRORS},
 )
 async def change_image(
@@ -878,8 +879,18 @@ async def upload_result(
 
 
 async def _no_route(request: Request) -> Response:
-    """Any other path under the prefix: 401 without a valid token, else a clear 404."""
-    principal(request)  # 401 first, as on every route
+    """Any other path under the prefix: 405 (another method takes it), 401, or a clear 404."""
+    allowed: set[str] = set()
+    for route in [*router.routes, *signed.routes]:
+        pattern = getattr(route, "path_regex", None)
+        methods = getattr(route, "methods", None)
+        if getattr(route, "endpoint", None) is _no_route or pattern is None or not methods:
+            continue
+        if pattern.match(request.scope["path"]) and request.method not in methods:
+            allowed.update(methods)
+    if allowed:
+        raise StarletteHTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+    principal(request)  # then 401, as on every route
     raise NotFound(
         f"Not Found: no route {request.method} {request.url.path} ({_HINT_ID})",
         hint=_HINT_ID + "; see /openapi.json for the routes",
@@ -891,7 +902,7 @@ signed.routes.append(
     Route(
         PREFIX + "/{rest:path}",
         _no_route,
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         include_in_schema=False,
     )
 )
