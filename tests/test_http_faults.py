@@ -34,7 +34,6 @@ import httpx
 import pytest
 
 import catalogql as cq
-from catalogql.http import create_app
 from catalogql.search.documents import documents
 from catalogql.service.uploads import UPLOAD, referenced_files
 from http_fixtures import ROOT, SECRET, bearer, free_port
@@ -46,18 +45,6 @@ UPLOAD_ROUTE = "/metadata/v1/catalog/products/{product_id}/images/upload/{upload
 KILL_AFTER = (0.05, 0.4, 1.1)
 """Seconds between a cycle's first acknowledged upload and its SIGKILL: different moments (the
 first upload of a worker waits for rasterio's import, so the clock starts after it)."""
-
-
-def _catalog_routes_served() -> bool:
-    paths = create_app("memory://", secret=SECRET).openapi()["paths"]
-    return UPLOAD_ROUTE in paths and "/metadata/v1/catalog/products" in paths
-
-
-needs_catalog_routes = pytest.mark.skipif(
-    not _catalog_routes_served(),
-    reason="the Descartes Catalog routes (products, images, the upload POST and PUT; issue 12"
-    " item 1) are not in this tree",
-)
 
 
 # -- a server that can be killed whole -----------------------------------------------------------
@@ -435,7 +422,6 @@ def graceful_stop_during_an_upload(server: Server, product: str, ledger: Ledger)
         ledger.uploads_acked.add(upload_id)  # then it must have ended success (check_stored)
 
 
-@needs_catalog_routes
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_kills_under_load_and_a_graceful_stop_lose_no_acknowledged_write(
     store: str, request: pytest.FixtureRequest, tmp_path: Path, servers: list[Server]
