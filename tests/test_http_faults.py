@@ -73,13 +73,31 @@ class Server:
         _wait_group_gone(self.process.pid)
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs (zombies, which no init may reap in a
+    container, do not count; without ``/proc``, any member does)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # it ended meanwhile
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
 def _wait_group_gone(pgid: int, timeout: float = 15.0) -> None:
     """Wait until no process of the group is left (the workers die with the supervisor)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
+        if not _group_alive(pgid):
             return
         time.sleep(0.05)
     raise AssertionError(f"processes of group {pgid} still run {timeout} s after SIGKILL")
