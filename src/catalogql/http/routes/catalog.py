@@ -76,7 +76,7 @@ from catalogql.errors import (
     TooLarge,
 )
 from catalogql.http.auth import UPLOAD_TTL, UploadGrant, make_upload_token, read_upload_token
-from catalogql.http.deps import AUTHENTICATED, CurrentPrincipal, principal, service
+from catalogql.http.deps import AUTHENTICATED, CurrentPrincipal, request_principal, service
 from catalogql.http.errors import JSONBody, read_json, responses_for
 from catalogql.http.schemas import ref
 from catalogql.service import Service, uploads
@@ -890,7 +890,7 @@ async def _no_route(request: Request) -> Response:
             allowed.update(methods)
     if allowed:
         raise StarletteHTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
-    principal(request)  # then 401, as on every route
+    request_principal(request)  # then 401, as on every route
     raise NotFound(
         f"Not Found: no route {request.method} {request.url.path} ({_HINT_ID})",
         hint=_HINT_ID + "; see /openapi.json for the routes",
