@@ -35,12 +35,14 @@ excused, until ``examples`` or ``max_time`` run out.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import importlib.util
 import json
 import random
 import re
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,11 +52,12 @@ from xml.sax.saxutils import escape, quoteattr
 import httpx
 import shapely
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import HypothesisWarning
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from catalogql.ast import And, Comparison, LiteralKind, Match, Node, Not, Or, fold
+from catalogql.ast import And, Comparison, LiteralKind, Match, Node, Not, Op, Or, fold
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.errors import CatalogqlError
 from catalogql.search import Catalog, SearchRequest, open_catalog
@@ -87,6 +90,10 @@ RULES: dict[str, str] = {
     "(by code point; not SQLite's LIKE)",
     "text-ids": "SPEC 4: a string property compares as text with the literal's source text, "
     "even where both look like numbers (catalogID = 1050010018826700)",
+    "missing-values": "SPEC 4: a comparison on a missing or null property is false for every "
+    "operator, <> included",
+    "list-values": "SPEC 4: a comparison on a list property is true if any element compares "
+    "true",
     "date-bounds": "SPEC 5: startDate and endDate are both inclusive; a date alone as endDate "
     "covers its whole UTC day",
     "cap": "SPEC 5: at most min(limit, 1000) records; a larger limit is served as 1000",
@@ -230,8 +237,12 @@ def _literal_text(value: Any) -> list[str]:
     return out
 
 
-def _leaf_texts(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Comparisons and wildcard matches over the corpus's properties, with its own values."""
+def _leaf_texts(records: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """Leaves over the corpus's properties and values, in groups drawn equally often.
+
+    The groups: comparisons with the corpus's own values; wildcard matches in several cases;
+    comparisons of text ids with number literals; bounds on ``timestamp``.
+    """
     values: dict[str, set[Any]] = {name: set() for name in _CORE}
     for record in records:
         for name in _CORE:
@@ -239,24 +250,25 @@ def _leaf_texts(records: Sequence[Mapping[str, Any]]) -> list[str]:
             for item in value if isinstance(value, list) else [value]:
                 if item is not None and not isinstance(item, bool):
                     values[name].add(item)
-    leaves: list[str] = []
+    compared: list[str] = []
     for name in _CORE:
         for value in sorted(values[name], key=str)[:40]:
             for literal in _literal_text(value):
-                leaves += [f"{name} {op} {literal}" for op in ("=", "<>", "<", ">=")]
+                compared += [f"{name} {op} {literal}" for op in ("=", "<>", "<", ">=")]
+    matches: list[str] = []
     for prefix in ("WORLDVIEW", "worldview", "WorldView", "GEO", "Geo", "*VNIR", "*vnir"):
         pattern = prefix if prefix.startswith("*") else prefix + "*"
-        leaves += [f"sensorPlatformName = {pattern}", f"sensorPlatformName <> {pattern}"]
+        matches += [f"sensorPlatformName = {pattern}", f"sensorPlatformName <> {pattern}"]
     for prefix in ("for", "For", "FOR", "pan*", "PAN"):
         pattern = prefix if prefix.endswith("*") else prefix + "*"
-        leaves.append(f"scanDirection = {pattern}")
-    for prefix in ("105001", "10", "9", "1040"):
-        leaves.append(f"catalogID = {prefix}*")
+        matches.append(f"scanDirection = {pattern}")
+    ids = [f"catalogID = {prefix}*" for prefix in ("105001", "10", "9", "1040")]
     for literal in ("1050010018826700", "99", "100", "9", "20000315171121400000"):
-        leaves += [f"catalogID {op} {literal}" for op in ("=", "<", ">")]
+        ids += [f"catalogID {op} {literal}" for op in ("=", "<", ">")]
+    dates: list[str] = []
     for day in _DAYS:
-        leaves += [f"timestamp >= {day}", f"timestamp < {day}T23:59:59.999Z"]
-    return leaves
+        dates += [f"timestamp >= {day}", f"timestamp < {day}T23:59:59.999Z"]
+    return [compared, matches, ids, dates]
 
 
 def _combine(children: SearchStrategy[Node]) -> SearchStrategy[Node]:
@@ -300,7 +312,8 @@ def requests(records: Sequence[Mapping[str, Any]]) -> SearchStrategy[dict[str, A
     ...     assert isinstance(body, dict)
     >>> check()
     """
-    leaves = st.sampled_from(_leaf_texts(records)).map(parse_filter)
+    groups = [st.sampled_from(group) for group in _leaf_texts(records)]
+    leaves = st.one_of(*groups).map(parse_filter)
     nodes = st.recursive(leaves, _combine, max_leaves=4)
     filters = nodes.flatmap(lambda node: spellings(node, compat=False))
     labels = sorted({label for record in records for label in record["type"]})
@@ -454,6 +467,8 @@ class _Variant:
     two_valued_not: bool = False  # unknown is false, and NOT of it true
     nocase: bool = False  # wildcard matches ignore case
     numeric_ids: bool = False  # a number literal compares a numeric-looking string as a number
+    whole_lists: bool = False  # a list value compares as one value: never equal to a scalar
+    missing_differs: bool = False  # <> (and a negated wildcard) is true on a missing/null value
     end: str = "inclusive"  # "exclusive", "midnight" (a date alone is its first instant)
     start_exclusive: bool = False
     no_cap: bool = False
@@ -464,6 +479,8 @@ _VARIANTS: tuple[tuple[str, _Variant], ...] = (
     ("three-valued-not", _Variant(two_valued_not=True)),
     ("case-sensitive-wildcards", _Variant(nocase=True)),
     ("text-ids", _Variant(numeric_ids=True)),
+    ("list-values", _Variant(whole_lists=True)),
+    ("missing-values", _Variant(missing_differs=True)),
     ("date-bounds", _Variant(end="exclusive")),
     ("date-bounds", _Variant(end="midnight")),
     ("date-bounds", _Variant(end="midnight-exclusive")),
@@ -497,9 +514,9 @@ def equal_precedence(text: str) -> Node:
     pending: list[str] = []
 
     def flush() -> None:
-        if pending:
+        if "".join(pending).strip():
             atoms.append(parse_filter("".join(pending).strip()))
-            pending.clear()
+        pending.clear()
 
     for match in _TOKEN_RE.finditer(text):
         token = match.group()
@@ -547,6 +564,16 @@ def equal_precedence(text: str) -> Node:
     return output[0]
 
 
+def _bent(variant: _Variant) -> dict[str, Any]:
+    """The fields of a variant that differ from the reference."""
+    plain = _Variant()
+    return {
+        name: getattr(variant, name)
+        for name in variant.__dataclass_fields__
+        if getattr(variant, name) != getattr(plain, name)
+    }
+
+
 def _lower(value: Any) -> Any:
     if isinstance(value, str):
         return value.lower()
@@ -577,6 +604,12 @@ def _leaf_truth(leaf: Comparison | Match, properties: Mapping[str, Any], variant
         and literal_number(leaf.value) is not None
     ):
         properties = {**properties, leaf.property: _numeric(properties.get(leaf.property))}
+    value = properties.get(leaf.property)
+    if variant.missing_differs and value is None:
+        differs = leaf.negated if isinstance(leaf, Match) else leaf.op is Op.NE
+        return True if differs else None
+    if variant.whole_lists and isinstance(value, list):
+        return (leaf.op is Op.NE) if isinstance(leaf, Comparison) else leaf.negated
     if compile_predicate(node)(properties):
         return True
     if compile_predicate(Not(node))(properties):
@@ -712,7 +745,11 @@ def _summary(outcome: Outcome) -> dict[str, Any]:
 
 
 def classify(
-    oracle: _Oracle, body: dict[str, Any], reference: Outcome, server: Outcome
+    oracle: _Oracle,
+    body: dict[str, Any],
+    reference: Outcome,
+    server: Outcome,
+    ask: Target | None = None,
 ) -> tuple[str, str, list[str]] | None:
     """The rule a server's answer breaks, with a sentence and the deciding ids; None if it agrees.
 
@@ -721,6 +758,8 @@ def classify(
         body: The request.
         reference: The reference's outcome.
         server: The server's.
+        ask: The server, to ask a follow-up question (the same request with a limit of 1000,
+            which tells ties chosen in another order from records it does not select).
 
     Returns:
         ``(rule, detail, ids)`` or None.
@@ -750,17 +789,33 @@ def classify(
     missing = [i for i in mine if i not in set(theirs)]
     deciding = (extra + missing)[:10]
     said = f"{len(extra)} record(s) only the server returned, {len(missing)} only the reference"
-    try:
-        for rule, variant in _VARIANTS:
+    limit = body.get("limit")
+    wanted = limit if isinstance(limit, int) and 0 < limit < CAP else CAP
+    if ask is not None and wanted < CAP:
+        wide = {**body, "limit": CAP}
+        mine_wide = oracle.matching(wide, _Variant())
+        theirs_wide = _ids(ask(wide).body)
+        if theirs_wide is not None and set(theirs_wide) == set(mine_wide) != set():
+            if theirs_wide != mine_wide:
+                return "order", said + ": records of equal timestamp, other than by identifier "\
+                    f"(asked with limit {CAP}: the same records, in another order)", deciding
+    for rule, variant in _VARIANTS:
+        try:
             if oracle.matching(body, variant) == theirs:
                 return rule, said, deciding
-        if _ties_reordered(oracle, body, mine, theirs):
-            return "order", said + ": records of equal timestamp, other than by identifier", \
-                deciding
-    except (CatalogqlError, ValueError):  # a variant could not read the request
-        pass
-    if len(theirs) > min(len(mine), CAP) and len(mine) < len(theirs) and not missing:
-        return "cap", said, deciding
+        except (CatalogqlError, ValueError, IndexError):  # the variant cannot read the request
+            continue
+    for (rule, one), (other, two) in itertools.combinations(_VARIANTS, 2):
+        both = _Variant(**{**_bent(one), **_bent(two)})
+        try:
+            if oracle.matching(body, both) == theirs:
+                return rule, f"{said} (together with {other})", deciding
+        except (CatalogqlError, ValueError, IndexError, TypeError):
+            continue
+    if _ties_reordered(oracle, body, mine, theirs):
+        return "order", said + ": records of equal timestamp, other than by identifier", deciding
+    if len(theirs) > wanted:
+        return "cap", said + f"; at most {wanted} may be returned", deciding
     return "results", said, deciding
 
 
@@ -773,7 +828,7 @@ def _ties_reordered(oracle: _Oracle, body: Mapping[str, Any], mine: list[str], t
         return False
     key = {r["identifier"]: k for r, k in zip(oracle.records, oracle.keys, strict=True)}
     times = [key[i] for i in theirs]
-    if any(a < b for a, b in zip(times, times[1:])):
+    if any(a < b for a, b in zip(times, times[1:], strict=False)):
         return False
     return Counter(times) == Counter(key[i] for i in mine)
 
@@ -903,6 +958,7 @@ def run(
     max_time: float = 300.0,
     seed: int = 0,
     name: str = "",
+    stop_after: int | None = None,
 ) -> Report:
     """Check a server against the reference on ``records`` (which the server must hold).
 
@@ -917,6 +973,7 @@ def run(
         max_time: Seconds at most; the run stops sending when they are up.
         seed: Hypothesis's seed (the same seed draws the same requests).
         name: What the report calls the server.
+        stop_after: Stop after this many findings (None: look for every rule).
 
     Returns:
         The report.
@@ -953,7 +1010,7 @@ def run(
                     seen_before[0] += 1
                 sent += 1
                 ours, theirs = reference(body), target(body)
-                verdict = classify(oracle, body, ours, theirs)
+                verdict = classify(oracle, body, ours, theirs, target)
                 if verdict is None or verdict[0] in findings:
                     return
                 rule, detail, ids = verdict
@@ -981,7 +1038,9 @@ def run(
             )(given(strategy)(probe))
             test = hypothesis_seed(seed + attempt)(test)
             try:
-                test()
+                with warnings.catch_warnings():  # the strategy's repr is long: nobody reads it
+                    warnings.simplefilter("ignore", HypothesisWarning)
+                    test()
             except Exception:  # _Found, or Flaky when time ran out while shrinking
                 if "finding" not in last:
                     raise
@@ -992,9 +1051,12 @@ def run(
             findings[finding.rule] = finding
             if time.monotonic() - started > max_time:
                 break
+            if stop_after is not None and len(findings) >= stop_after:
+                stopped = "stop-after"
+                break
     finally:
         reference_catalog.close()
-    if time.monotonic() - started > max_time:
+    if time.monotonic() - started > max_time and stopped != "stop-after":
         stopped = "max-time"
     return Report(
         list(findings.values()),
