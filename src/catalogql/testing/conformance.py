@@ -63,6 +63,7 @@ from catalogql.errors import CatalogqlError
 from catalogql.search import Catalog, SearchRequest, open_catalog
 from catalogql.semantics import instant_key, literal_number
 from catalogql.syntax.errors import QueryError
+from catalogql.compile.gbdx import to_gbdx
 from catalogql.compile.parse import parse_filter
 from catalogql.testing.strategies import search_requests, spellings
 
@@ -314,7 +315,9 @@ def requests(records: Sequence[Mapping[str, Any]]) -> SearchStrategy[dict[str, A
     """
     groups = [st.sampled_from(group) for group in _leaf_texts(records)]
     leaves = st.one_of(*groups).map(parse_filter)
-    nodes = st.recursive(leaves, _combine, max_leaves=4)
+    # Trees of up to four leaves, and the shape that tells precedence apart: a OR b AND c.
+    mixed = st.builds(lambda a, b, c: Or((a, And((b, c)))), leaves, leaves, leaves)
+    nodes = st.recursive(leaves, _combine, max_leaves=4) | mixed
     filters = nodes.flatmap(lambda node: spellings(node, compat=False))
     labels = sorted({label for record in records for label in record["type"]})
     types = st.sampled_from(labels) | st.sampled_from(("WV0*", "*VNIR", "wv02", "GE01 OR QB02"))
@@ -1048,6 +1051,24 @@ def run(
             if "finding" not in last:
                 break
             finding = last["finding"]
+
+            def same_rule(body: dict[str, Any]) -> Finding | None:
+                nonlocal sent
+                if time.monotonic() - started > max_time:
+                    return None
+                sent += 1
+                ours, theirs = reference(body), target(body)
+                verdict = classify(oracle, body, ours, theirs, target)
+                if verdict is None or verdict[0] != finding.rule:
+                    return None
+                ids = verdict[2]
+                return Finding(
+                    finding.rule, body, verdict[1],
+                    [dict(oracle.by_id[i]) for i in ids if i in oracle.by_id],
+                    _summary(theirs), _summary(ours), finding.found_after, finding.seconds,
+                )  # fmt: skip
+
+            finding = _simplify(finding, same_rule)
             findings[finding.rule] = finding
             if time.monotonic() - started > max_time:
                 break
@@ -1067,6 +1088,44 @@ def run(
         name,
         stopped,
     )
+
+
+def _simpler(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Smaller versions of a request: a field left out, a filter or type left out, a filter
+    written canonically."""
+    for key in body:
+        yield {k: v for k, v in body.items() if k != key}
+    for key in ("filters", "types"):
+        items = body.get(key)
+        if isinstance(items, list) and len(items) > 1:
+            for index in range(len(items)):
+                yield {**body, key: items[:index] + items[index + 1 :]}
+    filters = body.get("filters")
+    if isinstance(filters, list):
+        for index, text in enumerate(filters):
+            try:
+                canonical = to_gbdx(parse_filter(text))
+            except (QueryError, TypeError):
+                continue
+            if canonical != text:
+                yield {**body, "filters": [*filters[:index], canonical, *filters[index + 1 :]]}
+
+
+def _simplify(finding: Finding, same_rule: Callable[[dict[str, Any]], Finding | None]) -> Finding:
+    """After Hypothesis's shrinking, a greedy pass: keep any simpler request that breaks the rule.
+
+    Hypothesis shrinks through its own representation of the draws and can stop at, say, two
+    filters where one is enough; this pass tries the request's own simplifications directly.
+    """
+    improved = True
+    while improved:
+        improved = False
+        for body in _simpler(finding.request):
+            smaller = same_rule(body)
+            if smaller is not None:
+                finding, improved = smaller, True
+                break
+    return finding
 
 
 def write_corpus(records: Sequence[Mapping[str, Any]], path: str) -> None:
