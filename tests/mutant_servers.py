@@ -1,4 +1,4 @@
-"""Small, deliberately wrong GBDX search servers (ASGI and WSGI), for the conformance runner's tests.
+"""Small, deliberately wrong GBDX search servers (ASGI, WSGI) for the conformance tests.
 
 Each one is a tiny search server of its own over a list of records, written the way real
 implementations go wrong, with exactly one rule broken (or none: ``TinyServer(records)`` is
@@ -131,7 +131,9 @@ def _leaf(node: Comparison | Match, props: Mapping[str, Any], bugs: Bugs) -> boo
     ):
         wanted = float(node.value.text)
         return any(
-            _OPS[node.op](float(v), wanted) for v in _values(value) if isinstance(v, str) and v.isdigit()
+            _OPS[node.op](float(v), wanted)
+            for v in _values(value)
+            if isinstance(v, str) and v.isdigit()
         )
     return cq.compile_predicate(node)(props)
 
@@ -147,7 +149,9 @@ def _evaluate(node: Node, props: Mapping[str, Any], bugs: Bugs) -> bool:
     assert isinstance(node, Not)
     if bugs.not_of_missing_true:
         return not _evaluate(node.item, props, bugs)
-    if isinstance(node.item, Comparison | Match) and not (bugs.nocase_wildcards or bugs.numeric_ids):
+    if isinstance(node.item, Comparison | Match) and not (
+        bugs.nocase_wildcards or bugs.numeric_ids
+    ):
         return cq.compile_predicate(node)(props)
     # NOT over a subtree, three-valued: push NOT down (De Morgan), as the reference does.
     item = node.item

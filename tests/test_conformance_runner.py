@@ -1,4 +1,4 @@
-"""`catalogql conformance` and ``catalogql.testing.conformance``: it finds real bugs, and only those.
+"""`catalogql conformance` and ``catalogql.testing.conformance``: it finds real bugs, only those.
 
 Each deliberately wrong server of ``mutant_servers`` breaks one rule the way real servers break
 it; the runner must find it, shrink it and name that rule. The correct tiny server, the

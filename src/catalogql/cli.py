@@ -671,7 +671,7 @@ def _load_corpus(args: argparse.Namespace, path: Path, err: TextIO) -> None:
     if args.load_command:
         command = args.load_command.replace("{corpus}", shlex.quote(str(path)))
         print(f"loading the corpus: {command}", file=err)
-        done = subprocess.run(command, shell=True, check=False)  # noqa: S602 (the user's command)
+        done = subprocess.run(command, shell=True, check=False)  # the user's own command
         if done.returncode != 0:
             raise UsageError(
                 f"the load command failed with exit status {done.returncode}: {command}",

@@ -35,8 +35,8 @@ excused, until ``examples`` or ``max_time`` run out.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import importlib.util
+import itertools
 import json
 import random
 import re
@@ -52,19 +52,19 @@ from xml.sax.saxutils import escape, quoteattr
 import httpx
 import shapely
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import HypothesisWarning
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisWarning
 from hypothesis.strategies import SearchStrategy
 
 from catalogql.ast import And, Comparison, LiteralKind, Match, Node, Not, Op, Or, fold
+from catalogql.compile.gbdx import to_gbdx
+from catalogql.compile.parse import parse_filter
 from catalogql.compile.predicate import compile_predicate, compile_types
 from catalogql.errors import CatalogqlError
 from catalogql.search import Catalog, SearchRequest, open_catalog
 from catalogql.semantics import instant_key, literal_number
 from catalogql.syntax.errors import QueryError
-from catalogql.compile.gbdx import to_gbdx
-from catalogql.compile.parse import parse_filter
 from catalogql.testing.strategies import search_requests, spellings
 
 __all__ = [
@@ -93,8 +93,7 @@ RULES: dict[str, str] = {
     "even where both look like numbers (catalogID = 1050010018826700)",
     "missing-values": "SPEC 4: a comparison on a missing or null property is false for every "
     "operator, <> included",
-    "list-values": "SPEC 4: a comparison on a list property is true if any element compares "
-    "true",
+    "list-values": "SPEC 4: a comparison on a list property is true if any element compares true",
     "date-bounds": "SPEC 5: startDate and endDate are both inclusive; a date alone as endDate "
     "covers its whole UTC day",
     "cap": "SPEC 5: at most min(limit, 1000) records; a larger limit is served as 1000",
@@ -385,7 +384,9 @@ class _AsyncBridge(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def send() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
             body = request.read()
-            inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            inner = httpx.Request(
+                request.method, request.url, headers=request.headers, content=body
+            )
             response = await self._transport.handle_async_request(inner)
             content = await response.aread()
             return response.status_code, response.headers.raw, content
@@ -433,7 +434,11 @@ class HTTPTarget:
         if app is not None:
             transport = _AsyncBridge(app) if _is_asgi(app) else httpx.WSGITransport(app=app)
         self.client = httpx.Client(
-            base_url=self.url, headers=headers, timeout=timeout, transport=transport, trust_env=False
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            trust_env=False,
         )
 
     def __call__(self, body: dict[str, Any]) -> Outcome:
@@ -675,7 +680,7 @@ class _Oracle:
         if variant.no_cap:
             limit = body.get("limit")
             wanted = isinstance(limit, int) and not isinstance(limit, bool) and limit > 0
-            count = limit if wanted else len(chosen)
+            count = limit if isinstance(limit, int) and wanted else len(chosen)
         return [identifier for _, identifier in chosen[:count]]
 
 
@@ -774,11 +779,17 @@ def classify(
     if reference.status != 200:
         if 400 <= server.status < 500:
             return None
-        return "refusal", f"the reference refuses it ({reference.status}), the server answered "\
-            f"{server.status}", []
+        return (
+            "refusal",
+            f"the reference refuses it ({reference.status}), the server answered {server.status}",
+            [],
+        )
     if server.status != 200:
-        return "valid-request-refused", f"the server answered {server.status} to a valid "\
-            "request", []
+        return (
+            "valid-request-refused",
+            f"the server answered {server.status} to a valid request",
+            [],
+        )
     mine, theirs = _ids(reference.body), _ids(server.body)
     if theirs is None or not isinstance(server.body.get("stats"), dict):
         return "response-shape", "the answer has no stats or no list of records with ids", []
@@ -798,10 +809,14 @@ def classify(
         wide = {**body, "limit": CAP}
         mine_wide = oracle.matching(wide, _Variant())
         theirs_wide = _ids(ask(wide).body)
-        if theirs_wide is not None and set(theirs_wide) == set(mine_wide) != set():
-            if theirs_wide != mine_wide:
-                return "order", said + ": records of equal timestamp, other than by identifier "\
-                    f"(asked with limit {CAP}: the same records, in another order)", deciding
+        same_set = theirs_wide is not None and set(theirs_wide) == set(mine_wide) != set()
+        if same_set and theirs_wide != mine_wide:
+            return (
+                "order",
+                said + ": records of equal timestamp, other than by identifier "
+                f"(asked with limit {CAP}: the same records, in another order)",
+                deciding,
+            )
     for rule, variant in _VARIANTS:
         try:
             if oracle.matching(body, variant) == theirs:
@@ -822,7 +837,9 @@ def classify(
     return "results", said, deciding
 
 
-def _ties_reordered(oracle: _Oracle, body: Mapping[str, Any], mine: list[str], theirs: list[str]) -> bool:
+def _ties_reordered(
+    oracle: _Oracle, body: Mapping[str, Any], mine: list[str], theirs: list[str]
+) -> bool:
     """Whether the server returned matching records, by timestamp, with other ties at the cut."""
     if len(mine) != len(theirs) or len(set(theirs)) != len(theirs):
         return False
@@ -831,17 +848,22 @@ def _ties_reordered(oracle: _Oracle, body: Mapping[str, Any], mine: list[str], t
         return False
     key = {r["identifier"]: k for r, k in zip(oracle.records, oracle.keys, strict=True)}
     times = [key[i] for i in theirs]
-    if any(a < b for a, b in zip(times, times[1:], strict=False)):
+    if any(a < b for a, b in itertools.pairwise(times)):
         return False
     return Counter(times) == Counter(key[i] for i in mine)
 
 
-def _stats_difference(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> tuple[str, str, list[str]] | None:
+def _stats_difference(
+    mine: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> tuple[str, str, list[str]] | None:
     ours, yours = mine["stats"], theirs["stats"]
     for name in ("recordsReturned", "totalRecords", "typeCounts", "totalMatched"):
         if name in ours and ours.get(name) != yours.get(name):
-            return "stats", f"stats.{name} is {yours.get(name)!r}, the reference says "\
-                f"{ours[name]!r}", []
+            return (
+                "stats",
+                f"stats.{name} is {yours.get(name)!r}, the reference says {ours[name]!r}",
+                [],
+            )
     return None
 
 
@@ -936,7 +958,7 @@ class Report:
                 body = escape(json.dumps(finding.to_dict(), indent=2, ensure_ascii=False))
                 cases.append(
                     f'  <testcase classname="conformance" name={name}>'
-                    f'<failure message={message}>{body}</failure></testcase>'
+                    f"<failure message={message}>{body}</failure></testcase>"
                 )
             else:
                 cases.append(f'  <testcase classname="conformance" name={name}/>')
@@ -947,6 +969,10 @@ class Report:
             + "\n".join(cases)
             + "\n</testsuite>\n"
         )
+
+
+_Verdict = tuple[str, str, list[str]]
+"""A rule broken, what differs in words, and the ids that decide it."""
 
 
 class _Found(Exception):
@@ -988,101 +1014,31 @@ def run(
     >>> run(reference_target(catalog), records, examples=5).ok
     True
     """
-    reference_catalog = open_catalog("memory://")
-    reference_catalog.add_records([dict(record) for record in records])
-    reference = reference_target(reference_catalog)
-    oracle = _Oracle(records)
+    session = _Session(target, records, max_time)
     strategy = requests(records)
-    started = time.monotonic()
-    findings: dict[str, Finding] = {}
-    sent = 0
     drawn = 0
     stopped = "examples"
     try:
         for attempt in range(len(RULES) + 1):
-            if drawn >= examples:
+            if drawn >= examples or session.out_of_time():
                 break
-            last: dict[str, Finding] = {}
-            seen_before = [0]
-
-            def probe(body: dict[str, Any]) -> None:
-                nonlocal sent
-                if time.monotonic() - started > max_time:
-                    return
-                if not last:
-                    seen_before[0] += 1
-                sent += 1
-                ours, theirs = reference(body), target(body)
-                verdict = classify(oracle, body, ours, theirs, target)
-                if verdict is None or verdict[0] in findings:
-                    return
-                rule, detail, ids = verdict
-                previous = last.get("finding")
-                last["finding"] = Finding(
-                    rule,
-                    body,
-                    detail,
-                    [dict(oracle.by_id[i]) for i in ids if i in oracle.by_id],
-                    _summary(theirs),
-                    _summary(ours),
-                    previous.found_after if previous else sent,
-                    previous.seconds if previous else time.monotonic() - started,
-                )
-                raise _Found(rule)
-
-            test = settings(
-                max_examples=examples - drawn,
-                deadline=None,
-                database=None,
-                derandomize=False,
-                phases=(Phase.generate, Phase.shrink),
-                suppress_health_check=list(HealthCheck),
-                report_multiple_bugs=False,
-            )(given(strategy)(probe))
-            test = hypothesis_seed(seed + attempt)(test)
-            try:
-                with warnings.catch_warnings():  # the strategy's repr is long: nobody reads it
-                    warnings.simplefilter("ignore", HypothesisWarning)
-                    test()
-            except Exception:  # _Found, or Flaky when time ran out while shrinking
-                if "finding" not in last:
-                    raise
-            drawn += seen_before[0]
-            if "finding" not in last:
+            found, seen = session.search(strategy, examples - drawn, seed + attempt)
+            drawn += seen
+            if found is None:
                 break
-            finding = last["finding"]
-
-            def same_rule(body: dict[str, Any]) -> Finding | None:
-                nonlocal sent
-                if time.monotonic() - started > max_time:
-                    return None
-                sent += 1
-                ours, theirs = reference(body), target(body)
-                verdict = classify(oracle, body, ours, theirs, target)
-                if verdict is None or verdict[0] != finding.rule:
-                    return None
-                ids = verdict[2]
-                return Finding(
-                    finding.rule, body, verdict[1],
-                    [dict(oracle.by_id[i]) for i in ids if i in oracle.by_id],
-                    _summary(theirs), _summary(ours), finding.found_after, finding.seconds,
-                )  # fmt: skip
-
-            finding = _simplify(finding, same_rule)
-            findings[finding.rule] = finding
-            if time.monotonic() - started > max_time:
-                break
-            if stop_after is not None and len(findings) >= stop_after:
+            found = _simplify(found, session.same_rule(found))
+            session.findings[found.rule] = found
+            if stop_after is not None and len(session.findings) >= stop_after:
                 stopped = "stop-after"
                 break
     finally:
-        reference_catalog.close()
-    if time.monotonic() - started > max_time and stopped != "stop-after":
+        session.close()
+    if session.out_of_time() and stopped != "stop-after":
         stopped = "max-time"
     return Report(
-        list(findings.values()),
-        sent,
-        time.monotonic() - started,
+        list(session.findings.values()),
+        session.sent,
+        time.monotonic() - session.started,
         seed,
         len(records),
         name,
@@ -1090,9 +1046,105 @@ def run(
     )
 
 
+class _Session:
+    """One run's state: the target, the reference, the findings so far, the clock."""
+
+    def __init__(self, target: Target, records: Sequence[Mapping[str, Any]], max_time: float):
+        self.target = target
+        self.catalog = open_catalog("memory://")
+        self.catalog.add_records([dict(record) for record in records])
+        self.reference = reference_target(self.catalog)
+        self.oracle = _Oracle(records)
+        self.max_time = max_time
+        self.started = time.monotonic()
+        self.findings: dict[str, Finding] = {}
+        self.sent = 0
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() - self.started > self.max_time
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def check(self, body: dict[str, Any]) -> tuple[_Verdict | None, Outcome, Outcome]:
+        """Send one request to both; the verdict and the two outcomes."""
+        self.sent += 1
+        ours, theirs = self.reference(body), self.target(body)
+        return classify(self.oracle, body, ours, theirs, self.target), ours, theirs
+
+    def finding(
+        self, body: dict[str, Any], verdict: tuple[str, str, list[str]], ours: Outcome,
+        theirs: Outcome, first: Finding | None,
+    ) -> Finding:  # fmt: skip
+        rule, detail, ids = verdict
+        return Finding(
+            rule, body, detail,
+            [dict(self.oracle.by_id[i]) for i in ids if i in self.oracle.by_id],
+            _summary(theirs), _summary(ours),
+            first.found_after if first else self.sent,
+            first.seconds if first else time.monotonic() - self.started,
+        )  # fmt: skip
+
+    def search(
+        self, strategy: SearchStrategy[dict[str, Any]], examples: int, seed: int
+    ) -> tuple[Finding | None, int]:
+        """One Hypothesis search for a disagreement with a rule not found yet, shrunk.
+
+        Returns:
+            The finding (or None), and how many examples were drawn before it was first seen.
+        """
+        last: list[Finding] = []
+        seen = [0]
+
+        def probe(body: dict[str, Any]) -> None:
+            if self.out_of_time():
+                return
+            if not last:
+                seen[0] += 1
+            verdict, ours, theirs = self.check(body)
+            if verdict is None or verdict[0] in self.findings:
+                return
+            last.append(self.finding(body, verdict, ours, theirs, last[0] if last else None))
+            raise _Found(verdict[0])
+
+        test = settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )(given(strategy)(probe))
+        try:
+            with warnings.catch_warnings():  # the strategy's repr is long: nobody reads it
+                warnings.simplefilter("ignore", HypothesisWarning)
+                hypothesis_seed(seed)(test)()
+        except Exception:  # _Found, or Flaky when time ran out while shrinking
+            if not last:
+                raise
+        # The last failure Hypothesis ran is the smallest (it replays its shrunk example).
+        return (last[-1] if last else None), seen[0]
+
+    def same_rule(self, first: Finding) -> Callable[[dict[str, Any]], Finding | None]:
+        """A test of a request: its finding if it breaks ``first``'s rule, else None."""
+
+        def test(body: dict[str, Any]) -> Finding | None:
+            if self.out_of_time():
+                return None
+            verdict, ours, theirs = self.check(body)
+            if verdict is None or verdict[0] != first.rule:
+                return None
+            return self.finding(body, verdict, ours, theirs, first)
+
+        return test
+
+
 def _simpler(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Smaller versions of a request: a field left out, a filter or type left out, a filter
-    written canonically."""
+    """Smaller versions of a request.
+
+    A field left out, a filter or type left out, a filter written canonically.
+    """
     for key in body:
         yield {k: v for k, v in body.items() if k != key}
     for key in ("filters", "types"):
@@ -1193,4 +1245,3 @@ if importlib.util.find_spec("pytest") is not None:
         yield check
         for target in targets:
             target.close()
-
