@@ -61,6 +61,19 @@ EXERCISED.update(
     }
 )
 
+_CONFORMANCE = (
+    "tests/test_conformance_runner.py::test_catalogql_serve_passes",
+    "tests/test_conformance_runner.py::test_the_command_exits_1_and_reports_a_wrong_server",
+)
+EXERCISED.update(
+    {
+        "catalogql conformance http://127.0.0.1:8000 --token $TOKEN --corpus corpus.jsonl "
+        "--load-command catalogql load {corpus} --db sqlite:///catalog.db": _CONFORMANCE,
+        "catalogql conformance http://127.0.0.1:8000 --token $TOKEN --corpus corpus.jsonl "
+        "--loaded --json report.json --junit conformance.xml": _CONFORMANCE,
+    }
+)
+
 IDENTIFIER = "1040010019B4A600"  # the record the README's get and search lines name
 
 

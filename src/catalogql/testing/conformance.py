@@ -44,7 +44,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -82,6 +82,8 @@ __all__ = [
 
 SEARCH_PATH = "/catalog/v2/search"
 CAP = 1000
+SHRINK_SECONDS = 60.0
+"""How long Hypothesis may shrink one disagreement before the smallest so far is reported."""
 
 RULES: dict[str, str] = {
     "precedence": "SPEC 2: NOT binds tightest, then AND, then OR: a OR b AND c is a OR (b AND c)",
@@ -648,36 +650,51 @@ class _Oracle:
         self.by_id = {record["identifier"]: record for record in self.records}
         self.shapes = [shapely.from_wkt(r["properties"]["footprintWkt"]) for r in self.records]
         self.keys = [instant_key(str(r["properties"].get("timestamp"))) or "" for r in self.records]
+        self._cache_key = ""
+        self._cached: tuple[SearchRequest, list[int]] = (SearchRequest.build(), [])
 
-    def matching(self, body: Mapping[str, Any], variant: _Variant) -> list[str]:
-        """The ids the request selects under the variant, in order, capped."""
-        request = SearchRequest.from_dict(body)
+    def _placed(self, body: Mapping[str, Any]) -> tuple[SearchRequest, list[int]]:
+        """The request, and the records in its area and of its types (no variant bends those)."""
+        cache_key = json.dumps(body, sort_keys=True, default=str)
+        if self._cache_key != cache_key:
+            request = SearchRequest.from_dict(body)
+            types = [compile_types(node) for node in request.type_nodes]
+            placed = [
+                index
+                for index, (record, shape) in enumerate(zip(self.records, self.shapes, strict=True))
+                if (request.area is None or shapely.intersects(request.area, shape))
+                and all(test(record["type"]) for test in types)
+            ]
+            self._cache_key, self._cached = cache_key, (request, placed)
+        return self._cached
+
+    def matching(
+        self, body: Mapping[str, Any], variant: _Variant, *, capped: bool = True
+    ) -> list[str]:
+        """The ids the request selects under the variant, in order, capped (unless not)."""
+        request, placed = self._placed(body)
         trees: list[Node] = list(request.filter_nodes)
         if variant.precedence:
             trees = [equal_precedence(text) for text in request.filters]
-        types = [compile_types(node) for node in request.type_nodes]
         start, end = request.start, request.end
         if end is not None and variant.end != "inclusive":
             raw = instant_key(str(request.end_date)) or end
             end = raw if variant.end.startswith("midnight") else end
         strict_end = variant.end in ("exclusive", "midnight-exclusive")
         chosen: list[tuple[str, str]] = []
-        for record, shape, key in zip(self.records, self.shapes, self.keys, strict=True):
+        for index in placed:
+            record, key = self.records[index], self.keys[index]
             if start is not None and (key < start or (variant.start_exclusive and key == start)):
                 continue
             if end is not None and (key > end or (strict_end and key == end)):
-                continue
-            if request.area is not None and not shapely.intersects(request.area, shape):
-                continue
-            if not all(test(record["type"]) for test in types):
                 continue
             if not all(_truth(tree, record["properties"], variant) for tree in trees):
                 continue
             chosen.append((key, record["identifier"]))
         chosen.sort(key=lambda pair: pair[1])
         chosen.sort(key=lambda pair: pair[0], reverse=True)
-        count = request.limit
-        if variant.no_cap:
+        count = request.limit if capped else len(chosen)
+        if variant.no_cap and capped:
             limit = body.get("limit")
             wanted = isinstance(limit, int) and not isinstance(limit, bool) and limit > 0
             count = limit if isinstance(limit, int) and wanted else len(chosen)
@@ -758,6 +775,7 @@ def classify(
     reference: Outcome,
     server: Outcome,
     ask: Target | None = None,
+    prefer: Collection[str] = (),
 ) -> tuple[str, str, list[str]] | None:
     """The rule a server's answer breaks, with a sentence and the deciding ids; None if it agrees.
 
@@ -768,6 +786,8 @@ def classify(
         server: The server's.
         ask: The server, to ask a follow-up question (the same request with a limit of 1000,
             which tells ties chosen in another order from records it does not select).
+        prefer: Rules to name first where several explain the answer (those reported already,
+            so that a rule is not reported twice under two names).
 
     Returns:
         ``(rule, detail, ids)`` or None.
@@ -795,7 +815,16 @@ def classify(
         return "response-shape", "the answer has no stats or no list of records with ids", []
     assert mine is not None
     if mine == theirs:
-        return _stats_difference(reference.body, server.body)
+        verdict = _stats_difference(reference.body, server.body)
+        if verdict is not None and verdict[1].startswith("stats.totalMatched"):
+            counted = server.body["stats"].get("totalMatched")
+            for rule, variant in _VARIANTS:
+                try:
+                    if len(oracle.matching(body, variant, capped=False)) == counted:
+                        return rule, verdict[1] + f" (as under the {rule} variant)", []
+                except (CatalogqlError, ValueError, IndexError):
+                    continue
+        return verdict
     if set(mine) == set(theirs) and len(theirs) == len(mine):
         moved = [a for a, b in zip(mine, theirs, strict=True) if a != b]
         return "order", "the same records in another order", moved[:10]
@@ -817,13 +846,11 @@ def classify(
                 f"(asked with limit {CAP}: the same records, in another order)",
                 deciding,
             )
-    for rule, variant in _VARIANTS:
-        try:
-            if oracle.matching(body, variant) == theirs:
-                return rule, said, deciding
-        except (CatalogqlError, ValueError, IndexError):  # the variant cannot read the request
-            continue
-    for (rule, one), (other, two) in itertools.combinations(_VARIANTS, 2):
+    explained, relevant = _explained_by(oracle, body, mine, theirs)
+    if explained:
+        rule = next((r for r in explained if r in prefer), explained[0])
+        return rule, said, deciding
+    for (rule, one), (other, two) in itertools.combinations(relevant, 2):
         both = _Variant(**{**_bent(one), **_bent(two)})
         try:
             if oracle.matching(body, both) == theirs:
@@ -835,6 +862,24 @@ def classify(
     if len(theirs) > wanted:
         return "cap", said + f"; at most {wanted} may be returned", deciding
     return "results", said, deciding
+
+
+def _explained_by(
+    oracle: _Oracle, body: dict[str, Any], mine: list[str], theirs: list[str]
+) -> tuple[list[str], list[tuple[str, _Variant]]]:
+    """The rules whose variant gives the server's answer; the variants that change anything."""
+    explained: list[str] = []
+    relevant: list[tuple[str, _Variant]] = []
+    for rule, variant in _VARIANTS:
+        try:
+            answer = oracle.matching(body, variant)
+        except (CatalogqlError, ValueError, IndexError):  # the variant cannot read the request
+            continue
+        if answer == theirs and rule not in explained:
+            explained.append(rule)
+        if answer != mine:
+            relevant.append((rule, variant))
+    return explained, relevant
 
 
 def _ties_reordered(
@@ -1070,7 +1115,7 @@ class _Session:
         """Send one request to both; the verdict and the two outcomes."""
         self.sent += 1
         ours, theirs = self.reference(body), self.target(body)
-        return classify(self.oracle, body, ours, theirs, self.target), ours, theirs
+        return classify(self.oracle, body, ours, theirs, self.target, self.findings), ours, theirs
 
     def finding(
         self, body: dict[str, Any], verdict: tuple[str, str, list[str]], ours: Outcome,
@@ -1095,15 +1140,20 @@ class _Session:
         """
         last: list[Finding] = []
         seen = [0]
+        shrinking = [0.0]
 
         def probe(body: dict[str, Any]) -> None:
             if self.out_of_time():
                 return
+            if last and time.monotonic() - shrinking[0] > SHRINK_SECONDS:
+                return  # shrinking has had its time: keep the smallest failure so far
             if not last:
                 seen[0] += 1
             verdict, ours, theirs = self.check(body)
             if verdict is None or verdict[0] in self.findings:
                 return
+            if not last:
+                shrinking[0] = time.monotonic()
             last.append(self.finding(body, verdict, ours, theirs, last[0] if last else None))
             raise _Found(verdict[0])
 
