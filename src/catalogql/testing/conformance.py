@@ -1020,8 +1020,11 @@ _Verdict = tuple[str, str, list[str]]
 """A rule broken, what differs in words, and the ids that decide it."""
 
 
-class _Found(Exception):
-    """Raised inside the Hypothesis test for a disagreement not yet reported."""
+class _Found(CatalogqlError):
+    """Raised inside the Hypothesis test for a disagreement not yet reported.
+
+    It never escapes: :func:`run` catches it and reports the finding.
+    """
 
 
 def run(
