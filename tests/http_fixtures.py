@@ -50,7 +50,7 @@ class Server:
 
 @contextmanager
 def serving(
-    db: str, folder: Path, *args: str, timeout: float = 30.0, secret: bool = True
+    db: str, folder: Path, *args: str, timeout: float = 120.0, secret: bool = True
 ) -> Iterator[Server]:
     """Run ``catalogql serve --db DB`` on a free port until the block ends (SIGTERM, then kill).
 

@@ -74,6 +74,50 @@ EXERCISED.update(
     }
 )
 
+_METADATA = (
+    "tests/test_http_metadata.py::test_the_readmes_metadata_lines_against_catalogql_serve",
+)
+_CURL = "curl -s -H Authorization: Bearer $TOKEN -d "
+_V1 = "http://127.0.0.1:8000/metadata/v1"
+EXERCISED.update(
+    {
+        _CURL.replace("-s", "-s -i") + f'{{"limit": 2, "fields": ["acquired"]}} {_V1}/search': (
+            _METADATA
+        ),
+        f'{_CURL}{{"interval": "month", "pixels": true}} {_V1}/summary': _METADATA,
+        f'{_CURL}{{"limit": 10, "text": "land"}} {_V1}/products/search': _METADATA,
+    }
+)
+
+_CLIENT = ("tests/test_descartes_client.py::test_the_real_descartes_client_end_to_end",)
+EXERCISED.update(
+    {
+        "export DESCARTESLABS_ENV=gcp-production": _CLIENT,
+        "export DESCARTESLABS_PLATFORM_URL=http://127.0.0.1:8000": _CLIENT,
+        "export DESCARTESLABS_TOKEN=$(catalogql token --sub alice)": _CLIENT,
+        "unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy": _CLIENT,
+        "python examples/descartes_client.py scene.tif": _CLIENT,
+    }
+)
+
+_UPLOADED = ("tests/test_http_catalog.py::test_the_readmes_upload_lines_against_catalogql_serve",)
+EXERCISED.update(
+    {
+        "PID=$(curl -s -H Authorization: Bearer $TOKEN -d "
+        '{"id": "scenes", "title": "Scenes", "description": "mine"} '
+        "http://127.0.0.1:8000/metadata/v1/catalog/products | python3 -c import json, sys; "
+        'print(json.load(sys.stdin)["data"]["id"]))': _UPLOADED,
+        "UPLOAD_URL=$(curl -s -H Authorization: Bearer $TOKEN -d "
+        '{"acquired": "2020-08-01T00:00:00Z"} '
+        "http://127.0.0.1:8000/metadata/v1/catalog/products/$PID/images/upload/scene.tif)": (
+            _UPLOADED
+        ),
+        "curl -s -T scene.tif $UPLOAD_URL": _UPLOADED,
+        "curl -s -H Authorization: Bearer $TOKEN "
+        "http://127.0.0.1:8000/metadata/v1/catalog/products/$PID/uploads/scene.tif": _UPLOADED,
+    }
+)
+
 IDENTIFIER = "1040010019B4A600"  # the record the README's get and search lines name
 
 

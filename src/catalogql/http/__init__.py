@@ -1,8 +1,9 @@
 """The HTTP API (SPEC section 8): an ASGI app over the catalog service.
 
 :func:`create_app` makes it; ``catalogql serve`` runs it with uvicorn; ``catalogql token``
-makes bearer tokens. Routes: ``GET /healthz``, ``GET /openapi.json``, and the GBDX Catalog v2
-search and record (:mod:`catalogql.http.routes.gbdx`). Needs the ``server`` extra.
+makes bearer tokens. Routes: ``GET /healthz``, ``GET /openapi.json``, the GBDX Catalog v2
+search and record (:mod:`catalogql.http.routes.gbdx`), and the Descartes Metadata v1 routes
+(:mod:`catalogql.http.routes.metadata`). Needs the ``server`` extra.
 
 >>> from fastapi.testclient import TestClient
 >>> from catalogql.http.auth import make_token

@@ -27,7 +27,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from catalogql.errors import CatalogqlError, InvalidInput, Problem, TooLarge, error_body
 
@@ -77,8 +77,12 @@ ERRORS: dict[int, ErrorAnswer] = {
 _INTERNAL = "the server failed; the failure is in its log"
 
 
-class JSONBody(Response):
+class JSONBody(JSONResponse):
     """A JSON answer serialized with orjson (the standard library for integers past 64 bits).
+
+    A :class:`~starlette.responses.JSONResponse` so that FastAPI's OpenAPI leaves a route's
+    documented answer schema alone (for any other response class it adds ``"type": "string"``
+    beside the route's ``$ref``, which no JSON object or list then matches).
 
     >>> JSONBody({"a": [1, 2]}).body
     b'{"a":[1,2]}'

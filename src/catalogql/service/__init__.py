@@ -31,7 +31,7 @@ from typing import Any
 from catalogql.errors import Problem, UsageError
 from catalogql.search import Catalog, open_catalog
 from catalogql.search.request import SearchRequest
-from catalogql.service import bands, images, metadata, products, uploads
+from catalogql.service import bands, images, metadata, products, reads, uploads
 from catalogql.service.access import visible_names
 from catalogql.service.fields import raise_problems
 from catalogql.service.principals import Principal
@@ -453,7 +453,7 @@ class Service:
             key = multi_file.get("image_id")
             upload_id = name if name is not None else upload_id
         else:
-            key = image_id if image_id is not None else _strip_tif(upload_id)
+            key = image_id if image_id is not None else uploads.image_key_of(upload_id)
         uploads.begin_upload(
             self.catalog,
             principal,
@@ -623,6 +623,93 @@ class Service:
         """
         return metadata.summary(self.catalog, principal, body)
 
+    # -- the Metadata API's reads (WIRE.md section 4; :mod:`catalogql.service.reads`) ---------
+
+    def image_by_id(self, principal: Principal, image_id: str) -> dict[str, Any]:
+        """An image by its full id, flat with ``key`` (:func:`.reads.image_by_id`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_image(a, pid, "img", acquired="2020-01-01", geometry="POINT (1 2)")
+        >>> svc.image_by_id(a, f"{pid}:img")["key"]
+        'img'
+        """
+        return reads.image_by_id(self.catalog, principal, image_id)
+
+    def images_by_ids(self, principal: Principal, body: object) -> list[dict[str, Any]]:
+        """A ``batch/images`` body's images (:func:`.reads.images_by_ids`).
+
+        >>> open_service("memory://").images_by_ids(Principal("a"), {"ids": ["ns:p:x"]})
+        []
+        """
+        return reads.images_by_ids(self.catalog, principal, body)
+
+    def band_by_id(self, principal: Principal, band_id: str) -> dict[str, Any]:
+        """A band by its full id (:func:`.reads.band_by_id`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_band(a, pid, "red", srcband=1, dtype="Byte", data_range=[0, 255],
+        ...                  type="spectral")
+        >>> svc.band_by_id(a, f"{pid}:red")["name"]
+        'red'
+        """
+        return reads.band_by_id(self.catalog, principal, band_id)
+
+    def bands_of_product(self, principal: Principal, product_id: str) -> dict[str, Any]:
+        """``{band id: band}`` of a product, ``{}`` if unknown (:func:`.reads.bands_of_product`).
+
+        >>> open_service("memory://").bands_of_product(Principal("a"), "ns:p")
+        {}
+        """
+        return reads.bands_of_product(self.catalog, principal, product_id)
+
+    def bands_of_image(self, principal: Principal, image_id: str) -> dict[str, Any]:
+        """``{band id: band}`` of an image's product (:func:`.reads.bands_of_image`).
+
+        >>> svc, a = open_service("memory://"), Principal("a")
+        >>> pid = svc.add_product(a, "p", title="P", description="")["id"]
+        >>> _ = svc.add_image(a, pid, "img", acquired="2020-01-01", geometry="POINT (1 2)")
+        >>> svc.bands_of_image(a, f"{pid}:img")
+        {}
+        """
+        return reads.bands_of_image(self.catalog, principal, image_id)
+
+    def search_products(
+        self, principal: Principal, body: object
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A ``products/search`` body's page and next token (:func:`.reads.search_products`).
+
+        >>> open_service("memory://").search_products(Principal("a"), {"limit": 10})
+        ([], None)
+        """
+        return reads.search_products(self.catalog, principal, body)
+
+    def search_bands(self, principal: Principal, body: object) -> list[dict[str, Any]]:
+        """A ``bands/search`` body's bands (:func:`.reads.search_bands`).
+
+        >>> open_service("memory://").search_bands(Principal("a"), {"products": ["ns:p"]})
+        []
+        """
+        return reads.search_bands(self.catalog, principal, body)
+
+    def search_derived_bands(self, principal: Principal, body: object) -> list[dict[str, Any]]:
+        """A ``bands/derived/search`` body's derived bands (:func:`.reads.search_derived_bands`).
+
+        >>> [b["id"] for b in open_service("memory://").search_derived_bands(
+        ...     Principal("a"), {"bands": ["red", "nir"], "require_bands": True})]
+        ['derived:ndvi']
+        """
+        return reads.search_derived_bands(body)
+
+    def derived_band(self, principal: Principal, band_id: str) -> dict[str, Any]:
+        """A derived band by id (:func:`.reads.derived_band`).
+
+        >>> open_service("memory://").derived_band(Principal("a"), "derived:ndwi")["bands"]
+        ['green', 'nir']
+        """
+        return reads.derived_band(band_id)
+
     # -- the catalog -------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -676,10 +763,3 @@ def _source_name(source: uploads.Source) -> str | None:
         return os.path.basename(os.fspath(source))
     name = getattr(source, "name", None)
     return os.path.basename(name) if isinstance(name, str) and name else None
-
-
-def _strip_tif(upload_id: str) -> str:
-    for suffix in (".tif", ".tiff", ".TIF", ".TIFF"):
-        if upload_id.endswith(suffix) and len(upload_id) > len(suffix):
-            return upload_id[: -len(suffix)]
-    return upload_id
