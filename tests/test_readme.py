@@ -61,6 +61,19 @@ EXERCISED.update(
     }
 )
 
+_CONFORMANCE = (
+    "tests/test_conformance_runner.py::test_catalogql_serve_passes",
+    "tests/test_conformance_runner.py::test_the_command_exits_1_and_reports_a_wrong_server",
+)
+EXERCISED.update(
+    {
+        "catalogql conformance http://127.0.0.1:8000 --token $TOKEN --corpus corpus.jsonl "
+        "--load-command catalogql load {corpus} --db sqlite:///catalog.db": _CONFORMANCE,
+        "catalogql conformance http://127.0.0.1:8000 --token $TOKEN --corpus corpus.jsonl "
+        "--loaded --json report.json --junit conformance.xml": _CONFORMANCE,
+    }
+)
+
 _METADATA = (
     "tests/test_http_metadata.py::test_the_readmes_metadata_lines_against_catalogql_serve",
 )
