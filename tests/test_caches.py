@@ -43,7 +43,8 @@ def _check_accounting() -> int:
     for cache in caches():
         assert len(cache) <= cache.max_entries, cache.name
         assert cache.held <= cache.max_bytes, cache.name
-        assert cache.held == sum(size for _, size in cache.entries.values()), cache.name
+        assert cache.held == sum(cache.sizes.values()), cache.name
+        assert list(cache) == list(cache.sizes), cache.name
         total += cache.held
     return total
 
@@ -57,11 +58,11 @@ def test_a_sized_cache_evicts_the_oldest_past_its_bytes_and_skips_what_is_too_la
     cache: SizedCache[str] = SizedCache("test", max_entries=100, max_bytes=800)
     for n in range(10):
         cache.put((n,), str(n), 100)  # 100 is the largest kept (800 // 8)
-    assert cache.held == 800 and list(cache.entries) == [(n,) for n in range(2, 10)]
+    assert cache.held == 800 and list(cache) == [(n,) for n in range(2, 10)]
     cache.put(("big",), "big", 101)
-    assert ("big",) not in cache.entries and cache.skipped == 1 and cache.held == 800
+    assert ("big",) not in cache and cache.skipped == 1 and cache.held == 800
     cache.put((9,), "again", 10)  # a key charged anew, not twice
-    assert cache.held == 710 and cache.entries[(9,)] == ("again", 10)
+    assert cache.held == 710 and cache[(9,)] == "again" and cache.sizes[(9,)] == 10
     cache.clear()
     assert cache.held == 0 and len(cache) == 0
 
@@ -69,7 +70,7 @@ def test_a_sized_cache_evicts_the_oldest_past_its_bytes_and_skips_what_is_too_la
 def test_a_sized_function_keeps_values_and_never_caches_errors() -> None:
     calls: list[str] = []
 
-    @sized_cache(4, 8 * 64, lambda args, value: len(args[0]))
+    @sized_cache(4, 8 * 64, lambda args, value: len(args[0]), text_key=True)
     def parse(text: str) -> int:
         calls.append(text)
         if not text.isdigit():
@@ -176,4 +177,4 @@ def test_a_typical_filter_is_cached_everywhere() -> None:
     assert cq.compile_predicate(node) is cq.compile_predicate(cq.parse_filter(text))
     cq.to_sql(node, "sqlite")
     key: Any = (node, "sqlite", None, "v")
-    assert key in sql_module._to_sql_cached.cache.entries
+    assert key in sql_module._to_sql_cached.cache

@@ -10,13 +10,15 @@ large distinct inputs with count-bounded ``functools.lru_cache``\\ s). The rule,
 * an entry larger than ``max_bytes // 8`` is not kept (computed again when asked again);
 * past ``max_entries`` entries or ``max_bytes`` bytes the oldest entries go first.
 
-A hit is one dictionary lookup (no reordering, so the key is hashed once, as ``lru_cache``
-does); entries leave in the order they came. Errors are never cached.
+A cache is a ``dict`` (a hit is one lookup in C, as fast as ``functools.lru_cache``; a function of
+one argument is called as the dict's own ``__getitem__``, with no Python frame), and a miss goes
+through ``__missing__``. A hit does not reorder: entries leave in the order they came. Errors are
+never cached.
 
 >>> @sized_cache(max_entries=2, max_bytes=1000, size=lambda args, value: len(args[0]))
 ... def shout(text: str) -> str:
 ...     return text.upper()
->>> shout("abc"), len(shout("x" * 500)), shout.cache.held, len(shout.cache)
+>>> shout("abc"), len(shout("x" * 500)), shout.held, len(shout)
 ('ABC', 500, 3, 1)
 """
 
@@ -26,7 +28,7 @@ import functools
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 __all__ = ["ENTRY_FRACTION", "CachedFunction", "SizedCache", "caches", "sized_cache", "text_bytes"]
 
@@ -41,75 +43,147 @@ ENTRY_FRACTION = 8
 _ALL: list[SizedCache[Any]] = []
 
 
-class SizedCache(Generic[V]):
-    """A map from argument tuples to values, bounded by entries and by estimated bytes.
+class SizedCache(dict[Hashable, V]):
+    """A dict bounded by its number of entries and by the bytes they are charged.
+
+    Entries go in through :meth:`put` (or, in a cached function, ``__missing__``), which charges
+    them and evicts the oldest past the bounds.
 
     Attributes:
         name: Where the cache is (``module.function``), for reports.
         max_entries: The most entries kept.
-        max_bytes: The most bytes (as estimated by the cache's ``size``) kept in all.
+        max_bytes: The most bytes (as charged) kept in all.
         held: The bytes the kept entries are charged.
+        sizes: Each key's charge, oldest first.
         skipped: How many values were too large to keep.
 
     >>> cache: SizedCache[int] = SizedCache("demo", max_entries=3, max_bytes=80)
     >>> for n in range(5):
     ...     cache.put((n,), n * n, 10)
-    >>> sorted(value for value, _ in cache.entries.values()), cache.held
+    >>> sorted(cache.values()), cache.held
     ([4, 9, 16], 30)
     >>> cache.put(("big",), 0, 11), cache.skipped, cache.held <= cache.max_bytes
     (None, 1, True)
     """
 
-    __slots__ = ("entries", "held", "max_bytes", "max_entries", "name", "skipped")
-
     def __init__(self, name: str, max_entries: int, max_bytes: int) -> None:
+        super().__init__()
         if max_entries < 1 or max_bytes < ENTRY_FRACTION:
             raise ValueError(f"cache {name}: max_entries >= 1 and max_bytes >= {ENTRY_FRACTION}")
         self.name = name
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.entries: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
+        self.sizes: OrderedDict[Hashable, int] = OrderedDict()
         self.held = 0
         self.skipped = 0
         _ALL.append(self)
 
-    def __len__(self) -> int:
-        return len(self.entries)
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)  # a cached function stays usable as a key (dicts are not hashable)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
 
     def put(self, key: Hashable, value: V, size: int) -> None:
         """Keep ``value`` under ``key``, charged ``size`` bytes, unless it is too large.
 
         Args:
-            key: The arguments.
+            key: The key (a cached function's arguments).
             value: The value.
             size: Its estimated bytes (key and value).
         """
         if size > self.max_bytes // ENTRY_FRACTION:
             self.skipped += 1
             return
-        entries = self.entries
-        old = entries.pop(key, None)
+        sizes = self.sizes
+        old = sizes.pop(key, None)
         if old is not None:
-            self.held -= old[1]
-        entries[key] = (value, size)
+            self.held -= old
+        self[key] = value
+        sizes[key] = size
         self.held += size
-        while self.held > self.max_bytes or len(entries) > self.max_entries:
-            _, (_, gone) = entries.popitem(last=False)
-            self.held -= gone
+        while self.held > self.max_bytes or len(sizes) > self.max_entries:
+            gone, charged = sizes.popitem(last=False)
+            del self[gone]
+            self.held -= charged
 
     def clear(self) -> None:
         """Forget every entry.
 
         >>> SizedCache("x", 1, 8).clear()
         """
-        self.entries.clear()
+        super().clear()
+        self.sizes.clear()
         self.held = 0
+
+    def cache_clear(self) -> None:
+        """Forget every entry (``functools.lru_cache``'s name for :meth:`clear`).
+
+        >>> SizedCache("x", 1, 8).cache_clear()
+        """
+        self.clear()
+
+
+class _Hashed(tuple[Any, ...]):
+    """Arguments whose hash is computed once (a tree's hash walks it): the key kept on a miss."""
+
+    def __new__(cls, args: tuple[Any, ...]) -> _Hashed:
+        key = super().__new__(cls, args)
+        key.hashed = hash(args)
+        return key
+
+    hashed: int
+
+    def __hash__(self) -> int:
+        return self.hashed
+
+
+class _Cached(SizedCache[Any]):
+    """A cached function of several arguments: the key is the tuple of the arguments."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        max_entries: int,
+        max_bytes: int,
+        size: Callable[[tuple[Any, ...], Any], int],
+    ) -> None:
+        super().__init__(f"{function.__module__}.{function.__qualname__}", max_entries, max_bytes)
+        self.function = function
+        self.size = size
+
+    @property
+    def cache(self) -> SizedCache[Any]:
+        """The cache itself (the function is its own cache)."""
+        return self
+
+    def __call__(self, *args: Any) -> Any:
+        return self[_Hashed(args)]  # hashed once, for the lookup and the insertion
+
+    def __missing__(self, args: tuple[Any, ...]) -> Any:
+        value = self.function(*args)
+        key = args if type(args) is _Hashed else _Hashed(args)
+        self.put(key, value, self.size(args, value))
+        return value
+
+
+class _UnaryCached(_Cached):
+    """A cached function of one ``str``: the key is the text, the call ``__getitem__``."""
+
+    __call__ = dict.__getitem__
+
+    def __missing__(self, arg: Any) -> Any:
+        value = self.function(arg)
+        self.put(arg, value, self.size((arg,), value))
+        return value
 
 
 class CachedFunction(Protocol[P, R_co]):
     """A function with a :class:`SizedCache` (what :func:`sized_cache` returns)."""
 
-    cache: SizedCache[Any]
+    @property
+    def cache(self) -> SizedCache[Any]:
+        """The cache."""
 
     @property
     def __wrapped__(self) -> Callable[P, R_co]:
@@ -118,23 +192,35 @@ class CachedFunction(Protocol[P, R_co]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co:
         """The value, from the cache when it holds it."""
 
+    def __getitem__(self, args: Any) -> R_co:
+        """The value for the tuple of the arguments (the argument alone, for one): no frame."""
+
     def cache_clear(self) -> None:
         """Forget every entry."""
 
 
 def sized_cache(
-    max_entries: int, max_bytes: int, size: Callable[[tuple[Any, ...], Any], int]
+    max_entries: int,
+    max_bytes: int,
+    size: Callable[[tuple[Any, ...], Any], int],
+    *,
+    text_key: bool = False,
 ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]:
     """Cache a function of hashable positional arguments in a :class:`SizedCache`.
+
+    The cached function takes its arguments by position only (as catalogql calls them); it is
+    its own cache (a dict: ``len``, ``in``, ``held``, ``cache_clear()``), and ``__wrapped__`` is
+    the uncached function.
 
     Args:
         max_entries: The most entries kept.
         max_bytes: The most estimated bytes kept.
-        size: The estimated bytes of an entry, from its arguments and value.
+        size: The estimated bytes of an entry, from its arguments (a tuple) and its value.
+        text_key: The function takes one ``str``: the text is the key, and a call is the
+            dict's ``__getitem__`` (no Python frame: for functions called per record value).
 
     Returns:
-        A decorator; the function it returns has ``cache``, ``cache_clear()`` and
-        ``__wrapped__`` (the uncached function).
+        A decorator.
 
     >>> @sized_cache(16, 1024, lambda args, value: text_bytes(args[0]))
     ... def length(text: str) -> int:
@@ -144,27 +230,10 @@ def sized_cache(
     """
 
     def decorate(function: Callable[P, R]) -> CachedFunction[P, R]:
-        cache: SizedCache[R] = SizedCache(
-            f"{function.__module__}.{function.__qualname__}", max_entries, max_bytes
-        )
-        get = cache.entries.get
-        put = cache.put
-        call: Callable[..., R] = function
-
-        def cached(*args: Any, **kwargs: Any) -> Any:
-            if kwargs:  # not the way catalogql calls them: computed, not kept
-                return call(*args, **kwargs)
-            found = get(args)
-            if found is not None:
-                return found[0]
-            value = call(*args)
-            put(args, value, size(args, value))
-            return value
-
-        wrapper: Any = functools.update_wrapper(cached, function)
-        wrapper.cache = cache
-        wrapper.cache_clear = cache.clear
-        return wrapper  # type: ignore[no-any-return]
+        kind = _UnaryCached if text_key else _Cached
+        cached = kind(function, max_entries, max_bytes, size)
+        functools.update_wrapper(cached, function)
+        return cached  # type: ignore[return-value]
 
     return decorate
 

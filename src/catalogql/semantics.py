@@ -141,7 +141,7 @@ def _number_bytes(args: tuple[Any, ...], value: int | float | None) -> int:
     return text_bytes(args[0]) + sys.getsizeof(value)
 
 
-@sized_cache(max_entries=4096, max_bytes=4 << 20, size=_number_bytes)
+@sized_cache(max_entries=4096, max_bytes=4 << 20, size=_number_bytes, text_key=True)
 def number_from_text(text: str) -> int | float | None:
     """A number from text as SPEC section 4 reads it, or None.
 
@@ -186,7 +186,7 @@ def _instant_bytes(args: tuple[Any, ...], value: str | None) -> int:
     return 64 + text_bytes(args[0]) + text_bytes(value)
 
 
-@sized_cache(max_entries=65536, max_bytes=16 << 20, size=_instant_bytes)
+@sized_cache(max_entries=65536, max_bytes=16 << 20, size=_instant_bytes, text_key=True)
 def instant_key(text: str) -> str | None:
     """An ISO 8601 date or date-time as a sortable UTC key, or None if it is not one.
 

@@ -187,7 +187,7 @@ def prepare_record(
     )
 
 
-@sized_cache(256, 2 << 20, lambda args, value: 512 + 2 * text_bytes(args[0]))
+@sized_cache(256, 2 << 20, lambda args, value: 512 + 2 * text_bytes(args[0]), text_key=True)
 def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
     return property_getter(name)
 

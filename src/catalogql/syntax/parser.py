@@ -736,7 +736,7 @@ def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node,
     Errors are not cached (they are cheap to find again and may be many distinct strings).
     """
     if type(text) is str and type(limits) is Limits and type(dialect) is str:
-        node, warnings_ = _parse_cached(text, kind, dialect, limits)
+        node, warnings_ = _parse_cached[text, kind, dialect, limits]  # the cache, no frame
         return node, list(warnings_)
     return _parse_text(text, kind, dialect, limits)
 
