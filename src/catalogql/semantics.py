@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import decimal
 import enum
-import functools
 import operator
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,7 @@ from catalogql.ast import (
     Pattern,
     Wildcard,
 )
+from catalogql.caches import sized_cache, text_bytes
 from catalogql.syntax.errors import QueryError, QueryValidationError
 
 __all__ = [
@@ -136,7 +137,11 @@ def literal_number(literal: Literal) -> int | float | None:
     return number_from_text(literal.text)
 
 
-@functools.lru_cache(maxsize=4096)
+def _number_bytes(args: tuple[Any, ...], value: int | float | None) -> int:
+    return text_bytes(args[0]) + sys.getsizeof(value)
+
+
+@sized_cache(max_entries=4096, max_bytes=4 << 20, size=_number_bytes, text_key=True)
 def number_from_text(text: str) -> int | float | None:
     """A number from text as SPEC section 4 reads it, or None.
 
@@ -177,7 +182,11 @@ _INSTANT_RE = re.compile(  # ASCII digits only: \d would also take other scripts
 )
 
 
-@functools.lru_cache(maxsize=65536)
+def _instant_bytes(args: tuple[Any, ...], value: str | None) -> int:
+    return 64 + text_bytes(args[0]) + text_bytes(value)
+
+
+@sized_cache(max_entries=65536, max_bytes=16 << 20, size=_instant_bytes, text_key=True)
 def instant_key(text: str) -> str | None:
     """An ISO 8601 date or date-time as a sortable UTC key, or None if it is not one.
 

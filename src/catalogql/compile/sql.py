@@ -67,7 +67,6 @@ CASE json_type(properties, '$.cloudCover') WHEN 'integer' THEN json_extract(prop
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sqlite3
@@ -100,6 +99,7 @@ from catalogql.ast import (
     Wildcard,
     fold,
 )
+from catalogql.caches import SizedCache, sized_cache, text_bytes
 from catalogql.errors import argument_error
 from catalogql.queryables import check_schema, property_type
 from catalogql.semantics import (
@@ -466,7 +466,17 @@ def to_sql(
     return sql, dict(params)
 
 
-@functools.lru_cache(maxsize=256)
+def _sql_bytes(args: tuple[Any, ...], value: tuple[str, Mapping[str, Any]]) -> int:
+    """A compiled filter's bytes: its SQL text and parameters, and its tree (the key).
+
+    The tree is charged as twice the SQL's bytes (the SQL of a comparison is longer than its
+    tree's texts; a walk over the tree would cost as much as the cache saves on a long chain).
+    """
+    sql, params = value
+    return 3 * text_bytes(sql) + 128 * len(params) + sum(map(sys.getsizeof, params.values()))
+
+
+@sized_cache(max_entries=256, max_bytes=16 << 20, size=_sql_bytes)
 def _to_sql_cached(
     node: Node, dialect: SQLDialect, schema_json: str | None, parameter_prefix: str
 ) -> tuple[str, Mapping[str, Any]]:
@@ -726,7 +736,13 @@ def _match_facts(
     return _match_facts_cached(dialect.__name__, pattern, declared)
 
 
-@functools.lru_cache(maxsize=256)
+def _match_facts_bytes(args: tuple[Any, ...], value: tuple[str, Any, bool]) -> int:
+    """The pattern (key) and its spelling."""
+    pieces = sum(len(piece) for piece in args[1] if isinstance(piece, str))
+    return 256 + 64 * len(args[1]) + pieces + text_bytes(value[0])
+
+
+@sized_cache(max_entries=256, max_bytes=4 << 20, size=_match_facts_bytes)
 def _match_facts_cached(
     dialect: str, pattern: Pattern, declared: PropertyType | None
 ) -> tuple[str, tuple[bool, bool] | None, bool]:
@@ -869,10 +885,13 @@ preceded by ``:`` or ``%(``, and stand in quotes after ``.``, ``'`` or ``"``."""
 _PARAMETER_STYLE = {"sqlite": ":{}", "postgresql": "%({})s"}
 
 _MAX_SHAPES = 512
-"""The most leaf shapes kept (per process); past it the cache starts again. A shape keeps its
-SQLAlchemy expression, about 26 KB (tracemalloc: 1,000 shapes kept 26 MiB), so at most ~13 MiB.
-A chain of more distinct shapes than this (hundreds of distinct property names) costs about
-what it did before the cache, ~2 ms a comparison."""
+"""The most leaf shapes kept (per process); past it (or past 16 MiB) the oldest go first. A shape
+keeps its SQLAlchemy expression, about 26 KB (tracemalloc: 1,000 shapes kept 26 MiB), and its
+property name several times (in the key, the expression and each compiled text). A chain of more
+distinct shapes than this (hundreds of distinct property names) costs about what it did before
+the cache, ~2 ms a comparison."""
+
+_SHAPE_BYTES = 26_000
 
 
 _LINT_ONLY = frozenset({"from_linter"})
@@ -1057,7 +1076,13 @@ def _register(
         raise AssertionError(f"compile with the layout's dialect: {written!r} for {placeholder!r}")
 
 
-_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+_SHAPES: SizedCache[_Shape] = SizedCache("catalogql.compile.sql._SHAPES", _MAX_SHAPES, 16 << 20)
+
+
+def _shape_bytes(plan: _Plan) -> int:
+    """A shape's bytes: the expression, and its property name (in comparisons and matches)."""
+    name = plan.shape[1] if plan.shape[0] in ("comparison", "match") else ""
+    return _SHAPE_BYTES + 4 * len(name)
 
 
 class _TextCompiler(_Compiler):
@@ -1112,8 +1137,6 @@ class _TextCompiler(_Compiler):
         found = _SHAPES.get(key)
         if found is not None:
             return found
-        if len(_SHAPES) >= _MAX_SHAPES:
-            _SHAPES.clear()
         bound = [
             sa.bindparam(f"{_TEMPLATE_PREFIX}{number}", value, type_=_SQL_TYPES[type(value)])
             for number, value in enumerate(plan.values, 1)
@@ -1121,7 +1144,7 @@ class _TextCompiler(_Compiler):
         proto = self.leaf_sql(plan, bound)
         assert getattr(proto, "operator", None) not in (operators.and_, operators.or_)
         shape = _Shape(sa.not_(proto) if negated else proto, self.layout.dialect)
-        _SHAPES[key] = shape
+        _SHAPES.put(key, shape, _shape_bytes(plan))
         return shape
 
     def name(self, value: object) -> str:

@@ -36,7 +36,6 @@ candidates and the exact predicate decides.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,6 +45,7 @@ from typing import Any, TypeVar
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
+from catalogql.caches import sized_cache, text_bytes
 from catalogql.errors import Problem
 from catalogql.search.errors import InvalidRecord
 from catalogql.search.geometry import read_footprint
@@ -187,7 +187,7 @@ def prepare_record(
     )
 
 
-@functools.lru_cache(maxsize=256)
+@sized_cache(256, 2 << 20, lambda args, value: 512 + 2 * text_bytes(args[0]), text_key=True)
 def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
     return property_getter(name)
 

@@ -14,7 +14,6 @@ And(items=(Match(property='sensorPlatformName', pattern=('WORLDVIEW03', <Wildcar
 from __future__ import annotations
 
 import contextvars
-import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -41,6 +40,7 @@ from catalogql.ast import (
     Wildcard,
     fold,
     normalize_pattern,
+    tree_bytes,
     tree_depth,
     unchecked_chain,
     unchecked_comparison,
@@ -48,6 +48,7 @@ from catalogql.ast import (
     unchecked_match,
     walk,
 )
+from catalogql.caches import sized_cache, text_bytes
 from catalogql.errors import argument_error
 from catalogql.syntax.errors import (
     Diagnostic,
@@ -735,12 +736,21 @@ def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node,
     Errors are not cached (they are cheap to find again and may be many distinct strings).
     """
     if type(text) is str and type(limits) is Limits and type(dialect) is str:
-        node, warnings_ = _parse_cached(text, kind, dialect, limits)
+        node, warnings_ = _parse_cached[text, kind, dialect, limits]  # the cache, no frame
         return node, list(warnings_)
     return _parse_text(text, kind, dialect, limits)
 
 
-@functools.lru_cache(maxsize=4096)
+def _parse_bytes(args: tuple[Any, ...], value: tuple[Node, tuple[Diagnostic, ...]]) -> int:
+    """A parse's bytes: the text, its tree and its warnings."""
+    return (
+        text_bytes(args[0])
+        + tree_bytes(value[0])
+        + sum(512 + text_bytes(w.message) + text_bytes(w.rewrite) for w in value[1])
+    )
+
+
+@sized_cache(max_entries=4096, max_bytes=16 << 20, size=_parse_bytes)
 def _parse_cached(
     text: str, kind: str, dialect: str, limits: Limits
 ) -> tuple[Node, tuple[Diagnostic, ...]]:
