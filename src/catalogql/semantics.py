@@ -192,8 +192,15 @@ def instant_key(text: str) -> str | None:
     ('2014-01-01T00:00:00', '1000-01-01T01:00:00', None)
     """
     fast = _utc_instant_key(text)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _general_instant_key(text)
+
+
+def _general_instant_key(text: str) -> str | None:
+    """:func:`instant_key` by the regular expression and ``datetime``: every form.
+
+    >>> _general_instant_key("2015-07-31 12:07:17,5+02"), _general_instant_key("2015")
+    ('2015-07-31T10:07:17.5', None)
+    """
     m = _INSTANT_RE.fullmatch(text)
     if m is None:
         return None

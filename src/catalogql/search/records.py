@@ -261,11 +261,7 @@ def _checked_copy(properties: Mapping[str, Any], position: int) -> tuple[dict[st
             raw = orjson.dumps(properties)
         except (orjson.JSONEncodeError, TypeError):
             raw = b""
-        if (
-            raw
-            and b"\\u0000" not in raw
-            and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH
-        ):
+        if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
             copy = orjson.loads(raw)
             if copy == properties:
                 return copy, raw.decode()

@@ -397,9 +397,7 @@ class SQLiteCatalog(Catalog):
             else:
                 record_id = next_id
                 next_id += 1
-            rows.append(
-                (record_id, record.identifier, record.timestamp, types, properties, record)
-            )
+            rows.append((record_id, record.identifier, record.timestamp, types, properties, record))
             labels.extend((label, record_id) for label in record.types)
             keys.extend((key, record_id) for key in record.keys)
             named.extend((record_id, name) for name in readers)
