@@ -137,6 +137,9 @@ def literal_number(literal: Literal) -> int | float | None:
     return number_from_text(literal.text)
 
 
+_PLAIN_DIGITS = 4000  # below CPython's limit on the digits int() converts
+
+
 @functools.lru_cache(maxsize=4096)
 def number_from_text(text: str) -> int | float | None:
     """A number from text as SPEC section 4 reads it, or None.
@@ -148,6 +151,8 @@ def number_from_text(text: str) -> int | float | None:
     >>> number_from_text("9" * 5000) == 10**5000 - 1
     True
     """
+    if text.isascii() and text.isdigit() and len(text) <= _PLAIN_DIGITS:
+        return int(text)  # the common case (an identifier's digits), without the expressions
     stripped = text.strip(" \t\r\n\f")
     if not NUMBER_RE.fullmatch(stripped):
         return None
@@ -191,6 +196,8 @@ def instant_key(text: str) -> str | None:
     >>> instant_key("2014-01-01"), instant_key("0999-12-31T23:00-02:00"), instant_key("today")
     ('2014-01-01T00:00:00', '1000-01-01T01:00:00', None)
     """
+    if len(text) < 10 or text[4] != "-":  # not YYYY-…: neither form can match
+        return None
     fast = _utc_instant_key(text)
     return fast if fast is not None else _general_instant_key(text)
 

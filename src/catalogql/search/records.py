@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -224,14 +225,13 @@ def _prepare(
     notes: list[Problem] = []
     if footprint is None:
         footprint = read_footprint(properties.get("footprintWkt"), position, notes)
-    copy, text = _checked_copy(properties, position)
+    copy, text, wide, inexact = _checked_copy(properties, position)
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
     keys: set[str] = set()
     for name in indexed:
         value = _reader(name)(copy)  # the predicates' reader: dotted paths too
         if value is not None:
             keys.update(value_keys(name, value))
-    wide, inexact = _number_traits(copy)
     return StoredRecord(
         identifier,
         labels,
@@ -247,8 +247,13 @@ def _prepare(
     )
 
 
-def _checked_copy(properties: Mapping[str, Any], position: int) -> tuple[dict[str, Any], str]:
-    """A copy of the properties (every dict and list new) and their compact JSON text.
+def _checked_copy(
+    properties: Mapping[str, Any], position: int
+) -> tuple[dict[str, Any], str, bool, bool]:
+    """A copy of the properties (every dict and list new), their compact JSON text, and traits.
+
+    The traits are :func:`_number_traits` of the copy (``wide``, ``inexact``): the values are
+    walked only when orjson's text holds a number that could have one.
 
     orjson writes and reads the common case. It writes NaN and the infinities as ``null`` and
     tuples as lists, so a copy that differs from the original, or anything orjson refuses (an
@@ -264,12 +269,26 @@ def _checked_copy(properties: Mapping[str, Any], position: int) -> tuple[dict[st
         if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
             copy = orjson.loads(raw)
             if copy == properties:
-                return copy, raw.decode()
+                if _MAY_BE_INEXACT.search(raw.translate(_NUMBER_SHAPES)) is None:
+                    return copy, raw.decode(), False, False
+                return copy, raw.decode(), *_number_traits(copy)
     text = _properties_json(properties, position)
     copy = json.loads(text)
     if copy != properties:  # the encoder changed something: a key that is not a string, say
         _check_json(properties, position)  # (json.dumps turns 1 into "1", keeps one of 1/"1")
-    return copy, text
+    return copy, text, *_number_traits(copy)
+
+
+# orjson's text, reduced to what tells whether a number may be one _number_traits flags: an
+# integer of 16 digits or more (bare: after ":", "," or "["; in a string it is after something
+# else), -0.0, or a float with an exponent of three digits below zero (orjson writes a float
+# under 1e-300 as 5e-324: its digits become "0e-000").
+# Any other text is never flagged; a match only means "walk the values".
+_NUMBER_SHAPES = bytes(
+    0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":,[" else byte if byte in b"-.e" else 0x20
+    for byte in range(256)
+)
+_MAY_BE_INEXACT = re.compile(rb":-?0{16}|-0\.0|e-000")
 
 
 _INT64_LOW, _INT64_HIGH = -(2**63), 2**63 - 1
