@@ -254,13 +254,12 @@ def test_a_batch_is_prepared_as_one_record_at_a_time(records: list[Any], start: 
 
 
 def test_the_first_bad_record_is_the_one_named() -> None:
-    good = {"identifier": "a", "type": [], "properties": {
-        "timestamp": "2016-01-01", "footprintWkt": "POINT (1 2)"}}  # fmt: skip
-    bad_time = {**good, "properties": {**good["properties"], "timestamp": "soon"}}
-    bad_wkt = {**good, "properties": {**good["properties"], "footprintWkt": "POINT (1"}}
-    with pytest.raises(InvalidRecord, match=r"^record 2: properties.timestamp"):
+    good = _record("a")
+    bad_time = _record("a", timestamp="soon")
+    bad_wkt = _record("a", footprintWkt="POINT (1")
+    with pytest.raises(InvalidRecord, match=r"^record 2: properties\.timestamp"):
         prepare_records([good, good, bad_time, bad_wkt])
-    with pytest.raises(InvalidRecord, match=r"^record 1: properties.footprintWkt: not WKT"):
+    with pytest.raises(InvalidRecord, match=r"^record 1: properties\.footprintWkt: not WKT"):
         prepare_records([good, bad_wkt, bad_time])
 
 
