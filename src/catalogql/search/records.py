@@ -39,7 +39,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -269,7 +268,13 @@ def _checked_copy(
         if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
             copy = orjson.loads(raw)
             if copy == properties:
-                if _MAY_BE_INEXACT.search(raw.translate(_NUMBER_SHAPES)) is None:
+                shapes = raw.translate(_NUMBER_SHAPES)
+                if (
+                    _LONG_BARE not in shapes
+                    and _LONG_NEGATIVE not in shapes
+                    and b"-0.0" not in shapes
+                    and b"e-000" not in shapes
+                ):
                     return copy, raw.decode(), False, False
                 return copy, raw.decode(), *_number_traits(copy)
     text = _properties_json(properties, position)
@@ -288,7 +293,7 @@ _NUMBER_SHAPES = bytes(
     0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":,[" else byte if byte in b"-.e" else 0x20
     for byte in range(256)
 )
-_MAY_BE_INEXACT = re.compile(rb":-?0{16}|-0\.0|e-000")
+_LONG_BARE, _LONG_NEGATIVE = b":" + b"0" * 16, b":-" + b"0" * 16
 
 
 _INT64_LOW, _INT64_HIGH = -(2**63), 2**63 - 1
