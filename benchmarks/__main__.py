@@ -1,7 +1,8 @@
 """``python -m benchmarks [--quick] [--json FILE] [--records PATH] [--only SECTION ...]``.
 
-Sections: imports, parse, predicate, codegen, sql, search, service (``--service-records N``:
-the records of its visibility part, 1,000,000 by default; see :mod:`benchmarks.service`).
+Sections: imports, parse, predicate, codegen, sql, load (``--load-records N``, ``--load-tree
+PATH``: see :mod:`benchmarks.load`), search, service (``--service-records N``: the records of its
+visibility part, 1,000,000 by default; see :mod:`benchmarks.service`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from benchmarks import (
     imports,
+    load,
     parse,
     predicate,
     predicate_codegen,
@@ -23,10 +25,11 @@ from benchmarks import (
     service,
     sql,
 )
-from benchmarks.records import DEFAULT_RECORDS, load
+from benchmarks.records import DEFAULT_RECORDS
+from benchmarks.records import load as load_records
 from benchmarks.timing import FULL, QUICK, noise_probe
 
-SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "search", "service")
+SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "load", "search", "service")
 
 
 def summary(
@@ -170,6 +173,9 @@ def summary(
     if "sql" in results:
         out.append("")
         out.append(sql_summary(results["sql"]))
+    if "load" in results:
+        out.append("")
+        out.append(load.summary(results["load"]))
     if "search" in results:
         out.append("")
         out.append(search.summary(results["search"]))
@@ -249,6 +255,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="records of the service section's visibility part (default 1,000,000)",
     )
+    ap.add_argument("--load-records", metavar="N", type=int, help="records of the load section")
+    ap.add_argument(
+        "--load-tree",
+        metavar="PATH",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="other checkouts whose loads run beside this tree's (before and after)",
+    )
     ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = ap.parse_args(argv)
     config = QUICK if args.quick else FULL
@@ -268,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     if "parse" in wanted:
         results["parse"] = parse.run(config)
     if wanted & {"predicate", "codegen", "sql"}:
-        records = load(args.records)
+        records = load_records(args.records)
         if records is not None:
             if "predicate" in wanted:
                 results["predicate"] = predicate.run(config, records)
@@ -276,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["codegen"] = predicate_codegen.run(config, records)
             if "sql" in wanted:
                 results["sql"] = sql.run(config, records)
+    if "load" in wanted:
+        results["load"] = load.run(
+            config, args.load_records, trees=args.load_tree, source=args.records
+        )
     if "search" in wanted:
         results["search"] = search.run(config, args.search_records)
     if "service" in wanted:

@@ -20,6 +20,7 @@ import shapely
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from catalog_fixtures import Factory
 from catalogql.search import InvalidRecord, open_catalog
 from catalogql.search.records import (
     StoredRecord,
@@ -355,24 +356,24 @@ def test_sqlite_defers_checkpoints_during_a_load_and_restores_them(tmp_path: Pat
     catalog.close()
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_loading_the_same_file_twice_gives_the_same_catalog(
-    store: str, tmp_path: Path, gbdx_records: Mapping[str, dict[str, Any]]
+    new_catalog: Factory, tmp_path: Path, gbdx_records: Mapping[str, dict[str, Any]]
 ) -> None:
     path = tmp_path / "records.jsonl"
     chosen = list(gbdx_records.values())[:300]
     path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
-    url = "memory://" if store == "memory" else f"sqlite:///{tmp_path / 'c.db'}"
-    catalog = open_catalog(url)
+    catalog = new_catalog()
     answers = []
     for _ in range(2):
         with path.open("rb") as f:
             catalog.add_records((entry.record for entry in read_entries(f)), batch_size=128)
         answers.append(catalog.search({"limit": 1000}))
+        answers.append(catalog.search({"filters": ["cloudCover < 20"], "limit": 1000}))
     assert len(catalog) == 300
-    assert answers[0] == answers[1]
-    if store == "sqlite":
+    assert answers[0] == answers[2] and answers[1] == answers[3]
+    assert answers[0]["stats"]["recordsReturned"] == 300
+    if catalog.url.startswith("sqlite:"):
         catalog.close()
-        with sqlite3.connect(tmp_path / "c.db") as db:
+        with sqlite3.connect(catalog.url[len("sqlite:///") :]) as db:
             assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 300
             assert db.execute("SELECT max(id) FROM records").fetchone()[0] == 300  # none rewritten
