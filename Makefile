@@ -12,8 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
+# The demo's catalog is kept (demo.db, remade each time; its token secret demo.db.secret stays)
+# so that the serving lines the demo ends with can serve it.
+DEMO_DB = sqlite:///demo.db
 demo: $(STAMP)
-	$(BIN)/catalogql demo
+	rm -f demo.db demo.db-wal demo.db-shm
+	$(BIN)/catalogql demo --db $(DEMO_DB)
+	@echo "(catalogql is $(BIN)/catalogql: run '. $(BIN)/activate' first)"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py

@@ -2,7 +2,9 @@
 
 Sections: imports, parse, predicate, codegen, sql, load (``--load-records N``, ``--load-tree
 PATH``: see :mod:`benchmarks.load`), search, service (``--service-records N``: the records of its
-visibility part, 1,000,000 by default; see :mod:`benchmarks.service`).
+visibility part, 1,000,000 by default; see :mod:`benchmarks.service`), serve (``catalogql serve
+--workers 2`` under load; see :mod:`benchmarks.serve`; its result says PASS or FAIL, and a FAIL
+makes the command exit 1).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from benchmarks import (
     predicate_codegen,
     report,
     search,
+    serve,
     service,
     sql,
 )
@@ -29,7 +32,17 @@ from benchmarks.records import DEFAULT_RECORDS
 from benchmarks.records import load as load_records
 from benchmarks.timing import FULL, QUICK, noise_probe
 
-SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "load", "search", "service")
+SECTIONS = (
+    "imports",
+    "parse",
+    "predicate",
+    "codegen",
+    "sql",
+    "load",
+    "search",
+    "service",
+    "serve",
+)
 
 
 def summary(
@@ -182,6 +195,9 @@ def summary(
     if "service" in results:
         out.append("")
         out.append(service.summary(results["service"]))
+    if "serve" in results:
+        out.append("")
+        out.append(serve.summary(results["serve"]))
     return "\n".join(out)
 
 
@@ -299,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         results["search"] = search.run(config, args.search_records)
     if "service" in wanted:
         results["service"] = service.run(config, args.service_records)
+    if "serve" in wanted:
+        results["serve"] = serve.run(config)
     elapsed = time.perf_counter() - started
     text = summary(info, results, args.quick, steadiness)
     print(report.section("Summary (Markdown, for the README)"))
@@ -320,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.json.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
         print(f"figures written to {args.json}")
+    if results.get("serve", {}).get("verdict", "PASS") != "PASS":
+        print(f"serve: {results['serve']['verdict']}")
+        return 1
     return 0
 
 

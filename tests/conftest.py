@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["postgres_fixtures", "catalog_fixtures"]
+pytest_plugins = ["postgres_fixtures", "catalog_fixtures", "catalogql.testing.conformance"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"

@@ -61,6 +61,19 @@ EXERCISED.update(
     }
 )
 
+_CONFORMANCE = (
+    "tests/test_conformance_runner.py::test_catalogql_serve_passes",
+    "tests/test_conformance_runner.py::test_the_command_exits_1_and_reports_a_wrong_server",
+)
+EXERCISED.update(
+    {
+        "catalogql conformance http://127.0.0.1:8000 --token $TOKEN --corpus corpus.jsonl "
+        "--load-command catalogql load {corpus} --db sqlite:///catalog.db": _CONFORMANCE,
+        "catalogql conformance http://127.0.0.1:8000 --token $TOKEN --corpus corpus.jsonl "
+        "--loaded --json report.json --junit conformance.xml": _CONFORMANCE,
+    }
+)
+
 _METADATA = (
     "tests/test_http_metadata.py::test_the_readmes_metadata_lines_against_catalogql_serve",
 )
@@ -73,6 +86,35 @@ EXERCISED.update(
         ),
         f'{_CURL}{{"interval": "month", "pixels": true}} {_V1}/summary': _METADATA,
         f'{_CURL}{{"limit": 10, "text": "land"}} {_V1}/products/search': _METADATA,
+    }
+)
+
+_CLIENT = ("tests/test_descartes_client.py::test_the_real_descartes_client_end_to_end",)
+EXERCISED.update(
+    {
+        "export DESCARTESLABS_ENV=gcp-production": _CLIENT,
+        "export DESCARTESLABS_PLATFORM_URL=http://127.0.0.1:8000": _CLIENT,
+        "export DESCARTESLABS_TOKEN=$(catalogql token --sub alice)": _CLIENT,
+        "unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy": _CLIENT,
+        "python examples/descartes_client.py scene.tif": _CLIENT,
+    }
+)
+
+_UPLOADED = ("tests/test_http_catalog.py::test_the_readmes_upload_lines_against_catalogql_serve",)
+EXERCISED.update(
+    {
+        "PID=$(curl -s -H Authorization: Bearer $TOKEN -d "
+        '{"id": "scenes", "title": "Scenes", "description": "mine"} '
+        "http://127.0.0.1:8000/metadata/v1/catalog/products | python3 -c import json, sys; "
+        'print(json.load(sys.stdin)["data"]["id"]))': _UPLOADED,
+        "UPLOAD_URL=$(curl -s -H Authorization: Bearer $TOKEN -d "
+        '{"acquired": "2020-08-01T00:00:00Z"} '
+        "http://127.0.0.1:8000/metadata/v1/catalog/products/$PID/images/upload/scene.tif)": (
+            _UPLOADED
+        ),
+        "curl -s -T scene.tif $UPLOAD_URL": _UPLOADED,
+        "curl -s -H Authorization: Bearer $TOKEN "
+        "http://127.0.0.1:8000/metadata/v1/catalog/products/$PID/uploads/scene.tif": _UPLOADED,
     }
 )
 

@@ -220,10 +220,26 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(file=out)
     if service_tour_missing():  # the service extra is not installed: the searches were the demo
         print(f"(the service tour needs {' and '.join(service_tour_missing())}: pip install "
-              "'catalogql[service]', then catalogql demo --service)", file=out)  # fmt: skip
-        return 0
-    run_service_tour(out)
+              "'catalogql[service]', then catalogql demo --service)\n", file=out)  # fmt: skip
+    else:
+        run_service_tour(out)
+    _print_serving(args.db, out)
     return 0
+
+
+def _print_serving(db: str | None, out: TextIO) -> None:
+    """The demo's end: how to serve its catalog and search it over HTTP."""
+    from catalogql.demo import serving_lines
+
+    if db is None or db.startswith("memory:"):
+        print("To serve a demo catalog over HTTP, keep one: catalogql demo --db "
+              "sqlite:///demo.db, which ends with the lines that serve and search it.",
+              file=out)  # fmt: skip
+        return
+    print("Serve this catalog over HTTP (Ctrl-C stops it), then search it from another shell:",
+          file=out)  # fmt: skip
+    for line in serving_lines(db):
+        print(f"  {line}", file=out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -644,6 +660,83 @@ def _run_token(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _conformance_module() -> Any:
+    """``catalogql.testing.conformance``, loaded on demand: it needs the testing extra.
+
+    The CLI does not import the test tooling (pyproject's contracts): only this command loads
+    it, when it runs, so that the other commands work without Hypothesis installed.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module("catalogql.testing.conformance")
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.startswith("catalogql"):
+            raise
+        raise UsageError(
+            f"catalogql conformance needs {exc.name}, which is not installed",
+            hint="install the testing extra: pip install 'catalogql[testing]'",
+        ) from None
+
+
+def _load_corpus(args: argparse.Namespace, path: Path, err: TextIO) -> None:
+    """Run --load-command with {corpus} replaced, or wait for the user to load the corpus."""
+    import shlex
+    import subprocess
+
+    if args.load_command:
+        command = args.load_command.replace("{corpus}", shlex.quote(str(path)))
+        print(f"loading the corpus: {command}", file=err)
+        done = subprocess.run(command, shell=True, check=False)  # the user's own command
+        if done.returncode != 0:
+            raise UsageError(
+                f"the load command failed with exit status {done.returncode}: {command}",
+                hint="fix --load-command: it runs in a shell, {corpus} replaced by the corpus file",
+            )
+    elif not args.loaded:
+        print(f"Load {path} into the server at {args.url} (for a catalogql server: "
+              f"catalogql load {path} --db URL), then press Enter.", file=err)  # fmt: skip
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "no --load-command, and no terminal to wait on",
+                hint="give --load-command '...{corpus}...', or load the corpus yourself and "
+                "pass --loaded",
+            )
+        sys.stdin.readline()
+
+
+def _run_conformance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    conformance = _conformance_module()
+    for name in ("examples", "max_time", "size"):
+        if getattr(args, name) <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be positive")
+    records = conformance.corpus(seed=args.seed, size=args.size)
+    path = Path(args.corpus or f"catalogql-conformance-{args.seed}.jsonl")
+    conformance.write_corpus(records, str(path))
+    print(f"wrote {len(records)} records to {path}", file=err)
+    _load_corpus(args, path, err)
+    target = conformance.HTTPTarget(args.url, token=args.token, timeout=args.timeout)
+    try:
+        report = conformance.run(
+            target,
+            records,
+            examples=args.examples,
+            max_time=args.max_time,
+            seed=args.seed,
+            name=args.url,
+        )
+    finally:
+        target.close()
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    if args.junit:
+        Path(args.junit).write_text(report.junit(), encoding="utf-8")
+    print(report.text(), file=out)
+    return 0 if report.ok else 1
+
+
 # --------------------------------------------------------------------------------------------
 # The parser and main
 
@@ -867,6 +960,52 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(token_parser)
     token_parser.add_argument("--secret-file", metavar="FILE", help="the token secret's file")
     token_parser.set_defaults(run=_run_token)
+
+    conformance_parser = commands.add_parser(
+        "conformance",
+        help="test another GBDX search server against the reference (needs the testing extra)",
+        description="Property-test a running GBDX-style search server against catalogql's "
+        "reference engine: write a seeded corpus (--corpus), load it into the server "
+        "(--load-command, or wait until you have), send Hypothesis-drawn search requests to "
+        "both, and report every disagreement shrunk to a minimal request with the rule of the "
+        "SPEC it breaks. Exit status 0 when the server agrees, 1 on any disagreement, 2 bad "
+        "usage.",
+    )
+    conformance_parser.add_argument("url", metavar="URL", help="the server's base URL")
+    conformance_parser.add_argument("--token", help="the bearer token to send")
+    conformance_parser.add_argument(
+        "--corpus", metavar="FILE",
+        help="where to write the corpus, JSON lines (default: catalogql-conformance-SEED.jsonl)",
+    )  # fmt: skip
+    conformance_parser.add_argument(
+        "--load-command", metavar="COMMAND",
+        help="a shell command that loads the corpus into the server; {corpus} is its file",
+    )  # fmt: skip
+    conformance_parser.add_argument(
+        "--loaded", action="store_true", help="the corpus is loaded already: do not wait"
+    )
+    conformance_parser.add_argument(
+        "--examples", type=int, default=200, metavar="N",
+        help="requests to draw (default: %(default)s; shrinking sends more)",
+    )  # fmt: skip
+    conformance_parser.add_argument(
+        "--max-time", type=float, default=300.0, metavar="S",
+        help="seconds at most (default: %(default)s)",
+    )  # fmt: skip
+    conformance_parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the corpus and the requests (default: 0)"
+    )
+    conformance_parser.add_argument(
+        "--size", type=int, default=1200, metavar="N",
+        help="records in the corpus (default: %(default)s; past 1000 the cap shows)",
+    )  # fmt: skip
+    conformance_parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S",
+        help="seconds to wait for each answer (default: %(default)s)",
+    )  # fmt: skip
+    conformance_parser.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    conformance_parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    conformance_parser.set_defaults(run=_run_conformance)
 
     add_service_commands(commands, f"the catalog URL (default: $CATALOGQL_DB, else {DEFAULT_DB})")
 

@@ -12,6 +12,7 @@ one from the generated catalog. Both substitutions are printed.
 from __future__ import annotations
 
 import json
+import shlex
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ __all__ = [
     "run_search_demo",
     "run_service_tour",
     "service_tour_missing",
+    "serving_lines",
     "write_tour_geotiff",
 ]
 
@@ -558,3 +560,39 @@ def _tour_searches(out: TextIO, service: Any, pid: str, *people: Any) -> None:
         keys = _visible(service, principal, pid)
         found = f"finds {', '.join(keys)}" if keys else "finds nothing"
         print(f"    {label:<22} {found}", file=out)
+
+
+SERVING_SEARCH = {"filters": ["cloudCover < 20"], "limit": 3}
+"""The GBDX search the printed ``curl`` line sends (:func:`serving_lines`)."""
+
+
+def serving_lines(url: str, *, port: int = 8000, sub: str = "demo") -> list[str]:
+    """Shell lines that serve the catalog ``url`` and search it with ``curl`` (the demo's end).
+
+    The first starts the server (until Ctrl-C); the other two, in another shell, make a token
+    signed with the server's secret (found beside an SQLite catalog, or made there the first
+    time) and send :data:`SERVING_SEARCH` with it.
+
+    Args:
+        url: The catalog to serve (the demo's ``--db``).
+        port: The port on 127.0.0.1.
+        sub: The token's subject (the user the search acts as).
+
+    Returns:
+        The lines, to print one a line.
+
+    >>> for line in serving_lines("sqlite:///demo.db"):
+    ...     print(line)
+    catalogql serve --db sqlite:///demo.db --port 8000
+    TOKEN=$(catalogql token --db sqlite:///demo.db --sub demo)
+    curl -s -H "Authorization: Bearer $TOKEN" -d '{"filters": ["cloudCover < 20"], "limit": 3}' \
+http://127.0.0.1:8000/catalog/v2/search
+    """
+    db = shlex.quote(url)
+    body = shlex.quote(json.dumps(SERVING_SEARCH))
+    return [
+        f"catalogql serve --db {db} --port {port}",
+        f"TOKEN=$(catalogql token --db {db} --sub {shlex.quote(sub)})",
+        f'curl -s -H "Authorization: Bearer $TOKEN" -d {body} '
+        f"http://127.0.0.1:{port}/catalog/v2/search",
+    ]

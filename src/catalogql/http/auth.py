@@ -24,6 +24,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,14 @@ from catalogql.service.principals import Principal
 __all__ = [
     "ALGORITHM",
     "SECRET_ENV",
+    "UPLOAD_TTL",
+    "UploadGrant",
     "default_secret_file",
     "make_token",
+    "make_upload_token",
     "parse_ttl",
     "principal_of",
+    "read_upload_token",
     "resolve_secret",
 ]
 
@@ -48,12 +53,22 @@ ALGORITHM = "HS256"
 SECRET_ENV = "CATALOGQL_SECRET"
 """The environment variable that may hold the secret itself."""
 
+UPLOAD_TTL = 3600
+"""Seconds an upload URL stays valid (an hour: the client PUTs at once)."""
+
+UPLOAD_USE = "upload"
+"""The ``use`` claim of an upload URL's token (a bearer token has none; each refuses the other)."""
+
 MIN_SECRET = 32
 """The fewest bytes a secret may have (HS256 wants at least its hash's 32)."""
 
 _TTL = re.compile(r"\s*(\d+)\s*([smhdw]?)\s*")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _HINT = "send 'Authorization: Bearer <token>' with a token from `catalogql token --sub NAME`"
+_UPLOAD_HINT = (
+    "ask for a new upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/"
+    "<upload id>"
+)
 
 
 class TokenRejected(Unauthorized):
@@ -70,9 +85,11 @@ class TokenRejected(Unauthorized):
     'Bearer realm="catalogql", error="invalid_token", error_description="the token has expired"'
     """
 
-    def __init__(self, message: str, bearer_error: str = "invalid_token") -> None:
+    def __init__(
+        self, message: str, bearer_error: str = "invalid_token", *, hint: str = _HINT
+    ) -> None:
         self.bearer_error = bearer_error
-        super().__init__(message, hint=_HINT, code=f"auth.{bearer_error or 'missing'}")
+        super().__init__(message, hint=hint, code=f"auth.{bearer_error or 'missing'}")
 
     def challenge(self) -> str:
         """The ``WWW-Authenticate`` header value of this rejection."""
@@ -187,6 +204,11 @@ def make_token(
     2
     """
     principal = Principal(sub, email=email, groups=groups, org=org)
+    return jwt.encode(_claims(principal, ttl, now), secret, algorithm=ALGORITHM)
+
+
+def _claims(principal: Principal, ttl: int, now: float | None) -> dict[str, Any]:
+    """The claims naming ``principal``, issued now (or at ``now``) for ``ttl`` seconds."""
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {"sub": principal.sub, "iat": issued, "exp": issued + ttl}
     if principal.email is not None:
@@ -195,7 +217,7 @@ def make_token(
         claims["groups"] = list(principal.groups)
     if principal.org is not None:
         claims["org"] = principal.org
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return claims
 
 
 def principal_of(secret: bytes, authorization: str | None) -> Principal:
@@ -217,6 +239,16 @@ def principal_of(secret: bytes, authorization: str | None) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise TokenRejected("the Authorization header is not 'Bearer <token>'", "invalid_request")
+    claims = _decode(secret, token)
+    if "use" in claims:
+        raise TokenRejected(
+            f"the token is a {claims['use']!r} token (of an upload URL), not a bearer token"
+        )
+    return _principal(claims)
+
+
+def _decode(secret: bytes, token: str) -> dict[str, Any]:
+    """The claims of a token signed with ``secret`` (TokenRejected otherwise)."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
@@ -229,6 +261,11 @@ def principal_of(secret: bytes, authorization: str | None) -> Principal:
         raise TokenRejected(f"the token has no {exc.claim!r} claim") from exc
     except jwt.InvalidTokenError as exc:
         raise TokenRejected(f"the token is malformed ({exc})") from exc
+    return dict(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    """The principal the (verified) claims name (TokenRejected if they name none)."""
     groups = claims.get("groups", [])
     if not isinstance(groups, list):
         raise TokenRejected(f"the token's groups claim is not a list of strings: {groups!r}")
@@ -238,3 +275,84 @@ def principal_of(secret: bytes, authorization: str | None) -> Principal:
         )
     except InvalidInput as exc:
         raise TokenRejected(f"the token's claims are not valid: {exc.message}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class UploadGrant:
+    """What an upload URL's token allows: one PUT of one upload's file.
+
+    Attributes:
+        principal: Who asked for the URL (the upload runs as them).
+        product_id: The product.
+        upload_id: The upload (its status document waits, ``pending``, for the file).
+        created: The upload's ``created`` time: the URL is for that upload only (a new upload of
+            the same id, after a failure, needs a new URL).
+        extra: What the PUT needs besides the bytes (an ndarray's ``geotrans`` and CRS).
+    """
+
+    principal: Principal
+    product_id: str
+    upload_id: str
+    created: str
+    extra: dict[str, Any]
+
+
+def make_upload_token(
+    secret: bytes,
+    grant: UploadGrant,
+    *,
+    ttl: int = UPLOAD_TTL,
+    now: float | None = None,
+) -> str:
+    """The token of an upload URL: ``grant`` signed with ``secret``, valid for ``ttl`` seconds.
+
+    It names the principal as a bearer token does, plus ``use: "upload"``, the product, the
+    upload and its ``created`` time; :func:`principal_of` refuses it as a bearer token.
+
+    >>> grant = UploadGrant(Principal("alice"), "ns:p", "a.tif", "2020-01-01T00:00:00Z", {})
+    >>> read_upload_token(b"k" * 32, make_upload_token(b"k" * 32, grant)) == grant
+    True
+    """
+    claims = _claims(grant.principal, ttl, now)
+    claims.update(
+        use=UPLOAD_USE,
+        pid=grant.product_id,
+        uid=grant.upload_id,
+        created=grant.created,
+        extra=grant.extra,
+    )
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_upload_token(secret: bytes, token: str) -> UploadGrant:
+    """The grant of an upload URL's token.
+
+    Raises:
+        TokenRejected: The token is malformed, not signed with ``secret``, expired, or not an
+            upload URL's token (a bearer token is refused here too).
+
+    >>> read_upload_token(b"k" * 32, make_token(b"k" * 32, "alice"))
+    Traceback (most recent call last):
+      ...
+    catalogql.http.auth.TokenRejected: the token is not an upload URL's token; ask for a new \
+upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/<upload id> (hint: ask \
+for a new upload URL: POST /metadata/v1/catalog/products/<product>/images/upload/<upload id>)
+    """
+    try:
+        claims = _decode(secret, token)
+    except TokenRejected as exc:
+        message = exc.message.replace("the token", "the upload URL's token", 1)
+        raise TokenRejected(f"{message}; {_UPLOAD_HINT}", hint=_UPLOAD_HINT) from exc
+    fields = (claims.get("pid"), claims.get("uid"), claims.get("created"))
+    extra = claims.get("extra", {})
+    if (
+        claims.get("use") != UPLOAD_USE
+        or not all(isinstance(field, str) for field in fields)
+        or not isinstance(extra, dict)
+    ):
+        raise TokenRejected(
+            f"the token is not an upload URL's token; {_UPLOAD_HINT}", hint=_UPLOAD_HINT
+        )
+    return UploadGrant(
+        _principal(claims), str(fields[0]), str(fields[1]), str(fields[2]), dict(extra)
+    )

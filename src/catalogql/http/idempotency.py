@@ -3,9 +3,9 @@
 The real Descartes client sends a fresh ``X-Request-Group`` with each call and the same one on each
 automatic retry of it (it retries even POSTs after a 5xx or a read timeout, WIRE.md section 2).
 :class:`Idempotency` is an ASGI middleware over every POST, PUT, PATCH and DELETE that carries one
-and a valid bearer token (the read-only searches of :data:`READ_ONLY` aside): the first answer
-under 500 is kept (status, content type and body, in the catalog's documents, kind
-``idempotency``, keyed by the sha256 of principal, request group, method and path, for
+and a valid bearer token (the reads of :data:`READ_ONLY` and :data:`READ_ONLY_PATTERN` aside):
+the first answer under 500 is kept (status, content type and body, in the catalog's documents,
+kind ``idempotency``, keyed by the sha256 of principal, request group, method and path, for
 :data:`KEEP_SECONDS`), and a later call with the same key gets it back instead of running again
 (so a retried create answers as the first one did, not with a 409). A retry that overtakes a
 first call still running may get that call's 409; the middleware then looks again and answers
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -31,7 +32,15 @@ from catalogql.http.auth import TokenRejected, principal_of
 from catalogql.search import Catalog
 from catalogql.search.documents import Document, documents
 
-__all__ = ["KEEP_SECONDS", "KIND", "METHODS", "READ_ONLY", "Idempotency", "key_of"]
+__all__ = [
+    "KEEP_SECONDS",
+    "KIND",
+    "METHODS",
+    "READ_ONLY",
+    "READ_ONLY_PATTERN",
+    "Idempotency",
+    "key_of",
+]
 
 KIND = "idempotency"
 """The document kind kept answers are stored as."""
@@ -57,6 +66,9 @@ READ_ONLY = frozenset(
     }
 )
 """The paths whose POSTs only read: answered afresh on a retry, never kept (no write per search)."""
+
+READ_ONLY_PATTERN = re.compile(r"/metadata/v1/catalog/products/[^/]+/uploads")
+"""The paths of :data:`READ_ONLY` that hold an id: a product's ``upload_results`` pages."""
 
 HEADER = b"x-request-group"
 
@@ -115,6 +127,7 @@ class Idempotency:
             scope["type"] != "http"
             or scope["method"] not in METHODS
             or scope["path"] in self.read_only
+            or READ_ONLY_PATTERN.fullmatch(scope["path"]) is not None
         ):
             await self.app(scope, receive, send)
             return

@@ -5,8 +5,10 @@ resolves the token secret (making the secret file if needed), then runs uvicorn 
 :func:`app_from_environment`, which each worker calls to build its app from the
 ``CATALOGQL_SERVE_*`` variables :func:`serve` sets. Workers share the catalog:
 one SQLite file (WAL) or PostgreSQL.
-uvicorn logs a line per request, and on SIGINT/SIGTERM stops taking connections and lets running
-requests finish (up to :data:`GRACE_SECONDS`) before the workers close the catalog.
+The app logs a line per request (:mod:`catalogql.http.access`: method, path without its query,
+status, time, the principal's ``sub``, never a token) where uvicorn logs. On SIGINT/SIGTERM
+uvicorn stops taking connections and lets running requests finish (up to
+:data:`GRACE_SECONDS`) before the workers close the catalog.
 
 >>> sorted(ENVIRONMENT)
 ['db', 'secret_file', 'storage']
@@ -14,9 +16,11 @@ requests finish (up to :data:`GRACE_SECONDS`) before the workers close the catal
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -25,7 +29,7 @@ from catalogql.http.app import create_app
 from catalogql.http.auth import SECRET_ENV, default_secret_file, resolve_secret
 from catalogql.service import open_service
 
-__all__ = ["ENVIRONMENT", "GRACE_SECONDS", "app_from_environment", "serve"]
+__all__ = ["ENVIRONMENT", "GRACE_SECONDS", "app_from_environment", "log_config", "serve"]
 
 ENVIRONMENT = {
     "db": "CATALOGQL_SERVE_DB",
@@ -53,6 +57,25 @@ def app_from_environment() -> FastAPI:
     storage = os.environ.get(ENVIRONMENT["storage"]) or None
     secret = resolve_secret(url, os.environ.get(ENVIRONMENT["secret_file"]) or None)
     return create_app(url, storage=storage, secret=secret)
+
+
+def log_config() -> dict[str, Any]:
+    """The logging configuration: uvicorn's, plus the app's loggers (``catalogql.http``) at INFO.
+
+    Their lines (each request's, and failures with their traceback) go where uvicorn's go.
+
+    >>> log_config()["loggers"]["catalogql.http"]["level"]
+    'INFO'
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["catalogql.http"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def serve(
@@ -99,11 +122,12 @@ def serve(
     )
     uvicorn.run(
         "catalogql.http.serve:app_from_environment",
+        log_config=log_config(),
         factory=True,
         host=host,
         port=port,
         workers=workers if workers > 1 else None,
-        access_log=True,
+        access_log=False,  # the app logs each request (catalogql.http.access), without query
         log_level=log_level,
         timeout_graceful_shutdown=GRACE_SECONDS,
         proxy_headers=False,

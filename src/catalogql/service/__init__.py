@@ -453,7 +453,7 @@ class Service:
             key = multi_file.get("image_id")
             upload_id = name if name is not None else upload_id
         else:
-            key = image_id if image_id is not None else _strip_tif(upload_id)
+            key = image_id if image_id is not None else uploads.image_key_of(upload_id)
         uploads.begin_upload(
             self.catalog,
             principal,
@@ -763,10 +763,3 @@ def _source_name(source: uploads.Source) -> str | None:
         return os.path.basename(os.fspath(source))
     name = getattr(source, "name", None)
     return os.path.basename(name) if isinstance(name, str) and name else None
-
-
-def _strip_tif(upload_id: str) -> str:
-    for suffix in (".tif", ".tiff", ".TIF", ".TIFF"):
-        if upload_id.endswith(suffix) and len(upload_id) > len(suffix):
-            return upload_id[: -len(suffix)]
-    return upload_id

@@ -172,7 +172,7 @@ class FileStore:
         >>> FileStore(tempfile.mkdtemp()).put(b"").sha256 == hashlib.sha256(b"").hexdigest()
         True
         """
-        temp = self.objects / f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
+        temp = self.temporary()
         digest = hashlib.sha256()
         size = 0
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -218,6 +218,18 @@ class FileStore:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
             raise
+
+    def temporary(self) -> Path:
+        """A new temporary path in the store, named as :meth:`put` names its own.
+
+        For a caller that spools bytes before :meth:`put` (the HTTP upload): the file is the
+        caller's to remove, and :meth:`recover` removes it once its process is gone (a crash).
+
+        >>> import tempfile
+        >>> FileStore(tempfile.mkdtemp()).temporary().name.startswith(".tmp-")
+        True
+        """
+        return self.objects / f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
 
     def hashes(self) -> list[str]:
         """Every stored file's hash, sorted.

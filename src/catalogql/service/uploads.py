@@ -90,6 +90,7 @@ __all__ = [
     "begin_upload",
     "check_bands",
     "footprint",
+    "image_key_of",
     "list_uploads",
     "ndarray_geotiff",
     "read_raster",
@@ -98,6 +99,7 @@ __all__ = [
     "run_upload",
     "split_antimeridian",
     "upload_status",
+    "wire_status",
 ]
 
 UPLOAD = "upload"
@@ -527,6 +529,18 @@ def ndarray_geotiff(
 # -- the statuses ------------------------------------------------------------------------------
 
 
+def image_key_of(upload_id: str) -> str:
+    """The image key an upload makes by default: its id without ``.tif``/``.tiff``.
+
+    >>> image_key_of("scene_001.tif"), image_key_of("scene"), image_key_of(".tif")
+    ('scene_001', 'scene', '.tif')
+    """
+    for suffix in (".tif", ".tiff", ".TIF", ".TIFF"):
+        if upload_id.endswith(suffix) and len(upload_id) > len(suffix):
+            return upload_id[: -len(suffix)]
+    return upload_id
+
+
 def _upload_doc_id(product_id: str, upload_id: str) -> str:
     return f"{product_id}:{upload_id}"
 
@@ -709,8 +723,12 @@ are namespaced: <namespace>:<name>)
     return _status_result(found)
 
 
-def _wire(status: Mapping[str, Any]) -> dict[str, Any]:
-    """One upload in the shape of WIRE.md section 3 (``upload_results``)."""
+def wire_status(status: Mapping[str, Any]) -> dict[str, Any]:
+    """One upload's status in the shape of WIRE.md section 3 (``upload_results``' items).
+
+    >>> wire_status({"id": "a.tif", "status": "success", "errors": []})["attributes"]["status"]
+    'SUCCESS'
+    """
     errors = status.get("errors") or []
     attributes: dict[str, Any] = {
         "created": status.get("created"),
@@ -773,7 +791,7 @@ def list_uploads(
         keep=None if wanted is None else (lambda d: d.body.get("status") == wanted),
     )
     return {
-        "data": [_wire(_status_result(d)) for d in found],
+        "data": [wire_status(_status_result(d)) for d in found],
         "meta": {"continuation_token": token},
     }
 

@@ -31,6 +31,7 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 @router.post(
     "/search",
     response_class=JSONBody,
+    operation_id="gbdxSearch",
     summary="Search the catalog (GBDX v2)",
     openapi_extra={
         "requestBody": {
@@ -39,7 +40,16 @@ def _json(schema: str, description: str) -> dict[str, Any]:
         }
     },
     responses={
-        200: _json("GBDXSearchResponse", "the matching records, newest first"),
+        200: {
+            **_json("GBDXSearchResponse", "the matching records, newest first"),
+            "links": {
+                "GetFirstRecord": {
+                    "operationId": "gbdxRecord",
+                    "parameters": {"identifier": "$response.body#/results/0/identifier"},
+                    "description": "the first record found, by its identifier",
+                }
+            },
+        },
         **responses_for(400, 401, 413, 422),
     },
 )
@@ -56,6 +66,7 @@ async def search(
 @router.get(
     "/record/{identifier}",
     response_class=JSONBody,
+    operation_id="gbdxRecord",
     summary="One record (GBDX v2)",
     responses={
         200: _json("GBDXRecord", "the record"),
