@@ -1,9 +1,10 @@
 """``python -m benchmarks [--quick] [--json FILE] [--records PATH] [--only SECTION ...]``.
 
-Sections: imports, parse, predicate, codegen, sql, search, service (``--service-records N``:
-the records of its visibility part, 1,000,000 by default; see :mod:`benchmarks.service`), serve
-(``catalogql serve --workers 2`` under load; see :mod:`benchmarks.serve`; its result says PASS or
-FAIL, and a FAIL makes the command exit 1).
+Sections: imports, parse, predicate, codegen, sql, load (``--load-records N``, ``--load-tree
+PATH``: see :mod:`benchmarks.load`), search, service (``--service-records N``: the records of its
+visibility part, 1,000,000 by default; see :mod:`benchmarks.service`), serve (``catalogql serve
+--workers 2`` under load; see :mod:`benchmarks.serve`; its result says PASS or FAIL, and a FAIL
+makes the command exit 1).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from benchmarks import (
     imports,
+    load,
     parse,
     predicate,
     predicate_codegen,
@@ -26,10 +28,21 @@ from benchmarks import (
     service,
     sql,
 )
-from benchmarks.records import DEFAULT_RECORDS, load
+from benchmarks.records import DEFAULT_RECORDS
+from benchmarks.records import load as load_records
 from benchmarks.timing import FULL, QUICK, noise_probe
 
-SECTIONS = ("imports", "parse", "predicate", "codegen", "sql", "search", "service", "serve")
+SECTIONS = (
+    "imports",
+    "parse",
+    "predicate",
+    "codegen",
+    "sql",
+    "load",
+    "search",
+    "service",
+    "serve",
+)
 
 
 def summary(
@@ -173,6 +186,9 @@ def summary(
     if "sql" in results:
         out.append("")
         out.append(sql_summary(results["sql"]))
+    if "load" in results:
+        out.append("")
+        out.append(load.summary(results["load"]))
     if "search" in results:
         out.append("")
         out.append(search.summary(results["search"]))
@@ -255,6 +271,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="records of the service section's visibility part (default 1,000,000)",
     )
+    ap.add_argument("--load-records", metavar="N", type=int, help="records of the load section")
+    ap.add_argument(
+        "--load-tree",
+        metavar="PATH",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="other checkouts whose loads run beside this tree's (before and after)",
+    )
     ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = ap.parse_args(argv)
     config = QUICK if args.quick else FULL
@@ -274,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if "parse" in wanted:
         results["parse"] = parse.run(config)
     if wanted & {"predicate", "codegen", "sql"}:
-        records = load(args.records)
+        records = load_records(args.records)
         if records is not None:
             if "predicate" in wanted:
                 results["predicate"] = predicate.run(config, records)
@@ -282,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["codegen"] = predicate_codegen.run(config, records)
             if "sql" in wanted:
                 results["sql"] = sql.run(config, records)
+    if "load" in wanted:
+        results["load"] = load.run(
+            config, args.load_records, trees=args.load_tree, source=args.records
+        )
     if "search" in wanted:
         results["search"] = search.run(config, args.search_records)
     if "service" in wanted:

@@ -66,7 +66,7 @@ def test_the_help_says_what_catalogql_is_and_what_each_option_does() -> None:
     get = cli("get", "--help")
     assert "Print the record with this identifier as JSON" in get.stdout
     assert "the record's identifier" in get.stdout
-    assert "(default: 2000)" in cli("load", "--help").stdout
+    assert "(default: 5000)" in cli("load", "--help").stdout
     assert "(default: 100000)" in cli("demo", "--help").stdout
     search = " ".join(cli("search", "--help").stdout.split())
     assert "repeated --types are ANDed" in search

@@ -843,7 +843,7 @@ def build_parser() -> argparse.ArgumentParser:
     load_parser.add_argument(
         "--batch-size",
         type=int,
-        default=2000,
+        default=5000,
         metavar="N",
         help="records per batch, each stored whole (default: %(default)s)",
     )

@@ -219,7 +219,7 @@ def _fill(
 
     began = time.perf_counter()
     generated = generate_records(records, seed=seed, end="2018-12-31T23:59:59.000Z")
-    catalog.add_records(generated, batch_size=2000, progress=step)
+    catalog.add_records(generated, progress=step)
     seconds = time.perf_counter() - began
     rate = records / seconds if seconds else float("inf")
     total = len(catalog)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import gc
 import itertools
 import threading
 import warnings
@@ -41,12 +42,13 @@ from catalogql.search.records import (
     copy_json,
     encodable,
     literal_keys,
-    prepare_record,
+    prepare_records,
 )
 from catalogql.search.request import SearchRequest
 from catalogql.syntax.parser import DEFAULT_LIMITS, Limits, QueryDialect
 
 __all__ = [
+    "DEFAULT_BATCH",
     "EVERYONE",
     "MAX_RESULTS",
     "Catalog",
@@ -72,6 +74,9 @@ is authenticated. It is matched like any other name: a set of names without it d
 
 Progress = Callable[[int], None]
 """Called after each stored batch with the number of records it held."""
+
+DEFAULT_BATCH = 5000
+"""Records per batch (and per transaction) of :meth:`Catalog.add_records` unless told."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +440,7 @@ class Catalog(abc.ABC):
         records: Iterable[Mapping[str, Any]],
         *,
         readers: Iterable[str] | None = None,
-        batch_size: int = 1000,
+        batch_size: int = DEFAULT_BATCH,
         progress: Progress | None = None,
         on_note: Callable[[int, Problem], None] | None = None,
     ) -> int:
@@ -450,6 +455,13 @@ class Catalog(abc.ABC):
         its position, and the batches before it stay stored. Inside :meth:`transaction`, the
         batches join that unit instead, and an error rolls back the whole unit. Loading the
         same records again changes nothing.
+
+        A batch is checked a batch at a time (:func:`~catalogql.search.records.prepare_records`:
+        the footprints in a few vectorized shapely calls, the properties copied with orjson),
+        with the same checks and errors as one record at a time. While records load, Python's
+        cyclic garbage collector is paused (a load makes no cycles; a collection would walk
+        every record held), and restored when the last concurrent load ends, also on error.
+        The SQLite store defers WAL checkpoints until the load ends.
 
         Args:
             records: Record dicts (``identifier``, ``type``, ``properties``).
@@ -486,22 +498,22 @@ class Catalog(abc.ABC):
         stored = 0
         noted: dict[str, list[tuple[int, Problem]]] = {}
         iterator = iter(records)
-        while batch := list(itertools.islice(iterator, batch_size)):
-            prepared: dict[str, StoredRecord] = {}
-            for offset, obj in enumerate(batch):
-                record = prepare_record(obj, stored + offset, self.indexed)
-                for note in record.notes:
-                    if on_note is not None:
-                        on_note(stored + offset, note)
-                    else:
-                        noted.setdefault(note.code, []).append((stored + offset, note))
-                prepared.pop(record.identifier, None)  # the last copy wins, in input order
-                prepared[record.identifier] = record
-            with self.transaction() as unit:
-                self._write(list(prepared.values()), unit, names)
-            stored += len(batch)
-            if progress is not None:
-                progress(len(batch))
+        with _collector_paused(), self._bulk():
+            while batch := list(itertools.islice(iterator, batch_size)):
+                prepared: dict[str, StoredRecord] = {}
+                for offset, record in enumerate(prepare_records(batch, stored, self.indexed)):
+                    for note in record.notes:
+                        if on_note is not None:
+                            on_note(stored + offset, note)
+                        else:
+                            noted.setdefault(note.code, []).append((stored + offset, note))
+                    prepared.pop(record.identifier, None)  # the last copy wins, in input order
+                    prepared[record.identifier] = record
+                with self.transaction() as unit:
+                    self._write(list(prepared.values()), unit, names)
+                stored += len(batch)
+                if progress is not None:
+                    progress(len(batch))
         for code, notes in noted.items():
             text = _NOTE_TEXTS.get(code, "footprints were changed to be indexed")
             warnings.warn(RecordWarning(f"{text} [{code}]", notes), stacklevel=2)
@@ -857,8 +869,46 @@ class Catalog(abc.ABC):
     def _close(self) -> None:  # noqa: B027 - a store without resources has nothing to close
         """Release resources."""
 
+    def _bulk(self) -> contextlib.AbstractContextManager[None]:
+        """What a store does around a whole load (SQLite defers its checkpoints); nothing here."""
+        return contextlib.nullcontext()
+
 
 _EVERYONE = frozenset({EVERYONE})
+
+_paused_lock = threading.Lock()
+_paused_loads = 0  # loads running with the collector paused
+_paused_enabled = False  # whether the collector ran when the first of them began
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while records load (whatever threads load).
+
+    The first load to begin notes whether the collector runs and pauses it; the last to end
+    restores it, even when a load raises. A load creates no reference cycles, and a collection
+    during it would walk every record already held.
+
+    >>> was = gc.isenabled()
+    >>> with _collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled() == was
+    True
+    """
+    global _paused_loads, _paused_enabled
+    with _paused_lock:
+        if _paused_loads == 0:
+            _paused_enabled = gc.isenabled()
+            gc.disable()
+        _paused_loads += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused_loads -= 1
+            if _paused_loads == 0 and _paused_enabled:
+                gc.enable()
 
 
 def reader_names(function: str, readers: object, *, collection: bool = False) -> frozenset[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "count_crossings",
     "read_area",
     "read_footprint",
+    "read_footprints",
     "settle_polygonal",
 ]
 
@@ -843,3 +845,55 @@ def read_footprint(wkt: object, position: int, notes: list[Problem] | None = Non
     if notes is not None:
         notes.extend(changes)
     return settled
+
+
+_POINTS = (0, 4)  # shapely's type ids of Point and MultiPoint
+_AREAL = (3, 6, 7)  # Polygon, MultiPolygon, GeometryCollection: checked for validity
+_SURFACES = (3, 6)  # Polygon, MultiPolygon: a ring of no area is searched as what it spans
+
+
+def read_footprints(texts: Sequence[str | None]) -> list[BaseGeometry | None]:
+    """Footprints read a batch at a time: each the geometry :func:`read_footprint` returns, or None.
+
+    The common footprint (WKT in lon/lat range, finite, valid, spanning at most 180 degrees of
+    longitude, with an area if it is a polygon) is parsed and checked in a few vectorized
+    shapely calls, and is its own index geometry with no note. None means "read this one with
+    :func:`read_footprint`": not text, not WKT, empty, out of range, invalid, crossing the
+    antimeridian or collapsed (its error or its notes come from there).
+
+    >>> [None if g is None else g.geom_type
+    ...  for g in read_footprints(["POINT (1 2)", "POINT (200 0)", None, "oops"])]
+    ['Point', None, None, None]
+    """
+    if not texts:
+        return []
+    chosen = np.array([text if type(text) is str else None for text in texts], dtype=object)
+    try:
+        geometries = shapely.from_wkt(chosen, on_invalid="ignore")
+    except Exception:  # anything unexpected: every footprint is read alone, as before
+        return [None] * len(texts)
+    fast = ~shapely.is_missing(geometries)
+    fast[fast] = ~shapely.is_empty(geometries[fast])
+    coordinates, which = shapely.get_coordinates(geometries[fast], return_index=True)
+    unfinite = which[~np.isfinite(coordinates).all(axis=1)]
+    if unfinite.size:
+        fast[np.flatnonzero(fast)[np.unique(unfinite)]] = False
+    bounds = shapely.bounds(geometries)
+    with np.errstate(invalid="ignore"):
+        fast &= (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180)
+        fast &= (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
+        kinds = shapely.get_type_id(geometries)
+        points = np.isin(kinds, _POINTS)
+        fast &= points | (bounds[:, 2] - bounds[:, 0] <= 180)
+        fast &= (kinds >= 0) & (kinds <= 7)  # the simple features: curves are read alone
+    areal = fast & np.isin(kinds, _AREAL)
+    if areal.any():
+        picked = np.flatnonzero(areal)
+        fast[picked] = shapely.is_valid(geometries[picked])
+    surfaces = fast & np.isin(kinds, _SURFACES)
+    if surfaces.any():
+        picked = np.flatnonzero(surfaces)
+        fast[picked] = shapely.area(geometries[picked]) != 0
+    geometries[~fast] = None
+    result: list[BaseGeometry | None] = geometries.tolist()
+    return result

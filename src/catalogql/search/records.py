@@ -42,13 +42,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
 from catalogql.caches import sized_cache, text_bytes
 from catalogql.errors import Problem
 from catalogql.search.errors import InvalidRecord
-from catalogql.search.geometry import read_footprint
+from catalogql.search.geometry import read_footprint, read_footprints
 from catalogql.semantics import (
     boolean_from_text,
     instant_key,
@@ -65,6 +66,7 @@ __all__ = [
     "in_search_order",
     "literal_keys",
     "prepare_record",
+    "prepare_records",
     "value_keys",
 ]
 
@@ -91,6 +93,11 @@ class StoredRecord:
         record: The record as stored and returned: identifier, type, properties.
         keys: The equality keys of its hot properties (see the module docstring).
         properties_json: ``properties`` as compact JSON text (what the SQL stores keep).
+        wide: Whether a property holds an integer past 64 bits (SQLite's JSON1 reads it as a
+            float, so the SQLite store tests such a record's filters in Python).
+        inexact: Whether a property holds a number PostgreSQL's JSONB would change in a way a
+            filter sees: an integer past 2**53, ``-0.0``, a subnormal float (see
+            :func:`~catalogql.search.stores.postgres.jsonb_faithful`).
         notes: What was changed to index the footprint (split at the antimeridian, repaired),
             as warnings; the record's ``footprintWkt`` text itself is kept.
     """
@@ -103,7 +110,52 @@ class StoredRecord:
     record: dict[str, Any]
     keys: frozenset[str]
     properties_json: str
+    wide: bool
+    inexact: bool
     notes: tuple[Problem, ...] = ()
+
+
+def prepare_records(
+    objs: Sequence[object], start: int = 0, indexed: Sequence[str] = EQUALITY_INDEXED
+) -> list[StoredRecord]:
+    """Check a batch of records: the same records, checks and errors as :func:`prepare_record`.
+
+    The footprints are parsed and checked a batch at a time (:func:`read_footprints`); a
+    footprint that needs more than the common checks (one that is not WKT, out of range,
+    invalid or crossing the antimeridian) is read again alone, as :func:`prepare_record` reads
+    it, so the notes and the errors are the same. Records are checked in order and the first
+    bad one raises, naming its position.
+
+    Args:
+        objs: The records, as decoded from JSON.
+        start: The 0-based position of the first in the input, for the error message.
+        indexed: The hot properties to derive equality keys for.
+
+    Returns:
+        The stored forms, in order.
+
+    Raises:
+        InvalidRecord: For the first bad record, saying which field is wrong and how to fix it.
+
+    >>> good = {"identifier": "a", "type": [], "properties": {
+    ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}
+    >>> [r.identifier for r in prepare_records([good, dict(good, identifier="b")])]
+    ['a', 'b']
+    >>> prepare_records([good, {"identifier": "c"}], 10)
+    Traceback (most recent call last):
+      ...
+    catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
+    """  # noqa: E501
+    texts: list[str | None] = []
+    for obj in objs:
+        properties = obj.get("properties") if type(obj) is dict else None
+        wkt = properties.get("footprintWkt") if type(properties) is dict else None
+        texts.append(wkt if type(wkt) is str else None)
+    footprints = read_footprints(texts)
+    return [
+        _prepare(obj, start + offset, indexed, footprint)
+        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
+    ]
 
 
 def prepare_record(
@@ -127,7 +179,14 @@ def prepare_record(
       ...
     catalogql.search.errors.InvalidRecord: record 7: properties.timestamp: missing (hint: every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z)
     """  # noqa: E501
-    if not isinstance(obj, Mapping):
+    return _prepare(obj, position, indexed, None)
+
+
+def _prepare(
+    obj: object, position: int, indexed: Sequence[str], footprint: BaseGeometry | None
+) -> StoredRecord:
+    """:func:`prepare_record`, with the footprint already read and checked when not None."""
+    if type(obj) is not dict and not isinstance(obj, Mapping):
         raise InvalidRecord(
             position, "", f"a record is a JSON object, not {type(obj).__name__}",
             'send {"identifier": …, "type": […], "properties": {…}}',
@@ -138,7 +197,7 @@ def prepare_record(
     if "\x00" in identifier or not encodable(identifier):
         raise InvalidRecord(position, "identifier", "holds a NUL or a lone surrogate")
     types = obj.get("type")
-    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+    if not isinstance(types, list) or not all(type(t) is str or isinstance(t, str) for t in types):
         raise InvalidRecord(
             position, "type", "must be a list of strings", 'e.g. ["GBDXCatalogRecord", "WV02"]'
         )
@@ -148,7 +207,7 @@ def prepare_record(
     if not all(label and encodable(label) and "\x00" not in label for label in labels):
         raise InvalidRecord(position, "type", "a type label is empty or holds a NUL")
     properties = obj.get("properties")
-    if not isinstance(properties, Mapping):
+    if type(properties) is not dict and not isinstance(properties, Mapping):
         raise InvalidRecord(position, "properties", "missing or not a JSON object")
     stamp = properties.get("timestamp")
     if stamp is None:
@@ -163,28 +222,111 @@ def prepare_record(
             "write it as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
     notes: list[Problem] = []
-    footprint = read_footprint(properties.get("footprintWkt"), position, notes)
-    text = _properties_json(properties, position)
-    copy = json.loads(text)
-    if copy != properties:  # the encoder changed something: a key that is not a string, say
-        _check_json(properties, position)  # (json.dumps turns 1 into "1", keeps one of 1/"1")
+    if footprint is None:
+        footprint = read_footprint(properties.get("footprintWkt"), position, notes)
+    copy, text, wide, inexact = _checked_copy(properties, position)
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
     keys: set[str] = set()
     for name in indexed:
-        value = _reader(name)(record["properties"])  # the predicates' reader: dotted paths too
+        value = _reader(name)(copy)  # the predicates' reader: dotted paths too
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
         identifier,
         labels,
-        record["properties"],
+        copy,
         key,
         footprint,
         record,
         frozenset(keys),
         text,
+        wide,
+        inexact,
         tuple(notes),
     )
+
+
+def _checked_copy(
+    properties: Mapping[str, Any], position: int
+) -> tuple[dict[str, Any], str, bool, bool]:
+    """A copy of the properties (every dict and list new), their compact JSON text, and traits.
+
+    The traits are :func:`_number_traits` of the copy (``wide``, ``inexact``): the values are
+    walked only when orjson's text holds a number that could have one.
+
+    orjson writes and reads the common case. It writes NaN and the infinities as ``null`` and
+    tuples as lists, so a copy that differs from the original, or anything orjson refuses (an
+    integer past 64 bits, a key that is not a string, a lone surrogate, a value that is not
+    JSON), a NUL, or more brackets than the depth limit, takes the standard library's path,
+    which says what is wrong and where (:func:`_properties_json`).
+    """
+    if type(properties) is dict:
+        try:
+            raw = orjson.dumps(properties)
+        except (orjson.JSONEncodeError, TypeError):
+            raw = b""
+        if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
+            copy = orjson.loads(raw)
+            if copy == properties:
+                shapes = raw.translate(_NUMBER_SHAPES)
+                if (
+                    _LONG_BARE not in shapes
+                    and _LONG_NEGATIVE not in shapes
+                    and b"-0.0" not in shapes
+                    and b"e-000" not in shapes
+                ):
+                    return copy, raw.decode(), False, False
+                return copy, raw.decode(), *_number_traits(copy)
+    text = _properties_json(properties, position)
+    copy = json.loads(text)
+    if copy != properties:  # the encoder changed something: a key that is not a string, say
+        _check_json(properties, position)  # (json.dumps turns 1 into "1", keeps one of 1/"1")
+    return copy, text, *_number_traits(copy)
+
+
+# orjson's text, reduced to what tells whether a number may be one _number_traits flags: an
+# integer of 16 digits or more (bare: after ":", "," or "["; in a string it is after something
+# else), -0.0, or a float with an exponent of three digits below zero (orjson writes a float
+# under 1e-300 as 5e-324: its digits become "0e-000").
+# Any other text is never flagged; a match only means "walk the values".
+_NUMBER_SHAPES = bytes(
+    0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":,[" else byte if byte in b"-.e" else 0x20
+    for byte in range(256)
+)
+_LONG_BARE, _LONG_NEGATIVE = b":" + b"0" * 16, b":-" + b"0" * 16
+
+
+_INT64_LOW, _INT64_HIGH = -(2**63), 2**63 - 1
+_EXACT = 2**53
+_TINY = 1e-300  # below it a nonzero float may be subnormal, which JSONB does not keep
+
+
+def _number_traits(value: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether checked properties hold an integer past 64 bits; a number JSONB would change.
+
+    The values are those of a checked copy: JSON types only, every float finite.
+
+    >>> _number_traits({"a": [1, 2.5, {"b": 2**64}]}), _number_traits({"a": -0.0, "b": "x"})
+    ((True, True), (False, True))
+    """
+    wide = inexact = False
+    stack: list[Any] = [value]
+    while stack:
+        container = stack.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is str:
+                continue
+            if kind is float:
+                if -_TINY < item < _TINY and (item != 0.0 or math.copysign(1.0, item) < 0):
+                    inexact = True  # -0.0 or subnormal
+            elif kind is int:
+                if not -_EXACT < item < _EXACT:
+                    inexact = True
+                    wide = wide or not _INT64_LOW <= item <= _INT64_HIGH
+            elif kind is dict or kind is list:
+                stack.append(item)
+    return wide, inexact
 
 
 @sized_cache(256, 2 << 20, lambda args, value: 512 + 2 * text_bytes(args[0]), text_key=True)
@@ -275,6 +417,8 @@ def encodable(text: str) -> bool:
     >>> encodable("WV02"), encodable(chr(0xDFFF))
     (True, False)
     """
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import orjson
+
 __all__ = ["Entry", "read_entries"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -126,8 +128,28 @@ def _json_lines(lines: Iterator[tuple[int, bytes]]) -> Iterator[Entry]:
             yield from _expand(number, value)
 
 
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))  # digits -> "0"
+_LONG_RUN = b"0" * 19  # an integer past 64 bits has at least 19 digits
+
+
 def _decode(raw: bytes) -> tuple[Any, str | None]:
-    """The JSON value of some text, or why it is not one."""
+    """The JSON value of some text, or why it is not one.
+
+    orjson reads the common line. What it refuses (NaN, a lone surrogate escape, a number
+    past the float range, text that is not UTF-8) is read by the standard library, which
+    accepts what it always accepted and words the errors; so is a line with 19 digits in a row
+    somewhere, since orjson reads an integer past 64 bits as a float.
+
+    >>> _decode(b'{"a": 18446744073709551616, "b": NaN}')
+    ({'a': 18446744073709551616, 'b': nan}, None)
+    """
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if _LONG_RUN not in raw.translate(_DIGITS):
+            return value, None
     try:
         return json.loads(raw), None
     except json.JSONDecodeError as exc:

@@ -74,6 +74,7 @@ Open one with :func:`catalogql.search.open_catalog`::
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import re
@@ -249,6 +250,12 @@ def _text_faithful(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _types_text(types: tuple[str, ...]) -> str:
+    """A record's type labels as JSON text (few sets of labels recur: each written once)."""
+    return json.dumps(list(types))
 
 
 def _sql_text(text: str) -> bool:
@@ -475,17 +482,12 @@ class PostgresCatalog(Catalog):
         wkbs = shapely.to_wkb([record.footprint for record in batch], output_dimension=2)
         rows = []
         for record, wkb in zip(batch, wkbs.tolist(), strict=True):
-            try:
-                faithful = jsonb_faithful(record.properties)
-            except TypeError as error:
-                raise CatalogError(
-                    f"record {record.identifier!r} cannot be stored as JSON: {error}"
-                ) from None
-            keys = sorted(record.keys) if faithful else []
-            types = json.dumps(list(record.types))
+            # record.inexact is jsonb_faithful's answer for checked properties (one walk, at load)
+            keys = sorted(record.keys) if not record.inexact else []
+            types = _types_text(record.types)
             text = record.properties_json
             rows.append(
-                (record.identifier, record.timestamp, types, wkb, keys, not faithful, text, names)
+                (record.identifier, record.timestamp, types, wkb, keys, record.inexact, text, names)
             )
         connection: sa.Connection = unit.connection
         try:

@@ -47,9 +47,9 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import json
 import math
-import re
 import sqlite3
 import threading
 import time
@@ -60,7 +60,7 @@ from typing import Any, TypeVar
 import shapely
 
 from catalogql.compile.predicate import Predicate, TypesPredicate
-from catalogql.compile.sql import INT64, install_functions, to_sql
+from catalogql.compile.sql import install_functions, to_sql
 from catalogql.search.documents import SQLITE_SCHEMA as DOCUMENTS_SCHEMA
 from catalogql.search.engine import EVERYONE, Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
@@ -102,6 +102,7 @@ _READERS_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS record_readers_reader ON record_readers (reader, record)",
 )
 
+_AUTOCHECKPOINT = 1000  # SQLite's default: pages of WAL that make a commit checkpoint
 _SAMPLE_EVERY = 64  # one time key in this many is kept in memory, to size date ranges
 
 
@@ -263,6 +264,28 @@ class SQLiteCatalog(Catalog):
 
     # -- writing -----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _bulk(self) -> Iterator[None]:
+        """Defer WAL checkpoints while records load; checkpoint once when the load ends.
+
+        By default SQLite copies the write-ahead log into the database at almost every commit
+        of a batch; during a load this connection never does, and the log is copied once at
+        the end (passively: a reader still holding old pages only delays it). Each batch is
+        still its own committed transaction.
+        """
+        if self._shared:
+            yield
+            return
+        db = self._db()
+        db.execute("PRAGMA wal_autocheckpoint = 0")
+        try:
+            yield
+        finally:
+            db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT}")
+            if not db.in_transaction:  # inside a unit: its commit checkpoints as usual
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def _begin(self, unit: Transaction) -> None:
         if self._shared:
             self._lock.acquire()  # held until the unit ends: the connection is the database
@@ -361,7 +384,7 @@ class SQLiteCatalog(Catalog):
         named: list[tuple[int, str]] = []  # (record, reader)
         kept: list[tuple[int]] = []  # records stored as they are: only their readers are written
         for record in batch:
-            types = _dumps(list(record.types))
+            types = _types_text(record.types)
             properties = record.properties_json
             old = existing.get(record.identifier)
             if old is not None:
@@ -374,22 +397,18 @@ class SQLiteCatalog(Catalog):
             else:
                 record_id = next_id
                 next_id += 1
-            min_x, min_y, max_x, max_y = shapely.bounds(record.footprint).tolist()
-            rows.append(
-                (
-                    record_id,
-                    record.identifier,
-                    record.timestamp,
-                    types,
-                    properties,
-                    shapely.to_wkb(record.footprint),
-                    _exotic(record),
-                )
-            )
-            boxes.append((record_id, min_x, max_x, min_y, max_y))
+            rows.append((record_id, record.identifier, record.timestamp, types, properties, record))
             labels.extend((label, record_id) for label in record.types)
             keys.extend((key, record_id) for key in record.keys)
             named.extend((record_id, name) for name in readers)
+        if rows:  # the footprints' boxes and WKB, a batch at a time
+            footprints = [row[5].footprint for row in rows]
+            wkbs = shapely.to_wkb(footprints).tolist()
+            for row, (min_x, min_y, max_x, max_y) in zip(
+                rows, shapely.bounds(footprints).tolist(), strict=True
+            ):
+                boxes.append((row[0], min_x, max_x, min_y, max_y))
+            rows = [(*row[:5], wkb, row[5].wide) for row, wkb in zip(rows, wkbs, strict=True)]
         if replaced:
             db.executemany("DELETE FROM records WHERE id = ?", replaced)
             db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
@@ -664,26 +683,10 @@ def _busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-_LONG_NUMBER = re.compile(r"\d{19,}")
-
-
-def _exotic(record: StoredRecord) -> bool:
-    """Whether SQLite would read a value of the record differently (its filters run in Python).
-
-    That is an integer past 64 bits, which JSON1 reads as a float.
-    """
-    if _LONG_NUMBER.search(record.properties_json) is None:
-        return False
-    stack: list[Any] = [record.properties]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
-            return True
-    return False
+@functools.lru_cache(maxsize=1024)
+def _types_text(types: tuple[str, ...]) -> str:
+    """A record's type labels as JSON text (few sets of labels recur: each written once)."""
+    return _dumps(list(types))
 
 
 def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:

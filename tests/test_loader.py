@@ -1,0 +1,379 @@
+"""The batch loader gives what one record at a time gave: the same records, notes and errors.
+
+Each fast path is checked against the general path it stands in for: ``prepare_records``
+against ``prepare_record`` one record at a time, the orjson check-and-copy against the standard
+library's, the number walk against ``jsonb_faithful`` and the 64-bit rule, orjson line reading
+against ``json.loads``, the UTC timestamp form against the regular expression.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from catalog_fixtures import Factory
+from catalogql.search import InvalidRecord, open_catalog
+from catalogql.search.records import (
+    StoredRecord,
+    _check_json,
+    _checked_copy,
+    _number_traits,
+    _properties_json,
+    prepare_record,
+    prepare_records,
+)
+from catalogql.search.sources import _decode, read_entries
+from catalogql.search.stores.postgres import jsonb_faithful
+from catalogql.semantics import _general_instant_key, _utc_instant_key, instant_key
+from catalogql.testing.strategies import json_values
+from property_settings import scaled
+
+DEEP: list[Any] = []
+for _ in range(70):
+    DEEP = [DEEP]
+
+# -- timestamps ------------------------------------------------------------------------------
+
+_TWO = st.integers(0, 99).map(lambda n: f"{n:02d}")
+_UTC_FORMS = st.builds(
+    lambda y, mo, d, h, mi, s, frac, sep, t, z: (
+        f"{y:04d}-{mo}-{d}{t}{h}:{mi}:{s}" + (f"{sep}{frac}" if frac is not None else "") + z
+    ),
+    st.integers(0, 9999),
+    st.sampled_from(["00", "01", "02", "04", "09", "12", "13"]) | _TWO,
+    st.sampled_from(["00", "01", "28", "29", "30", "31", "32"]) | _TWO,
+    st.sampled_from(["00", "23", "24"]) | _TWO,
+    st.sampled_from(["00", "59", "60"]) | _TWO,
+    st.sampled_from(["00", "59", "60"]) | _TWO,
+    st.none() | st.text("0123456789", min_size=0, max_size=12) | st.just("5x"),
+    st.sampled_from([".", ",", ":"]),
+    st.sampled_from(["T", " ", "t"]),
+    st.sampled_from(["Z", "z", "+00:00", ""]),
+)
+
+
+@settings(max_examples=scaled(400))
+@given(_UTC_FORMS | st.text(max_size=30))
+@example("2016-02-29T23:59:59.000Z")  # a leap day
+@example("1900-02-29T00:00:00Z")  # not one
+@example("0000-01-01T00:00:00Z")
+@example("2016-01-01T00:00:00.Z")
+@example("2016-01-01T00:00:00Z")
+@example("٢٠١٦-01-01T00:00:00Z")  # other scripts' digits
+def test_the_utc_fast_path_gives_the_general_key(text: str) -> None:
+    fast = _utc_instant_key(text)
+    general = _general_instant_key(text)
+    assert fast is None or fast == general
+    assert instant_key(text) == general
+    if general is not None and text.endswith("Z") and text[10:11] == "T" and "," not in text:
+        assert fast == general  # the common form does take the fast path
+
+
+# -- the check-and-copy ------------------------------------------------------------------------
+
+
+def _old_copy(properties: Any, position: int) -> tuple[Any, str]:
+    """The standard library's check-and-copy, as prepare_record did it before orjson."""
+    text = _properties_json(properties, position)
+    copy = json.loads(text)
+    if copy != properties:
+        _check_json(properties, position)
+    return copy, text
+
+
+def _typed(value: Any) -> str:
+    """A text that tells 1 from 1.0 and -0.0 from 0.0 (== does not)."""
+    return json.dumps(value, allow_nan=True)
+
+
+_ODD = st.sampled_from(
+    [
+        float("nan"),
+        float("inf"),
+        (1, 2),
+        {1: "a"},
+        "a\x00b",
+        "\ud800",
+        2**64,
+        -(2**63) - 1,
+        2**63,
+        1e-5,
+        1.5e-7,
+        1e16,
+        DEEP,
+        "{[" * 40,
+    ]
+)
+
+
+@settings(max_examples=scaled(300))
+@given(st.dictionaries(st.text(max_size=6), json_values(allow_nan=True) | _ODD, max_size=6))
+@example({"a": {1: "x", "1": "y"}})
+@example({"a": float("nan")})
+@example({"deep": DEEP})
+def test_the_orjson_copy_keeps_the_same_values_and_errors(properties: dict[str, Any]) -> None:
+    try:
+        expected: Any = _old_copy(properties, 3)
+    except InvalidRecord as error:
+        expected = error
+    try:
+        got: Any = _checked_copy(properties, 3)
+    except InvalidRecord as error:
+        got = error
+    if isinstance(expected, InvalidRecord):
+        assert isinstance(got, InvalidRecord)
+        assert str(got) == str(expected)
+        return
+    assert not isinstance(got, InvalidRecord), got
+    copy, text, *_ = got
+    assert _typed(copy) == _typed(expected[0])
+    assert _typed(json.loads(text)) == _typed(copy)  # the text holds the same values
+    assert copy is not properties
+
+
+@settings(max_examples=scaled(300))
+@given(json_values(max_leaves=12))
+@example({"a": [2**53, -(2**53), 2**53 - 1]})
+@example({"a": [5e-324, -0.0, 1e-300, -1e-301, 2**63, 2**64, -(2**63) - 1]})
+@example([9007199254740993])
+@example([1, -9007199254740993])
+@example({"b": 2**63 - 1})
+@example(-0.0)
+@example([0.5, 1e-310])
+@example({"id": "9007199254740993", "t": "x:-0000000000000000"})
+def test_the_number_walk_agrees_with_jsonb_faithful_and_the_64_bit_rule(value: Any) -> None:
+    try:
+        properties, _, wide, inexact = _checked_copy({"v": value}, 0)
+    except InvalidRecord:
+        return  # refused at load (a NUL, a lone surrogate): never stored, never walked
+    assert (wide, inexact) == _number_traits(properties)  # the text's shortcut: the same
+    assert inexact == (not jsonb_faithful(properties))
+    stack, widest = [value], False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif type(item) is int and not -(2**63) <= item < 2**63:
+            widest = True
+    assert wide == widest
+
+
+# -- a batch against one record at a time --------------------------------------------------
+
+_WKTS = st.sampled_from(
+    [
+        "POINT (1 2)",
+        "MULTIPOINT ((-179 0), (179 0))",
+        "POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))",
+        "POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))",  # a bowtie: repaired, noted
+        "POLYGON ((179.5 -16.5, -179.5 -16.5, -179.5 -15.5, 179.5 -15.5, 179.5 -16.5))",
+        "POLYGON ((0 0, 1 0, 2 0, 0 0))",  # no area: searched as the line it spans
+        "MULTIPOLYGON (((10 10, 11 10, 11 11, 10 10)))",
+        "LINESTRING (0 0, 3 4)",
+        "LINESTRING (-170 0, 170 0)",
+        "GEOMETRYCOLLECTION (POINT (1 1), POLYGON ((0 0, 1 0, 1 1, 0 0)))",
+        "POINT (200 0)",
+        "POINT (0 95)",
+        "POINT (nan 1)",
+        "POINT EMPTY",
+        "POLYGON ((0 0, 1 0",
+        "not wkt at all",
+        "POLYGON Z ((0 0 1, 1 0 1, 1 1 1, 0 0 1))",
+        "CIRCULARSTRING (0 0, 1 1, 2 0)",
+        "",
+    ]
+)
+_STAMPS = st.sampled_from(
+    ["2016-01-01T10:00:00.000Z", "2016-01-01", "2015-07-31T12:07:17.5+02:00", "yesterday"]
+)
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> Any:
+    if draw(st.integers(0, 30)) == 0:
+        return draw(st.sampled_from([None, [], "x", {"identifier": "z"}]))
+    properties: dict[str, Any] = {
+        "timestamp": draw(_STAMPS),
+        "footprintWkt": draw(_WKTS | st.sampled_from([None, 5])),
+        "catalogID": draw(st.sampled_from(["1030010045539700", "A1", 5, [1, "2"], None])),
+    }
+    if draw(st.booleans()):
+        properties["x"] = draw(json_values(allow_nan=True))
+    return {
+        "identifier": draw(st.sampled_from(["a", "b", "c", ""])),
+        "type": draw(st.sampled_from([[], ["WV02"], ["WV02", "WV02"], "WV02"])),
+        "properties": properties,
+    }
+
+
+def _same(got: StoredRecord, want: StoredRecord) -> None:
+    assert (got.identifier, got.types, got.timestamp, got.keys) == (
+        want.identifier,
+        want.types,
+        want.timestamp,
+        want.keys,
+    )
+    assert _typed(got.record) == _typed(want.record)
+    assert (got.wide, got.inexact) == (want.wide, want.inexact)
+    assert [n.to_dict() for n in got.notes] == [n.to_dict() for n in want.notes]
+    assert shapely.to_wkb(got.footprint) == shapely.to_wkb(want.footprint)
+    assert got.footprint.geom_type == want.footprint.geom_type
+
+
+@settings(max_examples=scaled(150))
+@given(st.lists(_records(), min_size=0, max_size=8), st.integers(0, 10))
+def test_a_batch_is_prepared_as_one_record_at_a_time(records: list[Any], start: int) -> None:
+    want: list[StoredRecord] = []
+    error: InvalidRecord | None = None
+    for offset, obj in enumerate(records):
+        try:
+            want.append(prepare_record(obj, start + offset))
+        except InvalidRecord as raised:
+            error = raised
+            break
+    if error is not None:
+        with pytest.raises(InvalidRecord) as caught:
+            prepare_records(records, start)
+        assert str(caught.value) == str(error)
+        assert caught.value.problems[0].to_dict() == error.problems[0].to_dict()
+        return
+    got = prepare_records(records, start)
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        _same(a, b)
+
+
+def test_the_first_bad_record_is_the_one_named() -> None:
+    good = _record("a")
+    bad_time = _record("a", timestamp="soon")
+    bad_wkt = _record("a", footprintWkt="POINT (1")
+    with pytest.raises(InvalidRecord, match=r"^record 2: properties\.timestamp"):
+        prepare_records([good, good, bad_time, bad_wkt])
+    with pytest.raises(InvalidRecord, match=r"^record 1: properties\.footprintWkt: not WKT"):
+        prepare_records([good, bad_wkt, bad_time])
+
+
+def test_the_real_records_prepare_the_same_in_a_batch(
+    gbdx_records: Mapping[str, dict[str, Any]],
+) -> None:
+    records = list(gbdx_records.values())
+    got = prepare_records(records, 0)
+    for offset, record in enumerate(got):
+        _same(record, prepare_record(records[offset], offset))
+
+
+# -- reading lines ---------------------------------------------------------------------------
+
+_LINE_ODDITIES = st.sampled_from(
+    [
+        b'{"a": NaN}',
+        b'{"a": 1e400}',
+        b'{"a": 18446744073709551616}',
+        b'{"a": -9223372036854775809}',
+        b'{"a": 9223372036854775808}',
+        b'"\\ud800"',
+        b'"\xed\xa0\x80"',
+        b'\xef\xbb\xbf{"a": 1}',
+        b'{"a": 1,}',
+        b'{"a": "1234567890123456789"}',
+        b"[1.0, -0.0, 0, -0, 1e-400, 1E5]",
+    ]
+)
+
+
+@settings(max_examples=scaled(300))
+@given(
+    json_values(allow_nan=True).map(lambda v: json.dumps(v).encode())
+    | _LINE_ODDITIES
+    | st.binary(max_size=20)
+)
+def test_lines_read_with_orjson_read_as_json_loads_reads_them(raw: bytes) -> None:
+    value, error = _decode(raw)
+    try:
+        expected = json.loads(raw)
+    except (ValueError, RecursionError):
+        assert error is not None
+        return
+    assert error is None
+    assert _typed(value) == _typed(expected)
+
+
+# -- loads -----------------------------------------------------------------------------------
+
+
+def _record(identifier: str, **properties: Any) -> dict[str, Any]:
+    stamp, wkt = "2016-01-01T10:00:00.000Z", "POINT (1 2)"
+    return {"identifier": identifier, "type": ["WV02"], "properties": {
+        "timestamp": stamp, "footprintWkt": wkt, **properties}}  # fmt: skip
+
+
+def test_the_collector_is_paused_during_a_load_and_restored_after_an_error() -> None:
+    catalog = open_catalog("memory://")
+    seen: list[bool] = []
+
+    def records() -> Any:
+        for i in range(3):
+            seen.append(gc.isenabled())
+            yield _record(f"r{i}")
+        yield {"identifier": "bad"}
+
+    assert gc.isenabled()
+    with pytest.raises(InvalidRecord):
+        catalog.add_records(records(), batch_size=2)
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+    assert len(catalog) == 2  # the first batch stays stored
+
+
+def test_sqlite_defers_checkpoints_during_a_load_and_restores_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    catalog = open_catalog(url)
+    settings_seen: list[int] = []
+    db = catalog._db()  # type: ignore[attr-defined]
+
+    def records() -> Any:
+        for i in range(4):
+            settings_seen.append(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            yield _record(f"r{i}")
+        raise RuntimeError("the source broke")
+
+    with pytest.raises(RuntimeError):
+        catalog.add_records(records(), batch_size=2)
+    assert settings_seen == [0, 0, 0, 0]
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    assert len(catalog) == 4
+    catalog.close()
+
+
+def test_loading_the_same_file_twice_gives_the_same_catalog(
+    new_catalog: Factory, tmp_path: Path, gbdx_records: Mapping[str, dict[str, Any]]
+) -> None:
+    path = tmp_path / "records.jsonl"
+    chosen = list(gbdx_records.values())[:300]
+    path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
+    catalog = new_catalog()
+    answers = []
+    for _ in range(2):
+        with path.open("rb") as f:
+            catalog.add_records((entry.record for entry in read_entries(f)), batch_size=128)
+        answers.append(catalog.search({"limit": 1000}))
+        answers.append(catalog.search({"filters": ["cloudCover < 20"], "limit": 1000}))
+    assert len(catalog) == 300
+    assert answers[0] == answers[2] and answers[1] == answers[3]
+    assert answers[0]["stats"]["recordsReturned"] == 300
+    if catalog.url.startswith("sqlite:"):
+        catalog.close()
+        with sqlite3.connect(catalog.url[len("sqlite:///") :]) as db:
+            assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 300
+            assert db.execute("SELECT max(id) FROM records").fetchone()[0] == 300  # none rewritten
