@@ -493,7 +493,7 @@ def main() -> int:
     step(
         "remove_product without cascade",
         lambda: catalog.remove_product(pid),
-        raises="ConflictError",
+        raises="BadRequestError",
     )
     task = step(
         "remove_product cascade",

@@ -153,7 +153,7 @@ def test_products_and_bands_from_the_shell(tmp_path: Path) -> None:
     assert (
         ok(cli("band", "change", "landcover", "red", "--nodata", "1", *alice, *db))["nodata"] == 1
     )
-    # removal: refused while it holds bands (409: exit 1), then with --cascade the task
+    # removal: refused while it holds bands (400: exit 1), then with --cascade the task
     refused(cli("product", "remove", "landcover", *alice, *db), 1, "still holds bands")
     ok(cli("band", "add", "landcover", "nir", "--srcband", "2", "--dtype", "UInt16",
            "--data-range", "0", "10000", "--type", "spectral", *alice, *db))  # fmt: skip

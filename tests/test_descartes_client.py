@@ -253,7 +253,7 @@ def test_the_real_descartes_client_end_to_end(
     assert value("add_product empty") == f"{namespace}:empty-t1"
     assert value("remove_product empty") is None  # the client's answer to a non-JSON 200
     assert raised("get_product empty") == "NotFoundError"
-    assert raised("remove_product without cascade") == "ConflictError"
+    assert raised("remove_product without cascade") == "BadRequestError"
     assert value("remove_product cascade") == ["deletion_task"]
     assert value("product_deletion_status")["completed"] is True
     assert raised("get_product removed") == "NotFoundError"

@@ -615,7 +615,8 @@ REPLAY_EXPECTED = {
     36: 400,  # upload_image(path) without acquired: this service requires it
     38: 200, 42: 200, 44: 200, 46: 200, 48: 400,  # 48: ndarray without acquired
     50: 200, 51: 200, 52: 200, 56: 200, 57: 200,
-    134: 200, 137: 409, 138: 404, 195: 200, 196: 200, 197: 404, 198: 404,
+    134: 200, 137: 400,  # cascade=False with bands: 400, as the stub and the docstring
+    138: 404, 195: 200, 196: 200, 197: 404, 198: 404,
     194: 201, 193: 201,  # the retried create (same X-Request-Group) gets the first answer
 }  # fmt: skip
 """What this service answers to the recorded requests (the stub's answers were scripted)."""

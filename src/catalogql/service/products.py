@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from catalogql.errors import Conflict, NotFound, Problem
+from catalogql.errors import InvalidInput, NotFound, Problem
 from catalogql.search.documents import Document, documents
 from catalogql.search.engine import Catalog
 from catalogql.service.access import Permission, authorize, not_found, readers
@@ -491,8 +491,9 @@ def remove_product(
 ) -> dict[str, Any] | None:
     """Remove a product (needs ``own``).
 
-    Without ``cascade`` a product that holds bands or images is refused (409). With it, the
-    removal runs as a deletion task: ``{"deletion_task": "<task id>"}`` is returned, and
+    Without ``cascade`` a product that holds bands or images is refused (400, as the Descartes
+    service answered: ``BadRequestError`` in its client). With it, the removal runs as a
+    deletion task: ``{"deletion_task": "<task id>"}`` is returned, and
     :func:`product_deletion_status` tells how it went. The task is recorded before the removal
     starts; the removal of the product, its children and the task's completion commit together.
 
@@ -507,9 +508,10 @@ def remove_product(
             load_product(catalog, principal, product_id, "own", lock=True)
             for kind in CHILD_KINDS:
                 if documents(catalog).list(kind, parent=product_id, limit=1):
-                    raise Conflict(
+                    raise InvalidInput(  # a 400, as the Descartes service answered (WIRE.md 3)
                         f"product {product_id!r} still holds {kind}s",
                         hint="remove them first, or remove the product with cascade=True",
+                        code="product.not-empty",
                     )
             documents(catalog).delete(PRODUCT, product_id)
         return None
