@@ -237,9 +237,8 @@ class Query:
         if not self.type_nodes:
             return None
         parts = [compile_types(node) for node in self.type_nodes]
-        if len(parts) == 1:
-            return parts[0]
-        return lambda types: all(part(types) for part in parts)
+        whole = parts[0] if len(parts) == 1 else lambda types: all(part(types) for part in parts)
+        return _once_per_type_list(whole)
 
     def filter_predicate(self) -> Predicate | None:
         """One predicate of a record's properties for all the filters, or None."""
@@ -249,6 +248,33 @@ class Query:
         if len(parts) == 1:
             return parts[0]
         return lambda properties: all(part(properties) for part in parts)
+
+
+def _once_per_type_list(predicate: TypesPredicate) -> TypesPredicate:
+    """``predicate``, deciding each distinct type list once (for one search).
+
+    Records share few type lists (the GBDX records: a handful), so a type expression of
+    thousands of patterns costs its size once per distinct list, not once per record. The
+    memo lives as long as the search's predicate and holds at most one entry per record seen.
+
+    >>> calls = []
+    >>> once = _once_per_type_list(lambda types: calls.append(types) or "A" in types)
+    >>> [once(["A", "B"]), once(("A", "B")), once(["C"])], len(calls)
+    ([True, True, False], 2)
+    """
+    decided: dict[tuple[str, ...], bool] = {}
+
+    def decide(types: Sequence[str]) -> bool:
+        key = types if type(types) is tuple else tuple(types)
+        try:
+            known = decided.get(key)
+        except TypeError:  # an element that cannot be hashed: decide it alone
+            return predicate(types)
+        if known is None:
+            known = decided[key] = predicate(key)
+        return known
+
+    return decide
 
 
 class _Reversed(str):
