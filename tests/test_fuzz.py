@@ -93,3 +93,10 @@ def test_unplanted_drawn_inputs_find_nothing_foreign(tmp_path: Path) -> None:
     report = fuzz.run(60, seed=3, pool_size=20, shrink_seconds=0)
     assert report.inputs == 60
     assert not [f for f in report.findings if f.cls == "foreign" and f.case.origin == "drawn"]
+
+
+def test_a_findings_reproducer_header_runs() -> None:
+    """Each finding's reproducer starts ``make_pools(1, 1).records``; it used to ask Hypothesis
+    for zero examples of the filters and raise instead of giving the records."""
+    records = fuzz.make_pools(1, 1).records
+    assert records and all("identifier" in record for record in records)

@@ -118,6 +118,8 @@ def _draw(strategy: Any, n: int, seed: int) -> list[Any]:
     from hypothesis import seed as with_seed
 
     drawn: list[Any] = []
+    if n < 1:  # Hypothesis refuses max_examples=0 (a reproducer's make_pools(1, 1) asks for it)
+        return drawn
 
     @with_seed(seed)
     @settings(
