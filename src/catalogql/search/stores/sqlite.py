@@ -59,6 +59,7 @@ from typing import Any, TypeVar
 
 import shapely
 
+from catalogql.ast import Node, walk
 from catalogql.compile.predicate import Predicate, TypesPredicate
 from catalogql.compile.sql import install_functions, to_sql
 from catalogql.search.documents import SQLITE_SCHEMA as DOCUMENTS_SCHEMA
@@ -104,6 +105,15 @@ _READERS_SCHEMA = (
 
 _AUTOCHECKPOINT = 1000  # SQLite's default: pages of WAL that make a commit checkpoint
 _SAMPLE_EVERY = 64  # one time key in this many is kept in memory, to size date ranges
+
+SQL_COMPARISONS = 1500
+"""Past this many comparisons a filter or type expression is decided in Python, not in SQL.
+
+SQLite prepares a WHERE clause in time quadratic in its terms (measured on 3.40.1, AND chains of
+distinct comparisons: 1,000 terms 0.26 s, 2,000 1.07 s, 3,000 2.2 s, 4,000 4.2 s of CPU before
+the first row), while the compiled predicate costs linear time (4,000: 0.33 s on the memory
+store). At 1,500 the preparation stays near half a second; the answers are the same either way.
+"""
 
 
 def sqlite_path(url: str) -> str:
@@ -525,8 +535,10 @@ class SQLiteCatalog(Catalog):
             if node is None:
                 continue
             try:
+                if _comparisons(node) > SQL_COMPARISONS:
+                    raise Inexpressible("too many comparisons for SQLite to prepare quickly")
                 sql, values = to_sql(node, "sqlite", query.schema, parameter_prefix=prefix)
-            except Inexpressible:  # SQL cannot hold it (too deep, a NUL): decided in Python
+            except Inexpressible:  # SQL cannot hold it (too deep, a NUL, too long): in Python
                 if node is query.types:
                     types_in_python = query.types_predicate()
                 continue
@@ -587,6 +599,16 @@ class SQLiteCatalog(Catalog):
             statistics = _Statistics(int(count), labels, readers, sample, int(top))
             self._statistics = statistics
         return statistics
+
+
+def _comparisons(node: Node) -> int:
+    """The comparisons (leaves) of a filter or type expression.
+
+    >>> from catalogql import parse_filter
+    >>> _comparisons(parse_filter("a = 1 AND (b = 2 OR NOT c = 3)"))
+    3
+    """
+    return sum(1 for part in walk(node) if not part.children())
 
 
 class _Statistics:
