@@ -169,7 +169,7 @@ def story(
         say("6. mallory finds nothing; the product answers her as a missing one does")
 
         # 7. removal: refused while it holds bands and images, then with cascade
-        refuses(cq.Conflict, lambda: svc.remove_product(alice, pid))
+        refuses(cq.InvalidInput, lambda: svc.remove_product(alice, pid))
         refuses(cq.Forbidden, lambda: svc.remove_product(bob, pid, cascade=True))
         task = svc.remove_product(alice, pid, cascade=True)
         assert task is not None
