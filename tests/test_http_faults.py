@@ -20,7 +20,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,7 +35,7 @@ import pytest
 import catalogql as cq
 from catalogql.search.documents import documents
 from catalogql.service.uploads import UPLOAD, referenced_files
-from http_fixtures import ROOT, SECRET, bearer, free_port
+from http_fixtures import bearer, launch
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -105,40 +104,17 @@ def _wait_group_gone(pgid: int, timeout: float = 15.0) -> None:
 
 def start(db: str, storage: Path, folder: Path, workers: int = 2) -> Server:
     """``catalogql serve`` in its own process group on a free port, answering ``/healthz``."""
-    secret_file = folder / "secret"
-    secret_file.write_bytes(SECRET)
-    port = free_port()
-    log = folder / f"serve-{port}-{uuid.uuid4().hex[:6]}.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        env.pop(proxy, None)
-    env.pop("CATALOGQL_SECRET", None)
-    command = [sys.executable, "-m", "catalogql", "serve", "--db", db, "--port", str(port)]
-    command += ["--storage", str(storage), "--workers", str(workers)]
-    command += ["--secret-file", str(secret_file)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=folder,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited with {process.returncode}:\n{server.log_text()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1.0, trust_env=False).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            server.kill()
-            raise AssertionError(f"serve did not answer /healthz:\n{server.log_text()}")
-        time.sleep(0.1)
+    served = launch(
+        db,
+        folder,
+        "--storage",
+        str(storage),
+        "--workers",
+        str(workers),
+        timeout=60,
+        new_session=True,
+    )
+    return Server(served.url, served.process, served.log)
 
 
 @pytest.fixture
