@@ -15,8 +15,9 @@ kind met:
   there only when the float is exactly it (``abs(v) <= 2**53``); the kind code says int or
   float, so a row comes back as it went in (``1`` stays ``1``, ``1.0`` stays ``1.0``, ``-0.0``
   keeps its sign);
-* text: ``int32`` codes into the column's :class:`_Dictionary` of distinct strings (numpy's
-  variable-width UTF-8 ``StringDType``, which orders by code point as Python does);
+* text: codes into the column's :class:`_Dictionary` of distinct strings (numpy's
+  variable-width UTF-8 ``StringDType``, which orders by code point as Python does): code 0 means
+  "not text", code ``k + 1`` the ``k``-th string, in the smallest unsigned type that holds them;
 * true and false: the kind code alone;
 * lists: their elements flattened into a column of their own (typed the same way) with
   offsets;
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -120,19 +122,22 @@ class _Dictionary:
     """The distinct strings of a column (codes index them), growing at the end only.
 
     A code's string never changes, so tables made by :meth:`PropertyColumns.take` share their
-    dictionaries with the table they came from. While the dictionary is small, an index (string
-    to code) keeps it distinct across appends; past ``_INDEX_LIMIT`` entries the index is dropped
-    (it would hold a second copy of every string), and strings are then distinct within one
-    append only: a repeated string costs one more entry, never a wrong answer.
+    dictionaries with the table they came from. While the strings repeat (no more than
+    ``_INDEX_LIMIT`` distinct ones, or at most one in ``_REPEATS`` of those met), an index (string
+    to code) keeps them distinct; past that the index is dropped (it would hold a second copy of
+    every string: ids, URLs, footprints) and every string met is added as it comes. A repeated
+    string then costs one more entry, never a wrong answer.
     """
 
-    _INDEX_LIMIT = 4096
+    _INDEX_LIMIT = 256
+    _REPEATS = 4
 
     def __init__(self) -> None:
         self._array: NDArray[Any] = np.empty(0, dtype=_STRINGS)
         self._pending: list[str] = []
         self.index: dict[str, int] | None = {}
         self.size = 0
+        self.met = 0  # strings encoded
         self.heap = 0  # UTF-8 bytes of the strings StringDType keeps outside its entries
         self._instant_heap = 0
         self._instants: tuple[NDArray[Any], Bools] = (
@@ -140,11 +145,18 @@ class _Dictionary:
             np.empty(0, bool),
         )
 
-    def encode(self, texts: list[str]) -> list[int]:
+    def encode(self, texts: list[str]) -> Indices:
         """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
-        index = self.index if self.index is not None else {}
+        self.met += len(texts)
+        index = self.index
+        if index is None:  # every string as it comes
+            start = self.size
+            self._pending.extend(texts)
+            self.size += len(texts)
+            self.heap += _heap_bytes(texts)
+            return np.arange(start, self.size, dtype=np.int64)
         codes = []
-        new = self._pending
+        new: list[str] = []
         size = self.size
         for text in texts:
             code = index.get(text)
@@ -152,14 +164,13 @@ class _Dictionary:
                 code = index[text] = size
                 size += 1
                 new.append(text)
-                width = len(text) if text.isascii() else len(text.encode("utf-8"))
-                if width > _INLINE_TEXT:
-                    self.heap += width
             codes.append(code)
+        self._pending.extend(new)
+        self.heap += _heap_bytes(new)
         self.size = size
-        if self.index is not None and len(self.index) > self._INDEX_LIMIT:
+        if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
-        return codes
+        return np.array(codes, dtype=np.int64)
 
     @property
     def strings(self) -> NDArray[Any]:
@@ -171,14 +182,16 @@ class _Dictionary:
         return self._array
 
     def instants(self) -> tuple[NDArray[Any], Bools]:
-        """Each string's :func:`~catalogql.semantics.instant_key` ('' where None), and where
-        it is not None: computed once per string, when first asked for."""
+        """Each string's :func:`~catalogql.semantics.instant_key` ('' for None), and where valid.
+
+        Computed once per string, when first asked for.
+        """
         keys, valid = self._instants
         strings = self.strings
         if len(keys) < len(strings):
             new = [instant_key(text) for text in strings[len(keys) :].tolist()]
             keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
-            self._instant_heap += sum(len(k) for k in new if k and len(k) > _INLINE_TEXT)
+            self._instant_heap += _heap_bytes(k for k in new if k)
             valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
             self._instants = keys, valid
         return keys, valid
@@ -192,6 +205,29 @@ class _Dictionary:
         return held + 16 * len(keys) + valid.nbytes + self._instant_heap
 
 
+def _heap_bytes(texts: Iterable[str]) -> int:
+    """What ``StringDType`` holds outside its entries for ``texts``.
+
+    Strings past 15 UTF-8 bytes sit in an arena with a header; measured (RSS, numpy 2.4): about
+    ``width + 6`` bytes up to 255 bytes, ``1.17 * width + 8`` past that.
+    """
+    held = 0
+    for text in texts:
+        width = len(text) if text.isascii() else len(text.encode("utf-8"))
+        if width > 255:
+            held += (117 * width) // 100 + 8
+        elif width > _INLINE_TEXT:
+            held += width + 6
+    return held
+
+
+def _code_type(size: int) -> type[np.unsignedinteger[Any]]:
+    """The smallest unsigned type for codes 0 to ``size``."""
+    if size < 0xFF:
+        return np.uint8
+    return np.uint16 if size < 0xFFFF else np.uint32
+
+
 @dataclass(slots=True)
 class _Values:
     """A sequence of JSON values, typed: see the module docstring.
@@ -199,7 +235,8 @@ class _Values:
     Attributes:
         kind: Each entry's kind (``ABSENT`` ... ``OTHER``).
         num: Numbers as float64 (``nan`` elsewhere), or None when there are none.
-        code: Text codes into ``dictionary`` (-1 elsewhere), or None when there is no text.
+        code: Text codes into ``dictionary`` (``k + 1`` for the k-th string, 0 elsewhere), or
+            None when there is no text.
         dictionary: The strings the codes index.
         list_at: The entries that hold lists, ascending (None: no lists).
         offsets: Where each list's elements start and end in ``elements``.
@@ -211,7 +248,7 @@ class _Values:
 
     kind: NDArray[np.int8]
     num: NDArray[np.float64] | None
-    code: NDArray[np.int32] | None
+    code: NDArray[np.unsignedinteger[Any]] | None
     dictionary: _Dictionary
     list_at: Indices | None = None
     offsets: Indices | None = None
@@ -252,7 +289,7 @@ class _Values:
             if num is not None:
                 num[missing] = np.nan
             if code is not None:
-                code[missing] = -1
+                code[missing] = 0
         taken = _Values(kind, num, code, self.dictionary)
         if self.list_at is not None and self.offsets is not None and self.elements is not None:
             at = np.flatnonzero(kind == LIST)
@@ -290,7 +327,7 @@ class _Values:
             out[at] = self.num[positions[at]].tolist()
         if counts[TEXT] and self.code is not None:
             at = np.flatnonzero(kind == TEXT)
-            out[at] = self.dictionary.strings[self.code[positions[at]]].tolist()
+            out[at] = self.dictionary.strings[self.code[positions[at]] - 1].tolist()
         if counts[TRUE]:
             out[kind == TRUE] = True
         if counts[FALSE]:
@@ -314,7 +351,8 @@ class _Values:
             which = np.searchsorted(self.other_at, positions[at])
             for j, i in zip(at.tolist(), which.tolist(), strict=True):
                 out[j] = copy.deepcopy(self.other[i])
-        return cast(list[Any], out.tolist())
+        values: list[Any] = out.tolist()
+        return values
 
 
 def _python_bytes(value: Any) -> int:
@@ -332,9 +370,17 @@ def _absent(size: int, dictionary: _Dictionary) -> _Values:
 
 
 def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | None) -> _Values:
-    """Typed entries for ``values``; lists go to the list part when ``elements`` is given (the
-    top level), else to the other part (the elements of a list)."""
+    """Typed entries for ``values``.
+
+    Lists go to the list part when ``elements`` is given (the top level), else to the other part
+    (the elements of a list).
+    """
     size = len(values)
+    types = set(map(type, values))
+    if len(types) == 1:  # the usual column: one type, built without a loop in Python
+        uniform = _build_uniform(types.pop(), values, dictionary)
+        if uniform is not None:
+            return uniform
     kind = bytearray(size)
     num: list[float | int] | None = None
     text_at: list[int] = []
@@ -387,8 +433,9 @@ def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | N
         dictionary,
     )
     if texts:
-        code = np.full(size, -1, dtype=np.int32)
-        code[text_at] = dictionary.encode(texts)
+        codes = dictionary.encode(texts)
+        code = np.zeros(size, dtype=_code_type(dictionary.size))
+        code[text_at] = codes + 1
         built.code = code
     if list_at:
         assert elements is not None
@@ -399,6 +446,24 @@ def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | N
         built.other_at = np.array(other_at, dtype=np.int64)
         built.other = other
     return built
+
+
+def _build_uniform(t: type, values: list[Any], dictionary: _Dictionary) -> _Values | None:
+    """:func:`_build` of values all of type ``t``, or None when a loop must decide."""
+    size = len(values)
+    if t is float or (t is int and min(values) >= -_EXACT_INT and max(values) <= _EXACT_INT):
+        kind = np.full(size, FLOAT if t is float else INT, dtype=np.int8)
+        return _Values(kind, np.array(values, dtype=np.float64), None, dictionary)
+    if t is str and all(map(str.isascii, values)):
+        codes = dictionary.encode(values)
+        code = (codes + 1).astype(_code_type(dictionary.size))
+        return _Values(np.full(size, TEXT, dtype=np.int8), None, code, dictionary)
+    if t is type(None):
+        return _Values(np.full(size, NULL, dtype=np.int8), None, None, dictionary)
+    if t is bool:
+        kind = np.where(np.array(values, dtype=bool), TRUE, FALSE).astype(np.int8)
+        return _Values(kind, None, None, dictionary)
+    return None
 
 
 def _encodable(text: str) -> bool:
@@ -418,18 +483,21 @@ def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
     num = code = None
     if any(part.num is not None for part in parts):
         num = np.concatenate(
-            [p.num if p.num is not None else np.full(s, np.nan) for p, s in zip(parts, sizes)]
+            [
+                p.num if p.num is not None else np.full(s, np.nan)
+                for p, s in zip(parts, sizes, strict=True)
+            ]
         )
     if any(part.code is not None for part in parts):
         code = np.concatenate(
             [
-                p.code if p.code is not None else np.full(s, -1, dtype=np.int32)
-                for p, s in zip(parts, sizes)
+                p.code if p.code is not None else np.zeros(s, dtype=np.uint8)
+                for p, s in zip(parts, sizes, strict=True)
             ]
         )
     joined = _Values(kind, num, code, dictionary)
     starts = np.cumsum([0, *sizes])
-    lists = [(p, int(s)) for p, s in zip(parts, starts) if p.list_at is not None]
+    lists = [(p, int(s)) for p, s in zip(parts, starts[:-1], strict=True) if p.list_at is not None]
     if lists:
         list_at, offsets, items = [], [np.zeros(1, dtype=np.int64)], []
         base = 0
@@ -443,7 +511,9 @@ def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
         joined.list_at = np.concatenate(list_at)
         joined.offsets = np.concatenate(offsets)
         joined.elements = _concat(items, items[0].dictionary)
-    others = [(p, int(s)) for p, s in zip(parts, starts) if p.other_at is not None]
+    others = [
+        (p, int(s)) for p, s in zip(parts, starts[:-1], strict=True) if p.other_at is not None
+    ]
     if others:
         joined.other_at = np.concatenate([p.other_at + s for p, s in others])  # type: ignore[operator]
         joined.other = [value for p, _ in others for value in (p.other or ())]
@@ -452,8 +522,11 @@ def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
 
 @dataclass(slots=True)
 class _Column:
-    """One property's entries: one per row of the table (``rows`` None), or one per row in
-    ``rows`` (ascending) when fewer than half the rows have the property."""
+    """One property's entries.
+
+    One per row of the table (``rows`` None), or one per row in ``rows`` (ascending) when fewer
+    than half the rows have the property.
+    """
 
     values: _Values
     rows: Indices | None
@@ -511,22 +584,39 @@ class PropertyColumns:
         """
         start = self._size
         shape_index, shapes = self._shape_index, self._shapes
-        by_name: dict[str, tuple[list[int], list[Any]]] = {}
+        groups: dict[int, tuple[list[int], list[Mapping[str, Any]]]] = {}
         codes = []
-        for i, props in enumerate(batch, start):
+        for i, props in enumerate(batch, start):  # rows grouped by their keys
             keys = tuple(props)
             code = shape_index.get(keys)
             if code is None:
                 code = shape_index[keys] = len(shapes)
                 shapes.append(keys)
             codes.append(code)
-            for name, value in props.items():
+            group = groups.get(code)
+            if group is None:
+                group = groups[code] = ([], [])
+            group[0].append(i)
+            group[1].append(props)
+        by_name: dict[str, tuple[list[int], list[Any]]] = {}
+        for code, (rows, members) in groups.items():  # each group's columns, by one transpose
+            keys = shapes[code]
+            if not keys:
+                continue
+            if len(keys) == 1:
+                (only,) = keys
+                columns: Iterable[Sequence[Any]] = [[props[only] for props in members]]
+            else:
+                read: Callable[[Mapping[str, Any]], Any] = operator.itemgetter(*keys)
+                columns = zip(*map(read, members), strict=True)
+            for name, values in zip(keys, columns, strict=True):
                 entry = by_name.get(name)
                 if entry is None:
-                    entry = by_name[name] = ([], [])
-                entry[0].append(i)
-                entry[1].append(value)
-        for name, (rows, values) in by_name.items():
+                    by_name[name] = (list(rows), list(values))
+                else:
+                    entry[0].extend(rows)
+                    entry[1].extend(values)
+        for name, (rows, values) in by_name.items():  # rows ascending within each group only
             dictionaries = self._dictionaries.get(name)
             if dictionaries is None:
                 dictionaries = self._dictionaries[name] = (_Dictionary(), _Dictionary())
@@ -543,6 +633,9 @@ class PropertyColumns:
         size = self._size
         self._shape_codes = np.concatenate([self._shape_codes, *self._pending_shapes])
         self._pending_shapes = []
+        for dictionaries in self._dictionaries.values():
+            for dictionary in dictionaries:
+                dictionary.strings  # noqa: B018 - the new strings into the StringDType array
         for name in [*self._columns, *(n for n in self._pending if n not in self._columns)]:
             column = self._columns.get(name)
             chunks = self._pending.pop(name, [])
@@ -665,12 +758,17 @@ class PropertyColumns:
 
 
 def _settled_column(rows: Indices, values: _Values, size: int, elements: _Dictionary) -> _Column:
-    """A column of ``values`` at ``rows`` of a table of ``size`` rows: dense when at least half
-    the rows have an entry, else sparse."""
+    """A column of ``values`` at ``rows`` of a table of ``size`` rows.
+
+    Dense when at least half the rows have an entry, else sparse.
+    """
     if 2 * len(rows) >= size:
         positions = np.full(size, -1, dtype=np.int64)
         positions[rows] = np.arange(len(rows), dtype=np.int64)
         return _Column(values.take(positions), None, elements)
+    if len(rows) > 1 and bool((rows[1:] < rows[:-1]).any()):
+        order = np.argsort(rows, kind="stable")
+        rows, values = rows[order], values.take(order)
     return _Column(values, rows.astype(np.int64, copy=False), elements)
 
 
@@ -745,7 +843,9 @@ class _Leaf:
         if counts[TEXT] and values.code is not None:
             lut = self._texts(values.dictionary, positive)
             if lut is not None:
-                out |= np.append(lut, False)[values.code]
+                part = _look_up(lut, values.code)
+                if part is not None:
+                    out |= part
         if counts[TRUE] or counts[FALSE]:
             for kind, value in ((TRUE, True), (FALSE, False)):
                 if counts[kind] and self._boolean(value) is positive:
@@ -762,7 +862,9 @@ class _Leaf:
         if counts[OTHER] and values.other_at is not None and values.other is not None:
             scalar = self.scalar
             at = [
-                i for i, v in zip(values.other_at.tolist(), values.other) if scalar(v) is positive
+                i
+                for i, v in zip(values.other_at.tolist(), values.other, strict=True)
+                if scalar(v) is positive
             ]
             out[at] = True
         return out
@@ -786,7 +888,7 @@ class _Leaf:
         if isinstance(test, bool):
             return is_number() if test is positive else None
         ufunc, literal = test
-        hit = ufunc(num, literal)
+        hit: Bools = ufunc(num, literal)
         if positive:
             # nan (where there is no number) compares false, except with <>
             return hit if only or self.op is not Op.NE else hit & is_number()
@@ -874,6 +976,30 @@ class _Leaf:
                 out[row] = True
 
 
+def _look_up(lut: Bools, code: NDArray[np.unsignedinteger[Any]]) -> Bools | None:
+    """``lut[code - 1]`` where ``code`` is not 0, else False; None where it is False everywhere.
+
+    A few codes (the usual case: ``sensorPlatformName = WORLDVIEW03*`` holds for two strings)
+    are compared one by one, which is several times faster than a gather.
+    """
+    top = np.iinfo(code.dtype).max  # codes past it are strings of other columns' rows
+    hits = np.flatnonzero(lut[:top]) + 1
+    if not len(hits):
+        return None
+    if len(hits) <= 4:
+        found: Bools = code == int(hits[0])
+        for hit in hits[1:].tolist():
+            found |= code == hit
+        return found
+    misses = np.flatnonzero(~lut[:top]) + 1
+    if len(misses) <= 2:
+        found = code != 0
+        for miss in misses.tolist():
+            found &= code != miss
+        return found
+    return np.take(np.concatenate([np.zeros(1, dtype=bool), lut[:top]]), code)
+
+
 def _never(text: str) -> bool:
     return False
 
@@ -886,26 +1012,28 @@ def _has_entry(column: _Column, row: int, rows: Indices | None) -> bool:
 
 
 def _pattern_lut(node: Match, strings: NDArray[Any], matches: Callable[[str], bool]) -> Bools:
-    """Whether each string matches the pattern: numpy's string functions for the common
-    shapes, else :func:`~catalogql.semantics.pattern_matcher` once per string."""
+    """Whether each string matches the pattern.
+
+    numpy's string functions for the common shapes, else
+    :func:`~catalogql.semantics.pattern_matcher` once per string.
+    """
     parts = node.pattern
     texts = [part for part in parts if isinstance(part, str)]
     shape = tuple("*" if p is Wildcard.ANY else "_" if p is Wildcard.ONE else "t" for p in parts)
     if shape == ("*",):
         return np.ones(len(strings), dtype=bool)
     if shape == ("t", "*"):
-        return cast(Bools, np.strings.startswith(strings, texts[0]))
+        return np.strings.startswith(strings, texts[0])
     if shape == ("*", "t"):
-        return cast(Bools, np.strings.endswith(strings, texts[0]))
+        return np.strings.endswith(strings, texts[0])
     if shape == ("*", "t", "*"):
-        return cast(Bools, np.strings.find(strings, texts[0]) >= 0)
+        return np.strings.find(strings, texts[0]) >= 0
     if shape == ("t", "*", "t"):
         head, tail = texts
-        return cast(
-            Bools,
+        return (
             (np.strings.str_len(strings) >= len(head) + len(tail))
             & np.strings.startswith(strings, head)
-            & np.strings.endswith(strings, tail),
+            & np.strings.endswith(strings, tail)
         )
     return np.fromiter((matches(s) for s in strings.tolist()), dtype=bool, count=len(strings))
 
