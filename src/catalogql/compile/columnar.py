@@ -55,6 +55,7 @@ import copy
 import math
 import operator
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -140,6 +141,7 @@ class _Dictionary:
         self.met = 0  # strings encoded
         self.heap = 0  # UTF-8 bytes of the strings StringDType keeps outside its entries
         self._instant_heap = 0
+        self._lock = threading.Lock()  # tables made by take() share the dictionary
         self._instants: tuple[NDArray[Any], Bools] = (
             np.empty(0, dtype=_STRINGS),
             np.empty(0, bool),
@@ -147,6 +149,10 @@ class _Dictionary:
 
     def encode(self, texts: list[str]) -> Indices:
         """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
+        with self._lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> Indices:
         self.met += len(texts)
         index = self.index
         if index is None:  # every string as it comes
@@ -176,9 +182,11 @@ class _Dictionary:
     def strings(self) -> NDArray[Any]:
         """Every string, by code (a ``StringDType`` array)."""
         if self._pending:
-            added = np.array(self._pending, dtype=_STRINGS)
-            self._array = np.concatenate([self._array, added])
-            self._pending = []
+            with self._lock:
+                if self._pending:
+                    added = np.array(self._pending, dtype=_STRINGS)
+                    self._array = np.concatenate([self._array, added])
+                    self._pending = []
         return self._array
 
     def instants(self) -> tuple[NDArray[Any], Bools]:
@@ -189,12 +197,14 @@ class _Dictionary:
         keys, valid = self._instants
         strings = self.strings
         if len(keys) < len(strings):
-            new = [instant_key(text) for text in strings[len(keys) :].tolist()]
-            keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
-            self._instant_heap += _heap_bytes(k for k in new if k)
-            valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
-            self._instants = keys, valid
-        return keys, valid
+            with self._lock:
+                keys, valid = self._instants
+                new = [instant_key(text) for text in strings[len(keys) :].tolist()]
+                keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
+                self._instant_heap += _heap_bytes(k for k in new if k)
+                valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
+                self._instants = keys, valid
+        return keys[: len(strings)], valid[: len(strings)]
 
     def nbytes(self) -> int:
         """Bytes held: the entries, the strings outside them, the index, the instant keys."""
@@ -557,14 +567,13 @@ class PropertyColumns:
 
     def __init__(self) -> None:
         self._size = 0
-        self._settled = 0  # rows the columns cover; appended rows wait in _pending
-        self._columns: dict[str, _Column] = {}
+        self._now = _Settled(0, {}, np.empty(0, dtype=np.int32))  # appended rows wait in _pending
         self._dictionaries: dict[str, tuple[_Dictionary, _Dictionary]] = {}
         self._pending: dict[str, list[tuple[Indices, _Values]]] = {}
         self._shapes: list[tuple[str, ...]] = []
         self._shape_index: dict[tuple[str, ...], int] = {}
-        self._shape_codes: NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self._pending_shapes: list[NDArray[np.int32]] = []
+        self._lock = threading.Lock()  # appends and the folding of them into the columns
 
     def __len__(self) -> int:
         return self._size
@@ -582,6 +591,10 @@ class PropertyColumns:
         >>> columns.append([{}, {"a": None}]), columns.append([{"a": [1]}])
         (range(0, 2), range(2, 3))
         """
+        with self._lock:
+            return self._append(batch)
+
+    def _append(self, batch: Sequence[Mapping[str, Any]]) -> range:
         start = self._size
         shape_index, shapes = self._shape_index, self._shapes
         groups: dict[int, tuple[list[int], list[Mapping[str, Any]]]] = {}
@@ -616,39 +629,53 @@ class PropertyColumns:
                 else:
                     entry[0].extend(rows)
                     entry[1].extend(values)
+        chunks = []
         for name, (rows, values) in by_name.items():  # rows ascending within each group only
             dictionaries = self._dictionaries.get(name)
             if dictionaries is None:
                 dictionaries = self._dictionaries[name] = (_Dictionary(), _Dictionary())
-            built = _build(values, *dictionaries)
-            self._pending.setdefault(name, []).append((np.array(rows, dtype=np.int64), built))
+            chunks.append((name, np.array(rows, dtype=np.int64), _build(values, *dictionaries)))
+        for name, at, built in chunks:  # nothing raises past here: a batch goes in whole
+            self._pending.setdefault(name, []).append((at, built))
         self._pending_shapes.append(np.array(codes, dtype=np.int32))
         self._size = start + len(batch)
         return range(start, self._size)
 
-    def _settle(self) -> None:
-        """Fold the appended rows into the columns (once, when they are first read)."""
-        if self._settled == self._size:
-            return
-        size = self._size
-        self._shape_codes = np.concatenate([self._shape_codes, *self._pending_shapes])
+    def _settle(self) -> _Settled:
+        """The columns, with the appended rows folded in (once, when they are first read).
+
+        Readers work on the snapshot this returns: an append (or a fold) in another thread
+        replaces the snapshot, never changes one.
+        """
+        now = self._now
+        if now.size == self._size:
+            return now
+        with self._lock:
+            if self._now.size != self._size:
+                self._now = self._fold(self._now)
+            return self._now
+
+    def _fold(self, now: _Settled) -> _Settled:
+        size, settled = self._size, now.size
+        shape_codes = np.concatenate([now.shape_codes, *self._pending_shapes])
         self._pending_shapes = []
         for dictionaries in self._dictionaries.values():
             for dictionary in dictionaries:
                 dictionary.strings  # noqa: B018 - the new strings into the StringDType array
-        for name in [*self._columns, *(n for n in self._pending if n not in self._columns)]:
-            column = self._columns.get(name)
+        columns = dict(now.columns)
+        for name in [*columns, *(n for n in self._pending if n not in columns)]:
+            column = columns.get(name)
             chunks = self._pending.pop(name, [])
             dictionary, elements = self._dictionaries[name]
             if column is not None and column.rows is None:  # dense: extended as it is
-                added = _absent(size - self._settled, dictionary)
+                added = _absent(size - settled, dictionary)
                 if chunks:
-                    at = np.concatenate([r for r, _ in chunks]) - self._settled
-                    positions = np.full(size - self._settled, -1, dtype=np.int64)
+                    at = np.concatenate([r for r, _ in chunks]) - settled
+                    positions = np.full(size - settled, -1, dtype=np.int64)
                     positions[at] = np.arange(len(at), dtype=np.int64)
                     added = _concat([c for _, c in chunks], dictionary).take(positions)
                 values = _concat([column.values, added], dictionary)
-                self._columns[name] = _Column(values, None, elements)
+                columns[name] = _Column(values, None, elements)
                 continue
             rows: list[Indices] = []
             parts: list[_Values] = []
@@ -658,10 +685,10 @@ class PropertyColumns:
             for chunk_rows, chunk in chunks:
                 rows.append(chunk_rows)
                 parts.append(chunk)
-            self._columns[name] = _settled_column(
+            columns[name] = _settled_column(
                 np.concatenate(rows), _concat(parts, dictionary), size, elements
             )
-        self._settled = size
+        return _Settled(size, columns, shape_codes)
 
     def row(self, i: int) -> dict[str, Any]:
         """The properties of row ``i``, exactly as appended (keys, their order, values, types).
@@ -671,9 +698,10 @@ class PropertyColumns:
         >>> columns.row(0)
         {'z': -0.0, 'a': [1, 'x', 1180591620717411303424]}
         """
-        if not -self._size <= i < self._size:
-            raise IndexError(f"row {i} of a table of {self._size} rows")
-        return self.rows([i % self._size])[0]
+        size = self._settle().size
+        if not -size <= i < size:
+            raise IndexError(f"row {i} of a table of {size} rows")
+        return self.rows([i % size])[0]
 
     def rows(self, indices: Iterable[int] | Indices) -> list[dict[str, Any]]:
         """The properties of many rows, in the order given (a column at a time: fast).
@@ -683,17 +711,17 @@ class PropertyColumns:
         >>> columns.rows([1, 0])
         [{'a': 2, 'b': True}, {'a': 1}]
         """
-        self._settle()
+        now = self._settle()
         wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
         wanted = wanted.astype(np.int64, copy=False).reshape(-1)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= self._size):
-            raise IndexError(f"a row number past the table's {self._size} rows")
-        codes = self._shape_codes[wanted]
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
+        codes = now.shape_codes[wanted]
         present = np.unique(codes)
         names = dict.fromkeys(name for code in present.tolist() for name in self._shapes[code])
         values = {}
         for name in names:
-            column = self._columns[name]
+            column = now.columns[name]
             values[name] = column.values.values_at(column.positions(wanted))
         shapes = self._shapes
         out = []
@@ -713,27 +741,29 @@ class PropertyColumns:
 
     def _subset(self, names: Iterable[str] | None, indices: Indices) -> PropertyColumns:
         """:meth:`take`, of the columns ``names`` only (None: all)."""
-        self._settle()
-        if len(indices) and (indices.min() < 0 or indices.max() >= self._size):
-            raise IndexError(f"a row number past the table's {self._size} rows")
+        now = self._settle()
+        if len(indices) and (indices.min() < 0 or indices.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
         out = PropertyColumns()
-        out._size = out._settled = len(indices)
-        out._shapes = list(self._shapes)
-        out._shape_index = dict(self._shape_index)
-        out._shape_codes = self._shape_codes[indices]
-        out._dictionaries = dict(self._dictionaries)
-        for name in self._columns if names is None else names:
-            column = self._columns.get(name)
+        with self._lock:  # what appends change
+            out._shapes = list(self._shapes)
+            out._shape_index = dict(self._shape_index)
+            out._dictionaries = dict(self._dictionaries)
+        columns: dict[str, _Column] = {}
+        for name in now.columns if names is None else names:
+            column = now.columns.get(name)
             if column is None:
                 continue
             positions = column.positions(indices)
             if column.rows is None:
-                out._columns[name] = _Column(column.values.take(positions), None, column.elements)
+                columns[name] = _Column(column.values.take(positions), None, column.elements)
             else:
                 rows = np.flatnonzero(positions >= 0)
-                out._columns[name] = _settled_column(
+                columns[name] = _settled_column(
                     rows, column.values.take(positions[rows]), len(indices), column.elements
                 )
+        out._size = len(indices)
+        out._now = _Settled(len(indices), columns, now.shape_codes[indices])
         return out
 
     def nbytes(self) -> int:
@@ -744,17 +774,26 @@ class PropertyColumns:
         >>> 900 <= columns.nbytes() < 2000
         True
         """
-        self._settle()
-        held = self._shape_codes.nbytes + sum(sys.getsizeof(s) for s in self._shapes)
+        now = self._settle()
+        held = now.shape_codes.nbytes + sum(sys.getsizeof(s) for s in list(self._shapes))
         counted: set[int] = set()
-        for name, column in self._columns.items():
+        for column in now.columns.values():
             held += column.values.nbytes()
             held += 0 if column.rows is None else column.rows.nbytes
-            for dictionary in self._dictionaries[name]:
+            for dictionary in (column.values.dictionary, column.elements):
                 if id(dictionary) not in counted:
                     counted.add(id(dictionary))
                     held += dictionary.nbytes()
         return held
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """A table's columns as of its first ``size`` rows (replaced whole, never changed)."""
+
+    size: int
+    columns: Mapping[str, _Column]
+    shape_codes: NDArray[np.int32]
 
 
 def _settled_column(rows: Indices, values: _Values, size: int, elements: _Dictionary) -> _Column:
@@ -939,10 +978,10 @@ class _Leaf:
             return None
         return bool(OPERATORS[self.op](value, self.operands.boolean))
 
-    def evaluate(self, table: PropertyColumns, positive: bool) -> Bools:
+    def evaluate(self, table: _Settled, positive: bool) -> Bools:
         """Where the leaf is true (``positive``) or false, for every row of ``table``."""
-        size = len(table)
-        column = table._columns.get(self.name)
+        size = table.size
+        column = table.columns.get(self.name)
         if column is None:
             out = np.zeros(size, dtype=bool)
         elif column.rows is None:
@@ -954,12 +993,10 @@ class _Leaf:
             self._paths(table, column, positive, out)
         return out
 
-    def _paths(
-        self, table: PropertyColumns, column: _Column | None, positive: bool, out: Bools
-    ) -> None:
+    def _paths(self, table: _Settled, column: _Column | None, positive: bool, out: Bools) -> None:
         """A dotted name read through nested objects, where no key is the whole name."""
         assert self.first is not None and self.getter is not None
-        outer = table._columns.get(self.first)
+        outer = table.columns.get(self.first)
         if outer is None or outer.values.other_at is None or outer.values.other is None:
             return
         test = _value_test(self.scalar, positive)
@@ -1073,8 +1110,9 @@ class ColumnarPredicate:
         >>> compile_columnar(parse_filter("a > 2"))(table, np.array([2, 0])).tolist()
         [True, False]
         """
-        columns._settle()
-        table = columns if rows is None else columns._subset(self.names, _indices(rows))
+        table = columns._settle()
+        if rows is not None:
+            table = columns._subset(self.names, _indices(rows))._settle()
         stack: list[Bools] = []
         leaves = self.leaves
         for step, arg in self.program:
