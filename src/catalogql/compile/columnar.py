@@ -161,22 +161,15 @@ class _Dictionary:
             self.size += len(texts)
             self.heap += _heap_bytes(texts)
             return np.arange(start, self.size, dtype=np.int64)
-        codes = []
-        new: list[str] = []
-        size = self.size
-        for text in texts:
-            code = index.get(text)
-            if code is None:
-                code = index[text] = size
-                size += 1
-                new.append(text)
-            codes.append(code)
+        new = [text for text in dict.fromkeys(texts) if text not in index]
+        index.update(zip(new, range(self.size, self.size + len(new)), strict=True))
+        codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int64, count=len(texts))
         self._pending.extend(new)
         self.heap += _heap_bytes(new)
-        self.size = size
+        self.size += len(new)
         if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
-        return np.array(codes, dtype=np.int64)
+        return codes
 
     @property
     def strings(self) -> NDArray[Any]:
@@ -221,14 +214,14 @@ def _heap_bytes(texts: Iterable[str]) -> int:
     Strings past 15 UTF-8 bytes sit in an arena with a header; measured (RSS, numpy 2.4): about
     ``width + 6`` bytes up to 255 bytes, ``1.17 * width + 8`` past that.
     """
-    held = 0
-    for text in texts:
-        width = len(text) if text.isascii() else len(text.encode("utf-8"))
-        if width > 255:
-            held += (117 * width) // 100 + 8
-        elif width > _INLINE_TEXT:
-            held += width + 6
-    return held
+    texts = list(texts)
+    if all(map(str.isascii, texts)):
+        widths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    else:
+        widths = np.array([len(text.encode("utf-8")) for text in texts], dtype=np.int64)
+    long = widths[widths > 255]
+    medium = widths[(widths > _INLINE_TEXT) & (widths <= 255)]
+    return int(((117 * long) // 100 + 8).sum()) + int((medium + 6).sum())
 
 
 def _code_type(size: int) -> type[np.unsignedinteger[Any]]:
