@@ -52,6 +52,7 @@ range(0, 3)
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import operator
 import sys
@@ -104,6 +105,9 @@ _EXACT_INT = 2**53
 
 _INLINE_TEXT = 15
 """``StringDType`` keeps strings up to this many UTF-8 bytes inside its 16-byte entry."""
+
+_FEW_ROWS = 8
+"""Up to this many rows, :meth:`PropertyColumns.rows` reads a value at a time."""
 
 _UFUNCS: dict[Op, Any] = {
     Op.EQ: np.equal,
@@ -316,12 +320,41 @@ class _Values:
                 taken.other = [values[i] for i in which.tolist()]
         return taken
 
+    def value_at(self, position: int) -> Any:
+        """The Python value of one entry (a few rows: cheaper than :meth:`values_at`)."""
+        kind = int(self.kind[position])
+        if kind == FLOAT:
+            return float(cast(NDArray[np.float64], self.num)[position])
+        if kind == TEXT:
+            code = int(cast(NDArray[Any], self.code)[position])
+            return str(self.dictionary.strings[code - 1])
+        if kind == INT:
+            return int(cast(NDArray[np.float64], self.num)[position])
+        if kind in (TRUE, FALSE, NULL, ABSENT):
+            return True if kind == TRUE else False if kind == FALSE else None
+        return self.values_at(np.array([position], dtype=np.int64))[0]
+
     def values_at(self, positions: Indices) -> list[Any]:
         """The Python values of the entries at ``positions`` (None where absent or null)."""
-        kind = self.kind[positions]
-        kind[positions < 0] = ABSENT
-        out = np.empty(len(positions), dtype=object)
-        counts = np.bincount(kind, minlength=_KINDS)
+        size = len(positions)
+        whole = self.counts()
+        if size and int(whole.max()) == len(self) and int(positions.min()) >= 0:
+            counts = np.zeros(_KINDS, dtype=np.int64)  # one kind in all: no need to look
+            counts[int(whole.argmax())] = size
+            kind = None
+        else:
+            kind = self.kind[positions]
+            kind[positions < 0] = ABSENT
+            counts = np.bincount(kind, minlength=_KINDS)
+        if counts[FLOAT] == size and self.num is not None:  # one kind: no sorting out
+            return cast(list[Any], self.num[positions].tolist())
+        if counts[TEXT] == size and self.code is not None:
+            return cast(list[Any], self.dictionary.strings[self.code[positions] - 1].tolist())
+        if counts[INT] == size and self.num is not None:
+            return cast(list[Any], self.num[positions].astype(np.int64).tolist())
+        if kind is None:
+            kind = self.kind[positions]
+        out = np.empty(size, dtype=object)
         if counts[INT] and self.num is not None:
             at = np.flatnonzero(kind == INT)
             out[at] = self.num[positions[at]].astype(np.int64).tolist()
@@ -535,6 +568,10 @@ class _Column:
     rows: Indices | None
     elements: _Dictionary  # the dictionary of its lists' elements
 
+    def position(self, row: int) -> int:
+        """The entry of a row that has one."""
+        return row if self.rows is None else int(np.searchsorted(self.rows, row))
+
     def positions(self, rows: Indices) -> Indices:
         """Each row's entry (-1 where the row has no entry)."""
         if self.rows is None:
@@ -710,16 +747,31 @@ class PropertyColumns:
         if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
             raise IndexError(f"a row number past the table's {now.size} rows")
         codes = now.shape_codes[wanted]
-        present = np.unique(codes)
-        names = dict.fromkeys(name for code in present.tolist() for name in self._shapes[code])
-        values = {}
-        for name in names:
-            column = now.columns[name]
-            values[name] = column.values.values_at(column.positions(wanted))
         shapes = self._shapes
-        out = []
-        for j, code in enumerate(codes.tolist()):
-            out.append({name: values[name][j] for name in shapes[code]})
+        out: list[dict[str, Any]] = [{}] * len(wanted)
+        if len(wanted) <= _FEW_ROWS:  # a value at a time: fewer numpy calls for a few rows
+            for j, (row, code) in enumerate(zip(wanted.tolist(), codes.tolist(), strict=True)):
+                got = {}
+                for name in shapes[code]:
+                    column = now.columns[name]
+                    got[name] = column.values.value_at(column.position(row))
+                out[j] = got
+            return out
+        order = np.argsort(codes, kind="stable")  # the page's rows grouped by shape
+        cuts = np.flatnonzero(np.diff(codes[order])) + 1
+        for js in np.split(order, cuts):
+            keys = shapes[int(codes[js[0]])]
+            at = wanted[js]
+            columns = []
+            for name in keys:  # every row of the group has every key: one kind per column, often
+                column = now.columns[name]
+                columns.append(column.values.values_at(column.positions(at)))
+            made = map(dict, map(zip, itertools.repeat(keys), zip(*columns, strict=True)))
+            for j, made_row in zip(js.tolist(), made, strict=False):
+                out[j] = made_row
+            if not keys:
+                for j in js.tolist():
+                    out[j] = {}
         return out
 
     def take(self, indices: Indices | Sequence[int]) -> PropertyColumns:
