@@ -27,6 +27,17 @@ kind met:
 
 Key order lives in one *shape* code per row, into a list of key tuples.
 
+**Using it** (a store). :meth:`PropertyColumns.append` takes a batch of records' ``properties``
+and gives their row numbers; appended rows are folded into the columns when first read (append
+large batches, then read). :meth:`~PropertyColumns.rows` builds a page of results (a column at a
+time); :meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact
+after removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached
+like ``compile_predicate``; calling it on a table gives a boolean mask over every row, or over
+the candidate rows passed as ``rows`` (the positions a spatial or time index found), in that
+order. Readers may run in several threads beside one writer: a read works on a snapshot of the
+settled columns, which an append replaces and never changes. ``nbytes()`` estimates the memory
+held (numpy's arrays, the ``StringDType`` arena as measured, the Python values).
+
 **The evaluation.** The tree is flattened into a postfix program with NOT pushed down to the
 comparisons (De Morgan holds in three-valued logic), as the predicate compiler does: each
 comparison is evaluated in the polarity it needs, as the mask of rows where it is definitely
@@ -786,14 +797,21 @@ class PropertyColumns:
 
     def _subset(self, names: Iterable[str] | None, indices: Indices) -> PropertyColumns:
         """:meth:`take`, of the columns ``names`` only (None: all)."""
-        now = self._settle()
-        if len(indices) and (indices.min() < 0 or indices.max() >= now.size):
-            raise IndexError(f"a row number past the table's {now.size} rows")
         out = PropertyColumns()
+        taken = self._taken(names, indices, shapes=True)
         with self._lock:  # what appends change
             out._shapes = list(self._shapes)
             out._shape_index = dict(self._shape_index)
             out._dictionaries = dict(self._dictionaries)
+        out._size = taken.size
+        out._now = taken
+        return out
+
+    def _taken(self, names: Iterable[str] | None, indices: Indices, shapes: bool) -> _Settled:
+        """The columns ``names`` (None: all) of the rows at ``indices``, as a snapshot."""
+        now = self._settle()
+        if len(indices) and (indices.min() < 0 or indices.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
         columns: dict[str, _Column] = {}
         for name in now.columns if names is None else names:
             column = now.columns.get(name)
@@ -807,9 +825,8 @@ class PropertyColumns:
                 columns[name] = _settled_column(
                     rows, column.values.take(positions[rows]), len(indices), column.elements
                 )
-        out._size = len(indices)
-        out._now = _Settled(len(indices), columns, now.shape_codes[indices])
-        return out
+        codes = now.shape_codes[indices] if shapes else now.shape_codes[:0]
+        return _Settled(len(indices), columns, codes)
 
     def nbytes(self) -> int:
         """About how many bytes the table holds (its arrays, dictionaries and Python values).
@@ -918,22 +935,25 @@ class _Leaf:
     def masks(self, values: _Values, positive: bool) -> Bools:
         """Where each entry makes the leaf true (``positive``) or false: a fresh array."""
         counts = values.counts()
-        out = np.zeros(len(values), dtype=bool)
+        parts: list[Bools] = []  # fresh arrays, each the answer of one kind of entry
         numbers = int(counts[INT] + counts[FLOAT])
         if numbers and values.num is not None:
             part = self._numbers(values, values.num, positive, numbers == len(values))
             if part is not None:
-                out |= part
+                parts.append(part)
         if counts[TEXT] and values.code is not None:
             lut = self._texts(values.dictionary, positive)
             if lut is not None:
                 part = _look_up(lut, values.code)
                 if part is not None:
-                    out |= part
+                    parts.append(part)
         if counts[TRUE] or counts[FALSE]:
             for kind, value in ((TRUE, True), (FALSE, False)):
                 if counts[kind] and self._boolean(value) is positive:
-                    out |= values.kind == kind
+                    parts.append(values.kind == kind)
+        out = parts[0] if parts else np.zeros(len(values), dtype=bool)
+        for part in parts[1:]:
+            out |= part
         if counts[LIST] and values.list_at is not None:
             assert values.offsets is not None and values.elements is not None
             hits = self.masks(values.elements, positive)  # elements hold no lists: one level
@@ -1155,9 +1175,10 @@ class ColumnarPredicate:
         >>> compile_columnar(parse_filter("a > 2"))(table, np.array([2, 0])).tolist()
         [True, False]
         """
-        table = columns._settle()
-        if rows is not None:
-            table = columns._subset(self.names, _indices(rows))._settle()
+        if rows is None:
+            table = columns._settle()
+        else:
+            table = columns._taken(self.names, _indices(rows), shapes=False)
         stack: list[Bools] = []
         leaves = self.leaves
         for step, arg in self.program:
