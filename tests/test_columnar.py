@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -479,3 +480,36 @@ def test_the_real_records_round_trip(real_rows: list[dict[str, Any]]) -> None:
         same_json(g, real_rows[i])
         for g, i in zip(table.take(order).rows(range(len(order))), order.tolist(), strict=True)
     )
+
+
+def test_readers_beside_a_writer_see_whole_snapshots() -> None:
+    """A writer appends while readers filter and read: every answer is that of some prefix."""
+    table = PropertyColumns()
+    keep = compile_columnar(cq.parse_filter("a < 300 AND s = x*"))
+    stop = threading.Event()
+    problems: list[str] = []
+
+    def write() -> None:
+        for start in range(0, 2000, 50):
+            table.append([{"a": i, "s": f"x{i}"} for i in range(start, start + 50)])
+        stop.set()
+
+    def read() -> None:
+        while True:  # at least once after the writer is done
+            mask = keep(table)
+            if mask.tolist() != [i < 300 for i in range(len(mask))]:
+                problems.append(f"a mask of {len(mask)} rows")
+            size = len(mask)
+            if size and table.row(size - 1) != {"a": size - 1, "s": f"x{size - 1}"}:
+                problems.append(f"row {size - 1}")
+            if stop.is_set():
+                break
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writer = threading.Thread(target=write)
+    for thread in [*readers, writer]:
+        thread.start()
+    for thread in [writer, *readers]:
+        thread.join(timeout=120)
+    assert not problems, problems[:3]
+    assert keep(table).tolist() == [i < 300 for i in range(2000)]
