@@ -324,6 +324,7 @@ def _near(leaf: Comparison | Match) -> list[Any]:
     if isinstance(leaf, Comparison):
         text = leaf.value.text
         out += [text, text + "\x00", text[:-1], text + "0", text.upper(), text.lower()]
+        out += [text + "é" * 200, text * (300 // max(1, len(text)) + 1)]  # long: packed apart
         number = literal_number(leaf.value)
         if number is not None and abs(number) < 1e300:
             out += [number, number + 1, number - 1, float(number), int(number), str(number)]
@@ -342,6 +343,7 @@ def _near(leaf: Comparison | Match) -> list[Any]:
             out += [piece, after, piece[:-1], piece + "x", "x" + piece, piece + "\n"]
         joined = "".join(pieces)
         out += [joined, "x".join(pieces), joined + joined, "x" + joined + "x"]
+        out += [joined + "é" * 300, "W" * 300 + joined]  # long strings: packed apart
         out += [int(joined)] if joined.isascii() and joined.isdigit() else []
         out += (
             [float(joined)] if joined.isascii() and joined.isdigit() and len(joined) < 300 else []
@@ -513,3 +515,36 @@ def test_readers_beside_a_writer_see_whole_snapshots() -> None:
         thread.join(timeout=120)
     assert not problems, problems[:3]
     assert keep(table).tolist() == [i < 300 for i in range(2000)]
+
+
+def test_long_strings_compare_and_come_back() -> None:
+    """Strings past 255 UTF-8 bytes live in a packed buffer: every comparison still sees them."""
+    moment = "2015-07-31T10:07:17." + "0" * 300 + "1Z"  # a long instant
+    words = [
+        "POLYGON ((" + "1.5 2.5, " * 60 + "1.5 2.5))",
+        "é" * 200,
+        "WORLDVIEW03" + "x" * 300,
+        moment,
+        "short",
+        "WORLDVIEW03_VNIR",
+    ]
+    rows = [{"s": w, "timestamp": w} for w in words * 3]
+    table = table_of(rows, 3)
+    assert all(same_json(table.row(i), row) for i, row in enumerate(rows))
+    assert all(same_json(g, w) for g, w in zip(table.rows(range(len(rows))), rows, strict=True))
+    for text in (
+        "s = WORLDVIEW03*",
+        "s = *x",
+        "s = '*é*'",
+        "s > WORLDVIEW03",
+        "s <= 'POLYGON ((1.5'",
+        "NOT s = short",
+        "s = 'P*))'",
+        "s = *0_*",
+        "timestamp > 2015-07-31T10:07:17Z",
+        "NOT timestamp <= '2015-07-31T10:07:17.000001Z'",
+    ):
+        assert_selects_the_same(cq.parse_filter(text), rows, None, batches=2)
+        assert_selects_the_same(
+            cq.parse_filter(text), rows, {"properties": {"s": {"type": "string"}}}
+        )
