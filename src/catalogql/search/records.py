@@ -63,6 +63,7 @@ __all__ = [
     "EQUALITY_INDEXED",
     "GBDX_RECORD_TYPE",
     "StoredRecord",
+    "check_records",
     "copy_json",
     "in_search_order",
     "literal_keys",
@@ -147,16 +148,52 @@ def prepare_records(
       ...
     catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
     """  # noqa: E501
+    footprints = _footprints(objs)
+    return [
+        _prepare(obj, start + offset, indexed, footprint)
+        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
+    ]
+
+
+def check_records(
+    objs: Sequence[object], start: int = 0, indexed: Sequence[str] = EQUALITY_INDEXED
+) -> list[StoredRecord | InvalidRecord]:
+    """Check a batch of records, each on its own: its stored form, or the error it raises.
+
+    What :func:`prepare_record` returns or raises for each record, with the footprints read a
+    batch at a time as :func:`prepare_records` reads them: for a load that reports every bad
+    record and goes on (``catalogql load --skip-bad``, ``--dry-run``).
+
+    Args:
+        objs: The records, as decoded from JSON.
+        start: The 0-based position of the first in the input, for the error messages.
+        indexed: The hot properties to derive equality keys for.
+
+    Returns:
+        For each record in order, its stored form or its :class:`InvalidRecord`.
+
+    >>> good = {"identifier": "a", "type": [], "properties": {
+    ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}
+    >>> [getattr(r, "identifier", None) or str(r) for r in check_records([{}, good], 4)]
+    ['record 4: identifier: missing or not a non-empty string', 'a']
+    """
+    checked: list[StoredRecord | InvalidRecord] = []
+    for offset, (obj, footprint) in enumerate(zip(objs, _footprints(objs), strict=True)):
+        try:
+            checked.append(_prepare(obj, start + offset, indexed, footprint))
+        except InvalidRecord as error:
+            checked.append(error)
+    return checked
+
+
+def _footprints(objs: Sequence[object]) -> list[BaseGeometry | None]:
+    """The records' footprints read a batch at a time (None: read the record's alone)."""
     texts: list[str | None] = []
     for obj in objs:
         properties = obj.get("properties") if type(obj) is dict else None
         wkt = properties.get("footprintWkt") if type(properties) is dict else None
         texts.append(wkt if type(wkt) is str else None)
-    footprints = read_footprints(texts)
-    return [
-        _prepare(obj, start + offset, indexed, footprint)
-        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
-    ]
+    return read_footprints(texts)
 
 
 def prepare_record(
