@@ -299,7 +299,7 @@ def _generate_into(sender: Connection, count: int, seed: int, end: str) -> None:
                 chunk.clear()
         if chunk:
             sender.send_bytes(b"\n".join(chunk))
-    except (BrokenPipeError, OSError):  # the loader stopped early
+    except (BrokenPipeError, OSError, KeyboardInterrupt):  # the loader stopped early, or Ctrl-C
         pass
     finally:
         sender.close()
