@@ -408,7 +408,38 @@ _BUILTINS: dict[str, Any] = {
 }
 """The names generated source uses besides its constants (and nothing else: no builtins)."""
 
-_STR, _NUMBER, _NONE = "str", "number", "none"  # the value types a leaf tests for, in its order
+_STR, _INT, _FLOAT, _NUMBER, _NONE = "str", "int", "float", "number", "none"
+"""The value types a leaf's branches test for, in its order (``_NUMBER``: an int or a float)."""
+
+
+def _as_int(number: int | float) -> int | float:
+    """``number`` as an int if it is a float equal to one, else itself.
+
+    An int compares with an integral float exactly as with its int (CPython compares int and
+    float exactly), so the int branch of ``v < 20.0`` may compare with ``20``.
+
+    >>> _as_int(20.0), _as_int(20.5), _as_int(float("inf")), _as_int(7)
+    (20, 20.5, inf, 7)
+    """
+    if type(number) is float and number.is_integer():
+        return int(number)
+    return number
+
+
+def _as_float(number: int | float) -> int | float:
+    """``number`` as a float if it is an int the float equals exactly, else itself.
+
+    >>> _as_float(20), _as_float(2**53 + 1), _as_float(10**400) == 10**400, _as_float(0.5)
+    (20.0, 9007199254740993, True, 0.5)
+    """
+    if type(number) is int:
+        try:
+            same = float(number)
+        except OverflowError:  # past the float range: keep the int
+            return number
+        if same == number:
+            return same
+    return number
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -449,7 +480,9 @@ class _Generator:
 
     def function(self, node: Node) -> Predicate:
         body, _ = self.expr(node, True, {})
-        source = f"def predicate(p):\n    return {body}\n"
+        # ``True if ... else False``: the whole test compiles to jumps, no value is built on the
+        # way, and each comparison is followed by a jump, which CPython specializes it for.
+        source = f"def predicate(p):\n    return True if {body} else False\n"
         # A copy of the shared code: CPython specializes each code object for the namespace it
         # runs with, so two functions sharing one would undo each other's specializations.
         predicate = FunctionType(_code(source).replace(), self.namespace)
@@ -503,7 +536,9 @@ class _Generator:
             k = self.reads
             self.reads += 1
             read = (
-                f"p.get({self.constant(name)})"  # property_getter's own call for a plain name
+                # property_getter's own call for a plain name; interned, as the names of
+                # records built in Python are, so that the lookup finds it by identity
+                f"p.get({self.constant(sys.intern(name))})"
                 if "." not in name
                 else f"{self.constant(property_getter(name))}(p)"
             )
@@ -518,7 +553,11 @@ class _Generator:
         branches.append((_NONE, "False"))  # missing or null: unknown
         out = []
         for kind, then in branches:
-            if kind is _NUMBER:
+            if kind is _INT:
+                test = f"{t} is int"
+            elif kind is _FLOAT:
+                test = f"{t} is float"
+            elif kind is _NUMBER:
                 test = f"{t} is int or t{k} is float"
             elif kind is _STR:
                 test = f"{t} is str"
@@ -541,8 +580,11 @@ class _Generator:
             if number is None:
                 branches.append((_NUMBER, "False"))  # compare_number: unknown
             else:
-                test = f"{v} {_PY_OPS[op]} {self.constant(number)}"
-                branches.append((_NUMBER, test if positive else f"not {test}"))
+                # One branch per type, each against the literal as that type where it is equal
+                # to it exactly: CPython then specializes each comparison for its two types.
+                for kind, same in ((_INT, _as_int(number)), (_FLOAT, _as_float(number))):
+                    test = f"{v} {_PY_OPS[op]} {self.constant(same)}"
+                    branches.append((kind, test if positive else f"not {test}"))
         string = domains.get(str)
         if string is ValueType.TEXT:
             text_op = op if positive else _COMPLEMENT[op]
