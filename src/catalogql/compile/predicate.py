@@ -442,13 +442,63 @@ def _as_float(number: int | float) -> int | float:
     return number
 
 
+_DIGITS = (None, True, False)
+"""The digits of a placeholder: constants that need neither quotes nor digits in source."""
+
+_VALUE_RE = re.compile(r"(?<![A-Za-z0-9_])_c([0-9]+)(?![A-Za-z0-9_])")
+"""A value constant's name in generated source (``_c7``)."""
+
+_COMPILED_RE = re.compile(r"def predicate\(p\):\n    return [\w ():=<>!.,]+\n", re.ASCII)
+"""What the source given to ``compile`` can look like: the value names become placeholders."""
+
+
+def _placeholder(index: int) -> tuple[bool | None, ...]:
+    """The tuple standing for the value constant ``_c{index}`` in compiled source.
+
+    Its digits (base 3, most significant first) are None, True and False, so the source holds
+    no number and no quote, and no two indexes share a placeholder.
+
+    >>> _placeholder(0), _placeholder(5), _placeholder_index(_placeholder(1234))
+    ((None,), (True, False), 1234)
+    """
+    digits: list[bool | None] = []
+    while True:
+        index, digit = divmod(index, 3)
+        digits.append(_DIGITS[digit])
+        if not index:
+            return tuple(reversed(digits))
+
+
+def _placeholder_index(placeholder: tuple[object, ...]) -> int:
+    """The index :func:`_placeholder` made ``placeholder`` from."""
+    index = 0
+    for digit in placeholder:
+        index = 3 * index + _DIGITS.index(digit)
+    return index
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _code(source: str) -> CodeType:
-    """The code of the function ``source`` defines (filters of the same shape share it)."""
+    """The code of the function ``source`` defines (filters of the same shape share it).
+
+    Each value constant's name (``_c7``) is compiled as a placeholder tuple constant, replaced
+    by the value itself in each function's copy of the code (:meth:`_Generator.function`):
+    CPython loads a constant faster than a global, and can fuse the load with the one before.
+    """
     if not _SOURCE_RE.fullmatch(source) or _NUMBER_IN_SOURCE_RE.search(source):
         raise AssertionError(f"unexpected generated source: {source!r}")  # a generator bug
-    module = compile(source, _FILENAME, "exec", dont_inherit=True)
+    compiled = _VALUE_RE.sub(lambda m: repr(_placeholder(int(m.group(1)))), source)
+    if not _COMPILED_RE.fullmatch(compiled) or _NUMBER_IN_SOURCE_RE.search(compiled):
+        raise AssertionError(f"unexpected compiled source: {compiled!r}")
+    module = compile(compiled, _FILENAME, "exec", dont_inherit=True)
     return next(c for c in module.co_consts if isinstance(c, CodeType))
+
+
+def _bind(code: CodeType, values: Sequence[object]) -> CodeType:
+    """A copy of ``code`` whose placeholders are the values they stand for."""
+    # Only placeholders are tuples among the constants of generated code.
+    consts = tuple(values[_placeholder_index(c)] if type(c) is tuple else c for c in code.co_consts)
+    return code.replace(co_consts=consts)
 
 
 class _Generator:
@@ -471,11 +521,14 @@ class _Generator:
 
     The source names nothing from the filter: every property name and literal is bound as a
     constant, so the source depends only on the filter's shape, and compiles once per shape.
+    Values (names, literals: ``_c0``, ``_c1``...) become constants of the code (:func:`_code`);
+    functions (the comparators: ``_k0``...) stay globals of its namespace.
     """
 
     def __init__(self, declared: Mapping[str, PropertyType | None]) -> None:
         self.declared = declared
         self.namespace: dict[str, Any] = {"__builtins__": {}, **_BUILTINS}
+        self.values: list[object] = []
         self.reads = self.bound = 0
 
     def function(self, node: Node) -> Predicate:
@@ -483,17 +536,24 @@ class _Generator:
         # ``True if ... else False``: the whole test compiles to jumps, no value is built on the
         # way, and each comparison is followed by a jump, which CPython specializes it for.
         source = f"def predicate(p):\n    return True if {body} else False\n"
-        # A copy of the shared code: CPython specializes each code object for the namespace it
-        # runs with, so two functions sharing one would undo each other's specializations.
-        predicate = FunctionType(_code(source).replace(), self.namespace)
+        # A copy of the shared code, with this filter's values: CPython also specializes each
+        # code object for the namespace it runs with, so sharing one would undo that.
+        predicate = FunctionType(_bind(_code(source), self.values), self.namespace)
         predicate.__doc__ = source  # for a reader in a debugger
         return cast(Predicate, predicate)
 
     def constant(self, value: object) -> str:
-        """A name bound to ``value`` in the function's namespace."""
+        """A name bound to ``value`` in the function's namespace (for functions it calls)."""
         name = f"_k{self.bound}"
         self.bound += 1
         self.namespace[name] = value
+        return name
+
+    def value(self, value: object) -> str:
+        """A name for ``value`` that becomes a constant of the code (never called: see _code)."""
+        name = f"_c{len(self.values)}"
+        self.values.append(value)
+        self.namespace[name] = value  # also a global, for a reader of ``__doc__`` in a debugger
         return name
 
     def expr(
@@ -538,7 +598,7 @@ class _Generator:
             read = (
                 # property_getter's own call for a plain name; interned, as the names of
                 # records built in Python are, so that the lookup finds it by identity
-                f"p.get({self.constant(sys.intern(name))})"
+                f"p.get({self.value(sys.intern(name))})"
                 if "." not in name
                 else f"{self.constant(property_getter(name))}(p)"
             )
@@ -583,18 +643,18 @@ class _Generator:
                 # One branch per type, each against the literal as that type where it is equal
                 # to it exactly: CPython then specializes each comparison for its two types.
                 for kind, same in ((_INT, _as_int(number)), (_FLOAT, _as_float(number))):
-                    test = f"{v} {_PY_OPS[op]} {self.constant(same)}"
+                    test = f"{v} {_PY_OPS[op]} {self.value(same)}"
                     branches.append((kind, test if positive else f"not {test}"))
         string = domains.get(str)
         if string is ValueType.TEXT:
             text_op = op if positive else _COMPLEMENT[op]
-            branches.append((_STR, f"{v} {_PY_OPS[text_op]} {self.constant(node.value.text)}"))
+            branches.append((_STR, f"{v} {_PY_OPS[text_op]} {self.value(node.value.text)}"))
         elif string is ValueType.DATETIME:
             instant = literal_instant(node.value)
             if instant is None:
                 branches.append((_STR, "False"))  # compare_instant: unknown
             else:
-                test = f"m{k} {_PY_OPS[op]} {self.constant(instant)}"
+                test = f"m{k} {_PY_OPS[op]} {self.value(instant)}"
                 then = f"(m{k} := _instant_key({v})) is not None and "
                 branches.append((_STR, then + (test if positive else f"not {test}")))
         if number is None:  # a text literal: strings first
@@ -623,15 +683,15 @@ class _Generator:
         if shape == ("t", "*"):
             return self.prefix_test(texts[0], v)
         if shape == ("*", "t"):
-            return f"{v}.endswith({self.constant(texts[0])})"
+            return f"{v}.endswith({self.value(texts[0])})"
         if shape == ("*", "t", "*"):
-            return f"{self.constant(texts[0])} in {v}"
+            return f"{self.value(texts[0])} in {v}"
         if shape == ("t", "*", "t"):
             head, tail = texts
-            size = self.constant(len(head) + len(tail))
+            size = self.value(len(head) + len(tail))
             return (
                 f"len({v}) >= {size} and {self.prefix_test(head, v)}"
-                f" and {v}.endswith({self.constant(tail)})"
+                f" and {v}.endswith({self.value(tail)})"
             )
         return f"{self.constant(pattern_matcher(parts))}({v})"
 
@@ -643,9 +703,9 @@ class _Generator:
         two string comparisons, which run faster than a call of ``str.startswith``.
         """
         if ord(prefix[-1]) == sys.maxunicode:
-            return f"{v}.startswith({self.constant(prefix)})"
+            return f"{v}.startswith({self.value(prefix)})"
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return f"{self.constant(prefix)} <= {v} < {self.constant(after)}"
+        return f"{self.value(prefix)} <= {v} < {self.value(after)}"
 
 
 # --------------------------------------------------------------------------------------------
