@@ -508,17 +508,21 @@ class _Generator:
     ``expr`` returns source that is True where the node is true (``positive``) or where it is
     false (not ``positive``). The first comparison of a property (here the k-th) reads it::
 
-        (v0 < _k1 if (t0 := type(v0 := p.get(_k0))) is int or t0 is float
-         else v0 < _k2 if t0 is str
+        (v0 < _c1 if (t0 := type(v0 := p.get(_c0))) is int
+         else v0 < _c2 if t0 is float
+         else v0 < _c3 if t0 is str
          else False if v0 is None
-         else _k3(v0))
+         else _k0(v0))
 
-    ``_k0`` is bound to the property name, ``_k1`` and ``_k2`` to the literal as a number and as
-    text, and ``_k3`` to the comparator :mod:`catalogql.semantics` gives, which answers for every
-    other value (lists, booleans, unexpected types). The inline branches are that comparator's
-    own answer for those types, written out: ``cmp(value, number)`` for an int or a float,
-    ``cmp(value, text)`` or ``cmp(instant_key(value), instant)`` for a string, by the same rules
-    and from the same ``literal_number``, ``literal_instant`` and declared type.
+    ``_c0`` is bound to the property name, ``_c1`` and ``_c2`` to the literal as an int and as a
+    float where either equals it exactly (else the literal as it is: CPython then specializes
+    each comparison for its own two types), ``_c3`` to the literal as text, and ``_k0`` to the
+    comparator :mod:`catalogql.semantics` gives, which answers for every other value (lists,
+    booleans, unexpected types). The inline branches are that comparator's own answer for those
+    types, written out: ``cmp(value, number)`` for an int or a float, ``cmp(value, text)`` or
+    ``cmp(instant_key(value), instant)`` for a string, by the same rules and from the same
+    ``literal_number``, ``literal_instant`` and declared type. The function returns
+    ``True if <the whole test> else False``, so that CPython compiles the test to jumps only.
 
     The source names nothing from the filter: every property name and literal is bound as a
     constant, so the source depends only on the filter's shape, and compiles once per shape.
