@@ -568,8 +568,15 @@ class PostgresCatalog(Catalog):
         return self._engine.connect()
 
     def _run(self, work: Callable[[sa.Connection], Any]) -> Any:
+        """One statement's read; outside a unit in autocommit.
+
+        Autocommit spares the BEGIN and ROLLBACK round trips, and psycopg keeps the statement
+        prepared (a ROLLBACK discards its prepared statements).
+        """
         try:
             with self._connection() as connection:
+                if self._current() is None:
+                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
                 return work(connection)
         except self._driver_errors as error:
             raise CatalogError(f"reading from {self.url} failed: {_reason(error)}") from None
@@ -581,16 +588,23 @@ class PostgresCatalog(Catalog):
             with self._connection() as connection:
                 if not in_unit:  # a unit's transaction has begun: its level is set
                     connection = connection.execution_options(isolation_level="REPEATABLE READ")
+                whole: Page | None = None
                 if plan.python_filters or plan.python_types:
                     found, scanned = plan.scan(connection, everything=True)
                     records = [record for _, _, record in found]
-                    return Page(records, scanned if query.count_total else None, fresh=True)
-                page, total, exotic = plan.page(connection)
-                if not exotic:
-                    return Page([record for _, _, record in page], total, fresh=True)
-                more, more_total = plan.scan(connection, everything=False)
+                    whole = Page(records, scanned if query.count_total else None, fresh=True)
+                else:
+                    page, total, exotic = plan.page(connection)
+                    if not exotic:
+                        whole = Page([record for _, _, record in page], total, fresh=True)
+                    else:
+                        more, more_total = plan.scan(connection, everything=False)
+                if not in_unit:  # it only read: a commit ends it as a rollback would, but keeps
+                    connection.commit()  # psycopg's prepared statements (a rollback drops them)
         except self._driver_errors as error:
             raise CatalogError(f"searching {self.url} failed: {_reason(error)}") from None
+        if whole is not None:
+            return whole
         if query.ascending:
             merged = sorted([*page, *more], key=lambda r: (r[0], r[1]))[: query.limit]
         else:
@@ -784,8 +798,18 @@ def _reason(error: BaseException) -> str:
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Every new connection: JIT off (compiling the filters' big CASE expressions costs seconds)."""
+    """Every new connection's settings, in one round trip.
+
+    - JIT off: compiling the filters' big CASE expressions costs seconds.
+    - No parallel workers: starting them costs more than a search's work on a few cores, and a
+      walk of the time index stops at the limit, which a Gather Merge of workers delays.
+    - Custom plans always: psycopg prepares a statement run five times on a connection, and a
+      search's plan must follow its values (a continent walks the time index in order to the
+      limit, a city reads the GiST index and sorts), not a generic plan made for any area.
+    """
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        cursor.execute(
+            "SET jit = off; SET max_parallel_workers_per_gather = 0; "
+            "SET plan_cache_mode = force_custom_plan"
+        )
     dbapi_connection.commit()
