@@ -501,3 +501,69 @@ def test_same_answers_as_the_memory_store(
     if body.get("startDate", "") > body.get("endDate", "9"):
         body["startDate"], body["endDate"] = body["endDate"][:10], body["startDate"]
     assert catalog.search(body) == memory.search(body)
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+
+def _scans(plan: Mapping[str, Any]) -> list[tuple[str, str, float]]:
+    """Every scan of a JSON plan: (node type, index name, estimated rows), walked with a stack."""
+    found, stack = [], [plan]
+    while stack:
+        node = stack.pop()
+        if "Scan" in node["Node Type"]:
+            found.append((node["Node Type"], node.get("Index Name", ""), node["Plan Rows"]))
+        stack.extend(node.get("Plans", []))
+    return found
+
+
+def test_a_broad_area_walks_the_time_index_and_a_small_one_reads_the_gist_index(url: str) -> None:
+    """The area is one condition the planner estimates well (``ST_Intersects`` adds its ``&&``).
+
+    Written twice, the area's selectivity was squared: a broad capped search then read and sorted
+    every match in the area's box instead of walking the time index to the limit.
+    """
+    rng = random.Random(11)
+    records = [
+        record(
+            f"r{i:05d}",
+            timestamp=f"20{rng.randint(10, 17)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            wkt=f"POINT({rng.uniform(0, 100)!r} {rng.uniform(0, 10)!r})",
+            types=("WV02",),
+        )
+        for i in range(6000)
+    ]
+    catalog = open_catalog(url)
+    memory = MemoryCatalog("memory://")
+    try:
+        catalog.add_records(records)
+        memory.add_records(records)
+        assert isinstance(catalog, PostgresCatalog)
+        statements: list[tuple[str, Any]] = []
+
+        def keep(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            statements.append((statement, parameters))
+
+        sa.event.listen(catalog._engine, "before_cursor_execute", keep)
+        broad = {"searchAreaWkt": "POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))", "types": ["WV02"]}
+        small = {"searchAreaWkt": "POLYGON((20 2, 21 2, 21 3, 20 3, 20 2))"}
+        plans = {}
+        for name, body in {"broad": {**broad, "limit": 10}, "small": small}.items():
+            statements.clear()
+            assert catalog.search(body) == memory.search(body), name
+            statement, parameters = next(s for s in statements if "ORDER BY" in s[0])
+            with catalog._engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cursor:
+                    cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+                    plans[name] = _scans(cursor.fetchone()[0][0]["Plan"])
+        inside = sum(
+            1 for r in records if float(r["properties"]["footprintWkt"][6:].split()[0]) <= 10
+        )
+        walk = [scan for scan in plans["broad"] if scan[1] == f"{TABLE}_order"]
+        assert walk, plans["broad"]
+        assert walk[0][2] > inside / 3, (walk, inside)  # squared, it was about inside / 10
+        assert any(scan[1] == f"{TABLE}_footprint" for scan in plans["small"]), plans["small"]
+    finally:
+        catalog.close()
