@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from typing import Literal as TypingLiteral
 
 import lark
-from lark import Lark, Transformer, v_args
+from lark import Lark
+from lark.grammar import Rule
+from lark.lexer import LexerThread
 
 from catalogql.ast import (
     NUMBER_RE,
@@ -271,103 +275,217 @@ def _compat_warning(code: str, message: str, offset: int, width: int, hint: str)
     ctx.warnings.append(Diagnostic("warning", problem))
 
 
-class _FilterBuilder(Transformer[Any, Node]):
-    """Builds AST nodes as the LALR parser reduces; holds no per-parse state.
+# --------------------------------------------------------------------------------------------
+# Reductions: Lark's LALR loop calls one function per grammar rule with the rule's children as
+# they lie on its stack (every symbol, the `_`-named ones too). They are installed straight into
+# the parser's table of callbacks instead of going through a lark Transformer, whose wrappers
+# (a child filter, a single-child expander, a Tree for each repeat of a `*`) were a fifth of a
+# parse. Rules that only pass a child on are C functions (``itemgetter``), and the helper rule
+# Lark makes for each ``(SEP item)*`` is reduced by ``tuple``: ``(SEP, item)`` for the first
+# repeat, ``(rest, SEP, item)`` for the next, unrolled in a loop by the rule that owns the star.
 
-    Callbacks take the list of children (no ``v_args`` wrapper: it costs a tenth of a parse).
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+
+
+def _repeats(rest: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
+    """The items and separators of a star's ``tuple`` chain, in input order (no recursion)."""
+    items: list[Any] = []
+    seps: list[Any] = []
+    while len(rest) == 3:
+        items.append(rest[2])
+        seps.append(rest[1])
+        rest = rest[0]
+    items.append(rest[1])
+    seps.append(rest[0])
+    items.reverse()
+    seps.reverse()
+    return items, seps
+
+
+def _fast_comparison(children: list[Any]) -> Node:
+    token = children[0]
+    m = _FAST_RE.match(token.value)
+    assert m is not None  # the COMPARISON terminal guarantees the shape
+    at = token.start_pos
+    return _build_comparison(m[1], m[2], m[3], at, at + m.start(3))
+
+
+def _comparison(children: list[Any]) -> Node:
+    prop, op, value = children
+    return _build_comparison(prop.value, op.value, value.value, prop.start_pos, value.start_pos)
+
+
+def _like(prop: Any, value: Any, negated: bool) -> Node:
+    raw: str = value.value
+    word = "NOT LIKE" if negated else "LIKE"
+    _compat_warning(
+        "compat.like",
+        f"{word} is a compatibility form",
+        prop.start_pos,
+        value.start_pos + len(raw) - prop.start_pos,
+        f"write {prop.value} {'<>' if negated else '='} PATTERN with '*' as the wildcard",
+    )
+    pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
+    return _match_or_comparison(
+        prop.value,
+        Op.NE if negated else Op.EQ,
+        pieces,
+        LiteralKind.QUOTED,  # a LIKE without wildcards is an equality with that text
+        (prop.start_pos, value.start_pos),
+    )
+
+
+def _and_chain(children: list[Any]) -> Node:
+    items, _ = _repeats(children[1])
+    items.insert(0, children[0])
+    return unchecked_chain(And, items)
+
+
+def _or_chain(children: list[Any]) -> Node:
+    items, _ = _repeats(children[1])
+    items.insert(0, children[0])
+    return unchecked_chain(Or, items)
+
+
+def _comma_chain(children: list[Any]) -> Node:
+    items, commas = _repeats(children[1])
+    items.insert(0, children[0])
+    for comma in commas:
+        _compat_warning(
+            "compat.comma",
+            "a comma between conditions is a compatibility form, read as AND",
+            comma.start_pos,
+            1,
+            "write AND between conditions, or pass them as separate filters",
+        )
+    return unchecked_chain(And, items)
+
+
+def _type_name(children: list[Any]) -> Node:
+    name: str = children[0].value
+    if "*" in name:
+        return TypePattern(_value_pieces(name))
+    return TypeName(name)
+
+
+def _type_chain(cls: type[And] | type[Or]) -> Callable[[list[Any]], Node]:
+    def reduce(children: list[Any]) -> Node:
+        items, _ = _repeats(children[1])
+        return cls((children[0], *items))
+
+    return reduce
+
+
+_Reduction = Callable[[list[Any]], Any]
+_STAR = "*"  # a helper rule of Lark's for a repeat, in the shapes below
+
+_REDUCTIONS: dict[str, dict[tuple[str, tuple[str, ...]], _Reduction]] = {
+    "filter": {
+        ("start", ("or_expr",)): _FIRST,
+        ("start", ("or_expr", _STAR)): _comma_chain,
+        ("or_expr", ("and_expr",)): _FIRST,
+        ("or_expr", ("and_expr", _STAR)): _or_chain,
+        ("and_expr", ("unary",)): _FIRST,
+        ("and_expr", ("unary", _STAR)): _and_chain,
+        ("unary", ("_NOT", "unary")): lambda c: Not(c[1]),
+        ("unary", ("_LPAR", "or_expr", "_RPAR")): _SECOND,
+        ("unary", ("COMPARISON",)): _fast_comparison,
+        ("unary", ("PROPERTY", "OP", "value")): _comparison,
+        ("unary", ("PROPERTY", "_LIKE", "value")): lambda c: _like(c[0], c[2], False),
+        ("unary", ("PROPERTY", "_NOT", "_LIKE", "value")): lambda c: _like(c[0], c[3], True),
+        ("value", ("QUOTED",)): _FIRST,
+        ("value", ("BARE",)): _FIRST,
+    },
+    "types": {
+        ("start", ("type_or",)): _FIRST,
+        ("type_or", ("type_and",)): _FIRST,
+        ("type_or", ("type_and", _STAR)): _type_chain(Or),
+        ("type_and", ("type_unary",)): _FIRST,
+        ("type_and", ("type_unary", _STAR)): _type_chain(And),
+        ("type_unary", ("_NOT", "type_unary")): lambda c: Not(c[1]),
+        ("type_unary", ("_LPAR", "type_or", "_RPAR")): _SECOND,
+        ("type_unary", ("TYPE",)): _type_name,
+    },
+}
+"""Each grammar's reductions by rule shape: (rule, the names of its symbols)."""
+
+
+class _IdentityRule(Rule):
+    """A Lark rule equal only to itself (the parser's table holds each rule once).
+
+    The LALR loop asserts ``rule != end_state`` at every reduction, which Rule answers in Python.
     """
 
-    def fast_comparison(self, children: list[Any]) -> Node:
-        token = children[0]
-        m = _FAST_RE.match(token.value)
-        assert m is not None  # the COMPARISON terminal guarantees the shape
-        at = token.start_pos
-        return _build_comparison(m[1], m[2], m[3], at, at + m.start(3))
-
-    def comparison(self, children: list[Any]) -> Node:
-        prop, op, value = children
-        return _build_comparison(prop.value, op.value, value.value, prop.start_pos, value.start_pos)
-
-    def like(self, children: list[Any], negated: bool = False) -> Node:
-        prop, value = children
-        raw: str = value.value
-        word = "NOT LIKE" if negated else "LIKE"
-        _compat_warning(
-            "compat.like",
-            f"{word} is a compatibility form",
-            prop.start_pos,
-            value.start_pos + len(raw) - prop.start_pos,
-            f"write {prop.value} {'<>' if negated else '='} PATTERN with '*' as the wildcard",
-        )
-        pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
-        return _match_or_comparison(
-            prop.value,
-            Op.NE if negated else Op.EQ,
-            pieces,
-            LiteralKind.QUOTED,  # a LIKE without wildcards is an equality with that text
-            (prop.start_pos, value.start_pos),
-        )
-
-    def not_like(self, children: list[Any]) -> Node:
-        return self.like(children, negated=True)
-
-    def not_(self, children: list[Node]) -> Node:
-        return Not(children[0])
-
-    def and_expr(self, children: list[Node]) -> Node:
-        return unchecked_chain(And, children)
-
-    def or_expr(self, children: list[Node]) -> Node:
-        return unchecked_chain(Or, children)
-
-    def start(self, children: list[Any]) -> Node:
-        if len(children) == 1:
-            return children[0]  # type: ignore[no-any-return]
-        for comma in children[1::2]:
-            _compat_warning(
-                "compat.comma",
-                "a comma between conditions is a compatibility form, read as AND",
-                comma.start_pos,
-                1,
-                "write AND between conditions, or pass them as separate filters",
-            )
-        return unchecked_chain(And, children[0::2])
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = Rule.__hash__
 
 
-@v_args(inline=True)
-class _TypesBuilder(Transformer[Any, Node]):
-    def type_(self, token: Any) -> Node:
-        name: str = token.value
-        if "*" in name:
-            return TypePattern(_value_pieces(name))
-        return TypeName(name)
+def build_front_end(kind: str, plugins: dict[str, Any] | None = _PLUGINS) -> Callable[[str], Any]:
+    """A parse function for ``filter`` or ``types``: Lark's LALR parser, this module's reductions.
 
-    def not_(self, item: Node) -> Node:
-        return Not(item)
+    Lark builds the parse table and the contextual lexer (with ``plugins``, lark_cython's
+    compiled lexer and loop); the reductions of :data:`_REDUCTIONS` replace Lark's tree builder,
+    and a parse calls the LALR loop directly (no per-call option checks). The per-parse context
+    (:data:`_CONTEXT`) must be set around a call.
 
-    def type_and(self, *items: Node) -> Node:
-        return And(items)
+    Args:
+        kind: ``filter`` or ``types``.
+        plugins: ``lark_cython.plugins``, or None for pure-Python Lark.
 
-    def type_or(self, *items: Node) -> Node:
-        return Or(items)
+    Returns:
+        A function from the text to the AST; Lark's ``UnexpectedInput`` errors pass through.
 
-    def start(self, item: Node) -> Node:
-        return item
+    Raises:
+        RuntimeError: The grammar has a rule with no reduction (a grammar edit needs one).
+
+    >>> parse = build_front_end("types")
+    >>> parse("WV02 OR NOT WV03")
+    Or(items=(TypeName(name='WV02'), Not(item=TypeName(name='WV03'))))
+    """
+    options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual"}
+    if plugins is not None:
+        options["_plugins"] = plugins
+    parser = Lark(grammar_text(kind), **options)
+    frontend = parser.parser
+    lalr = frontend.parser
+    callbacks = lalr.parser_conf.callbacks  # the dict the LALR loop reads, keyed by Rule
+    reductions = _REDUCTIONS[kind]
+    for rule in [key for key in callbacks if isinstance(key, Rule)]:
+        origin = str(rule.origin.name)
+        if origin.startswith("__"):  # Lark's helper for a `(SEP item)*`: see _repeats
+            reduce: _Reduction = tuple
+        else:
+            shape = tuple(_STAR if s.name.startswith("__") else str(s.name) for s in rule.expansion)
+            found = reductions.get((origin, shape))
+            if found is None:
+                raise RuntimeError(f"grammar/{kind}.lark: no reduction for {origin}: {shape}")
+            reduce = found
+        callbacks[rule] = reduce
+        rule.origin.name = origin  # a plain str: the loop looks the name up once per reduction
+        rule.__class__ = _IdentityRule
+    threads = plugins["LexerThread"] if plugins is not None else LexerThread
+    new_thread = threads.from_text
+    lexer = frontend.lexer
+    loop = lalr.parser.parse
+
+    def parse(text: str) -> Any:
+        return loop(new_thread(lexer, text), "start")
+
+    return parse
 
 
-_PARSERS: dict[str, Lark] = {}
+_FRONT_ENDS: dict[str, Callable[[str], Any]] = {}
 
 
-def _lark(kind: str) -> Lark:
-    """The Lark parser for ``filter`` or ``types``, built once (about 30 ms) on first use."""
-    parser = _PARSERS.get(kind)
-    if parser is None:
-        builder = _FilterBuilder() if kind == "filter" else _TypesBuilder()
-        options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "transformer": builder}
-        if _PLUGINS is not None:
-            options["_plugins"] = _PLUGINS
-        parser = _PARSERS[kind] = Lark(grammar_text(kind), **options)
-    return parser
+def _front_end(kind: str) -> Callable[[str], Any]:
+    """The parse function for ``filter`` or ``types``, built once (about 10 ms) on first use."""
+    parse = _FRONT_ENDS.get(kind)
+    if parse is None:
+        parse = _FRONT_ENDS[kind] = build_front_end(kind)
+    return parse
 
 
 # --------------------------------------------------------------------------------------------
@@ -795,7 +913,7 @@ def _parse_text(
     context = _Context(text, dialect)
     token = _CONTEXT.set(context)
     try:
-        node: Node = _lark(kind).parse(text)  # type: ignore[assignment]  # the transformer builds Nodes
+        node: Node = _front_end(kind)(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(exc, text, kind, dialect) from None
     finally:
