@@ -25,7 +25,7 @@ import enum
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 __all__ = [
     "And",
@@ -466,35 +466,89 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+def _slot_setter(cls: type, name: str) -> Any:
+    """The C setter of a slot of ``cls`` (its member descriptor's ``__set__``).
+
+    Calling it skips the frozen dataclass's ``__setattr__`` and the lookup of the name that
+    ``object.__setattr__`` makes: about a quarter off building a node.
+    """
+    descriptor = cls.__dict__[name]
+    assert type(descriptor).__name__ == "member_descriptor", (cls, name)
+    return descriptor.__set__
+
+
+_LITERAL_TEXT = _slot_setter(Literal, "text")
+_LITERAL_KIND = _slot_setter(Literal, "kind")
+_COMPARISON_PROPERTY = _slot_setter(Comparison, "property")
+_COMPARISON_OP = _slot_setter(Comparison, "op")
+_COMPARISON_VALUE = _slot_setter(Comparison, "value")
+_COMPARISON_OFFSETS = _slot_setter(Comparison, "offsets")
+_MATCH_PROPERTY = _slot_setter(Match, "property")
+_MATCH_PATTERN = _slot_setter(Match, "pattern")
+_MATCH_NEGATED = _slot_setter(Match, "negated")
+_MATCH_OFFSETS = _slot_setter(Match, "offsets")
+
+
 def unchecked_literal(text: str, kind: LiteralKind) -> Literal:
-    """``Literal(text, kind)`` without the validity check (the parser's fast path)."""
+    """``Literal(text, kind)`` without the validity check (the parser's fast path).
+
+    >>> unchecked_literal("20", LiteralKind.NUMBER) == Literal("20", LiteralKind.NUMBER)
+    True
+    """
     literal = _new(Literal)
-    _set(literal, "text", text)
-    _set(literal, "kind", kind)
+    _LITERAL_TEXT(literal, text)
+    _LITERAL_KIND(literal, kind)
     return literal
 
 
 def unchecked_comparison(
     prop: str, op: Op, value: Literal, offsets: tuple[int, int] | None
 ) -> Comparison:
-    """``Comparison(...)`` built directly (the parser's fast path)."""
+    """``Comparison(...)`` built directly (the parser's fast path).
+
+    >>> unchecked_comparison("a", Op.LT, Literal("1", LiteralKind.NUMBER), None)
+    Comparison(property='a', op=<Op.LT: '<'>, value=Literal(text='1', kind=<LiteralKind.NUMBER: 'number'>))
+    """  # noqa: E501
     node = _new(Comparison)
-    _set(node, "property", prop)
-    _set(node, "op", op)
-    _set(node, "value", value)
-    _set(node, "offsets", offsets)
+    _COMPARISON_PROPERTY(node, prop)
+    _COMPARISON_OP(node, op)
+    _COMPARISON_VALUE(node, value)
+    _COMPARISON_OFFSETS(node, offsets)
+    return node
+
+
+def unchecked_text_comparison(
+    prop: str, op: Op, text: str, kind: LiteralKind, offsets: tuple[int, int] | None
+) -> Comparison:
+    """``Comparison(prop, op, Literal(text, kind), offsets)`` in one call (the parser's path).
+
+    >>> unchecked_text_comparison("a", Op.EQ, "x", LiteralKind.BARE, (0, 2)).value.text
+    'x'
+    """
+    literal = _new(Literal)
+    _LITERAL_TEXT(literal, text)
+    _LITERAL_KIND(literal, kind)
+    node = _new(Comparison)
+    _COMPARISON_PROPERTY(node, prop)
+    _COMPARISON_OP(node, op)
+    _COMPARISON_VALUE(node, literal)
+    _COMPARISON_OFFSETS(node, offsets)
     return node
 
 
 def unchecked_match(
     prop: str, pattern: Pattern, negated: bool, offsets: tuple[int, int] | None
 ) -> Match:
-    """``Match(...)`` from an already normalised pattern with a wildcard (the parser's path)."""
+    """``Match(...)`` from an already normalised pattern with a wildcard (the parser's path).
+
+    >>> unchecked_match("a", ("x", Wildcard.ANY), False, None) == Match("a", ("x", Wildcard.ANY))
+    True
+    """
     node = _new(Match)
-    _set(node, "property", prop)
-    _set(node, "pattern", pattern)
-    _set(node, "negated", negated)
-    _set(node, "offsets", offsets)
+    _MATCH_PROPERTY(node, prop)
+    _MATCH_PATTERN(node, pattern)
+    _MATCH_NEGATED(node, negated)
+    _MATCH_OFFSETS(node, offsets)
     return node
 
 

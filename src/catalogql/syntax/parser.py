@@ -50,6 +50,7 @@ from catalogql.ast import (
     unchecked_comparison,
     unchecked_literal,
     unchecked_match,
+    unchecked_text_comparison,
     walk,
 )
 from catalogql.caches import sized_cache, text_bytes
@@ -221,30 +222,72 @@ def _like_pieces(text: str) -> Pattern:
 _OP_BY_TEXT = {text: Op.from_text(text) for text in ("=", "==", "<>", "!=", "<", "<=", ">", ">=")}
 
 
+_ORDERING_TEXT = frozenset(("<", "<=", ">", ">="))
+_NUMBER_START = frozenset("+-.0123456789")
+_ANY = Wildcard.ANY
+
+
+def _star_pieces(value: str) -> Pattern:
+    """The pattern of a value with ``*`` and no backslash: every star a wildcard.
+
+    What :func:`_value_pieces` gives for such a value, without its general normalisation: the
+    text between stars never touches other text, and a run of stars is one wildcard.
+    """
+    parts = value.split("*")
+    first = parts[0]
+    pieces: list[str | Wildcard] = [first] if first else []
+    for part in parts[1:]:
+        if not pieces or pieces[-1] is not _ANY:
+            pieces.append(_ANY)
+        if part:
+            pieces.append(part)
+    return tuple(pieces)
+
+
 def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at: int) -> Node:
-    """A Comparison or a Match from the pieces of ``property op value`` as written."""
-    op = _OP_BY_TEXT[op_text]
-    if raw[0] == "'" or raw[0] == '"':
+    """A Comparison or a Match from the pieces of ``property op value`` as written.
+
+    It runs once per comparison of every parse: the common values (a number, a word, a word
+    with stars) take the shortest path. ``raw`` is a lexer's token, ASCII only, so
+    ``str.isdigit`` is ``[0-9]+`` there.
+    """
+    first = raw[0]
+    if first == "'" or first == '"':
         value = _unquote(raw)
         kind = LiteralKind.QUOTED
     else:
         value = raw
-        kind = LiteralKind.NUMBER if NUMBER_RE.fullmatch(raw) else LiteralKind.BARE
+        if raw.isdigit() or (first in _NUMBER_START and NUMBER_RE.fullmatch(raw)):
+            kind = LiteralKind.NUMBER
+        else:
+            kind = LiteralKind.BARE
     offsets = (prop_at, value_at)
-    if "*" not in value and "\\" not in value:  # the common case: plain text, nothing to split
-        return unchecked_comparison(prop, op, unchecked_literal(value, kind), offsets)
+    if "\\" not in value:
+        if "*" not in value:  # the common case: plain text, nothing to split
+            return unchecked_text_comparison(prop, _OP_BY_TEXT[op_text], value, kind, offsets)
+        if op_text in _ORDERING_TEXT:
+            _wildcard_ordering(op_text, raw, value_at)
+        return unchecked_match(
+            prop, _star_pieces(value), op_text == "<>" or op_text == "!=", offsets
+        )
+    op = _OP_BY_TEXT[op_text]
     pieces = _value_pieces(value)
     if op.is_ordering and any(isinstance(p, Wildcard) for p in pieces):
-        ctx = _CONTEXT.get()
-        raise QueryValidationError(
-            f"a wildcard cannot be used with '{op.value}'",
-            text=ctx.text,
-            offset=value_at,
-            width=len(raw),
-            code="validation.wildcard-ordering",
-            hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
-        )
+        _wildcard_ordering(op_text, raw, value_at)
     return _match_or_comparison(prop, op, pieces, kind, offsets)
+
+
+def _wildcard_ordering(op_text: str, raw: str, value_at: int) -> None:
+    """Raise the error of a wildcard compared with ``<``, ``<=``, ``>`` or ``>=``."""
+    ctx = _CONTEXT.get()
+    raise QueryValidationError(
+        f"a wildcard cannot be used with '{_OP_BY_TEXT[op_text].value}'",
+        text=ctx.text,
+        offset=value_at,
+        width=len(raw),
+        code="validation.wildcard-ordering",
+        hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
+    )
 
 
 def _match_or_comparison(
@@ -308,7 +351,8 @@ def _fast_comparison(children: list[Any]) -> Node:
     m = _FAST_RE.match(token.value)
     assert m is not None  # the COMPARISON terminal guarantees the shape
     at = token.start_pos
-    return _build_comparison(m[1], m[2], m[3], at, at + m.start(3))
+    prop, op_text, raw = m.group(1, 2, 3)
+    return _build_comparison(prop, op_text, raw, at, at + m.start(3))
 
 
 def _comparison(children: list[Any]) -> Node:
