@@ -51,10 +51,9 @@ def cold_parse(text: str) -> Any:
 def _raw_parse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """Lark's parse alone, with the per-parse context set the way catalogql's ``_parse`` does."""
     context_var = cq_parser._CONTEXT
-    make_context = cq_parser._Context
 
     def run(text: str) -> Any:
-        token = context_var.set(make_context(text, "default"))
+        token = context_var.set((text, "default", []))
         try:
             return parse(text)
         finally:

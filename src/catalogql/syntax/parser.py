@@ -16,11 +16,11 @@ from __future__ import annotations
 import contextvars
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from typing import Literal as TypingLiteral
 
 import lark
@@ -53,7 +53,7 @@ from catalogql.ast import (
     unchecked_text_comparison,
     walk,
 )
-from catalogql.caches import sized_cache, text_bytes
+from catalogql.caches import SizedCache, text_bytes
 from catalogql.errors import argument_error
 from catalogql.syntax.errors import (
     Diagnostic,
@@ -156,15 +156,11 @@ def grammar_text(kind: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Per-parse context: the text, the dialect and the warnings collected by the transformer.
+# Per-parse context: the text, the dialect and the warnings collected by the reductions; a plain
+# tuple, made in C (a class's __init__ would be a Python frame on every parse).
 
-
-@dataclass(slots=True)
-class _Context:
-    text: str
-    dialect: str
-    warnings: list[Diagnostic] = field(default_factory=list)
-
+_Context: TypeAlias = tuple[str, str, list[Diagnostic]]
+"""(text, dialect, warnings) of the parse under way."""
 
 _CONTEXT: contextvars.ContextVar[_Context] = contextvars.ContextVar("catalogql_parse")
 
@@ -279,10 +275,9 @@ def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at:
 
 def _wildcard_ordering(op_text: str, raw: str, value_at: int) -> None:
     """Raise the error of a wildcard compared with ``<``, ``<=``, ``>`` or ``>=``."""
-    ctx = _CONTEXT.get()
     raise QueryValidationError(
         f"a wildcard cannot be used with '{_OP_BY_TEXT[op_text].value}'",
-        text=ctx.text,
+        text=_CONTEXT.get()[0],
         offset=value_at,
         width=len(raw),
         code="validation.wildcard-ordering",
@@ -303,19 +298,19 @@ def _match_or_comparison(
 
 def _compat_warning(code: str, message: str, offset: int, width: int, hint: str) -> None:
     """Record a compatibility-form warning, or raise it as an error in the strict dialect."""
-    ctx = _CONTEXT.get()
-    if ctx.dialect == "strict":
+    text, dialect, warnings_ = _CONTEXT.get()
+    if dialect == "strict":
         raise QuerySyntaxError(
             f"{message} (not accepted in the strict dialect)",
-            text=ctx.text,
+            text=text,
             offset=offset,
             width=width,
             code=code,
             hint=hint,
         )
-    line, column = line_and_column(ctx.text, offset)
+    line, column = line_and_column(text, offset)
     problem = Problem("", offset, message, hint, code, line=line, column=column, width=width)
-    ctx.warnings.append(Diagnostic("warning", problem))
+    warnings_.append(Diagnostic("warning", problem))
 
 
 # --------------------------------------------------------------------------------------------
@@ -895,29 +890,29 @@ def _paren_depth(text: str) -> int:
 def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node, list[Diagnostic]]:
     """Parse with a cache: ASTs are immutable, and a catalog sees the same filters again and again.
 
-    Errors are not cached (they are cheap to find again and may be many distinct strings).
+    The key is a tuple of strings and ints, hashed in C (a :class:`Limits` would hash in Python
+    at each of the dict operations of a miss); it holds the limits that parsing checks. Errors
+    are not cached (they are cheap to find again and may be many distinct strings).
     """
     if type(text) is str and type(limits) is Limits and type(dialect) is str:
-        node, warnings_ = _parse_cached[text, kind, dialect, limits]  # the cache, no frame
-        return node, list(warnings_)
+        key = (text, kind, dialect, limits.max_length, limits.max_depth, limits.max_comparisons)
+        found = _PARSES.get(key)
+        if found is None:
+            node, warnings_ = _parse_text(text, kind, dialect, limits)
+            size = text_bytes(text) + tree_bytes(node)
+            for w in warnings_:
+                size += 512 + text_bytes(w.message) + text_bytes(w.rewrite)
+            _PARSES.put(key, (node, tuple(warnings_)), size)
+            return node, warnings_
+        return found[0], list(found[1])
     return _parse_text(text, kind, dialect, limits)
 
 
-def _parse_bytes(args: tuple[Any, ...], value: tuple[Node, tuple[Diagnostic, ...]]) -> int:
-    """A parse's bytes: the text, its tree and its warnings."""
-    return (
-        text_bytes(args[0])
-        + tree_bytes(value[0])
-        + sum(512 + text_bytes(w.message) + text_bytes(w.rewrite) for w in value[1])
-    )
-
-
-@sized_cache(max_entries=4096, max_bytes=16 << 20, size=_parse_bytes)
-def _parse_cached(
-    text: str, kind: str, dialect: str, limits: Limits
-) -> tuple[Node, tuple[Diagnostic, ...]]:
-    node, warnings_ = _parse_text(text, kind, dialect, limits)
-    return node, tuple(warnings_)
+_PARSES: SizedCache[tuple[Node, tuple[Diagnostic, ...]]] = SizedCache(
+    f"{__name__}.parses", max_entries=4096, max_bytes=16 << 20
+)
+"""Parses by (text, kind, dialect, the limits parsing checks), each charged its text's bytes,
+its tree's (:func:`~catalogql.ast.tree_bytes`) and 512 and its texts' for each warning."""
 
 
 def clear_cache() -> None:
@@ -925,7 +920,7 @@ def clear_cache() -> None:
 
     >>> clear_cache()
     """
-    _parse_cached.cache_clear()
+    _PARSES.clear()
 
 
 def _parse_text(
@@ -954,15 +949,16 @@ def _parse_text(
             offset=limits.max_length,
             hint="shorten the expression, or raise Limits.max_length",
         )
-    context = _Context(text, dialect)
-    token = _CONTEXT.set(context)
+    found: list[Diagnostic] = []
+    token = _CONTEXT.set((text, dialect, found))
     try:
         node: Node = _front_end(kind)(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(exc, text, kind, dialect) from None
     finally:
         _CONTEXT.reset(token)
-    _check_limits(node, text, limits, kind)
+    if len(text) + 2 > min(limits.max_depth, limits.max_comparisons):  # else no need to count
+        _check_limits(node, text, limits, kind)
     # The canonical text of a type expression is never more than twice as long as the input
     # (a space around AND/OR next to a parenthesis: "(A)OR(B)"); past half the limit, measure.
     if kind == "types" and 2 * len(text) > limits.max_length:
@@ -978,7 +974,7 @@ def _parse_text(
                 hint="the limit holds for both forms so that the printed expression reads back; "
                 "split it (the entries of a types list are ANDed), or raise Limits.max_length",
             )
-    return node, merge_warnings(context.warnings)
+    return node, merge_warnings(found) if found else found
 
 
 def parse_filter_syntax(
