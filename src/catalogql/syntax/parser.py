@@ -167,6 +167,8 @@ _CONTEXT: contextvars.ContextVar[_Context] = contextvars.ContextVar("catalogql_p
 _FAST_RE = re.compile(
     r"([A-Za-z_][A-Za-z0-9_.]*)[ \t\f\r\n]*(==|!=|<>|<=|>=|=|<|>)[ \t\f\r\n]*(.*)", re.DOTALL
 )
+_SPACE = " \t\f\r\n"
+"""The characters the grammars skip between tokens."""
 _VALUE_PIECES = re.compile(r"\\[*\\]|\*|[^\\*]+|\\")
 _LIKE_PIECES = re.compile(r"\\.|%|_|[^\\%_]+|\\", re.DOTALL)
 
@@ -347,7 +349,8 @@ def _fast_comparison(children: list[Any]) -> Node:
     assert m is not None  # the COMPARISON terminal guarantees the shape
     at = token.start_pos
     prop, op_text, raw = m.group(1, 2, 3)
-    return _build_comparison(prop, op_text, raw, at, at + m.start(3))
+    # the token takes the whitespace after it; a value never ends with any (quotes close it)
+    return _build_comparison(prop, op_text, raw.rstrip(_SPACE), at, at + m.start(3))
 
 
 def _comparison(children: list[Any]) -> Node:
