@@ -487,6 +487,8 @@ _MATCH_PROPERTY = _slot_setter(Match, "property")
 _MATCH_PATTERN = _slot_setter(Match, "pattern")
 _MATCH_NEGATED = _slot_setter(Match, "negated")
 _MATCH_OFFSETS = _slot_setter(Match, "offsets")
+_AND_ITEMS = _slot_setter(And, "items")
+_OR_ITEMS = _slot_setter(Or, "items")
 
 
 def unchecked_literal(text: str, kind: LiteralKind) -> Literal:
@@ -552,10 +554,19 @@ def unchecked_match(
     return node
 
 
-def unchecked_chain(cls: type[And] | type[Or], items: list[Node]) -> And | Or:
-    """``And(items)`` or ``Or(items)`` from two or more items, flattened (the parser's path)."""
+def unchecked_chain(cls: type[And] | type[Or], items: Sequence[Node]) -> And | Or:
+    """``And(items)`` or ``Or(items)`` from two or more items, flattened (the parser's path).
+
+    >>> unchecked_chain(And, [TypeName("A"), And((TypeName("B"), TypeName("C")))])
+    And(items=(TypeName(name='A'), TypeName(name='B'), TypeName(name='C')))
+    """
+    flat = tuple(items)
+    for item in flat:  # a loop, not any(): most chains have a few items and nothing to flatten
+        if type(item) is cls:
+            flat = _flatten(cls, flat)
+            break
     node = _new(cls)
-    _set(node, "items", _flatten(cls, tuple(items)))
+    (_AND_ITEMS if cls is And else _OR_ITEMS)(node, flat)
     return node
 
 

@@ -17,6 +17,7 @@ import contextvars
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from operator import itemgetter
 from pathlib import Path
@@ -344,13 +345,25 @@ def _repeats(rest: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
 
 
 def _fast_comparison(children: list[Any]) -> Node:
+    """A whole ``property op value`` token (COMPARISON): most comparisons of most filters.
+
+    A number or a plain word is built here, without :func:`_build_comparison`'s frame.
+    """
     token = children[0]
     m = _FAST_RE.match(token.value)
     assert m is not None  # the COMPARISON terminal guarantees the shape
-    at = token.start_pos
     prop, op_text, raw = m.group(1, 2, 3)
-    # the token takes the whitespace after it; a value never ends with any (quotes close it)
-    return _build_comparison(prop, op_text, raw.rstrip(_SPACE), at, at + m.start(3))
+    raw = raw.rstrip(_SPACE)  # the token takes the whitespace after it; no value ends with any
+    at = token.start_pos
+    first = raw[0]
+    if first != "'" and first != '"' and "*" not in raw and "\\" not in raw:
+        if raw.isdigit() or (first in _NUMBER_START and NUMBER_RE.fullmatch(raw)):
+            kind = LiteralKind.NUMBER
+        else:
+            kind = LiteralKind.BARE
+        op = _OP_BY_TEXT[op_text]
+        return unchecked_text_comparison(prop, op, raw, kind, (at, at + m.start(3)))
+    return _build_comparison(prop, op_text, raw, at, at + m.start(3))
 
 
 def _comparison(children: list[Any]) -> Node:
@@ -378,16 +391,17 @@ def _like(prop: Any, value: Any, negated: bool) -> Node:
     )
 
 
-def _and_chain(children: list[Any]) -> Node:
-    items, _ = _repeats(children[1])
-    items.insert(0, children[0])
-    return unchecked_chain(And, items)
-
-
-def _or_chain(children: list[Any]) -> Node:
-    items, _ = _repeats(children[1])
-    items.insert(0, children[0])
-    return unchecked_chain(Or, items)
+def _chain(cls: type[And] | type[Or], children: list[Any]) -> Node:
+    """``first (SEP item)*`` as one And or Or: :func:`_repeats` inlined (it runs on most parses)."""
+    first, rest = children
+    items = []
+    while len(rest) == 3:
+        items.append(rest[2])
+        rest = rest[0]
+    items.append(rest[1])
+    items.append(first)
+    items.reverse()
+    return unchecked_chain(cls, items)
 
 
 def _comma_chain(children: list[Any]) -> Node:
@@ -427,9 +441,9 @@ _REDUCTIONS: dict[str, dict[tuple[str, tuple[str, ...]], _Reduction]] = {
         ("start", ("or_expr",)): _FIRST,
         ("start", ("or_expr", _STAR)): _comma_chain,
         ("or_expr", ("and_expr",)): _FIRST,
-        ("or_expr", ("and_expr", _STAR)): _or_chain,
+        ("or_expr", ("and_expr", _STAR)): partial(_chain, Or),
         ("and_expr", ("unary",)): _FIRST,
-        ("and_expr", ("unary", _STAR)): _and_chain,
+        ("and_expr", ("unary", _STAR)): partial(_chain, And),
         ("unary", ("_NOT", "unary")): lambda c: Not(c[1]),
         ("unary", ("_LPAR", "or_expr", "_RPAR")): _SECOND,
         ("unary", ("COMPARISON",)): _fast_comparison,
