@@ -228,7 +228,6 @@ def tree_bytes(node: Node) -> int:
     stack = [node]
     pop = stack.pop
     push = stack.append
-    extend = stack.extend
     while stack:
         current = pop()
         kind = type(current)
@@ -239,9 +238,13 @@ def tree_bytes(node: Node) -> int:
             for piece in current.pattern:  # type: ignore[attr-defined]
                 if isinstance(piece, str):
                     total += len(piece)
-        elif kind is And or kind is Or:  # kind, count
+        elif kind is And or kind is Or:  # kind, count; comparison items counted here
             total += 128
-            extend(current.items)  # type: ignore[attr-defined]
+            for item in current.items:  # type: ignore[attr-defined]
+                if type(item) is Comparison:
+                    total += 256 + len(item.property) + len(item.value.text)
+                else:
+                    push(item)
         elif kind is Not:
             total += 128
             push(current.item)  # type: ignore[attr-defined]
@@ -250,7 +253,7 @@ def tree_bytes(node: Node) -> int:
             total += 64
             if children:
                 total += 64
-                extend(children)
+                stack.extend(children)
                 continue
             for name in _fields(current):
                 total += 64 + _part_chars(getattr(current, name))

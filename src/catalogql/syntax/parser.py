@@ -969,7 +969,7 @@ def _parse_text(
     found: list[Diagnostic] = []
     token = _CONTEXT.set((text, dialect, found))
     try:
-        node: Node = _front_end(kind)(text)
+        node: Node = (_FRONT_ENDS.get(kind) or _front_end(kind))(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(exc, text, kind, dialect) from None
     finally:
