@@ -468,15 +468,16 @@ _REDUCTIONS: dict[str, dict[tuple[str, tuple[str, ...]], _Reduction]] = {
 
 
 class _IdentityRule(Rule):
-    """A Lark rule equal only to itself (the parser's table holds each rule once).
+    """A Lark rule equal only to itself, hashed by identity (the parser's table holds each once).
 
-    The LALR loop asserts ``rule != end_state`` at every reduction, which Rule answers in Python.
+    The LALR loop asserts ``rule != end_state`` and looks the rule's callback up at every
+    reduction; Rule answers both in Python (``__eq__``, ``__hash__``), this class in C.
     """
 
     __slots__ = ()
     __eq__ = object.__eq__
     __ne__ = object.__ne__
-    __hash__ = Rule.__hash__
+    __hash__ = object.__hash__
 
 
 def build_front_end(kind: str, plugins: dict[str, Any] | None = _PLUGINS) -> Callable[[str], Any]:
@@ -522,6 +523,9 @@ def build_front_end(kind: str, plugins: dict[str, Any] | None = _PLUGINS) -> Cal
         callbacks[rule] = reduce
         rule.origin.name = origin  # a plain str: the loop looks the name up once per reduction
         rule.__class__ = _IdentityRule
+    entries = list(callbacks.items())  # the same dict (the loop holds it), rehashed by identity
+    callbacks.clear()
+    callbacks.update(entries)
     threads = plugins["LexerThread"] if plugins is not None else LexerThread
     new_thread = threads.from_text
     lexer = frontend.lexer
