@@ -1,10 +1,11 @@
 """Parse filter strings and type expressions into the AST of :mod:`catalogql.ast`.
 
 The grammars are the ``.lark`` files of the top-level ``grammar/`` folder (shipped inside the wheel
-as ``catalogql/grammar``). Both are parsed by Lark's LALR parser with the contextual lexer, the
-transformer running inside the parser, so no parse tree is ever built; the compiled ``lark_cython``
-front end is used when it is installed. Lark's errors are turned into :class:`QueryError` with a
-position, what was expected and a hint for the mistakes real clients make.
+as ``catalogql/grammar``). Both are parsed by Lark's LALR parser with the contextual lexer; this
+module's reductions are installed in Lark's LALR loop (:func:`build_front_end`), so no parse tree
+is ever built; the compiled ``lark_cython`` loop and lexer are used when installed. Lark's errors
+are turned into :class:`QueryError` with a position, what was expected and a hint for the
+mistakes real clients make.
 
 >>> node, found = parse_filter_syntax("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20")
 >>> node  # doctest: +ELLIPSIS
@@ -299,8 +300,14 @@ def _match_or_comparison(
     return unchecked_comparison(prop, op, unchecked_literal(text, kind), offsets)
 
 
-def _compat_warning(code: str, message: str, offset: int, width: int, hint: str) -> None:
-    """Record a compatibility-form warning, or raise it as an error in the strict dialect."""
+def _compat_warning(
+    code: str, message: str, offset: int, width: int, hint: str, count: int = 1
+) -> None:
+    """Record a compatibility-form warning, or raise it as an error in the strict dialect.
+
+    ``count`` occurrences of the kind, the first at ``offset`` (what :func:`merge_warnings`
+    makes of that many warnings).
+    """
     text, dialect, warnings_ = _CONTEXT.get()
     if dialect == "strict":
         raise QuerySyntaxError(
@@ -313,7 +320,7 @@ def _compat_warning(code: str, message: str, offset: int, width: int, hint: str)
         )
     line, column = line_and_column(text, offset)
     problem = Problem("", offset, message, hint, code, line=line, column=column, width=width)
-    warnings_.append(Diagnostic("warning", problem))
+    warnings_.append(Diagnostic("warning", problem, count=count))
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,14 +414,14 @@ def _chain(cls: type[And] | type[Or], children: list[Any]) -> Node:
 def _comma_chain(children: list[Any]) -> Node:
     items, commas = _repeats(children[1])
     items.insert(0, children[0])
-    for comma in commas:
-        _compat_warning(
-            "compat.comma",
-            "a comma between conditions is a compatibility form, read as AND",
-            comma.start_pos,
-            1,
-            "write AND between conditions, or pass them as separate filters",
-        )
+    _compat_warning(  # one warning, counting the commas (a line and column each was quadratic)
+        "compat.comma",
+        "a comma between conditions is a compatibility form, read as AND",
+        commas[0].start_pos,
+        1,
+        "write AND between conditions, or pass them as separate filters",
+        count=len(commas),
+    )
     return unchecked_chain(And, items)
 
 
