@@ -449,3 +449,30 @@ def test_installed_script_survives_a_closed_pipe() -> None:
     assert status == 0  # a reader that went away is not an error (see test_cli_process.py)
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+def test_the_demo_generates_beside_the_load_the_same_records() -> None:
+    """Generated in another process and sent as JSON lines: the records, value for value."""
+    from catalogql.demo import synthetic_records
+    from catalogql.testing.synthetic import generate_records
+
+    count = 20_500  # past the size generated in this process, and not a whole number of chunks
+    with synthetic_records(count, seed=11) as made:
+        received = list(made)
+    here = list(generate_records(count, seed=11, end="2018-12-31T23:59:59.000Z"))
+    assert len(received) == count
+    assert received == here
+    assert [type(v) for r in received[:50] for v in r["properties"].values()] == [
+        type(v) for r in here[:50] for v in r["properties"].values()
+    ]
+
+
+def test_the_demo_stops_its_generating_process_when_the_load_stops() -> None:
+    from catalogql.demo import synthetic_records
+
+    with synthetic_records(40_000, seed=1) as made:
+        first = next(iter(made))
+    assert first["identifier"]
+    import multiprocessing
+
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]

@@ -28,6 +28,7 @@ from catalogql.search.records import (
     _checked_copy,
     _number_traits,
     _properties_json,
+    check_records,
     prepare_record,
     prepare_records,
 )
@@ -252,6 +253,24 @@ def test_a_batch_is_prepared_as_one_record_at_a_time(records: list[Any], start: 
     assert len(got) == len(want)
     for a, b in zip(got, want, strict=True):
         _same(a, b)
+
+
+@settings(max_examples=scaled(150))
+@given(st.lists(_records(), min_size=0, max_size=8), st.integers(0, 10))
+def test_a_checked_batch_is_each_record_checked_alone(records: list[Any], start: int) -> None:
+    """check_records (load --skip-bad, --dry-run): each record's stored form or its error."""
+    got = check_records(records, start)
+    assert len(got) == len(records)
+    for offset, (obj, outcome) in enumerate(zip(records, got, strict=True)):
+        try:
+            want = prepare_record(obj, start + offset)
+        except InvalidRecord as error:
+            assert isinstance(outcome, InvalidRecord)
+            assert str(outcome) == str(error)
+            assert outcome.problems[0].to_dict() == error.problems[0].to_dict()
+            continue
+        assert isinstance(outcome, StoredRecord)
+        _same(outcome, want)
 
 
 def test_the_first_bad_record_is_the_one_named() -> None:

@@ -485,3 +485,111 @@ def test_errors_are_the_same_on_both_paths() -> None:
         with pytest.raises(cq.QueryLimitError) as limit:
             compile_(too_deep)
         assert limit.value.limit == "depth"
+
+
+# --------------------------------------------------------------------------------------------
+# Fast paths: numbers compare with the literal as their own type; values are code constants
+
+EDGE_LITERALS = [
+    "20",
+    "20.0",
+    "-0",
+    "-0.0",
+    "0.1",
+    "1e20",
+    "100000000000000000001",
+    "9007199254740992",
+    "9007199254740993",  # 2**53 + 1: no float equals it
+    "-9007199254740993",
+    "1e400",
+    "-1e400",
+    "1" + "0" * 309,  # an int past the float range
+]
+
+EDGE_VALUES: list[Any] = [
+    True,
+    False,
+    0,
+    -0.0,
+    0.0,
+    20,
+    20.0,
+    19.999999999999996,
+    2**53,
+    2**53 + 1,
+    float(2**53),
+    -(2**53) - 1,
+    -float(2**53),
+    1e20,
+    10**20,
+    10**20 + 1,
+    10**309,
+    0.1,
+    math.nan,
+    math.inf,
+    -math.inf,
+    "20",
+    "9007199254740993",
+    "",
+    [2**53 + 1],
+    [True, 20],
+    [],
+    {"x": 1},
+    None,
+]
+
+
+@pytest.mark.parametrize("text", EDGE_LITERALS)
+def test_numbers_compare_with_the_literal_as_their_own_type(text: str) -> None:
+    rows = [{"x": value} for value in EDGE_VALUES] + [{}]
+    number_schema = {"properties": {"x": {"type": "number"}}}
+    for op in Op:
+        node = Comparison("x", op, Literal(text, LiteralKind.NUMBER))
+        for schema in (None, number_schema):
+            assert_agree(node, rows, schema)
+            assert_agree(Not(node), rows, schema)
+
+
+def test_each_number_type_has_its_own_exact_literal() -> None:
+    def numbers(text: str) -> list[tuple[type, object]]:
+        keep = _compile_generated(cq.parse_filter(text))
+        return [(type(c), c) for c in keep.__code__.co_consts if type(c) in (int, float)]
+
+    assert numbers("x < 20") == [(int, 20), (float, 20.0)]
+    assert numbers("x < 20.0") == [(int, 20), (float, 20.0)]
+    assert numbers("x < 0.5") == [(float, 0.5), (float, 0.5)]
+    assert numbers("x < 9007199254740993") == [(int, 2**53 + 1), (int, 2**53 + 1)]
+    keep = _compile_generated(cq.parse_filter("x < 9007199254740993"))
+    assert keep({"x": float(2**53)}) is True  # 2**53 as a float would say False
+    assert keep({"x": True}) is False and keep({"x": 1}) is True  # a bool is not a number
+    negated = _compile_generated(cq.parse_filter("NOT x >= 20"))
+    assert negated({"x": False}) is False and negated({"x": 19.5}) is True
+    assert (
+        negated({"x": math.nan})
+        is True
+        is _compile_closures(Not(cq.parse_filter("x >= 20")))({"x": math.nan})
+    )
+
+
+def test_values_are_constants_of_the_code_and_functions_globals() -> None:
+    text = "s = A* AND x < 20 AND y = *b* AND t <= 2016-01-01 AND u = a*b"
+    odd = Match("w", ("[", Wildcard.ONE, "]", Wildcard.ANY))  # a pattern's own matcher
+    keep = _compile_generated(And((cq.parse_filter(text), odd)))
+    consts = keep.__code__.co_consts
+    assert not any(type(c) is tuple for c in consts)  # no placeholder left
+    assert {"s", "A", "x", 20, "y", "b", "t", "u", "w"} <= set(consts)
+    assert not any(callable(c) for c in consts)
+    assert keep.__doc__ is not None and "_c0" in keep.__doc__
+    assert "(None," not in keep.__doc__  # the readable source; placeholders are compiled
+    row = {"s": "AB", "x": 3, "y": "abc", "t": "2015-06-01", "u": "a-b", "w": "[a]x"}
+    assert keep(row) is True
+    assert keep({**row, "w": "q"}) is False and keep({**row, "u": "ab-"}) is False
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 8, 9, 26, 27, 1000, 3**12])
+def test_placeholders_stand_for_one_index_each(index: int) -> None:
+    placeholder = compiler._placeholder(index)
+    assert compiler._placeholder_index(placeholder) == index
+    assert set(placeholder) <= {None, True, False}
+    assert placeholder[0] is not None or len(placeholder) == 1
+    assert compiler._placeholder(index + 1) != placeholder

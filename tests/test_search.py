@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import catalogql as cq
 from catalog_fixtures import Factory
 from catalogql.ast import NUMBER_RE, Comparison, Literal, LiteralKind, Op
 from catalogql.compile.gbdx import to_gbdx
+from catalogql.compile.predicate import _FILENAME, MAX_COMPILED_DEPTH
 from catalogql.search import (
     Catalog,
     CatalogError,
@@ -31,6 +33,7 @@ from catalogql.search import (
     RecordNotFound,
     open_catalog,
 )
+from catalogql.search.engine import Query
 from catalogql.search.records import EQUALITY_INDEXED
 from catalogql.semantics import number_from_text, text_form
 from catalogql.testing.strategies import filter_texts, json_values, search_requests
@@ -697,3 +700,22 @@ def test_request_warnings_are_in_the_answer_only_when_there_are_any(new_catalog:
     ]
     assert answer["warnings"][1]["hint"] == "did you mean 'limit'?"
     assert set(catalog.search({"filters": ["cloudCover = 3"]})) == {"stats", "results"}
+
+
+def test_several_filters_are_one_predicate() -> None:
+    """The filters' AND compiles to one function; past the compiled depth, each on its own."""
+    query = Query.build(filters=[cq.parse_filter("a < 3"), cq.parse_filter("b = x*")])
+    keep = query.filter_predicate()
+    assert keep is not None and keep.__code__.co_filename == _FILENAME
+    assert keep({"a": 1, "b": "xy"}) is True
+    assert keep({"a": 1, "b": "y"}) is False and keep({"b": "xy"}) is False
+    limits = cq.Limits(max_depth=MAX_COMPILED_DEPTH + 10)
+    deepest = cq.parse_filter("NOT " * (MAX_COMPILED_DEPTH - 1) + "a = 1", limits=limits)
+    query = Query.build(filters=[deepest, cq.parse_filter("b = x*")])
+    keep = query.filter_predicate()  # together 401 levels: compiled one by one
+    assert keep is not None
+    assert keep({"a": 2, "b": "xy"}) is True
+    assert keep({"a": 1, "b": "xy"}) is False and keep({"a": 2}) is False
+    too_deep = cq.parse_filter("NOT " * MAX_COMPILED_DEPTH + "a = 1", limits=limits)
+    with pytest.raises(cq.QueryLimitError):
+        Query.build(filters=[too_deep, deepest]).filter_predicate()

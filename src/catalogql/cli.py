@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
 import json
 import os
 import sys
@@ -332,7 +333,7 @@ def _open(url: str, *, create: bool = False) -> Any:
 
 def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from catalogql.search import InvalidRecord
-    from catalogql.search.records import EQUALITY_INDEXED, prepare_record
+    from catalogql.search.records import EQUALITY_INDEXED, check_records
     from catalogql.search.sources import read_entries
 
     if args.batch_size < 1:
@@ -371,25 +372,38 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"[{problem.code}]", file=err)  # fmt: skip
 
     def records() -> Iterator[Any]:
+        if checked:
+            yield from checked_records()
+            return
         for entry in read_entries(stream):
             if entry.error is not None:
                 problem = Problem("", None, entry.error, _BAD_TEXT_HINT, "load.not-json")
-                if not checked:
-                    raise _BadLine(entry.where, problem)
-                report(entry.where, problem)
-                continue
-            if checked:
-                try:
-                    prepared = prepare_record(entry.record, len(places), indexed)
-                except InvalidRecord as exc:
-                    field = exc.problems[0]
-                    report(entry.where, Problem(exc.field, None, f"{exc.field}: {exc.reason}",
-                                                field.hint, field.code))  # fmt: skip
-                    continue
-                for problem in prepared.notes:
-                    note(entry.where, problem)
+                raise _BadLine(entry.where, problem)
             places.append(entry.where)
             yield entry.record
+
+    def checked_records() -> Iterator[Any]:
+        """Every record checked a batch at a time; each bad one reported, in file order."""
+        entries = read_entries(stream)
+        while chunk := list(itertools.islice(entries, args.batch_size)):
+            readable = [entry.record for entry in chunk if entry.error is None]
+            outcomes = iter(check_records(readable, len(places), indexed))
+            for entry in chunk:
+                if entry.error is not None:
+                    report(entry.where, Problem("", None, entry.error, _BAD_TEXT_HINT,
+                                                "load.not-json"))  # fmt: skip
+                    continue
+                outcome = next(outcomes)
+                if isinstance(outcome, InvalidRecord):
+                    field = outcome.problems[0]
+                    report(entry.where, Problem(outcome.field, None,
+                                                f"{outcome.field}: {outcome.reason}",
+                                                field.hint, field.code))  # fmt: skip
+                    continue
+                for problem in outcome.notes:
+                    note(entry.where, problem)
+                places.append(entry.where)
+                yield entry.record
 
     def fraction() -> float | None:
         if not size or stream is sys.stdin.buffer:

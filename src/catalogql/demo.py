@@ -11,13 +11,18 @@ one from the generated catalog. Both substitutions are printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import shlex
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TextIO
+
+import orjson
 
 from catalogql import __version__
 from catalogql.compile.cql2 import to_cql2_text
@@ -39,6 +44,7 @@ __all__ = [
     "run_service_tour",
     "service_tour_missing",
     "serving_lines",
+    "synthetic_records",
     "write_tour_geotiff",
 ]
 
@@ -218,14 +224,102 @@ def _fill(
             progress(loaded, records)
 
     began = time.perf_counter()
-    generated = generate_records(records, seed=seed, end="2018-12-31T23:59:59.000Z")
-    catalog.add_records(generated, progress=step)
+    with synthetic_records(records, seed=seed, end=_DEMO_END) as generated:
+        catalog.add_records(generated, progress=step, batch_size=_DEMO_BATCH)
     seconds = time.perf_counter() - began
     rate = records / seconds if seconds else float("inf")
     total = len(catalog)
     also = f"; the catalog holds {total:,}" if total != loaded else ""
     loaded_text = counted(loaded, "record")
     print(f"loaded {loaded_text} in {seconds:.1f} s ({rate:,.0f} records/s){also}\n", file=out)
+
+
+_DEMO_END = "2018-12-31T23:59:59.000Z"  # the demo's records end with 2018
+_DEMO_BATCH = 20_000  # records per transaction: fewer commits, each rewriting fewer index pages
+_CHUNK = 2_000  # records per message from the generating process
+_BESIDE = 20_000  # from this many records on, they are generated in a process of their own
+
+
+@contextlib.contextmanager
+def synthetic_records(
+    count: int, *, seed: int, end: str = _DEMO_END
+) -> Iterator[Iterator[dict[str, Any]]]:
+    """The records of :func:`~catalogql.testing.synthetic.generate_records`, made beside the load.
+
+    From :data:`_BESIDE` records on, another process generates them (a core of its own: the
+    generator is pure Python) and sends them as JSON lines a chunk at a time while this one
+    loads; the records are the same, value for value (JSON round-trips every value the
+    generator makes). Fewer records, or a platform that cannot start a process, are generated
+    here. Leaving the block early stops the other process.
+
+    Args:
+        count: How many records.
+        seed: The generator's seed.
+        end: The newest time a record may have.
+
+    Yields:
+        An iterator over the records, in the generator's order.
+
+    >>> with synthetic_records(3, seed=7) as made:
+    ...     [r["identifier"] for r in made] == [
+    ...         r["identifier"] for r in generate_records(3, seed=7, end=_DEMO_END)]
+    True
+    """
+    if count < _BESIDE:
+        yield generate_records(count, seed=seed, end=end)
+        return
+    try:
+        context = multiprocessing.get_context()
+        receiver, sender = context.Pipe(duplex=False)
+        worker = context.Process(
+            target=_generate_into, args=(sender, count, seed, end), daemon=True
+        )
+        worker.start()
+    except (OSError, ValueError, ImportError):  # no processes here: generate in this one
+        yield generate_records(count, seed=seed, end=end)
+        return
+    sender.close()
+    try:
+        yield _received(receiver, count)
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def _generate_into(sender: Connection, count: int, seed: int, end: str) -> None:
+    """Generate records and send them as chunks of JSON lines (in the generating process)."""
+    try:
+        chunk: list[bytes] = []
+        for record in generate_records(count, seed=seed, end=end):
+            chunk.append(orjson.dumps(record))
+            if len(chunk) == _CHUNK:
+                sender.send_bytes(b"\n".join(chunk))
+                chunk.clear()
+        if chunk:
+            sender.send_bytes(b"\n".join(chunk))
+    except (BrokenPipeError, OSError, KeyboardInterrupt):  # the loader stopped early, or Ctrl-C
+        pass
+    finally:
+        sender.close()
+
+
+def _received(receiver: Connection, count: int) -> Iterator[dict[str, Any]]:
+    """The records the generating process sends, until ``count`` have come."""
+    received = 0
+    while received < count:
+        try:
+            message = receiver.recv_bytes()
+        except EOFError:
+            raise UsageError(
+                f"the process generating the demo's records stopped after {received:,} of "
+                f"{count:,}",
+                hint="run the demo again; if it stops again, give it fewer --records",
+            ) from None
+        lines = message.split(b"\n")
+        received += len(lines)
+        yield from map(orjson.loads, lines)
 
 
 def _some_id(catalog: Catalog) -> str:

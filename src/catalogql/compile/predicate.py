@@ -408,16 +408,98 @@ _BUILTINS: dict[str, Any] = {
 }
 """The names generated source uses besides its constants (and nothing else: no builtins)."""
 
-_STR, _NUMBER, _NONE = "str", "number", "none"  # the value types a leaf tests for, in its order
+_STR, _INT, _FLOAT, _NUMBER, _NONE = "str", "int", "float", "number", "none"
+"""The value types a leaf's branches test for, in its order (``_NUMBER``: an int or a float)."""
+
+
+def _as_int(number: int | float) -> int | float:
+    """``number`` as an int if it is a float equal to one, else itself.
+
+    An int compares with an integral float exactly as with its int (CPython compares int and
+    float exactly), so the int branch of ``v < 20.0`` may compare with ``20``.
+
+    >>> _as_int(20.0), _as_int(20.5), _as_int(float("inf")), _as_int(7)
+    (20, 20.5, inf, 7)
+    """
+    if type(number) is float and number.is_integer():
+        return int(number)
+    return number
+
+
+def _as_float(number: int | float) -> int | float:
+    """``number`` as a float if it is an int the float equals exactly, else itself.
+
+    >>> _as_float(20), _as_float(2**53 + 1), _as_float(10**400) == 10**400, _as_float(0.5)
+    (20.0, 9007199254740993, True, 0.5)
+    """
+    if type(number) is int:
+        try:
+            same = float(number)
+        except OverflowError:  # past the float range: keep the int
+            return number
+        if same == number:
+            return same
+    return number
+
+
+_DIGITS = (None, True, False)
+"""The digits of a placeholder: constants that need neither quotes nor digits in source."""
+
+_VALUE_RE = re.compile(r"(?<![A-Za-z0-9_])_c([0-9]+)(?![A-Za-z0-9_])")
+"""A value constant's name in generated source (``_c7``)."""
+
+_COMPILED_RE = re.compile(r"def predicate\(p\):\n    return [\w ():=<>!.,]+\n", re.ASCII)
+"""What the source given to ``compile`` can look like: the value names become placeholders."""
+
+
+def _placeholder(index: int) -> tuple[bool | None, ...]:
+    """The tuple standing for the value constant ``_c{index}`` in compiled source.
+
+    Its digits (base 3, most significant first) are None, True and False, so the source holds
+    no number and no quote, and no two indexes share a placeholder.
+
+    >>> _placeholder(0), _placeholder(5), _placeholder_index(_placeholder(1234))
+    ((None,), (True, False), 1234)
+    """
+    digits: list[bool | None] = []
+    while True:
+        index, digit = divmod(index, 3)
+        digits.append(_DIGITS[digit])
+        if not index:
+            return tuple(reversed(digits))
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholder_index(placeholder: tuple[object, ...]) -> int:
+    """The index :func:`_placeholder` made ``placeholder`` from (cached: every bind asks)."""
+    index = 0
+    for digit in placeholder:
+        index = 3 * index + _DIGITS.index(digit)
+    return index
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _code(source: str) -> CodeType:
-    """The code of the function ``source`` defines (filters of the same shape share it)."""
+    """The code of the function ``source`` defines (filters of the same shape share it).
+
+    Each value constant's name (``_c7``) is compiled as a placeholder tuple constant, replaced
+    by the value itself in each function's copy of the code (:meth:`_Generator.function`):
+    CPython loads a constant faster than a global, and can fuse the load with the one before.
+    """
     if not _SOURCE_RE.fullmatch(source) or _NUMBER_IN_SOURCE_RE.search(source):
         raise AssertionError(f"unexpected generated source: {source!r}")  # a generator bug
-    module = compile(source, _FILENAME, "exec", dont_inherit=True)
+    compiled = _VALUE_RE.sub(lambda m: repr(_placeholder(int(m.group(1)))), source)
+    if not _COMPILED_RE.fullmatch(compiled) or _NUMBER_IN_SOURCE_RE.search(compiled):
+        raise AssertionError(f"unexpected compiled source: {compiled!r}")
+    module = compile(compiled, _FILENAME, "exec", dont_inherit=True)
     return next(c for c in module.co_consts if isinstance(c, CodeType))
+
+
+def _bind(code: CodeType, values: Sequence[object]) -> CodeType:
+    """A copy of ``code`` whose placeholders are the values they stand for."""
+    # Only placeholders are tuples among the constants of generated code.
+    consts = tuple(values[_placeholder_index(c)] if type(c) is tuple else c for c in code.co_consts)
+    return code.replace(co_consts=consts)
 
 
 class _Generator:
@@ -426,41 +508,57 @@ class _Generator:
     ``expr`` returns source that is True where the node is true (``positive``) or where it is
     false (not ``positive``). The first comparison of a property (here the k-th) reads it::
 
-        (v0 < _k1 if (t0 := type(v0 := p.get(_k0))) is int or t0 is float
-         else v0 < _k2 if t0 is str
+        (v0 < _c1 if (t0 := type(v0 := p.get(_c0))) is int
+         else v0 < _c2 if t0 is float
+         else v0 < _c3 if t0 is str
          else False if v0 is None
-         else _k3(v0))
+         else _k0(v0))
 
-    ``_k0`` is bound to the property name, ``_k1`` and ``_k2`` to the literal as a number and as
-    text, and ``_k3`` to the comparator :mod:`catalogql.semantics` gives, which answers for every
-    other value (lists, booleans, unexpected types). The inline branches are that comparator's
-    own answer for those types, written out: ``cmp(value, number)`` for an int or a float,
-    ``cmp(value, text)`` or ``cmp(instant_key(value), instant)`` for a string, by the same rules
-    and from the same ``literal_number``, ``literal_instant`` and declared type.
+    ``_c0`` is bound to the property name, ``_c1`` and ``_c2`` to the literal as an int and as a
+    float where either equals it exactly (else the literal as it is: CPython then specializes
+    each comparison for its own two types), ``_c3`` to the literal as text, and ``_k0`` to the
+    comparator :mod:`catalogql.semantics` gives, which answers for every other value (lists,
+    booleans, unexpected types). The inline branches are that comparator's own answer for those
+    types, written out: ``cmp(value, number)`` for an int or a float, ``cmp(value, text)`` or
+    ``cmp(instant_key(value), instant)`` for a string, by the same rules and from the same
+    ``literal_number``, ``literal_instant`` and declared type. The function returns
+    ``True if <the whole test> else False``, so that CPython compiles the test to jumps only.
 
     The source names nothing from the filter: every property name and literal is bound as a
     constant, so the source depends only on the filter's shape, and compiles once per shape.
+    Values (names, literals: ``_c0``, ``_c1``...) become constants of the code (:func:`_code`);
+    functions (the comparators: ``_k0``...) stay globals of its namespace.
     """
 
     def __init__(self, declared: Mapping[str, PropertyType | None]) -> None:
         self.declared = declared
         self.namespace: dict[str, Any] = {"__builtins__": {}, **_BUILTINS}
+        self.values: list[object] = []
         self.reads = self.bound = 0
 
     def function(self, node: Node) -> Predicate:
         body, _ = self.expr(node, True, {})
-        source = f"def predicate(p):\n    return {body}\n"
-        # A copy of the shared code: CPython specializes each code object for the namespace it
-        # runs with, so two functions sharing one would undo each other's specializations.
-        predicate = FunctionType(_code(source).replace(), self.namespace)
+        # ``True if ... else False``: the whole test compiles to jumps, no value is built on the
+        # way, and each comparison is followed by a jump, which CPython specializes it for.
+        source = f"def predicate(p):\n    return True if {body} else False\n"
+        # A copy of the shared code, with this filter's values: CPython also specializes each
+        # code object for the namespace it runs with, so sharing one would undo that.
+        predicate = FunctionType(_bind(_code(source), self.values), self.namespace)
         predicate.__doc__ = source  # for a reader in a debugger
         return cast(Predicate, predicate)
 
     def constant(self, value: object) -> str:
-        """A name bound to ``value`` in the function's namespace."""
+        """A name bound to ``value`` in the function's namespace (for functions it calls)."""
         name = f"_k{self.bound}"
         self.bound += 1
         self.namespace[name] = value
+        return name
+
+    def value(self, value: object) -> str:
+        """A name for ``value`` that becomes a constant of the code (never called: see _code)."""
+        name = f"_c{len(self.values)}"
+        self.values.append(value)
+        self.namespace[name] = value  # also a global, for a reader of ``__doc__`` in a debugger
         return name
 
     def expr(
@@ -503,7 +601,9 @@ class _Generator:
             k = self.reads
             self.reads += 1
             read = (
-                f"p.get({self.constant(name)})"  # property_getter's own call for a plain name
+                # property_getter's own call for a plain name; interned, as the names of
+                # records built in Python are, so that the lookup finds it by identity
+                f"p.get({self.value(sys.intern(name))})"
                 if "." not in name
                 else f"{self.constant(property_getter(name))}(p)"
             )
@@ -518,7 +618,11 @@ class _Generator:
         branches.append((_NONE, "False"))  # missing or null: unknown
         out = []
         for kind, then in branches:
-            if kind is _NUMBER:
+            if kind is _INT:
+                test = f"{t} is int"
+            elif kind is _FLOAT:
+                test = f"{t} is float"
+            elif kind is _NUMBER:
                 test = f"{t} is int or t{k} is float"
             elif kind is _STR:
                 test = f"{t} is str"
@@ -541,18 +645,21 @@ class _Generator:
             if number is None:
                 branches.append((_NUMBER, "False"))  # compare_number: unknown
             else:
-                test = f"{v} {_PY_OPS[op]} {self.constant(number)}"
-                branches.append((_NUMBER, test if positive else f"not {test}"))
+                # One branch per type, each against the literal as that type where it is equal
+                # to it exactly: CPython then specializes each comparison for its two types.
+                for kind, same in ((_INT, _as_int(number)), (_FLOAT, _as_float(number))):
+                    test = f"{v} {_PY_OPS[op]} {self.value(same)}"
+                    branches.append((kind, test if positive else f"not {test}"))
         string = domains.get(str)
         if string is ValueType.TEXT:
             text_op = op if positive else _COMPLEMENT[op]
-            branches.append((_STR, f"{v} {_PY_OPS[text_op]} {self.constant(node.value.text)}"))
+            branches.append((_STR, f"{v} {_PY_OPS[text_op]} {self.value(node.value.text)}"))
         elif string is ValueType.DATETIME:
             instant = literal_instant(node.value)
             if instant is None:
                 branches.append((_STR, "False"))  # compare_instant: unknown
             else:
-                test = f"m{k} {_PY_OPS[op]} {self.constant(instant)}"
+                test = f"m{k} {_PY_OPS[op]} {self.value(instant)}"
                 then = f"(m{k} := _instant_key({v})) is not None and "
                 branches.append((_STR, then + (test if positive else f"not {test}")))
         if number is None:  # a text literal: strings first
@@ -581,15 +688,15 @@ class _Generator:
         if shape == ("t", "*"):
             return self.prefix_test(texts[0], v)
         if shape == ("*", "t"):
-            return f"{v}.endswith({self.constant(texts[0])})"
+            return f"{v}.endswith({self.value(texts[0])})"
         if shape == ("*", "t", "*"):
-            return f"{self.constant(texts[0])} in {v}"
+            return f"{self.value(texts[0])} in {v}"
         if shape == ("t", "*", "t"):
             head, tail = texts
-            size = self.constant(len(head) + len(tail))
+            size = self.value(len(head) + len(tail))
             return (
                 f"len({v}) >= {size} and {self.prefix_test(head, v)}"
-                f" and {v}.endswith({self.constant(tail)})"
+                f" and {v}.endswith({self.value(tail)})"
             )
         return f"{self.constant(pattern_matcher(parts))}({v})"
 
@@ -601,9 +708,9 @@ class _Generator:
         two string comparisons, which run faster than a call of ``str.startswith``.
         """
         if ord(prefix[-1]) == sys.maxunicode:
-            return f"{v}.startswith({self.constant(prefix)})"
+            return f"{v}.startswith({self.value(prefix)})"
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return f"{self.constant(prefix)} <= {v} < {self.constant(after)}"
+        return f"{self.value(prefix)} <= {v} < {self.value(after)}"
 
 
 # --------------------------------------------------------------------------------------------

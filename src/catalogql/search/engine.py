@@ -45,6 +45,7 @@ from catalogql.search.records import (
     prepare_records,
 )
 from catalogql.search.request import SearchRequest
+from catalogql.syntax.errors import QueryLimitError
 from catalogql.syntax.parser import DEFAULT_LIMITS, Limits, QueryDialect
 
 __all__ = [
@@ -244,9 +245,15 @@ class Query:
         """One predicate of a record's properties for all the filters, or None."""
         if not self.filter_nodes:
             return None
+        whole = all_of(self.filter_nodes)  # (built as ``filter`` is: the cache knows it)
+        assert whole is not None
+        try:  # one predicate for all the filters: one generated function, no call per filter
+            return compile_predicate(whole, self.schema)
+        except QueryLimitError:
+            if len(self.filter_nodes) == 1:
+                raise
+        # Together one level deeper than each: past MAX_COMPILED_DEPTH, each on its own.
         parts = [compile_predicate(node, self.schema) for node in self.filter_nodes]
-        if len(parts) == 1:
-            return parts[0]
         return lambda properties: all(part(properties) for part in parts)
 
 

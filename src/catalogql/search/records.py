@@ -36,6 +36,7 @@ candidates and the exact predicate decides.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -62,6 +63,7 @@ __all__ = [
     "EQUALITY_INDEXED",
     "GBDX_RECORD_TYPE",
     "StoredRecord",
+    "check_records",
     "copy_json",
     "in_search_order",
     "literal_keys",
@@ -146,16 +148,52 @@ def prepare_records(
       ...
     catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
     """  # noqa: E501
+    footprints = _footprints(objs)
+    return [
+        _prepare(obj, start + offset, indexed, footprint)
+        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
+    ]
+
+
+def check_records(
+    objs: Sequence[object], start: int = 0, indexed: Sequence[str] = EQUALITY_INDEXED
+) -> list[StoredRecord | InvalidRecord]:
+    """Check a batch of records, each on its own: its stored form, or the error it raises.
+
+    What :func:`prepare_record` returns or raises for each record, with the footprints read a
+    batch at a time as :func:`prepare_records` reads them: for a load that reports every bad
+    record and goes on (``catalogql load --skip-bad``, ``--dry-run``).
+
+    Args:
+        objs: The records, as decoded from JSON.
+        start: The 0-based position of the first in the input, for the error messages.
+        indexed: The hot properties to derive equality keys for.
+
+    Returns:
+        For each record in order, its stored form or its :class:`InvalidRecord`.
+
+    >>> good = {"identifier": "a", "type": [], "properties": {
+    ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}
+    >>> [getattr(r, "identifier", None) or str(r) for r in check_records([{}, good], 4)]
+    ['record 4: identifier: missing or not a non-empty string', 'a']
+    """
+    checked: list[StoredRecord | InvalidRecord] = []
+    for offset, (obj, footprint) in enumerate(zip(objs, _footprints(objs), strict=True)):
+        try:
+            checked.append(_prepare(obj, start + offset, indexed, footprint))
+        except InvalidRecord as error:
+            checked.append(error)
+    return checked
+
+
+def _footprints(objs: Sequence[object]) -> list[BaseGeometry | None]:
+    """The records' footprints read a batch at a time (None: read the record's alone)."""
     texts: list[str | None] = []
     for obj in objs:
         properties = obj.get("properties") if type(obj) is dict else None
         wkt = properties.get("footprintWkt") if type(properties) is dict else None
         texts.append(wkt if type(wkt) is str else None)
-    footprints = read_footprints(texts)
-    return [
-        _prepare(obj, start + offset, indexed, footprint)
-        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
-    ]
+    return read_footprints(texts)
 
 
 def prepare_record(
@@ -201,10 +239,8 @@ def _prepare(
         raise InvalidRecord(
             position, "type", "must be a list of strings", 'e.g. ["GBDXCatalogRecord", "WV02"]'
         )
-    labels = tuple(dict.fromkeys(types))
-    if GBDX_RECORD_TYPE not in labels:
-        labels = (GBDX_RECORD_TYPE, *labels)
-    if not all(label and encodable(label) and "\x00" not in label for label in labels):
+    labels = _labels(tuple(types))
+    if labels is None:
         raise InvalidRecord(position, "type", "a type label is empty or holds a NUL")
     properties = obj.get("properties")
     if type(properties) is not dict and not isinstance(properties, Mapping):
@@ -215,7 +251,8 @@ def _prepare(
             position, "properties.timestamp", "missing",
             "every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
-    key = instant_key(stamp) if isinstance(stamp, str) else None
+    # uncached: a load's times are mostly new, and would only push out a filter's literals
+    key = _instant_key(stamp) if isinstance(stamp, str) else None
     if key is None:
         raise InvalidRecord(
             position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
@@ -244,6 +281,23 @@ def _prepare(
         inexact,
         tuple(notes),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _labels(types: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A record's type labels, each once, ``GBDXCatalogRecord`` first if missing; None if bad.
+
+    Few lists of types recur in a catalog: each is checked once.
+
+    >>> _labels(("WV02", "WV02")), _labels(("",))
+    (('GBDXCatalogRecord', 'WV02'), None)
+    """
+    labels = tuple(dict.fromkeys(types))
+    if GBDX_RECORD_TYPE not in labels:
+        labels = (GBDX_RECORD_TYPE, *labels)
+    if not all(label and encodable(label) and "\x00" not in label for label in labels):
+        return None
+    return labels
 
 
 def _checked_copy(
@@ -473,17 +527,24 @@ def literal_keys(name: str, literal: Literal) -> set[str]:
 
 def _text_keys(text: str) -> set[str]:
     keys = {"s:" + text}
-    number = number_from_text(text)
+    # the uncached readers: a record's values are mostly new (identifiers), and each would
+    # cost a cache entry and push out one that a filter's literal may need again
+    number = _number_from_text(text)
     key = None if number is None else _number_key(number)
     if key is not None:
         keys.add(key)
-    instant = instant_key(text)
+    instant = _instant_key(text)
     if instant is not None:
         keys.add("t:" + instant)
-    boolean = boolean_from_text(text)
-    if boolean is not None:
-        keys.add("b:true" if boolean else "b:false")
+    if len(text) in (4, 5):  # "true" or "false", in any case
+        boolean = boolean_from_text(text)
+        if boolean is not None:
+            keys.add("b:true" if boolean else "b:false")
     return keys
+
+
+_number_from_text = number_from_text.__wrapped__
+_instant_key = instant_key.__wrapped__
 
 
 def _number_key(number: int | float) -> str | None:

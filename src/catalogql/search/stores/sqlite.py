@@ -4,7 +4,8 @@ Tables:
 
 - ``records``: ``id``, ``identifier`` (unique), ``ts`` (the time key), ``types`` and
   ``properties`` as JSON text (JSON1 reads them), ``footprint`` as WKB; an index on
-  ``(ts DESC, identifier)`` gives the search order;
+  ``(ts DESC, identifier)`` gives the search order, and read backwards the ascending order (with
+  only the records of one time key sorted by identifier: one index to write, not two);
 - ``footprints``: an R*Tree over the footprints' bounding boxes (stored as 32-bit floats rounded
   outwards, so a box never shrinks), refined exactly with shapely;
 - ``record_types`` and ``record_keys``: (label, record) and (equality key, record) rows, the type
@@ -86,7 +87,6 @@ CREATE TABLE IF NOT EXISTS records (
     exotic INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_order ON records (ts DESC, identifier);
-CREATE INDEX IF NOT EXISTS records_order_asc ON records (ts, identifier);
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree (id, min_x, max_x, min_y, max_y);
 CREATE TABLE IF NOT EXISTS record_types (
     label TEXT NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (label, record)
@@ -386,39 +386,55 @@ class SQLiteCatalog(Catalog):
             ):
                 existing[row[0]] = (row[1], row[2], row[3])
         (next_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM records").fetchone()
-        rows: list[tuple[Any, ...]] = []
-        boxes: list[tuple[int, float, float, float, float]] = []
-        labels: list[tuple[str, int]] = []
-        keys: list[tuple[str, int]] = []
         replaced: list[tuple[int]] = []
-        named: list[tuple[int, str]] = []  # (record, reader)
         kept: list[tuple[int]] = []  # records stored as they are: only their readers are written
+        written: list[StoredRecord] = []
+        ids: list[int] = []
         for record in batch:
-            types = _types_text(record.types)
-            properties = record.properties_json
             old = existing.get(record.identifier)
             if old is not None:
-                if old[1] == types and old[2] == properties:
+                if old[1] == _types_text(record.types) and old[2] == record.properties_json:
                     kept.append((old[0],))  # already stored as it is
-                    named.extend((old[0], name) for name in readers)
                     continue
-                record_id = old[0]
-                replaced.append((record_id,))
+                replaced.append((old[0],))
+                ids.append(old[0])
             else:
-                record_id = next_id
+                ids.append(next_id)
                 next_id += 1
-            rows.append((record_id, record.identifier, record.timestamp, types, properties, record))
-            labels.extend((label, record_id) for label in record.types)
-            keys.extend((key, record_id) for key in record.keys)
-            named.extend((record_id, name) for name in readers)
-        if rows:  # the footprints' boxes and WKB, a batch at a time
-            footprints = [row[5].footprint for row in rows]
-            wkbs = shapely.to_wkb(footprints).tolist()
-            for row, (min_x, min_y, max_x, max_y) in zip(
-                rows, shapely.bounds(footprints).tolist(), strict=True
-            ):
-                boxes.append((row[0], min_x, max_x, min_y, max_y))
-            rows = [(*row[:5], wkb, row[5].wide) for row, wkb in zip(rows, wkbs, strict=True)]
+            written.append(record)
+        # the rows of each table, a column at a time (the boxes and WKB in one shapely call each)
+        footprints = [record.footprint for record in written]
+        wkbs = shapely.to_wkb(footprints).tolist() if written else []
+        bounds = shapely.bounds(footprints).tolist() if written else []
+        rows = [
+            (
+                record_id,
+                record.identifier,
+                record.timestamp,
+                _types_text(record.types),
+                record.properties_json,
+                wkb,
+                record.wide,
+            )
+            for record_id, record, wkb in zip(ids, written, wkbs, strict=True)
+        ]
+        boxes = [
+            (record_id, box[0], box[2], box[1], box[3])
+            for record_id, box in zip(ids, bounds, strict=True)
+        ]
+        labels = [
+            (label, record_id)
+            for record_id, record in zip(ids, written, strict=True)
+            for label in record.types
+        ]
+        keys = [
+            (key, record_id)
+            for record_id, record in zip(ids, written, strict=True)
+            for key in record.keys
+        ]
+        named = [
+            (record_id, name) for record_id in ids + [row[0] for row in kept] for name in readers
+        ]  # (record, reader)
         if replaced:
             db.executemany("DELETE FROM records WHERE id = ?", replaced)
             db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
@@ -556,8 +572,8 @@ class SQLiteCatalog(Catalog):
         candidates.sort(key=lambda candidate: candidate[0])
         columns = "r.identifier, r.types, r.properties, r.footprint, r.exotic"
         if not candidates or candidates[0][0] > worth:
-            order_index = "records_order_asc" if query.ascending else "records_order"
-            source = f"records AS r INDEXED BY {order_index}"
+            # ascending, SQLite reads the index backwards and sorts only the ties of a time key
+            source = "records AS r INDEXED BY records_order"
             if query.area is not None:  # one R*Tree lookup per row, before any WKB is read
                 conditions.append(
                     "EXISTS (SELECT 1 FROM footprints AS f WHERE f.id = r.id AND f.min_x <= :ax2 "
