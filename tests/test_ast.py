@@ -30,9 +30,11 @@ from catalogql.ast import (
     fold,
     iter_nodes,
     transform,
+    tree_bytes,
     tree_depth,
     walk,
 )
+from catalogql.ast import _structure as structure
 
 A, B, C, D = (TypeName(name) for name in "ABCD")
 DEEP = 100_000
@@ -178,3 +180,44 @@ def test_transform_takes_100_000_levels() -> None:
     deep = _nots(DEEP)
     renamed = transform(deep, lambda node: B if node is A else node)  # (== is O(size))
     assert tree_depth(renamed) == DEEP + 1 and renamed == _nots(DEEP, B)
+
+
+def _structure_bytes(node: Node) -> int:
+    """tree_bytes as documented: 64 an item of the structure, plus its texts' characters."""
+    total = 0
+    for part in structure(node):
+        total += 64
+        if isinstance(part, str):
+            total += len(part)
+        elif isinstance(part, Literal):
+            total += len(part.text)
+        elif isinstance(part, tuple):
+            total += sum(len(piece) for piece in part if isinstance(piece, str))
+    return total
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        cq.parse_filter(
+            "sensorPlatformName = WORLDVIEW03* AND cloudCover < 20 AND offNadirAngle < 10"
+        ),
+        cq.parse_filter("NOT (a = 'x y' OR b <> *q\\*r*) AND NOT NOT c >= -1.5e3"),
+        cq.parse_types("(WV02 OR WV03*) AND NOT *Product*"),
+        And(
+            (
+                Comparison("p", Op.EQ, Literal("", LiteralKind.QUOTED)),
+                Match("q", ("", Wildcard.ONE)),
+            )
+        ),
+        Not(And((A, Or((B, C)), TypePattern(("x", Wildcard.ANY, "yz"))))),
+        A,
+    ],
+)
+def test_tree_bytes_counts_every_item_of_the_structure(tree: Node) -> None:
+    """The fast walk of tree_bytes (the parse cache's charge) agrees with its definition."""
+    assert tree_bytes(tree) == _structure_bytes(tree) > 0
+
+
+def test_tree_bytes_takes_100_000_levels() -> None:
+    assert tree_bytes(_nots(DEEP)) == 128 * DEEP + 64 + 64 + 1

@@ -91,7 +91,6 @@ def test_a_sized_function_keeps_values_and_never_caches_errors() -> None:
 def test_every_cache_of_user_input_is_sized() -> None:
     names = {cache.name for cache in caches()}
     for function in (
-        parser_module._parse_cached,
         sql_module._to_sql_cached,
         sql_module._match_facts_cached,
         predicate_module._compile_plain,
@@ -100,7 +99,7 @@ def test_every_cache_of_user_input_is_sized() -> None:
         instant_key,
     ):
         assert function.cache.name in names
-    assert sql_module._SHAPES.name in names
+    assert sql_module._SHAPES.name in names and parser_module._PARSES.name in names
     for cache in caches():  # one entry is at most an eighth: a few huge inputs cannot fill one
         assert cache.max_bytes // ENTRY_FRACTION < cache.max_bytes
 
@@ -152,7 +151,7 @@ def test_many_large_distinct_inputs_stay_within_the_caches_bounds(
         gc.collect()
         held = _check_accounting()
         grown = tracemalloc.get_traced_memory()[0] - before
-        parse_cache, numbers_cache = parser_module._parse_cached.cache, number_from_text.cache
+        parse_cache, numbers_cache = parser_module._PARSES, number_from_text.cache
         full = {"parse": (len(parse_cache), parse_cache.held, parse_cache.max_bytes)}
         full["numbers"] = (len(numbers_cache), numbers_cache.held, numbers_cache.max_bytes)
         _clear_all()

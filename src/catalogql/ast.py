@@ -25,7 +25,7 @@ import enum
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 __all__ = [
     "And",
@@ -216,22 +216,59 @@ def tree_bytes(node: Node) -> int:
 
     The estimate :mod:`catalogql.caches` charges for a tree (parsed trees measure 17-35 bytes a
     character of filter text, which this matches within a few percent); one walk, no recursion.
+    Every item of :func:`_structure` (a node's kind, its child count or each of its fields)
+    counts 64, and a text, a literal's text or a pattern's text pieces their characters. It runs
+    on every parse the cache has not seen, so the usual nodes are counted without building the
+    structure.
 
     >>> tree_bytes(Not(TypeName("WV02"))) < tree_bytes(Not(TypeName("WV02" * 100)))
     True
     """
     total = 0
-    for part in _structure(node):
-        total += 64
-        if isinstance(part, str):
-            total += len(part)
-        elif isinstance(part, Literal):
-            total += len(part.text)
-        elif isinstance(part, tuple):
-            for piece in part:
+    stack = [node]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        current = pop()
+        kind = type(current)
+        if kind is Comparison:  # kind, property, op, value
+            total += 256 + len(current.property) + len(current.value.text)  # type: ignore[attr-defined]
+        elif kind is Match:  # kind, property, pattern, negated
+            total += 256 + len(current.property)  # type: ignore[attr-defined]
+            for piece in current.pattern:  # type: ignore[attr-defined]
                 if isinstance(piece, str):
                     total += len(piece)
+        elif kind is And or kind is Or:  # kind, count; comparison items counted here
+            total += 128
+            for item in current.items:  # type: ignore[attr-defined]
+                if type(item) is Comparison:
+                    total += 256 + len(item.property) + len(item.value.text)
+                else:
+                    push(item)
+        elif kind is Not:
+            total += 128
+            push(current.item)  # type: ignore[attr-defined]
+        else:
+            children = current.children()
+            total += 64
+            if children:
+                total += 64
+                stack.extend(children)
+                continue
+            for name in _fields(current):
+                total += 64 + _part_chars(getattr(current, name))
     return total
+
+
+def _part_chars(part: object) -> int:
+    """The characters :func:`tree_bytes` counts for a leaf's field."""
+    if isinstance(part, str):
+        return len(part)
+    if isinstance(part, Literal):
+        return len(part.text)
+    if isinstance(part, tuple):
+        return sum(len(piece) for piece in part if isinstance(piece, str))
+    return 0
 
 
 def _repr(node: Node) -> str:
@@ -432,42 +469,107 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+def _slot_setter(cls: type, name: str) -> Any:
+    """The C setter of a slot of ``cls`` (its member descriptor's ``__set__``).
+
+    Calling it skips the frozen dataclass's ``__setattr__`` and the lookup of the name that
+    ``object.__setattr__`` makes: about a quarter off building a node.
+    """
+    descriptor = cls.__dict__[name]
+    assert type(descriptor).__name__ == "member_descriptor", (cls, name)
+    return descriptor.__set__
+
+
+_LITERAL_TEXT = _slot_setter(Literal, "text")
+_LITERAL_KIND = _slot_setter(Literal, "kind")
+_COMPARISON_PROPERTY = _slot_setter(Comparison, "property")
+_COMPARISON_OP = _slot_setter(Comparison, "op")
+_COMPARISON_VALUE = _slot_setter(Comparison, "value")
+_COMPARISON_OFFSETS = _slot_setter(Comparison, "offsets")
+_MATCH_PROPERTY = _slot_setter(Match, "property")
+_MATCH_PATTERN = _slot_setter(Match, "pattern")
+_MATCH_NEGATED = _slot_setter(Match, "negated")
+_MATCH_OFFSETS = _slot_setter(Match, "offsets")
+_AND_ITEMS = _slot_setter(And, "items")
+_OR_ITEMS = _slot_setter(Or, "items")
+
+
 def unchecked_literal(text: str, kind: LiteralKind) -> Literal:
-    """``Literal(text, kind)`` without the validity check (the parser's fast path)."""
+    """``Literal(text, kind)`` without the validity check (the parser's fast path).
+
+    >>> unchecked_literal("20", LiteralKind.NUMBER) == Literal("20", LiteralKind.NUMBER)
+    True
+    """
     literal = _new(Literal)
-    _set(literal, "text", text)
-    _set(literal, "kind", kind)
+    _LITERAL_TEXT(literal, text)
+    _LITERAL_KIND(literal, kind)
     return literal
 
 
 def unchecked_comparison(
     prop: str, op: Op, value: Literal, offsets: tuple[int, int] | None
 ) -> Comparison:
-    """``Comparison(...)`` built directly (the parser's fast path)."""
+    """``Comparison(...)`` built directly (the parser's fast path).
+
+    >>> unchecked_comparison("a", Op.LT, Literal("1", LiteralKind.NUMBER), None)
+    Comparison(property='a', op=<Op.LT: '<'>, value=Literal(text='1', kind=<LiteralKind.NUMBER: 'number'>))
+    """  # noqa: E501
     node = _new(Comparison)
-    _set(node, "property", prop)
-    _set(node, "op", op)
-    _set(node, "value", value)
-    _set(node, "offsets", offsets)
+    _COMPARISON_PROPERTY(node, prop)
+    _COMPARISON_OP(node, op)
+    _COMPARISON_VALUE(node, value)
+    _COMPARISON_OFFSETS(node, offsets)
+    return node
+
+
+def unchecked_text_comparison(
+    prop: str, op: Op, text: str, kind: LiteralKind, offsets: tuple[int, int] | None
+) -> Comparison:
+    """``Comparison(prop, op, Literal(text, kind), offsets)`` in one call (the parser's path).
+
+    >>> unchecked_text_comparison("a", Op.EQ, "x", LiteralKind.BARE, (0, 2)).value.text
+    'x'
+    """
+    literal = _new(Literal)
+    _LITERAL_TEXT(literal, text)
+    _LITERAL_KIND(literal, kind)
+    node = _new(Comparison)
+    _COMPARISON_PROPERTY(node, prop)
+    _COMPARISON_OP(node, op)
+    _COMPARISON_VALUE(node, literal)
+    _COMPARISON_OFFSETS(node, offsets)
     return node
 
 
 def unchecked_match(
     prop: str, pattern: Pattern, negated: bool, offsets: tuple[int, int] | None
 ) -> Match:
-    """``Match(...)`` from an already normalised pattern with a wildcard (the parser's path)."""
+    """``Match(...)`` from an already normalised pattern with a wildcard (the parser's path).
+
+    >>> unchecked_match("a", ("x", Wildcard.ANY), False, None) == Match("a", ("x", Wildcard.ANY))
+    True
+    """
     node = _new(Match)
-    _set(node, "property", prop)
-    _set(node, "pattern", pattern)
-    _set(node, "negated", negated)
-    _set(node, "offsets", offsets)
+    _MATCH_PROPERTY(node, prop)
+    _MATCH_PATTERN(node, pattern)
+    _MATCH_NEGATED(node, negated)
+    _MATCH_OFFSETS(node, offsets)
     return node
 
 
-def unchecked_chain(cls: type[And] | type[Or], items: list[Node]) -> And | Or:
-    """``And(items)`` or ``Or(items)`` from two or more items, flattened (the parser's path)."""
+def unchecked_chain(cls: type[And] | type[Or], items: Sequence[Node]) -> And | Or:
+    """``And(items)`` or ``Or(items)`` from two or more items, flattened (the parser's path).
+
+    >>> unchecked_chain(And, [TypeName("A"), And((TypeName("B"), TypeName("C")))])
+    And(items=(TypeName(name='A'), TypeName(name='B'), TypeName(name='C')))
+    """
+    flat = tuple(items)
+    for item in flat:  # a loop, not any(): most chains have a few items and nothing to flatten
+        if type(item) is cls:
+            flat = _flatten(cls, flat)
+            break
     node = _new(cls)
-    _set(node, "items", _flatten(cls, tuple(items)))
+    (_AND_ITEMS if cls is And else _OR_ITEMS)(node, flat)
     return node
 
 

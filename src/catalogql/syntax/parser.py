@@ -1,10 +1,11 @@
 """Parse filter strings and type expressions into the AST of :mod:`catalogql.ast`.
 
 The grammars are the ``.lark`` files of the top-level ``grammar/`` folder (shipped inside the wheel
-as ``catalogql/grammar``). Both are parsed by Lark's LALR parser with the contextual lexer, the
-transformer running inside the parser, so no parse tree is ever built; the compiled ``lark_cython``
-front end is used when it is installed. Lark's errors are turned into :class:`QueryError` with a
-position, what was expected and a hint for the mistakes real clients make.
+as ``catalogql/grammar``). Both are parsed by Lark's LALR parser with the contextual lexer; this
+module's reductions are installed in Lark's LALR loop (:func:`build_front_end`), so no parse tree
+is ever built; the compiled ``lark_cython`` loop and lexer are used when installed. Lark's errors
+are turned into :class:`QueryError` with a position, what was expected and a hint for the
+mistakes real clients make.
 
 >>> node, found = parse_filter_syntax("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20")
 >>> node  # doctest: +ELLIPSIS
@@ -15,14 +16,19 @@ from __future__ import annotations
 
 import contextvars
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from typing import Literal as TypingLiteral
 
 import lark
-from lark import Lark, Transformer, v_args
+from lark import Lark
+from lark.grammar import Rule
+from lark.lexer import LexerThread
 
 from catalogql.ast import (
     NUMBER_RE,
@@ -46,9 +52,10 @@ from catalogql.ast import (
     unchecked_comparison,
     unchecked_literal,
     unchecked_match,
+    unchecked_text_comparison,
     walk,
 )
-from catalogql.caches import sized_cache, text_bytes
+from catalogql.caches import SizedCache, text_bytes
 from catalogql.errors import argument_error
 from catalogql.syntax.errors import (
     Diagnostic,
@@ -151,21 +158,19 @@ def grammar_text(kind: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Per-parse context: the text, the dialect and the warnings collected by the transformer.
+# Per-parse context: the text, the dialect and the warnings collected by the reductions; a plain
+# tuple, made in C (a class's __init__ would be a Python frame on every parse).
 
-
-@dataclass(slots=True)
-class _Context:
-    text: str
-    dialect: str
-    warnings: list[Diagnostic] = field(default_factory=list)
-
+_Context: TypeAlias = tuple[str, str, list[Diagnostic]]
+"""(text, dialect, warnings) of the parse under way."""
 
 _CONTEXT: contextvars.ContextVar[_Context] = contextvars.ContextVar("catalogql_parse")
 
 _FAST_RE = re.compile(
     r"([A-Za-z_][A-Za-z0-9_.]*)[ \t\f\r\n]*(==|!=|<>|<=|>=|=|<|>)[ \t\f\r\n]*(.*)", re.DOTALL
 )
+_SPACE = " \t\f\r\n"
+"""The characters the grammars skip between tokens."""
 _VALUE_PIECES = re.compile(r"\\[*\\]|\*|[^\\*]+|\\")
 _LIKE_PIECES = re.compile(r"\\.|%|_|[^\\%_]+|\\", re.DOTALL)
 
@@ -217,30 +222,71 @@ def _like_pieces(text: str) -> Pattern:
 _OP_BY_TEXT = {text: Op.from_text(text) for text in ("=", "==", "<>", "!=", "<", "<=", ">", ">=")}
 
 
+_ORDERING_TEXT = frozenset(("<", "<=", ">", ">="))
+_NUMBER_START = frozenset("+-.0123456789")
+_ANY = Wildcard.ANY
+
+
+def _star_pieces(value: str) -> Pattern:
+    """The pattern of a value with ``*`` and no backslash: every star a wildcard.
+
+    What :func:`_value_pieces` gives for such a value, without its general normalisation: the
+    text between stars never touches other text, and a run of stars is one wildcard.
+    """
+    parts = value.split("*")
+    first = parts[0]
+    pieces: list[str | Wildcard] = [first] if first else []
+    for part in parts[1:]:
+        if not pieces or pieces[-1] is not _ANY:
+            pieces.append(_ANY)
+        if part:
+            pieces.append(part)
+    return tuple(pieces)
+
+
 def _build_comparison(prop: str, op_text: str, raw: str, prop_at: int, value_at: int) -> Node:
-    """A Comparison or a Match from the pieces of ``property op value`` as written."""
-    op = _OP_BY_TEXT[op_text]
-    if raw[0] == "'" or raw[0] == '"':
+    """A Comparison or a Match from the pieces of ``property op value`` as written.
+
+    It runs once per comparison of every parse: the common values (a number, a word, a word
+    with stars) take the shortest path. ``raw`` is a lexer's token, ASCII only, so
+    ``str.isdigit`` is ``[0-9]+`` there.
+    """
+    first = raw[0]
+    if first == "'" or first == '"':
         value = _unquote(raw)
         kind = LiteralKind.QUOTED
     else:
         value = raw
-        kind = LiteralKind.NUMBER if NUMBER_RE.fullmatch(raw) else LiteralKind.BARE
+        if raw.isdigit() or (first in _NUMBER_START and NUMBER_RE.fullmatch(raw)):
+            kind = LiteralKind.NUMBER
+        else:
+            kind = LiteralKind.BARE
     offsets = (prop_at, value_at)
-    if "*" not in value and "\\" not in value:  # the common case: plain text, nothing to split
-        return unchecked_comparison(prop, op, unchecked_literal(value, kind), offsets)
+    if "\\" not in value:
+        if "*" not in value:  # the common case: plain text, nothing to split
+            return unchecked_text_comparison(prop, _OP_BY_TEXT[op_text], value, kind, offsets)
+        if op_text in _ORDERING_TEXT:
+            _wildcard_ordering(op_text, raw, value_at)
+        return unchecked_match(
+            prop, _star_pieces(value), op_text == "<>" or op_text == "!=", offsets
+        )
+    op = _OP_BY_TEXT[op_text]
     pieces = _value_pieces(value)
     if op.is_ordering and any(isinstance(p, Wildcard) for p in pieces):
-        ctx = _CONTEXT.get()
-        raise QueryValidationError(
-            f"a wildcard cannot be used with '{op.value}'",
-            text=ctx.text,
-            offset=value_at,
-            width=len(raw),
-            code="validation.wildcard-ordering",
-            hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
-        )
+        _wildcard_ordering(op_text, raw, value_at)
     return _match_or_comparison(prop, op, pieces, kind, offsets)
+
+
+def _wildcard_ordering(op_text: str, raw: str, value_at: int) -> None:
+    """Raise the error of a wildcard compared with ``<``, ``<=``, ``>`` or ``>=``."""
+    raise QueryValidationError(
+        f"a wildcard cannot be used with '{_OP_BY_TEXT[op_text].value}'",
+        text=_CONTEXT.get()[0],
+        offset=value_at,
+        width=len(raw),
+        code="validation.wildcard-ordering",
+        hint="wildcards ('*') work with = and <> only; write '\\*' for a literal star",
+    )
 
 
 def _match_or_comparison(
@@ -254,120 +300,259 @@ def _match_or_comparison(
     return unchecked_comparison(prop, op, unchecked_literal(text, kind), offsets)
 
 
-def _compat_warning(code: str, message: str, offset: int, width: int, hint: str) -> None:
-    """Record a compatibility-form warning, or raise it as an error in the strict dialect."""
-    ctx = _CONTEXT.get()
-    if ctx.dialect == "strict":
+def _compat_warning(
+    code: str, message: str, offset: int, width: int, hint: str, count: int = 1
+) -> None:
+    """Record a compatibility-form warning, or raise it as an error in the strict dialect.
+
+    ``count`` occurrences of the kind, the first at ``offset`` (what :func:`merge_warnings`
+    makes of that many warnings).
+    """
+    text, dialect, warnings_ = _CONTEXT.get()
+    if dialect == "strict":
         raise QuerySyntaxError(
             f"{message} (not accepted in the strict dialect)",
-            text=ctx.text,
+            text=text,
             offset=offset,
             width=width,
             code=code,
             hint=hint,
         )
-    line, column = line_and_column(ctx.text, offset)
+    line, column = line_and_column(text, offset)
     problem = Problem("", offset, message, hint, code, line=line, column=column, width=width)
-    ctx.warnings.append(Diagnostic("warning", problem))
+    warnings_.append(Diagnostic("warning", problem, count=count))
 
 
-class _FilterBuilder(Transformer[Any, Node]):
-    """Builds AST nodes as the LALR parser reduces; holds no per-parse state.
+# --------------------------------------------------------------------------------------------
+# Reductions: Lark's LALR loop calls one function per grammar rule with the rule's children as
+# they lie on its stack (every symbol, the `_`-named ones too). They are installed straight into
+# the parser's table of callbacks instead of going through a lark Transformer, whose wrappers
+# (a child filter, a single-child expander, a Tree for each repeat of a `*`) were a fifth of a
+# parse. Rules that only pass a child on are C functions (``itemgetter``), and the helper rule
+# Lark makes for each ``(SEP item)*`` is reduced by ``tuple``: ``(SEP, item)`` for the first
+# repeat, ``(rest, SEP, item)`` for the next, unrolled in a loop by the rule that owns the star.
 
-    Callbacks take the list of children (no ``v_args`` wrapper: it costs a tenth of a parse).
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+
+
+def _repeats(rest: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
+    """The items and separators of a star's ``tuple`` chain, in input order (no recursion)."""
+    items: list[Any] = []
+    seps: list[Any] = []
+    while len(rest) == 3:
+        items.append(rest[2])
+        seps.append(rest[1])
+        rest = rest[0]
+    items.append(rest[1])
+    seps.append(rest[0])
+    items.reverse()
+    seps.reverse()
+    return items, seps
+
+
+def _fast_comparison(children: list[Any]) -> Node:
+    """A whole ``property op value`` token (COMPARISON): most comparisons of most filters.
+
+    A number or a plain word is built here, without :func:`_build_comparison`'s frame.
+    """
+    token = children[0]
+    m = _FAST_RE.match(token.value)
+    assert m is not None  # the COMPARISON terminal guarantees the shape
+    prop, op_text, raw = m.group(1, 2, 3)
+    raw = raw.rstrip(_SPACE)  # the token takes the whitespace after it; no value ends with any
+    at = token.start_pos
+    first = raw[0]
+    if first != "'" and first != '"' and "*" not in raw and "\\" not in raw:
+        if raw.isdigit() or (first in _NUMBER_START and NUMBER_RE.fullmatch(raw)):
+            kind = LiteralKind.NUMBER
+        else:
+            kind = LiteralKind.BARE
+        op = _OP_BY_TEXT[op_text]
+        return unchecked_text_comparison(prop, op, raw, kind, (at, at + m.start(3)))
+    return _build_comparison(prop, op_text, raw, at, at + m.start(3))
+
+
+def _comparison(children: list[Any]) -> Node:
+    prop, op, value = children
+    return _build_comparison(prop.value, op.value, value.value, prop.start_pos, value.start_pos)
+
+
+def _like(prop: Any, value: Any, negated: bool) -> Node:
+    raw: str = value.value
+    word = "NOT LIKE" if negated else "LIKE"
+    _compat_warning(
+        "compat.like",
+        f"{word} is a compatibility form",
+        prop.start_pos,
+        value.start_pos + len(raw) - prop.start_pos,
+        f"write {prop.value} {'<>' if negated else '='} PATTERN with '*' as the wildcard",
+    )
+    pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
+    return _match_or_comparison(
+        prop.value,
+        Op.NE if negated else Op.EQ,
+        pieces,
+        LiteralKind.QUOTED,  # a LIKE without wildcards is an equality with that text
+        (prop.start_pos, value.start_pos),
+    )
+
+
+def _chain(cls: type[And] | type[Or], children: list[Any]) -> Node:
+    """``first (SEP item)*`` as one And or Or: :func:`_repeats` inlined (it runs on most parses)."""
+    first, rest = children
+    items = []
+    while len(rest) == 3:
+        items.append(rest[2])
+        rest = rest[0]
+    items.append(rest[1])
+    items.append(first)
+    items.reverse()
+    return unchecked_chain(cls, items)
+
+
+def _comma_chain(children: list[Any]) -> Node:
+    items, commas = _repeats(children[1])
+    items.insert(0, children[0])
+    _compat_warning(  # one warning, counting the commas (a line and column each was quadratic)
+        "compat.comma",
+        "a comma between conditions is a compatibility form, read as AND",
+        commas[0].start_pos,
+        1,
+        "write AND between conditions, or pass them as separate filters",
+        count=len(commas),
+    )
+    return unchecked_chain(And, items)
+
+
+def _type_name(children: list[Any]) -> Node:
+    name: str = children[0].value
+    if "*" in name:
+        return TypePattern(_value_pieces(name))
+    return TypeName(name)
+
+
+def _type_chain(cls: type[And] | type[Or]) -> Callable[[list[Any]], Node]:
+    def reduce(children: list[Any]) -> Node:
+        items, _ = _repeats(children[1])
+        return cls((children[0], *items))
+
+    return reduce
+
+
+_Reduction = Callable[[list[Any]], Any]
+_STAR = "*"  # a helper rule of Lark's for a repeat, in the shapes below
+
+_REDUCTIONS: dict[str, dict[tuple[str, tuple[str, ...]], _Reduction]] = {
+    "filter": {
+        ("start", ("or_expr",)): _FIRST,
+        ("start", ("or_expr", _STAR)): _comma_chain,
+        ("or_expr", ("and_expr",)): _FIRST,
+        ("or_expr", ("and_expr", _STAR)): partial(_chain, Or),
+        ("and_expr", ("unary",)): _FIRST,
+        ("and_expr", ("unary", _STAR)): partial(_chain, And),
+        ("unary", ("_NOT", "unary")): lambda c: Not(c[1]),
+        ("unary", ("_LPAR", "or_expr", "_RPAR")): _SECOND,
+        ("unary", ("COMPARISON",)): _fast_comparison,
+        ("unary", ("PROPERTY", "OP", "value")): _comparison,
+        ("unary", ("PROPERTY", "_LIKE", "value")): lambda c: _like(c[0], c[2], False),
+        ("unary", ("PROPERTY", "_NOT", "_LIKE", "value")): lambda c: _like(c[0], c[3], True),
+        ("value", ("QUOTED",)): _FIRST,
+        ("value", ("BARE",)): _FIRST,
+    },
+    "types": {
+        ("start", ("type_or",)): _FIRST,
+        ("type_or", ("type_and",)): _FIRST,
+        ("type_or", ("type_and", _STAR)): _type_chain(Or),
+        ("type_and", ("type_unary",)): _FIRST,
+        ("type_and", ("type_unary", _STAR)): _type_chain(And),
+        ("type_unary", ("_NOT", "type_unary")): lambda c: Not(c[1]),
+        ("type_unary", ("_LPAR", "type_or", "_RPAR")): _SECOND,
+        ("type_unary", ("TYPE",)): _type_name,
+    },
+}
+"""Each grammar's reductions by rule shape: (rule, the names of its symbols)."""
+
+
+class _IdentityRule(Rule):
+    """A Lark rule equal only to itself, hashed by identity (the parser's table holds each once).
+
+    The LALR loop asserts ``rule != end_state`` and looks the rule's callback up at every
+    reduction; Rule answers both in Python (``__eq__``, ``__hash__``), this class in C.
     """
 
-    def fast_comparison(self, children: list[Any]) -> Node:
-        token = children[0]
-        m = _FAST_RE.match(token.value)
-        assert m is not None  # the COMPARISON terminal guarantees the shape
-        at = token.start_pos
-        return _build_comparison(m[1], m[2], m[3], at, at + m.start(3))
-
-    def comparison(self, children: list[Any]) -> Node:
-        prop, op, value = children
-        return _build_comparison(prop.value, op.value, value.value, prop.start_pos, value.start_pos)
-
-    def like(self, children: list[Any], negated: bool = False) -> Node:
-        prop, value = children
-        raw: str = value.value
-        word = "NOT LIKE" if negated else "LIKE"
-        _compat_warning(
-            "compat.like",
-            f"{word} is a compatibility form",
-            prop.start_pos,
-            value.start_pos + len(raw) - prop.start_pos,
-            f"write {prop.value} {'<>' if negated else '='} PATTERN with '*' as the wildcard",
-        )
-        pieces = _like_pieces(_unquote(raw) if raw[0] in "'\"" else raw)
-        return _match_or_comparison(
-            prop.value,
-            Op.NE if negated else Op.EQ,
-            pieces,
-            LiteralKind.QUOTED,  # a LIKE without wildcards is an equality with that text
-            (prop.start_pos, value.start_pos),
-        )
-
-    def not_like(self, children: list[Any]) -> Node:
-        return self.like(children, negated=True)
-
-    def not_(self, children: list[Node]) -> Node:
-        return Not(children[0])
-
-    def and_expr(self, children: list[Node]) -> Node:
-        return unchecked_chain(And, children)
-
-    def or_expr(self, children: list[Node]) -> Node:
-        return unchecked_chain(Or, children)
-
-    def start(self, children: list[Any]) -> Node:
-        if len(children) == 1:
-            return children[0]  # type: ignore[no-any-return]
-        for comma in children[1::2]:
-            _compat_warning(
-                "compat.comma",
-                "a comma between conditions is a compatibility form, read as AND",
-                comma.start_pos,
-                1,
-                "write AND between conditions, or pass them as separate filters",
-            )
-        return unchecked_chain(And, children[0::2])
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
 
-@v_args(inline=True)
-class _TypesBuilder(Transformer[Any, Node]):
-    def type_(self, token: Any) -> Node:
-        name: str = token.value
-        if "*" in name:
-            return TypePattern(_value_pieces(name))
-        return TypeName(name)
+def build_front_end(kind: str, plugins: dict[str, Any] | None = _PLUGINS) -> Callable[[str], Any]:
+    """A parse function for ``filter`` or ``types``: Lark's LALR parser, this module's reductions.
 
-    def not_(self, item: Node) -> Node:
-        return Not(item)
+    Lark builds the parse table and the contextual lexer (with ``plugins``, lark_cython's
+    compiled lexer and loop); the reductions of :data:`_REDUCTIONS` replace Lark's tree builder,
+    and a parse calls the LALR loop directly (no per-call option checks). The per-parse context
+    (:data:`_CONTEXT`) must be set around a call.
 
-    def type_and(self, *items: Node) -> Node:
-        return And(items)
+    Args:
+        kind: ``filter`` or ``types``.
+        plugins: ``lark_cython.plugins``, or None for pure-Python Lark.
 
-    def type_or(self, *items: Node) -> Node:
-        return Or(items)
+    Returns:
+        A function from the text to the AST; Lark's ``UnexpectedInput`` errors pass through.
 
-    def start(self, item: Node) -> Node:
-        return item
+    Raises:
+        RuntimeError: The grammar has a rule with no reduction (a grammar edit needs one).
+
+    >>> parse = build_front_end("types")
+    >>> parse("WV02 OR NOT WV03")
+    Or(items=(TypeName(name='WV02'), Not(item=TypeName(name='WV03'))))
+    """
+    options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual"}
+    if plugins is not None:
+        options["_plugins"] = plugins
+    parser = Lark(grammar_text(kind), **options)
+    frontend = parser.parser
+    lalr = frontend.parser
+    callbacks = lalr.parser_conf.callbacks  # the dict the LALR loop reads, keyed by Rule
+    reductions = _REDUCTIONS[kind]
+    for rule in [key for key in callbacks if isinstance(key, Rule)]:
+        origin = str(rule.origin.name)
+        if origin.startswith("__"):  # Lark's helper for a `(SEP item)*`: see _repeats
+            reduce: _Reduction = tuple
+        else:
+            shape = tuple(_STAR if s.name.startswith("__") else str(s.name) for s in rule.expansion)
+            found = reductions.get((origin, shape))
+            if found is None:
+                raise RuntimeError(f"grammar/{kind}.lark: no reduction for {origin}: {shape}")
+            reduce = found
+        callbacks[rule] = reduce
+        rule.origin.name = origin  # a plain str: the loop looks the name up once per reduction
+        rule.__class__ = _IdentityRule
+    entries = list(callbacks.items())  # the same dict (the loop holds it), rehashed by identity
+    callbacks.clear()
+    callbacks.update(entries)
+    threads = plugins["LexerThread"] if plugins is not None else LexerThread
+    new_thread = threads.from_text
+    lexer = frontend.lexer
+    loop = lalr.parser.parse
+
+    def parse(text: str) -> Any:
+        return loop(new_thread(lexer, text), "start")
+
+    return parse
 
 
-_PARSERS: dict[str, Lark] = {}
+_FRONT_ENDS: dict[str, Callable[[str], Any]] = {}
 
 
-def _lark(kind: str) -> Lark:
-    """The Lark parser for ``filter`` or ``types``, built once (about 30 ms) on first use."""
-    parser = _PARSERS.get(kind)
-    if parser is None:
-        builder = _FilterBuilder() if kind == "filter" else _TypesBuilder()
-        options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "transformer": builder}
-        if _PLUGINS is not None:
-            options["_plugins"] = _PLUGINS
-        parser = _PARSERS[kind] = Lark(grammar_text(kind), **options)
-    return parser
+def _front_end(kind: str) -> Callable[[str], Any]:
+    """The parse function for ``filter`` or ``types``, built once (about 10 ms) on first use."""
+    parse = _FRONT_ENDS.get(kind)
+    if parse is None:
+        parse = _FRONT_ENDS[kind] = build_front_end(kind)
+    return parse
 
 
 # --------------------------------------------------------------------------------------------
@@ -733,29 +918,29 @@ def _paren_depth(text: str) -> int:
 def _parse(text: object, kind: str, dialect: str, limits: Limits) -> tuple[Node, list[Diagnostic]]:
     """Parse with a cache: ASTs are immutable, and a catalog sees the same filters again and again.
 
-    Errors are not cached (they are cheap to find again and may be many distinct strings).
+    The key is a tuple of strings and ints, hashed in C (a :class:`Limits` would hash in Python
+    at each of the dict operations of a miss); it holds the limits that parsing checks. Errors
+    are not cached (they are cheap to find again and may be many distinct strings).
     """
     if type(text) is str and type(limits) is Limits and type(dialect) is str:
-        node, warnings_ = _parse_cached[text, kind, dialect, limits]  # the cache, no frame
-        return node, list(warnings_)
+        key = (text, kind, dialect, limits.max_length, limits.max_depth, limits.max_comparisons)
+        found = _PARSES.get(key)
+        if found is None:
+            node, warnings_ = _parse_text(text, kind, dialect, limits)
+            size = text_bytes(text) + tree_bytes(node)
+            for w in warnings_:
+                size += 512 + text_bytes(w.message) + text_bytes(w.rewrite)
+            _PARSES.put(key, (node, tuple(warnings_)), size)
+            return node, warnings_
+        return found[0], list(found[1])
     return _parse_text(text, kind, dialect, limits)
 
 
-def _parse_bytes(args: tuple[Any, ...], value: tuple[Node, tuple[Diagnostic, ...]]) -> int:
-    """A parse's bytes: the text, its tree and its warnings."""
-    return (
-        text_bytes(args[0])
-        + tree_bytes(value[0])
-        + sum(512 + text_bytes(w.message) + text_bytes(w.rewrite) for w in value[1])
-    )
-
-
-@sized_cache(max_entries=4096, max_bytes=16 << 20, size=_parse_bytes)
-def _parse_cached(
-    text: str, kind: str, dialect: str, limits: Limits
-) -> tuple[Node, tuple[Diagnostic, ...]]:
-    node, warnings_ = _parse_text(text, kind, dialect, limits)
-    return node, tuple(warnings_)
+_PARSES: SizedCache[tuple[Node, tuple[Diagnostic, ...]]] = SizedCache(
+    f"{__name__}.parses", max_entries=4096, max_bytes=16 << 20
+)
+"""Parses by (text, kind, dialect, the limits parsing checks), each charged its text's bytes,
+its tree's (:func:`~catalogql.ast.tree_bytes`) and 512 and its texts' for each warning."""
 
 
 def clear_cache() -> None:
@@ -763,7 +948,7 @@ def clear_cache() -> None:
 
     >>> clear_cache()
     """
-    _parse_cached.cache_clear()
+    _PARSES.clear()
 
 
 def _parse_text(
@@ -792,15 +977,16 @@ def _parse_text(
             offset=limits.max_length,
             hint="shorten the expression, or raise Limits.max_length",
         )
-    context = _Context(text, dialect)
-    token = _CONTEXT.set(context)
+    found: list[Diagnostic] = []
+    token = _CONTEXT.set((text, dialect, found))
     try:
-        node: Node = _lark(kind).parse(text)  # type: ignore[assignment]  # the transformer builds Nodes
+        node: Node = (_FRONT_ENDS.get(kind) or _front_end(kind))(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(exc, text, kind, dialect) from None
     finally:
         _CONTEXT.reset(token)
-    _check_limits(node, text, limits, kind)
+    if len(text) + 2 > min(limits.max_depth, limits.max_comparisons):  # else no need to count
+        _check_limits(node, text, limits, kind)
     # The canonical text of a type expression is never more than twice as long as the input
     # (a space around AND/OR next to a parenthesis: "(A)OR(B)"); past half the limit, measure.
     if kind == "types" and 2 * len(text) > limits.max_length:
@@ -816,7 +1002,7 @@ def _parse_text(
                 hint="the limit holds for both forms so that the printed expression reads back; "
                 "split it (the entries of a types list are ANDed), or raise Limits.max_length",
             )
-    return node, merge_warnings(context.warnings)
+    return node, merge_warnings(found) if found else found
 
 
 def parse_filter_syntax(
