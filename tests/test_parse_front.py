@@ -138,3 +138,34 @@ def test_errors_after_whitespace_point_where_they_did(
 def test_a_quoted_value_keeps_its_own_spaces() -> None:
     node = cq.parse_filter("a = ' x  '   AND b = \"\t\"\n")
     assert [item.value.text for item in node.children()] == [" x  ", "\t"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("a=1 ANDROID=2", 4),  # was read as `a=1 AND ROID=2`
+        ("a=1 ORx=2", 4),
+        ("a=1 AND b=2 NOTICE", 12),
+        ("a LIKEx", 2),
+        ("a NOTLIKE x", 2),
+    ],
+)
+def test_a_keyword_is_a_whole_word(text: str, offset: int) -> None:
+    """AND, OR, NOT and LIKE end at a word boundary: a longer word is not a keyword and a name."""
+    with pytest.raises(cq.QuerySyntaxError) as caught:
+        cq.parse_filter(text)
+    assert caught.value.offset == offset, caught.value
+
+
+@pytest.mark.parametrize("text", ["WV02 ANDROID", "WV02 ORX", "NOT WV02 ANDX"])
+def test_a_type_keyword_is_a_whole_word(text: str) -> None:
+    with pytest.raises(cq.QuerySyntaxError):
+        cq.parse_types(text)
+
+
+def test_keywords_before_punctuation_still_read() -> None:
+    assert cq.parse_filter("a=1 AND(b=2)") == cq.parse_filter("a=1 AND (b=2)")
+    assert cq.parse_filter("NOT(a=1)") == cq.parse_filter("NOT (a=1)")
+    assert cq.parse_types("NOT(WV02)") == cq.parse_types("NOT (WV02)")
+    # a name that begins with a keyword is a name
+    assert cq.parse_filter("NOTx=1") == cq.parse_filter("NOTx = 1")

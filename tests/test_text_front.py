@@ -289,21 +289,21 @@ def test_the_reproducer_of_item_7() -> None:
 def test_a_type_expression_whose_canonical_text_is_too_long_is_refused() -> None:
     from catalogql.syntax.errors import QueryLimitError
 
-    text = "(AA OR BB)AND" * 4900 + "A"  # 63,701 characters; printed with spaces, 73,501
+    text = "(AA OR BB)AND" * 4900 + " A"  # 63,702 characters; printed with spaces, 73,501
     with pytest.raises(QueryLimitError) as caught:
         cq.parse_types(text)
     assert caught.value.limit == "length" and "73501" in caught.value.message
 
 
 @pytest.mark.parametrize(
-    "unit", ["(A OR B)AND", "(A OR B)AND NOT", "NOT(A OR B)OR", "(A OR B)AND("]
+    "unit", ["(A OR B)AND", "(A OR B)AND NOT", "NOT(A OR B)OR ", "(A OR B)AND("]
 )
 def test_type_expressions_swept_through_the_length_limit(unit: str) -> None:
     from catalogql.syntax.errors import QueryLimitError
 
     accepted = 0
     for k in range(1, 60):
-        text = unit * k + "C" + ")" * (k if unit.endswith("(") else 0)
+        text = unit * k + " C" + ")" * (k if unit.endswith("(") else 0)
         try:
             node = cq.parse_types(text, limits=SMALL_TYPES)
         except QueryLimitError:
