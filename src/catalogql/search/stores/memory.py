@@ -8,14 +8,34 @@ are kept aside in the unit and applied only at its commit, so a rollback has not
 The sorted indexes are rebuilt by the first search after a commit, into new objects that are
 swapped in whole; a search never sees one half-built.
 
-Indexes (rebuilt on the first search after a write):
+Storage: no object per record. Each record has a *slot*, a row number shared by arrays:
 
-- **time**: every record in search order, with its time keys ascending, so a date range is a
-  contiguous slice found by bisection, and walking the slice backwards gives the search order;
-- **footprints**: a shapely ``STRtree`` over the footprints' bounding boxes, refined exactly;
-- **types**: postings (the records carrying each type label);
-- **equality keys** of the hot properties (see :mod:`catalogql.search.records`);
-- **readers**: postings (the records each reader name may see), and each record's reader set.
+- identifiers: a list, and a dict from identifier to live slot;
+- type lists and reader sets: each distinct one held once, a per-slot int32 code into them;
+- time keys: a fixed-width UTF-8 array (UTF-8 bytes sort as the text's code points);
+- footprints: WKB in one buffer, with float32 bounding boxes rounded outward
+  (:mod:`catalogql.search.stores.packed`);
+- properties: a :class:`~catalogql.compile.columnar.PropertyColumns` table (typed,
+  dictionary-encoded columns), filtered a column at a time by
+  :func:`~catalogql.compile.columnar.compile_columnar`;
+- equality keys: (hash of the key, slot) pairs.
+
+A record returned is rebuilt from them (a new dict, equal to the one added). A record removed
+or replaced leaves a dead slot (a replacement takes a new slot); slots stay stable between
+commits, and a commit that leaves at least :attr:`MemoryCatalog.compact_share` of them dead
+compacts the arrays (renumbering the slots) under the write lock.
+
+Indexes (rebuilt on the first search after a write, as arrays):
+
+- **time**: the live slots in time order twice (ties by identifier descending, and ascending),
+  with their time keys, so a date range is a contiguous slice found by bisection, and walking
+  it gives either order; a keyset position (the next page) narrows the slice by bisection too;
+- **footprints**: a packed index of the boxes (:class:`~catalogql.search.stores.packed.BoxIndex`:
+  blocks of rows along a Z-order curve), refined by the exact shapely test on the survivors;
+- **types** and **readers**: the live slots grouped by type-list code and by reader-set code
+  (the postings of a label are the groups of the lists holding it);
+- **equality keys** of the hot properties (see :mod:`catalogql.search.records`): the hashes
+  sorted, with their slots.
 
 A search restricted to some reader names tests every record it considers against them, in the
 walk and in the refinement alike, before the limit and the count; the readers' postings are one
@@ -24,7 +44,10 @@ more candidate set (the union of the names' postings), chosen when it is the sma
 A search starts from its most selective constraint and never scans the catalog for a selective
 query. It either takes a candidate set (the records an area, a type name or an identifier
 lookup allows), refines it and sorts the matches by search order; or it walks the date range in
-search order, testing each record, and stops at the limit. It walks when that is cheaper:
+search order, testing a chunk of records at a time (a few thousand, doubling), and stops at the
+limit. Every test applies to many slots at once: a type expression is decided once per distinct
+type list, a reader restriction once per distinct reader set, the filters a column at a time,
+the area by boxes first and exactly on the survivors. It walks when that is cheaper:
 when the smallest candidate set ``k`` is so large that ``limit`` matches are expected within
 ``limit * range / k`` records of the walk (``k * k > limit * range``), and no total is asked for.
 
@@ -49,6 +72,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compile_columnar
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.records import StoredRecord
 from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow
@@ -107,35 +131,6 @@ class _ReadWriteLock:
             with self._condition:
                 self._writer = None
                 self._condition.notify_all()
-
-
-class _Rows:
-    """The records' properties, one row per slot (a stand-in for the columnar table)."""
-
-    def __init__(self, rows: list[Mapping[str, Any]] | None = None) -> None:
-        self._rows: list[Mapping[str, Any]] = rows or []
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def append(self, batch: Sequence[Mapping[str, Any]]) -> range:
-        start = len(self._rows)
-        self._rows.extend(batch)
-        return range(start, len(self._rows))
-
-    def row(self, i: int) -> dict[str, Any]:
-        return dict(self._rows[i])
-
-    def rows(self, indices: _Slots) -> list[dict[str, Any]]:
-        rows = self._rows
-        return [dict(rows[i]) for i in indices.tolist()]
-
-    def take(self, indices: _Slots) -> _Rows:
-        rows = self._rows
-        return _Rows([rows[i] for i in indices.tolist()])
-
-    def nbytes(self) -> int:
-        return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +262,7 @@ class MemoryCatalog(Catalog):
         self._readers = Grow(np.int32)  # slot -> reader-set code
         self._times = Grow("S1")  # slot -> time key (UTF-8)
         self._footprints = Footprints()
-        self._properties = _Rows()
+        self._properties = PropertyColumns()
         self._key_hashes = Grow(np.int64)  # (hash of an equality key, its slot), appended
         self._key_slots = Grow(np.int32)
         self._version = 0  # bumped by every commit that changed something
@@ -614,13 +609,11 @@ class MemoryCatalog(Catalog):
                     )
                 )
             found = np.unique(
-                np.concatenate(
-                    [index.key_slots[a:b] for a, b in ranges] or [np.zeros(0, np.int32)]
-                )
+                np.concatenate([index.key_slots[a:b] for a, b in ranges] or [np.zeros(0, np.int32)])
             ).astype(np.int64)
             sets.append((len(found), _bind(_same, found)))
-        if query.readers is not None:
-            codes = [c for c, names in enumerate(self._reader_sets) if tests.readable[c]]
+        if tests.readable is not None:
+            codes = np.flatnonzero(tests.readable).tolist()
             sets.append((index.readers.size(codes), _bind(index.readers.gather, codes)))
         return sets
 
@@ -687,7 +680,9 @@ class _Tests:
             self.types = np.asarray(
                 [bool(decide(labels)) for labels in store._type_lists], dtype=np.bool_
             ).reshape(-1)
-        self.keep = query.filter_predicate()
+        self.filters: list[ColumnarPredicate] = [
+            compile_columnar(node, query.schema) for node in query.filter_nodes
+        ]
 
     def matching(self, slots: _Slots, *, boxed: bool) -> _Slots:
         """Those of ``slots`` whose records pass every test, in the same order."""
@@ -699,15 +694,9 @@ class _Tests:
         area = self.area
         if area is not None and not boxed and len(slots):
             slots = slots[area.near(store._footprints.boxes[slots])]
-        keep = self.keep
-        if keep is not None and len(slots):
-            properties = store._properties
-            mask = np.fromiter(
-                (bool(keep(properties.row(slot))) for slot in slots.tolist()),
-                dtype=np.bool_,
-                count=len(slots),
-            )
-            slots = slots[mask]
+        for selects in self.filters:
+            if len(slots):
+                slots = slots[selects(store._properties, slots)]
         if area is not None and len(slots):
             slots = store._footprints.intersecting(area, slots, boxed=True)
         return slots

@@ -1,4 +1,4 @@
-"""Compact per-record storage for the memory store: growable arrays, WKB footprints, a packed box index.
+"""The memory store's compact parts: growable arrays, WKB footprints, a packed box index.
 
 The memory store keeps its records as columns, one row per slot, rather than an object per
 record. This module holds the parts that are not properties (those are
@@ -186,7 +186,8 @@ class Footprints:
     def append_wkb(self, blobs: NDArray[Any], bounds: NDArray[np.float64]) -> range:
         """Add footprints given as WKB with their float64 bounds; returns their rows.
 
-        >>> Footprints().append_wkb(shapely.to_wkb(np.array([shapely.Point(0, 0)])), np.zeros((1, 4)))
+        >>> blobs = shapely.to_wkb(np.array([shapely.Point(0, 0)]))
+        >>> Footprints().append_wkb(blobs, np.zeros((1, 4)))
         range(0, 1)
         """
         start = len(self)
@@ -219,7 +220,8 @@ class Footprints:
             rows = rows[area.near(self._boxes.values[rows])]
         if not len(rows):
             return rows
-        return rows[shapely.intersects(area.shape, self.geometries(rows))]
+        hits: NDArray[np.bool_] = shapely.intersects(area.shape, self.geometries(rows))
+        return rows[hits]
 
     def take(self, rows: Slots) -> Footprints:
         """A new table of these rows, in this order (a compaction)."""
@@ -246,7 +248,7 @@ def _spread(values: NDArray[np.uint32]) -> NDArray[np.uint32]:
     v = (v | (v << 8)) & 0x00FF00FF
     v = (v | (v << 4)) & 0x0F0F0F0F
     v = (v | (v << 2)) & 0x33333333
-    return (v | (v << 1)) & 0x55555555
+    return np.asarray((v | (v << 1)) & 0x55555555, dtype=np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +264,7 @@ class BoxIndex:
     blocks: NDArray[np.float32]
 
     @classmethod
-    def build(cls, boxes: NDArray[np.float32], rows: Slots) -> BoxIndex:
+    def build(cls, boxes: NDArray[np.float32], rows: NDArray[np.integer[Any]]) -> BoxIndex:
         """The index of ``rows`` (their boxes are ``boxes[rows]``).
 
         >>> boxes = outward_boxes(np.array([[0.0, 0, 1, 1], [10, 10, 11, 11]]))
@@ -329,4 +331,4 @@ def _ranges(starts: Slots, ends: Slots) -> Slots:
     if not total:
         return np.zeros(0, dtype=np.int64)
     shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(total, dtype=np.int64) + shifts
+    return np.asarray(np.arange(total, dtype=np.int64) + shifts, dtype=np.int64)
