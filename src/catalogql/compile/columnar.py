@@ -1,6 +1,42 @@
 """Records' properties held as typed columns, and filters evaluated a column at a time.
 
-(First version: the interface, with a slow reference implementation behind it.)
+:class:`PropertyColumns` holds the ``properties`` of many records, one row per record, as numpy
+columns; :func:`compile_columnar` compiles a filter to a :class:`ColumnarPredicate`, which
+answers for every row at once what :func:`~catalogql.compile.predicate.compile_predicate`
+answers for one record: the same selection, always.
+
+**The layout.** Per property name, one column. A column holds one entry per row that has the
+key (``rows``, when fewer than half the rows have it) or one per row of the table (then a row
+without the key is *absent*). The entries are typed as SPEC section 4 types values: a
+``kind`` code per entry (null, int, float, text, true, false, list, other), and one array per
+kind met:
+
+* numbers: one ``float64`` array (``nan`` where the entry is not a number). An int is held
+  there only when the float is exactly it (``abs(v) <= 2**53``); the kind code says int or
+  float, so a row comes back as it went in (``1`` stays ``1``, ``1.0`` stays ``1.0``, ``-0.0``
+  keeps its sign);
+* text: ``int32`` codes into the column's :class:`_Dictionary` of distinct strings (numpy's
+  variable-width UTF-8 ``StringDType``, which orders by code point as Python does);
+* true and false: the kind code alone;
+* lists: their elements flattened into a column of their own (typed the same way) with
+  offsets;
+* everything else (integers past ``2**53``, nested objects, strings that UTF-8 cannot hold,
+  lists inside lists): an *other* part of Python values, compared one value at a time by the
+  very comparator of :mod:`catalogql.semantics` the predicates call.
+
+Key order lives in one *shape* code per row, into a list of key tuples.
+
+**The evaluation.** The tree is flattened into a postfix program with NOT pushed down to the
+comparisons (De Morgan holds in three-valued logic), as the predicate compiler does: each
+comparison is evaluated in the polarity it needs, as the mask of rows where it is definitely
+true or the mask where it is definitely false, and AND and OR over those masks are then
+two-valued, which is exactly Kleene logic at the top (unknown selects nothing). A comparison
+compares a whole number column against its literal with one numpy operation (an integer literal
+that no float equals is first replaced by the float next to it, which keeps the comparison
+exact); a text comparison, a date-time comparison (by :func:`~catalogql.semantics.instant_key`)
+or a wildcard match is evaluated *once per distinct string* of the dictionary and the answer
+indexed by the codes. The typing is :mod:`catalogql.semantics`' (``comparison_operands``,
+``value_domains``, ``pattern_matcher``, ``text_form``, ``property_getter``'s dotted-name rule).
 
 >>> from catalogql import parse_filter
 >>> columns = PropertyColumns()
@@ -8,114 +44,1001 @@
 range(0, 3)
 >>> compile_columnar(parse_filter("cloudCover < 20"))(columns).tolist()
 [True, False, False]
+>>> compile_columnar(parse_filter("NOT cloudCover < 20"))(columns).tolist()
+[False, True, False]
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import math
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from catalogql.ast import Node
-from catalogql.compile.predicate import Predicate, compile_predicate
+from catalogql.ast import And, Comparison, Match, Node, Not, Op, Or, Wildcard
+from catalogql.caches import sized_cache
+from catalogql.compile.predicate import (
+    Declared,
+    _declared,
+    _leaf_scalar,
+    _predicate_bytes,
+    _Shape,
+    _value_test,
+)
+from catalogql.queryables import check_schema
+from catalogql.semantics import (
+    OPERATORS,
+    Operands,
+    PropertyType,
+    comparison_operands,
+    instant_key,
+    may_match_a_number,
+    pattern_matcher,
+    property_getter,
+    text_form,
+    value_domains,
+)
 
 __all__ = ["ColumnarPredicate", "PropertyColumns", "compile_columnar"]
+
+Bools = NDArray[np.bool_]
+Indices = NDArray[np.int64]
+
+_STRINGS = np.dtypes.StringDType()
+"""numpy's variable-width UTF-8 strings: compared by code point, like Python's ``str``."""
+
+# The kind of each entry of a column.
+ABSENT, NULL, INT, FLOAT, TEXT, TRUE, FALSE, LIST, OTHER = range(9)
+_KINDS = 9
+
+_EXACT_INT = 2**53
+"""Integers up to this size are held exactly as float64; larger ones go to the other part."""
+
+_INLINE_TEXT = 15
+"""``StringDType`` keeps strings up to this many UTF-8 bytes inside its 16-byte entry."""
+
+_UFUNCS: dict[Op, Any] = {
+    Op.EQ: np.equal,
+    Op.NE: np.not_equal,
+    Op.LT: np.less,
+    Op.LE: np.less_equal,
+    Op.GT: np.greater,
+    Op.GE: np.greater_equal,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Storage
+
+
+class _Dictionary:
+    """The distinct strings of a column (codes index them), growing at the end only.
+
+    A code's string never changes, so tables made by :meth:`PropertyColumns.take` share their
+    dictionaries with the table they came from. While the dictionary is small, an index (string
+    to code) keeps it distinct across appends; past ``_INDEX_LIMIT`` entries the index is dropped
+    (it would hold a second copy of every string), and strings are then distinct within one
+    append only: a repeated string costs one more entry, never a wrong answer.
+    """
+
+    _INDEX_LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._array: NDArray[Any] = np.empty(0, dtype=_STRINGS)
+        self._pending: list[str] = []
+        self.index: dict[str, int] | None = {}
+        self.size = 0
+        self.heap = 0  # UTF-8 bytes of the strings StringDType keeps outside its entries
+        self._instant_heap = 0
+        self._instants: tuple[NDArray[Any], Bools] = (
+            np.empty(0, dtype=_STRINGS),
+            np.empty(0, bool),
+        )
+
+    def encode(self, texts: list[str]) -> list[int]:
+        """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
+        index = self.index if self.index is not None else {}
+        codes = []
+        new = self._pending
+        size = self.size
+        for text in texts:
+            code = index.get(text)
+            if code is None:
+                code = index[text] = size
+                size += 1
+                new.append(text)
+                width = len(text) if text.isascii() else len(text.encode("utf-8"))
+                if width > _INLINE_TEXT:
+                    self.heap += width
+            codes.append(code)
+        self.size = size
+        if self.index is not None and len(self.index) > self._INDEX_LIMIT:
+            self.index = None
+        return codes
+
+    @property
+    def strings(self) -> NDArray[Any]:
+        """Every string, by code (a ``StringDType`` array)."""
+        if self._pending:
+            added = np.array(self._pending, dtype=_STRINGS)
+            self._array = np.concatenate([self._array, added])
+            self._pending = []
+        return self._array
+
+    def instants(self) -> tuple[NDArray[Any], Bools]:
+        """Each string's :func:`~catalogql.semantics.instant_key` ('' where None), and where
+        it is not None: computed once per string, when first asked for."""
+        keys, valid = self._instants
+        strings = self.strings
+        if len(keys) < len(strings):
+            new = [instant_key(text) for text in strings[len(keys) :].tolist()]
+            keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
+            self._instant_heap += sum(len(k) for k in new if k and len(k) > _INLINE_TEXT)
+            valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
+            self._instants = keys, valid
+        return keys, valid
+
+    def nbytes(self) -> int:
+        """Bytes held: the entries, the strings outside them, the index, the instant keys."""
+        held = 16 * self.size + self.heap + sum(sys.getsizeof(t) for t in self._pending)
+        if self.index is not None:
+            held += sys.getsizeof(self.index) + sum(sys.getsizeof(t) for t in self.index)
+        keys, valid = self._instants
+        return held + 16 * len(keys) + valid.nbytes + self._instant_heap
+
+
+@dataclass(slots=True)
+class _Values:
+    """A sequence of JSON values, typed: see the module docstring.
+
+    Attributes:
+        kind: Each entry's kind (``ABSENT`` ... ``OTHER``).
+        num: Numbers as float64 (``nan`` elsewhere), or None when there are none.
+        code: Text codes into ``dictionary`` (-1 elsewhere), or None when there is no text.
+        dictionary: The strings the codes index.
+        list_at: The entries that hold lists, ascending (None: no lists).
+        offsets: Where each list's elements start and end in ``elements``.
+        elements: The lists' elements, typed the same way (never lists of lists: those
+            elements are ``OTHER``).
+        other_at: The entries held as Python values, ascending (None: none).
+        other: Those values.
+    """
+
+    kind: NDArray[np.int8]
+    num: NDArray[np.float64] | None
+    code: NDArray[np.int32] | None
+    dictionary: _Dictionary
+    list_at: Indices | None = None
+    offsets: Indices | None = None
+    elements: _Values | None = None
+    other_at: Indices | None = None
+    other: list[Any] | None = None
+    _counts: NDArray[np.int64] | None = None
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def counts(self) -> NDArray[np.int64]:
+        """How many entries of each kind (computed once: a ``_Values`` never changes)."""
+        if self._counts is None:
+            self._counts = np.bincount(self.kind, minlength=_KINDS)
+        return self._counts
+
+    def nbytes(self) -> int:
+        """Bytes held (the dictionary aside: columns share it)."""
+        held = self.kind.nbytes
+        for array in (self.num, self.code, self.list_at, self.offsets, self.other_at):
+            held += 0 if array is None else array.nbytes
+        if self.elements is not None:
+            held += self.elements.nbytes()
+        if self.other is not None:
+            held += sum(_python_bytes(value) for value in self.other) + 8 * len(self.other)
+        return held
+
+    def take(self, positions: Indices) -> _Values:
+        """The entries at ``positions`` (-1: an absent entry), in that order."""
+        missing = positions < 0
+        anything_missing = bool(missing.any())
+        kind = self.kind[positions]
+        num = None if self.num is None else self.num[positions]
+        code = None if self.code is None else self.code[positions]
+        if anything_missing:
+            kind[missing] = ABSENT
+            if num is not None:
+                num[missing] = np.nan
+            if code is not None:
+                code[missing] = -1
+        taken = _Values(kind, num, code, self.dictionary)
+        if self.list_at is not None and self.offsets is not None and self.elements is not None:
+            at = np.flatnonzero(kind == LIST)
+            if len(at):
+                which = np.searchsorted(self.list_at, positions[at])
+                starts = self.offsets[which]
+                lengths = self.offsets[which + 1] - starts
+                offsets = np.zeros(len(at) + 1, dtype=np.int64)
+                np.cumsum(lengths, out=offsets[1:])
+                picked = np.repeat(starts - offsets[:-1], lengths) + np.arange(
+                    offsets[-1], dtype=np.int64
+                )
+                taken.list_at, taken.offsets = at.astype(np.int64), offsets
+                taken.elements = self.elements.take(picked)
+        if self.other_at is not None and self.other is not None:
+            at = np.flatnonzero(kind == OTHER)
+            if len(at):
+                which = np.searchsorted(self.other_at, positions[at])
+                values = self.other
+                taken.other_at = at.astype(np.int64)
+                taken.other = [values[i] for i in which.tolist()]
+        return taken
+
+    def values_at(self, positions: Indices) -> list[Any]:
+        """The Python values of the entries at ``positions`` (None where absent or null)."""
+        kind = self.kind[positions]
+        kind[positions < 0] = ABSENT
+        out = np.empty(len(positions), dtype=object)
+        counts = np.bincount(kind, minlength=_KINDS)
+        if counts[INT] and self.num is not None:
+            at = np.flatnonzero(kind == INT)
+            out[at] = self.num[positions[at]].astype(np.int64).tolist()
+        if counts[FLOAT] and self.num is not None:
+            at = np.flatnonzero(kind == FLOAT)
+            out[at] = self.num[positions[at]].tolist()
+        if counts[TEXT] and self.code is not None:
+            at = np.flatnonzero(kind == TEXT)
+            out[at] = self.dictionary.strings[self.code[positions[at]]].tolist()
+        if counts[TRUE]:
+            out[kind == TRUE] = True
+        if counts[FALSE]:
+            out[kind == FALSE] = False
+        if counts[LIST] and self.list_at is not None:
+            assert self.offsets is not None and self.elements is not None
+            at = np.flatnonzero(kind == LIST)
+            which = np.searchsorted(self.list_at, positions[at])
+            starts, ends = self.offsets[which], self.offsets[which + 1]
+            picked = np.concatenate(
+                [np.arange(s, e, dtype=np.int64) for s, e in zip(starts, ends, strict=True)]
+                or [np.empty(0, dtype=np.int64)]
+            )
+            items = self.elements.values_at(picked)
+            begin = 0
+            for j, size in zip(at.tolist(), (ends - starts).tolist(), strict=True):
+                out[j] = items[begin : begin + size]
+                begin += size
+        if counts[OTHER] and self.other_at is not None and self.other is not None:
+            at = np.flatnonzero(kind == OTHER)
+            which = np.searchsorted(self.other_at, positions[at])
+            for j, i in zip(at.tolist(), which.tolist(), strict=True):
+                out[j] = copy.deepcopy(self.other[i])
+        return cast(list[Any], out.tolist())
+
+
+def _python_bytes(value: Any) -> int:
+    """About how many bytes a Python value holds (one level deep is enough for the estimate)."""
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in value.items())
+    elif isinstance(value, list):
+        size += sum(sys.getsizeof(v) for v in value)
+    return size
+
+
+def _absent(size: int, dictionary: _Dictionary) -> _Values:
+    return _Values(np.zeros(size, dtype=np.int8), None, None, dictionary)
+
+
+def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | None) -> _Values:
+    """Typed entries for ``values``; lists go to the list part when ``elements`` is given (the
+    top level), else to the other part (the elements of a list)."""
+    size = len(values)
+    kind = bytearray(size)
+    num: list[float | int] | None = None
+    text_at: list[int] = []
+    texts: list[str] = []
+    list_at: list[int] = []
+    offsets = [0]
+    items: list[Any] = []
+    other_at: list[int] = []
+    other: list[Any] = []
+    for i, value in enumerate(values):
+        t = type(value)
+        if t is float:
+            kind[i] = FLOAT
+        elif t is str:
+            if value.isascii() or _encodable(value):
+                kind[i] = TEXT
+                text_at.append(i)
+                texts.append(value)
+            else:
+                kind[i] = OTHER
+                other_at.append(i)
+                other.append(value)
+            continue
+        elif t is int and -_EXACT_INT <= value <= _EXACT_INT:
+            kind[i] = INT
+        elif value is None:
+            kind[i] = NULL
+            continue
+        elif t is bool:
+            kind[i] = TRUE if value else FALSE
+            continue
+        elif t is list and elements is not None:
+            kind[i] = LIST
+            list_at.append(i)
+            items.extend(value)
+            offsets.append(len(items))
+            continue
+        else:
+            kind[i] = OTHER
+            other_at.append(i)
+            other.append(copy.deepcopy(value))
+            continue
+        if num is None:
+            num = [math.nan] * size
+        num[i] = value
+    built = _Values(
+        np.frombuffer(kind, dtype=np.int8).copy(),
+        None if num is None else np.array(num, dtype=np.float64),
+        None,
+        dictionary,
+    )
+    if texts:
+        code = np.full(size, -1, dtype=np.int32)
+        code[text_at] = dictionary.encode(texts)
+        built.code = code
+    if list_at:
+        assert elements is not None
+        built.list_at = np.array(list_at, dtype=np.int64)
+        built.offsets = np.array(offsets, dtype=np.int64)
+        built.elements = _build(items, elements, None)
+    if other_at:
+        built.other_at = np.array(other_at, dtype=np.int64)
+        built.other = other
+    return built
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: StringDType cannot hold it
+        return False
+    return True
+
+
+def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
+    """The entries of ``parts`` one after the other (they share ``dictionary``)."""
+    if len(parts) == 1:
+        return parts[0]
+    sizes = [len(part) for part in parts]
+    kind = np.concatenate([part.kind for part in parts])
+    num = code = None
+    if any(part.num is not None for part in parts):
+        num = np.concatenate(
+            [p.num if p.num is not None else np.full(s, np.nan) for p, s in zip(parts, sizes)]
+        )
+    if any(part.code is not None for part in parts):
+        code = np.concatenate(
+            [
+                p.code if p.code is not None else np.full(s, -1, dtype=np.int32)
+                for p, s in zip(parts, sizes)
+            ]
+        )
+    joined = _Values(kind, num, code, dictionary)
+    starts = np.cumsum([0, *sizes])
+    lists = [(p, int(s)) for p, s in zip(parts, starts) if p.list_at is not None]
+    if lists:
+        list_at, offsets, items = [], [np.zeros(1, dtype=np.int64)], []
+        base = 0
+        for part, start in lists:
+            assert part.list_at is not None and part.offsets is not None
+            assert part.elements is not None
+            list_at.append(part.list_at + start)
+            offsets.append(part.offsets[1:] + base)
+            items.append(part.elements)
+            base += int(part.offsets[-1])
+        joined.list_at = np.concatenate(list_at)
+        joined.offsets = np.concatenate(offsets)
+        joined.elements = _concat(items, items[0].dictionary)
+    others = [(p, int(s)) for p, s in zip(parts, starts) if p.other_at is not None]
+    if others:
+        joined.other_at = np.concatenate([p.other_at + s for p, s in others])  # type: ignore[operator]
+        joined.other = [value for p, _ in others for value in (p.other or ())]
+    return joined
+
+
+@dataclass(slots=True)
+class _Column:
+    """One property's entries: one per row of the table (``rows`` None), or one per row in
+    ``rows`` (ascending) when fewer than half the rows have the property."""
+
+    values: _Values
+    rows: Indices | None
+    elements: _Dictionary  # the dictionary of its lists' elements
+
+    def positions(self, rows: Indices) -> Indices:
+        """Each row's entry (-1 where the row has no entry)."""
+        if self.rows is None:
+            return rows
+        found = np.searchsorted(self.rows, rows)
+        found[found >= len(self.rows)] = 0
+        hit = self.rows[found] == rows if len(self.rows) else np.zeros(len(rows), dtype=bool)
+        return np.where(hit, found, -1)
 
 
 class PropertyColumns:
     """A table of records' properties, one row per record, held as typed columns.
 
+    See the module docstring for the layout. Rows are added with :meth:`append` and read back
+    exactly with :meth:`row` and :meth:`rows`; :meth:`take` makes a table of some rows.
+
     >>> columns = PropertyColumns()
-    >>> columns.append([{"a": 1, "b": "x"}])
-    range(0, 1)
-    >>> columns.row(0), len(columns)
-    ({'a': 1, 'b': 'x'}, 1)
+    >>> columns.append([{"a": 1, "b": "x"}, {"b": "y", "a": 2.0}])
+    range(0, 2)
+    >>> columns.row(1), len(columns)
+    ({'b': 'y', 'a': 2.0}, 2)
     """
 
     def __init__(self) -> None:
-        self._rows: list[dict[str, Any]] = []
+        self._size = 0
+        self._settled = 0  # rows the columns cover; appended rows wait in _pending
+        self._columns: dict[str, _Column] = {}
+        self._dictionaries: dict[str, tuple[_Dictionary, _Dictionary]] = {}
+        self._pending: dict[str, list[tuple[Indices, _Values]]] = {}
+        self._shapes: list[tuple[str, ...]] = []
+        self._shape_index: dict[tuple[str, ...], int] = {}
+        self._shape_codes: NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self._pending_shapes: list[NDArray[np.int32]] = []
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._size
 
     def append(self, batch: Sequence[Mapping[str, Any]]) -> range:
-        """Add rows (records' properties, JSON values); return their row numbers.
+        """Add rows: records' properties as JSON values (copied); return their row numbers.
 
-        >>> PropertyColumns().append([{}, {"a": None}])
-        range(0, 2)
+        Args:
+            batch: The properties of each record, in order.
+
+        Returns:
+            The row numbers the batch's records got.
+
+        >>> columns = PropertyColumns()
+        >>> columns.append([{}, {"a": None}]), columns.append([{"a": [1]}])
+        (range(0, 2), range(2, 3))
         """
-        start = len(self._rows)
-        self._rows.extend(copy.deepcopy(dict(props)) for props in batch)
-        return range(start, len(self._rows))
+        start = self._size
+        shape_index, shapes = self._shape_index, self._shapes
+        by_name: dict[str, tuple[list[int], list[Any]]] = {}
+        codes = []
+        for i, props in enumerate(batch, start):
+            keys = tuple(props)
+            code = shape_index.get(keys)
+            if code is None:
+                code = shape_index[keys] = len(shapes)
+                shapes.append(keys)
+            codes.append(code)
+            for name, value in props.items():
+                entry = by_name.get(name)
+                if entry is None:
+                    entry = by_name[name] = ([], [])
+                entry[0].append(i)
+                entry[1].append(value)
+        for name, (rows, values) in by_name.items():
+            dictionaries = self._dictionaries.get(name)
+            if dictionaries is None:
+                dictionaries = self._dictionaries[name] = (_Dictionary(), _Dictionary())
+            built = _build(values, *dictionaries)
+            self._pending.setdefault(name, []).append((np.array(rows, dtype=np.int64), built))
+        self._pending_shapes.append(np.array(codes, dtype=np.int32))
+        self._size = start + len(batch)
+        return range(start, self._size)
+
+    def _settle(self) -> None:
+        """Fold the appended rows into the columns (once, when they are first read)."""
+        if self._settled == self._size:
+            return
+        size = self._size
+        self._shape_codes = np.concatenate([self._shape_codes, *self._pending_shapes])
+        self._pending_shapes = []
+        for name in [*self._columns, *(n for n in self._pending if n not in self._columns)]:
+            column = self._columns.get(name)
+            chunks = self._pending.pop(name, [])
+            dictionary, elements = self._dictionaries[name]
+            if column is not None and column.rows is None:  # dense: extended as it is
+                added = _absent(size - self._settled, dictionary)
+                if chunks:
+                    at = np.concatenate([r for r, _ in chunks]) - self._settled
+                    positions = np.full(size - self._settled, -1, dtype=np.int64)
+                    positions[at] = np.arange(len(at), dtype=np.int64)
+                    added = _concat([c for _, c in chunks], dictionary).take(positions)
+                values = _concat([column.values, added], dictionary)
+                self._columns[name] = _Column(values, None, elements)
+                continue
+            rows: list[Indices] = []
+            parts: list[_Values] = []
+            if column is not None:
+                rows.append(cast(Indices, column.rows))
+                parts.append(column.values)
+            for chunk_rows, chunk in chunks:
+                rows.append(chunk_rows)
+                parts.append(chunk)
+            self._columns[name] = _settled_column(
+                np.concatenate(rows), _concat(parts, dictionary), size, elements
+            )
+        self._settled = size
 
     def row(self, i: int) -> dict[str, Any]:
-        """The properties of row ``i``, exactly as appended.
+        """The properties of row ``i``, exactly as appended (keys, their order, values, types).
 
         >>> columns = PropertyColumns()
-        >>> _ = columns.append([{"z": -0.0, "a": [1, "x"]}])
+        >>> _ = columns.append([{"z": -0.0, "a": [1, "x", 2**70]}])
         >>> columns.row(0)
-        {'z': -0.0, 'a': [1, 'x']}
+        {'z': -0.0, 'a': [1, 'x', 1180591620717411303424]}
         """
-        return copy.deepcopy(self._rows[i])
+        if not -self._size <= i < self._size:
+            raise IndexError(f"row {i} of a table of {self._size} rows")
+        return self.rows([i % self._size])[0]
 
-    def rows(self, indices: Iterable[int]) -> list[dict[str, Any]]:
-        """The properties of many rows, in the order given.
+    def rows(self, indices: Iterable[int] | Indices) -> list[dict[str, Any]]:
+        """The properties of many rows, in the order given (a column at a time: fast).
 
         >>> columns = PropertyColumns()
-        >>> _ = columns.append([{"a": 1}, {"a": 2}])
+        >>> _ = columns.append([{"a": 1}, {"a": 2, "b": True}])
         >>> columns.rows([1, 0])
-        [{'a': 2}, {'a': 1}]
+        [{'a': 2, 'b': True}, {'a': 1}]
         """
-        return [self.row(int(i)) for i in indices]
+        self._settle()
+        wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
+        wanted = wanted.astype(np.int64, copy=False).reshape(-1)
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= self._size):
+            raise IndexError(f"a row number past the table's {self._size} rows")
+        codes = self._shape_codes[wanted]
+        present = np.unique(codes)
+        names = dict.fromkeys(name for code in present.tolist() for name in self._shapes[code])
+        values = {}
+        for name in names:
+            column = self._columns[name]
+            values[name] = column.values.values_at(column.positions(wanted))
+        shapes = self._shapes
+        out = []
+        for j, code in enumerate(codes.tolist()):
+            out.append({name: values[name][j] for name in shapes[code]})
+        return out
 
-    def take(self, indices: NDArray[np.int64]) -> PropertyColumns:
-        """A new table of the rows at ``indices``, in that order.
+    def take(self, indices: Indices | Sequence[int]) -> PropertyColumns:
+        """A new table of the rows at ``indices``, in that order (dictionaries are shared).
 
         >>> columns = PropertyColumns()
-        >>> _ = columns.append([{"a": 1}, {"a": 2}])
+        >>> _ = columns.append([{"a": 1}, {"b": "x"}])
         >>> columns.take(np.array([1, 1, 0])).rows(range(3))
-        [{'a': 2}, {'a': 2}, {'a': 1}]
+        [{'b': 'x'}, {'b': 'x'}, {'a': 1}]
         """
+        return self._subset(None, np.asarray(indices, dtype=np.int64).reshape(-1))
+
+    def _subset(self, names: Iterable[str] | None, indices: Indices) -> PropertyColumns:
+        """:meth:`take`, of the columns ``names`` only (None: all)."""
+        self._settle()
+        if len(indices) and (indices.min() < 0 or indices.max() >= self._size):
+            raise IndexError(f"a row number past the table's {self._size} rows")
         out = PropertyColumns()
-        out._rows = [self._rows[int(i)] for i in indices]
+        out._size = out._settled = len(indices)
+        out._shapes = list(self._shapes)
+        out._shape_index = dict(self._shape_index)
+        out._shape_codes = self._shape_codes[indices]
+        out._dictionaries = dict(self._dictionaries)
+        for name in self._columns if names is None else names:
+            column = self._columns.get(name)
+            if column is None:
+                continue
+            positions = column.positions(indices)
+            if column.rows is None:
+                out._columns[name] = _Column(column.values.take(positions), None, column.elements)
+            else:
+                rows = np.flatnonzero(positions >= 0)
+                out._columns[name] = _settled_column(
+                    rows, column.values.take(positions[rows]), len(indices), column.elements
+                )
         return out
 
     def nbytes(self) -> int:
-        """About how many bytes the table holds.
+        """About how many bytes the table holds (its arrays, dictionaries and Python values).
 
-        >>> PropertyColumns().nbytes() >= 0
+        >>> columns = PropertyColumns()
+        >>> _ = columns.append([{"a": 1.5}] * 100)
+        >>> 900 <= columns.nbytes() < 2000
         True
         """
-        return 0
+        self._settle()
+        held = self._shape_codes.nbytes + sum(sys.getsizeof(s) for s in self._shapes)
+        counted: set[int] = set()
+        for name, column in self._columns.items():
+            held += column.values.nbytes()
+            held += 0 if column.rows is None else column.rows.nbytes
+            for dictionary in self._dictionaries[name]:
+                if id(dictionary) not in counted:
+                    counted.add(id(dictionary))
+                    held += dictionary.nbytes()
+        return held
+
+
+def _settled_column(rows: Indices, values: _Values, size: int, elements: _Dictionary) -> _Column:
+    """A column of ``values`` at ``rows`` of a table of ``size`` rows: dense when at least half
+    the rows have an entry, else sparse."""
+    if 2 * len(rows) >= size:
+        positions = np.full(size, -1, dtype=np.int64)
+        positions[rows] = np.arange(len(rows), dtype=np.int64)
+        return _Column(values.take(positions), None, elements)
+    return _Column(values, rows.astype(np.int64, copy=False), elements)
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def _number_test(op: Op, number: int | float) -> tuple[Any, float] | bool:
+    """How float64 values compare with ``number`` exactly as Python compares them.
+
+    A ufunc and a float, or a constant (True: every number compares true; False: none does):
+    an integer that no float equals is replaced by the float below or above it.
+    """
+    if type(number) is float:
+        return _UFUNCS[op], number
+    try:
+        near = float(number)
+    except OverflowError:
+        near = math.inf if number > 0 else -math.inf
+    if near == number:
+        return _UFUNCS[op], near
+    if op is Op.EQ:
+        return False
+    if op is Op.NE:
+        return True
+    if near < number:
+        below, above = near, math.nextafter(near, math.inf)
+    else:
+        below, above = math.nextafter(near, -math.inf), near
+    if op in (Op.LT, Op.LE):
+        return np.less_equal, below
+    return np.greater_equal, above
+
+
+class _Leaf:
+    """One comparison or match, compiled: its masks over a column's entries."""
+
+    def __init__(self, node: Comparison | Match, declared: PropertyType | None) -> None:
+        self.node = node
+        self.name = node.property
+        self.scalar = _leaf_scalar(node, declared)  # the other part's comparator
+        self.domains = value_domains(self.name, declared)
+        self.first = self.name.split(".", 1)[0] if "." in self.name else None
+        self.getter = property_getter(self.name) if self.first else None
+        self.number: tuple[Any, float] | bool | None = None
+        self.operands: Operands | None = None
+        self.op = node.op if isinstance(node, Comparison) else Op.EQ
+        if isinstance(node, Comparison):
+            self.operands = comparison_operands(self.name, node.op, node.value, declared)
+            if self.operands.number is not None:
+                self.number = _number_test(node.op, self.operands.number)
+        self.matches = pattern_matcher(node.pattern) if isinstance(node, Match) else _never
+        self.numbers_match = isinstance(node, Match) and (
+            int in self.domains and may_match_a_number(node.pattern)
+        )
+
+    # ---- the polarity flip of a match: where the leaf is true, or false, given the match
+
+    def _flip(self, matched: Bools, positive: bool) -> Bools:
+        assert isinstance(self.node, Match)
+        return matched if positive != self.node.negated else ~matched
+
+    def masks(self, values: _Values, positive: bool) -> Bools:
+        """Where each entry makes the leaf true (``positive``) or false: a fresh array."""
+        counts = values.counts()
+        out = np.zeros(len(values), dtype=bool)
+        numbers = int(counts[INT] + counts[FLOAT])
+        if numbers and values.num is not None:
+            part = self._numbers(values, values.num, positive, numbers == len(values))
+            if part is not None:
+                out |= part
+        if counts[TEXT] and values.code is not None:
+            lut = self._texts(values.dictionary, positive)
+            if lut is not None:
+                out |= np.append(lut, False)[values.code]
+        if counts[TRUE] or counts[FALSE]:
+            for kind, value in ((TRUE, True), (FALSE, False)):
+                if counts[kind] and self._boolean(value) is positive:
+                    out |= values.kind == kind
+        if counts[LIST] and values.list_at is not None:
+            assert values.offsets is not None and values.elements is not None
+            hits = self.masks(values.elements, positive)  # elements hold no lists: one level
+            seen = np.zeros(len(hits) + 1, dtype=np.int64)
+            np.cumsum(hits, out=seen[1:])
+            offsets = values.offsets
+            found = seen[offsets[1:]] - seen[offsets[:-1]]
+            # any element true; or (false polarity) every element false, an empty list too
+            out[values.list_at] = found > 0 if positive else found == np.diff(offsets)
+        if counts[OTHER] and values.other_at is not None and values.other is not None:
+            scalar = self.scalar
+            at = [
+                i for i, v in zip(values.other_at.tolist(), values.other) if scalar(v) is positive
+            ]
+            out[at] = True
+        return out
+
+    def _numbers(
+        self, values: _Values, num: NDArray[np.float64], positive: bool, only: bool
+    ) -> Bools | None:
+        """Where the number entries make the leaf true or false; None: nowhere."""
+        kind = values.kind
+
+        def is_number() -> Bools:
+            return cast(Bools, (kind == INT) | (kind == FLOAT))
+
+        if isinstance(self.node, Match):
+            if int not in self.domains:
+                return None
+            return self._flip(self._number_matches(values, num), positive) & is_number()
+        test = self.number
+        if test is None:
+            return None
+        if isinstance(test, bool):
+            return is_number() if test is positive else None
+        ufunc, literal = test
+        hit = ufunc(num, literal)
+        if positive:
+            # nan (where there is no number) compares false, except with <>
+            return hit if only or self.op is not Op.NE else hit & is_number()
+        return ~hit if only else ~hit & is_number()
+
+    def _number_matches(self, values: _Values, num: NDArray[np.float64]) -> Bools:
+        """Whether each number's text form matches the pattern (once per distinct number)."""
+        matched = np.zeros(len(values), dtype=bool)
+        if not self.numbers_match:
+            return matched
+        for kind, convert in ((INT, int), (FLOAT, float)):
+            at = np.flatnonzero(values.kind == kind)
+            if not len(at):
+                continue
+            bits, inverse = np.unique(num[at].view(np.int64), return_inverse=True)
+            distinct = bits.view(np.float64).tolist()
+            found = [self.matches(text_form(convert(v)) or "") for v in distinct]
+            matched[at] = np.array(found, dtype=bool)[inverse.reshape(-1)]
+        return matched
+
+    def _texts(self, dictionary: _Dictionary, positive: bool) -> Bools | None:
+        """Per dictionary entry: whether it makes the leaf true (or false); None: never."""
+        strings = dictionary.strings
+        if isinstance(self.node, Match):
+            if str not in self.domains:
+                return None
+            return self._flip(_pattern_lut(self.node, strings, self.matches), positive)
+        operands = self.operands
+        assert operands is not None
+        ufunc = _UFUNCS[self.op]
+        if operands.text is not None:
+            hit = ufunc(strings, operands.text)
+            return cast(Bools, hit if positive else ~hit)
+        if operands.instant is not None:
+            keys, valid = dictionary.instants()
+            hit = ufunc(keys, operands.instant)
+            return cast(Bools, valid & (hit if positive else ~hit))
+        return None
+
+    def _boolean(self, value: bool) -> bool | None:
+        """What a boolean value makes the leaf: True, False, or None (unknown)."""
+        if isinstance(self.node, Match):
+            if bool not in self.domains:
+                return None
+            return self.matches("true" if value else "false") != self.node.negated
+        assert self.operands is not None
+        if self.operands.boolean is None:
+            return None
+        return bool(OPERATORS[self.op](value, self.operands.boolean))
+
+    def evaluate(self, table: PropertyColumns, positive: bool) -> Bools:
+        """Where the leaf is true (``positive``) or false, for every row of ``table``."""
+        size = len(table)
+        column = table._columns.get(self.name)
+        if column is None:
+            out = np.zeros(size, dtype=bool)
+        elif column.rows is None:
+            out = self.masks(column.values, positive)
+        else:
+            out = np.zeros(size, dtype=bool)
+            out[column.rows] = self.masks(column.values, positive)
+        if self.first is not None:
+            self._paths(table, column, positive, out)
+        return out
+
+    def _paths(
+        self, table: PropertyColumns, column: _Column | None, positive: bool, out: Bools
+    ) -> None:
+        """A dotted name read through nested objects, where no key is the whole name."""
+        assert self.first is not None and self.getter is not None
+        outer = table._columns.get(self.first)
+        if outer is None or outer.values.other_at is None or outer.values.other is None:
+            return
+        test = _value_test(self.scalar, positive)
+        getter, first = self.getter, self.first
+        at = outer.values.other_at
+        rows = at if outer.rows is None else outer.rows[at]
+        own = np.zeros(0, dtype=np.int64) if column is None else column.rows
+        for row, value in zip(rows.tolist(), outer.values.other, strict=True):
+            if type(value) is not dict:
+                continue
+            if column is not None and _has_entry(column, row, own):
+                continue  # the whole name is a key of this row: it decides
+            if test(getter({first: value})):
+                out[row] = True
+
+
+def _never(text: str) -> bool:
+    return False
+
+
+def _has_entry(column: _Column, row: int, rows: Indices | None) -> bool:
+    if rows is None:
+        return bool(column.values.kind[row] != ABSENT)
+    found = int(np.searchsorted(rows, row))
+    return found < len(rows) and int(rows[found]) == row
+
+
+def _pattern_lut(node: Match, strings: NDArray[Any], matches: Callable[[str], bool]) -> Bools:
+    """Whether each string matches the pattern: numpy's string functions for the common
+    shapes, else :func:`~catalogql.semantics.pattern_matcher` once per string."""
+    parts = node.pattern
+    texts = [part for part in parts if isinstance(part, str)]
+    shape = tuple("*" if p is Wildcard.ANY else "_" if p is Wildcard.ONE else "t" for p in parts)
+    if shape == ("*",):
+        return np.ones(len(strings), dtype=bool)
+    if shape == ("t", "*"):
+        return cast(Bools, np.strings.startswith(strings, texts[0]))
+    if shape == ("*", "t"):
+        return cast(Bools, np.strings.endswith(strings, texts[0]))
+    if shape == ("*", "t", "*"):
+        return cast(Bools, np.strings.find(strings, texts[0]) >= 0)
+    if shape == ("t", "*", "t"):
+        head, tail = texts
+        return cast(
+            Bools,
+            (np.strings.str_len(strings) >= len(head) + len(tail))
+            & np.strings.startswith(strings, head)
+            & np.strings.endswith(strings, tail),
+        )
+    return np.fromiter((matches(s) for s in strings.tolist()), dtype=bool, count=len(strings))
+
+
+_AND, _OR = -1, -2  # program steps besides leaves: (_AND or _OR, how many masks they join)
 
 
 class ColumnarPredicate:
-    """A compiled filter: called on a table, the rows where the filter is definitely true."""
+    """A compiled filter: called on a :class:`PropertyColumns`, where the filter selects.
 
-    def __init__(self, predicate: Predicate) -> None:
-        self._predicate = predicate
+    Attributes:
+        leaves: The compiled comparisons, in the program's order.
+        program: The postfix program: ``(i, positive)`` evaluates leaf ``i`` in that polarity;
+            ``(_AND, k)`` / ``(_OR, k)`` joins the last ``k`` masks.
+    """
 
-    def __call__(
-        self, columns: PropertyColumns, rows: NDArray[np.int64] | None = None
-    ) -> NDArray[np.bool_]:
-        """One boolean per row (or per ``rows``, in that order): True where the filter holds."""
-        indices = range(len(columns)) if rows is None else rows
-        keep = self._predicate
-        return np.array([keep(columns._rows[int(i)]) for i in indices], dtype=np.bool_)
+    def __init__(self, leaves: list[_Leaf], program: list[tuple[int, int]]) -> None:
+        self.leaves = leaves
+        self.program = program
+        self.names = tuple(
+            dict.fromkeys(n for leaf in leaves for n in (leaf.name, leaf.first) if n is not None)
+        )
+
+    def __call__(self, columns: PropertyColumns, rows: Indices | None = None) -> Bools:
+        """One boolean per row of ``columns`` (or per row of ``rows``, in that order).
+
+        Args:
+            columns: The table.
+            rows: Row numbers to answer for (None: every row).
+
+        Returns:
+            True where the filter is definitely true.
+
+        >>> from catalogql import parse_filter
+        >>> table = PropertyColumns()
+        >>> _ = table.append([{"a": 1}, {"a": 5}, {"a": 9}])
+        >>> compile_columnar(parse_filter("a > 2"))(table, np.array([2, 0])).tolist()
+        [True, False]
+        """
+        columns._settle()
+        table = columns if rows is None else columns._subset(self.names, _indices(rows))
+        stack: list[Bools] = []
+        leaves = self.leaves
+        for step, arg in self.program:
+            if step >= 0:
+                stack.append(leaves[step].evaluate(table, bool(arg)))
+                continue
+            joined = stack[-arg]
+            join = np.logical_and if step == _AND else np.logical_or
+            for mask in stack[len(stack) - arg + 1 :]:
+                join(joined, mask, out=joined)
+            del stack[len(stack) - arg + 1 :]
+        return stack[0]
+
+
+def _indices(rows: Any) -> Indices:
+    return np.asarray(rows, dtype=np.int64).reshape(-1)
 
 
 def compile_columnar(node: Node, schema: Mapping[str, Any] | None = None) -> ColumnarPredicate:
     """A filter as a function of a :class:`PropertyColumns`: where it selects each row.
 
-    Selects exactly what :func:`~catalogql.compile.predicate.compile_predicate` selects.
+    Selects exactly the rows whose :meth:`PropertyColumns.row` :func:`compile_predicate` selects,
+    with the same errors for the same input; compiling the same filter again (with the same
+    declared types) returns the same object from a cache.
+
+    Args:
+        node: A filter AST (from :func:`catalogql.parse_filter`).
+        schema: A queryables schema; declared types then decide how values compare.
+
+    Returns:
+        The compiled filter.
+
+    Raises:
+        QueryError: If ``node`` is not a filter AST, or is deeper than ``MAX_COMPILED_DEPTH``.
 
     >>> from catalogql import parse_filter
     >>> columns = PropertyColumns()
-    >>> _ = columns.append([{"a": "WV03"}, {"a": 3}])
+    >>> _ = columns.append([{"a": "WV03"}, {"a": 3}, {"a": ["x", "WV02"]}])
     >>> compile_columnar(parse_filter("a = WV*"))(columns).tolist()
-    [True, False]
+    [True, False, True]
     """
-    return ColumnarPredicate(compile_predicate(node, schema))
+    if schema is None and isinstance(node, Node):
+        return _compile_plain(node)
+    return _compile(node, schema)
+
+
+def _compile(node: Node, schema: Mapping[str, Any] | None) -> ColumnarPredicate:
+    shape = _Shape(node)  # the predicate compiler's checks, in its order
+    checked = check_schema(schema) if schema is not None else None
+    shape.check_filter()
+    declared = _declared(checked, shape.names)
+    try:
+        hash(declared)  # a schema's enum may hold unhashable values: then compile afresh
+    except TypeError:
+        return _program(node, declared)
+    return _program_cached(node, declared)
+
+
+def _program(node: Node, declared: Declared) -> ColumnarPredicate:
+    """The filter as a postfix program, NOT pushed down to the leaves (an explicit stack)."""
+    types = dict(declared)
+    leaves: list[_Leaf] = []
+    numbered: dict[tuple[int, bool], int] = {}
+    program: list[tuple[int, int]] = []
+    stack: list[tuple[Node, bool, bool]] = [(node, True, False)]
+    while stack:
+        current, positive, done = stack.pop()
+        kind = type(current)
+        while kind is Not:
+            current, positive = cast(Not, current).item, not positive
+            kind = type(current)
+        if kind is And or kind is Or:
+            items = cast(And | Or, current).items
+            if done:
+                program.append(((_AND if (kind is And) == positive else _OR), len(items)))
+                continue
+            stack.append((current, positive, True))
+            stack.extend((item, positive, False) for item in reversed(items))
+            continue
+        leaf = cast(Comparison | Match, current)
+        index = numbered.get((id(leaf), positive))
+        if index is None:
+            index = numbered[(id(leaf), positive)] = len(leaves)
+            leaves.append(_Leaf(leaf, types.get(leaf.property)))
+        program.append((index, int(positive)))
+    return ColumnarPredicate(leaves, program)
+
+
+_program_cached = sized_cache(256, 8 << 20, _predicate_bytes)(_program)
+
+
+@sized_cache(256, 16 << 20, _predicate_bytes)
+def _compile_plain(node: Node) -> ColumnarPredicate:
+    """A filter without a schema, cached by the filter alone."""
+    return _compile(node, None)

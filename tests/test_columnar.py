@@ -1,0 +1,469 @@
+"""The columnar back end: a table gives its rows back exactly, and a filter evaluated a column at a
+time selects exactly what ``compile_predicate`` selects on those rows.
+
+The law is checked on Hypothesis filters and rows (any JSON values, several types per property,
+dotted names, names like dates, values near the literals), with and without a queryables schema,
+on GBDX-shaped records, and on the 3,670 real GBDX records of ``../shared``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import catalogql as cq
+from catalogql.ast import (
+    And,
+    Comparison,
+    Literal,
+    LiteralKind,
+    Match,
+    Node,
+    Not,
+    Op,
+    TypeName,
+    Wildcard,
+    iter_nodes,
+)
+from catalogql.compile.columnar import PropertyColumns, compile_columnar
+from catalogql.semantics import instant_key, literal_number
+from catalogql.testing.strategies import (
+    GBDX_PROPERTIES,
+    filter_nodes,
+    json_values,
+    properties_dicts,
+    property_names,
+    records,
+)
+from property_settings import scaled
+from test_predicate_codegen import REAL_FILTERS
+
+pytestmark = pytest.mark.filterwarnings("ignore::catalogql.QueryWarning")
+
+EXAMPLES = settings(
+    max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+NAMES = (
+    "a",
+    "b",
+    "a.b",
+    "_acquisition.productLevel",
+    "_acquisition",
+    "timestamp",
+    "acquisitionDate",
+    "end_datetime",
+    "cloudCover",
+    "sensorPlatformName",
+    "catalogID",
+    "tags",
+)
+SHARED = st.sampled_from(NAMES)
+
+
+def table_of(rows: list[dict[str, Any]], batches: int = 1) -> PropertyColumns:
+    """A table of ``rows``, appended in about ``batches`` batches."""
+    table = PropertyColumns()
+    step = max(1, -(-len(rows) // batches))
+    for start in range(0, len(rows), step):
+        assert table.append(rows[start : start + step]) == range(
+            start, start + len(rows[start : start + step])
+        )
+    return table
+
+
+def schemas(rows: list[dict[str, Any]]) -> list[Mapping[str, Any] | None]:
+    return [None, cq.infer_queryables([{"properties": row} for row in rows])]
+
+
+def assert_selects_the_same(
+    node: Node, rows: list[dict[str, Any]], schema: Mapping[str, Any] | None, batches: int = 1
+) -> None:
+    keep = cq.compile_predicate(node, schema)
+    want = [keep(row) for row in rows]
+    table = table_of(rows, batches)
+    got = compile_columnar(node, schema)(table)
+    assert got.dtype == np.bool_ and len(got) == len(rows)
+    assert got.tolist() == want, (
+        cq.to_gbdx(node),
+        [r for r, w, g in zip(rows, want, got) if w != g],
+    )
+    # the same on a few rows, in another order (the ``rows`` argument)
+    some = np.arange(len(rows), dtype=np.int64)[::-2]
+    picked = compile_columnar(node, schema)(table, some)
+    assert picked.tolist() == [want[i] for i in some.tolist()]
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal, with the same JSON types all the way down (``1`` is not ``1.0``; ``-0.0`` keeps its
+    sign; nan equals nan)."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict):
+            if list(x) != list(y):
+                return False
+            stack.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y, strict=True))
+        elif isinstance(x, float):
+            if not (x == y and math.copysign(1, x) == math.copysign(1, y)) and not (
+                math.isnan(x) and math.isnan(y)
+            ):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# The table gives back what it was given
+
+
+@EXAMPLES
+@given(
+    st.lists(properties_dicts(SHARED | property_names(), allow_nan=True), max_size=8),
+    st.integers(1, 3),
+)
+def test_rows_round_trip_exactly(rows: list[dict[str, Any]], batches: int) -> None:
+    table = table_of(rows, batches)
+    assert len(table) == len(rows)
+    for i, row in enumerate(rows):
+        assert same_json(table.row(i), row), (table.row(i), row)
+    assert all(
+        same_json(got, want) for got, want in zip(table.rows(range(len(rows))), rows, strict=True)
+    )
+
+
+@EXAMPLES
+@given(st.lists(properties_dicts(SHARED, allow_nan=True), min_size=1, max_size=8), st.data())
+def test_take_is_those_rows_in_that_order(rows: list[dict[str, Any]], data: st.DataObject) -> None:
+    table = table_of(rows, 2)
+    indices = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=12))
+    taken = table.take(np.array(indices, dtype=np.int64))
+    assert len(taken) == len(indices)
+    assert all(
+        same_json(got, rows[i])
+        for got, i in zip(taken.rows(range(len(indices))), indices, strict=True)
+    )
+    # appending to a taken table leaves the table it came from as it was
+    taken.append(rows)
+    assert all(same_json(table.row(i), row) for i, row in enumerate(rows))
+
+
+def test_the_exact_json_types_come_back() -> None:
+    row = {
+        "z": -0.0,
+        "i": 1,
+        "f": 1.0,
+        "big": 2**53 + 1,
+        "huge": -(10**40),
+        "nan": math.nan,
+        "inf": -math.inf,
+        "t": True,
+        "n": None,
+        "s": "\ud800 lone surrogate",
+        "nul": "a\x00",
+        "astral": "\U0001f600",
+        "list": [1, 1.0, "x", None, [2, [3]], {"k": [4]}, False],
+        "empty": [],
+        "obj": {"b": {"c": 1}},
+    }
+    table = table_of([row, {}, {"i": "text now", "z": [0.0]}])
+    assert same_json(table.row(0), row)
+    assert table.row(1) == {} and same_json(table.row(2), {"i": "text now", "z": [0.0]})
+    assert same_json(table.row(-1), table.row(2))
+    got = table.row(0)
+    got["list"][4][1].append(9)  # the caller owns what it gets back
+    assert same_json(table.row(0), row)
+
+
+def test_an_empty_table() -> None:
+    table = PropertyColumns()
+    assert (
+        len(table) == 0
+        and table.rows([]) == []
+        and len(table.take(np.array([], dtype=np.int64))) == 0
+    )
+    assert compile_columnar(cq.parse_filter("a < 1"))(table).tolist() == []
+    assert table.append([]) == range(0, 0)
+    with pytest.raises(IndexError):
+        table.row(0)
+
+
+def test_a_filter_on_a_property_no_row_has() -> None:
+    table = table_of([{"a": 1}, {"b": "x"}])
+    for text in ("nothing = 1", "NOT nothing = 1", "nothing = x* OR NOT nothing.deep < 3"):
+        assert compile_columnar(cq.parse_filter(text))(table).tolist() == [False, False]
+    assert compile_columnar(cq.parse_filter("NOT nothing = 1 OR a = 1"))(table).tolist() == [
+        True,
+        False,
+    ]
+
+
+def test_a_column_that_most_rows_lack_is_read_right() -> None:
+    rows: list[dict[str, Any]] = [{"a": i} for i in range(10)] + [{"b": "x", "a": None}] + [{}] * 30
+    table = table_of(rows, 4)
+    assert compile_columnar(cq.parse_filter("a >= 5 OR b = x"))(table).tolist() == [
+        5 <= i <= 10 for i in range(41)
+    ]
+    assert all(same_json(table.row(i), row) for i, row in enumerate(rows))
+
+
+def test_numbers_compare_exactly_past_the_floats() -> None:
+    values = [
+        2**53,
+        2**53 + 1,
+        float(2**53),
+        2**53 + 2,
+        1e308,
+        math.inf,
+        -math.inf,
+        math.nan,
+        -0.0,
+        0,
+        10**30,
+    ]
+    rows = [{"x": v} for v in values]
+    for literal in (
+        "9007199254740993",
+        "9007199254740992",
+        "1" + "0" * 400,
+        "-" + "9" * 400,
+        "0",
+        "-0.0",
+        "1e400",
+    ):
+        for op in Op:
+            node = Comparison(
+                "x", op, Literal(literal.lstrip("-") if False else literal, LiteralKind.NUMBER)
+            )
+            for negate in (False, True):
+                assert_selects_the_same(Not(node) if negate else node, rows, None)
+
+
+def test_the_same_errors_as_compile_predicate() -> None:
+    deep: Node = Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER))
+    for _ in range(500):
+        deep = Not(deep)
+    for bad, schema in (
+        (TypeName("WV02"), None),
+        (deep, None),
+        (Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER)), {"properties": {"a": "x"}}),
+    ):
+        with pytest.raises(cq.QueryError) as want:
+            cq.compile_predicate(bad, schema)
+        with pytest.raises(cq.QueryError) as got:
+            compile_columnar(bad, schema)
+        assert type(got.value) is type(want.value) and str(got.value) == str(want.value)
+
+
+def test_compiled_filters_are_cached() -> None:
+    node = cq.parse_filter("cloudCover < 20")
+    assert compile_columnar(node) is compile_columnar(cq.parse_filter("cloudCover < 20"))
+    schema = {"properties": {"cloudCover": {"type": "integer"}}}
+    assert compile_columnar(node, schema) is compile_columnar(node, dict(schema))
+
+
+# --------------------------------------------------------------------------------------------
+# The law: the columns select what the predicate selects
+
+
+@EXAMPLES
+@given(
+    filter_nodes(SHARED | property_names(), max_leaves=10),
+    st.lists(properties_dicts(SHARED, allow_nan=True), min_size=1, max_size=6),
+    st.integers(1, 3),
+)
+def test_columnar_agrees_with_the_predicate(
+    node: Node, rows: list[dict[str, Any]], batches: int
+) -> None:
+    for schema in schemas(rows):
+        assert_selects_the_same(node, [*rows, {}], schema, batches)
+
+
+def _near(leaf: Comparison | Match) -> list[Any]:
+    """Values on either side of a comparison's literal, or that nearly match a pattern."""
+    out: list[Any] = [
+        None,
+        True,
+        False,
+        0,
+        -0.0,
+        math.nan,
+        math.inf,
+        -math.inf,
+        10**30,
+        "",
+        2**53 + 1,
+    ]
+    if isinstance(leaf, Comparison):
+        text = leaf.value.text
+        out += [text, text + "\x00", text[:-1], text + "0", text.upper(), text.lower()]
+        number = literal_number(leaf.value)
+        if number is not None and abs(number) < 1e300:
+            out += [number, number + 1, number - 1, float(number), int(number), str(number)]
+            out += [
+                math.nextafter(float(number), math.inf),
+                math.nextafter(float(number), -math.inf),
+            ]
+        moment = instant_key(text)
+        if moment is not None:
+            out += [moment, moment + "Z", moment + "+01:00", moment + ".000000001Z"]
+            out += [moment[:10], moment.replace("T", " ")]
+    else:
+        pieces = [part for part in leaf.pattern if isinstance(part, str)]
+        for piece in pieces:
+            after = piece[:-1] + chr(min(ord(piece[-1]) + 1, sys.maxunicode))
+            out += [piece, after, piece[:-1], piece + "x", "x" + piece, piece + "\n"]
+        joined = "".join(pieces)
+        out += [joined, "x".join(pieces), joined + joined, "x" + joined + "x"]
+        out += [int(joined)] if joined.isascii() and joined.isdigit() else []
+        out += (
+            [float(joined)] if joined.isascii() and joined.isdigit() and len(joined) < 300 else []
+        )
+    return out + [[value] for value in out[-3:]] + [[], [None, out[-1]], {"b": out[-1]}]
+
+
+@EXAMPLES
+@given(filter_nodes(SHARED, max_leaves=6), st.data())
+def test_columnar_agrees_near_the_literals(node: Node, data: st.DataObject) -> None:
+    by_name: dict[str, list[Any]] = {}
+    for leaf in iter_nodes(node):
+        if isinstance(leaf, Comparison | Match):
+            by_name.setdefault(leaf.property, []).extend(_near(leaf))
+            first = leaf.property.split(".")[0]
+            if first != leaf.property:
+                by_name.setdefault(first, []).extend(
+                    {leaf.property.split(".", 1)[1]: v} for v in _near(leaf)[:8]
+                )
+    values = {
+        name: st.sampled_from(near) | json_values(allow_nan=True) for name, near in by_name.items()
+    }
+    rows = data.draw(st.lists(st.fixed_dictionaries({}, optional=values), min_size=1, max_size=8))
+    for schema in schemas(rows):
+        assert_selects_the_same(node, rows, schema, data.draw(st.integers(1, 3)))
+
+
+@EXAMPLES
+@given(
+    filter_nodes(st.sampled_from(GBDX_PROPERTIES), max_leaves=8), st.lists(records(), max_size=6)
+)
+def test_columnar_agrees_on_gbdx_shaped_records(
+    node: Node, generated: list[dict[str, Any]]
+) -> None:
+    rows = [record["properties"] for record in generated]
+    for schema in schemas(rows):
+        assert_selects_the_same(node, [*rows, {}], schema)
+
+
+def test_lists_follow_the_list_rule() -> None:
+    rows: list[dict[str, Any]] = [
+        {"tags": ["WV02", "x"]},
+        {"tags": [None, "y"]},
+        {"tags": []},
+        {"tags": [["WV02"], 3]},
+        {"tags": [1, 2.5, True]},
+    ]
+    for text in (
+        "tags = WV02",
+        "NOT tags = WV02",
+        "tags > 2",
+        "NOT tags > 2",
+        "tags = true",
+        "tags = W*",
+        "NOT tags = 2*",
+    ):
+        assert_selects_the_same(cq.parse_filter(text), rows, None)
+
+
+def test_dotted_names_read_the_key_first_then_the_path() -> None:
+    rows: list[dict[str, Any]] = [
+        {"a.b": 1, "a": {"b": 5}},
+        {"a": {"b": 5}},
+        {"a": {"b": {"c": 2}}},
+        {"a": {"c": 1}},
+        {"a": 3},
+        {"a.b": None, "a": {"b": 5}},
+        {"a": {"b": [1, 7]}},
+    ]
+    for text in ("a.b > 2", "NOT a.b > 2", "a.b.c = 2", "a.b = 1*", "NOT a.b = 5 OR a.b = 1"):
+        assert_selects_the_same(cq.parse_filter(text), rows, None)
+
+
+def test_wildcards_of_every_shape() -> None:
+    words = [
+        "WORLDVIEW03_VNIR",
+        "WORLDVIEW02",
+        "WV03",
+        "03",
+        "",
+        "a\nb",
+        "é03é",
+        1050010,
+        26.5,
+        -0.0,
+        True,
+        None,
+    ]
+    rows = [{"s": w} for w in words]
+    patterns = [
+        ("WORLDVIEW", Wildcard.ANY),
+        (Wildcard.ANY, "03"),
+        (Wildcard.ANY, "03", Wildcard.ANY),
+        ("W", Wildcard.ANY, "R"),
+        (Wildcard.ANY,),
+        ("W", Wildcard.ONE, Wildcard.ANY, "3"),
+        ("1050", Wildcard.ANY),
+        (Wildcard.ANY, ".5"),
+        ("tr", Wildcard.ANY),
+        ("-0", Wildcard.ANY),
+    ]
+    for pattern in patterns:
+        for negated in (False, True):
+            match = Match("s", pattern, negated)
+            for node in (
+                match,
+                Not(match),
+                And((match, Not(Comparison("s", Op.EQ, Literal("WV03", LiteralKind.QUOTED))))),
+            ):
+                assert_selects_the_same(node, rows, None)
+                assert_selects_the_same(node, rows, {"properties": {"s": {"type": "string"}}})
+
+
+# --------------------------------------------------------------------------------------------
+# The real records
+
+
+@pytest.fixture(scope="module")
+def real_rows(gbdx_records: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [record["properties"] for record in gbdx_records.values()]
+
+
+@pytest.mark.parametrize("text", REAL_FILTERS)
+def test_columnar_agrees_on_the_real_records(text: str, real_rows: list[dict[str, Any]]) -> None:
+    node = cq.parse_filter(text)
+    for schema in (None, cq.infer_queryables([{"properties": row} for row in real_rows])):
+        assert_selects_the_same(node, real_rows, schema, batches=3)
+
+
+def test_the_real_records_round_trip(real_rows: list[dict[str, Any]]) -> None:
+    table = table_of(real_rows, 4)
+    got = table.rows(np.arange(len(real_rows)))
+    assert all(same_json(g, w) for g, w in zip(got, real_rows, strict=True))
+    order = np.arange(len(real_rows))[::-1].copy()
+    assert all(
+        same_json(g, real_rows[i])
+        for g, i in zip(table.take(order).rows(range(len(order))), order.tolist(), strict=True)
+    )
