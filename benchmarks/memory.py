@@ -19,6 +19,7 @@ Compare two revisions with ``--tree /path/to/old/checkout --tree .``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import gc
 import json
@@ -43,10 +44,8 @@ def _status_kib(field_name: str) -> int:
 
 def _trimmed_rss_kib() -> int:
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: untrimmed
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
     return _status_kib("VmRSS")
 
 

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,14 @@ from hypothesis import strategies as st
 from catalogql.search import open_catalog
 from catalogql.search.geometry import read_footprint
 from catalogql.search.stores.memory import MemoryCatalog
-from catalogql.search.stores.packed import BLOCK, Area, BoxIndex, Footprints, outward_boxes
+from catalogql.search.stores.packed import (
+    BLOCK,
+    Area,
+    BoxIndex,
+    Footprints,
+    Identifiers,
+    outward_boxes,
+)
 
 # -- footprints: boxes, points, polygons, and some that cross the antimeridian ----------------
 
@@ -137,11 +145,17 @@ def test_a_search_finds_exactly_the_footprints_shapely_finds(
 # -- slots: removals, replacements, compaction ------------------------------------------------
 
 
+@pytest.fixture(params=[Identifiers.MERGE_EVERY, 2], ids=["recent", "merged"])
+def merging(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Identifier lookups from the dict of recent ones, or merged into the sorted hashes."""
+    monkeypatch.setattr(Identifiers, "MERGE_EVERY", request.param)
+
+
 def _ids(page: dict[str, Any]) -> list[str]:
     return [record["identifier"] for record in page["results"]]
 
 
-def test_removals_compact_the_slots_and_every_answer_stays() -> None:
+def test_removals_compact_the_slots_and_every_answer_stays(merging: None) -> None:
     catalog = open_catalog("memory://")
     assert isinstance(catalog, MemoryCatalog)
     records = [
@@ -174,7 +188,7 @@ def test_removals_compact_the_slots_and_every_answer_stays() -> None:
     assert len(catalog) == 200 - len(gone) + 1
 
 
-def test_a_few_removals_leave_dead_slots_that_no_search_sees() -> None:
+def test_a_few_removals_leave_dead_slots_that_no_search_sees(merging: None) -> None:
     catalog = open_catalog("memory://")
     assert isinstance(catalog, MemoryCatalog)
     catalog.add_records(_record(f"r{i:03d}", "POINT (1 1)", 1 + i % 28) for i in range(100))
@@ -185,7 +199,7 @@ def test_a_few_removals_leave_dead_slots_that_no_search_sees() -> None:
     assert len(catalog) == 99
 
 
-def test_a_replacement_takes_a_new_slot_and_an_identical_record_none() -> None:
+def test_a_replacement_takes_a_new_slot_and_an_identical_record_none(merging: None) -> None:
     catalog = open_catalog("memory://")
     assert isinstance(catalog, MemoryCatalog)
     catalog.compact_share = 1.0  # no compaction while one slot of two is dead
@@ -204,7 +218,7 @@ def test_a_replacement_takes_a_new_slot_and_an_identical_record_none() -> None:
     assert _ids(catalog.search({"searchAreaWkt": "POLYGON ((0 0, 3 0, 3 3, 0 3, 0 0))"})) == ["b"]
 
 
-def test_the_removal_of_a_label_and_new_readers_of_a_label() -> None:
+def test_the_removal_of_a_label_and_new_readers_of_a_label(merging: None) -> None:
     catalog = open_catalog("memory://")
     catalog.add_records(_record(f"r{i}", "POINT (1 1)", 1 + i) for i in range(10))  # odd days: WV02
     assert catalog.set_readers("WV03", ["group:b"]) == 5

@@ -75,7 +75,7 @@ from numpy.typing import NDArray
 from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compile_columnar
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.records import StoredRecord
-from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow
+from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow, Identifiers
 
 __all__ = ["MemoryCatalog"]
 
@@ -249,9 +249,8 @@ class MemoryCatalog(Catalog):
 
     def __init__(self, url: str, **options: Any) -> None:
         super().__init__(url, **options)
-        self._identifiers: list[str] = []  # slot -> identifier (dead slots keep theirs)
-        self._slot: dict[str, int] = {}  # identifier -> its live slot
-        self._live = Grow(np.bool_)
+        self._identifiers = Identifiers()  # slot -> identifier, and back (current slots)
+        self._live = Grow(np.bool_)  # slot -> whether it holds its identifier's current record
         self._dead = 0
         self._type_lists: list[tuple[str, ...]] = []  # code -> type labels
         self._type_code: dict[tuple[str, ...], int] = {}
@@ -278,13 +277,11 @@ class MemoryCatalog(Catalog):
         ['footprints', 'identifiers', 'indexes', 'keys', 'properties', 'slots']
         """
         with self._lock.reading():
-            identifiers = sum(49 + len(i) for i in self._identifiers)  # str objects (ASCII)
-            identifiers += 8 * len(self._identifiers) + 100 * len(self._slot)  # list, dict
             slots = sum(
                 grow._data.nbytes for grow in (self._live, self._types, self._readers, self._times)
             )
             return {
-                "identifiers": identifiers,
+                "identifiers": self._identifiers.nbytes(),
                 "slots": slots,
                 "footprints": self._footprints.nbytes(),
                 "properties": self._properties.nbytes(),
@@ -310,8 +307,7 @@ class MemoryCatalog(Catalog):
 
     def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
         with self._lock.reading():
-            identifiers = self._identifiers
-            carrying = {identifiers[slot] for slot in self._carrying(label).tolist()}
+            carrying = set(self._identifiers.many(self._carrying(label)))
         self._staged(carrying, label, unit)
         unit.state.append((label, readers))
         return len(carrying)
@@ -333,11 +329,11 @@ class MemoryCatalog(Catalog):
     def _remove(self, identifiers: frozenset[str], label: str | None, unit: Transaction) -> int:
         with self._lock.reading():
             carrying = (
-                {self._identifiers[slot] for slot in self._carrying(label).tolist()}
-                if label is not None
-                else set()
+                set(self._identifiers.many(self._carrying(label))) if label is not None else set()
             )
-            present = {i for i in identifiers if i in self._slot}
+            asked = list(identifiers)
+            slots = self._identifiers.find(asked, self._live.values)
+            present = {i for i, slot in zip(asked, slots, strict=True) if slot is not None}
         self._staged(carrying, label, unit)
         for change, _ in unit.state:  # which of the identifiers the unit stored or removed
             if isinstance(change, _Batch):
@@ -349,15 +345,14 @@ class MemoryCatalog(Catalog):
 
     def _drop(self, removal: _Removal) -> None:
         """Remove records (under the write lock): their slots die (see :meth:`_compact`)."""
-        gone = {self._slot[i] for i in removal.identifiers if i in self._slot}
+        live = self._live.values
+        found = self._identifiers.find(list(removal.identifiers), live)
+        gone = {slot for slot in found if slot is not None}
         if removal.label is not None:
             gone.update(self._carrying(removal.label).tolist())
         if not gone:
             return
-        live, identifiers = self._live.values, self._identifiers
-        for slot in gone:
-            live[slot] = False
-            del self._slot[identifiers[slot]]
+        live[np.fromiter(gone, dtype=np.int64, count=len(gone))] = False
         self._dead += len(gone)
 
     def _compact(self) -> None:
@@ -365,9 +360,7 @@ class MemoryCatalog(Catalog):
         kept = np.flatnonzero(self._live.values)
         renumbered = np.full(len(self._live), -1, dtype=np.int64)
         renumbered[kept] = np.arange(len(kept))
-        identifiers = self._identifiers
-        self._identifiers = [identifiers[slot] for slot in kept.tolist()]
-        self._slot = {identifier: slot for slot, identifier in enumerate(self._identifiers)}
+        self._identifiers = self._identifiers.take(kept)
         for grow in (self._live, self._types, self._readers, self._times):
             grow.replace(grow.values[kept])
         self._footprints = self._footprints.take(kept)
@@ -426,8 +419,8 @@ class MemoryCatalog(Catalog):
         start = len(self._identifiers)
         kept: list[int] = []
         live, codes = self._live.values, self._types.values
-        for identifier, at in last.items():
-            slot = self._slot.get(identifier)
+        slots = self._identifiers.find(list(last), live)
+        for at, slot in zip(last.values(), slots, strict=True):
             if slot is not None:
                 if (
                     self._type_lists[codes[slot]] == batch.labels[at]
@@ -437,12 +430,11 @@ class MemoryCatalog(Catalog):
                     continue
                 live[slot] = False
                 self._dead += 1
-            self._slot[identifier] = start + len(kept)
             kept.append(at)
         if not kept:
             return
         chosen = np.asarray(kept, dtype=np.int64)
-        self._identifiers.extend(batch.identifiers[at] for at in kept)
+        self._identifiers.append([batch.identifiers[at] for at in kept])
         self._live.extend(np.ones(len(kept), dtype=np.bool_))
         self._types.extend(
             np.asarray([self._type_list(batch.labels[at]) for at in kept], dtype=np.int32)
@@ -457,6 +449,7 @@ class MemoryCatalog(Catalog):
         mine = owners >= 0
         self._key_hashes.extend(batch.key_hashes[mine])
         self._key_slots.extend(owners[mine].astype(np.int32))
+        self._identifiers.merge(self._live.values)
 
     def _fresh_index(self) -> _Index:
         """The indexes of the records as they are (call with the read lock held)."""
@@ -472,17 +465,17 @@ class MemoryCatalog(Catalog):
 
     def _build(self) -> _Index:
         live = np.flatnonzero(self._live.values)
-        identifiers = self._identifiers
-        mine = [identifiers[slot] for slot in live.tolist()]
+        mine = self._identifiers.many(live)
         by_identifier = sorted(range(len(mine)), key=mine.__getitem__)
         rank = np.empty(len(mine), dtype=np.int64)
         rank[np.asarray(by_identifier, dtype=np.int64)] = np.arange(len(mine))
         times = self._times.values[live]
         descending = live[np.lexsort((-rank, times))].astype(np.int32)
         ascending = live[np.lexsort((rank, times))].astype(np.int32)
-        position = np.full(len(identifiers), -1, dtype=np.int32)
+        slots = len(self._identifiers)
+        position = np.full(slots, -1, dtype=np.int32)
         position[descending] = np.arange(len(live), dtype=np.int32)
-        position_ascending = np.full(len(identifiers), -1, dtype=np.int32)
+        position_ascending = np.full(slots, -1, dtype=np.int32)
         position_ascending[ascending] = np.arange(len(live), dtype=np.int32)
         key_slots = self._key_slots.values
         alive = self._live.values[key_slots]
@@ -506,17 +499,20 @@ class MemoryCatalog(Catalog):
 
     def _records(self, slots: _Slots) -> list[dict[str, Any]]:
         """The records in these slots, rebuilt (new objects)."""
-        identifiers, lists, codes = self._identifiers, self._type_lists, self._types.values
+        lists, codes = self._type_lists, self._types.values
         return [
-            {"identifier": identifiers[slot], "type": list(lists[code]), "properties": properties}
-            for slot, code, properties in zip(
-                slots.tolist(), codes[slots].tolist(), self._properties.rows(slots), strict=True
+            {"identifier": identifier, "type": list(lists[code]), "properties": properties}
+            for identifier, code, properties in zip(
+                self._identifiers.many(slots),
+                codes[slots].tolist(),
+                self._properties.rows(slots),
+                strict=True,
             )
         ]
 
     def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
         with self._lock.reading():
-            slot = self._slot.get(identifier)
+            slot = self._identifiers.find([identifier], self._live.values)[0]
             if slot is None:
                 return None
             if readers is not None and readers.isdisjoint(
@@ -527,7 +523,7 @@ class MemoryCatalog(Catalog):
 
     def _count(self) -> int:
         with self._lock.reading():
-            return len(self._slot)
+            return len(self._identifiers) - self._dead
 
     def _select(self, query: Query) -> Page:
         with self._lock.reading():
@@ -575,7 +571,7 @@ class MemoryCatalog(Catalog):
         at, stop = first, end
         while at < stop:  # the first of the run not in its leading part
             middle = (at + stop) // 2
-            other = identifiers[order[middle]]
+            other = identifiers.at(int(order[middle]))
             if (other <= identifier) if query.ascending else (other > identifier):
                 at = middle + 1
             else:

@@ -5,6 +5,8 @@ record. This module holds the parts that are not properties (those are
 :class:`~catalogql.compile.columnar.PropertyColumns`):
 
 - :class:`Grow`: a numpy array with spare capacity, appended to a batch at a time;
+- :class:`Identifiers`: each slot's identifier as UTF-8 in one byte buffer, and a lookup from
+  an identifier to its slot (hashes sorted, plus a dict of the slots added since the last merge);
 - :class:`Footprints`: each footprint as WKB in one byte buffer, with its bounding box as four
   float32 numbers rounded outward (so the box still contains the shape);
 - :class:`BoxIndex`: a packed spatial index over those boxes: rows sorted along a Z-order
@@ -34,7 +36,7 @@ import shapely
 from numpy.typing import DTypeLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["BLOCK", "Area", "BoxIndex", "Footprints", "Grow", "outward_boxes"]
+__all__ = ["BLOCK", "Area", "BoxIndex", "Footprints", "Grow", "Identifiers", "outward_boxes"]
 
 BLOCK = 128
 """Rows per block of the packed spatial index."""
@@ -43,7 +45,7 @@ Slots = NDArray[np.int64]
 
 
 class Grow:
-    """A numpy array that grows by appending, with spare capacity (doubling).
+    """A numpy array that grows by appending, with spare capacity (a quarter more each time).
 
     ``values`` is the filled part (a view: valid until the next append).
 
@@ -82,7 +84,8 @@ class Grow:
             data = data.astype(items.dtype)
         need = self._size + count
         if need > len(data):
-            grown = np.zeros((max(need, 2 * len(data), 16), *data.shape[1:]), dtype=data.dtype)
+            spare = max(need, len(data) + len(data) // 4, 16)  # a quarter more: little held spare
+            grown = np.zeros((spare, *data.shape[1:]), dtype=data.dtype)
             grown[: self._size] = data[: self._size]
             data = grown
         data[self._size : need] = items
@@ -131,6 +134,122 @@ class Area:
             found = near if found is None else found | near
         assert found is not None  # an area has a part
         return found
+
+
+class Identifiers:
+    """Identifiers by slot (UTF-8 in one buffer), and a lookup from identifier to current slot.
+
+    An identifier may have had several slots (a replaced record takes a new one); the store
+    says which slots are current (``live``), and at most one slot of an identifier is. The
+    lookup is the hashes of the identifiers, sorted with their slots, plus a dict of those
+    added since they were last merged into it (every :data:`MERGE_EVERY` additions, or more
+    as the table grows).
+
+    >>> identifiers = Identifiers()
+    >>> identifiers.append(["a", "b"])
+    >>> live = np.array([True, True])
+    >>> identifiers.find(["b", "c"], live), identifiers.at(1), len(identifiers)
+    ([1, None], 'b', 2)
+    """
+
+    MERGE_EVERY = 65536
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._offsets = Grow(np.int64)
+        self._offsets.extend(np.zeros(1, dtype=np.int64))
+        self._hashes = np.zeros(0, dtype=np.int64)  # merged: ascending
+        self._slots = np.zeros(0, dtype=np.int32)  # ... and their slots
+        self._recent: dict[str, int] = {}  # added since the last merge: identifier -> slot
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def append(self, identifiers: Sequence[str]) -> None:
+        """Give the next slots to these identifiers (each their current slot from now on)."""
+        if not identifiers:
+            return
+        start = len(self)
+        blobs = [identifier.encode("utf-8") for identifier in identifiers]
+        lengths = np.fromiter((len(blob) for blob in blobs), dtype=np.int64, count=len(blobs))
+        self._offsets.extend(self._offsets.values[-1] + np.cumsum(lengths))
+        self._buffer += b"".join(blobs)
+        recent = self._recent
+        for slot, identifier in enumerate(identifiers, start):
+            recent[identifier] = slot
+
+    def merge(self, live: NDArray[np.bool_], force: bool = False) -> None:
+        """Fold the recent identifiers into the sorted lookup when there are enough of them.
+
+        The entries of slots no longer current are dropped.
+        """
+        recent = self._recent
+        if not recent or not (force or len(recent) >= max(self.MERGE_EVERY, len(self) // 8)):
+            return
+        hashes = np.fromiter((hash(i) for i in recent), dtype=np.int64, count=len(recent))
+        slots = np.fromiter(recent.values(), dtype=np.int32, count=len(recent))
+        current = live[self._slots]
+        hashes = np.concatenate([self._hashes[current], hashes])
+        slots = np.concatenate([self._slots[current], slots])
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._slots = hashes[order], slots[order]
+        self._recent = {}
+
+    def find(self, identifiers: Sequence[str], live: NDArray[np.bool_]) -> list[int | None]:
+        """The current slot of each identifier, or None."""
+        found: list[int | None] = []
+        recent, hashes, slots = self._recent, self._hashes, self._slots
+        looked = [hash(identifier) for identifier in identifiers] if len(hashes) else []
+        if looked:
+            keys = np.asarray(looked, dtype=np.int64)
+            lows = np.searchsorted(hashes, keys).tolist()
+            highs = np.searchsorted(hashes, keys, side="right").tolist()
+        for at, identifier in enumerate(identifiers):
+            slot = recent.get(identifier)
+            if slot is not None:  # the newest slot of the identifier: current or removed
+                found.append(slot if live[slot] else None)
+                continue
+            if looked:
+                for candidate in slots[lows[at] : highs[at]].tolist():
+                    if live[candidate] and self.at(candidate) == identifier:
+                        slot = candidate
+                        break
+            found.append(slot)
+        return found
+
+    def at(self, slot: int) -> str:
+        """The identifier of a slot."""
+        offsets = self._offsets.values
+        return self._buffer[offsets[slot] : offsets[slot + 1]].decode("utf-8")
+
+    def many(self, slots: NDArray[np.integer[Any]]) -> list[str]:
+        """The identifiers of these slots."""
+        offsets, buffer = self._offsets.values, self._buffer
+        starts, ends = offsets[slots].tolist(), offsets[slots + 1].tolist()
+        return [buffer[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
+
+    def take(self, slots: NDArray[np.int64]) -> Identifiers:
+        """A new table of these slots, renumbered 0, 1, ... (a compaction; ``slots`` current).
+
+        >>> identifiers = Identifiers(); identifiers.append(["a", "b", "c"])
+        >>> taken = identifiers.take(np.array([2, 0]))
+        >>> taken.find(["a", "b", "c"], np.ones(2, dtype=bool))
+        [1, None, 0]
+        """
+        taken = Identifiers()
+        taken.append(self.many(slots))
+        taken.merge(np.ones(len(slots), dtype=np.bool_), force=True)
+        return taken
+
+    def nbytes(self) -> int:
+        """Memory held (buffers, arrays, and the recent dict estimated).
+
+        >>> Identifiers().nbytes() > 0
+        True
+        """
+        recent = sum(100 + len(identifier) for identifier in self._recent)
+        arrays = self._offsets._data.nbytes + self._hashes.nbytes + self._slots.nbytes
+        return len(self._buffer) + arrays + recent
 
 
 def outward_boxes(bounds: NDArray[np.float64]) -> NDArray[np.float32]:
