@@ -61,7 +61,7 @@ def footprint_wkt(draw: st.DrawFn) -> str:
 
 @st.composite
 def search_area(draw: st.DrawFn) -> shapely.Geometry:
-    """A search area: a box anywhere (some across the whole globe), or split at the antimeridian."""
+    """A search area: a box or a triangle anywhere, or a box split at the antimeridian."""
     x, y = draw(longitudes), draw(latitudes)
     w, h = draw(st.floats(1e-6, 200)), draw(st.floats(1e-6, 90))
     h = min(h, 90 - y)
@@ -69,7 +69,10 @@ def search_area(draw: st.DrawFn) -> shapely.Geometry:
         return shapely.MultiPolygon(
             [shapely.box(180 - w / 2, y, 180, y + h), shapely.box(-180, y, -180 + w / 2, y + h)]
         )
-    return shapely.box(x, y, min(180, x + w), min(90, y + h))
+    x1, y1 = min(180, x + w), min(90, y + h)
+    if draw(st.booleans()):  # not a rectangle: every footprint near it is tested exactly
+        return shapely.Polygon([(x, y), (x1, y), (x, y1), (x, y)])
+    return shapely.box(x, y, x1, y1)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

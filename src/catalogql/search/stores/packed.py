@@ -113,13 +113,31 @@ class Area:
            [5., 5., 6., 6.]])
     """
 
-    __slots__ = ("boxes", "shape")
+    __slots__ = ("boxes", "rectangles", "shape")
 
     def __init__(self, area: BaseGeometry) -> None:
         self.shape: BaseGeometry = shapely.from_wkb(shapely.to_wkb(area))  # its own: prepared here
         shapely.prepare(self.shape)
         parts = shapely.get_parts(area) if shapely.get_num_geometries(area) > 1 else [area]
-        self.boxes: NDArray[np.float64] = shapely.bounds(np.asarray(parts, dtype=object))
+        shapes = np.asarray(parts, dtype=object)
+        self.boxes: NDArray[np.float64] = shapely.bounds(shapes)
+        rectangle = shapely.equals(shapes, shapely.box(*self.boxes.T)) & (shapely.area(shapes) > 0)
+        self.rectangles: NDArray[np.float64] = self.boxes[rectangle]
+        """The boxes of the parts that are rectangles (a footprint inside one meets the area)."""
+
+    def inside(self, boxes: NDArray[np.float32]) -> NDArray[np.bool_]:
+        """Which of ``boxes`` lie inside a rectangular part of the area (so their shapes meet it).
+
+        >>> area = Area(shapely.box(0, 0, 10, 10))
+        >>> area.inside(outward_boxes(np.array([[1.0, 1, 2, 2], [9.0, 9, 11, 11]]))).tolist()
+        [True, False]
+        """
+        found = np.zeros(len(boxes), dtype=np.bool_)
+        for x0, y0, x1, y1 in self.rectangles.tolist():
+            within = (boxes[:, 0] >= x0) & (boxes[:, 2] <= x1)
+            within &= (boxes[:, 1] >= y0) & (boxes[:, 3] <= y1)
+            found |= within
+        return found
 
     def near(self, boxes: NDArray[np.float32]) -> NDArray[np.bool_]:
         """Which of ``boxes`` meet the box of a part of the area.
@@ -333,13 +351,19 @@ class Footprints:
         """Those of ``rows`` whose footprint intersects ``area`` (exactly), in the same order.
 
         The rows whose box misses the area's boxes are dropped before any WKB is read (unless
-        ``boxed``: the caller did that already).
+        ``boxed``: the caller did that already), and those whose box lies inside a rectangular
+        part of the area are in without reading theirs.
         """
         if not boxed and len(rows):
             rows = rows[area.near(self._boxes.values[rows])]
         if not len(rows):
             return rows
-        hits: NDArray[np.bool_] = shapely.intersects(area.shape, self.geometries(rows))
+        hits = area.inside(self._boxes.values[rows]) if len(area.rectangles) else None
+        if hits is None:
+            hits = shapely.intersects(area.shape, self.geometries(rows))
+        elif not hits.all():  # the exact test for those not inside a rectangle of the area
+            unsure = np.flatnonzero(~hits)
+            hits[unsure] = shapely.intersects(area.shape, self.geometries(rows[unsure]))
         return rows[hits]
 
     def take(self, rows: Slots) -> Footprints:
