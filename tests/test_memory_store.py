@@ -287,3 +287,17 @@ def test_nbytes_counts_every_part() -> None:
     parts = catalog.nbytes()
     assert all(parts[name] > 0 for name in ("identifiers", "slots", "indexes")), parts
     assert parts["footprints"] >= 100 * (21 + 16)  # a point's WKB and its box
+
+
+def test_boxes_compare_with_the_area_in_float64() -> None:
+    """A bound that float32 would round (2.3e-117 to 0) must not let a point at 0 in or out."""
+    footprints = Footprints()
+    footprints.append([shapely.Point(0, 0), shapely.Point(0.1, 0.5)])
+    area = Area(shapely.box(0, 2.3e-117, 1, 1))
+    rows = np.arange(2, dtype=np.int64)
+    assert area.inside(footprints.boxes).tolist() == [False, True]
+    assert footprints.intersecting(area, rows).tolist() == [1]
+    index = BoxIndex.build(footprints.boxes, rows)
+    below = Area(shapely.box(-1, -1, 0.1 - 1e-12, 0.3))  # x1 just under 0.1: float32 rounds up
+    assert index.query(below, footprints.boxes).tolist() == [0, 1]  # a box may over-include
+    assert footprints.intersecting(below, rows).tolist() == [0]

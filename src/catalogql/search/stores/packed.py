@@ -133,7 +133,7 @@ class Area:
         [True, False]
         """
         found = np.zeros(len(boxes), dtype=np.bool_)
-        for x0, y0, x1, y1 in self.rectangles.tolist():
+        for x0, y0, x1, y1 in self.rectangles:  # np.float64: float32 boxes compare exactly
             within = (boxes[:, 0] >= x0) & (boxes[:, 2] <= x1)
             within &= (boxes[:, 1] >= y0) & (boxes[:, 3] <= y1)
             found |= within
@@ -146,7 +146,7 @@ class Area:
         [True]
         """
         found: NDArray[np.bool_] | None = None
-        for x0, y0, x1, y1 in self.boxes.tolist():
+        for x0, y0, x1, y1 in self.boxes:  # np.float64: float32 boxes compare exactly
             near = (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0)
             near &= (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
             found = near if found is None else found | near
@@ -442,7 +442,7 @@ class BoxIndex:
             return np.zeros(0, dtype=np.int64)
         found: list[NDArray[np.int32]] = []
         blocks = self.blocks
-        for x0, y0, x1, y1 in area.boxes.tolist():
+        for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
             hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
             hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
             chosen = np.flatnonzero(hit)
