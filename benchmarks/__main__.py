@@ -1,6 +1,7 @@
 """``python -m benchmarks [--quick] [--json FILE] [--records PATH] [--only SECTION ...]``.
 
-Sections: imports, parse, predicate, codegen, sql, load (``--load-records N``, ``--load-tree
+Sections: imports, parse, predicate, filter (scalar and columnar filters beside pygeofilter, cql2
+and polars; see :mod:`benchmarks.filter`), codegen, sql, load (``--load-records N``, ``--load-tree
 PATH``: see :mod:`benchmarks.load`), search, service (``--service-records N``: the records of its
 visibility part, 1,000,000 by default; see :mod:`benchmarks.service`), serve (``catalogql serve
 --workers 2`` under load; see :mod:`benchmarks.serve`; its result says PASS or FAIL, and a FAIL
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import (
+    filter,
     imports,
     load,
     parse,
@@ -36,6 +38,7 @@ SECTIONS = (
     "imports",
     "parse",
     "predicate",
+    "filter",
     "codegen",
     "sql",
     "load",
@@ -95,6 +98,21 @@ def summary(
                 report.us(c["catalogql"]),
                 cell(c.get("pygeofilter", nan), report.us, c_ratio.get("pygeofilter/catalogql")),
                 "(none needed)",
+            ]
+        )
+    if "filter" in results:
+        typical = results["filter"]["filters"][0]
+        m = typical["median_ns"]
+        polars = typical["ratio"].get("polars mask/catalogql columnar")
+        held = results["filter"]["memory"]["nbytes_per_record"]
+        rows.append(
+            [
+                "evaluate the typical filter a column at a time, ns per record (polars: "
+                + cell(m.get("polars mask", nan), report.ns, polars)
+                + f"; the columns hold {held:,.0f} B per record)",
+                report.ns(m["catalogql columnar"]),
+                "n/a",
+                "n/a",
             ]
         )
     out = []
@@ -298,11 +316,13 @@ def main(argv: list[str] | None = None) -> int:
         results["imports"] = imports.run(config)
     if "parse" in wanted:
         results["parse"] = parse.run(config)
-    if wanted & {"predicate", "codegen", "sql"}:
+    if wanted & {"predicate", "filter", "codegen", "sql"}:
         records = load_records(args.records)
         if records is not None:
             if "predicate" in wanted:
                 results["predicate"] = predicate.run(config, records)
+            if "filter" in wanted:
+                results["filter"] = filter.run(config, records)
             if "codegen" in wanted:
                 results["codegen"] = predicate_codegen.run(config, records)
             if "sql" in wanted:

@@ -93,7 +93,7 @@ def assert_selects_the_same(
     assert got.dtype == np.bool_ and len(got) == len(rows)
     assert got.tolist() == want, (
         cq.to_gbdx(node),
-        [r for r, w, g in zip(rows, want, got) if w != g],
+        [r for r, w, g in zip(rows, want, got, strict=True) if w != g],
     )
     # the same on a few rows, in another order (the ``rows`` argument)
     some = np.arange(len(rows), dtype=np.int64)[::-2]
@@ -246,9 +246,7 @@ def test_numbers_compare_exactly_past_the_floats() -> None:
         "1e400",
     ):
         for op in Op:
-            node = Comparison(
-                "x", op, Literal(literal.lstrip("-") if False else literal, LiteralKind.NUMBER)
-            )
+            node = Comparison("x", op, Literal(literal, LiteralKind.NUMBER))
             for negate in (False, True):
                 assert_selects_the_same(Not(node) if negate else node, rows, None)
 
@@ -418,7 +416,7 @@ def test_wildcards_of_every_shape() -> None:
         None,
     ]
     rows = [{"s": w} for w in words]
-    patterns = [
+    patterns: list[tuple[str | Wildcard, ...]] = [
         ("WORLDVIEW", Wildcard.ANY),
         (Wildcard.ANY, "03"),
         (Wildcard.ANY, "03", Wildcard.ANY),

@@ -1,8 +1,8 @@
 """One law across every back end: the same (schema, records, filter) selects the same records.
 
-``compile_predicate``, the SQL on SQLite, the SQL on a real PostgreSQL, ``cql2.Expr(...).matches``
-and pygeofilter's native evaluator, side by side in one Hypothesis test, on the common ground
-where each is defined:
+``compile_predicate``, ``compile_columnar`` over a table of the records, the SQL on SQLite, the
+SQL on a real PostgreSQL, ``cql2.Expr(...).matches`` and pygeofilter's native evaluator, side by
+side in one Hypothesis test, on the common ground where each is defined:
 
 * every property the filter reads is declared in the schema (CQL2 and pygeofilter type their
   literals by the schema; without one they cannot follow SPEC section 4's value-typed rules);
@@ -32,6 +32,7 @@ from pygeofilter.backends.native.evaluate import NativeEvaluator
 
 import catalogql as cq
 from catalogql.ast import And, Comparison, Literal, LiteralKind, Match, Not, Op, Or, Wildcard
+from catalogql.compile.columnar import PropertyColumns, compile_columnar
 from catalogql.semantics import parse_instant
 from property_settings import scaled
 from test_sql import PostgresDB, SQLiteDB, selected
@@ -173,6 +174,15 @@ def _peer_answers(node: Any, rows: Sequence[Mapping[str, Any]]) -> dict[str, dic
     return answers
 
 
+def columnar_selected(
+    node: Any, rows: Sequence[Mapping[str, Any]], schema: Mapping[str, Any] | None
+) -> set[int]:
+    """The rows ``compile_columnar`` selects in a table of ``rows``."""
+    table = PropertyColumns()
+    table.append(rows)
+    return {int(i) for i in compile_columnar(node, schema)(table).nonzero()[0]}
+
+
 @pytest.fixture(scope="module")
 def postgres_for_differential(postgres_cluster: Any) -> Iterator[PostgresDB]:
     url = postgres_cluster.create_database("test_differential")
@@ -194,6 +204,10 @@ def test_every_back_end_selects_the_same_records(postgres_for_differential: Post
     def agree(rows: list[dict[str, Any]], node: Any) -> None:
         keep = cq.compile_predicate(node, SCHEMA)
         want = {i for i, props in enumerate(rows) if keep(props)}
+        assert columnar_selected(node, rows, SCHEMA) == want, "columnar"
+        assert columnar_selected(node, rows, None) == {
+            i for i, props in enumerate(rows) if cq.compile_predicate(node)(props)
+        }, "columnar, no schema"
         assert selected(sqlite_db, node, rows, SCHEMA) == want, "SQLite"
         assert selected(postgres_for_differential, node, rows, SCHEMA) == want, "PostgreSQL"
         for peer, answers in _peer_answers(node, rows).items():

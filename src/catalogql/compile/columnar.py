@@ -15,8 +15,9 @@ kind met:
   there only when the float is exactly it (``abs(v) <= 2**53``); the kind code says int or
   float, so a row comes back as it went in (``1`` stays ``1``, ``1.0`` stays ``1.0``, ``-0.0``
   keeps its sign);
-* text: ``int32`` codes into the column's :class:`_Dictionary` of distinct strings (numpy's
-  variable-width UTF-8 ``StringDType``, which orders by code point as Python does);
+* text: codes into the column's :class:`_Dictionary` of distinct strings (numpy's
+  variable-width UTF-8 ``StringDType``, which orders by code point as Python does): code 0 means
+  "not text", code ``k + 1`` the ``k``-th string, in the smallest unsigned type that holds them;
 * true and false: the kind code alone;
 * lists: their elements flattened into a column of their own (typed the same way) with
   offsets;
@@ -52,7 +53,9 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -120,31 +123,46 @@ class _Dictionary:
     """The distinct strings of a column (codes index them), growing at the end only.
 
     A code's string never changes, so tables made by :meth:`PropertyColumns.take` share their
-    dictionaries with the table they came from. While the dictionary is small, an index (string
-    to code) keeps it distinct across appends; past ``_INDEX_LIMIT`` entries the index is dropped
-    (it would hold a second copy of every string), and strings are then distinct within one
-    append only: a repeated string costs one more entry, never a wrong answer.
+    dictionaries with the table they came from. While the strings repeat (no more than
+    ``_INDEX_LIMIT`` distinct ones, or at most one in ``_REPEATS`` of those met), an index (string
+    to code) keeps them distinct; past that the index is dropped (it would hold a second copy of
+    every string: ids, URLs, footprints) and every string met is added as it comes. A repeated
+    string then costs one more entry, never a wrong answer.
     """
 
-    _INDEX_LIMIT = 4096
+    _INDEX_LIMIT = 256
+    _REPEATS = 4
 
     def __init__(self) -> None:
         self._array: NDArray[Any] = np.empty(0, dtype=_STRINGS)
         self._pending: list[str] = []
         self.index: dict[str, int] | None = {}
         self.size = 0
+        self.met = 0  # strings encoded
         self.heap = 0  # UTF-8 bytes of the strings StringDType keeps outside its entries
         self._instant_heap = 0
+        self._lock = threading.Lock()  # tables made by take() share the dictionary
         self._instants: tuple[NDArray[Any], Bools] = (
             np.empty(0, dtype=_STRINGS),
             np.empty(0, bool),
         )
 
-    def encode(self, texts: list[str]) -> list[int]:
+    def encode(self, texts: list[str]) -> Indices:
         """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
-        index = self.index if self.index is not None else {}
+        with self._lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> Indices:
+        self.met += len(texts)
+        index = self.index
+        if index is None:  # every string as it comes
+            start = self.size
+            self._pending.extend(texts)
+            self.size += len(texts)
+            self.heap += _heap_bytes(texts)
+            return np.arange(start, self.size, dtype=np.int64)
         codes = []
-        new = self._pending
+        new: list[str] = []
         size = self.size
         for text in texts:
             code = index.get(text)
@@ -152,36 +170,41 @@ class _Dictionary:
                 code = index[text] = size
                 size += 1
                 new.append(text)
-                width = len(text) if text.isascii() else len(text.encode("utf-8"))
-                if width > _INLINE_TEXT:
-                    self.heap += width
             codes.append(code)
+        self._pending.extend(new)
+        self.heap += _heap_bytes(new)
         self.size = size
-        if self.index is not None and len(self.index) > self._INDEX_LIMIT:
+        if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
-        return codes
+        return np.array(codes, dtype=np.int64)
 
     @property
     def strings(self) -> NDArray[Any]:
         """Every string, by code (a ``StringDType`` array)."""
         if self._pending:
-            added = np.array(self._pending, dtype=_STRINGS)
-            self._array = np.concatenate([self._array, added])
-            self._pending = []
+            with self._lock:
+                if self._pending:
+                    added = np.array(self._pending, dtype=_STRINGS)
+                    self._array = np.concatenate([self._array, added])
+                    self._pending = []
         return self._array
 
     def instants(self) -> tuple[NDArray[Any], Bools]:
-        """Each string's :func:`~catalogql.semantics.instant_key` ('' where None), and where
-        it is not None: computed once per string, when first asked for."""
+        """Each string's :func:`~catalogql.semantics.instant_key` ('' for None), and where valid.
+
+        Computed once per string, when first asked for.
+        """
         keys, valid = self._instants
         strings = self.strings
         if len(keys) < len(strings):
-            new = [instant_key(text) for text in strings[len(keys) :].tolist()]
-            keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
-            self._instant_heap += sum(len(k) for k in new if k and len(k) > _INLINE_TEXT)
-            valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
-            self._instants = keys, valid
-        return keys, valid
+            with self._lock:
+                keys, valid = self._instants
+                new = [instant_key(text) for text in strings[len(keys) :].tolist()]
+                keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
+                self._instant_heap += _heap_bytes(k for k in new if k)
+                valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
+                self._instants = keys, valid
+        return keys[: len(strings)], valid[: len(strings)]
 
     def nbytes(self) -> int:
         """Bytes held: the entries, the strings outside them, the index, the instant keys."""
@@ -192,6 +215,29 @@ class _Dictionary:
         return held + 16 * len(keys) + valid.nbytes + self._instant_heap
 
 
+def _heap_bytes(texts: Iterable[str]) -> int:
+    """What ``StringDType`` holds outside its entries for ``texts``.
+
+    Strings past 15 UTF-8 bytes sit in an arena with a header; measured (RSS, numpy 2.4): about
+    ``width + 6`` bytes up to 255 bytes, ``1.17 * width + 8`` past that.
+    """
+    held = 0
+    for text in texts:
+        width = len(text) if text.isascii() else len(text.encode("utf-8"))
+        if width > 255:
+            held += (117 * width) // 100 + 8
+        elif width > _INLINE_TEXT:
+            held += width + 6
+    return held
+
+
+def _code_type(size: int) -> type[np.unsignedinteger[Any]]:
+    """The smallest unsigned type for codes 0 to ``size``."""
+    if size < 0xFF:
+        return np.uint8
+    return np.uint16 if size < 0xFFFF else np.uint32
+
+
 @dataclass(slots=True)
 class _Values:
     """A sequence of JSON values, typed: see the module docstring.
@@ -199,7 +245,8 @@ class _Values:
     Attributes:
         kind: Each entry's kind (``ABSENT`` ... ``OTHER``).
         num: Numbers as float64 (``nan`` elsewhere), or None when there are none.
-        code: Text codes into ``dictionary`` (-1 elsewhere), or None when there is no text.
+        code: Text codes into ``dictionary`` (``k + 1`` for the k-th string, 0 elsewhere), or
+            None when there is no text.
         dictionary: The strings the codes index.
         list_at: The entries that hold lists, ascending (None: no lists).
         offsets: Where each list's elements start and end in ``elements``.
@@ -211,7 +258,7 @@ class _Values:
 
     kind: NDArray[np.int8]
     num: NDArray[np.float64] | None
-    code: NDArray[np.int32] | None
+    code: NDArray[np.unsignedinteger[Any]] | None
     dictionary: _Dictionary
     list_at: Indices | None = None
     offsets: Indices | None = None
@@ -252,7 +299,7 @@ class _Values:
             if num is not None:
                 num[missing] = np.nan
             if code is not None:
-                code[missing] = -1
+                code[missing] = 0
         taken = _Values(kind, num, code, self.dictionary)
         if self.list_at is not None and self.offsets is not None and self.elements is not None:
             at = np.flatnonzero(kind == LIST)
@@ -290,7 +337,7 @@ class _Values:
             out[at] = self.num[positions[at]].tolist()
         if counts[TEXT] and self.code is not None:
             at = np.flatnonzero(kind == TEXT)
-            out[at] = self.dictionary.strings[self.code[positions[at]]].tolist()
+            out[at] = self.dictionary.strings[self.code[positions[at]] - 1].tolist()
         if counts[TRUE]:
             out[kind == TRUE] = True
         if counts[FALSE]:
@@ -314,7 +361,8 @@ class _Values:
             which = np.searchsorted(self.other_at, positions[at])
             for j, i in zip(at.tolist(), which.tolist(), strict=True):
                 out[j] = copy.deepcopy(self.other[i])
-        return cast(list[Any], out.tolist())
+        values: list[Any] = out.tolist()
+        return values
 
 
 def _python_bytes(value: Any) -> int:
@@ -332,9 +380,17 @@ def _absent(size: int, dictionary: _Dictionary) -> _Values:
 
 
 def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | None) -> _Values:
-    """Typed entries for ``values``; lists go to the list part when ``elements`` is given (the
-    top level), else to the other part (the elements of a list)."""
+    """Typed entries for ``values``.
+
+    Lists go to the list part when ``elements`` is given (the top level), else to the other part
+    (the elements of a list).
+    """
     size = len(values)
+    types = set(map(type, values))
+    if len(types) == 1:  # the usual column: one type, built without a loop in Python
+        uniform = _build_uniform(types.pop(), values, dictionary)
+        if uniform is not None:
+            return uniform
     kind = bytearray(size)
     num: list[float | int] | None = None
     text_at: list[int] = []
@@ -387,8 +443,9 @@ def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | N
         dictionary,
     )
     if texts:
-        code = np.full(size, -1, dtype=np.int32)
-        code[text_at] = dictionary.encode(texts)
+        codes = dictionary.encode(texts)
+        code = np.zeros(size, dtype=_code_type(dictionary.size))
+        code[text_at] = codes + 1
         built.code = code
     if list_at:
         assert elements is not None
@@ -399,6 +456,24 @@ def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | N
         built.other_at = np.array(other_at, dtype=np.int64)
         built.other = other
     return built
+
+
+def _build_uniform(t: type, values: list[Any], dictionary: _Dictionary) -> _Values | None:
+    """:func:`_build` of values all of type ``t``, or None when a loop must decide."""
+    size = len(values)
+    if t is float or (t is int and min(values) >= -_EXACT_INT and max(values) <= _EXACT_INT):
+        kind = np.full(size, FLOAT if t is float else INT, dtype=np.int8)
+        return _Values(kind, np.array(values, dtype=np.float64), None, dictionary)
+    if t is str and all(map(str.isascii, values)):
+        codes = dictionary.encode(values)
+        code = (codes + 1).astype(_code_type(dictionary.size))
+        return _Values(np.full(size, TEXT, dtype=np.int8), None, code, dictionary)
+    if t is type(None):
+        return _Values(np.full(size, NULL, dtype=np.int8), None, None, dictionary)
+    if t is bool:
+        kind = np.where(np.array(values, dtype=bool), TRUE, FALSE).astype(np.int8)
+        return _Values(kind, None, None, dictionary)
+    return None
 
 
 def _encodable(text: str) -> bool:
@@ -418,18 +493,21 @@ def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
     num = code = None
     if any(part.num is not None for part in parts):
         num = np.concatenate(
-            [p.num if p.num is not None else np.full(s, np.nan) for p, s in zip(parts, sizes)]
+            [
+                p.num if p.num is not None else np.full(s, np.nan)
+                for p, s in zip(parts, sizes, strict=True)
+            ]
         )
     if any(part.code is not None for part in parts):
         code = np.concatenate(
             [
-                p.code if p.code is not None else np.full(s, -1, dtype=np.int32)
-                for p, s in zip(parts, sizes)
+                p.code if p.code is not None else np.zeros(s, dtype=np.uint8)
+                for p, s in zip(parts, sizes, strict=True)
             ]
         )
     joined = _Values(kind, num, code, dictionary)
     starts = np.cumsum([0, *sizes])
-    lists = [(p, int(s)) for p, s in zip(parts, starts) if p.list_at is not None]
+    lists = [(p, int(s)) for p, s in zip(parts, starts[:-1], strict=True) if p.list_at is not None]
     if lists:
         list_at, offsets, items = [], [np.zeros(1, dtype=np.int64)], []
         base = 0
@@ -443,7 +521,9 @@ def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
         joined.list_at = np.concatenate(list_at)
         joined.offsets = np.concatenate(offsets)
         joined.elements = _concat(items, items[0].dictionary)
-    others = [(p, int(s)) for p, s in zip(parts, starts) if p.other_at is not None]
+    others = [
+        (p, int(s)) for p, s in zip(parts, starts[:-1], strict=True) if p.other_at is not None
+    ]
     if others:
         joined.other_at = np.concatenate([p.other_at + s for p, s in others])  # type: ignore[operator]
         joined.other = [value for p, _ in others for value in (p.other or ())]
@@ -452,8 +532,11 @@ def _concat(parts: list[_Values], dictionary: _Dictionary) -> _Values:
 
 @dataclass(slots=True)
 class _Column:
-    """One property's entries: one per row of the table (``rows`` None), or one per row in
-    ``rows`` (ascending) when fewer than half the rows have the property."""
+    """One property's entries.
+
+    One per row of the table (``rows`` None), or one per row in ``rows`` (ascending) when fewer
+    than half the rows have the property.
+    """
 
     values: _Values
     rows: Indices | None
@@ -484,14 +567,13 @@ class PropertyColumns:
 
     def __init__(self) -> None:
         self._size = 0
-        self._settled = 0  # rows the columns cover; appended rows wait in _pending
-        self._columns: dict[str, _Column] = {}
+        self._now = _Settled(0, {}, np.empty(0, dtype=np.int32))  # appended rows wait in _pending
         self._dictionaries: dict[str, tuple[_Dictionary, _Dictionary]] = {}
         self._pending: dict[str, list[tuple[Indices, _Values]]] = {}
         self._shapes: list[tuple[str, ...]] = []
         self._shape_index: dict[tuple[str, ...], int] = {}
-        self._shape_codes: NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self._pending_shapes: list[NDArray[np.int32]] = []
+        self._lock = threading.Lock()  # appends and the folding of them into the columns
 
     def __len__(self) -> int:
         return self._size
@@ -509,53 +591,91 @@ class PropertyColumns:
         >>> columns.append([{}, {"a": None}]), columns.append([{"a": [1]}])
         (range(0, 2), range(2, 3))
         """
+        with self._lock:
+            return self._append(batch)
+
+    def _append(self, batch: Sequence[Mapping[str, Any]]) -> range:
         start = self._size
         shape_index, shapes = self._shape_index, self._shapes
-        by_name: dict[str, tuple[list[int], list[Any]]] = {}
+        groups: dict[int, tuple[list[int], list[Mapping[str, Any]]]] = {}
         codes = []
-        for i, props in enumerate(batch, start):
+        for i, props in enumerate(batch, start):  # rows grouped by their keys
             keys = tuple(props)
             code = shape_index.get(keys)
             if code is None:
                 code = shape_index[keys] = len(shapes)
                 shapes.append(keys)
             codes.append(code)
-            for name, value in props.items():
+            group = groups.get(code)
+            if group is None:
+                group = groups[code] = ([], [])
+            group[0].append(i)
+            group[1].append(props)
+        by_name: dict[str, tuple[list[int], list[Any]]] = {}
+        for code, (rows, members) in groups.items():  # each group's columns, by one transpose
+            keys = shapes[code]
+            if not keys:
+                continue
+            if len(keys) == 1:
+                (only,) = keys
+                columns: Iterable[Sequence[Any]] = [[props[only] for props in members]]
+            else:
+                read: Callable[[Mapping[str, Any]], Any] = operator.itemgetter(*keys)
+                columns = zip(*map(read, members), strict=True)
+            for name, values in zip(keys, columns, strict=True):
                 entry = by_name.get(name)
                 if entry is None:
-                    entry = by_name[name] = ([], [])
-                entry[0].append(i)
-                entry[1].append(value)
-        for name, (rows, values) in by_name.items():
+                    by_name[name] = (list(rows), list(values))
+                else:
+                    entry[0].extend(rows)
+                    entry[1].extend(values)
+        chunks = []
+        for name, (rows, values) in by_name.items():  # rows ascending within each group only
             dictionaries = self._dictionaries.get(name)
             if dictionaries is None:
                 dictionaries = self._dictionaries[name] = (_Dictionary(), _Dictionary())
-            built = _build(values, *dictionaries)
-            self._pending.setdefault(name, []).append((np.array(rows, dtype=np.int64), built))
+            chunks.append((name, np.array(rows, dtype=np.int64), _build(values, *dictionaries)))
+        for name, at, built in chunks:  # nothing raises past here: a batch goes in whole
+            self._pending.setdefault(name, []).append((at, built))
         self._pending_shapes.append(np.array(codes, dtype=np.int32))
         self._size = start + len(batch)
         return range(start, self._size)
 
-    def _settle(self) -> None:
-        """Fold the appended rows into the columns (once, when they are first read)."""
-        if self._settled == self._size:
-            return
-        size = self._size
-        self._shape_codes = np.concatenate([self._shape_codes, *self._pending_shapes])
+    def _settle(self) -> _Settled:
+        """The columns, with the appended rows folded in (once, when they are first read).
+
+        Readers work on the snapshot this returns: an append (or a fold) in another thread
+        replaces the snapshot, never changes one.
+        """
+        now = self._now
+        if now.size == self._size:
+            return now
+        with self._lock:
+            if self._now.size != self._size:
+                self._now = self._fold(self._now)
+            return self._now
+
+    def _fold(self, now: _Settled) -> _Settled:
+        size, settled = self._size, now.size
+        shape_codes = np.concatenate([now.shape_codes, *self._pending_shapes])
         self._pending_shapes = []
-        for name in [*self._columns, *(n for n in self._pending if n not in self._columns)]:
-            column = self._columns.get(name)
+        for dictionaries in self._dictionaries.values():
+            for dictionary in dictionaries:
+                dictionary.strings  # noqa: B018 - the new strings into the StringDType array
+        columns = dict(now.columns)
+        for name in [*columns, *(n for n in self._pending if n not in columns)]:
+            column = columns.get(name)
             chunks = self._pending.pop(name, [])
             dictionary, elements = self._dictionaries[name]
             if column is not None and column.rows is None:  # dense: extended as it is
-                added = _absent(size - self._settled, dictionary)
+                added = _absent(size - settled, dictionary)
                 if chunks:
-                    at = np.concatenate([r for r, _ in chunks]) - self._settled
-                    positions = np.full(size - self._settled, -1, dtype=np.int64)
+                    at = np.concatenate([r for r, _ in chunks]) - settled
+                    positions = np.full(size - settled, -1, dtype=np.int64)
                     positions[at] = np.arange(len(at), dtype=np.int64)
                     added = _concat([c for _, c in chunks], dictionary).take(positions)
                 values = _concat([column.values, added], dictionary)
-                self._columns[name] = _Column(values, None, elements)
+                columns[name] = _Column(values, None, elements)
                 continue
             rows: list[Indices] = []
             parts: list[_Values] = []
@@ -565,10 +685,10 @@ class PropertyColumns:
             for chunk_rows, chunk in chunks:
                 rows.append(chunk_rows)
                 parts.append(chunk)
-            self._columns[name] = _settled_column(
+            columns[name] = _settled_column(
                 np.concatenate(rows), _concat(parts, dictionary), size, elements
             )
-        self._settled = size
+        return _Settled(size, columns, shape_codes)
 
     def row(self, i: int) -> dict[str, Any]:
         """The properties of row ``i``, exactly as appended (keys, their order, values, types).
@@ -578,9 +698,10 @@ class PropertyColumns:
         >>> columns.row(0)
         {'z': -0.0, 'a': [1, 'x', 1180591620717411303424]}
         """
-        if not -self._size <= i < self._size:
-            raise IndexError(f"row {i} of a table of {self._size} rows")
-        return self.rows([i % self._size])[0]
+        size = self._settle().size
+        if not -size <= i < size:
+            raise IndexError(f"row {i} of a table of {size} rows")
+        return self.rows([i % size])[0]
 
     def rows(self, indices: Iterable[int] | Indices) -> list[dict[str, Any]]:
         """The properties of many rows, in the order given (a column at a time: fast).
@@ -590,17 +711,17 @@ class PropertyColumns:
         >>> columns.rows([1, 0])
         [{'a': 2, 'b': True}, {'a': 1}]
         """
-        self._settle()
+        now = self._settle()
         wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
         wanted = wanted.astype(np.int64, copy=False).reshape(-1)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= self._size):
-            raise IndexError(f"a row number past the table's {self._size} rows")
-        codes = self._shape_codes[wanted]
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
+        codes = now.shape_codes[wanted]
         present = np.unique(codes)
         names = dict.fromkeys(name for code in present.tolist() for name in self._shapes[code])
         values = {}
         for name in names:
-            column = self._columns[name]
+            column = now.columns[name]
             values[name] = column.values.values_at(column.positions(wanted))
         shapes = self._shapes
         out = []
@@ -620,27 +741,29 @@ class PropertyColumns:
 
     def _subset(self, names: Iterable[str] | None, indices: Indices) -> PropertyColumns:
         """:meth:`take`, of the columns ``names`` only (None: all)."""
-        self._settle()
-        if len(indices) and (indices.min() < 0 or indices.max() >= self._size):
-            raise IndexError(f"a row number past the table's {self._size} rows")
+        now = self._settle()
+        if len(indices) and (indices.min() < 0 or indices.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
         out = PropertyColumns()
-        out._size = out._settled = len(indices)
-        out._shapes = list(self._shapes)
-        out._shape_index = dict(self._shape_index)
-        out._shape_codes = self._shape_codes[indices]
-        out._dictionaries = dict(self._dictionaries)
-        for name in self._columns if names is None else names:
-            column = self._columns.get(name)
+        with self._lock:  # what appends change
+            out._shapes = list(self._shapes)
+            out._shape_index = dict(self._shape_index)
+            out._dictionaries = dict(self._dictionaries)
+        columns: dict[str, _Column] = {}
+        for name in now.columns if names is None else names:
+            column = now.columns.get(name)
             if column is None:
                 continue
             positions = column.positions(indices)
             if column.rows is None:
-                out._columns[name] = _Column(column.values.take(positions), None, column.elements)
+                columns[name] = _Column(column.values.take(positions), None, column.elements)
             else:
                 rows = np.flatnonzero(positions >= 0)
-                out._columns[name] = _settled_column(
+                columns[name] = _settled_column(
                     rows, column.values.take(positions[rows]), len(indices), column.elements
                 )
+        out._size = len(indices)
+        out._now = _Settled(len(indices), columns, now.shape_codes[indices])
         return out
 
     def nbytes(self) -> int:
@@ -651,26 +774,40 @@ class PropertyColumns:
         >>> 900 <= columns.nbytes() < 2000
         True
         """
-        self._settle()
-        held = self._shape_codes.nbytes + sum(sys.getsizeof(s) for s in self._shapes)
+        now = self._settle()
+        held = now.shape_codes.nbytes + sum(sys.getsizeof(s) for s in list(self._shapes))
         counted: set[int] = set()
-        for name, column in self._columns.items():
+        for column in now.columns.values():
             held += column.values.nbytes()
             held += 0 if column.rows is None else column.rows.nbytes
-            for dictionary in self._dictionaries[name]:
+            for dictionary in (column.values.dictionary, column.elements):
                 if id(dictionary) not in counted:
                     counted.add(id(dictionary))
                     held += dictionary.nbytes()
         return held
 
 
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """A table's columns as of its first ``size`` rows (replaced whole, never changed)."""
+
+    size: int
+    columns: Mapping[str, _Column]
+    shape_codes: NDArray[np.int32]
+
+
 def _settled_column(rows: Indices, values: _Values, size: int, elements: _Dictionary) -> _Column:
-    """A column of ``values`` at ``rows`` of a table of ``size`` rows: dense when at least half
-    the rows have an entry, else sparse."""
+    """A column of ``values`` at ``rows`` of a table of ``size`` rows.
+
+    Dense when at least half the rows have an entry, else sparse.
+    """
     if 2 * len(rows) >= size:
         positions = np.full(size, -1, dtype=np.int64)
         positions[rows] = np.arange(len(rows), dtype=np.int64)
         return _Column(values.take(positions), None, elements)
+    if len(rows) > 1 and bool((rows[1:] < rows[:-1]).any()):
+        order = np.argsort(rows, kind="stable")
+        rows, values = rows[order], values.take(order)
     return _Column(values, rows.astype(np.int64, copy=False), elements)
 
 
@@ -745,7 +882,9 @@ class _Leaf:
         if counts[TEXT] and values.code is not None:
             lut = self._texts(values.dictionary, positive)
             if lut is not None:
-                out |= np.append(lut, False)[values.code]
+                part = _look_up(lut, values.code)
+                if part is not None:
+                    out |= part
         if counts[TRUE] or counts[FALSE]:
             for kind, value in ((TRUE, True), (FALSE, False)):
                 if counts[kind] and self._boolean(value) is positive:
@@ -762,7 +901,9 @@ class _Leaf:
         if counts[OTHER] and values.other_at is not None and values.other is not None:
             scalar = self.scalar
             at = [
-                i for i, v in zip(values.other_at.tolist(), values.other) if scalar(v) is positive
+                i
+                for i, v in zip(values.other_at.tolist(), values.other, strict=True)
+                if scalar(v) is positive
             ]
             out[at] = True
         return out
@@ -786,7 +927,7 @@ class _Leaf:
         if isinstance(test, bool):
             return is_number() if test is positive else None
         ufunc, literal = test
-        hit = ufunc(num, literal)
+        hit: Bools = ufunc(num, literal)
         if positive:
             # nan (where there is no number) compares false, except with <>
             return hit if only or self.op is not Op.NE else hit & is_number()
@@ -837,10 +978,10 @@ class _Leaf:
             return None
         return bool(OPERATORS[self.op](value, self.operands.boolean))
 
-    def evaluate(self, table: PropertyColumns, positive: bool) -> Bools:
+    def evaluate(self, table: _Settled, positive: bool) -> Bools:
         """Where the leaf is true (``positive``) or false, for every row of ``table``."""
-        size = len(table)
-        column = table._columns.get(self.name)
+        size = table.size
+        column = table.columns.get(self.name)
         if column is None:
             out = np.zeros(size, dtype=bool)
         elif column.rows is None:
@@ -852,12 +993,10 @@ class _Leaf:
             self._paths(table, column, positive, out)
         return out
 
-    def _paths(
-        self, table: PropertyColumns, column: _Column | None, positive: bool, out: Bools
-    ) -> None:
+    def _paths(self, table: _Settled, column: _Column | None, positive: bool, out: Bools) -> None:
         """A dotted name read through nested objects, where no key is the whole name."""
         assert self.first is not None and self.getter is not None
-        outer = table._columns.get(self.first)
+        outer = table.columns.get(self.first)
         if outer is None or outer.values.other_at is None or outer.values.other is None:
             return
         test = _value_test(self.scalar, positive)
@@ -874,6 +1013,30 @@ class _Leaf:
                 out[row] = True
 
 
+def _look_up(lut: Bools, code: NDArray[np.unsignedinteger[Any]]) -> Bools | None:
+    """``lut[code - 1]`` where ``code`` is not 0, else False; None where it is False everywhere.
+
+    A few codes (the usual case: ``sensorPlatformName = WORLDVIEW03*`` holds for two strings)
+    are compared one by one, which is several times faster than a gather.
+    """
+    top = np.iinfo(code.dtype).max  # codes past it are strings of other columns' rows
+    hits = np.flatnonzero(lut[:top]) + 1
+    if not len(hits):
+        return None
+    if len(hits) <= 4:
+        found: Bools = code == int(hits[0])
+        for hit in hits[1:].tolist():
+            found |= code == hit
+        return found
+    misses = np.flatnonzero(~lut[:top]) + 1
+    if len(misses) <= 2:
+        found = code != 0
+        for miss in misses.tolist():
+            found &= code != miss
+        return found
+    return np.take(np.concatenate([np.zeros(1, dtype=bool), lut[:top]]), code)
+
+
 def _never(text: str) -> bool:
     return False
 
@@ -886,26 +1049,28 @@ def _has_entry(column: _Column, row: int, rows: Indices | None) -> bool:
 
 
 def _pattern_lut(node: Match, strings: NDArray[Any], matches: Callable[[str], bool]) -> Bools:
-    """Whether each string matches the pattern: numpy's string functions for the common
-    shapes, else :func:`~catalogql.semantics.pattern_matcher` once per string."""
+    """Whether each string matches the pattern.
+
+    numpy's string functions for the common shapes, else
+    :func:`~catalogql.semantics.pattern_matcher` once per string.
+    """
     parts = node.pattern
     texts = [part for part in parts if isinstance(part, str)]
     shape = tuple("*" if p is Wildcard.ANY else "_" if p is Wildcard.ONE else "t" for p in parts)
     if shape == ("*",):
         return np.ones(len(strings), dtype=bool)
     if shape == ("t", "*"):
-        return cast(Bools, np.strings.startswith(strings, texts[0]))
+        return np.strings.startswith(strings, texts[0])
     if shape == ("*", "t"):
-        return cast(Bools, np.strings.endswith(strings, texts[0]))
+        return np.strings.endswith(strings, texts[0])
     if shape == ("*", "t", "*"):
-        return cast(Bools, np.strings.find(strings, texts[0]) >= 0)
+        return np.strings.find(strings, texts[0]) >= 0
     if shape == ("t", "*", "t"):
         head, tail = texts
-        return cast(
-            Bools,
+        return (
             (np.strings.str_len(strings) >= len(head) + len(tail))
             & np.strings.startswith(strings, head)
-            & np.strings.endswith(strings, tail),
+            & np.strings.endswith(strings, tail)
         )
     return np.fromiter((matches(s) for s in strings.tolist()), dtype=bool, count=len(strings))
 
@@ -945,8 +1110,9 @@ class ColumnarPredicate:
         >>> compile_columnar(parse_filter("a > 2"))(table, np.array([2, 0])).tolist()
         [True, False]
         """
-        columns._settle()
-        table = columns if rows is None else columns._subset(self.names, _indices(rows))
+        table = columns._settle()
+        if rows is not None:
+            table = columns._subset(self.names, _indices(rows))._settle()
         stack: list[Bools] = []
         leaves = self.leaves
         for step, arg in self.program:
