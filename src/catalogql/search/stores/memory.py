@@ -420,12 +420,22 @@ class MemoryCatalog(Catalog):
         kept: list[int] = []
         live, codes = self._live.values, self._types.values
         slots = self._identifiers.find(list(last), live)
+        stored = [  # the records stored under these identifiers with the same type lists
+            (at, slot)
+            for at, slot in zip(last.values(), slots, strict=True)
+            if slot is not None and self._type_lists[codes[slot]] == batch.labels[at]
+        ]
+        same = set()
+        if stored:  # their properties, rebuilt at once: equal ones keep their slots
+            properties = self._properties.rows([slot for _, slot in stored])
+            same = {
+                at
+                for (at, _), old in zip(stored, properties, strict=True)
+                if old == batch.properties[at]
+            }
         for at, slot in zip(last.values(), slots, strict=True):
             if slot is not None:
-                if (
-                    self._type_lists[codes[slot]] == batch.labels[at]
-                    and self._properties.row(slot) == batch.properties[at]
-                ):  # the same record: only its readers may change
+                if at in same:  # the same record: only its readers may change
                     self._readers.values[slot] = reader_code
                     continue
                 live[slot] = False
