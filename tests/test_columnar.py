@@ -50,6 +50,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::catalogql.QueryWarning")
 EXAMPLES = settings(
     max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+TABLES = settings(  # the arbitrary-JSON tables draw slowly: fewer examples
+    max_examples=scaled(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 NAMES = (
     "a",
@@ -131,7 +134,7 @@ def same_json(a: Any, b: Any) -> bool:
 # The table gives back what it was given
 
 
-@EXAMPLES
+@TABLES
 @given(
     st.lists(properties_dicts(SHARED | property_names(), allow_nan=True), max_size=8),
     st.integers(1, 3),
@@ -144,9 +147,15 @@ def test_rows_round_trip_exactly(rows: list[dict[str, Any]], batches: int) -> No
     assert all(
         same_json(got, want) for got, want in zip(table.rows(range(len(rows))), rows, strict=True)
     )
+    # many rows at once (a column at a time, grouped by shape), past the few-rows path
+    tripled = table.take(np.tile(np.arange(len(rows), dtype=np.int64), 3))
+    assert all(
+        same_json(got, want)
+        for got, want in zip(tripled.rows(range(3 * len(rows))), rows * 3, strict=True)
+    )
 
 
-@EXAMPLES
+@TABLES
 @given(st.lists(properties_dicts(SHARED, allow_nan=True), min_size=1, max_size=8), st.data())
 def test_take_is_those_rows_in_that_order(rows: list[dict[str, Any]], data: st.DataObject) -> None:
     table = table_of(rows, 2)
@@ -186,6 +195,11 @@ def test_the_exact_json_types_come_back() -> None:
     assert same_json(table.row(-1), table.row(2))
     got = table.row(0)
     got["list"][4][1].append(9)  # the caller owns what it gets back
+    assert same_json(table.row(0), row)
+    again = [row, {}, {"i": "text now", "z": [0.0]}] * 5
+    many = table.take(np.array([0, 1, 2] * 5, dtype=np.int64)).rows(range(15))
+    assert all(same_json(g, w) for g, w in zip(many, again, strict=True))
+    many[0]["list"][4][1].append(9)
     assert same_json(table.row(0), row)
 
 

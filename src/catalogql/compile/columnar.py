@@ -27,6 +27,17 @@ kind met:
 
 Key order lives in one *shape* code per row, into a list of key tuples.
 
+**Using it** (a store). :meth:`PropertyColumns.append` takes a batch of records' ``properties``
+and gives their row numbers; appended rows are folded into the columns when first read (append
+large batches, then read). :meth:`~PropertyColumns.rows` builds a page of results (a column at a
+time); :meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact
+after removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached
+like ``compile_predicate``; calling it on a table gives a boolean mask over every row, or over
+the candidate rows passed as ``rows`` (the positions a spatial or time index found), in that
+order. Readers may run in several threads beside one writer: a read works on a snapshot of the
+settled columns, which an append replaces and never changes. ``nbytes()`` estimates the memory
+held (numpy's arrays, the ``StringDType`` arena as measured, the Python values).
+
 **The evaluation.** The tree is flattened into a postfix program with NOT pushed down to the
 comparisons (De Morgan holds in three-valued logic), as the predicate compiler does: each
 comparison is evaluated in the polarity it needs, as the mask of rows where it is definitely
@@ -52,6 +63,7 @@ range(0, 3)
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import operator
 import sys
@@ -104,6 +116,9 @@ _EXACT_INT = 2**53
 
 _INLINE_TEXT = 15
 """``StringDType`` keeps strings up to this many UTF-8 bytes inside its 16-byte entry."""
+
+_FEW_ROWS = 8
+"""Up to this many rows, :meth:`PropertyColumns.rows` reads a value at a time."""
 
 _UFUNCS: dict[Op, Any] = {
     Op.EQ: np.equal,
@@ -161,22 +176,15 @@ class _Dictionary:
             self.size += len(texts)
             self.heap += _heap_bytes(texts)
             return np.arange(start, self.size, dtype=np.int64)
-        codes = []
-        new: list[str] = []
-        size = self.size
-        for text in texts:
-            code = index.get(text)
-            if code is None:
-                code = index[text] = size
-                size += 1
-                new.append(text)
-            codes.append(code)
+        new = [text for text in dict.fromkeys(texts) if text not in index]
+        index.update(zip(new, range(self.size, self.size + len(new)), strict=True))
+        codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int64, count=len(texts))
         self._pending.extend(new)
         self.heap += _heap_bytes(new)
-        self.size = size
+        self.size += len(new)
         if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
-        return np.array(codes, dtype=np.int64)
+        return codes
 
     @property
     def strings(self) -> NDArray[Any]:
@@ -221,14 +229,14 @@ def _heap_bytes(texts: Iterable[str]) -> int:
     Strings past 15 UTF-8 bytes sit in an arena with a header; measured (RSS, numpy 2.4): about
     ``width + 6`` bytes up to 255 bytes, ``1.17 * width + 8`` past that.
     """
-    held = 0
-    for text in texts:
-        width = len(text) if text.isascii() else len(text.encode("utf-8"))
-        if width > 255:
-            held += (117 * width) // 100 + 8
-        elif width > _INLINE_TEXT:
-            held += width + 6
-    return held
+    texts = list(texts)
+    if all(map(str.isascii, texts)):
+        widths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    else:
+        widths = np.array([len(text.encode("utf-8")) for text in texts], dtype=np.int64)
+    long = widths[widths > 255]
+    medium = widths[(widths > _INLINE_TEXT) & (widths <= 255)]
+    return int(((117 * long) // 100 + 8).sum()) + int((medium + 6).sum())
 
 
 def _code_type(size: int) -> type[np.unsignedinteger[Any]]:
@@ -323,12 +331,41 @@ class _Values:
                 taken.other = [values[i] for i in which.tolist()]
         return taken
 
+    def value_at(self, position: int) -> Any:
+        """The Python value of one entry (a few rows: cheaper than :meth:`values_at`)."""
+        kind = int(self.kind[position])
+        if kind == FLOAT:
+            return float(cast(NDArray[np.float64], self.num)[position])
+        if kind == TEXT:
+            code = int(cast(NDArray[Any], self.code)[position])
+            return str(self.dictionary.strings[code - 1])
+        if kind == INT:
+            return int(cast(NDArray[np.float64], self.num)[position])
+        if kind in (TRUE, FALSE, NULL, ABSENT):
+            return True if kind == TRUE else False if kind == FALSE else None
+        return self.values_at(np.array([position], dtype=np.int64))[0]
+
     def values_at(self, positions: Indices) -> list[Any]:
         """The Python values of the entries at ``positions`` (None where absent or null)."""
-        kind = self.kind[positions]
-        kind[positions < 0] = ABSENT
-        out = np.empty(len(positions), dtype=object)
-        counts = np.bincount(kind, minlength=_KINDS)
+        size = len(positions)
+        whole = self.counts()
+        if size and int(whole.max()) == len(self) and int(positions.min()) >= 0:
+            counts = np.zeros(_KINDS, dtype=np.int64)  # one kind in all: no need to look
+            counts[int(whole.argmax())] = size
+            kind = None
+        else:
+            kind = self.kind[positions]
+            kind[positions < 0] = ABSENT
+            counts = np.bincount(kind, minlength=_KINDS)
+        if counts[FLOAT] == size and self.num is not None:  # one kind: no sorting out
+            return cast(list[Any], self.num[positions].tolist())
+        if counts[TEXT] == size and self.code is not None:
+            return cast(list[Any], self.dictionary.strings[self.code[positions] - 1].tolist())
+        if counts[INT] == size and self.num is not None:
+            return cast(list[Any], self.num[positions].astype(np.int64).tolist())
+        if kind is None:
+            kind = self.kind[positions]
+        out = np.empty(size, dtype=object)
         if counts[INT] and self.num is not None:
             at = np.flatnonzero(kind == INT)
             out[at] = self.num[positions[at]].astype(np.int64).tolist()
@@ -542,6 +579,10 @@ class _Column:
     rows: Indices | None
     elements: _Dictionary  # the dictionary of its lists' elements
 
+    def position(self, row: int) -> int:
+        """The entry of a row that has one."""
+        return row if self.rows is None else int(np.searchsorted(self.rows, row))
+
     def positions(self, rows: Indices) -> Indices:
         """Each row's entry (-1 where the row has no entry)."""
         if self.rows is None:
@@ -717,16 +758,31 @@ class PropertyColumns:
         if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
             raise IndexError(f"a row number past the table's {now.size} rows")
         codes = now.shape_codes[wanted]
-        present = np.unique(codes)
-        names = dict.fromkeys(name for code in present.tolist() for name in self._shapes[code])
-        values = {}
-        for name in names:
-            column = now.columns[name]
-            values[name] = column.values.values_at(column.positions(wanted))
         shapes = self._shapes
-        out = []
-        for j, code in enumerate(codes.tolist()):
-            out.append({name: values[name][j] for name in shapes[code]})
+        out: list[dict[str, Any]] = [{}] * len(wanted)
+        if len(wanted) <= _FEW_ROWS:  # a value at a time: fewer numpy calls for a few rows
+            for j, (row, code) in enumerate(zip(wanted.tolist(), codes.tolist(), strict=True)):
+                got = {}
+                for name in shapes[code]:
+                    column = now.columns[name]
+                    got[name] = column.values.value_at(column.position(row))
+                out[j] = got
+            return out
+        order = np.argsort(codes, kind="stable")  # the page's rows grouped by shape
+        cuts = np.flatnonzero(np.diff(codes[order])) + 1
+        for js in np.split(order, cuts):
+            keys = shapes[int(codes[js[0]])]
+            at = wanted[js]
+            columns = []
+            for name in keys:  # every row of the group has every key: one kind per column, often
+                column = now.columns[name]
+                columns.append(column.values.values_at(column.positions(at)))
+            made = map(dict, map(zip, itertools.repeat(keys), zip(*columns, strict=True)))
+            for j, made_row in zip(js.tolist(), made, strict=False):
+                out[j] = made_row
+            if not keys:
+                for j in js.tolist():
+                    out[j] = {}
         return out
 
     def take(self, indices: Indices | Sequence[int]) -> PropertyColumns:
@@ -741,14 +797,21 @@ class PropertyColumns:
 
     def _subset(self, names: Iterable[str] | None, indices: Indices) -> PropertyColumns:
         """:meth:`take`, of the columns ``names`` only (None: all)."""
-        now = self._settle()
-        if len(indices) and (indices.min() < 0 or indices.max() >= now.size):
-            raise IndexError(f"a row number past the table's {now.size} rows")
         out = PropertyColumns()
+        taken = self._taken(names, indices, shapes=True)
         with self._lock:  # what appends change
             out._shapes = list(self._shapes)
             out._shape_index = dict(self._shape_index)
             out._dictionaries = dict(self._dictionaries)
+        out._size = taken.size
+        out._now = taken
+        return out
+
+    def _taken(self, names: Iterable[str] | None, indices: Indices, shapes: bool) -> _Settled:
+        """The columns ``names`` (None: all) of the rows at ``indices``, as a snapshot."""
+        now = self._settle()
+        if len(indices) and (indices.min() < 0 or indices.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
         columns: dict[str, _Column] = {}
         for name in now.columns if names is None else names:
             column = now.columns.get(name)
@@ -762,9 +825,8 @@ class PropertyColumns:
                 columns[name] = _settled_column(
                     rows, column.values.take(positions[rows]), len(indices), column.elements
                 )
-        out._size = len(indices)
-        out._now = _Settled(len(indices), columns, now.shape_codes[indices])
-        return out
+        codes = now.shape_codes[indices] if shapes else now.shape_codes[:0]
+        return _Settled(len(indices), columns, codes)
 
     def nbytes(self) -> int:
         """About how many bytes the table holds (its arrays, dictionaries and Python values).
@@ -873,22 +935,25 @@ class _Leaf:
     def masks(self, values: _Values, positive: bool) -> Bools:
         """Where each entry makes the leaf true (``positive``) or false: a fresh array."""
         counts = values.counts()
-        out = np.zeros(len(values), dtype=bool)
+        parts: list[Bools] = []  # fresh arrays, each the answer of one kind of entry
         numbers = int(counts[INT] + counts[FLOAT])
         if numbers and values.num is not None:
             part = self._numbers(values, values.num, positive, numbers == len(values))
             if part is not None:
-                out |= part
+                parts.append(part)
         if counts[TEXT] and values.code is not None:
             lut = self._texts(values.dictionary, positive)
             if lut is not None:
                 part = _look_up(lut, values.code)
                 if part is not None:
-                    out |= part
+                    parts.append(part)
         if counts[TRUE] or counts[FALSE]:
             for kind, value in ((TRUE, True), (FALSE, False)):
                 if counts[kind] and self._boolean(value) is positive:
-                    out |= values.kind == kind
+                    parts.append(values.kind == kind)
+        out = parts[0] if parts else np.zeros(len(values), dtype=bool)
+        for part in parts[1:]:
+            out |= part
         if counts[LIST] and values.list_at is not None:
             assert values.offsets is not None and values.elements is not None
             hits = self.masks(values.elements, positive)  # elements hold no lists: one level
@@ -1110,9 +1175,10 @@ class ColumnarPredicate:
         >>> compile_columnar(parse_filter("a > 2"))(table, np.array([2, 0])).tolist()
         [True, False]
         """
-        table = columns._settle()
-        if rows is not None:
-            table = columns._subset(self.names, _indices(rows))._settle()
+        if rows is None:
+            table = columns._settle()
+        else:
+            table = columns._taken(self.names, _indices(rows), shapes=False)
         stack: list[Bools] = []
         leaves = self.leaves
         for step, arg in self.program:
