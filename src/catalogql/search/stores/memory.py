@@ -598,9 +598,10 @@ class MemoryCatalog(Catalog):
         Each is its size and a function making it, so only the chosen one is built.
         """
         sets: list[tuple[int, Callable[[], _Slots]]] = []
-        if tests.area is not None:
-            boxes = index.boxes.query(tests.area, self._footprints.boxes)
-            sets.append((len(boxes), lambda: boxes))
+        area = tests.area
+        if area is not None:  # its size by blocks: the rows are gathered only if it is chosen
+            boxes = self._footprints.boxes
+            sets.append((index.boxes.estimate(area), lambda: index.boxes.query(area, boxes)))
         for name in query.required_types:
             codes = self._label_codes.get(name, [])
             sets.append((index.types.size(codes), _bind(index.types.gather, codes)))
