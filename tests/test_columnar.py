@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -323,6 +324,7 @@ def _near(leaf: Comparison | Match) -> list[Any]:
     if isinstance(leaf, Comparison):
         text = leaf.value.text
         out += [text, text + "\x00", text[:-1], text + "0", text.upper(), text.lower()]
+        out += [text + "é" * 200, text * (300 // max(1, len(text)) + 1)]  # long: packed apart
         number = literal_number(leaf.value)
         if number is not None and abs(number) < 1e300:
             out += [number, number + 1, number - 1, float(number), int(number), str(number)]
@@ -341,6 +343,7 @@ def _near(leaf: Comparison | Match) -> list[Any]:
             out += [piece, after, piece[:-1], piece + "x", "x" + piece, piece + "\n"]
         joined = "".join(pieces)
         out += [joined, "x".join(pieces), joined + joined, "x" + joined + "x"]
+        out += [joined + "é" * 300, "W" * 300 + joined]  # long strings: packed apart
         out += [int(joined)] if joined.isascii() and joined.isdigit() else []
         out += (
             [float(joined)] if joined.isascii() and joined.isdigit() and len(joined) < 300 else []
@@ -479,3 +482,69 @@ def test_the_real_records_round_trip(real_rows: list[dict[str, Any]]) -> None:
         same_json(g, real_rows[i])
         for g, i in zip(table.take(order).rows(range(len(order))), order.tolist(), strict=True)
     )
+
+
+def test_readers_beside_a_writer_see_whole_snapshots() -> None:
+    """A writer appends while readers filter and read: every answer is that of some prefix."""
+    table = PropertyColumns()
+    keep = compile_columnar(cq.parse_filter("a < 300 AND s = x*"))
+    stop = threading.Event()
+    problems: list[str] = []
+
+    def write() -> None:
+        for start in range(0, 2000, 50):
+            table.append([{"a": i, "s": f"x{i}"} for i in range(start, start + 50)])
+        stop.set()
+
+    def read() -> None:
+        while True:  # at least once after the writer is done
+            mask = keep(table)
+            if mask.tolist() != [i < 300 for i in range(len(mask))]:
+                problems.append(f"a mask of {len(mask)} rows")
+            size = len(mask)
+            if size and table.row(size - 1) != {"a": size - 1, "s": f"x{size - 1}"}:
+                problems.append(f"row {size - 1}")
+            if stop.is_set():
+                break
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writer = threading.Thread(target=write)
+    for thread in [*readers, writer]:
+        thread.start()
+    for thread in [writer, *readers]:
+        thread.join(timeout=120)
+    assert not problems, problems[:3]
+    assert keep(table).tolist() == [i < 300 for i in range(2000)]
+
+
+def test_long_strings_compare_and_come_back() -> None:
+    """Strings past 255 UTF-8 bytes live in a packed buffer: every comparison still sees them."""
+    moment = "2015-07-31T10:07:17." + "0" * 300 + "1Z"  # a long instant
+    words = [
+        "POLYGON ((" + "1.5 2.5, " * 60 + "1.5 2.5))",
+        "é" * 200,
+        "WORLDVIEW03" + "x" * 300,
+        moment,
+        "short",
+        "WORLDVIEW03_VNIR",
+    ]
+    rows = [{"s": w, "timestamp": w} for w in words * 3]
+    table = table_of(rows, 3)
+    assert all(same_json(table.row(i), row) for i, row in enumerate(rows))
+    assert all(same_json(g, w) for g, w in zip(table.rows(range(len(rows))), rows, strict=True))
+    for text in (
+        "s = WORLDVIEW03*",
+        "s = *x",
+        "s = '*é*'",
+        "s > WORLDVIEW03",
+        "s <= 'POLYGON ((1.5'",
+        "NOT s = short",
+        "s = 'P*))'",
+        "s = *0_*",
+        "timestamp > 2015-07-31T10:07:17Z",
+        "NOT timestamp <= '2015-07-31T10:07:17.000001Z'",
+    ):
+        assert_selects_the_same(cq.parse_filter(text), rows, None, batches=2)
+        assert_selects_the_same(
+            cq.parse_filter(text), rows, {"properties": {"s": {"type": "string"}}}
+        )

@@ -68,6 +68,7 @@ import math
 import operator
 import sys
 import threading
+from array import array as packed
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -117,6 +118,9 @@ _EXACT_INT = 2**53
 _INLINE_TEXT = 15
 """``StringDType`` keeps strings up to this many UTF-8 bytes inside its 16-byte entry."""
 
+_LONG_TEXT = 255
+"""Strings past this many UTF-8 bytes go to a dictionary's packed buffer (see _Dictionary)."""
+
 _FEW_ROWS = 8
 """Up to this many rows, :meth:`PropertyColumns.rows` reads a value at a time."""
 
@@ -138,7 +142,12 @@ class _Dictionary:
     """The distinct strings of a column (codes index them), growing at the end only.
 
     A code's string never changes, so tables made by :meth:`PropertyColumns.take` share their
-    dictionaries with the table they came from. While the strings repeat (no more than
+    dictionaries with the table they came from. A string past ``_LONG_TEXT`` UTF-8 bytes (a
+    footprint's WKT) is kept in one packed UTF-8 buffer instead of ``StringDType``'s arena, which
+    holds about a fifth more (its entry holds ``""``, and :meth:`view` says which entries are
+    long); comparisons answer for those entries one at a time, in Python.
+
+    While the strings repeat (no more than
     ``_INDEX_LIMIT`` distinct ones, or at most one in ``_REPEATS`` of those met), an index (string
     to code) keeps them distinct; past that the index is dropped (it would hold a second copy of
     every string: ids, URLs, footprints) and every string met is added as it comes. A repeated
@@ -149,8 +158,16 @@ class _Dictionary:
     _REPEATS = 4
 
     def __init__(self) -> None:
-        self._array: NDArray[Any] = np.empty(0, dtype=_STRINGS)
+        self._view: tuple[NDArray[Any], Bools] = (
+            np.empty(0, dtype=_STRINGS),
+            np.empty(0, dtype=bool),
+        )
         self._pending: list[str] = []
+        self._long_codes = packed("q")  # the long entries, ascending
+        self._long_ends = packed("q")  # where each ends in the buffer
+        self._long_buffer = bytearray()
+        self._long_pending: list[int] = []
+        self._long: tuple[Indices, Indices] = (np.empty(0, np.int64), np.empty(0, np.int64))
         self.index: dict[str, int] | None = {}
         self.size = 0
         self.met = 0  # strings encoded
@@ -172,30 +189,88 @@ class _Dictionary:
         index = self.index
         if index is None:  # every string as it comes
             start = self.size
-            self._pending.extend(texts)
-            self.size += len(texts)
-            self.heap += _heap_bytes(texts)
+            self._add(texts)
             return np.arange(start, self.size, dtype=np.int64)
         new = [text for text in dict.fromkeys(texts) if text not in index]
         index.update(zip(new, range(self.size, self.size + len(new)), strict=True))
         codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int64, count=len(texts))
-        self._pending.extend(new)
-        self.heap += _heap_bytes(new)
-        self.size += len(new)
+        self._add(new)
         if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
         return codes
 
-    @property
-    def strings(self) -> NDArray[Any]:
-        """Every string, by code (a ``StringDType`` array)."""
+    def _add(self, new: list[str]) -> None:
+        """New entries at the end (the caller holds the lock)."""
+        widths = _widths(new)
+        long = np.flatnonzero(widths > _LONG_TEXT)
+        if len(long):
+            new = list(new)
+            buffer = self._long_buffer
+            for i in long.tolist():
+                buffer += new[i].encode("utf-8")
+                self._long_codes.append(self.size + i)
+                self._long_ends.append(len(buffer))  # after the code and the bytes: readers
+                self._long_pending.append(self.size + i)
+                new[i] = ""
+        medium = widths[(widths > _INLINE_TEXT) & (widths <= _LONG_TEXT)]
+        self.heap += int((medium + 6).sum())
+        self._pending.extend(new)
+        self.size += len(new)
+
+    def view(self) -> tuple[NDArray[Any], Bools]:
+        """Every entry by code (``StringDType``; ``""`` for a long one), and which are long.
+
+        A long entry's string is in :meth:`long_texts`.
+        """
         if self._pending:
             with self._lock:
                 if self._pending:
-                    added = np.array(self._pending, dtype=_STRINGS)
-                    self._array = np.concatenate([self._array, added])
-                    self._pending = []
-        return self._array
+                    array, is_long = self._view
+                    flags = np.zeros(len(self._pending), dtype=bool)
+                    if self._long_pending:
+                        flags[np.array(self._long_pending, dtype=np.int64) - len(array)] = True
+                        count = len(self._long_ends)  # the mirrors first: see long_texts
+                        self._long = (
+                            np.array(self._long_codes[:count], dtype=np.int64),
+                            np.array(self._long_ends[:count], dtype=np.int64),
+                        )
+                    self._view = (
+                        np.concatenate([array, np.array(self._pending, dtype=_STRINGS)]),
+                        np.concatenate([is_long, flags]),
+                    )
+                    self._pending, self._long_pending = [], []
+        return self._view
+
+    @property
+    def strings(self) -> NDArray[Any]:
+        """Every entry by code (``""`` for a long one: see :meth:`view`)."""
+        return self.view()[0]
+
+    def long_texts(self, codes: Indices) -> list[str]:
+        """The strings of long entries (of a :meth:`view`: its long entries are all here)."""
+        long_codes, ends = self._long
+        at = np.searchsorted(long_codes, codes)
+        starts = np.where(at > 0, ends[at - 1], 0)
+        buffer = self._long_buffer
+        return [
+            buffer[start:end].decode("utf-8")
+            for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
+        ]
+
+    def patch(self, answers: NDArray[Any], is_long: Bools, answer: Callable[[str], Any]) -> None:
+        """Set ``answers[code] = answer(string)`` for the long entries of a :meth:`view`."""
+        codes = np.flatnonzero(is_long)
+        for code, text in zip(codes.tolist(), self.long_texts(codes), strict=True):
+            answers[code] = answer(text)
+
+    def texts(self, start: int, stop: int) -> list[str]:
+        """The strings of entries ``start`` to ``stop``, as Python strings (long ones too)."""
+        array, is_long = self.view()
+        texts: list[str] = array[start:stop].tolist()
+        codes = np.flatnonzero(is_long[start:stop]) + start
+        for code, text in zip(codes.tolist(), self.long_texts(codes), strict=True):
+            texts[code - start] = text
+        return texts
 
     def instants(self) -> tuple[NDArray[Any], Bools]:
         """Each string's :func:`~catalogql.semantics.instant_key` ('' for None), and where valid.
@@ -205,9 +280,11 @@ class _Dictionary:
         keys, valid = self._instants
         strings = self.strings
         if len(keys) < len(strings):
+            first = len(keys)
+            texts = self.texts(first, len(strings))
             with self._lock:
                 keys, valid = self._instants
-                new = [instant_key(text) for text in strings[len(keys) :].tolist()]
+                new = [instant_key(text) for text in texts[len(keys) - first :]]
                 keys = np.concatenate([keys, np.array([k or "" for k in new], dtype=_STRINGS)])
                 self._instant_heap += _heap_bytes(k for k in new if k)
                 valid = np.concatenate([valid, np.array([k is not None for k in new], dtype=bool)])
@@ -217,10 +294,18 @@ class _Dictionary:
     def nbytes(self) -> int:
         """Bytes held: the entries, the strings outside them, the index, the instant keys."""
         held = 16 * self.size + self.heap + sum(sys.getsizeof(t) for t in self._pending)
+        held += sys.getsizeof(self._long_buffer) + 16 * len(self._long_codes)
         if self.index is not None:
             held += sys.getsizeof(self.index) + sum(sys.getsizeof(t) for t in self.index)
         keys, valid = self._instants
         return held + 16 * len(keys) + valid.nbytes + self._instant_heap
+
+
+def _widths(texts: list[str]) -> Indices:
+    """Each string's UTF-8 bytes."""
+    if all(map(str.isascii, texts)):
+        return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    return np.array([len(text.encode("utf-8")) for text in texts], dtype=np.int64)
 
 
 def _heap_bytes(texts: Iterable[str]) -> int:
@@ -229,11 +314,7 @@ def _heap_bytes(texts: Iterable[str]) -> int:
     Strings past 15 UTF-8 bytes sit in an arena with a header; measured (RSS, numpy 2.4): about
     ``width + 6`` bytes up to 255 bytes, ``1.17 * width + 8`` past that.
     """
-    texts = list(texts)
-    if all(map(str.isascii, texts)):
-        widths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    else:
-        widths = np.array([len(text.encode("utf-8")) for text in texts], dtype=np.int64)
+    widths = _widths(list(texts))
     long = widths[widths > 255]
     medium = widths[(widths > _INLINE_TEXT) & (widths <= 255)]
     return int(((117 * long) // 100 + 8).sum()) + int((medium + 6).sum())
@@ -337,13 +418,26 @@ class _Values:
         if kind == FLOAT:
             return float(cast(NDArray[np.float64], self.num)[position])
         if kind == TEXT:
-            code = int(cast(NDArray[Any], self.code)[position])
-            return str(self.dictionary.strings[code - 1])
+            code = int(cast(NDArray[Any], self.code)[position]) - 1
+            array, is_long = self.dictionary.view()
+            if is_long[code]:
+                return self.dictionary.long_texts(np.array([code], dtype=np.int64))[0]
+            return str(array[code])
         if kind == INT:
             return int(cast(NDArray[np.float64], self.num)[position])
         if kind in (TRUE, FALSE, NULL, ABSENT):
             return True if kind == TRUE else False if kind == FALSE else None
         return self.values_at(np.array([position], dtype=np.int64))[0]
+
+    def _texts_at(self, codes: NDArray[Any]) -> list[Any]:
+        """The strings of dictionary entries ``codes`` (long ones decoded)."""
+        array, is_long = self.dictionary.view()
+        texts: list[Any] = array[codes].tolist()
+        at = np.flatnonzero(is_long[codes])
+        if len(at):
+            for i, text in zip(at.tolist(), self.dictionary.long_texts(codes[at]), strict=True):
+                texts[i] = text
+        return texts
 
     def values_at(self, positions: Indices) -> list[Any]:
         """The Python values of the entries at ``positions`` (None where absent or null)."""
@@ -360,7 +454,7 @@ class _Values:
         if counts[FLOAT] == size and self.num is not None:  # one kind: no sorting out
             return cast(list[Any], self.num[positions].tolist())
         if counts[TEXT] == size and self.code is not None:
-            return cast(list[Any], self.dictionary.strings[self.code[positions] - 1].tolist())
+            return self._texts_at(self.code[positions] - 1)
         if counts[INT] == size and self.num is not None:
             return cast(list[Any], self.num[positions].astype(np.int64).tolist())
         if kind is None:
@@ -374,7 +468,7 @@ class _Values:
             out[at] = self.num[positions[at]].tolist()
         if counts[TEXT] and self.code is not None:
             at = np.flatnonzero(kind == TEXT)
-            out[at] = self.dictionary.strings[self.code[positions[at]] - 1].tolist()
+            out[at] = self._texts_at(self.code[positions[at]] - 1)
         if counts[TRUE]:
             out[kind == TRUE] = True
         if counts[FALSE]:
@@ -1015,16 +1109,20 @@ class _Leaf:
 
     def _texts(self, dictionary: _Dictionary, positive: bool) -> Bools | None:
         """Per dictionary entry: whether it makes the leaf true (or false); None: never."""
-        strings = dictionary.strings
+        strings, is_long = dictionary.view()
         if isinstance(self.node, Match):
             if str not in self.domains:
                 return None
-            return self._flip(_pattern_lut(self.node, strings, self.matches), positive)
+            matched = _pattern_lut(self.node, strings, self.matches)
+            dictionary.patch(matched, is_long, self.matches)
+            return self._flip(matched, positive)
         operands = self.operands
         assert operands is not None
         ufunc = _UFUNCS[self.op]
         if operands.text is not None:
             hit = ufunc(strings, operands.text)
+            text, compare = operands.text, OPERATORS[self.op]
+            dictionary.patch(hit, is_long, lambda value: compare(value, text))
             return cast(Bools, hit if positive else ~hit)
         if operands.instant is not None:
             keys, valid = dictionary.instants()
