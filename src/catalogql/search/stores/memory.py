@@ -84,6 +84,7 @@ _Mask = NDArray[np.bool_]
 
 _FIRST_CHUNK = 2048  # rows tested at once by the first step of a walk (doubling after it)
 _LAST_CHUNK = 65536  # ... and at most
+_SCALAR_AT_MOST = 32  # at most this many slots are filtered a row at a time (see _Tests._few)
 
 
 class _ReadWriteLock:
@@ -507,9 +508,19 @@ class MemoryCatalog(Catalog):
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _records(self, slots: _Slots) -> list[dict[str, Any]]:
-        """The records in these slots, rebuilt (new objects)."""
+    def _records(
+        self, slots: _Slots, rebuilt: dict[int, dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The records in these slots, rebuilt (new objects); ``rebuilt``: properties known."""
         lists, codes = self._type_lists, self._types.values
+        if rebuilt and all(slot in rebuilt for slot in slots.tolist()):
+            properties = [rebuilt.pop(slot) for slot in slots.tolist()]
+            return [
+                {"identifier": identifier, "type": list(lists[code]), "properties": row}
+                for identifier, code, row in zip(
+                    self._identifiers.many(slots), codes[slots].tolist(), properties, strict=True
+                )
+            ]
         return [
             {"identifier": identifier, "type": list(lists[code]), "properties": properties}
             for identifier, code, properties in zip(
@@ -636,7 +647,7 @@ class MemoryCatalog(Catalog):
         if not query.ascending:
             order = order[::-1]
         chosen = slots[order[: query.limit]]
-        return Page(self._records(chosen), len(slots), fresh=True)
+        return Page(self._records(chosen, tests.rebuilt), len(slots), fresh=True)
 
     def _walk(self, query: Query, index: _Index, tests: _Tests, low: int, high: int) -> Page:
         """Walk the date range in the query's order, testing a chunk of records at a time.
@@ -666,7 +677,7 @@ class MemoryCatalog(Catalog):
                 break
             size = min(2 * size, _LAST_CHUNK)
         chosen = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-        return Page(self._records(chosen), total if everything else None, fresh=True)
+        return Page(self._records(chosen, tests.rebuilt), total if everything else None, fresh=True)
 
 
 class _Tests:
@@ -690,6 +701,8 @@ class _Tests:
         self.filters: list[ColumnarPredicate] = [
             compile_columnar(node, query.schema) for node in query.filter_nodes
         ]
+        self.query = query
+        self.rebuilt: dict[int, dict[str, Any]] = {}  # slot -> properties rebuilt to be tested
 
     def matching(self, slots: _Slots, *, boxed: bool) -> _Slots:
         """Those of ``slots`` whose records pass every test, in the same order."""
@@ -701,12 +714,30 @@ class _Tests:
         area = self.area
         if area is not None and not boxed and len(slots):
             slots = slots[area.near(store._footprints.boxes[slots])]
+        if self.filters and 0 < len(slots) <= _SCALAR_AT_MOST:
+            slots = self._few(slots)
         for selects in self.filters:
-            if len(slots):
+            if len(slots) > _SCALAR_AT_MOST:
                 slots = slots[selects(store._properties, slots)]
         if area is not None and len(slots):
             slots = store._footprints.intersecting(area, slots, boxed=True)
         return slots
+
+    def _few(self, slots: _Slots) -> _Slots:
+        """The filters on a few slots: their rows rebuilt once and tested one by one.
+
+        A column-at-a-time test costs its columns' dictionaries (once per distinct text), too
+        much for a handful of rows; the rows rebuilt are kept for the page
+        (:attr:`rebuilt`). The predicates select exactly what the columnar filters select.
+        """
+        keep = self.query.filter_predicate()
+        assert keep is not None
+        rows = self.store._properties.rows(slots)
+        chosen = [keep(row) for row in rows]
+        for slot, row, kept in zip(slots.tolist(), rows, chosen, strict=True):
+            if kept:
+                self.rebuilt[slot] = row
+        return slots[np.asarray(chosen, dtype=np.bool_)]
 
 
 def _bind(function: Callable[[Any], _Slots], argument: Any) -> Callable[[], _Slots]:
