@@ -714,11 +714,13 @@ class _Tests:
         area = self.area
         if area is not None and not boxed and len(slots):
             slots = slots[area.near(store._footprints.boxes[slots])]
-        if self.filters and 0 < len(slots) <= _SCALAR_AT_MOST:
-            slots = self._few(slots)
-        for selects in self.filters:
-            if len(slots) > _SCALAR_AT_MOST:
-                slots = slots[selects(store._properties, slots)]
+        for selects in self.filters:  # a column at a time while many slots are left
+            if not len(slots):
+                break
+            if len(slots) <= _SCALAR_AT_MOST:  # then every filter on each of the few
+                slots = self._few(slots)
+                break
+            slots = slots[selects(store._properties, slots)]
         if area is not None and len(slots):
             slots = store._footprints.intersecting(area, slots, boxed=True)
         return slots
