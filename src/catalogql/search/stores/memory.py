@@ -84,7 +84,7 @@ _Mask = NDArray[np.bool_]
 
 _FIRST_CHUNK = 2048  # rows tested at once by the first step of a walk (doubling after it)
 _LAST_CHUNK = 65536  # ... and at most
-_SCALAR_AT_MOST = 32  # at most this many slots are filtered a row at a time (see _Tests._few)
+_SCALAR_AT_MOST = 4  # at most this many slots are filtered a row at a time (see _Tests._few)
 
 
 class _ReadWriteLock:
