@@ -304,11 +304,14 @@ def test_boxes_compare_with_the_area_in_float64() -> None:
 
 
 def test_every_filter_applies_when_the_first_leaves_few_slots() -> None:
-    """Found by the brute-force test: a first filter leaving <= 32 slots skipped the second."""
+    """Found by the brute-force test: a first filter leaving few slots skipped the second."""
     catalog = open_catalog("memory://")
     catalog.add_records(
-        _record(f"r{i:03d}", "POINT (1 1)", 1 + i % 28, cloudCover=i % 10) for i in range(100)
+        _record(f"r{i:03d}", "POINT (1 1)", 1 + i % 28, cloudCover=i % 10, rank=i)
+        for i in range(100)
     )
+    found = catalog.search({"filters": ["rank < 3", "cloudCover = 1"], "limit": 1000})["results"]
+    assert [r["identifier"] for r in found] == ["r001"]  # the first leaves 3: rows at a time
     for filters in (["cloudCover < 3", "cloudCover = 1"], ["cloudCover < 9", "cloudCover = 1"]):
         found = catalog.search({"filters": filters, "limit": 1000})["results"]
         assert sorted(r["identifier"] for r in found) == [f"r{i:03d}" for i in range(1, 100, 10)]
