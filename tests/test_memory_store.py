@@ -315,3 +315,14 @@ def test_every_filter_applies_when_the_first_leaves_few_slots() -> None:
     for filters in (["cloudCover < 3", "cloudCover = 1"], ["cloudCover < 9", "cloudCover = 1"]):
         found = catalog.search({"filters": filters, "limit": 1000})["results"]
         assert sorted(r["identifier"] for r in found) == [f"r{i:03d}" for i in range(1, 100, 10)]
+
+
+def test_a_lone_surrogate_in_a_filter_compares_on_many_rows() -> None:
+    """The columns cannot hold the literal: such a filter is tested a row at a time."""
+    catalog = open_catalog("memory://")
+    catalog.add_records(
+        _record(f"r{i:03d}", "POINT (1 1)", 1 + i % 28, catalogID=f"a{i}") for i in range(20)
+    )
+    lone = "\udfff"
+    assert len(catalog.search({"filters": [f"catalogID < '{lone}'"]})["results"]) == 20
+    assert catalog.search({"filters": [f"catalogID = '{lone}'"]})["results"] == []
