@@ -8,14 +8,34 @@ are kept aside in the unit and applied only at its commit, so a rollback has not
 The sorted indexes are rebuilt by the first search after a commit, into new objects that are
 swapped in whole; a search never sees one half-built.
 
-Indexes (rebuilt on the first search after a write):
+Storage: no object per record. Each record has a *slot*, a row number shared by arrays:
 
-- **time**: every record in search order, with its time keys ascending, so a date range is a
-  contiguous slice found by bisection, and walking the slice backwards gives the search order;
-- **footprints**: a shapely ``STRtree`` over the footprints' bounding boxes, refined exactly;
-- **types**: postings (the records carrying each type label);
-- **equality keys** of the hot properties (see :mod:`catalogql.search.records`);
-- **readers**: postings (the records each reader name may see), and each record's reader set.
+- identifiers: a list, and a dict from identifier to live slot;
+- type lists and reader sets: each distinct one held once, a per-slot int32 code into them;
+- time keys: a fixed-width UTF-8 array (UTF-8 bytes sort as the text's code points);
+- footprints: WKB in one buffer, with float32 bounding boxes rounded outward
+  (:mod:`catalogql.search.stores.packed`);
+- properties: a :class:`~catalogql.compile.columnar.PropertyColumns` table (typed,
+  dictionary-encoded columns), filtered a column at a time by
+  :func:`~catalogql.compile.columnar.compile_columnar`;
+- equality keys: (hash of the key, slot) pairs.
+
+A record returned is rebuilt from them (a new dict, equal to the one added). A record removed
+or replaced leaves a dead slot (a replacement takes a new slot); slots stay stable between
+commits, and a commit that leaves at least :attr:`MemoryCatalog.compact_share` of them dead
+compacts the arrays (renumbering the slots) under the write lock.
+
+Indexes (rebuilt on the first search after a write, as arrays):
+
+- **time**: the live slots in time order twice (ties by identifier descending, and ascending),
+  with their time keys, so a date range is a contiguous slice found by bisection, and walking
+  it gives either order; a keyset position (the next page) narrows the slice by bisection too;
+- **footprints**: a packed index of the boxes (:class:`~catalogql.search.stores.packed.BoxIndex`:
+  blocks of rows along a Z-order curve), refined by the exact shapely test on the survivors;
+- **types** and **readers**: the live slots grouped by type-list code and by reader-set code
+  (the postings of a label are the groups of the lists holding it);
+- **equality keys** of the hot properties (see :mod:`catalogql.search.records`): the hashes
+  sorted, with their slots.
 
 A search restricted to some reader names tests every record it considers against them, in the
 walk and in the refinement alike, before the limit and the count; the readers' postings are one
@@ -24,7 +44,10 @@ more candidate set (the union of the names' postings), chosen when it is the sma
 A search starts from its most selective constraint and never scans the catalog for a selective
 query. It either takes a candidate set (the records an area, a type name or an identifier
 lookup allows), refines it and sorts the matches by search order; or it walks the date range in
-search order, testing each record, and stops at the limit. It walks when that is cheaper:
+search order, testing a chunk of records at a time (a few thousand, doubling), and stops at the
+limit. Every test applies to many slots at once: a type expression is decided once per distinct
+type list, a reader restriction once per distinct reader set, the filters a column at a time,
+the area by boxes first and exactly on the survivors. It walks when that is cheaper:
 when the smallest candidate set ``k`` is so large that ``limit`` matches are expected within
 ``limit * range / k`` records of the walk (``k * k > limit * range``), and no total is asked for.
 
@@ -39,12 +62,9 @@ when the smallest candidate set ``k`` is so large that ``limit`` matches are exp
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import functools
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +72,20 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from catalogql.ast import Literal, Node, iter_nodes
+from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compile_columnar
 from catalogql.search.engine import Catalog, Page, Query, Transaction
-from catalogql.search.records import StoredRecord
+from catalogql.search.records import StoredRecord, encodable
+from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow, Identifiers
 
 __all__ = ["MemoryCatalog"]
 
 _Slots = NDArray[np.int64]
+_Mask = NDArray[np.bool_]
+
+_FIRST_CHUNK = 2048  # rows tested at once by the first step of a walk (doubling after it)
+_LAST_CHUNK = 65536  # ... and at most
+_SCALAR_AT_MOST = 4  # at most this many slots are filtered a row at a time (see _Tests._few)
 
 
 class _ReadWriteLock:
@@ -108,15 +136,94 @@ class _ReadWriteLock:
 
 
 @dataclass(frozen=True, slots=True)
+class _Batch:
+    """A unit's staged batch: what the store keeps of its records (their StoredRecords dropped).
+
+    ``key_hashes[i]`` is an equality key of record ``key_owners[i]`` (see
+    :mod:`catalogql.search.records`), hashed: a hash only narrows the candidates, the filter
+    decides.
+    """
+
+    identifiers: list[str]
+    labels: list[tuple[str, ...]]
+    properties: list[Mapping[str, Any]]
+    times: NDArray[np.bytes_]
+    wkb: NDArray[Any]
+    bounds: NDArray[np.float64]
+    key_hashes: NDArray[np.int64]
+    key_owners: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, records: Sequence[StoredRecord]) -> _Batch:
+        hashes: list[int] = []
+        owners: list[int] = []
+        for at, record in enumerate(records):
+            for key in record.keys:
+                hashes.append(hash(key))
+                owners.append(at)
+        footprints = np.asarray([record.footprint for record in records], dtype=object)
+        return cls(
+            [record.identifier for record in records],
+            [record.types for record in records],
+            [record.properties for record in records],
+            np.asarray([record.timestamp.encode() for record in records], dtype=np.bytes_),
+            shapely.to_wkb(footprints),
+            shapely.bounds(footprints),
+            np.asarray(hashes, dtype=np.int64),
+            np.asarray(owners, dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouped:
+    """Live slots grouped by a per-slot code: the postings of each code, in one array."""
+
+    slots: NDArray[np.int32]  # grouped by code, ascending within a code
+    bounds: NDArray[np.int64]  # code c's slots are slots[bounds[c]:bounds[c + 1]]
+
+    @classmethod
+    def of(cls, live: _Slots, codes: NDArray[np.int32], count: int) -> _Grouped:
+        mine = codes[live]
+        order = np.argsort(mine, kind="stable")
+        sizes = np.bincount(mine, minlength=count)
+        bounds = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes)])
+        return cls(live[order].astype(np.int32), bounds)
+
+    def size(self, codes: Sequence[int]) -> int:
+        bounds, top = self.bounds, len(self.bounds) - 1
+        return sum(int(bounds[c + 1] - bounds[c]) for c in codes if c < top)
+
+    def gather(self, codes: Sequence[int]) -> _Slots:
+        top = len(self.bounds) - 1
+        parts = [self.slots[self.bounds[c] : self.bounds[c + 1]] for c in codes if c < top]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts).astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
 class _Index:
     """The sorted indexes of one version of the records (built whole, then swapped in)."""
 
     version: int
-    ascending: list[int]  # slots by (time ascending, identifier descending)
-    times: list[str]  # their time keys, ascending
-    position: _Slots  # slot -> index in ascending
-    footprints: NDArray[Any]
-    tree: shapely.STRtree | None
+    descending: NDArray[np.int32]  # slots by (time ascending, identifier descending)
+    ascending: NDArray[np.int32]  # slots by (time ascending, identifier ascending)
+    times: NDArray[np.bytes_]  # the time keys of both, ascending (UTF-8)
+    position: NDArray[np.int32]  # slot -> its index in ``descending`` (-1: not live)
+    position_ascending: NDArray[np.int32]  # slot -> its index in ``ascending``
+    types: _Grouped  # by type-list code
+    readers: _Grouped  # by reader-set code
+    key_hashes: NDArray[np.int64]  # the live slots' equality keys, hashed, ascending
+    key_slots: NDArray[np.int32]  # ... and whose they are
+    boxes: BoxIndex
+
+    def nbytes(self) -> int:
+        arrays = (
+            self.descending, self.ascending, self.times, self.position, self.position_ascending,
+            self.types.slots, self.types.bounds, self.readers.slots, self.readers.bounds,
+            self.key_hashes, self.key_slots,
+        )  # fmt: skip
+        return sum(int(array.nbytes) for array in arrays) + self.boxes.nbytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,26 +234,62 @@ class _Removal:
     label: str | None
 
 
-_EMPTY = _Index(0, [], [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), None)
+_NONE = np.zeros(0, dtype=np.int32)
+_EMPTY = _Index(
+    0, _NONE, _NONE, np.zeros(0, dtype="S1"), _NONE, _NONE,
+    _Grouped(_NONE, np.zeros(1, dtype=np.int64)), _Grouped(_NONE, np.zeros(1, dtype=np.int64)),
+    np.zeros(0, dtype=np.int64), _NONE, BoxIndex.build(np.zeros((0, 4), np.float32), _NONE),
+)  # fmt: skip
 
 
 class MemoryCatalog(Catalog):
     """A catalog held in this process's memory (``memory://``); see the module docstring."""
 
     _actions_after_commit = False  # _commit runs them under the write lock
+    compact_share = 0.25
+    """Compact the slots when at least this share of them is dead (removed or replaced)."""
 
     def __init__(self, url: str, **options: Any) -> None:
         super().__init__(url, **options)
-        self._records: list[StoredRecord] = []
-        self._slot: dict[str, int] = {}
-        self._types: defaultdict[str, set[int]] = defaultdict(set)
-        self._keys: defaultdict[str, set[int]] = defaultdict(set)
-        self._readers: list[frozenset[str]] = []  # slot -> its reader names
-        self._readable: defaultdict[str, set[int]] = defaultdict(set)  # name -> slots
+        self._identifiers = Identifiers()  # slot -> identifier, and back (current slots)
+        self._live = Grow(np.bool_)  # slot -> whether it holds its identifier's current record
+        self._dead = 0
+        self._type_lists: list[tuple[str, ...]] = []  # code -> type labels
+        self._type_code: dict[tuple[str, ...], int] = {}
+        self._label_codes: dict[str, list[int]] = {}  # label -> the codes of lists holding it
+        self._types = Grow(np.int32)  # slot -> type-list code
+        self._reader_sets: list[frozenset[str]] = []  # code -> reader names (interned)
+        self._reader_code: dict[frozenset[str], int] = {}
+        self._readers = Grow(np.int32)  # slot -> reader-set code
+        self._times = Grow("S1")  # slot -> time key (UTF-8)
+        self._footprints = Footprints()
+        self._properties = PropertyColumns()
+        self._key_hashes = Grow(np.int64)  # (hash of an equality key, its slot), appended
+        self._key_slots = Grow(np.int32)
         self._version = 0  # bumped by every commit that changed something
         self._index = _EMPTY
         self._lock = _ReadWriteLock()
         self._build_lock = threading.Lock()  # one index build at a time
+
+    def nbytes(self) -> dict[str, int]:
+        """The memory the records take, by part, in bytes (Python objects estimated).
+
+        >>> catalog = MemoryCatalog("memory://")
+        >>> sorted(catalog.nbytes())
+        ['footprints', 'identifiers', 'indexes', 'keys', 'properties', 'slots']
+        """
+        with self._lock.reading():
+            slots = sum(
+                grow._data.nbytes for grow in (self._live, self._types, self._readers, self._times)
+            )
+            return {
+                "identifiers": self._identifiers.nbytes(),
+                "slots": slots,
+                "footprints": self._footprints.nbytes(),
+                "properties": self._properties.nbytes(),
+                "keys": self._key_hashes._data.nbytes + self._key_slots._data.nbytes,
+                "indexes": self._index.nbytes(),
+            }
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -154,11 +297,19 @@ class MemoryCatalog(Catalog):
         unit.state = []  # applied at commit: (batch, readers) or (label, readers), in order
 
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
-        unit.state.append((batch, readers))
+        unit.state.append((_Batch.of(batch), readers))
+
+    def _carrying(self, label: str) -> _Slots:
+        """The live slots whose records carry ``label`` (call with a lock held)."""
+        codes = self._label_codes.get(label)
+        if not codes:
+            return np.zeros(0, dtype=np.int64)
+        found = np.isin(self._types.values, codes) & self._live.values
+        return np.flatnonzero(found)
 
     def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
         with self._lock.reading():
-            carrying = {self._records[slot].identifier for slot in self._types.get(label, ())}
+            carrying = set(self._identifiers.many(self._carrying(label)))
         self._staged(carrying, label, unit)
         unit.state.append((label, readers))
         return len(carrying)
@@ -166,12 +317,12 @@ class MemoryCatalog(Catalog):
     def _staged(self, carrying: set[str], label: str | None, unit: Transaction) -> None:
         """Bring ``carrying`` (identifiers with ``label``) up to the unit's earlier changes."""
         for change, _ in unit.state:  # what the unit's earlier writes will have made of it
-            if isinstance(change, list):
-                for record in change:
-                    if label is not None and label in record.types:
-                        carrying.add(record.identifier)
+            if isinstance(change, _Batch):
+                for identifier, labels in zip(change.identifiers, change.labels, strict=True):
+                    if label is not None and label in labels:
+                        carrying.add(identifier)
                     else:
-                        carrying.discard(record.identifier)
+                        carrying.discard(identifier)
             elif isinstance(change, _Removal):
                 carrying.difference_update(change.identifiers)
                 if change.label == label:
@@ -180,92 +331,137 @@ class MemoryCatalog(Catalog):
     def _remove(self, identifiers: frozenset[str], label: str | None, unit: Transaction) -> int:
         with self._lock.reading():
             carrying = (
-                {self._records[slot].identifier for slot in self._types.get(label, ())}
-                if label is not None
-                else set()
+                set(self._identifiers.many(self._carrying(label))) if label is not None else set()
             )
-            present = set(self._slot)
+            asked = list(identifiers)
+            slots = self._identifiers.find(asked, self._live.values)
+            present = {i for i, slot in zip(asked, slots, strict=True) if slot is not None}
         self._staged(carrying, label, unit)
         for change, _ in unit.state:  # which of the identifiers the unit stored or removed
-            if isinstance(change, list):
-                present.update(record.identifier for record in change)
+            if isinstance(change, _Batch):
+                present.update(i for i in change.identifiers if i in identifiers)
             elif isinstance(change, _Removal):
                 present.difference_update(change.identifiers)
-        stored = {i for i in identifiers if i in present}
         unit.state.append((_Removal(identifiers, label), frozenset()))
-        return len(stored | carrying)
+        return len(present | carrying)
 
     def _drop(self, removal: _Removal) -> None:
-        """Remove records (under the write lock): the slots are renumbered."""
-        gone = {self._slot[i] for i in removal.identifiers if i in self._slot}
+        """Remove records (under the write lock): their slots die (see :meth:`_compact`)."""
+        live = self._live.values
+        found = self._identifiers.find(list(removal.identifiers), live)
+        gone = {slot for slot in found if slot is not None}
         if removal.label is not None:
-            gone.update(self._types.get(removal.label, ()))
+            gone.update(self._carrying(removal.label).tolist())
         if not gone:
             return
-        kept = [slot for slot in range(len(self._records)) if slot not in gone]
-        records = [self._records[slot] for slot in kept]
-        readers = [self._readers[slot] for slot in kept]
-        self._records, self._slot, self._readers = [], {}, []
-        self._types, self._keys = defaultdict(set), defaultdict(set)
-        self._readable = defaultdict(set)
-        for record, names in zip(records, readers, strict=True):
-            self._apply([record], names)
+        live[np.fromiter(gone, dtype=np.int64, count=len(gone))] = False
+        self._dead += len(gone)
+
+    def _compact(self) -> None:
+        """Renumber the live slots 0, 1, ... dropping the dead (under the write lock)."""
+        kept = np.flatnonzero(self._live.values)
+        renumbered = np.full(len(self._live), -1, dtype=np.int64)
+        renumbered[kept] = np.arange(len(kept))
+        self._identifiers = self._identifiers.take(kept)
+        for grow in (self._live, self._types, self._readers, self._times):
+            grow.replace(grow.values[kept])
+        self._footprints = self._footprints.take(kept)
+        self._properties = self._properties.take(kept)
+        owners = renumbered[self._key_slots.values]
+        alive = owners >= 0
+        self._key_hashes.replace(self._key_hashes.values[alive])
+        self._key_slots.replace(owners[alive])
+        self._dead = 0
 
     def _rollback(self, unit: Transaction) -> None:
         unit.state = []
 
     def _commit(self, unit: Transaction) -> None:
-        changes: list[tuple[list[StoredRecord] | str | _Removal, frozenset[str]]] = unit.state
+        changes: list[tuple[_Batch | str | _Removal, frozenset[str]]] = unit.state
         unit.state = []
         if not changes and not unit._actions:
             return
         with self._lock.writing():
             try:
                 for change, readers in changes:
-                    if isinstance(change, list):
+                    if isinstance(change, _Batch):
                         self._apply(change, readers)
                     elif isinstance(change, _Removal):
                         self._drop(change)
                     else:
-                        for slot in self._types.get(change, ()):
-                            self._give(slot, readers)
+                        self._readers.values[self._carrying(change)] = self._intern(readers)
+                if self._dead and self._dead >= self.compact_share * len(self._live):
+                    self._compact()
                 for action in unit._actions:
                     action()
             finally:
                 self._version += 1
 
-    def _give(self, slot: int, readers: frozenset[str]) -> None:
-        """Replace the readers of the record in ``slot``."""
-        for name in self._readers[slot]:
-            self._readable[name].discard(slot)
-        self._readers[slot] = readers
-        for name in readers:
-            self._readable[name].add(slot)
+    def _intern(self, readers: frozenset[str]) -> int:
+        """The code of a reader set (each distinct set is held once)."""
+        code = self._reader_code.get(readers)
+        if code is None:
+            code = self._reader_code[readers] = len(self._reader_sets)
+            self._reader_sets.append(readers)
+        return code
 
-    def _apply(self, batch: list[StoredRecord], readers: frozenset[str]) -> None:
-        for record in batch:
-            slot = self._slot.get(record.identifier)
-            if slot is None:
-                slot = len(self._records)
-                self._records.append(record)
-                self._slot[record.identifier] = slot
-                self._readers.append(frozenset())
-                self._give(slot, readers)
-            else:
-                old = self._records[slot]
-                if self._readers[slot] != readers:
-                    self._give(slot, readers)
-                if old.record == record.record:
+    def _type_list(self, labels: tuple[str, ...]) -> int:
+        """The code of a type list (each distinct list is held once)."""
+        code = self._type_code.get(labels)
+        if code is None:
+            code = self._type_code[labels] = len(self._type_lists)
+            self._type_lists.append(labels)
+            for label in labels:
+                self._label_codes.setdefault(label, []).append(code)
+        return code
+
+    def _apply(self, batch: _Batch, readers: frozenset[str]) -> None:
+        reader_code = self._intern(readers)
+        last = {identifier: at for at, identifier in enumerate(batch.identifiers)}
+        start = len(self._identifiers)
+        kept: list[int] = []
+        live, codes = self._live.values, self._types.values
+        slots = self._identifiers.find(list(last), live)
+        stored = [  # the records stored under these identifiers with the same type lists
+            (at, slot)
+            for at, slot in zip(last.values(), slots, strict=True)
+            if slot is not None and self._type_lists[codes[slot]] == batch.labels[at]
+        ]
+        same = set()
+        if stored:  # their properties, rebuilt at once: equal ones keep their slots
+            properties = self._properties.rows([slot for _, slot in stored])
+            same = {
+                at
+                for (at, _), old in zip(stored, properties, strict=True)
+                if old == batch.properties[at]
+            }
+        for at, slot in zip(last.values(), slots, strict=True):
+            if slot is not None:
+                if at in same:  # the same record: only its readers may change
+                    self._readers.values[slot] = reader_code
                     continue
-                for label in old.types:
-                    self._types[label].discard(slot)
-                for key in old.keys:
-                    self._keys[key].discard(slot)
-                self._records[slot] = record
-            for label in record.types:
-                self._types[label].add(slot)
-            for key in record.keys:
-                self._keys[key].add(slot)
+                live[slot] = False
+                self._dead += 1
+            kept.append(at)
+        if not kept:
+            return
+        chosen = np.asarray(kept, dtype=np.int64)
+        self._identifiers.append([batch.identifiers[at] for at in kept])
+        self._live.extend(np.ones(len(kept), dtype=np.bool_))
+        self._types.extend(
+            np.asarray([self._type_list(batch.labels[at]) for at in kept], dtype=np.int32)
+        )
+        self._readers.extend(np.full(len(kept), reader_code, dtype=np.int32))
+        self._times.extend(batch.times[chosen])
+        self._footprints.append_wkb(batch.wkb[chosen], batch.bounds[chosen])
+        self._properties.append([batch.properties[at] for at in kept])
+        slot_of = np.full(len(batch.identifiers), -1, dtype=np.int64)
+        slot_of[chosen] = np.arange(start, start + len(kept))
+        owners = slot_of[batch.key_owners]
+        mine = owners >= 0
+        self._key_hashes.extend(batch.key_hashes[mine])
+        self._key_slots.extend(owners[mine].astype(np.int32))
+        self._identifiers.merge(self._live.values)
 
     def _fresh_index(self) -> _Index:
         """The indexes of the records as they are (call with the read lock held)."""
@@ -280,34 +476,76 @@ class MemoryCatalog(Catalog):
         return index
 
     def _build(self) -> _Index:
-        records = self._records
-        by_identifier = sorted(range(len(records)), key=lambda s: records[s].identifier)
-        by_identifier.reverse()
-        ascending = sorted(by_identifier, key=lambda s: records[s].timestamp)
-        position = np.empty(len(records), dtype=np.int64)
-        position[np.asarray(ascending, dtype=np.int64)] = np.arange(len(records))
-        footprints = np.array([r.footprint for r in records], dtype=object)
+        live = np.flatnonzero(self._live.values)
+        mine = self._identifiers.many(live)
+        by_identifier = sorted(range(len(mine)), key=mine.__getitem__)
+        rank = np.empty(len(mine), dtype=np.int64)
+        rank[np.asarray(by_identifier, dtype=np.int64)] = np.arange(len(mine))
+        times = self._times.values[live]
+        descending = live[np.lexsort((-rank, times))].astype(np.int32)
+        ascending = live[np.lexsort((rank, times))].astype(np.int32)
+        slots = len(self._identifiers)
+        position = np.full(slots, -1, dtype=np.int32)
+        position[descending] = np.arange(len(live), dtype=np.int32)
+        position_ascending = np.full(slots, -1, dtype=np.int32)
+        position_ascending[ascending] = np.arange(len(live), dtype=np.int32)
+        key_slots = self._key_slots.values
+        alive = self._live.values[key_slots]
+        key_hashes = self._key_hashes.values[alive]
+        key_order = np.argsort(key_hashes, kind="stable")
         return _Index(
             self._version,
+            descending,
             ascending,
-            [records[s].timestamp for s in ascending],
+            self._times.values[ascending],
             position,
-            footprints,
-            shapely.STRtree(footprints) if records else None,
+            position_ascending,
+            _Grouped.of(live, self._types.values, len(self._type_lists)),
+            _Grouped.of(live, self._readers.values, len(self._reader_sets)),
+            key_hashes[key_order],
+            key_slots[alive][key_order],
+            BoxIndex.build(self._footprints.boxes, live),
         )
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _records(
+        self, slots: _Slots, rebuilt: dict[int, dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The records in these slots, rebuilt (new objects); ``rebuilt``: properties known."""
+        lists, codes = self._type_lists, self._types.values
+        if rebuilt and all(slot in rebuilt for slot in slots.tolist()):
+            properties = [rebuilt.pop(slot) for slot in slots.tolist()]
+            return [
+                {"identifier": identifier, "type": list(lists[code]), "properties": row}
+                for identifier, code, row in zip(
+                    self._identifiers.many(slots), codes[slots].tolist(), properties, strict=True
+                )
+            ]
+        return [
+            {"identifier": identifier, "type": list(lists[code]), "properties": properties}
+            for identifier, code, properties in zip(
+                self._identifiers.many(slots),
+                codes[slots].tolist(),
+                self._properties.rows(slots),
+                strict=True,
+            )
+        ]
+
     def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
         with self._lock.reading():
-            slot = self._slot.get(identifier)
-            if slot is None or (readers is not None and readers.isdisjoint(self._readers[slot])):
+            slot = self._identifiers.find([identifier], self._live.values)[0]
+            if slot is None:
                 return None
-            return self._records[slot].record
+            if readers is not None and readers.isdisjoint(
+                self._reader_sets[self._readers.values[slot]]
+            ):
+                return None
+            return self._records(np.asarray([slot], dtype=np.int64))[0]
 
     def _count(self) -> int:
         with self._lock.reading():
-            return len(self._records)
+            return len(self._identifiers) - self._dead
 
     def _select(self, query: Query) -> Page:
         with self._lock.reading():
@@ -315,139 +553,224 @@ class MemoryCatalog(Catalog):
 
     def _select_now(self, query: Query, index: _Index) -> Page:
         times = index.times
-        low = 0 if query.start is None else bisect.bisect_left(times, query.start)
-        high = len(times) if query.end is None else bisect.bisect_right(times, query.end)
-        if query.after is not None:  # the keyset: the rest of the order is a slice, give or
-            # take the records of the position's own time (tested one by one)
-            if query.ascending:
-                low = max(low, bisect.bisect_left(times, query.after[0]))
-            else:
-                high = min(high, bisect.bisect_right(times, query.after[0]))
+        low = 0 if query.start is None else int(np.searchsorted(times, query.start.encode()))
+        high = (
+            len(times)
+            if query.end is None
+            else int(np.searchsorted(times, query.end.encode(), side="right"))
+        )
+        if query.after is not None:  # the keyset: the rest of the order is a slice
+            low, high = self._after(query, index, low, high)
         if low >= high:
             return Page([], 0)
         span = high - low
-        candidates = self._candidate_sets(query, index)
+        tests = _Tests(self, query)
+        candidates = self._candidate_sets(query, index, tests)
         if not candidates:
-            return self._walk(query, index, low, high)
+            return self._walk(query, index, tests, low, high)
         size, slots = min(candidates, key=lambda candidate: candidate[0])
         if not query.count_total and size**2 > query.limit * span:
-            return self._walk(query, index, low, high)
-        return self._refine(query, index, slots(), low, high)
+            return self._walk(query, index, tests, low, high)
+        return self._refine(query, index, tests, slots(), low, high)
+
+    def _after(self, query: Query, index: _Index, low: int, high: int) -> tuple[int, int]:
+        """``low`` and ``high`` narrowed to the records after ``query.after`` in its order.
+
+        In time-ascending order the records after ``(time, identifier)`` are those of a later
+        time and those of that time with a greater identifier: in ``index.ascending`` (ties by
+        identifier ascending) they start after that time's identifiers up to ``identifier``.
+        In the search order (time descending), they are those of an earlier time and the same
+        ones of that time: in ``index.descending`` (ties by identifier descending) they end
+        after that time's identifiers greater than ``identifier``.
+        """
+        assert query.after is not None
+        time, identifier = query.after
+        key = time.encode()
+        first = int(np.searchsorted(index.times, key))
+        end = int(np.searchsorted(index.times, key, side="right"))
+        identifiers = self._identifiers
+        order = index.ascending if query.ascending else index.descending
+        at, stop = first, end
+        while at < stop:  # the first of the run not in its leading part
+            middle = (at + stop) // 2
+            other = identifiers.at(int(order[middle]))
+            if (other <= identifier) if query.ascending else (other > identifier):
+                at = middle + 1
+            else:
+                stop = middle
+        if query.ascending:
+            return max(low, at), high
+        return low, min(high, at)
 
     def _candidate_sets(
-        self, query: Query, index: _Index
+        self, query: Query, index: _Index, tests: _Tests
     ) -> list[tuple[int, Callable[[], _Slots]]]:
         """Supersets of the matches, one per indexed constraint (areas as bounding boxes).
 
         Each is its size and a function making it, so only the chosen one is built.
         """
         sets: list[tuple[int, Callable[[], _Slots]]] = []
-        if query.area is not None and index.tree is not None:
-            boxes = index.tree.query(query.area).astype(np.int64, copy=False)
-            sets.append((len(boxes), lambda: boxes))
+        area = tests.area
+        if area is not None:  # its size by blocks: the rows are gathered only if it is chosen
+            boxes = self._footprints.boxes
+            sets.append((index.boxes.estimate(area), lambda: index.boxes.query(area, boxes)))
         for name in query.required_types:
-            posting = self._types.get(name, set())
-            sets.append((len(posting), functools.partial(_array, posting)))
+            codes = self._label_codes.get(name, [])
+            sets.append((index.types.size(codes), _bind(index.types.gather, codes)))
         for _, keys in query.equality:
-            found: set[int] = set()
+            ranges = []
             for key in keys:
-                found |= self._keys.get(key, set())
-            sets.append((len(found), functools.partial(_array, found)))
-        if query.readers is not None:
-            postings = [self._readable.get(name, set()) for name in query.readers]
-            size = sum(len(posting) for posting in postings)  # at least the union's size
-            sets.append((size, functools.partial(_union, postings)))
+                value = hash(key)
+                ranges.append(
+                    (
+                        int(np.searchsorted(index.key_hashes, value)),
+                        int(np.searchsorted(index.key_hashes, value, side="right")),
+                    )
+                )
+            found = np.unique(
+                np.concatenate([index.key_slots[a:b] for a, b in ranges] or [np.zeros(0, np.int32)])
+            ).astype(np.int64)
+            sets.append((len(found), _bind(_same, found)))
+        if tests.readable is not None:
+            codes = np.flatnonzero(tests.readable).tolist()
+            sets.append((index.readers.size(codes), _bind(index.readers.gather, codes)))
         return sets
 
-    def _refine(self, query: Query, index: _Index, slots: _Slots, low: int, high: int) -> Page:
+    def _refine(
+        self, query: Query, index: _Index, tests: _Tests, slots: _Slots, low: int, high: int
+    ) -> Page:
         """Test a candidate set, then put the matches in search order."""
-        position = index.position[slots]
-        inside = (position >= low) & (position < high)
-        slots, position = slots[inside], position[inside]
-        if query.area is not None and len(slots):
-            hits = shapely.intersects(query.area, index.footprints[slots])
-            slots, position = slots[hits], position[hits]
-        types, keep = query.types_predicate(), query.filter_predicate()
-        records, names, readers = self._records, query.readers, self._readers
-        matches = [
-            (int(p), records[s])
-            for s, p in zip(slots.tolist(), position.tolist(), strict=True)
-            if (names is None or not names.isdisjoint(readers[s]))
-            and (types is None or types(records[s].types))
-            and (keep is None or keep(records[s].properties))
-            and (query.after is None or query.beyond(records[s].timestamp, records[s].identifier))
-        ]
-        if query.ascending:
-            matches.sort(key=lambda match: (match[1].timestamp, match[1].identifier))
-        else:
-            matches.sort(key=lambda match: match[0], reverse=True)
-        page = [record.record for _, record in matches[: query.limit]]
-        return Page(page, len(matches))
+        positions = index.position_ascending if query.ascending else index.position
+        position = positions[slots]
+        slots = slots[(position >= low) & (position < high)]
+        slots = tests.matching(slots, boxed=False)
+        order = np.argsort(positions[slots], kind="stable")
+        if not query.ascending:
+            order = order[::-1]
+        chosen = slots[order[: query.limit]]
+        return Page(self._records(chosen, tests.rebuilt), len(slots), fresh=True)
 
-    def _walk(self, query: Query, index: _Index, low: int, high: int) -> Page:
-        """Walk the date range in search order, testing each record, until the limit."""
-        area = query.area
-        boxes: bytearray | None = None
-        if area is not None and index.tree is not None:
-            boxes = bytearray(len(self._records))
-            for slot in index.tree.query(area).tolist():
-                boxes[slot] = 1
-        types, keep = query.types_predicate(), query.filter_predicate()
-        records, ascending = self._records, index.ascending
-        names, readers = query.readers, self._readers
-        limit = query.limit
-        found: list[dict[str, Any]] = []
-        total = 0
-        after = query.after
-        for at in _order(query, index, low, high):
-            slot = ascending[at]
-            if after is not None and not query.beyond(index.times[at], records[slot].identifier):
-                continue
-            if boxes is not None and not boxes[slot]:
-                continue
-            if names is not None and names.isdisjoint(readers[slot]):
-                continue
-            record = records[slot]
-            if types is not None and not types(record.types):
-                continue
-            if keep is not None and not keep(record.properties):
-                continue
-            if area is not None and not area.intersects(record.footprint):
-                continue
-            total += 1
-            if len(found) < limit:
-                found.append(record.record)
-            elif not query.count_total:
+    def _walk(self, query: Query, index: _Index, tests: _Tests, low: int, high: int) -> Page:
+        """Walk the date range in the query's order, testing a chunk of records at a time.
+
+        It stops at the limit, unless every match is counted. Each chunk is tested at once
+        (the cheap tests first; the exact area test last, on the survivors only).
+        """
+        limit, everything = query.limit, query.count_total
+        order = index.ascending if query.ascending else index.descending
+        found: list[_Slots] = []
+        kept = total = 0
+        size = _LAST_CHUNK if everything else max(_FIRST_CHUNK, 2 * limit)
+        at = low if query.ascending else high
+        while low < at if not query.ascending else at < high:
+            if query.ascending:
+                chunk = order[at : min(high, at + size)]
+                at += len(chunk)
+            else:
+                chunk = order[max(low, at - size) : at][::-1]
+                at -= len(chunk)
+            matched = tests.matching(chunk.astype(np.int64), boxed=False)
+            total += len(matched)
+            if kept < limit:
+                found.append(matched[: limit - kept])
+                kept += len(found[-1])
+            if kept >= limit and not everything:
                 break
-        return Page(found, total if query.count_total else None)
+            size = min(2 * size, _LAST_CHUNK)
+        chosen = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        return Page(self._records(chosen, tests.rebuilt), total if everything else None, fresh=True)
 
 
-def _order(query: Query, index: _Index, low: int, high: int) -> Iterator[int]:
-    """The positions of ``index.ascending[low:high]`` in the query's order.
+class _Tests:
+    """A search's tests of a record, made once per search and applied to many slots at once."""
 
-    Descending is the slice walked backwards; ascending walks it forwards a time at a time,
-    each run of one time key backwards (the index holds a time's records by identifier
-    descending).
+    def __init__(self, store: MemoryCatalog, query: Query) -> None:
+        self.store = store
+        self.area = None if query.area is None else Area(query.area)
+        names = query.readers
+        self.readable: NDArray[np.bool_] | None = None
+        if names is not None:
+            self.readable = np.asarray(
+                [not names.isdisjoint(readers) for readers in store._reader_sets], dtype=np.bool_
+            ).reshape(-1)
+        decide = query.types_predicate()
+        self.types: NDArray[np.bool_] | None = None
+        if decide is not None:
+            self.types = np.asarray(
+                [bool(decide(labels)) for labels in store._type_lists], dtype=np.bool_
+            ).reshape(-1)
+        self.filters: list[ColumnarPredicate] = [
+            compile_columnar(node, query.schema) for node in query.filter_nodes
+        ]
+        self.query = query
+        self.rebuilt: dict[int, dict[str, Any]] = {}  # slot -> properties rebuilt to be tested
+        # a text no stored value can hold (a lone surrogate) is compared a row at a time: the
+        # columns' text arrays cannot take it
+        self.rows_only = any(_unencodable(node) for node in query.filter_nodes)
+
+    def matching(self, slots: _Slots, *, boxed: bool) -> _Slots:
+        """Those of ``slots`` whose records pass every test, in the same order."""
+        store = self.store
+        if self.readable is not None and len(slots):
+            slots = slots[self.readable[store._readers.values[slots]]]
+        if self.types is not None and len(slots):
+            slots = slots[self.types[store._types.values[slots]]]
+        area = self.area
+        if area is not None and not boxed and len(slots):
+            slots = slots[area.near(store._footprints.boxes[slots])]
+        for selects in self.filters:  # a column at a time while many slots are left
+            if not len(slots):
+                break
+            if len(slots) <= _SCALAR_AT_MOST or self.rows_only:  # then every filter, a row each
+                slots = self._few(slots)
+                break
+            slots = slots[selects(store._properties, slots)]
+        if area is not None and len(slots):
+            slots = store._footprints.intersecting(area, slots, boxed=True)
+        return slots
+
+    def _few(self, slots: _Slots) -> _Slots:
+        """The filters on a few slots: their rows rebuilt once and tested one by one.
+
+        A column-at-a-time test costs its columns' dictionaries (once per distinct text), too
+        much for a handful of rows; the rows rebuilt are kept for the page
+        (:attr:`rebuilt`). The predicates select exactly what the columnar filters select.
+        """
+        keep = self.query.filter_predicate()
+        assert keep is not None
+        rows = self.store._properties.rows(slots)
+        chosen = [keep(row) for row in rows]
+        for slot, row, kept in zip(slots.tolist(), rows, chosen, strict=True):
+            if kept:
+                self.rebuilt[slot] = row
+        return slots[np.asarray(chosen, dtype=np.bool_)]
+
+
+def _unencodable(node: Node) -> bool:
+    """Whether a filter holds a text that is not UTF-8 (a lone surrogate) anywhere.
+
+    >>> from catalogql import parse_filter
+    >>> _unencodable(parse_filter("a = x")), _unencodable(parse_filter("a < '\\udfff'"))
+    (False, True)
     """
-    if not query.ascending:
-        yield from range(high - 1, low - 1, -1)
-        return
-    times = index.times
-    at = low
-    while at < high:
-        end = min(high, bisect.bisect_right(times, times[at], at, high))
-        yield from range(end - 1, at - 1, -1)
-        at = end
+    for item in iter_nodes(node):
+        names: list[str] = list(getattr(item, "__dataclass_fields__", {}))  # the node's fields
+        stack: list[Any] = [getattr(item, name) for name in names]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                if not encodable(value):
+                    return True
+            elif isinstance(value, Literal):
+                stack.append(value.text)
+            elif isinstance(value, tuple):
+                stack.extend(value)
+    return False
 
 
-def _union(postings: list[set[int]]) -> _Slots:
-    found: set[int] = set()
-    for posting in postings:
-        found |= posting
-    return _array(found)
+def _bind(function: Callable[[Any], _Slots], argument: Any) -> Callable[[], _Slots]:
+    return lambda: function(argument)
 
 
-def _array(slots: Any) -> _Slots:
-    if isinstance(slots, set):
-        return np.fromiter(slots, dtype=np.int64, count=len(slots))
-    return np.asarray(list(slots), dtype=np.int64)
+def _same(slots: _Slots) -> _Slots:
+    return slots

@@ -1,0 +1,491 @@
+"""The memory store's compact parts: growable arrays, WKB footprints, a packed box index.
+
+The memory store keeps its records as columns, one row per slot, rather than an object per
+record. This module holds the parts that are not properties (those are
+:class:`~catalogql.compile.columnar.PropertyColumns`):
+
+- :class:`Grow`: a numpy array with spare capacity, appended to a batch at a time;
+- :class:`Identifiers`: each slot's identifier as UTF-8 in one byte buffer, and a lookup from
+  an identifier to its slot (hashes sorted, plus a dict of the slots added since the last merge);
+- :class:`Footprints`: each footprint as WKB in one byte buffer, with its bounding box as four
+  float32 numbers rounded outward (so the box still contains the shape);
+- :class:`BoxIndex`: a packed spatial index over those boxes: rows sorted along a Z-order
+  curve of their boxes' centres, in blocks of :data:`BLOCK` rows, each block with the box of
+  its rows. A query tests the block boxes, then the row boxes of the blocks hit, all
+  vectorized; the exact test (:meth:`Footprints.intersecting`) reads the WKB of the
+  survivors only.
+
+>>> footprints = Footprints()
+>>> footprints.append([shapely.box(0, 0, 1, 1), shapely.Point(5, 5)])
+range(0, 2)
+>>> index = BoxIndex.build(footprints.boxes, np.arange(2))
+>>> area = Area(shapely.box(0.5, 0.5, 2, 2))
+>>> slots = index.query(area, footprints.boxes)
+>>> slots.tolist(), footprints.intersecting(area, slots).tolist()
+([0], [0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import DTypeLike, NDArray
+from shapely.geometry.base import BaseGeometry
+
+__all__ = ["BLOCK", "Area", "BoxIndex", "Footprints", "Grow", "Identifiers", "outward_boxes"]
+
+BLOCK = 128
+"""Rows per block of the packed spatial index."""
+
+Slots = NDArray[np.int64]
+
+
+class Grow:
+    """A numpy array that grows by appending, with spare capacity (a quarter more each time).
+
+    ``values`` is the filled part (a view: valid until the next append).
+
+    >>> grow = Grow(np.int32)
+    >>> grow.extend(np.array([1, 2])); grow.extend(np.array([3]))
+    >>> grow.values.tolist(), len(grow)
+    ([1, 2, 3], 3)
+    """
+
+    def __init__(self, dtype: DTypeLike, width: int = 0) -> None:
+        shape = (0, width) if width else (0,)
+        self._data: NDArray[Any] = np.zeros(shape, dtype=dtype)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def values(self) -> NDArray[Any]:
+        """The filled part (a view)."""
+        return self._data[: self._size]
+
+    def extend(self, items: NDArray[Any]) -> None:
+        """Append ``items`` (rows of the same shape; a text dtype widens when it must).
+
+        >>> grow = Grow("S1")
+        >>> grow.extend(np.array([b"a"])); grow.extend(np.array([b"bcd"]))
+        >>> grow.values.tolist()
+        [b'a', b'bcd']
+        """
+        count = len(items)
+        if not count:
+            return
+        data = self._data
+        if items.dtype.kind == "S" and items.dtype.itemsize > data.dtype.itemsize:
+            data = data.astype(items.dtype)
+        need = self._size + count
+        if need > len(data):
+            spare = max(need, len(data) + len(data) // 4, 16)  # a quarter more: little held spare
+            grown = np.zeros((spare, *data.shape[1:]), dtype=data.dtype)
+            grown[: self._size] = data[: self._size]
+            data = grown
+        data[self._size : need] = items
+        self._data = data
+        self._size = need
+
+    def replace(self, values: NDArray[Any]) -> None:
+        """Hold exactly ``values`` (a compaction: no spare capacity kept).
+
+        >>> grow = Grow(np.int64); grow.replace(np.array([7])); grow.values.tolist()
+        [7]
+        """
+        self._data = np.ascontiguousarray(values, dtype=self._data.dtype)
+        self._size = len(values)
+
+
+class Area:
+    """A search area as the store tests it: a prepared copy, and the box of each of its parts.
+
+    A multipart area (one split at the antimeridian) has a box per part, so its halves do
+    not become one box around the whole world.
+
+    >>> Area(shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(5, 5, 6, 6)])).boxes
+    array([[0., 0., 1., 1.],
+           [5., 5., 6., 6.]])
+    """
+
+    __slots__ = ("boxes", "rectangles", "shape")
+
+    def __init__(self, area: BaseGeometry) -> None:
+        self.shape: BaseGeometry = shapely.from_wkb(shapely.to_wkb(area))  # its own: prepared here
+        shapely.prepare(self.shape)
+        parts = shapely.get_parts(area) if shapely.get_num_geometries(area) > 1 else [area]
+        shapes = np.asarray(parts, dtype=object)
+        self.boxes: NDArray[np.float64] = shapely.bounds(shapes)
+        rectangle = shapely.equals(shapes, shapely.box(*self.boxes.T)) & (shapely.area(shapes) > 0)
+        self.rectangles: NDArray[np.float64] = self.boxes[rectangle]
+        """The boxes of the parts that are rectangles (a footprint inside one meets the area)."""
+
+    def inside(self, boxes: NDArray[np.float32]) -> NDArray[np.bool_]:
+        """Which of ``boxes`` lie inside a rectangular part of the area (so their shapes meet it).
+
+        >>> area = Area(shapely.box(0, 0, 10, 10))
+        >>> area.inside(outward_boxes(np.array([[1.0, 1, 2, 2], [9.0, 9, 11, 11]]))).tolist()
+        [True, False]
+        """
+        found = np.zeros(len(boxes), dtype=np.bool_)
+        for x0, y0, x1, y1 in self.rectangles:  # np.float64: float32 boxes compare exactly
+            within = (boxes[:, 0] >= x0) & (boxes[:, 2] <= x1)
+            within &= (boxes[:, 1] >= y0) & (boxes[:, 3] <= y1)
+            found |= within
+        return found
+
+    def near(self, boxes: NDArray[np.float32]) -> NDArray[np.bool_]:
+        """Which of ``boxes`` meet the box of a part of the area.
+
+        >>> Area(shapely.box(0, 0, 1, 1)).near(outward_boxes(np.array([[1.0, 1, 2, 2]]))).tolist()
+        [True]
+        """
+        found: NDArray[np.bool_] | None = None
+        for x0, y0, x1, y1 in self.boxes:  # np.float64: float32 boxes compare exactly
+            near = (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0)
+            near &= (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
+            found = near if found is None else found | near
+        assert found is not None  # an area has a part
+        return found
+
+
+class Identifiers:
+    """Identifiers by slot (UTF-8 in one buffer), and a lookup from identifier to current slot.
+
+    An identifier may have had several slots (a replaced record takes a new one); the store
+    says which slots are current (``live``), and at most one slot of an identifier is. The
+    lookup is the hashes of the identifiers, sorted with their slots, plus a dict of those
+    added since they were last merged into it (every :data:`MERGE_EVERY` additions, or more
+    as the table grows).
+
+    >>> identifiers = Identifiers()
+    >>> identifiers.append(["a", "b"])
+    >>> live = np.array([True, True])
+    >>> identifiers.find(["b", "c"], live), identifiers.at(1), len(identifiers)
+    ([1, None], 'b', 2)
+    """
+
+    MERGE_EVERY = 65536
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._offsets = Grow(np.int64)
+        self._offsets.extend(np.zeros(1, dtype=np.int64))
+        self._hashes = np.zeros(0, dtype=np.int64)  # merged: ascending
+        self._slots = np.zeros(0, dtype=np.int32)  # ... and their slots
+        self._recent: dict[str, int] = {}  # added since the last merge: identifier -> slot
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def append(self, identifiers: Sequence[str]) -> None:
+        """Give the next slots to these identifiers (each their current slot from now on)."""
+        if not identifiers:
+            return
+        start = len(self)
+        blobs = [identifier.encode("utf-8") for identifier in identifiers]
+        lengths = np.fromiter((len(blob) for blob in blobs), dtype=np.int64, count=len(blobs))
+        self._offsets.extend(self._offsets.values[-1] + np.cumsum(lengths))
+        self._buffer += b"".join(blobs)
+        recent = self._recent
+        for slot, identifier in enumerate(identifiers, start):
+            recent[identifier] = slot
+
+    def merge(self, live: NDArray[np.bool_], force: bool = False) -> None:
+        """Fold the recent identifiers into the sorted lookup when there are enough of them.
+
+        The entries of slots no longer current are dropped.
+        """
+        recent = self._recent
+        if not recent or not (force or len(recent) >= max(self.MERGE_EVERY, len(self) // 8)):
+            return
+        hashes = np.fromiter((hash(i) for i in recent), dtype=np.int64, count=len(recent))
+        slots = np.fromiter(recent.values(), dtype=np.int32, count=len(recent))
+        current = live[self._slots]
+        hashes = np.concatenate([self._hashes[current], hashes])
+        slots = np.concatenate([self._slots[current], slots])
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._slots = hashes[order], slots[order]
+        self._recent = {}
+
+    def find(self, identifiers: Sequence[str], live: NDArray[np.bool_]) -> list[int | None]:
+        """The current slot of each identifier, or None."""
+        found: list[int | None] = []
+        recent, hashes, slots = self._recent, self._hashes, self._slots
+        looked = [hash(identifier) for identifier in identifiers] if len(hashes) else []
+        if looked:
+            keys = np.asarray(looked, dtype=np.int64)
+            lows = np.searchsorted(hashes, keys).tolist()
+            highs = np.searchsorted(hashes, keys, side="right").tolist()
+        for at, identifier in enumerate(identifiers):
+            slot = recent.get(identifier)
+            if slot is not None:  # the newest slot of the identifier: current or removed
+                found.append(slot if live[slot] else None)
+                continue
+            if looked:
+                for candidate in slots[lows[at] : highs[at]].tolist():
+                    if live[candidate] and self.at(candidate) == identifier:
+                        slot = candidate
+                        break
+            found.append(slot)
+        return found
+
+    def at(self, slot: int) -> str:
+        """The identifier of a slot."""
+        offsets = self._offsets.values
+        return self._buffer[offsets[slot] : offsets[slot + 1]].decode("utf-8")
+
+    def many(self, slots: NDArray[np.integer[Any]]) -> list[str]:
+        """The identifiers of these slots."""
+        offsets, buffer = self._offsets.values, self._buffer
+        starts, ends = offsets[slots].tolist(), offsets[slots + 1].tolist()
+        return [buffer[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
+
+    def take(self, slots: NDArray[np.int64]) -> Identifiers:
+        """A new table of these slots, renumbered 0, 1, ... (a compaction; ``slots`` current).
+
+        >>> identifiers = Identifiers(); identifiers.append(["a", "b", "c"])
+        >>> taken = identifiers.take(np.array([2, 0]))
+        >>> taken.find(["a", "b", "c"], np.ones(2, dtype=bool))
+        [1, None, 0]
+        """
+        taken = Identifiers()
+        taken.append(self.many(slots))
+        taken.merge(np.ones(len(slots), dtype=np.bool_), force=True)
+        return taken
+
+    def nbytes(self) -> int:
+        """Memory held (buffers, arrays, and the recent dict estimated).
+
+        >>> Identifiers().nbytes() > 0
+        True
+        """
+        recent = sum(100 + len(identifier) for identifier in self._recent)
+        arrays = self._offsets._data.nbytes + self._hashes.nbytes + self._slots.nbytes
+        return len(self._buffer) + arrays + recent
+
+
+def outward_boxes(bounds: NDArray[np.float64]) -> NDArray[np.float32]:
+    """float32 boxes ``(xmin, ymin, xmax, ymax)`` that contain the float64 ``bounds``.
+
+    Each minimum is rounded down and each maximum up to the next float32, so a box test on the
+    float32 box never misses what the exact box holds.
+
+    >>> box = outward_boxes(np.array([[0.1, 0.1, 0.3, 0.3]]))
+    >>> bool(box[0, 0] <= 0.1 and box[0, 2] >= 0.3), box.dtype
+    (True, dtype('float32'))
+    """
+    boxes = bounds.astype(np.float32)
+    low, high = boxes[:, :2], boxes[:, 2:]
+    down = low.astype(np.float64) > bounds[:, :2]
+    low[down] = np.nextafter(low[down], np.float32(-np.inf))
+    up = high.astype(np.float64) < bounds[:, 2:]
+    high[up] = np.nextafter(high[up], np.float32(np.inf))
+    return boxes
+
+
+class Footprints:
+    """Footprints as WKB in one buffer (with offsets), and their float32 boxes.
+
+    >>> footprints = Footprints()
+    >>> footprints.append([shapely.Point(1, 2)])
+    range(0, 1)
+    >>> footprints.geometries(np.array([0]))[0].wkt
+    'POINT (1 2)'
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._offsets = Grow(np.int64)
+        self._offsets.extend(np.zeros(1, dtype=np.int64))
+        self._boxes = Grow(np.float32, 4)
+
+    def __len__(self) -> int:
+        return len(self._boxes)
+
+    @property
+    def boxes(self) -> NDArray[np.float32]:
+        """Each row's box, ``(xmin, ymin, xmax, ymax)`` rounded outward."""
+        return self._boxes.values
+
+    def append(self, geometries: Sequence[BaseGeometry]) -> range:
+        """Add footprints; returns their rows."""
+        shapes = np.asarray(geometries, dtype=object)
+        if not len(shapes):
+            return range(len(self), len(self))
+        return self.append_wkb(shapely.to_wkb(shapes), shapely.bounds(shapes))
+
+    def append_wkb(self, blobs: NDArray[Any], bounds: NDArray[np.float64]) -> range:
+        """Add footprints given as WKB with their float64 bounds; returns their rows.
+
+        >>> blobs = shapely.to_wkb(np.array([shapely.Point(0, 0)]))
+        >>> Footprints().append_wkb(blobs, np.zeros((1, 4)))
+        range(0, 1)
+        """
+        start = len(self)
+        if not len(blobs):
+            return range(start, start)
+        lengths = np.fromiter((len(blob) for blob in blobs), dtype=np.int64, count=len(blobs))
+        end = self._offsets.values[-1]
+        self._offsets.extend(end + np.cumsum(lengths))
+        self._buffer += b"".join(blobs)
+        self._boxes.extend(outward_boxes(bounds))
+        return range(start, len(self))
+
+    def wkb(self, rows: Slots) -> list[bytes]:
+        """The WKB of these rows."""
+        offsets, buffer = self._offsets.values, self._buffer
+        starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
+        return [bytes(buffer[s:e]) for s, e in zip(starts, ends, strict=True)]
+
+    def geometries(self, rows: Slots) -> NDArray[Any]:
+        """These rows' footprints as shapely geometries (new objects)."""
+        return shapely.from_wkb(np.asarray(self.wkb(rows), dtype=object))  # type: ignore[no-any-return]
+
+    def intersecting(self, area: Area, rows: Slots, *, boxed: bool = False) -> Slots:
+        """Those of ``rows`` whose footprint intersects ``area`` (exactly), in the same order.
+
+        The rows whose box misses the area's boxes are dropped before any WKB is read (unless
+        ``boxed``: the caller did that already), and those whose box lies inside a rectangular
+        part of the area are in without reading theirs.
+        """
+        if not boxed and len(rows):
+            rows = rows[area.near(self._boxes.values[rows])]
+        if not len(rows):
+            return rows
+        hits = area.inside(self._boxes.values[rows]) if len(area.rectangles) else None
+        if hits is None:
+            hits = shapely.intersects(area.shape, self.geometries(rows))
+        elif not hits.all():  # the exact test for those not inside a rectangle of the area
+            unsure = np.flatnonzero(~hits)
+            hits[unsure] = shapely.intersects(area.shape, self.geometries(rows[unsure]))
+        return rows[hits]
+
+    def take(self, rows: Slots) -> Footprints:
+        """A new table of these rows, in this order (a compaction)."""
+        taken = Footprints()
+        blobs = self.wkb(rows)
+        lengths = np.fromiter((len(blob) for blob in blobs), dtype=np.int64, count=len(blobs))
+        taken._offsets.replace(np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)]))
+        taken._buffer = bytearray(b"".join(blobs))
+        taken._boxes.replace(self._boxes.values[rows])
+        return taken
+
+    def nbytes(self) -> int:
+        """Memory held (buffers and arrays, spare capacity included).
+
+        >>> Footprints().nbytes() > 0
+        True
+        """
+        return len(self._buffer) + self._offsets._data.nbytes + self._boxes._data.nbytes
+
+
+def _spread(values: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """The bits of 16-bit values spread to the even bit positions (for a Z-order code)."""
+    v = values & 0xFFFF
+    v = (v | (v << 8)) & 0x00FF00FF
+    v = (v | (v << 4)) & 0x0F0F0F0F
+    v = (v | (v << 2)) & 0x33333333
+    return np.asarray((v | (v << 1)) & 0x55555555, dtype=np.uint32)
+
+
+@dataclass(frozen=True, slots=True)
+class BoxIndex:
+    """A packed spatial index: rows along a Z-order curve, in blocks with their boxes.
+
+    Attributes:
+        rows: The rows indexed, in curve order.
+        blocks: Each block's box (the union of its rows' boxes), float32 ``(n, 4)``.
+    """
+
+    rows: NDArray[np.int32]
+    blocks: NDArray[np.float32]
+
+    @classmethod
+    def build(cls, boxes: NDArray[np.float32], rows: NDArray[np.integer[Any]]) -> BoxIndex:
+        """The index of ``rows`` (their boxes are ``boxes[rows]``).
+
+        >>> boxes = outward_boxes(np.array([[0.0, 0, 1, 1], [10, 10, 11, 11]]))
+        >>> BoxIndex.build(boxes, np.arange(2)).blocks.tolist()
+        [[0.0, 0.0, 11.0, 11.0]]
+        """
+        if not len(rows):
+            return cls(np.zeros(0, dtype=np.int32), np.zeros((0, 4), dtype=np.float32))
+        own = boxes[rows].astype(np.float64)
+        x = np.clip((own[:, 0] + own[:, 2]) * 0.5, -180.0, 180.0)
+        y = np.clip((own[:, 1] + own[:, 3]) * 0.5, -90.0, 90.0)
+        x = np.nan_to_num(x)
+        y = np.nan_to_num(y)
+        qx = ((x + 180.0) * (65535.0 / 360.0)).astype(np.uint32)
+        qy = ((y + 90.0) * (65535.0 / 180.0)).astype(np.uint32)
+        order = np.argsort(_spread(qx) | (_spread(qy) << 1), kind="stable")
+        ordered = rows[order].astype(np.int32)
+        sorted_boxes = boxes[ordered]
+        starts = np.arange(0, len(ordered), BLOCK)
+        blocks = np.empty((len(starts), 4), dtype=np.float32)
+        blocks[:, :2] = np.minimum.reduceat(sorted_boxes[:, :2], starts, axis=0)
+        blocks[:, 2:] = np.maximum.reduceat(sorted_boxes[:, 2:], starts, axis=0)
+        return cls(ordered, blocks)
+
+    def nbytes(self) -> int:
+        """Memory held by the index."""
+        return int(self.rows.nbytes + self.blocks.nbytes)
+
+    def estimate(self, area: Area) -> int:
+        """At least as many rows as :meth:`query` finds: those of the blocks the area meets.
+
+        >>> boxes = outward_boxes(np.array([[0.0, 0, 1, 1], [10, 10, 11, 11]]))
+        >>> BoxIndex.build(boxes, np.arange(2)).estimate(Area(shapely.box(0, 0, 1, 1)))
+        2
+        """
+        blocks, found = self.blocks, 0
+        for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
+            hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
+            hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
+            found += int(np.count_nonzero(hit)) * BLOCK
+        return min(found, len(self.rows))
+
+    def query(self, area: Area, boxes: NDArray[np.float32]) -> Slots:
+        """The rows whose box meets the box of a part of ``area``, ascending."""
+        if not len(self.rows):
+            return np.zeros(0, dtype=np.int64)
+        found: list[NDArray[np.int32]] = []
+        blocks = self.blocks
+        for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
+            hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
+            hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
+            chosen = np.flatnonzero(hit)
+            if not len(chosen):
+                continue
+            starts = chosen * BLOCK
+            ends = np.minimum(starts + BLOCK, len(self.rows))
+            positions = _ranges(starts, ends)
+            rows = self.rows[positions]
+            own = boxes[rows]
+            near = (own[:, 0] <= x1) & (own[:, 2] >= x0) & (own[:, 1] <= y1) & (own[:, 3] >= y0)
+            found.append(rows[near])
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        rows = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+        result = rows.astype(np.int64)
+        result.sort()
+        return result
+
+
+def _ranges(starts: Slots, ends: Slots) -> Slots:
+    """The integers of the ranges ``[starts[i], ends[i])``, concatenated.
+
+    >>> _ranges(np.array([0, 10]), np.array([2, 13])).tolist()
+    [0, 1, 10, 11, 12]
+    """
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.asarray(np.arange(total, dtype=np.int64) + shifts, dtype=np.int64)
