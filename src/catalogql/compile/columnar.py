@@ -414,17 +414,17 @@ class _Values:
 
     def value_at(self, position: int) -> Any:
         """The Python value of one entry (a few rows: cheaper than :meth:`values_at`)."""
-        kind = int(self.kind[position])
+        kind = self.kind.item(position)  # .item: a Python scalar without a numpy one first
         if kind == FLOAT:
-            return float(cast(NDArray[np.float64], self.num)[position])
+            return cast("NDArray[np.float64]", self.num).item(position)
         if kind == TEXT:
-            code = int(cast(NDArray[Any], self.code)[position]) - 1
+            code = cast("NDArray[Any]", self.code).item(position) - 1
             array, is_long = self.dictionary.view()
-            if is_long[code]:
+            if is_long.item(code):
                 return self.dictionary.long_texts(np.array([code], dtype=np.int64))[0]
             return str(array[code])
         if kind == INT:
-            return int(cast(NDArray[np.float64], self.num)[position])
+            return int(cast("NDArray[np.float64]", self.num).item(position))
         if kind in (TRUE, FALSE, NULL, ABSENT):
             return True if kind == TRUE else False if kind == FALSE else None
         return self.values_at(np.array([position], dtype=np.int64))[0]
@@ -452,11 +452,11 @@ class _Values:
             kind[positions < 0] = ABSENT
             counts = np.bincount(kind, minlength=_KINDS)
         if counts[FLOAT] == size and self.num is not None:  # one kind: no sorting out
-            return cast(list[Any], self.num[positions].tolist())
+            return cast("list[Any]", self.num[positions].tolist())
         if counts[TEXT] == size and self.code is not None:
             return self._texts_at(self.code[positions] - 1)
         if counts[INT] == size and self.num is not None:
-            return cast(list[Any], self.num[positions].astype(np.int64).tolist())
+            return cast("list[Any]", self.num[positions].astype(np.int64).tolist())
         if kind is None:
             kind = self.kind[positions]
         out = np.empty(size, dtype=object)
@@ -675,7 +675,7 @@ class _Column:
 
     def position(self, row: int) -> int:
         """The entry of a row that has one."""
-        return row if self.rows is None else int(np.searchsorted(self.rows, row))
+        return row if self.rows is None else self.rows.searchsorted(row).item()
 
     def positions(self, rows: Indices) -> Indices:
         """Each row's entry (-1 where the row has no entry)."""
@@ -815,7 +815,7 @@ class PropertyColumns:
             rows: list[Indices] = []
             parts: list[_Values] = []
             if column is not None:
-                rows.append(cast(Indices, column.rows))
+                rows.append(cast("Indices", column.rows))
                 parts.append(column.values)
             for chunk_rows, chunk in chunks:
                 rows.append(chunk_rows)
@@ -1074,7 +1074,7 @@ class _Leaf:
         kind = values.kind
 
         def is_number() -> Bools:
-            return cast(Bools, (kind == INT) | (kind == FLOAT))
+            return cast("Bools", (kind == INT) | (kind == FLOAT))
 
         if isinstance(self.node, Match):
             if int not in self.domains:
@@ -1123,11 +1123,11 @@ class _Leaf:
             hit = ufunc(strings, operands.text)
             text, compare = operands.text, OPERATORS[self.op]
             dictionary.patch(hit, is_long, lambda value: compare(value, text))
-            return cast(Bools, hit if positive else ~hit)
+            return cast("Bools", hit if positive else ~hit)
         if operands.instant is not None:
             keys, valid = dictionary.instants()
             hit = ufunc(keys, operands.instant)
-            return cast(Bools, valid & (hit if positive else ~hit))
+            return cast("Bools", valid & (hit if positive else ~hit))
         return None
 
     def _boolean(self, value: bool) -> bool | None:
@@ -1346,17 +1346,17 @@ def _program(node: Node, declared: Declared) -> ColumnarPredicate:
         current, positive, done = stack.pop()
         kind = type(current)
         while kind is Not:
-            current, positive = cast(Not, current).item, not positive
+            current, positive = cast("Not", current).item, not positive
             kind = type(current)
         if kind is And or kind is Or:
-            items = cast(And | Or, current).items
+            items = cast("And | Or", current).items
             if done:
                 program.append(((_AND if (kind is And) == positive else _OR), len(items)))
                 continue
             stack.append((current, positive, True))
             stack.extend((item, positive, False) for item in reversed(items))
             continue
-        leaf = cast(Comparison | Match, current)
+        leaf = cast("Comparison | Match", current)
         index = numbered.get((id(leaf), positive))
         if index is None:
             index = numbered[(id(leaf), positive)] = len(leaves)
