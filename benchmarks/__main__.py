@@ -1,11 +1,12 @@
 """``python -m benchmarks [--quick] [--json FILE] [--records PATH] [--only SECTION ...]``.
 
 Sections: imports, parse, predicate, filter (scalar and columnar filters beside pygeofilter, cql2
-and polars; see :mod:`benchmarks.filter`), codegen, sql, load (``--load-records N``, ``--load-tree
-PATH``: see :mod:`benchmarks.load`), search, service (``--service-records N``: the records of its
-visibility part, 1,000,000 by default; see :mod:`benchmarks.service`), serve (``catalogql serve
---workers 2`` under load; see :mod:`benchmarks.serve`; its result says PASS or FAIL, and a FAIL
-makes the command exit 1).
+and polars; see :mod:`benchmarks.filter`), codegen, sql, load (``--load-records N``,
+``--load-tree PATH``: see :mod:`benchmarks.load`), memory (RSS per record of the memory store,
+``--memory-records N``, 1,000,000 by default; see :mod:`benchmarks.memory`), search, service
+(``--service-records N``: the records of its visibility part, 1,000,000 by default; see
+:mod:`benchmarks.service`), serve (``catalogql serve --workers 2`` under load; see
+:mod:`benchmarks.serve`; its result says PASS or FAIL, and a FAIL makes the command exit 1).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from benchmarks import (
     filter,
     imports,
     load,
+    memory,
     parse,
     predicate,
     predicate_codegen,
@@ -42,6 +44,7 @@ SECTIONS = (
     "codegen",
     "sql",
     "load",
+    "memory",
     "search",
     "service",
     "serve",
@@ -291,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--load-records", metavar="N", type=int, help="records of the load section")
     ap.add_argument(
+        "--memory-records",
+        metavar="N",
+        type=int,
+        help="records the memory section loads (default 1,000,000; --quick 20,000)",
+    )
+    ap.add_argument(
         "--load-tree",
         metavar="PATH",
         type=Path,
@@ -331,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         results["load"] = load.run(
             config, args.load_records, trees=args.load_tree, source=args.records
         )
+    if "memory" in wanted:
+        results["memory"] = memory.run(config, args.memory_records)
     if "search" in wanted:
         results["search"] = search.run(config, args.search_records)
     if "service" in wanted:

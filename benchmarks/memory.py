@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report
+from benchmarks.timing import Config
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RECORDS = 200_000
 
@@ -123,6 +126,20 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = [header, "| --- |" + " ---: |" * len(results)]
     lines += [f"| {label} | {' | '.join(cells)} |" for label, cells in rows]
     return "\n".join(lines)
+
+
+FULL_RECORDS = 1_000_000
+QUICK_RECORDS = 20_000
+
+
+def run(config: Config, records: int | None = None, batch: int = 10_000) -> dict[str, Any]:
+    """The ``memory`` section of ``python -m benchmarks``: this tree, ``records`` records."""
+    count = records or (QUICK_RECORDS if config.quick else FULL_RECORDS)
+    print(report.section(f"Memory: the memory store holding {count:,} synthetic records"))
+    result = measure(ROOT, count, batch)
+    result["tree"] = "this tree"
+    print(table([result]))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
