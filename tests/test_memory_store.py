@@ -1,6 +1,7 @@
 """The memory store's compact storage (issue 14, item 2): box index, compaction, records.
 
-The store keeps no object per record: footprints as WKB with float32 boxes and a packed index,
+The store keeps no object per record: footprints as float32 boxes with a packed index (and WKB
+only where the shape indexed is not the parse of the record's WKT text),
 properties as columns, slots compacted after removals. These tests check that every answer is
 still the exact one: the box index against shapely over every footprint (antimeridian-split ones
 included), the slots after removals and replacements, and each record rebuilt equal to the one
@@ -322,6 +323,13 @@ def test_a_split_or_repaired_footprint_keeps_its_wkb_and_the_others_their_text()
         for limit in (1, 1000):
             found = _ids(catalog.search({"searchAreaWkt": area, "limit": limit}))
             assert found == expected[:limit], (name, limit, found)
+    assert catalog.remove_records({"crossing"}) == 1  # a third: compacted, WKB and text moved
+    assert catalog._dead == 0
+    assert catalog._footprints.held(np.arange(2)).tolist() == [True, False]
+    assert catalog._properties.texts("footprintWkt", np.arange(2)) == [bowtie, plain]
+    for name, (area, expected) in areas.items():
+        found = _ids(catalog.search({"searchAreaWkt": area, "limit": 1000}))
+        assert found == [e for e in expected if e != "crossing"], (name, found)
 
 
 def test_boxes_compare_with_the_area_in_float64() -> None:
