@@ -1,6 +1,7 @@
 """The memory store's compact storage (issue 14, item 2): box index, compaction, records.
 
-The store keeps no object per record: footprints as WKB with float32 boxes and a packed index,
+The store keeps no object per record: footprints as float32 boxes with a packed index (and WKB
+only where the shape indexed is not the parse of the record's WKT text),
 properties as columns, slots compacted after removals. These tests check that every answer is
 still the exact one: the box index against shapely over every footprint (antimeridian-split ones
 included), the slots after removals and replacements, and each record rebuilt equal to the one
@@ -286,7 +287,49 @@ def test_nbytes_counts_every_part() -> None:
     catalog.search({})  # builds the indexes
     parts = catalog.nbytes()
     assert all(parts[name] > 0 for name in ("identifiers", "slots", "indexes")), parts
-    assert parts["footprints"] >= 100 * (21 + 16)  # a point's WKB and its box
+    assert parts["footprints"] >= 100 * 16  # a box each (their WKT is held as a property)
+    assert not catalog._footprints.held(np.arange(100)).any()  # no WKB: the text's parse
+
+
+def test_a_split_or_repaired_footprint_keeps_its_wkb_and_the_others_their_text() -> None:
+    """Only a footprint that is not the parse of its text holds WKB; each intersects exactly."""
+    crossing = "POLYGON ((179 10, -179 10, -179 12, 179 12, 179 10))"  # split at +-180
+    bowtie = "POLYGON ((10 10, 12 12, 12 10, 10 12, 10 10))"  # crosses itself: repaired
+    plain = "POLYGON ((20 20, 22 20, 22 22, 20 22, 20 20))"
+    catalog = open_catalog("memory://")
+    assert isinstance(catalog, MemoryCatalog)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        catalog.add_records(
+            _record(name, wkt)
+            for name, wkt in (("crossing", crossing), ("bowtie", bowtie), ("plain", plain))
+        )
+    assert catalog._footprints.held(np.arange(3)).tolist() == [True, True, False]
+    texts = catalog._properties.texts("footprintWkt", np.arange(3))
+    assert texts == [crossing, bowtie, plain]
+    areas = {  # (area, who meets it exactly): none is inside a rectangle, so each is parsed
+        "crossing": ("POLYGON ((179.5 10.5, 180 10.5, 180 11, 179.5 10.5))", ["crossing"]),
+        # the text read as it is (unsplit) would span the globe and meet this area
+        "not crossing": ("POLYGON ((0 10.5, 1 10.5, 1 11, 0 10.5))", []),
+        # the repaired bowtie is its left and right triangles: not the gap below their apex
+        "bowtie": ("POLYGON ((10.2 10.9, 10.4 10.9, 10.3 11.1, 10.2 10.9))", ["bowtie"]),
+        "under the bowtie": ("POLYGON ((10.9 10.1, 11.1 10.1, 11 10.3, 10.9 10.1))", []),
+        "plain": ("POLYGON ((21 21, 21.5 21, 21.5 21.5, 21 21))", ["plain"]),
+        "near plain": ("POLYGON ((19 19, 20.5 19, 19 20.5, 19 19))", []),
+        "corner of plain": ("POLYGON ((19 19, 20.6 19, 19 20.6, 19 19))", []),
+        "into plain": ("POLYGON ((19 19, 21 19, 19 21, 19 19))", ["plain"]),
+    }
+    for name, (area, expected) in areas.items():
+        for limit in (1, 1000):
+            found = _ids(catalog.search({"searchAreaWkt": area, "limit": limit}))
+            assert found == expected[:limit], (name, limit, found)
+    assert catalog.remove_records({"crossing"}) == 1  # a third: compacted, WKB and text moved
+    assert catalog._dead == 0
+    assert catalog._footprints.held(np.arange(2)).tolist() == [True, False]
+    assert catalog._properties.texts("footprintWkt", np.arange(2)) == [bowtie, plain]
+    for name, (area, expected) in areas.items():
+        found = _ids(catalog.search({"searchAreaWkt": area, "limit": 1000}))
+        assert found == [e for e in expected if e != "crossing"], (name, found)
 
 
 def test_boxes_compare_with_the_area_in_float64() -> None:

@@ -879,6 +879,45 @@ class PropertyColumns:
                     out[j] = {}
         return out
 
+    def texts(self, name: str, indices: Iterable[int] | Indices) -> list[str | None]:
+        """One column's text for some rows, in the order given (None where not held as text).
+
+        A row without the property, or whose value is not a string (or is one the columns
+        keep as a Python value: a lone surrogate), gives None. Cheaper than :meth:`rows` when
+        one property is wanted (the memory store reads footprints' WKT this way).
+
+        Args:
+            name: The property (a top-level key: no dotted path).
+            indices: The row numbers.
+
+        Returns:
+            Each row's string, or None.
+
+        >>> columns = PropertyColumns()
+        >>> _ = columns.append([{"w": "POINT (1 2)"}, {"w": 3}, {}, {"w": "x" * 300}])
+        >>> [t if t is None else t[:11] for t in columns.texts("w", [3, 0, 1, 2])]
+        ['xxxxxxxxxxx', 'POINT (1 2)', None, None]
+        """
+        now = self._settle()
+        wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
+        wanted = wanted.astype(np.int64, copy=False).reshape(-1)
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
+            raise IndexError(f"a row number past the table's {now.size} rows")
+        out: list[str | None] = [None] * len(wanted)
+        column = now.columns.get(name)
+        values = None if column is None else column.values
+        if column is None or values is None or values.code is None or not len(wanted):
+            return out
+        positions = column.positions(wanted)
+        kind = values.kind[positions]
+        kind[positions < 0] = ABSENT
+        at = np.flatnonzero(kind == TEXT)
+        if len(at):
+            found = values._texts_at(values.code[positions[at]].astype(np.int64) - 1)
+            for j, text in zip(at.tolist(), found, strict=True):
+                out[j] = text
+        return out
+
     def take(self, indices: Indices | Sequence[int]) -> PropertyColumns:
         """A new table of the rows at ``indices``, in that order (dictionaries are shared).
 

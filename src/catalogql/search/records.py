@@ -102,6 +102,10 @@ class StoredRecord:
             :func:`~catalogql.search.stores.postgres.jsonb_faithful`).
         notes: What was changed to index the footprint (split at the antimeridian, repaired),
             as warnings; the record's ``footprintWkt`` text itself is kept.
+        parsed: Whether ``footprint`` is known to be exactly ``shapely.from_wkt`` of the
+            ``footprintWkt`` text (read by the batch path: nothing split, repaired or
+            collapsed), so a store may keep the text alone and parse it again when needed.
+            False says nothing either way.
     """
 
     identifier: str
@@ -115,6 +119,7 @@ class StoredRecord:
     wide: bool
     inexact: bool
     notes: tuple[Problem, ...] = ()
+    parsed: bool = False
 
 
 def prepare_records(
@@ -259,6 +264,7 @@ def _prepare(
             "write it as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
     notes: list[Problem] = []
+    parsed = footprint is not None  # the batch path: the text's parse itself (read_footprints)
     if footprint is None:
         footprint = read_footprint(properties.get("footprintWkt"), position, notes)
     copy, text, wide, inexact = _checked_copy(properties, position)
@@ -280,6 +286,7 @@ def _prepare(
         wide,
         inexact,
         tuple(notes),
+        parsed,
     )
 
 

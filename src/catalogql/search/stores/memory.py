@@ -13,8 +13,11 @@ Storage: no object per record. Each record has a *slot*, a row number shared by 
 - identifiers: a list, and a dict from identifier to live slot;
 - type lists and reader sets: each distinct one held once, a per-slot int32 code into them;
 - time keys: a fixed-width UTF-8 array (UTF-8 bytes sort as the text's code points);
-- footprints: WKB in one buffer, with float32 bounding boxes rounded outward
-  (:mod:`catalogql.search.stores.packed`);
+- footprints: float32 bounding boxes rounded outward, and WKB in one buffer only for the
+  footprints that are not simply the parse of their ``footprintWkt`` text (split at the
+  antimeridian, repaired, or read alone: :attr:`~catalogql.search.records.StoredRecord.parsed`
+  false); the others are parsed from that text (held once, in the properties) by the exact
+  area test, for the survivors of the box tests only (:mod:`catalogql.search.stores.packed`);
 - properties: a :class:`~catalogql.compile.columnar.PropertyColumns` table (typed,
   dictionary-encoded columns), filtered a column at a time by
   :func:`~catalogql.compile.columnar.compile_columnar`;
@@ -141,7 +144,8 @@ class _Batch:
 
     ``key_hashes[i]`` is an equality key of record ``key_owners[i]`` (see
     :mod:`catalogql.search.records`), hashed: a hash only narrows the candidates, the filter
-    decides.
+    decides. ``wkb[i]`` is record ``i``'s footprint as WKB, or ``b""`` when it is exactly the
+    parse of its ``footprintWkt`` text (then read from that text when needed).
     """
 
     identifiers: list[str]
@@ -162,12 +166,16 @@ class _Batch:
                 hashes.append(hash(key))
                 owners.append(at)
         footprints = np.asarray([record.footprint for record in records], dtype=object)
+        parsed = np.fromiter((record.parsed for record in records), np.bool_, len(records))
+        wkb = np.full(len(records), b"", dtype=object)  # b"": the WKT text is read instead
+        if not parsed.all():
+            wkb[~parsed] = shapely.to_wkb(footprints[~parsed])
         return cls(
             [record.identifier for record in records],
             [record.types for record in records],
             [record.properties for record in records],
             np.asarray([record.timestamp.encode() for record in records], dtype=np.bytes_),
-            shapely.to_wkb(footprints),
+            wkb,
             shapely.bounds(footprints),
             np.asarray(hashes, dtype=np.int64),
             np.asarray(owners, dtype=np.int64),
@@ -290,6 +298,10 @@ class MemoryCatalog(Catalog):
                 "keys": self._key_hashes._data.nbytes + self._key_slots._data.nbytes,
                 "indexes": self._index.nbytes(),
             }
+
+    def _footprint_texts(self, slots: _Slots) -> list[str | None]:
+        """The ``footprintWkt`` texts of these slots (for the footprints held as text only)."""
+        return self._properties.texts("footprintWkt", slots)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -726,7 +738,9 @@ class _Tests:
                 break
             slots = slots[selects(store._properties, slots)]
         if area is not None and len(slots):
-            slots = store._footprints.intersecting(area, slots, boxed=True)
+            slots = store._footprints.intersecting(
+                area, slots, boxed=True, texts=store._footprint_texts
+            )
         return slots
 
     def _few(self, slots: _Slots) -> _Slots:

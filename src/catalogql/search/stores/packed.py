@@ -7,13 +7,16 @@ record. This module holds the parts that are not properties (those are
 - :class:`Grow`: a numpy array with spare capacity, appended to a batch at a time;
 - :class:`Identifiers`: each slot's identifier as UTF-8 in one byte buffer, and a lookup from
   an identifier to its slot (hashes sorted, plus a dict of the slots added since the last merge);
-- :class:`Footprints`: each footprint as WKB in one byte buffer, with its bounding box as four
-  float32 numbers rounded outward (so the box still contains the shape);
+- :class:`Footprints`: each footprint's bounding box as four float32 numbers rounded outward
+  (so the box still contains the shape), and its WKB in one byte buffer *when the store needs
+  it*: a footprint that is exactly the parse of its record's WKT text (the common case) keeps
+  no WKB (an empty entry) and is parsed again from that text by the exact test, for the
+  survivors of the box tests only (the text is held anyway, as a property);
 - :class:`BoxIndex`: a packed spatial index over those boxes: rows sorted along a Z-order
   curve of their boxes' centres, in blocks of :data:`BLOCK` rows, each block with the box of
   its rows. A query tests the block boxes, then the row boxes of the blocks hit, all
-  vectorized; the exact test (:meth:`Footprints.intersecting`) reads the WKB of the
-  survivors only.
+  vectorized; the exact test (:meth:`Footprints.intersecting`) reads the WKB (or the WKT) of
+  the survivors only.
 
 >>> footprints = Footprints()
 >>> footprints.append([shapely.box(0, 0, 1, 1), shapely.Point(5, 5)])
@@ -27,7 +30,7 @@ range(0, 2)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +39,24 @@ import shapely
 from numpy.typing import DTypeLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["BLOCK", "Area", "BoxIndex", "Footprints", "Grow", "Identifiers", "outward_boxes"]
+__all__ = [
+    "BLOCK",
+    "Area",
+    "BoxIndex",
+    "Footprints",
+    "Grow",
+    "Identifiers",
+    "Texts",
+    "outward_boxes",
+]
 
 BLOCK = 128
 """Rows per block of the packed spatial index."""
 
 Slots = NDArray[np.int64]
+
+Texts = Callable[[Slots], Sequence[str | None]]
+"""Gives the WKT text of some rows, in their order (None: none held)."""
 
 
 class Grow:
@@ -290,13 +305,20 @@ def outward_boxes(bounds: NDArray[np.float64]) -> NDArray[np.float32]:
 
 
 class Footprints:
-    """Footprints as WKB in one buffer (with offsets), and their float32 boxes.
+    """Footprints' float32 boxes, and their WKB in one buffer (with offsets) where held.
+
+    A row appended with an empty WKB holds none: its geometry is the parse of its WKT text,
+    which the caller supplies when it is needed (``texts``: rows to their texts).
 
     >>> footprints = Footprints()
     >>> footprints.append([shapely.Point(1, 2)])
     range(0, 1)
     >>> footprints.geometries(np.array([0]))[0].wkt
     'POINT (1 2)'
+    >>> footprints.append_wkb(np.array([b""], dtype=object), np.array([[3.0, 4, 3, 4]]))
+    range(1, 2)
+    >>> [g.wkt for g in footprints.geometries(np.array([1, 0]), lambda rows: ["POINT (3 4)"])]
+    ['POINT (3 4)', 'POINT (1 2)']
     """
 
     def __init__(self) -> None:
@@ -314,7 +336,7 @@ class Footprints:
         return self._boxes.values
 
     def append(self, geometries: Sequence[BaseGeometry]) -> range:
-        """Add footprints; returns their rows."""
+        """Add footprints (their WKB held); returns their rows."""
         shapes = np.asarray(geometries, dtype=object)
         if not len(shapes):
             return range(len(self), len(self))
@@ -322,6 +344,8 @@ class Footprints:
 
     def append_wkb(self, blobs: NDArray[Any], bounds: NDArray[np.float64]) -> range:
         """Add footprints given as WKB with their float64 bounds; returns their rows.
+
+        An empty WKB (``b""``) holds none: that row's geometry is read from its text.
 
         >>> blobs = shapely.to_wkb(np.array([shapely.Point(0, 0)]))
         >>> Footprints().append_wkb(blobs, np.zeros((1, 4)))
@@ -338,21 +362,61 @@ class Footprints:
         return range(start, len(self))
 
     def wkb(self, rows: Slots) -> list[bytes]:
-        """The WKB of these rows."""
+        """The WKB of these rows (``b""`` for a row that holds none)."""
         offsets, buffer = self._offsets.values, self._buffer
         starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
         return [bytes(buffer[s:e]) for s, e in zip(starts, ends, strict=True)]
 
-    def geometries(self, rows: Slots) -> NDArray[Any]:
-        """These rows' footprints as shapely geometries (new objects)."""
-        return shapely.from_wkb(np.asarray(self.wkb(rows), dtype=object))  # type: ignore[no-any-return]
+    def held(self, rows: Slots) -> NDArray[np.bool_]:
+        """Which of these rows hold their WKB (the others are read from their text).
 
-    def intersecting(self, area: Area, rows: Slots, *, boxed: bool = False) -> Slots:
+        >>> footprints = Footprints(); footprints.append([shapely.Point(0, 0)])
+        range(0, 1)
+        >>> footprints.held(np.array([0])).tolist()
+        [True]
+        """
+        offsets = self._offsets.values
+        return np.asarray(offsets[rows + 1] > offsets[rows], dtype=np.bool_)
+
+    def geometries(self, rows: Slots, texts: Texts | None = None) -> NDArray[Any]:
+        """These rows' footprints as shapely geometries (new objects).
+
+        Args:
+            rows: The rows.
+            texts: Gives the WKT text of rows (in their order) for the rows that hold no WKB;
+                needed only when some of ``rows`` hold none.
+
+        Returns:
+            One geometry per row, in order.
+
+        Raises:
+            ValueError: If a row holds no WKB and ``texts`` is missing or gives no text for it.
+        """
+        held = self.held(rows)
+        if held.all():
+            return shapely.from_wkb(np.asarray(self.wkb(rows), dtype=object))  # type: ignore[no-any-return]
+        shapes = np.empty(len(rows), dtype=object)
+        if held.any():
+            shapes[held] = shapely.from_wkb(np.asarray(self.wkb(rows[held]), dtype=object))
+        unheld = rows[~held]
+        wkt = [] if texts is None else texts(unheld)
+        if texts is None or any(text is None for text in wkt):
+            raise ValueError(
+                f"footprints: rows {unheld[:5].tolist()}... hold no WKB and no WKT text was "
+                "given for them; pass texts= (the store reads its footprintWkt column)"
+            )
+        shapes[~held] = shapely.from_wkt(np.asarray(wkt, dtype=object))
+        return shapes
+
+    def intersecting(
+        self, area: Area, rows: Slots, *, boxed: bool = False, texts: Texts | None = None
+    ) -> Slots:
         """Those of ``rows`` whose footprint intersects ``area`` (exactly), in the same order.
 
         The rows whose box misses the area's boxes are dropped before any WKB is read (unless
         ``boxed``: the caller did that already), and those whose box lies inside a rectangular
-        part of the area are in without reading theirs.
+        part of the area are in without reading theirs. ``texts`` reads the WKT of the rows
+        that hold no WKB (see :meth:`geometries`).
         """
         if not boxed and len(rows):
             rows = rows[area.near(self._boxes.values[rows])]
@@ -360,10 +424,10 @@ class Footprints:
             return rows
         hits = area.inside(self._boxes.values[rows]) if len(area.rectangles) else None
         if hits is None:
-            hits = shapely.intersects(area.shape, self.geometries(rows))
+            hits = shapely.intersects(area.shape, self.geometries(rows, texts))
         elif not hits.all():  # the exact test for those not inside a rectangle of the area
             unsure = np.flatnonzero(~hits)
-            hits[unsure] = shapely.intersects(area.shape, self.geometries(rows[unsure]))
+            hits[unsure] = shapely.intersects(area.shape, self.geometries(rows[unsure], texts))
         return rows[hits]
 
     def take(self, rows: Slots) -> Footprints:
