@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from catalogql.search import open_catalog
-from catalogql.search.geometry import read_footprint
+from catalogql.search.geometry import read_area, read_footprint
 from catalogql.search.stores.memory import MemoryCatalog
 from catalogql.search.stores.packed import (
     BLOCK,
@@ -121,6 +121,7 @@ def _record(identifier: str, wkt: str, day: int = 1, **properties: Any) -> dict[
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(footprint_wkt(), min_size=1, max_size=300), search_area())
+@example(["POLYGON ((1 0, 1 1, 0 1, 0 0, 1 0))"], shapely.box(-1, 0, 180, 1))  # over 180 wide
 def test_a_search_finds_exactly_the_footprints_shapely_finds(
     texts: list[str], area: shapely.Geometry
 ) -> None:
@@ -131,9 +132,12 @@ def test_a_search_finds_exactly_the_footprints_shapely_finds(
         catalog.add_records(records)
         shapes = [read_footprint(text, at) for at, text in enumerate(texts)]
     query_shape = area.geoms[0] if isinstance(area, shapely.MultiPolygon) else area
+    problems: list[Any] = []
+    searched = read_area(query_shape.wkt, problems, [])  # as the search reads it: an area
+    assert searched is not None, problems  # wider than 180 degrees crosses the antimeridian
     expected = {
         records[at]["identifier"]
-        for at in np.flatnonzero(shapely.intersects(query_shape, np.asarray(shapes, dtype=object)))
+        for at in np.flatnonzero(shapely.intersects(searched, np.asarray(shapes, dtype=object)))
     }
     for limit in (1, 1000):  # a small limit walks, a large one refines a candidate set
         body = {"searchAreaWkt": query_shape.wkt, "limit": limit}
