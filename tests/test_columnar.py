@@ -552,7 +552,6 @@ def test_long_strings_compare_and_come_back() -> None:
         )
 
 
-
 @contextlib.contextmanager
 def small_folds() -> Iterator[None]:
     """Dictionary chunks of 3 strings and folds from 4 rows: a few rows take every path."""

@@ -28,16 +28,17 @@ kind met:
 Key order lives in one *shape* code per row, into a list of key tuples.
 
 **Using it** (a store). :meth:`PropertyColumns.append` takes a batch of records' ``properties``
-and gives their row numbers; appended rows are folded into the columns when first read, or
-once they are as many as the rows already folded (so the folds cost ``O(rows)`` in all, and the
-first read after a large load folds at most the last half). :meth:`~PropertyColumns.rows`
-builds a page of results (a column at a time); :meth:`~PropertyColumns.take` makes a new
-table of some rows, in an order (to compact after removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached
-like ``compile_predicate``; calling it on a table gives a boolean mask over every row, or over
-the candidate rows passed as ``rows`` (the positions a spatial or time index found), in that
-order. Readers may run in several threads beside one writer: a read works on a snapshot of the
-settled columns, which an append replaces and never changes. ``nbytes()`` estimates the memory
-held (numpy's arrays, the ``StringDType`` arena as measured, the Python values).
+and gives their row numbers; appended rows are folded into the columns when first read, or once
+they are as many as the rows already folded (so the folds cost ``O(rows)`` in all, and the first
+read after a large load has at most half of the rows left to fold in).
+:meth:`~PropertyColumns.rows` builds a page of results (a column at a time);
+:meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact after
+removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached like
+``compile_predicate``; calling it on a table gives a boolean mask over every row, or over the
+candidate rows passed as ``rows`` (the positions a spatial or time index found), in that order.
+Readers may run in several threads beside one writer: a read works on a snapshot of the settled
+columns, which an append replaces and never changes. ``nbytes()`` estimates the memory held
+(numpy's arrays, the ``StringDType`` arena as measured, the Python values).
 
 **The evaluation.** The tree is flattened into a postfix program with NOT pushed down to the
 comparisons (De Morgan holds in three-valued logic), as the predicate compiler does: each
