@@ -8,11 +8,13 @@ on GBDX-shaped records, and on the 3,670 real GBDX records of ``../shared``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -548,3 +550,43 @@ def test_long_strings_compare_and_come_back() -> None:
         assert_selects_the_same(
             cq.parse_filter(text), rows, {"properties": {"s": {"type": "string"}}}
         )
+
+
+@contextlib.contextmanager
+def small_folds() -> Iterator[None]:
+    """Dictionary chunks of 3 strings and folds from 4 rows: a few rows take every path."""
+    from catalogql.compile import columnar
+
+    with (
+        mock.patch.object(columnar._Dictionary, "_CHUNK", 3),
+        mock.patch.object(columnar.PropertyColumns, "_FOLD_ROWS", 4),
+    ):
+        yield
+
+
+def test_rows_folded_while_appending_read_back_the_same(real_rows: list[dict[str, Any]]) -> None:
+    table = PropertyColumns()
+    with small_folds():
+        for start in range(0, len(real_rows), 7):
+            table.append(real_rows[start : start + 7])
+            settled = table._now.size
+            assert settled <= len(table) < max(8, 2 * settled + 7)  # folded as the rows double
+    got = table.rows(np.arange(len(real_rows)))
+    assert all(same_json(g, w) for g, w in zip(got, real_rows, strict=True))
+    reference = table_of(real_rows)
+    for text in REAL_FILTERS:
+        node = cq.parse_filter(text)
+        assert compile_columnar(node)(table).tolist() == compile_columnar(node)(reference).tolist()
+
+
+@TABLES
+@given(
+    filter_nodes(SHARED, max_leaves=6),
+    st.lists(properties_dicts(SHARED, allow_nan=True), min_size=1, max_size=24),
+    st.integers(1, 12),
+)
+def test_folding_while_appending_selects_the_same(
+    node: Node, rows: list[dict[str, Any]], batches: int
+) -> None:
+    with small_folds():
+        assert_selects_the_same(node, rows, None, batches)

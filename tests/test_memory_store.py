@@ -373,3 +373,24 @@ def test_a_lone_surrogate_in_a_filter_compares_on_many_rows() -> None:
     lone = "\udfff"
     assert len(catalog.search({"filters": [f"catalogID < '{lone}'"]})["results"]) == 20
     assert catalog.search({"filters": [f"catalogID = '{lone}'"]})["results"] == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b", "c", "zz"]), st.booleans()), max_size=40),
+    st.randoms(use_true_random=False),
+)
+def test_time_orders_break_ties_by_identifier(slots: list[tuple[str, bool]], rng: Any) -> None:
+    """Both time orders: by time key, then by identifier ascending and descending."""
+    catalog = MemoryCatalog("memory://")
+    names = rng.sample([f"id{i}" for i in range(100)], len(slots))
+    catalog._identifiers.append(names)
+    catalog._times.extend(np.array([t.encode() for t, _ in slots], dtype="S2"))
+    live = np.flatnonzero(np.array([alive for _, alive in slots], dtype=bool))
+    ascending, descending = catalog._time_orders(live)
+    key = [(slots[s][0], names[s]) for s in live.tolist()]
+    want = [live[i] for i in sorted(range(len(key)), key=key.__getitem__)]
+    assert ascending.tolist() == [int(s) for s in want]
+    by_name_backward = sorted(range(len(key)), key=lambda i: key[i][1], reverse=True)
+    backward = sorted(by_name_backward, key=lambda i: key[i][0])  # stable: names stay backward
+    assert descending.tolist() == [int(live[i]) for i in backward]

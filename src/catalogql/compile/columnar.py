@@ -28,15 +28,17 @@ kind met:
 Key order lives in one *shape* code per row, into a list of key tuples.
 
 **Using it** (a store). :meth:`PropertyColumns.append` takes a batch of records' ``properties``
-and gives their row numbers; appended rows are folded into the columns when first read (append
-large batches, then read). :meth:`~PropertyColumns.rows` builds a page of results (a column at a
-time); :meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact
-after removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached
-like ``compile_predicate``; calling it on a table gives a boolean mask over every row, or over
-the candidate rows passed as ``rows`` (the positions a spatial or time index found), in that
-order. Readers may run in several threads beside one writer: a read works on a snapshot of the
-settled columns, which an append replaces and never changes. ``nbytes()`` estimates the memory
-held (numpy's arrays, the ``StringDType`` arena as measured, the Python values).
+and gives their row numbers; appended rows are folded into the columns when first read, or once
+they are as many as the rows already folded (so the folds cost ``O(rows)`` in all, and the first
+read after a large load has at most half of the rows left to fold in).
+:meth:`~PropertyColumns.rows` builds a page of results (a column at a time);
+:meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact after
+removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached like
+``compile_predicate``; calling it on a table gives a boolean mask over every row, or over the
+candidate rows passed as ``rows`` (the positions a spatial or time index found), in that order.
+Readers may run in several threads beside one writer: a read works on a snapshot of the settled
+columns, which an append replaces and never changes. ``nbytes()`` estimates the memory held
+(numpy's arrays, the ``StringDType`` arena as measured, the Python values).
 
 **The evaluation.** The tree is flattened into a postfix program with NOT pushed down to the
 comparisons (De Morgan holds in three-valued logic), as the predicate compiler does: each
@@ -156,13 +158,16 @@ class _Dictionary:
 
     _INDEX_LIMIT = 256
     _REPEATS = 4
+    _CHUNK = 16_384
+    """New strings are moved into a ``StringDType`` chunk this many at a time."""
 
     def __init__(self) -> None:
         self._view: tuple[NDArray[Any], Bools] = (
             np.empty(0, dtype=_STRINGS),
             np.empty(0, dtype=bool),
         )
-        self._pending: list[str] = []
+        self._pending: list[str] = []  # new entries as Python strings (a few thousand at most)
+        self._chunks: list[NDArray[Any]] = []  # then as StringDType arrays, until read
         self._long_codes = packed("q")  # the long entries, ascending
         self._long_ends = packed("q")  # where each ends in the buffer
         self._long_buffer = bytearray()
@@ -216,17 +221,21 @@ class _Dictionary:
         self.heap += int((medium + 6).sum())
         self._pending.extend(new)
         self.size += len(new)
+        if len(self._pending) >= self._CHUNK:  # held compactly until read (bounds the peak)
+            self._chunks.append(np.array(self._pending, dtype=_STRINGS))
+            self._pending = []
 
     def view(self) -> tuple[NDArray[Any], Bools]:
         """Every entry by code (``StringDType``; ``""`` for a long one), and which are long.
 
         A long entry's string is in :meth:`long_texts`.
         """
-        if self._pending:
+        if self._pending or self._chunks:
             with self._lock:
-                if self._pending:
+                if self._pending or self._chunks:
                     array, is_long = self._view
-                    flags = np.zeros(len(self._pending), dtype=bool)
+                    added = [*self._chunks, np.array(self._pending, dtype=_STRINGS)]
+                    flags = np.zeros(self.size - len(array), dtype=bool)
                     if self._long_pending:
                         flags[np.array(self._long_pending, dtype=np.int64) - len(array)] = True
                         count = len(self._long_ends)  # the mirrors first: see long_texts
@@ -235,10 +244,10 @@ class _Dictionary:
                             np.array(self._long_ends[:count], dtype=np.int64),
                         )
                     self._view = (
-                        np.concatenate([array, np.array(self._pending, dtype=_STRINGS)]),
+                        np.concatenate([array, *added]),
                         np.concatenate([is_long, flags]),
                     )
-                    self._pending, self._long_pending = [], []
+                    self._pending, self._chunks, self._long_pending = [], [], []
         return self._view
 
     @property
@@ -700,6 +709,9 @@ class PropertyColumns:
     ({'b': 'y', 'a': 2.0}, 2)
     """
 
+    _FOLD_ROWS = 65_536
+    """Appended rows are folded in once they are this many and as many as the settled ones."""
+
     def __init__(self) -> None:
         self._size = 0
         self._now = _Settled(0, {}, np.empty(0, dtype=np.int32))  # appended rows wait in _pending
@@ -774,10 +786,13 @@ class PropertyColumns:
             self._pending.setdefault(name, []).append((at, built))
         self._pending_shapes.append(np.array(codes, dtype=np.int32))
         self._size = start + len(batch)
+        settled = self._now.size
+        if self._size - settled >= max(self._FOLD_ROWS, settled):  # folds double: O(rows) in all
+            self._now = self._fold(self._now)
         return range(start, self._size)
 
     def _settle(self) -> _Settled:
-        """The columns, with the appended rows folded in (once, when they are first read).
+        """The columns, with the appended rows folded in (when first read, if not yet).
 
         Readers work on the snapshot this returns: an append (or a fold) in another thread
         replaces the snapshot, never changes one.

@@ -489,13 +489,7 @@ class MemoryCatalog(Catalog):
 
     def _build(self) -> _Index:
         live = np.flatnonzero(self._live.values)
-        mine = self._identifiers.many(live)
-        by_identifier = sorted(range(len(mine)), key=mine.__getitem__)
-        rank = np.empty(len(mine), dtype=np.int64)
-        rank[np.asarray(by_identifier, dtype=np.int64)] = np.arange(len(mine))
-        times = self._times.values[live]
-        descending = live[np.lexsort((-rank, times))].astype(np.int32)
-        ascending = live[np.lexsort((rank, times))].astype(np.int32)
+        ascending, descending = self._time_orders(live)
         slots = len(self._identifiers)
         position = np.full(slots, -1, dtype=np.int32)
         position[descending] = np.arange(len(live), dtype=np.int32)
@@ -518,6 +512,35 @@ class MemoryCatalog(Catalog):
             key_slots[alive][key_order],
             BoxIndex.build(self._footprints.boxes, live),
         )
+
+    def _time_orders(self, live: _Slots) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """The live slots by time key, ties by identifier ascending, and by identifier descending.
+
+        Sorted by time (numpy); only the runs of equal time keys are then ordered by identifier,
+        so only their identifiers are read.
+        """
+        times = self._times.values[live]
+        order = np.argsort(times, kind="stable")
+        keys = times[order]
+        equal = keys[1:] == keys[:-1]  # position i + 1 ties with position i
+        ascending = live[order]
+        descending = ascending.copy()
+        if bool(equal.any()):
+            starts = np.flatnonzero(np.concatenate([[True], ~equal]))  # each run's first position
+            lengths = np.diff(np.append(starts, len(keys)))
+            tied = lengths > 1
+            begin, size = starts[tied], lengths[tied]
+            positions = np.repeat(begin - np.cumsum(size) + size, size) + np.arange(size.sum())
+            run = np.repeat(np.arange(len(begin)), size)
+            names = self._identifiers.many(ascending[positions])
+            by_name = sorted(range(len(names)), key=names.__getitem__)
+            within = np.argsort(run[np.asarray(by_name, dtype=np.int64)], kind="stable")
+            picked = positions[np.asarray(by_name, dtype=np.int64)[within]]  # run by run, by name
+            ascending[positions] = live[order[picked]]
+            first = np.repeat(begin, size)  # a run's names backward: mirrored within the run
+            mirrored = 2 * first + np.repeat(size, size) - 1 - positions
+            descending[mirrored] = ascending[positions]
+        return ascending.astype(np.int32), descending.astype(np.int32)
 
     # -- reading -----------------------------------------------------------------------------
 
