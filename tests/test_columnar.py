@@ -590,3 +590,40 @@ def test_folding_while_appending_selects_the_same(
 ) -> None:
     with small_folds():
         assert_selects_the_same(node, rows, None, batches)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name = n0123",
+        "name < n0500",
+        "name >= n1990 OR name = n0007",
+        "name = n00*",
+        "NOT name LIKE 'n01%'",
+        "note = " + "x" * 300 + "7",
+        "note = x*7",
+        "startDate < 2016-01-10",
+        "NOT startDate >= 2016-01-20",
+    ],
+)
+def test_a_few_rows_compare_only_their_own_strings(text: str) -> None:
+    """Candidate rows far fewer than the shared dictionary's strings take their own path."""
+    rows = [
+        {
+            "name": f"n{i:04d}",
+            "note": "x" * 300 + str(i),  # long strings: the packed buffer
+            "startDate": f"2016-01-{1 + i % 28:02d}T00:00:00Z",
+            "other": f"o{i}",
+        }
+        for i in range(2_000)
+    ]
+    columns = PropertyColumns()
+    columns.append(rows)
+    node = cq.parse_filter(text)
+    keep = cq.compile_predicate(node)
+    picked = np.array([7, 123, 499, 500, 1_990, 1_999, 20, 101, 117, 17], dtype=np.int64)
+    few = compile_columnar(node)(columns, picked)
+    assert len(picked) * 8 < 2_000  # fewer than an eighth of each column's strings
+    assert few.tolist() == [keep(rows[i]) is True for i in picked.tolist()]
+    every = compile_columnar(node)(columns)  # the dictionary-wide path agrees
+    assert every[picked].tolist() == few.tolist()

@@ -124,6 +124,10 @@ _LONG_TEXT = 255
 """Strings past this many UTF-8 bytes go to a dictionary's packed buffer (see _Dictionary)."""
 
 _FEW_ROWS = 8
+
+_FEW_ROWS_SHARE = 8
+"""A text comparison over fewer entries than an eighth of the dictionary compares only their
+strings (else every string of the dictionary once, looked up by code)."""
 """Up to this many rows, :meth:`PropertyColumns.rows` reads a value at a time."""
 
 _UFUNCS: dict[Op, Any] = {
@@ -266,11 +270,21 @@ class _Dictionary:
             for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
         ]
 
-    def patch(self, answers: NDArray[Any], is_long: Bools, answer: Callable[[str], Any]) -> None:
-        """Set ``answers[code] = answer(string)`` for the long entries of a :meth:`view`."""
-        codes = np.flatnonzero(is_long)
-        for code, text in zip(codes.tolist(), self.long_texts(codes), strict=True):
-            answers[code] = answer(text)
+    def patch(
+        self,
+        answers: NDArray[Any],
+        is_long: Bools,
+        answer: Callable[[str], Any],
+        entries: Indices | None = None,
+    ) -> None:
+        """Set ``answers[i] = answer(string)`` for the long entries of a :meth:`view`.
+
+        With ``entries``, ``answers`` and ``is_long`` are those entries' (``i`` indexes them).
+        """
+        at = np.flatnonzero(is_long)
+        codes = at if entries is None else entries[at]
+        for i, text in zip(at.tolist(), self.long_texts(codes), strict=True):
+            answers[i] = answer(text)
 
     def texts(self, start: int, stop: int) -> list[str]:
         """The strings of entries ``start`` to ``stop``, as Python strings (long ones too)."""
@@ -1090,11 +1104,9 @@ class _Leaf:
             if part is not None:
                 parts.append(part)
         if counts[TEXT] and values.code is not None:
-            lut = self._texts(values.dictionary, positive)
-            if lut is not None:
-                part = _look_up(lut, values.code)
-                if part is not None:
-                    parts.append(part)
+            part = self._text_masks(values, values.code, positive)
+            if part is not None:
+                parts.append(part)
         if counts[TRUE] or counts[FALSE]:
             for kind, value in ((TRUE, True), (FALSE, False)):
                 if counts[kind] and self._boolean(value) is positive:
@@ -1161,14 +1173,43 @@ class _Leaf:
             matched[at] = np.array(found, dtype=bool)[inverse.reshape(-1)]
         return matched
 
-    def _texts(self, dictionary: _Dictionary, positive: bool) -> Bools | None:
-        """Per dictionary entry: whether it makes the leaf true (or false); None: never."""
+    def _text_masks(
+        self, values: _Values, code: NDArray[np.unsignedinteger[Any]], positive: bool
+    ) -> Bools | None:
+        """Where the text entries make the leaf true or false; None: nowhere.
+
+        The dictionary is shared by every column and can hold millions of strings: for a few
+        rows (a search's candidates) only the strings they hold are compared, else every
+        string once and the answers looked up by code.
+        """
+        dictionary = values.dictionary
+        if len(code) * _FEW_ROWS_SHARE < dictionary.size:
+            present = np.flatnonzero(code)
+            distinct, inverse = np.unique(code[present], return_inverse=True)
+            lut = self._texts(dictionary, positive, distinct.astype(np.int64) - 1)
+            if lut is None:
+                return None
+            out = np.zeros(len(code), dtype=bool)
+            out[present] = lut[inverse.reshape(-1)]
+            return out
+        lut = self._texts(dictionary, positive)
+        return None if lut is None else _look_up(lut, code)
+
+    def _texts(
+        self, dictionary: _Dictionary, positive: bool, entries: Indices | None = None
+    ) -> Bools | None:
+        """Per dictionary entry: whether it makes the leaf true (or false); None: never.
+
+        With ``entries``, per one of those entries only, in their order.
+        """
         strings, is_long = dictionary.view()
+        if entries is not None:
+            strings, is_long = strings[entries], is_long[entries]
         if isinstance(self.node, Match):
             if str not in self.domains:
                 return None
             matched = _pattern_lut(self.node, strings, self.matches)
-            dictionary.patch(matched, is_long, self.matches)
+            dictionary.patch(matched, is_long, self.matches, entries)
             return self._flip(matched, positive)
         operands = self.operands
         assert operands is not None
@@ -1176,10 +1217,12 @@ class _Leaf:
         if operands.text is not None:
             hit = ufunc(strings, operands.text)
             text, compare = operands.text, OPERATORS[self.op]
-            dictionary.patch(hit, is_long, lambda value: compare(value, text))
+            dictionary.patch(hit, is_long, lambda value: compare(value, text), entries)
             return cast("Bools", hit if positive else ~hit)
         if operands.instant is not None:
-            keys, valid = dictionary.instants()
+            keys, valid = dictionary.instants()  # computed once per string, kept
+            if entries is not None:
+                keys, valid = keys[entries], valid[entries]
             hit = ufunc(keys, operands.instant)
             return cast("Bools", valid & (hit if positive else ~hit))
         return None
