@@ -37,19 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RECORDS = 200_000
 
 
-def _status_kib(field_name: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def _trimmed_rss_kib() -> int:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: untrimmed
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    return _status_kib("VmRSS")
+    return report.status_kib("VmRSS")
 
 
 def child(records: int, batch: int) -> dict[str, Any]:
@@ -71,7 +63,7 @@ def child(records: int, batch: int) -> dict[str, Any]:
     catalog.search({"limit": 1})  # builds the indexes
     searched = time.perf_counter()
     end = _trimmed_rss_kib()
-    peak = _status_kib("VmHWM")
+    peak = report.status_kib("VmHWM")
     parts: dict[str, float] = {}
     nbytes = getattr(catalog, "nbytes", None)
     if callable(nbytes):

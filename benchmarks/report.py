@@ -112,3 +112,12 @@ def describe(info: dict[str, object]) -> str:
     assert isinstance(vers, dict)
     packages = ", ".join(f"{k} {v}" for k, v in vers.items())
     return f"{info['python']} on {info['nproc']} CPUs ({info['cpu']}); {packages}"
+
+
+def status_kib(field_name: str) -> int:
+    """A field of ``/proc/self/status`` in KiB (``VmRSS``, ``VmHWM``); 0 where there is none."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0

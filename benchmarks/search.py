@@ -184,14 +184,6 @@ def _alternatives(expressions: Iterable[str]) -> tuple[frozenset[str], ...]:
 # -- measuring a store, in a child process ------------------------------------------------------
 
 
-def _status_kib(field_name: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 class _PeakRss:
     """Peak resident set growth of this process from now on (Linux ``/proc``)."""
 
@@ -202,10 +194,10 @@ class _PeakRss:
             self.reset = True
         except OSError:
             self.reset = False
-        self.start_kib = _status_kib("VmRSS")
+        self.start_kib = report.status_kib("VmRSS")
 
     def growth_mib(self) -> float:
-        return (_status_kib("VmHWM") - self.start_kib) / 1024
+        return (report.status_kib("VmHWM") - self.start_kib) / 1024
 
 
 def _digest(response: dict[str, Any]) -> str:
