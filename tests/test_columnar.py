@@ -627,3 +627,29 @@ def test_a_few_rows_compare_only_their_own_strings(text: str) -> None:
     assert few.tolist() == [keep(rows[i]) is True for i in picked.tolist()]
     every = compile_columnar(node)(columns)  # the dictionary-wide path agrees
     assert every[picked].tolist() == few.tolist()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a < '\udfff'",
+        "a = '\udfff'",
+        "a >= '\udfff'",
+        "a LIKE '\udfff%'",
+        "a LIKE '%\udfff'",
+        "a LIKE 'x%\udfff'",
+    ],
+)
+def test_a_literal_with_a_lone_surrogate_compares_like_the_predicate(text: str) -> None:
+    """numpy's strings cannot hold one: those comparisons go a string at a time."""
+    values = ("x", "\udfff", "y\udc80z", "\ue000", "x" * 300 + "\udfff", "x" * 300)
+    rows = [{"a": value} for value in values]
+    columns = PropertyColumns()
+    columns.append(rows)
+    node = cq.parse_filter(text)
+    keep = cq.compile_predicate(node)
+    assert compile_columnar(node)(columns).tolist() == [keep(row) is True for row in rows]
+    assert compile_columnar(node)(columns, np.array([4, 1])).tolist() == [
+        keep(rows[4]) is True,
+        keep(rows[1]) is True,
+    ]

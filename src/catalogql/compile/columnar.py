@@ -68,6 +68,7 @@ import copy
 import itertools
 import math
 import operator
+import re
 import sys
 import threading
 from array import array as packed
@@ -1208,15 +1209,22 @@ class _Leaf:
         if isinstance(self.node, Match):
             if str not in self.domains:
                 return None
-            matched = _pattern_lut(self.node, strings, self.matches)
+            pieces = [part for part in self.node.pattern if isinstance(part, str)]
+            if all(map(_numpy_text, pieces)):
+                matched = _pattern_lut(self.node, strings, self.matches)
+            else:  # numpy's strings cannot hold a lone surrogate: one string at a time
+                matched = _each_string(strings, self.matches)
             dictionary.patch(matched, is_long, self.matches, entries)
             return self._flip(matched, positive)
         operands = self.operands
         assert operands is not None
         ufunc = _UFUNCS[self.op]
         if operands.text is not None:
-            hit = ufunc(strings, operands.text)
             text, compare = operands.text, OPERATORS[self.op]
+            if _numpy_text(text):
+                hit = ufunc(strings, text)
+            else:  # numpy's strings cannot hold a lone surrogate: one string at a time
+                hit = _each_string(strings, lambda value: compare(value, text))
             dictionary.patch(hit, is_long, lambda value: compare(value, text), entries)
             return cast("Bools", hit if positive else ~hit)
         if operands.instant is not None:
@@ -1271,6 +1279,23 @@ class _Leaf:
                 continue  # the whole name is a key of this row: it decides
             if test(getter({first: value})):
                 out[row] = True
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _numpy_text(text: str) -> bool:
+    """Whether numpy's strings can hold ``text`` (not when it holds a lone surrogate).
+
+    >>> _numpy_text("WORLDVIEW03"), _numpy_text("x" + chr(0xDFFF))
+    (True, False)
+    """
+    return text.isascii() or _SURROGATE.search(text) is None
+
+
+def _each_string(strings: NDArray[Any], test: Callable[[str], Any]) -> Bools:
+    """``test`` of each string, in Python (``""`` stands for a long one: patched after)."""
+    return np.fromiter(map(test, strings.tolist()), dtype=bool, count=len(strings))
 
 
 def _look_up(lut: Bools, code: NDArray[np.unsignedinteger[Any]]) -> Bools | None:
