@@ -68,7 +68,6 @@ import copy
 import itertools
 import math
 import operator
-import re
 import sys
 import threading
 from array import array as packed
@@ -632,6 +631,13 @@ def _build_uniform(t: type, values: list[Any], dictionary: _Dictionary) -> _Valu
 
 
 def _encodable(text: str) -> bool:
+    """Whether numpy's strings can hold ``text`` (not when it holds a lone surrogate).
+
+    >>> _encodable("WORLDVIEW03"), _encodable("x" + chr(0xDFFF))
+    (True, False)
+    """
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: StringDType cannot hold it
@@ -1210,7 +1216,7 @@ class _Leaf:
             if str not in self.domains:
                 return None
             pieces = [part for part in self.node.pattern if isinstance(part, str)]
-            if all(map(_numpy_text, pieces)):
+            if all(map(_encodable, pieces)):
                 matched = _pattern_lut(self.node, strings, self.matches)
             else:  # numpy's strings cannot hold a lone surrogate: one string at a time
                 matched = _each_string(strings, self.matches)
@@ -1221,7 +1227,7 @@ class _Leaf:
         ufunc = _UFUNCS[self.op]
         if operands.text is not None:
             text, compare = operands.text, OPERATORS[self.op]
-            if _numpy_text(text):
+            if _encodable(text):
                 hit = ufunc(strings, text)
             else:  # numpy's strings cannot hold a lone surrogate: one string at a time
                 hit = _each_string(strings, lambda value: compare(value, text))
@@ -1279,18 +1285,6 @@ class _Leaf:
                 continue  # the whole name is a key of this row: it decides
             if test(getter({first: value})):
                 out[row] = True
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _numpy_text(text: str) -> bool:
-    """Whether numpy's strings can hold ``text`` (not when it holds a lone surrogate).
-
-    >>> _numpy_text("WORLDVIEW03"), _numpy_text("x" + chr(0xDFFF))
-    (True, False)
-    """
-    return text.isascii() or _SURROGATE.search(text) is None
 
 
 def _each_string(strings: NDArray[Any], test: Callable[[str], Any]) -> Bools:

@@ -75,10 +75,9 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from catalogql.ast import Literal, Node, iter_nodes
 from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compile_columnar
 from catalogql.search.engine import Catalog, Page, Query, Transaction
-from catalogql.search.records import StoredRecord, encodable
+from catalogql.search.records import StoredRecord
 from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow, Identifiers
 
 __all__ = ["MemoryCatalog"]
@@ -739,9 +738,6 @@ class _Tests:
         ]
         self.query = query
         self.rebuilt: dict[int, dict[str, Any]] = {}  # slot -> properties rebuilt to be tested
-        # a text no stored value can hold (a lone surrogate) is compared a row at a time: the
-        # columns' text arrays cannot take it
-        self.rows_only = any(_unencodable(node) for node in query.filter_nodes)
 
     def matching(self, slots: _Slots, *, boxed: bool) -> _Slots:
         """Those of ``slots`` whose records pass every test, in the same order."""
@@ -756,7 +752,7 @@ class _Tests:
         for selects in self.filters:  # a column at a time while many slots are left
             if not len(slots):
                 break
-            if len(slots) <= _SCALAR_AT_MOST or self.rows_only:  # then every filter, a row each
+            if len(slots) <= _SCALAR_AT_MOST:  # then every filter, a row each
                 slots = self._few(slots)
                 break
             slots = slots[selects(store._properties, slots)]
@@ -781,28 +777,6 @@ class _Tests:
             if kept:
                 self.rebuilt[slot] = row
         return slots[np.asarray(chosen, dtype=np.bool_)]
-
-
-def _unencodable(node: Node) -> bool:
-    """Whether a filter holds a text that is not UTF-8 (a lone surrogate) anywhere.
-
-    >>> from catalogql import parse_filter
-    >>> _unencodable(parse_filter("a = x")), _unencodable(parse_filter("a < '\\udfff'"))
-    (False, True)
-    """
-    for item in iter_nodes(node):
-        names: list[str] = list(getattr(item, "__dataclass_fields__", {}))  # the node's fields
-        stack: list[Any] = [getattr(item, name) for name in names]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, str):
-                if not encodable(value):
-                    return True
-            elif isinstance(value, Literal):
-                stack.append(value.text)
-            elif isinstance(value, tuple):
-                stack.extend(value)
-    return False
 
 
 def _bind(function: Callable[[Any], _Slots], argument: Any) -> Callable[[], _Slots]:
