@@ -26,7 +26,9 @@ from catalogql.search.records import (
     StoredRecord,
     _check_json,
     _checked_copy,
+    _json_text,
     _number_traits,
+    _owned_traits,
     _properties_json,
     check_records,
     prepare_record,
@@ -139,6 +141,33 @@ def test_the_orjson_copy_keeps_the_same_values_and_errors(properties: dict[str, 
     assert _typed(copy) == _typed(expected[0])
     assert _typed(json.loads(text)) == _typed(copy)  # the text holds the same values
     assert copy is not properties
+
+
+@settings(max_examples=scaled(300))
+@given(st.dictionaries(st.text(max_size=6), json_values(allow_nan=True) | _ODD, max_size=6))
+@example({"a": {1: "x", "1": "y"}})
+@example({"a": float("nan"), "b": float("-inf")})
+@example({"deep": DEEP})
+@example({"s": "{[" * 40})  # brackets in a string: orjson's text is not kept (see _json_text)
+@example({"s": "\\u0000"})  # an escaped backslash before u0000: the same
+@example({"k\x00": 1})
+@example({"\udc80": 1})
+@example({"a": [2**64, -0.0, 5e-324, True, None]})
+def test_owned_properties_are_checked_in_place_as_the_copy_checks_them(
+    properties: dict[str, Any],
+) -> None:
+    """A handed-over record's properties: kept only where the copy would be equal, same traits."""
+    try:
+        copy, text, wide, inexact = _checked_copy(properties, 3)
+    except InvalidRecord:
+        assert _owned_traits(properties) is None  # refused: the copying path says why
+        return
+    traits = _owned_traits(properties)
+    if traits is None:
+        return  # the copying path decides, as without owned
+    assert traits == (wide, inexact)
+    assert _typed(properties) == _typed(copy)
+    assert _json_text(properties) == text
 
 
 @settings(max_examples=scaled(300))
@@ -273,6 +302,31 @@ def test_a_checked_batch_is_each_record_checked_alone(records: list[Any], start:
         _same(outcome, want)
 
 
+@settings(max_examples=scaled(150))
+@given(st.lists(_records(), min_size=0, max_size=8), st.integers(0, 10))
+def test_handed_over_records_are_prepared_as_copied_ones(records: list[Any], start: int) -> None:
+    """owned=True (decoded records, kept as they are) gives the records, texts and errors of
+    the copying path; the copying path never keeps a caller's dicts."""
+    decoded = [json.loads(json.dumps(record, allow_nan=True)) for record in records]
+    try:
+        want = prepare_records(decoded, start)
+    except InvalidRecord as error:
+        with pytest.raises(InvalidRecord) as caught:
+            prepare_records(decoded, start, owned=True)
+        assert caught.value.problems[0].to_dict() == error.problems[0].to_dict()
+        return
+    got = prepare_records(decoded, start, owned=True)
+    assert len(got) == len(want)
+    for a, b, obj in zip(got, want, decoded, strict=True):
+        _same(a, b)
+        assert a.properties_json == b.properties_json
+        assert b.properties is not obj["properties"]
+        assert a.properties is obj["properties"] or a.properties_text is not None
+    for outcome, b in zip(check_records(decoded, start, owned=True), want, strict=True):
+        assert isinstance(outcome, StoredRecord)
+        _same(outcome, b)
+
+
 def test_the_first_bad_record_is_the_one_named() -> None:
     good = _record("a")
     bad_time = _record("a", timestamp="soon")
@@ -290,6 +344,13 @@ def test_the_real_records_prepare_the_same_in_a_batch(
     got = prepare_records(records, 0)
     for offset, record in enumerate(got):
         _same(record, prepare_record(records[offset], offset))
+    decoded = [json.loads(json.dumps(record)) for record in records]
+    owned = prepare_records(decoded, 0, owned=True)
+    for offset, record in enumerate(owned):
+        assert record.properties is decoded[offset]["properties"]  # kept, not copied
+        assert record.properties_text is None  # written only when asked
+        _same(record, got[offset])
+        assert record.properties_json == got[offset].properties_json
 
 
 # -- reading lines ---------------------------------------------------------------------------
