@@ -216,6 +216,11 @@ _WKTS = st.sampled_from(
         "POINT (200 0)",
         "POINT (0 95)",
         "POINT (nan 1)",
+        "LINESTRING (0 0, 1 nan)",
+        "POLYGON ((0 0, 1 0, nan 1, 0 0))",  # non-finite and areal: refused by is_valid
+        "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 inf, 5 5)))",
+        "GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (0 0, 1e400 1))",
+        "POLYGON Z ((0 0 nan, 1 0 1, 1 1 1, 0 0 1))",  # only z: x and y are what count
         "POINT EMPTY",
         "POLYGON ((0 0, 1 0",
         "not wkt at all",

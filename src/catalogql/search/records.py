@@ -187,8 +187,9 @@ def prepare_records(
     catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
     """  # noqa: E501
     footprints = _footprints(objs)
+    readers = _readers(indexed)
     return [
-        _prepare(obj, start + offset, indexed, footprint, owned)
+        _prepare(obj, start + offset, readers, footprint, owned)
         for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
     ]
 
@@ -221,9 +222,10 @@ def check_records(
     ['record 4: identifier: missing or not a non-empty string', 'a']
     """
     checked: list[StoredRecord | InvalidRecord] = []
+    readers = _readers(indexed)
     for offset, (obj, footprint) in enumerate(zip(objs, _footprints(objs), strict=True)):
         try:
-            checked.append(_prepare(obj, start + offset, indexed, footprint, owned))
+            checked.append(_prepare(obj, start + offset, readers, footprint, owned))
         except InvalidRecord as error:
             checked.append(error)
     return checked
@@ -260,13 +262,13 @@ def prepare_record(
       ...
     catalogql.search.errors.InvalidRecord: record 7: properties.timestamp: missing (hint: every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z)
     """  # noqa: E501
-    return _prepare(obj, position, indexed, None, False)
+    return _prepare(obj, position, _readers(indexed), None, False)
 
 
 def _prepare(
     obj: object,
     position: int,
-    indexed: Sequence[str],
+    readers: _Readers,
     footprint: BaseGeometry | None,
     owned: bool,
 ) -> StoredRecord:
@@ -320,8 +322,8 @@ def _prepare(
         copy, text, wide, inexact = _checked_copy(properties, position)
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
     keys: set[str] = set()
-    for name in indexed:
-        value = _reader(name)(copy)  # the predicates' reader: dotted paths too
+    for name, reader in readers:
+        value = reader(copy)
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
@@ -515,6 +517,14 @@ def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
     return property_getter(name)
 
 
+_Readers = Sequence[tuple[str, Callable[[Mapping[str, Any]], Any]]]
+
+
+def _readers(indexed: Sequence[str]) -> _Readers:
+    """Each hot property with the predicates' reader of it (dotted paths too): once a batch."""
+    return [(name, _reader(name)) for name in indexed]
+
+
 def _properties_json(properties: Mapping[str, Any], position: int) -> str:
     """The properties as compact JSON text; what no store could keep raises InvalidRecord.
 
@@ -614,6 +624,13 @@ def value_keys(name: str, value: Any) -> set[str]:
     ['catalogID\\x1fn:5.0', 'catalogID\\x1fs:5', 'catalogID\\x1fs:A1']
     """
     prefix = name + _SEPARATOR
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= _PLAIN_DIGITS:
+        # the common hot value, an identifier's digits: its text and its number, nothing else
+        # (no instant starts with five digits, no boolean is digits): what _text_keys gives
+        number = _number_key(int(value))
+        return (
+            {prefix + "s:" + value} if number is None else {prefix + "s:" + value, prefix + number}
+        )
     keys: set[str] = set()
     stack = [value]
     while stack:
@@ -670,6 +687,7 @@ def _text_keys(text: str) -> set[str]:
     return keys
 
 
+_PLAIN_DIGITS = 4000  # digits int() converts (number_from_text reads such text with int())
 _number_from_text = number_from_text.__wrapped__
 _instant_key = instant_key.__wrapped__
 
