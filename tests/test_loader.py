@@ -153,6 +153,8 @@ def test_the_orjson_copy_keeps_the_same_values_and_errors(properties: dict[str, 
 @example({"k\x00": 1})
 @example({"\udc80": 1})
 @example({"a": [2**64, -0.0, 5e-324, True, None]})
+@example({"a": [-5e-324, 1e-300, -1e-300, 1e-301, -1.5, 0.0, 1e308, -(2**53), 2**53 - 1]})
+@example({"a": 0.0, "b": -1e-301, "c": float("inf")})
 def test_owned_properties_are_checked_in_place_as_the_copy_checks_them(
     properties: dict[str, Any],
 ) -> None:

@@ -413,8 +413,10 @@ def _owned_traits(properties: dict[str, Any]) -> tuple[bool, bool] | None:
     """
     wide = inexact = False
     texts: list[str] = []
+    keep = texts.append
     stack: list[Any] = [properties]
     containers = 0
+    tiny, exact, inf = _TINY, _EXACT, math.inf  # locals: this loop runs for every value loaded
     while stack:
         container = stack.pop()
         containers += 1
@@ -422,7 +424,7 @@ def _owned_traits(properties: dict[str, Any]) -> tuple[bool, bool] | None:
             return None
         if type(container) is dict:
             try:
-                texts.append("".join(container))  # every key is a str, or join raises
+                keep("".join(container))  # every key is a str, or join raises
             except TypeError:
                 return None
             items = container.values()
@@ -430,16 +432,16 @@ def _owned_traits(properties: dict[str, Any]) -> tuple[bool, bool] | None:
             items = container
         for item in items:
             kind = type(item)
-            if kind is str:
-                texts.append(item)
-            elif kind is float:
-                if -_TINY < item < _TINY:
+            if kind is float:  # the most common value first
+                if not tiny <= item < inf and not -inf < item <= -tiny:
+                    if item != item or item == inf or item == -inf:
+                        return None  # NaN or an infinity
                     if item != 0.0 or math.copysign(1.0, item) < 0:
                         inexact = True  # -0.0 or subnormal
-                elif not -math.inf < item < math.inf:
-                    return None  # NaN or an infinity
+            elif kind is str:
+                keep(item)
             elif kind is int:
-                if not -_EXACT < item < _EXACT:
+                if not -exact < item < exact:
                     inexact = True
                     wide = wide or not _INT64_LOW <= item <= _INT64_HIGH
             elif kind is dict or kind is list:
