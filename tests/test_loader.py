@@ -30,9 +30,11 @@ from catalogql.search.records import (
     _number_traits,
     _owned_traits,
     _properties_json,
+    _text_keys,
     check_records,
     prepare_record,
     prepare_records,
+    value_keys,
 )
 from catalogql.search.sources import _decode, read_entries
 from catalogql.search.stores.postgres import jsonb_faithful
@@ -465,3 +467,34 @@ def test_loading_the_same_file_twice_gives_the_same_catalog(
         with sqlite3.connect(catalog.url[len("sqlite:///") :]) as db:
             assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 300
             assert db.execute("SELECT max(id) FROM records").fetchone()[0] == 300  # none rewritten
+
+
+@settings(max_examples=scaled(300))
+@given(
+    st.text("0123456789", min_size=1, max_size=30)
+    | st.text("0123456789٣²-.e+ ", max_size=12)
+    | st.sampled_from(["", "0", "007", "1" * 400, "9" * 4000, "9" * 4001, "2016-01-01"])
+)
+def test_an_identifiers_digits_are_keyed_as_any_text_is(text: str) -> None:
+    """value_keys' shortcut for a digits string gives _text_keys' keys, no more, no fewer."""
+    assert value_keys("catalogID", text) == {"catalogID\x1f" + key for key in _text_keys(text)}
+
+
+def test_handed_over_records_load_and_answer_as_copied_ones(
+    new_catalog: Factory, gbdx_records: Mapping[str, dict[str, Any]]
+) -> None:
+    """add_records(owned=True) stores what add_records stores: the same answers on every store
+    (the SQL stores write the properties' JSON text when they store the record)."""
+    chosen = list(gbdx_records.values())[:300]
+    copied, owned = new_catalog(), new_catalog()
+    copied.add_records(chosen, batch_size=128)
+    owned.add_records([json.loads(json.dumps(r)) for r in chosen], batch_size=128, owned=True)
+    some_id = chosen[7]["properties"]["catalogID"]
+    for request in (
+        {"limit": 1000},
+        {"filters": ["cloudCover < 20"], "limit": 1000},
+        {"filters": [f"catalogID = '{some_id}'"], "limit": 1000},
+        {"filters": ["offNadirAngle > 10", "sunElevation < 60"], "types": ["WV02"]},
+    ):
+        assert owned.search(request) == copied.search(request)
+    assert owned.get_record(chosen[3]["identifier"]) == copied.get_record(chosen[3]["identifier"])
