@@ -491,7 +491,8 @@ class Catalog(abc.ABC):
         same records again changes nothing.
 
         A batch is checked a batch at a time (:func:`~catalogql.search.records.prepare_records`:
-        the footprints in a few vectorized shapely calls, the properties copied with orjson),
+        the footprints in a few vectorized shapely calls, the properties copied with orjson, or
+        checked where they are when ``owned``),
         with the same checks and errors as one record at a time. While records load, Python's
         cyclic garbage collector is paused (a load makes no cycles; a collection would walk
         every record held), and restored when the last concurrent load ends, also on error.
