@@ -27,6 +27,7 @@ from catalogql.search.records import (
     _check_json,
     _checked_copy,
     _json_text,
+    _number_key,
     _number_traits,
     _owned_traits,
     _properties_json,
@@ -38,7 +39,13 @@ from catalogql.search.records import (
 )
 from catalogql.search.sources import _decode, read_entries
 from catalogql.search.stores.postgres import jsonb_faithful
-from catalogql.semantics import _general_instant_key, _utc_instant_key, instant_key
+from catalogql.semantics import (
+    _general_instant_key,
+    _utc_instant_key,
+    boolean_from_text,
+    instant_key,
+    number_from_text,
+)
 from catalogql.testing.strategies import json_values
 from property_settings import scaled
 
@@ -472,12 +479,23 @@ def test_loading_the_same_file_twice_gives_the_same_catalog(
 @settings(max_examples=scaled(300))
 @given(
     st.text("0123456789", min_size=1, max_size=30)
-    | st.text("0123456789٣²-.e+ ", max_size=12)
+    | st.text("0123456789٣²-.eE+ \t\n\r\f\vF", max_size=12)
+    | st.text(max_size=8)
     | st.sampled_from(["", "0", "007", "1" * 400, "9" * 4000, "9" * 4001, "2016-01-01"])
+    | st.sampled_from(["10400100203F1300", " 1e5 ", "\v5", "-.5", "TRUE", "fAlse", "inf"])
 )
 def test_an_identifiers_digits_are_keyed_as_any_text_is(text: str) -> None:
-    """value_keys' shortcut for a digits string gives _text_keys' keys, no more, no fewer."""
-    assert value_keys("catalogID", text) == {"catalogID\x1f" + key for key in _text_keys(text)}
+    """value_keys' and _text_keys' shortcuts give the keys of every reading of the text."""
+    keys = {"s:" + text}
+    number = number_from_text(text)
+    if number is not None and _number_key(number) is not None:
+        keys.add(str(_number_key(number)))
+    if instant_key(text) is not None:
+        keys.add(f"t:{instant_key(text)}")
+    if boolean_from_text(text) is not None:
+        keys.add(f"b:{str(boolean_from_text(text)).lower()}")
+    assert _text_keys(text) == keys
+    assert value_keys("catalogID", text) == {"catalogID\x1f" + key for key in keys}
 
 
 def test_handed_over_records_load_and_answer_as_copied_ones(
