@@ -135,6 +135,84 @@ def test_a_bad_record_leaves_nothing_of_its_batch(url: str) -> None:
             catalog.get_record("h1")
 
 
+ESCAPED = ("a\\b", "tab\there", "new\nline", "ret\rurn", 'quo"te', "{br,ace}", " pad ", "\\N", "é")
+
+
+def test_text_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(url: str) -> None:
+    records = [record(text, types=(f"T{text}",), catalogID=text, note=text) for text in ESCAPED]
+    readers = ["group:a\\b", 'org:"q"', "email:x\ty@z"]
+    with open_catalog(url) as catalog:
+        catalog.add_records(records, readers=readers)
+        for original in records:
+            got = catalog.get_record(original["identifier"], readers=[readers[1]])
+            assert got == {**original, "type": ["GBDXCatalogRecord", *original["type"]]}
+            found = catalog.search(
+                {"filters": [f"catalogID = {_quoted(original['identifier'])}"]},
+                readers=[readers[2]],
+            )
+            assert ids(found) == [original["identifier"]]
+        with catalog.transaction() as unit:  # the columns hold the text, not its escapes
+            row = unit.connection.execute(
+                sa.text(f"SELECT keys, readers, types::text FROM {TABLE} WHERE identifier = :i"),
+                {"i": "tab\there"},
+            ).one()
+        assert row.readers == sorted(readers)
+        assert "catalogID\x1fs:tab\there" in row.keys
+        assert row.types == '["GBDXCatalogRecord", "Ttab\\there"]'
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogql.search.stores import postgres
+
+    with open_catalog(url) as catalog:
+        catalog.add_records([record("a", cloudCover=1), record("b", cloudCover=2)])
+        # as if the check ran before another writer committed: the COPY meets "a" and "b"
+        monkeypatch.setattr(postgres, "_ANY_STORED", "SELECT 1 WHERE %s::text[] IS NULL")
+        catalog.add_records([record("a", cloudCover=5), record("b", cloudCover=2), record("c")])
+        assert len(catalog) == 3
+        assert catalog.get_record("a")["properties"]["cloudCover"] == 5
+        assert ids(catalog.search({"filters": ["cloudCover = 5"]})) == ["a"]
+        assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
+
+
+def test_a_load_analyses_the_table_once_when_it_ends(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_catalog(url) as catalog:
+        assert isinstance(catalog, PostgresCatalog)
+        analysed: list[int] = []
+        original = catalog._analyze_grown
+
+        def counting() -> None:
+            before = catalog._analyzed
+            original()
+            if catalog._analyzed != before:
+                analysed.append(catalog._analyzed)
+
+        monkeypatch.setattr(catalog, "_analyze_grown", counting)
+        catalog.add_records([record(f"r{i}") for i in range(5000)], batch_size=1000)
+        assert analysed == [5000]
+        with catalog.transaction() as unit:
+            tuples = unit.connection.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": TABLE}
+            ).scalar()
+        assert tuples == 5000
+        catalog.add_records([record(f"s{i}") for i in range(1000)])  # not doubled: none
+        assert analysed == [5000]
+        with pytest.raises(InvalidRecord):  # a load that fails still analyses what it stored
+            catalog.add_records(
+                [*(record(f"t{i}") for i in range(4000)), record("x", timestamp="no")],
+                batch_size=2000,
+            )
+        assert analysed == [5000, 10000]
+
+
 # -- reading -----------------------------------------------------------------------------------
 
 
