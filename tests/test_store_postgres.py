@@ -138,7 +138,7 @@ def test_a_bad_record_leaves_nothing_of_its_batch(url: str) -> None:
 ESCAPED = ("a\\b", "tab\there", "new\nline", "ret\rurn", 'quo"te', "{br,ace}", " pad ", "\\N", "é")
 
 
-def test_text_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(url: str) -> None:
+def test_the_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(url: str) -> None:
     records = [record(text, types=(f"T{text}",), catalogID=text, note=text) for text in ESCAPED]
     readers = ["group:a\\b", 'org:"q"', "email:x\ty@z"]
     with open_catalog(url) as catalog:

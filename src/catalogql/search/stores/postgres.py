@@ -89,12 +89,12 @@ import functools
 import json
 import math
 import re
+import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import orjson
 import shapely
 import sqlalchemy as sa
@@ -155,20 +155,20 @@ CREATE INDEX IF NOT EXISTS {TABLE}_readers ON {TABLE} USING gin (readers);
 
 _STAGING_DDL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
-    identifier text, ts text, types text, footprint geometry, keys text[], exotic boolean,
+    identifier text, ts text, types jsonb, footprint geometry, keys text[], exotic boolean,
     properties_json text, readers text[]
 ) ON COMMIT DELETE ROWS
 """
 
 _COPY_STAGING = (
     f"COPY {_STAGING} (identifier, ts, types, footprint, keys, exotic, properties_json, readers) "
-    "FROM STDIN"
+    "FROM STDIN (FORMAT BINARY)"
 )
 
 _COPY_TABLE = (
     f"COPY {TABLE} "
     "(identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers) "
-    "FROM STDIN"
+    "FROM STDIN (FORMAT BINARY)"
 )
 
 _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE identifier = ANY(%s) LIMIT 1"
@@ -176,8 +176,8 @@ _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE identifier = ANY(%s) LIMIT 1"
 _UPSERT = f"""
 INSERT INTO {TABLE} AS r
     (identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers)
-SELECT identifier, ts, types::jsonb, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
-       ST_SetSRID(footprint, 4326), keys, exotic, properties_json, readers
+SELECT identifier, ts, types, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
+       footprint, keys, exotic, properties_json, readers
 FROM {_STAGING}
 ON CONFLICT (identifier) DO UPDATE SET
     ts = EXCLUDED.ts, types = EXCLUDED.types, properties = EXCLUDED.properties,
@@ -278,79 +278,104 @@ def _types_text(types: tuple[str, ...]) -> str:
     return json.dumps(list(types))
 
 
-def _copy_field(text: str) -> str:
-    r"""``text`` as a field of COPY's text format: backslash, tab, newline and return escaped.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+_TEXT_OID = 25
+_int32 = struct.Struct(">i").pack
+_EWKB_SRID = b"\x20" + (4326).to_bytes(4, "little")  # the SRID flag, then the SRID
+_BOOLEANS = {False: _int32(1) + b"\x00", True: _int32(1) + b"\x01"}
+_NO_KEYS = struct.pack(">iiii", 12, 0, 0, _TEXT_OID)  # an empty text[]
 
-    >>> print(_copy_field("a\\b" + chr(9) + "c"))
-    a\\b\tc
+
+def _text_array(items: Sequence[str]) -> bytes:
+    """A ``text[]`` field in COPY's binary format (its length first).
+
+    >>> _text_array(["ab"]).hex(" ", -4)
+    '0000001a 00000001 00000000 00000019 00000001 00000001 00000002 6162'
     """
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
-def _array_field(items: Iterable[str]) -> str:
-    r"""A ``text[]`` literal of ``items`` (each quoted) as a field of COPY's text format.
-
-    >>> print(_array_field(['a"b', "c"]))
-    {"a\\"b","c"}
-    >>> _array_field([])
-    '{}'
-    """
-    quoted = []
+    if not items:
+        return _NO_KEYS
+    parts = [struct.pack(">iiiii", 1, 0, _TEXT_OID, len(items), 1)]
     for item in items:
-        if '"' in item or "\\" in item:
-            item = item.replace("\\", "\\\\").replace('"', '\\"')
-        quoted.append(f'"{item}"')
-    return _copy_field("{" + ",".join(quoted) + "}")
+        data = item.encode("utf-8")
+        parts += (_int32(len(data)), data)
+    body = b"".join(parts)
+    return _int32(len(body)) + body
 
 
 @functools.lru_cache(maxsize=1024)
-def _types_field(types: tuple[str, ...]) -> str:
-    """A record's type labels as JSON text, as a field of COPY's text format (few sets recur)."""
-    return _copy_field(_types_text(types))
+def _types_field(types: tuple[str, ...]) -> bytes:
+    """A record's type labels as a ``jsonb`` field in COPY's binary format (few sets recur)."""
+    data = b"\x01" + _types_text(types).encode("utf-8")  # jsonb's binary form: version 1, text
+    return _int32(len(data)) + data
+
+
+def _ewkb(wkb: bytes) -> bytes:
+    """Little-endian 2D WKB as EWKB with SRID 4326 (what PostGIS's binary input reads).
+
+    >>> _ewkb(bytes.fromhex("0101000000" + "00" * 16)).hex()[:18]
+    '0101000020e6100000'
+    """
+    if wkb[0] != 1 or wkb[4] != 0:
+        raise ValueError("expected little-endian WKB of a 2D geometry")
+    return wkb[:4] + _EWKB_SRID + wkb[5:]
 
 
 def _copy_rows(
     batch: Sequence[StoredRecord], readers: frozenset[str], *, properties: bool
 ) -> bytes:
-    """The rows of ``batch`` in COPY's text format, footprints as hex EWKB.
+    """The rows of ``batch`` in COPY's binary format, footprints as EWKB.
 
     With ``properties``, for :data:`_COPY_TABLE` (the JSON text goes twice: into the JSONB
     column, NULL for an exotic record, and as text); without, for :data:`_COPY_STAGING`.
 
     Raises:
-        CatalogError: For text PostgreSQL cannot hold (a NUL, a lone surrogate), which the
-            record checks refuse before a batch gets here.
+        CatalogError: For text PostgreSQL cannot hold (a lone surrogate), which the record
+            checks refuse before a batch gets here.
     """
-    geometries = shapely.set_srid(
-        np.fromiter((record.footprint for record in batch), dtype=object, count=len(batch)),
-        4326,
-    )
-    ewkbs = shapely.to_wkb(geometries, hex=True, output_dimension=2, include_srid=True).tolist()
-    names = _array_field(sorted(readers))
-    lines = []
-    for record, ewkb in zip(batch, ewkbs, strict=True):
-        # record.inexact is jsonb_faithful's answer for checked properties (one walk, at load)
-        exotic = record.inexact
-        text = _copy_field(record.properties_json)
-        keys = _array_field(sorted(record.keys)) if record.keys and not exotic else "{}"
-        head = f"{_copy_field(record.identifier)}\t{_copy_field(record.timestamp)}\t"
-        head += _types_field(record.types)
-        if properties:
-            head += "\t\\N" if exotic else f"\t{text}"
-        lines.append(f"{head}\t{ewkb}\t{keys}\t{'t' if exotic else 'f'}\t{text}\t{names}\n")
-    data = "".join(lines)
-    if "\x00" in data:
-        raise CatalogError("a record holds a NUL character, which PostgreSQL text cannot hold")
+    wkbs = shapely.to_wkb(
+        [record.footprint for record in batch], output_dimension=2, byte_order=1
+    ).tolist()
+    names = _text_array(sorted(readers))
+    fields = _int32(9 if properties else 8)[2:]
+    int32 = _int32
+    parts = [_COPY_HEADER]
     try:
-        return data.encode("utf-8")
+        for record, wkb in zip(batch, wkbs, strict=True):
+            # record.inexact is jsonb_faithful's answer for checked properties (one walk, at load)
+            exotic = record.inexact
+            identifier = record.identifier.encode("utf-8")
+            timestamp = record.timestamp.encode("utf-8")
+            text = record.properties_json.encode("utf-8")
+            ewkb = _ewkb(wkb)
+            parts += (
+                fields,
+                int32(len(identifier)),
+                identifier,
+                int32(len(timestamp)),
+                timestamp,
+                _types_field(record.types),
+            )
+            if properties:
+                if exotic:
+                    parts.append(b"\xff\xff\xff\xff")  # NULL
+                else:
+                    parts += (int32(len(text) + 1), b"\x01", text)
+            parts += (
+                int32(len(ewkb)),
+                ewkb,
+                _NO_KEYS if exotic or not record.keys else _text_array(sorted(record.keys)),
+                _BOOLEANS[exotic],
+                int32(len(text)),
+                text,
+                names,
+            )
     except UnicodeEncodeError as error:
         raise CatalogError(
             f"a record holds text PostgreSQL cannot hold ({error.reason}): check the records"
         ) from None
+    parts.append(_COPY_TRAILER)
+    return b"".join(parts)
 
 
 def _sql_text(text: str) -> bool:
@@ -608,8 +633,8 @@ class PostgresCatalog(Catalog):
         rows are COPYed into the table inside a savepoint; should another writer store one of
         them meanwhile (a unique violation), the savepoint is rolled back and the batch takes
         the upsert path: COPY into a temporary table, then ``INSERT ... ON CONFLICT``, which
-        skips records whose JSON, types and readers are unchanged. Rows go in COPY's text
-        format, built here in one string (footprints as hex EWKB).
+        skips records whose JSON, types and readers are unchanged. Rows go in COPY's binary
+        format, built here (footprints as EWKB, JSONB as its version byte and the text).
         """
         if not batch:
             return
