@@ -8,6 +8,7 @@ differential test and the GBDX conformance replay live elsewhere.)
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from collections.abc import Iterator, Mapping
@@ -138,11 +139,15 @@ def test_a_bad_record_leaves_nothing_of_its_batch(url: str) -> None:
 ESCAPED = ("a\\b", "tab\there", "new\nline", "ret\rurn", 'quo"te', "{br,ace}", " pad ", "\\N", "é")
 
 
-def test_the_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(url: str) -> None:
+@pytest.mark.parametrize("in_unit", [False, True], ids=["load", "in-a-unit"])
+def test_the_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(
+    url: str, in_unit: bool
+) -> None:
     records = [record(text, types=(f"T{text}",), catalogID=text, note=text) for text in ESCAPED]
     readers = ["group:a\\b", 'org:"q"', "email:x\ty@z"]
     with open_catalog(url) as catalog:
-        catalog.add_records(records, readers=readers)
+        with catalog.transaction() if in_unit else contextlib.nullcontext():
+            catalog.add_records(records, readers=readers)  # staged; in a unit: COPYed straight
         for original in records:
             got = catalog.get_record(original["identifier"], readers=[readers[1]])
             assert got == {**original, "type": ["GBDXCatalogRecord", *original["type"]]}
@@ -174,11 +179,41 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         catalog.add_records([record("a", cloudCover=1), record("b", cloudCover=2)])
         # as if the check ran before another writer committed: the COPY meets "a" and "b"
         monkeypatch.setattr(postgres, "_ANY_STORED", "SELECT 1 WHERE %s::text[] IS NULL")
-        catalog.add_records([record("a", cloudCover=5), record("b", cloudCover=2), record("c")])
+        with catalog.transaction():  # (a load's own batches are always staged and upserted)
+            catalog.add_records([record("a", cloudCover=5), record("b", cloudCover=2), record("c")])
         assert len(catalog) == 3
         assert catalog.get_record("a")["properties"]["cloudCover"] == 5
         assert ids(catalog.search({"filters": ["cloudCover = 5"]})) == ["a"]
         assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
+
+
+def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_before_it(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogql.search.stores import postgres
+
+    failing = postgres._UPSERT.replace(
+        f"FROM {postgres._STAGING}",
+        f"FROM {postgres._STAGING} "
+        "WHERE 1 / (CASE WHEN identifier = 'r2500' THEN 0 ELSE 1 END) = 1",
+    )
+    assert failing != postgres._UPSERT
+    monkeypatch.setattr(postgres, "_UPSERT", failing)
+    stored: list[int] = []
+    with open_catalog(url) as catalog:
+        with pytest.raises(CatalogError, match="division by zero"):
+            catalog.add_records(
+                [record(f"r{i:04}") for i in range(5000)], batch_size=1000, progress=stored.append
+            )
+        assert len(catalog) == 2000  # the batches before the failing one, not the ones after
+        assert catalog.get_record("r1999")["identifier"] == "r1999"
+        for missing in ("r2000", "r3000", "r4999"):
+            with pytest.raises(RecordNotFound):
+                catalog.get_record(missing)
+        assert stored[:3] == [1000, 1000, 1000]  # (the third was sent when it failed)
+        monkeypatch.undo()
+        catalog.add_records([record(f"r{i:04}") for i in range(5000)], batch_size=1000)
+        assert len(catalog) == 5000  # the store is usable again
 
 
 def test_a_load_analyses_the_table_once_when_it_ends(
