@@ -62,10 +62,17 @@ Decisions where the source documents are silent:
 - The equality keys serve a property only if every stored record has keys for it: reopening a
   catalog with another ``indexed`` list narrows the keyed properties to those in both lists
   (kept in ``catalogql_meta``).
-- Loading copies each batch into a temporary table (binary ``COPY``) and upserts it with
-  ``INSERT ... ON CONFLICT (identifier) DO UPDATE``, skipping records whose JSON is unchanged;
-  the table is ``ANALYZE``\\ d whenever it has doubled since the last time, so plans follow a
-  bulk load.
+- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) sends each batch by binary
+  ``COPY`` into a temporary table; a writer thread then upserts it with ``INSERT ... ON CONFLICT
+  (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged) and
+  commits it, while the loading thread checks the next batch: the server parses the JSONB and
+  updates the indexes of one batch beside the client's work on the next. One batch is in flight
+  at most and batches commit in order; a batch the server refuses raises its error at the next
+  batch or when the load ends, with the batches before it stored and none after it. Batches
+  written inside a caller's :meth:`~catalogql.search.engine.Catalog.transaction` are written in
+  place: COPYed straight into the table when none of their identifiers is stored, else upserted.
+  The table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the end of a
+  load), so plans follow a bulk load.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
