@@ -575,6 +575,7 @@ class PostgresCatalog(Catalog):
     # -- writing -----------------------------------------------------------------------------
 
     def _begin(self, unit: Transaction) -> None:
+        self._drain()  # a load's batch in flight on this thread commits first
         try:
             connection = self._engine.connect()
             try:
@@ -625,11 +626,22 @@ class PostgresCatalog(Catalog):
             self._unanalyzed += rows
 
     def _drain(self) -> None:
-        """Wait for this thread's load's batch in flight; raise its error, if it failed."""
+        """Wait for this thread's load's batch in flight; raise its error, if it failed.
+
+        The error stays: every later unit or read on this thread raises it again until the
+        load ends, so no batch after a failed one is written.
+        """
         load = self._loads
+        failure: BaseException | None = getattr(load, "failure", None)
+        if failure is not None:
+            raise failure
         sent, load.sent = getattr(load, "sent", None), None
         if sent is not None:
-            sent.result()
+            try:
+                sent.result()
+            except BaseException as error:
+                load.failure = error
+                raise
 
     def _analyze_grown(self) -> None:
         """``ANALYZE`` the table if it has doubled (or grown by 1,000 rows) since the last time."""
@@ -652,40 +664,49 @@ class PostgresCatalog(Catalog):
         Each batch of the load (a unit begun by the load itself, not a unit the caller holds
         open) is COPYed into a temporary table, and its upsert and commit go to a writer
         thread, so that the server inserts one batch (parsing its JSONB, updating the indexes)
-        while this thread checks the next. At most one batch is in flight: the next one's COPY
-        waits for it, so batches commit in order, and a batch that fails raises its error
-        there, or when the load ends; the batches before it stay stored, the ones after are
-        not written. The load returns (or raises) once every batch sent is committed. The
-        table is analysed once, when the load ends, not after every doubling (a 20,000-record
-        load analysed three times, about a fifth of the server's work); a load that raises
-        still analyses what it stored, and an error doing so does not hide the load's own.
+        while this thread checks the next. At most one batch is in flight: any unit or read on
+        this thread first waits for it, so batches commit in order and a read here sees every
+        batch reported to ``progress``. A batch that fails raises its error there, or when the
+        load ends, and again at every later unit or read until then: the batches before it stay
+        stored, none after it is written. The load returns (or raises) once every batch sent
+        is committed. The table is analysed once, when the load ends, not after every doubling
+        (a 20,000-record load analysed three times, about a fifth of the server's work); a load
+        that raises still analyses what it stored, and an error doing so does not hide the
+        load's own.
         """
         load = self._loads
         load.depth = getattr(load, "depth", 0) + 1
         if load.depth == 1:
-            load.writer = None
-            load.sent = None
+            load.writer = load.sent = load.failure = None
+        error: BaseException | None = None
         try:
             yield
-        except BaseException as error:
+        except BaseException as raised:
+            error = raised
+            raise
+        finally:
             load.depth -= 1
             if not load.depth:
-                try:
-                    self._drain()
-                except CatalogError as failure:  # an earlier batch failed first
-                    raise failure from error
-                finally:
-                    self._stop_writer()
-                with contextlib.suppress(CatalogError):
-                    self._analyze_grown()
-            raise
-        load.depth -= 1
-        if not load.depth:
-            try:
-                self._drain()
-            finally:
-                self._stop_writer()
+                self._end_load(error)
+
+    def _end_load(self, error: BaseException | None) -> None:
+        """Wait for the load's last batch, stop its writer, analyse; ``error``: the load's own."""
+        load = self._loads
+        failure: BaseException | None = None
+        try:
+            self._drain()
+        except BaseException as raised:
+            failure = raised
+        finally:
+            self._stop_writer()
+            load.failure = None
+        try:
             self._analyze_grown()
+        except CatalogError:
+            if error is None and failure is None:
+                raise
+        if failure is not None and failure is not error:
+            raise failure from error
 
     def _stop_writer(self) -> None:
         writer, self._loads.writer = self._loads.writer, None
@@ -717,8 +738,6 @@ class PostgresCatalog(Catalog):
             return
         state: _Unit = unit.state
         staged = state.loading and self._loads.depth == 1 and not state.staged
-        if staged:
-            self._drain()  # one batch in flight at most, committed in order
         connection: sa.Connection = unit.connection
         try:
             raw = connection.connection.driver_connection
@@ -807,6 +826,7 @@ class PostgresCatalog(Catalog):
 
     def _connection(self) -> contextlib.AbstractContextManager[sa.Connection]:
         """The connection a read runs on: this thread's unit's, or one from the pool."""
+        self._drain()  # a read on a loading thread sees the load's batches so far
         unit = self._current()
         if unit is not None:
             return contextlib.nullcontext(unit.connection)
