@@ -203,13 +203,16 @@ class Identifiers:
         if not identifiers:
             return
         start = len(self)
-        blobs = [identifier.encode("utf-8") for identifier in identifiers]
-        lengths = np.fromiter((len(blob) for blob in blobs), dtype=np.int64, count=len(blobs))
+        if all(map(str.isascii, identifiers)):  # a character a byte: encoded at once
+            lengths = np.fromiter(map(len, identifiers), dtype=np.int64, count=len(identifiers))
+            joined = "".join(identifiers).encode("utf-8")
+        else:
+            blobs = [identifier.encode("utf-8") for identifier in identifiers]
+            lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+            joined = b"".join(blobs)
         self._offsets.extend(self._offsets.values[-1] + np.cumsum(lengths))
-        self._buffer += b"".join(blobs)
-        recent = self._recent
-        for slot, identifier in enumerate(identifiers, start):
-            recent[identifier] = slot
+        self._buffer += joined
+        self._recent.update(zip(identifiers, range(start, start + len(identifiers)), strict=True))
 
     def merge(self, live: NDArray[np.bool_], force: bool = False) -> None:
         """Fold the recent identifiers into the sorted lookup when there are enough of them.
