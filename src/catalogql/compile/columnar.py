@@ -902,6 +902,12 @@ class PropertyColumns:
             column = columns.get(name)
             chunks = self._pending.pop(name, [])
             dictionary, elements = self._dictionaries[name]
+            dense = column is not None and column.rows is None
+            if dense or (column is None and 2 * sum(len(r) for r, _ in chunks) >= size):
+                placed = _placed(None if column is None else column.values, chunks, size)
+                if placed is not None:  # the new entries written in place: one pass
+                    columns[name] = _Column(placed, None, elements)
+                    continue
             if column is not None and column.rows is None:  # dense: extended as it is
                 added = _absent(size - settled, dictionary)
                 if chunks:
@@ -1089,6 +1095,41 @@ class _Settled:
     size: int
     columns: Mapping[str, _Column]
     shape_codes: NDArray[np.int32]
+
+
+def _placed(
+    old: _Values | None, chunks: list[tuple[Indices, _Values]], size: int
+) -> _Values | None:
+    """Dense entries for ``size`` rows: ``old``'s first, then each chunk's at its rows.
+
+    The rows no entry is given for are absent. None when a part holds lists or Python values
+    (then :func:`_concat` and :meth:`_Values.take` do it).
+    """
+    parts = [part for _, part in chunks] + ([] if old is None else [old])
+    if not parts or any(p.list_at is not None or p.other_at is not None for p in parts):
+        return None
+    dictionary = parts[0].dictionary
+    settled = 0 if old is None else len(old)
+    kind = np.zeros(size, dtype=np.int8)  # ABSENT
+    num = code = None
+    if any(part.num is not None for part in parts):
+        num = np.full(size, np.nan)
+    codes = [part.code.dtype for part in parts if part.code is not None]
+    if codes:
+        code = np.zeros(size, dtype=np.result_type(*codes))
+    if old is not None:
+        kind[:settled] = old.kind
+        if num is not None and old.num is not None:
+            num[:settled] = old.num
+        if code is not None and old.code is not None:
+            code[:settled] = old.code
+    for rows, part in chunks:
+        kind[rows] = part.kind
+        if num is not None and part.num is not None:
+            num[rows] = part.num
+        if code is not None and part.code is not None:
+            code[rows] = part.code
+    return _Values(kind, num, code, dictionary)
 
 
 def _settled_column(rows: Indices, values: _Values, size: int, elements: _Dictionary) -> _Column:
