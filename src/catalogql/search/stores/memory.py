@@ -424,13 +424,16 @@ class MemoryCatalog(Catalog):
                 self._label_codes.setdefault(label, []).append(code)
         return code
 
-    def _apply(self, batch: _Batch, readers: frozenset[str]) -> None:
-        reader_code = self._intern(readers)
-        last = {identifier: at for at, identifier in enumerate(batch.identifiers)}
-        start = len(self._identifiers)
-        kept: list[int] = []
+    def _replace(
+        self,
+        batch: _Batch,
+        last: dict[str, int],
+        slots: list[int | None],
+        reader_code: int,
+        kept: list[int],
+    ) -> None:
+        """Of a batch's records stored already, keep those unchanged; the others go to ``kept``."""
         live, codes = self._live.values, self._types.values
-        slots = self._identifiers.find(list(last), live)
         stored = [  # the records stored under these identifiers with the same type lists
             (at, slot)
             for at, slot in zip(last.values(), slots, strict=True)
@@ -452,6 +455,18 @@ class MemoryCatalog(Catalog):
                 live[slot] = False
                 self._dead += 1
             kept.append(at)
+
+    def _apply(self, batch: _Batch, readers: frozenset[str]) -> None:
+        reader_code = self._intern(readers)
+        last = dict(zip(batch.identifiers, range(len(batch.identifiers)), strict=True))
+        start = len(self._identifiers)
+        kept: list[int] = []
+        live = self._live.values
+        slots = self._identifiers.find(list(last), live)
+        if slots.count(None) == len(slots):  # every record new (a load): nothing to compare
+            kept = list(last.values())
+        else:
+            self._replace(batch, last, slots, reader_code, kept)
         if not kept:
             return
         chosen = np.asarray(kept, dtype=np.int64)
