@@ -418,26 +418,3 @@ def test_time_keys_sort_as_their_bytes(keys: list[str]) -> None:
 
     times = np.asarray([key.encode() for key in keys], dtype=np.bytes_)
     assert _time_order(times).tolist() == np.argsort(times, kind="stable").tolist()
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12),
-        min_size=1,
-        max_size=30,
-        unique=True,
-    )
-)
-@example(["a", "a\x00", "\x00", "é", "z"])
-def test_identifier_sort_keys_sort_as_the_identifiers(names: list[str]) -> None:
-    identifiers = Identifiers()
-    identifiers.append(names)
-    keys = identifiers.sort_keys(np.arange(len(names)))
-    if any("\x00" in name for name in names):
-        assert keys is None
-        return
-    assert keys is not None
-    assert np.argsort(keys, kind="stable").tolist() == sorted(
-        range(len(names)), key=names.__getitem__
-    )

@@ -547,16 +547,10 @@ class MemoryCatalog(Catalog):
             begin, size = starts[tied], lengths[tied]
             positions = np.repeat(begin - np.cumsum(size) + size, size) + np.arange(size.sum())
             run = np.repeat(np.arange(len(begin)), size)
-            names_keys = self._identifiers.sort_keys(ascending[positions])
-            if (
-                names_keys is not None
-            ):  # run by run, by name (numpy's bytes: UTF-8, code point order)
-                picked = positions[np.lexsort((names_keys, run))]
-            else:
-                names = self._identifiers.many(ascending[positions])
-                by_name = sorted(range(len(names)), key=names.__getitem__)
-                within = np.argsort(run[np.asarray(by_name, dtype=np.int64)], kind="stable")
-                picked = positions[np.asarray(by_name, dtype=np.int64)[within]]
+            names = self._identifiers.many(ascending[positions])
+            by_name = sorted(range(len(names)), key=names.__getitem__)
+            within = np.argsort(run[np.asarray(by_name, dtype=np.int64)], kind="stable")
+            picked = positions[np.asarray(by_name, dtype=np.int64)[within]]  # run by run, by name
             ascending[positions] = live[order[picked]]
             first = np.repeat(begin, size)  # a run's names backward: mirrored within the run
             mirrored = 2 * first + np.repeat(size, size) - 1 - positions

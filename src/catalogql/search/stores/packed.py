@@ -265,32 +265,6 @@ class Identifiers:
         starts, ends = offsets[slots].tolist(), offsets[slots + 1].tolist()
         return [buffer[s:e].decode("utf-8") for s, e in zip(starts, ends, strict=True)]
 
-    def sort_keys(self, slots: NDArray[np.integer[Any]]) -> NDArray[np.bytes_] | None:
-        """These slots' identifiers as numpy bytes that sort as the identifiers do, or None.
-
-        UTF-8 bytes order as the code points do; None when an identifier holds a NUL character
-        (numpy's bytes drop trailing NULs, which would make two identifiers equal).
-
-        >>> identifiers = Identifiers(); identifiers.append(["b", "é", "a1"])
-        >>> identifiers.sort_keys(np.array([0, 1, 2])).argsort().tolist()
-        [2, 0, 1]
-        """
-        offsets = self._offsets.values
-        starts = offsets[slots]
-        lengths = offsets[slots + 1] - starts
-        width = max(1, int(lengths.max()) if len(slots) else 1)
-        steps = np.arange(width, dtype=np.int64)
-        inside = steps < lengths[:, None]
-        data = np.frombuffer(self._buffer, dtype=np.uint8)  # released before returning
-        try:
-            at = np.minimum(starts[:, None] + steps, max(len(data) - 1, 0))
-            table = np.where(inside, data[at] if len(data) else 0, 0).astype(np.uint8)
-        finally:
-            del data
-        if bool((inside & (table == 0)).any()):
-            return None
-        return np.ascontiguousarray(table).view(f"S{width}").reshape(-1)
-
     def take(self, slots: NDArray[np.int64]) -> Identifiers:
         """A new table of these slots, renumbered 0, 1, ... (a compaction; ``slots`` current).
 
