@@ -206,6 +206,32 @@ def test_the_exact_json_types_come_back() -> None:
     assert same_json(table.row(0), row)
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        [1.5, None, -0.0, math.nan, None, 2.0],  # floats and nulls (a nan is not a null)
+        [1, None, 2**53, -(2**53), None],  # ints and nulls, to the last exact one
+        [1, None, 2**53 + 1, 3],  # an int past the floats: kept exactly
+        [10**400, None, 1],  # past float64 altogether
+        [1, 1.0, None, -0.0, 2, math.inf],  # ints and floats stay apart
+        ["a", None, "", None, "b" * 300],  # text and nulls, a long string among them
+        ["a", None, "é", "\ud800"],  # text that is not ASCII, a lone surrogate
+        [None, None],
+    ],
+)
+def test_a_column_of_nulls_among_plain_values_comes_back(column: list[Any]) -> None:
+    rows = [{"v": value} for value in column]
+    table = table_of(rows)
+    assert all(
+        same_json(got, want) for got, want in zip(table.rows(range(len(rows))), rows, strict=True)
+    )
+    assert all(same_json(table.row(i), row) for i, row in enumerate(rows))
+    for text in ("v = 1", "v > 1", "v = 'a'", "NOT v > 1", "v < 'b'"):
+        node = cq.parse_filter(text)
+        want = [cq.compile_predicate(node)(row) is True for row in rows]
+        assert compile_columnar(node)(table).tolist() == want, text
+
+
 def test_an_empty_table() -> None:
     table = PropertyColumns()
     assert (

@@ -394,3 +394,27 @@ def test_time_orders_break_ties_by_identifier(slots: list[tuple[str, bool]], rng
     by_name_backward = sorted(range(len(key)), key=lambda i: key[i][1], reverse=True)
     backward = sorted(by_name_backward, key=lambda i: key[i][0])  # stable: names stay backward
     assert descending.tolist() == [int(live[i]) for i in backward]
+
+
+_TIME_KEYS = st.builds(
+    lambda moment, fraction: moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction,
+    st.datetimes(),
+    st.sampled_from(["", ".5", ".05", ".123456789", ".1234567890123", ".9"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(_TIME_KEYS, st.sampled_from(["2016-01-01T00:00:00", "2016-01-01T00:00:00.5"])),
+        max_size=40,
+    )
+)
+@example(["2016-01-01T00:00:00"] * 3)
+@example(["2016-01-01", "2016-01-01T00:00:00"])  # not the usual form: numpy's sort
+@example(["2016-01-01T00:00:00x", "2016-01-01T00:00:0a"])
+def test_time_keys_sort_as_their_bytes(keys: list[str]) -> None:
+    from catalogql.search.stores.memory import _time_order
+
+    times = np.asarray([key.encode() for key in keys], dtype=np.bytes_)
+    assert _time_order(times).tolist() == np.argsort(times, kind="stable").tolist()

@@ -188,12 +188,12 @@ class _Dictionary:
             np.empty(0, bool),
         )
 
-    def encode(self, texts: list[str]) -> Indices:
+    def encode(self, texts: Sequence[str]) -> Indices:
         """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
         with self._lock:
             return self._encode(texts)
 
-    def _encode(self, texts: list[str]) -> Indices:
+    def _encode(self, texts: Sequence[str]) -> Indices:
         self.met += len(texts)
         index = self.index
         if index is None:  # every string as it comes
@@ -208,19 +208,27 @@ class _Dictionary:
             self.index = None
         return codes
 
-    def _add(self, new: list[str]) -> None:
+    def _add(self, new: Sequence[str]) -> None:
         """New entries at the end (the caller holds the lock)."""
         widths = _widths(new)
         long = np.flatnonzero(widths > _LONG_TEXT)
-        if len(long):
-            new = list(new)
+        if len(long):  # the long strings' UTF-8, joined and encoded at once
+            if len(long) == len(new):
+                joined = "".join(new).encode("utf-8")
+                new = [""] * len(new)
+            else:
+                picked = long.tolist()
+                joined = "".join([new[i] for i in picked]).encode("utf-8")
+                new = list(new)
+                for i in picked:
+                    new[i] = ""
             buffer = self._long_buffer
-            for i in long.tolist():
-                buffer += new[i].encode("utf-8")
-                self._long_codes.append(self.size + i)
-                self._long_ends.append(len(buffer))  # after the code and the bytes: readers
-                self._long_pending.append(self.size + i)
-                new[i] = ""
+            ends = len(buffer) + np.cumsum(widths[long])
+            codes = (long + self.size).tolist()
+            buffer += joined
+            self._long_codes.extend(codes)
+            self._long_ends.extend(ends.tolist())  # after the codes and the bytes: readers
+            self._long_pending.extend(codes)
         medium = widths[(widths > _INLINE_TEXT) & (widths <= _LONG_TEXT)]
         self.heap += int((medium + 6).sum())
         self._pending.extend(new)
@@ -324,7 +332,7 @@ class _Dictionary:
         return held + 16 * len(keys) + valid.nbytes + self._instant_heap
 
 
-def _widths(texts: list[str]) -> Indices:
+def _widths(texts: Sequence[str]) -> Indices:
     """Each string's UTF-8 bytes."""
     if all(map(str.isascii, texts)):
         return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -533,7 +541,7 @@ def _absent(size: int, dictionary: _Dictionary) -> _Values:
     return _Values(np.zeros(size, dtype=np.int8), None, None, dictionary)
 
 
-def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | None) -> _Values:
+def _build(values: Sequence[Any], dictionary: _Dictionary, elements: _Dictionary | None) -> _Values:
     """Typed entries for ``values``.
 
     Lists go to the list part when ``elements`` is given (the top level), else to the other part
@@ -545,6 +553,10 @@ def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | N
         uniform = _build_uniform(types.pop(), values, dictionary)
         if uniform is not None:
             return uniform
+    elif types <= _PLAIN_NUMBERS or types == _PLAIN_TEXTS:  # nulls among numbers, or text
+        mixed = _build_mixed(types, values, dictionary)
+        if mixed is not None:
+            return mixed
     kind = bytearray(size)
     num: list[float | int] | None = None
     text_at: list[int] = []
@@ -612,7 +624,7 @@ def _build(values: list[Any], dictionary: _Dictionary, elements: _Dictionary | N
     return built
 
 
-def _build_uniform(t: type, values: list[Any], dictionary: _Dictionary) -> _Values | None:
+def _build_uniform(t: type, values: Sequence[Any], dictionary: _Dictionary) -> _Values | None:
     """:func:`_build` of values all of type ``t``, or None when a loop must decide."""
     size = len(values)
     if t is float or (t is int and min(values) >= -_EXACT_INT and max(values) <= _EXACT_INT):
@@ -628,6 +640,48 @@ def _build_uniform(t: type, values: list[Any], dictionary: _Dictionary) -> _Valu
         kind = np.where(np.array(values, dtype=bool), TRUE, FALSE).astype(np.int8)
         return _Values(kind, None, None, dictionary)
     return None
+
+
+_PLAIN_NUMBERS = frozenset({int, float, type(None)})
+_PLAIN_TEXTS = frozenset({str, type(None)})
+
+
+def _build_mixed(
+    types: set[type], values: Sequence[Any], dictionary: _Dictionary
+) -> _Values | None:
+    """:func:`_build` of nulls and numbers, or nulls and text, without a loop in Python.
+
+    None when a loop must decide (an integer past ``2**53``, a string that is not ASCII).
+    """
+    size = len(values)
+    if float in types or int in types:
+        try:
+            num = np.array(values, dtype=np.float64)  # None gives nan
+        except OverflowError:
+            return None
+        kind = np.full(size, FLOAT if float in types else INT, dtype=np.int8)
+        if int in types and float in types:
+            ints = np.fromiter(map(operator.is_, map(type, values), itertools.repeat(int)), bool)
+            kind[ints] = INT
+        if int in types and bool((np.abs(num[kind == INT]) >= _EXACT_INT).any()):
+            return None  # kept exactly by the loop
+        gaps = np.flatnonzero(np.isnan(num))  # nulls, or a float nan
+        if len(gaps):
+            picked = map(values.__getitem__, gaps.tolist())
+            nulls = np.fromiter(map(operator.is_, picked, itertools.repeat(None)), bool, len(gaps))
+            kind[gaps[nulls]] = NULL
+        return _Values(kind, num, None, dictionary)
+    held = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), bool, size)
+    at = np.flatnonzero(held)
+    texts = list(itertools.compress(values, held.tolist()))
+    if not all(map(str.isascii, texts)):
+        return None
+    kind = np.full(size, NULL, dtype=np.int8)
+    kind[at] = TEXT
+    codes = dictionary.encode(texts)
+    code = np.zeros(size, dtype=_code_type(dictionary.size))
+    code[at] = codes + 1
+    return _Values(kind, None, code, dictionary)
 
 
 def _encodable(text: str) -> bool:
@@ -765,23 +819,29 @@ class PropertyColumns:
     def _append(self, batch: Sequence[Mapping[str, Any]]) -> range:
         start = self._size
         shape_index, shapes = self._shape_index, self._shapes
-        groups: dict[int, tuple[list[int], list[Mapping[str, Any]]]] = {}
-        codes = []
-        for i, props in enumerate(batch, start):  # rows grouped by their keys
-            keys = tuple(props)
-            code = shape_index.get(keys)
-            if code is None:
-                code = shape_index[keys] = len(shapes)
-                shapes.append(keys)
-            codes.append(code)
-            group = groups.get(code)
-            if group is None:
-                group = groups[code] = ([], [])
-            group[0].append(i)
-            group[1].append(props)
-        by_name: dict[str, tuple[list[int], list[Any]]] = {}
-        for code, (rows, members) in groups.items():  # each group's columns, by one transpose
-            keys = shapes[code]
+        keys_of = shape_index.get
+        codes = [keys_of(keys) for keys in map(tuple, batch)]  # each row's shape (None: new)
+        if None in codes:
+            for i, props in enumerate(batch):
+                if codes[i] is None:
+                    keys = tuple(props)
+                    code = shape_index.get(keys)
+                    if code is None:
+                        code = shape_index[keys] = len(shapes)
+                        shapes.append(keys)
+                    codes[i] = code
+        shape_codes = np.array(codes, dtype=np.int32)
+        groups: list[tuple[Indices, list[Mapping[str, Any]] | Sequence[Mapping[str, Any]]]] = []
+        if len(batch) and int(shape_codes.min()) == int(shape_codes.max()):  # one shape
+            groups.append((np.arange(start, start + len(batch), dtype=np.int64), batch))
+        elif len(batch):
+            order = np.argsort(shape_codes, kind="stable")
+            cuts = np.flatnonzero(np.diff(shape_codes[order])) + 1
+            for at in np.split(order, cuts):
+                groups.append((at + start, [batch[i] for i in at.tolist()]))
+        by_name: dict[str, tuple[list[Indices], list[Sequence[Any]]]] = {}
+        for rows, members in groups:  # each group's columns, by one transpose
+            keys = shapes[shape_codes.item(int(rows[0]) - start)]
             if not keys:
                 continue
             if len(keys) == 1:
@@ -793,19 +853,23 @@ class PropertyColumns:
             for name, values in zip(keys, columns, strict=True):
                 entry = by_name.get(name)
                 if entry is None:
-                    by_name[name] = (list(rows), list(values))
+                    by_name[name] = ([rows], [values])
                 else:
-                    entry[0].extend(rows)
-                    entry[1].extend(values)
+                    entry[0].append(rows)
+                    entry[1].append(values)
         chunks = []
-        for name, (rows, values) in by_name.items():  # rows ascending within each group only
+        for name, (parts_rows, parts) in by_name.items():  # rows ascending within each group
             dictionaries = self._dictionaries.get(name)
             if dictionaries is None:
                 dictionaries = self._dictionaries[name] = (_Dictionary(), _Dictionary())
-            chunks.append((name, np.array(rows, dtype=np.int64), _build(values, *dictionaries)))
+            if len(parts) == 1:
+                at, values = parts_rows[0], parts[0]
+            else:
+                at, values = np.concatenate(parts_rows), list(itertools.chain.from_iterable(parts))
+            chunks.append((name, at, _build(values, *dictionaries)))
         for name, at, built in chunks:  # nothing raises past here: a batch goes in whole
             self._pending.setdefault(name, []).append((at, built))
-        self._pending_shapes.append(np.array(codes, dtype=np.int32))
+        self._pending_shapes.append(shape_codes)
         self._size = start + len(batch)
         settled = self._now.size
         if self._size - settled >= max(self._FOLD_ROWS, settled):  # folds double: O(rows) in all
@@ -838,6 +902,12 @@ class PropertyColumns:
             column = columns.get(name)
             chunks = self._pending.pop(name, [])
             dictionary, elements = self._dictionaries[name]
+            dense = column is not None and column.rows is None
+            if dense or (column is None and 2 * sum(len(r) for r, _ in chunks) >= size):
+                placed = _placed(None if column is None else column.values, chunks, size)
+                if placed is not None:  # the new entries written in place: one pass
+                    columns[name] = _Column(placed, None, elements)
+                    continue
             if column is not None and column.rows is None:  # dense: extended as it is
                 added = _absent(size - settled, dictionary)
                 if chunks:
@@ -1025,6 +1095,41 @@ class _Settled:
     size: int
     columns: Mapping[str, _Column]
     shape_codes: NDArray[np.int32]
+
+
+def _placed(
+    old: _Values | None, chunks: list[tuple[Indices, _Values]], size: int
+) -> _Values | None:
+    """Dense entries for ``size`` rows: ``old``'s first, then each chunk's at its rows.
+
+    The rows no entry is given for are absent. None when a part holds lists or Python values
+    (then :func:`_concat` and :meth:`_Values.take` do it).
+    """
+    parts = [part for _, part in chunks] + ([] if old is None else [old])
+    if not parts or any(p.list_at is not None or p.other_at is not None for p in parts):
+        return None
+    dictionary = parts[0].dictionary
+    settled = 0 if old is None else len(old)
+    kind = np.zeros(size, dtype=np.int8)  # ABSENT
+    num = code = None
+    if any(part.num is not None for part in parts):
+        num = np.full(size, np.nan)
+    codes = [part.code.dtype for part in parts if part.code is not None]
+    if codes:
+        code = np.zeros(size, dtype=np.result_type(*codes))
+    if old is not None:
+        kind[:settled] = old.kind
+        if num is not None and old.num is not None:
+            num[:settled] = old.num
+        if code is not None and old.code is not None:
+            code[:settled] = old.code
+    for rows, part in chunks:
+        kind[rows] = part.kind
+        if num is not None and part.num is not None:
+            num[rows] = part.num
+        if code is not None and part.code is not None:
+            code[rows] = part.code
+    return _Values(kind, num, code, dictionary)
 
 
 def _settled_column(rows: Indices, values: _Values, size: int, elements: _Dictionary) -> _Column:

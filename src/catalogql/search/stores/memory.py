@@ -66,6 +66,7 @@ when the smallest candidate set ``k`` is so large that ``limit`` matches are exp
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -158,12 +159,9 @@ class _Batch:
 
     @classmethod
     def of(cls, records: Sequence[StoredRecord]) -> _Batch:
-        hashes: list[int] = []
-        owners: list[int] = []
-        for at, record in enumerate(records):
-            for key in record.keys:
-                hashes.append(hash(key))
-                owners.append(at)
+        keys = [record.keys for record in records]
+        hashes = np.fromiter(map(hash, itertools.chain.from_iterable(keys)), np.int64)
+        owners = np.repeat(np.arange(len(records), dtype=np.int64), list(map(len, keys)))
         footprints = np.asarray([record.footprint for record in records], dtype=object)
         parsed = np.fromiter((record.parsed for record in records), np.bool_, len(records))
         wkb = np.full(len(records), b"", dtype=object)  # b"": the WKT text is read instead
@@ -173,11 +171,11 @@ class _Batch:
             [record.identifier for record in records],
             [record.types for record in records],
             [record.properties for record in records],
-            np.asarray([record.timestamp.encode() for record in records], dtype=np.bytes_),
+            np.asarray([record.timestamp for record in records], dtype=np.bytes_),  # ASCII
             wkb,
             shapely.bounds(footprints),
-            np.asarray(hashes, dtype=np.int64),
-            np.asarray(owners, dtype=np.int64),
+            hashes,
+            owners,
         )
 
 
@@ -426,13 +424,16 @@ class MemoryCatalog(Catalog):
                 self._label_codes.setdefault(label, []).append(code)
         return code
 
-    def _apply(self, batch: _Batch, readers: frozenset[str]) -> None:
-        reader_code = self._intern(readers)
-        last = {identifier: at for at, identifier in enumerate(batch.identifiers)}
-        start = len(self._identifiers)
-        kept: list[int] = []
+    def _replace(
+        self,
+        batch: _Batch,
+        last: dict[str, int],
+        slots: list[int | None],
+        reader_code: int,
+        kept: list[int],
+    ) -> None:
+        """Of a batch's records stored already, keep those unchanged; the others go to ``kept``."""
         live, codes = self._live.values, self._types.values
-        slots = self._identifiers.find(list(last), live)
         stored = [  # the records stored under these identifiers with the same type lists
             (at, slot)
             for at, slot in zip(last.values(), slots, strict=True)
@@ -454,14 +455,29 @@ class MemoryCatalog(Catalog):
                 live[slot] = False
                 self._dead += 1
             kept.append(at)
+
+    def _apply(self, batch: _Batch, readers: frozenset[str]) -> None:
+        reader_code = self._intern(readers)
+        last = dict(zip(batch.identifiers, range(len(batch.identifiers)), strict=True))
+        start = len(self._identifiers)
+        kept: list[int] = []
+        live = self._live.values
+        slots = self._identifiers.find(list(last), live)
+        if slots.count(None) == len(slots):  # every record new (a load): nothing to compare
+            kept = list(last.values())
+        else:
+            self._replace(batch, last, slots, reader_code, kept)
         if not kept:
             return
         chosen = np.asarray(kept, dtype=np.int64)
         self._identifiers.append([batch.identifiers[at] for at in kept])
         self._live.extend(np.ones(len(kept), dtype=np.bool_))
-        self._types.extend(
-            np.asarray([self._type_list(batch.labels[at]) for at in kept], dtype=np.int32)
-        )
+        known = self._type_code.get
+        lists = [batch.labels[at] for at in kept]
+        type_codes = [known(labels) for labels in lists]
+        if None in type_codes:
+            type_codes = [self._type_list(labels) for labels in lists]
+        self._types.extend(np.asarray(type_codes, dtype=np.int32))
         self._readers.extend(np.full(len(kept), reader_code, dtype=np.int32))
         self._times.extend(batch.times[chosen])
         self._footprints.append_wkb(batch.wkb[chosen], batch.bounds[chosen])
@@ -519,7 +535,7 @@ class MemoryCatalog(Catalog):
         so only their identifiers are read.
         """
         times = self._times.values[live]
-        order = np.argsort(times, kind="stable")
+        order = _time_order(times)
         keys = times[order]
         equal = keys[1:] == keys[:-1]  # position i + 1 ties with position i
         ascending = live[order]
@@ -777,6 +793,46 @@ class _Tests:
             if kept:
                 self.rebuilt[slot] = row
         return slots[np.asarray(chosen, dtype=np.bool_)]
+
+
+_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+"""Where the digits of a time key ``YYYY-MM-DDTHH:MM:SS…`` are."""
+_SEPARATORS = np.frombuffer(b"--T::", dtype=np.uint8)
+_SEPARATED = np.array([4, 7, 10, 13, 16])
+
+
+def _time_order(times: NDArray[np.bytes_]) -> NDArray[np.intp]:
+    """``np.argsort(times, kind="stable")`` of time keys (UTF-8 bytes), a few times faster.
+
+    Keys of the usual form (``YYYY-MM-DDTHH:MM:SS``, then a fraction or nothing) sort by their
+    14 digits read as one integer, then by the bytes after them as big-endian words (the same
+    order as the bytes'); anything else falls back to numpy's string sort.
+
+    >>> keys = np.array([b"2016-01-01T00:00:00.5", b"2015-12-31T23:59:59", b"2016-01-01T00:00:00"])
+    >>> _time_order(keys).tolist(), np.argsort(keys, kind="stable").tolist()
+    ([1, 2, 0], [1, 2, 0])
+    """
+    width, count = times.dtype.itemsize, len(times)
+    if count < 2 or width < 19 or times.dtype.kind != "S":
+        return np.argsort(times, kind="stable")
+    table = np.ascontiguousarray(times).view(np.uint8).reshape(count, width)
+    digits = table[:, _DIGITS]
+    if bool((table[:, _SEPARATED] != _SEPARATORS).any()) or bool(
+        ((digits < 48) | (digits > 57)).any()
+    ):
+        return np.argsort(times, kind="stable")
+    number = np.zeros(count, dtype=np.int64)
+    for column in range(len(_DIGITS)):
+        number *= 10
+        number += digits[:, column]
+    number -= int(np.sum(48 * 10 ** np.arange(len(_DIGITS), dtype=np.int64)))
+    rest = table[:, 19:]
+    if not rest.size or not bool(rest.any()):
+        return np.argsort(number, kind="stable")
+    padded = np.zeros((count, -(-rest.shape[1] // 8) * 8), dtype=np.uint8)
+    padded[:, : rest.shape[1]] = rest
+    words = padded.view(">u8")
+    return np.lexsort([*(words[:, j] for j in reversed(range(words.shape[1]))), number])
 
 
 def _bind(function: Callable[[Any], _Slots], argument: Any) -> Callable[[], _Slots]:

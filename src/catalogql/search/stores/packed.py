@@ -203,13 +203,16 @@ class Identifiers:
         if not identifiers:
             return
         start = len(self)
-        blobs = [identifier.encode("utf-8") for identifier in identifiers]
-        lengths = np.fromiter((len(blob) for blob in blobs), dtype=np.int64, count=len(blobs))
+        if all(map(str.isascii, identifiers)):  # a character a byte: encoded at once
+            lengths = np.fromiter(map(len, identifiers), dtype=np.int64, count=len(identifiers))
+            joined = "".join(identifiers).encode("utf-8")
+        else:
+            blobs = [identifier.encode("utf-8") for identifier in identifiers]
+            lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+            joined = b"".join(blobs)
         self._offsets.extend(self._offsets.values[-1] + np.cumsum(lengths))
-        self._buffer += b"".join(blobs)
-        recent = self._recent
-        for slot, identifier in enumerate(identifiers, start):
-            recent[identifier] = slot
+        self._buffer += joined
+        self._recent.update(zip(identifiers, range(start, start + len(identifiers)), strict=True))
 
     def merge(self, live: NDArray[np.bool_], force: bool = False) -> None:
         """Fold the recent identifiers into the sorted lookup when there are enough of them.
@@ -230,24 +233,25 @@ class Identifiers:
 
     def find(self, identifiers: Sequence[str], live: NDArray[np.bool_]) -> list[int | None]:
         """The current slot of each identifier, or None."""
-        found: list[int | None] = []
-        recent, hashes, slots = self._recent, self._hashes, self._slots
-        looked = [hash(identifier) for identifier in identifiers] if len(hashes) else []
-        if looked:
-            keys = np.asarray(looked, dtype=np.int64)
-            lows = np.searchsorted(hashes, keys).tolist()
-            highs = np.searchsorted(hashes, keys, side="right").tolist()
-        for at, identifier in enumerate(identifiers):
-            slot = recent.get(identifier)
-            if slot is not None:  # the newest slot of the identifier: current or removed
-                found.append(slot if live[slot] else None)
+        found: list[int | None] = list(map(self._recent.get, identifiers))
+        if found.count(None) < len(found):
+            for at, slot in enumerate(found):
+                if slot is not None and not live[slot]:  # the newest slot of it, removed
+                    found[at] = None
+        hashes, slots = self._hashes, self._slots
+        if not len(hashes):
+            return found
+        keys = np.fromiter(map(hash, identifiers), dtype=np.int64, count=len(identifiers))
+        lows = np.searchsorted(hashes, keys)
+        highs = np.searchsorted(hashes, keys, side="right")
+        for at in np.flatnonzero(highs > lows).tolist():  # a hash met: compare the identifiers
+            identifier = identifiers[at]
+            if identifier in self._recent:
                 continue
-            if looked:
-                for candidate in slots[lows[at] : highs[at]].tolist():
-                    if live[candidate] and self.at(candidate) == identifier:
-                        slot = candidate
-                        break
-            found.append(slot)
+            for candidate in slots[lows[at] : highs[at]].tolist():
+                if live[candidate] and self.at(candidate) == identifier:
+                    found[at] = candidate
+                    break
         return found
 
     def at(self, slot: int) -> str:
