@@ -30,6 +30,7 @@ range(0, 2)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,17 +129,31 @@ class Area:
            [5., 5., 6., 6.]])
     """
 
-    __slots__ = ("boxes", "rectangles", "shape")
+    __slots__ = ("_area", "_shape", "boxes", "rectangles")
 
     def __init__(self, area: BaseGeometry) -> None:
-        self.shape: BaseGeometry = shapely.from_wkb(shapely.to_wkb(area))  # its own: prepared here
-        shapely.prepare(self.shape)
+        self._area = area
+        self._shape: BaseGeometry | None = None
+        box = _rectangle(area)
+        if box is not None:  # the usual area: one rectangle, told from its five points
+            self.boxes: NDArray[np.float64] = np.array([box], dtype=np.float64)
+            self.rectangles: NDArray[np.float64] = self.boxes
+            return
         parts = shapely.get_parts(area) if shapely.get_num_geometries(area) > 1 else [area]
         shapes = np.asarray(parts, dtype=object)
-        self.boxes: NDArray[np.float64] = shapely.bounds(shapes)
+        self.boxes = shapely.bounds(shapes)
         rectangle = shapely.equals(shapes, shapely.box(*self.boxes.T)) & (shapely.area(shapes) > 0)
-        self.rectangles: NDArray[np.float64] = self.boxes[rectangle]
+        self.rectangles = self.boxes[rectangle]
         """The boxes of the parts that are rectangles (a footprint inside one meets the area)."""
+
+    @property
+    def shape(self) -> BaseGeometry:
+        """The area, prepared (its own copy, made when the exact test first needs it)."""
+        if self._shape is None:
+            shape = shapely.from_wkb(shapely.to_wkb(self._area))
+            shapely.prepare(shape)
+            self._shape = shape
+        return self._shape
 
     def inside(self, boxes: NDArray[np.float32]) -> NDArray[np.bool_]:
         """Which of ``boxes`` lie inside a rectangular part of the area (so their shapes meet it).
@@ -167,6 +182,37 @@ class Area:
             found = near if found is None else found | near
         assert found is not None  # an area has a part
         return found
+
+
+def _rectangle(area: BaseGeometry) -> tuple[float, float, float, float] | None:
+    """The box ``(xmin, ymin, xmax, ymax)`` of an area that is exactly one, else None.
+
+    Told from the coordinates alone, so it answers None for some rectangles (written with more
+    than five points, or as a multipolygon of one part), never for a shape that is not one: a
+    polygon of five points (no hole), closed, whose four corners are distinct corners of their
+    bounds and whose edges are each horizontal or vertical is its box.
+
+    >>> _rectangle(shapely.box(0, 0, 2, 1)), _rectangle(shapely.Polygon([(0, 0), (2, 0), (0, 1)]))
+    ((0.0, 0.0, 2.0, 1.0), None)
+    >>> _rectangle(shapely.Polygon([(0, 0), (2, 1), (2, 0), (0, 1), (0, 0)]))  # a bow tie
+    """
+    if shapely.get_type_id(area) != 3:  # a Polygon
+        return None
+    points = shapely.get_coordinates(area).tolist()
+    if len(points) != 5 or points[0] != points[4]:
+        return None
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if not (x0 < x1 and y0 < y1):
+        return None
+    corners = {(x, y) for x, y in points[:4] if x in (x0, x1) and y in (y0, y1)}
+    if len(corners) != 4:
+        return None
+    for (xa, ya), (xb, yb) in itertools.pairwise(points):  # each edge along one axis
+        if (xa == xb) == (ya == yb):
+            return None
+    return x0, y0, x1, y1
 
 
 class Identifiers:
