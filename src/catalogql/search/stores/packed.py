@@ -129,11 +129,12 @@ class Area:
            [5., 5., 6., 6.]])
     """
 
-    __slots__ = ("_area", "_shape", "boxes", "rectangles")
+    __slots__ = ("_area", "_blocks", "_shape", "boxes", "rectangles")
 
     def __init__(self, area: BaseGeometry) -> None:
         self._area = area
         self._shape: BaseGeometry | None = None
+        self._blocks: tuple[NDArray[np.float32], list[Slots]] | None = None  # see BoxIndex
         box = _rectangle(area)
         if box is not None:  # the usual area: one rectangle, told from its five points
             self.boxes: NDArray[np.float64] = np.array([box], dtype=np.float64)
@@ -553,28 +554,33 @@ class BoxIndex:
         >>> BoxIndex.build(boxes, np.arange(2)).estimate(Area(shapely.box(0, 0, 1, 1)))
         2
         """
-        blocks, found = self.blocks, 0
+        found = sum(len(chosen) for chosen in self._blocks_met(area)) * BLOCK
+        return min(found, len(self.rows))
+
+    def _blocks_met(self, area: Area) -> list[Slots]:
+        """The blocks each box of ``area`` meets (kept in the area: :meth:`query` reuses them)."""
+        memo = area._blocks
+        if memo is not None and memo[0] is self.blocks:
+            return memo[1]
+        blocks, met = self.blocks, []
         for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
             hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
             hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
-            found += int(np.count_nonzero(hit)) * BLOCK
-        return min(found, len(self.rows))
+            met.append(np.flatnonzero(hit))
+        area._blocks = (self.blocks, met)
+        return met
 
     def query(self, area: Area, boxes: NDArray[np.float32]) -> Slots:
         """The rows whose box meets the box of a part of ``area``, ascending."""
         if not len(self.rows):
             return np.zeros(0, dtype=np.int64)
         found: list[NDArray[np.int32]] = []
-        blocks = self.blocks
-        for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
-            hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
-            hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
-            chosen = np.flatnonzero(hit)
+        for (x0, y0, x1, y1), chosen in zip(area.boxes, self._blocks_met(area), strict=True):
             if not len(chosen):
                 continue
-            starts = chosen * BLOCK
-            ends = np.minimum(starts + BLOCK, len(self.rows))
-            positions = _ranges(starts, ends)
+            positions = (chosen[:, np.newaxis] * BLOCK + _IN_BLOCK).reshape(-1)
+            if chosen[-1] == len(self.blocks) - 1:  # the last block may be short
+                positions = positions[positions < len(self.rows)]
             rows = self.rows[positions]
             own = boxes[rows]
             near = (own[:, 0] <= x1) & (own[:, 2] >= x0) & (own[:, 1] <= y1) & (own[:, 3] >= y0)
@@ -587,15 +593,4 @@ class BoxIndex:
         return result
 
 
-def _ranges(starts: Slots, ends: Slots) -> Slots:
-    """The integers of the ranges ``[starts[i], ends[i])``, concatenated.
-
-    >>> _ranges(np.array([0, 10]), np.array([2, 13])).tolist()
-    [0, 1, 10, 11, 12]
-    """
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.asarray(np.arange(total, dtype=np.int64) + shifts, dtype=np.int64)
+_IN_BLOCK = np.arange(BLOCK, dtype=np.int64)
