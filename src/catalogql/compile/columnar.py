@@ -305,6 +305,8 @@ class _Dictionary:
         With ``entries``, ``answers`` and ``is_long`` are those entries' (``i`` indexes them).
         """
         at = np.flatnonzero(is_long)
+        if not len(at):
+            return
         codes = at if entries is None else entries[at]
         for i, text in zip(at.tolist(), self.long_texts(codes), strict=True):
             answers[i] = answer(text)
@@ -792,11 +794,15 @@ class _ColumnReader:
             return lambda position: listed[code(position)]
         dictionary = values.dictionary
         array, is_long = dictionary.view()
-        string, long = array.item, is_long.item
+        string, long, text = array.item, is_long.item, dictionary.long_text
+        if not is_long.any():  # no long strings (then or later: the snapshot's codes are these)
+            return lambda position: string(code(position) - 1)
+        if is_long.all():  # only long ones (footprints' WKT)
+            return lambda position: text(code(position) - 1)
 
-        def read(position: int) -> str:
+        def read(position: int) -> Any:
             at = code(position) - 1
-            return dictionary.long_text(at) if long(at) else cast("str", string(at))
+            return text(at) if long(at) else string(at)
 
         return read
 
@@ -1098,18 +1104,18 @@ class PropertyColumns:
         ['xxxxxxxxxxx', 'POINT (1 2)', None, None]
         """
         now = self._settle()
-        wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
-        wanted = wanted.astype(np.int64, copy=False).reshape(-1)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
+        few = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
+        if few and (min(few) < 0 or max(few) >= now.size):
             raise IndexError(f"a row number past the table's {now.size} rows")
-        out: list[str | None] = [None] * len(wanted)
+        out: list[str | None] = [None] * len(few)
         column = now.columns.get(name)
         values = None if column is None else column.values
-        if column is None or values is None or values.code is None or not len(wanted):
+        if column is None or values is None or values.code is None or not few:
             return out
-        if len(wanted) <= _FEW_ROWS:  # a value at a time
+        if len(few) <= _FEW_ROWS:  # a value at a time
             text = self._reading(now).column(name).text
-            return [text(row) for row in wanted.tolist()]
+            return [text(row) for row in few]
+        wanted = np.asarray(few, dtype=np.int64)
         positions = column.positions(wanted)
         kind = values.kind[positions]
         kind[positions < 0] = ABSENT

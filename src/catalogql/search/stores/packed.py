@@ -149,10 +149,23 @@ class Area:
 
     @property
     def shape(self) -> BaseGeometry:
-        """The area, prepared (its own copy, made when the exact test first needs it)."""
+        """The area, prepared (made when the exact test first needs it).
+
+        The area itself when it is prepared (a request's is:
+        :func:`~catalogql.search.geometry.read_area`), else its own prepared copy (the caller's
+        geometry is not changed).
+
+        >>> area = shapely.box(0, 0, 1, 1)
+        >>> Area(area).shape is area, bool(shapely.is_prepared(area))
+        (False, False)
+        >>> _ = shapely.prepare(area); Area(area).shape is area
+        True
+        """
         if self._shape is None:
-            shape = shapely.from_wkb(shapely.to_wkb(self._area))
-            shapely.prepare(shape)
+            shape = self._area
+            if not shapely.is_prepared(shape):
+                shape = shapely.from_wkb(shapely.to_wkb(shape))
+                shapely.prepare(shape)
             self._shape = shape
         return self._shape
 
