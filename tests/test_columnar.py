@@ -521,6 +521,7 @@ def test_every_kind_of_column_reads_back_both_ways(few: int) -> None:
     rows: list[dict[str, Any]] = []
     for i in range(600):
         row: dict[str, Any] = {"f": i / 7, "i": i - 300, "small": f"s{i % 5}", "unique": f"u{i}"}
+        row["note"] = ("n" * 300 if i % 2 else "") + str(i)  # long and short, no index
         if i % 3 == 0:
             row["sparse"] = i
         if i % 50 == 0:
@@ -536,7 +537,7 @@ def test_every_kind_of_column_reads_back_both_ways(few: int) -> None:
         got = table.rows(order)
         assert all(same_json(g, rows[i]) for g, i in zip(got, order.tolist(), strict=True))
         assert all(same_json(table.row(i), rows[i]) for i in (0, 1, 50, 100, 599))
-        for name in ("rare", "small", "unique", "m", "nothing"):
+        for name in ("rare", "small", "unique", "note", "m", "nothing"):
             for page in (order[:3], order):
                 assert table.texts(name, page) == [
                     v if isinstance(v := rows[i].get(name), str) else None for i in page.tolist()

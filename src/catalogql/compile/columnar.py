@@ -754,7 +754,7 @@ class _ColumnReader:
     row's value with a few scalar calls; :meth:`many` reads many rows' with a few numpy calls.
     """
 
-    __slots__ = ("_at", "_column", "_single", "_strings", "one")
+    __slots__ = ("_at", "_column", "_longs", "_single", "_strings", "one")
 
     def __init__(self, column: _Column) -> None:
         self._column = column
@@ -762,6 +762,10 @@ class _ColumnReader:
         kinds = np.flatnonzero(values.counts()[1:]) + 1  # ABSENT aside
         self._single = int(kinds[0]) if len(kinds) == 1 else None
         self._strings = None if values.code is None else values.dictionary.listed()
+        self._longs: bool | None = None  # whether every string is long, or none is (None: some)
+        if values.code is not None and self._strings is None:
+            is_long = values.dictionary.view()[1]
+            self._longs = True if is_long.all() else False if not is_long.any() else None
         at = self._at = self.entry_reader()
         rows = column.rows
         if rows is None:
@@ -793,11 +797,11 @@ class _ColumnReader:
             listed = strings
             return lambda position: listed[code(position)]
         dictionary = values.dictionary
-        array, is_long = dictionary.view()
+        array, is_long = dictionary.view()  # every string the snapshot's codes stand for
         string, long, text = array.item, is_long.item, dictionary.long_text
-        if not is_long.any():  # no long strings (then or later: the snapshot's codes are these)
+        if self._longs is False:  # no long strings
             return lambda position: string(code(position) - 1)
-        if is_long.all():  # only long ones (footprints' WKT)
+        if self._longs:  # only long ones (footprints' WKT)
             return lambda position: text(code(position) - 1)
 
         def read(position: int) -> Any:
@@ -833,7 +837,12 @@ class _ColumnReader:
             codes = cast("NDArray[Any]", values.code)[positions]
             if self._strings is not None:
                 return list(map(self._strings.__getitem__, codes.tolist()))
-            return values._texts_at(codes.astype(np.int64) - 1)
+            at = codes.astype(np.int64) - 1
+            if self._longs is False:
+                return list(map(values.dictionary.view()[0].item, at.tolist()))
+            if self._longs:
+                return values.dictionary.long_texts(at)
+            return values._texts_at(at)
         if single in _CONSTANTS:
             return [_CONSTANTS[single]] * len(rows)
         return values.values_at(positions)
