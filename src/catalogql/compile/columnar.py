@@ -31,7 +31,8 @@ Key order lives in one *shape* code per row, into a list of key tuples.
 and gives their row numbers; appended rows are folded into the columns when first read, or once
 they are as many as the rows already folded (so the folds cost ``O(rows)`` in all, and the first
 read after a large load has at most half of the rows left to fold in).
-:meth:`~PropertyColumns.rows` builds a page of results (a column at a time);
+:meth:`~PropertyColumns.rows` builds a page of results (through readers made once per
+snapshot: a value at a time for the few rows of a shape, a column at a time for many);
 :meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact after
 removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached like
 ``compile_predicate``; calling it on a table gives a boolean mask over every row, or over the
@@ -1032,11 +1033,11 @@ class PropertyColumns:
         >>> columns.rows([1, 0])
         [{'a': 2, 'b': True}, {'a': 1}]
         """
-        now = self._settle()
-        reading = self._reading(now)
         wanted = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
         if not wanted:
             return []
+        now = self._settle()
+        reading = self._reading(now)
         size = now.size
         if min(wanted) < 0 or max(wanted) >= size:
             raise IndexError(f"a row number past the table's {size} rows")
@@ -1196,6 +1197,10 @@ class PropertyColumns:
                 if id(dictionary) not in counted:
                     counted.add(id(dictionary))
                     held += dictionary.nbytes()
+        read = self._read  # the readers' lists of small dictionaries' strings (pointers)
+        if read is not None:
+            listed = [reader._strings for reader in list(read.columns.values())]
+            held += sum(sys.getsizeof(strings) for strings in listed if strings is not None)
         return held
 
 
