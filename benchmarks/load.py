@@ -7,7 +7,8 @@ help the next), timed from the call to its return (imports excluded). The stores
 SQLite (a new file), PostgreSQL (a new database in a throwaway cluster started for the run).
 
 The floor is the least any loader must do with the same file: ``orjson.loads`` of every line and
-shapely's (vectorized) WKT parse of every footprint, also in a fresh child. The figure that
+shapely's (vectorized) WKT parse of every footprint, also in a fresh child, with the cyclic
+garbage collector off (as the loader runs). The figure that
 matters is the loader's time over that floor.
 
 ``--tree PATH`` runs the same loads with another checkout's ``src`` first on the path (say
@@ -57,11 +58,14 @@ if not url.startswith("memory:"):
 print(json.dumps({"seconds": seconds, "status": status, "held": held}))
 """
 
-# The floor, in a child: orjson-parse every line, WKT-parse every footprint (vectorized).
+# The floor, in a child: orjson-parse every line, WKT-parse every footprint (vectorized), with
+# the cyclic garbage collector off as the loader runs (on, its collections walk every record held
+# and made the floor four times slower than the parsing itself).
 _FLOOR = """
-import json, sys, time
+import gc, json, sys, time
 import orjson, shapely
 path = sys.argv[1]
+gc.disable()
 started = time.perf_counter()
 with open(path, "rb") as f:
     records = [orjson.loads(line) for line in f if line.strip()]

@@ -8,6 +8,7 @@ differential test and the GBDX conformance replay live elsewhere.)
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from collections.abc import Iterator, Mapping
@@ -133,6 +134,126 @@ def test_a_bad_record_leaves_nothing_of_its_batch(url: str) -> None:
         assert len(catalog) == 3
         with pytest.raises(RecordNotFound):
             catalog.get_record("h1")
+
+
+ESCAPED = ("a\\b", "tab\there", "new\nline", "ret\rurn", 'quo"te', "{br,ace}", " pad ", "\\N", "é")
+
+
+@pytest.mark.parametrize("in_unit", [False, True], ids=["load", "in-a-unit"])
+def test_the_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(
+    url: str, in_unit: bool
+) -> None:
+    records = [record(text, types=(f"T{text}",), catalogID=text, note=text) for text in ESCAPED]
+    readers = ["group:a\\b", 'org:"q"', "email:x\ty@z"]
+    with open_catalog(url) as catalog:
+        with catalog.transaction() if in_unit else contextlib.nullcontext():
+            catalog.add_records(records, readers=readers)  # staged; in a unit: COPYed straight
+        for original in records:
+            got = catalog.get_record(original["identifier"], readers=[readers[1]])
+            assert got == {**original, "type": ["GBDXCatalogRecord", *original["type"]]}
+            found = catalog.search(
+                {"filters": [f"catalogID = {_quoted(original['identifier'])}"]},
+                readers=[readers[2]],
+            )
+            assert ids(found) == [original["identifier"]]
+        with catalog.transaction() as unit:  # the columns hold the text, not its escapes
+            row = unit.connection.execute(
+                sa.text(f"SELECT keys, readers, types::text FROM {TABLE} WHERE identifier = :i"),
+                {"i": "tab\there"},
+            ).one()
+        assert row.readers == sorted(readers)
+        assert "catalogID\x1fs:tab\there" in row.keys
+        assert row.types == '["GBDXCatalogRecord", "Ttab\\there"]'
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogql.search.stores import postgres
+
+    with open_catalog(url) as catalog:
+        catalog.add_records([record("a", cloudCover=1), record("b", cloudCover=2)])
+        # as if the check ran before another writer committed: the COPY meets "a" and "b"
+        monkeypatch.setattr(postgres, "_ANY_STORED", "SELECT 1 WHERE %s::text[] IS NULL")
+        with catalog.transaction():  # (a load's own batches are always staged and upserted)
+            catalog.add_records([record("a", cloudCover=5), record("b", cloudCover=2), record("c")])
+        assert len(catalog) == 3
+        assert catalog.get_record("a")["properties"]["cloudCover"] == 5
+        assert ids(catalog.search({"filters": ["cloudCover = 5"]})) == ["a"]
+        assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
+
+
+def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_before_it(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalogql.search.stores import postgres
+
+    failing = postgres._UPSERT.replace(
+        f"FROM {postgres._STAGING}",
+        f"FROM {postgres._STAGING} "
+        "WHERE 1 / (CASE WHEN identifier = 'r2500' THEN 0 ELSE 1 END) = 1",
+    )
+    assert failing != postgres._UPSERT
+    monkeypatch.setattr(postgres, "_UPSERT", failing)
+    seen: list[int | str] = []
+    with open_catalog(url) as catalog:
+
+        def progress(count: int) -> None:  # a read here waits for the batch in flight
+            try:
+                seen.append(len(catalog))
+            except CatalogError as error:  # swallowed: the load must stop all the same
+                seen.append(str(error))
+
+        with pytest.raises(CatalogError, match="division by zero"):
+            catalog.add_records(
+                [record(f"r{i:04}") for i in range(5000)], batch_size=1000, progress=progress
+            )
+        assert seen[:2] == [1000, 2000]
+        assert len(seen) == 3 and "division by zero" in str(seen[2])
+        assert len(catalog) == 2000  # the batches before the failing one, not the ones after
+        assert catalog.get_record("r1999")["identifier"] == "r1999"
+        for missing in ("r2000", "r3000", "r4999"):
+            with pytest.raises(RecordNotFound):
+                catalog.get_record(missing)
+        monkeypatch.undo()
+        catalog.add_records([record(f"r{i:04}") for i in range(5000)], batch_size=1000)
+        assert len(catalog) == 5000  # the store is usable again
+
+
+def test_a_load_analyses_the_table_once_when_it_ends(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_catalog(url) as catalog:
+        assert isinstance(catalog, PostgresCatalog)
+        analysed: list[int] = []
+        original = catalog._analyze_grown
+
+        def counting() -> None:
+            before = catalog._analyzed
+            original()
+            if catalog._analyzed != before:
+                analysed.append(catalog._analyzed)
+
+        monkeypatch.setattr(catalog, "_analyze_grown", counting)
+        catalog.add_records([record(f"r{i}") for i in range(5000)], batch_size=1000)
+        assert analysed == [5000]
+        with catalog.transaction() as unit:
+            tuples = unit.connection.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": TABLE}
+            ).scalar()
+        assert tuples == 5000
+        catalog.add_records([record(f"s{i}") for i in range(1000)])  # not doubled: none
+        assert analysed == [5000]
+        with pytest.raises(InvalidRecord):  # a load that fails still analyses what it stored
+            catalog.add_records(
+                [*(record(f"t{i}") for i in range(4000)), record("x", timestamp="no")],
+                batch_size=2000,
+            )
+        assert analysed == [5000, 10000]
 
 
 # -- reading -----------------------------------------------------------------------------------

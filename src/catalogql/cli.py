@@ -387,7 +387,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         entries = read_entries(stream)
         while chunk := list(itertools.islice(entries, args.batch_size)):
             readable = [entry.record for entry in chunk if entry.error is None]
-            outcomes = iter(check_records(readable, len(places), indexed))
+            outcomes = iter(check_records(readable, len(places), indexed, owned=True))
             for entry in chunk:
                 if entry.error is not None:
                     report(entry.where, Problem("", None, entry.error, _BAD_TEXT_HINT,
@@ -441,6 +441,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             batch_size=args.batch_size,
             progress=progress,
             on_note=(lambda _, __: None) if checked else lambda at, p: note(places[at], p),
+            owned=True,  # read_entries decoded them: no one else holds them
         )
         added = len(catalog) - before
     except _BadLine as exc:

@@ -476,6 +476,7 @@ class Catalog(abc.ABC):
         batch_size: int = DEFAULT_BATCH,
         progress: Progress | None = None,
         on_note: Callable[[int, Problem], None] | None = None,
+        owned: bool = False,
     ) -> int:
         """Store records, a batch at a time; a record whose identifier is stored replaces it.
 
@@ -490,7 +491,8 @@ class Catalog(abc.ABC):
         same records again changes nothing.
 
         A batch is checked a batch at a time (:func:`~catalogql.search.records.prepare_records`:
-        the footprints in a few vectorized shapely calls, the properties copied with orjson),
+        the footprints in a few vectorized shapely calls, the properties copied with orjson, or
+        checked where they are when ``owned``),
         with the same checks and errors as one record at a time. While records load, Python's
         cyclic garbage collector is paused (a load makes no cycles; a collection would walk
         every record held), and restored when the last concurrent load ends, also on error.
@@ -507,6 +509,10 @@ class Catalog(abc.ABC):
                 indexed (split at the antimeridian, or repaired: see
                 :func:`~catalogql.search.geometry.read_footprint`). Without it, each kind of
                 change is one :class:`~catalogql.search.errors.RecordWarning` at the end.
+            owned: Whether the records are handed over: just decoded from JSON text and held
+                by nothing else (what :func:`~catalogql.search.sources.read_entries` yields),
+                so the store may keep their dicts and lists instead of copies. The same checks
+                and answers; without it, nothing stored shares a caller's dicts and lists.
 
         Returns:
             How many records were read and stored.
@@ -534,7 +540,9 @@ class Catalog(abc.ABC):
         with _collector_paused(), self._bulk():
             while batch := list(itertools.islice(iterator, batch_size)):
                 prepared: dict[str, StoredRecord] = {}
-                for offset, record in enumerate(prepare_records(batch, stored, self.indexed)):
+                for offset, record in enumerate(
+                    prepare_records(batch, stored, self.indexed, owned=owned)
+                ):
                     for note in record.notes:
                         if on_note is not None:
                             on_note(stored + offset, note)

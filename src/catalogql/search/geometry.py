@@ -869,15 +869,12 @@ def read_footprints(texts: Sequence[str | None]) -> list[BaseGeometry | None]:
         return []
     chosen = np.array([text if type(text) is str else None for text in texts], dtype=object)
     try:
-        geometries = shapely.from_wkt(chosen, on_invalid="ignore")
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN, 1e400: refused below
+            geometries = shapely.from_wkt(chosen, on_invalid="ignore")
     except Exception:  # anything unexpected: every footprint is read alone, as before
         return [None] * len(texts)
     fast = ~shapely.is_missing(geometries)
     fast[fast] = ~shapely.is_empty(geometries[fast])
-    coordinates, which = shapely.get_coordinates(geometries[fast], return_index=True)
-    unfinite = which[~np.isfinite(coordinates).all(axis=1)]
-    if unfinite.size:
-        fast[np.flatnonzero(fast)[np.unique(unfinite)]] = False
     bounds = shapely.bounds(geometries)
     with np.errstate(invalid="ignore"):
         fast &= (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180)
@@ -887,6 +884,14 @@ def read_footprints(texts: Sequence[str | None]) -> list[BaseGeometry | None]:
         fast &= points | (bounds[:, 2] - bounds[:, 0] <= 180)
         fast &= (kinds >= 0) & (kinds <= 7)  # the simple features: curves are read alone
     areal = fast & np.isin(kinds, _AREAL)
+    # a NaN or an infinity in a coordinate: GEOS calls an areal geometry holding one invalid
+    # (so is_valid below refuses it); the others' coordinates are looked at here
+    other = np.flatnonzero(fast & ~areal)
+    if other.size:
+        coordinates, which = shapely.get_coordinates(geometries[other], return_index=True)
+        unfinite = which[~np.isfinite(coordinates).all(axis=1)]
+        if unfinite.size:
+            fast[other[np.unique(unfinite)]] = False
     if areal.any():
         picked = np.flatnonzero(areal)
         fast[picked] = shapely.is_valid(geometries[picked])

@@ -94,7 +94,9 @@ class StoredRecord:
         footprint: ``properties.footprintWkt`` as a shapely geometry.
         record: The record as stored and returned: identifier, type, properties.
         keys: The equality keys of its hot properties (see the module docstring).
-        properties_json: ``properties`` as compact JSON text (what the SQL stores keep).
+        properties_text: ``properties`` as compact JSON text, or None until it is first asked
+            for (:attr:`properties_json` writes it then: a record handed over by its owner is
+            not written out at load, and the memory store never asks).
         wide: Whether a property holds an integer past 64 bits (SQLite's JSON1 reads it as a
             float, so the SQLite store tests such a record's filters in Python).
         inexact: Whether a property holds a number PostgreSQL's JSONB would change in a way a
@@ -115,15 +117,36 @@ class StoredRecord:
     footprint: BaseGeometry
     record: dict[str, Any]
     keys: frozenset[str]
-    properties_json: str
+    properties_text: str | None
     wide: bool
     inexact: bool
     notes: tuple[Problem, ...] = ()
     parsed: bool = False
 
+    @property
+    def properties_json(self) -> str:
+        """``properties`` as compact JSON text (what the SQL stores keep), written once.
+
+        The same text whether it was written at load or now (:func:`_json_text`).
+
+        >>> record = prepare_records([{"identifier": "a", "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)", "n": 1.5}}], owned=True)
+        >>> record[0].properties_text is None, record[0].properties_json
+        (True, '{"timestamp":"2016-01-01","footprintWkt":"POINT(1 2)","n":1.5}')
+        """
+        text = self.properties_text
+        if text is None:
+            text = _json_text(self.properties)
+            object.__setattr__(self, "properties_text", text)  # a cache: the value is fixed
+        return text
+
 
 def prepare_records(
-    objs: Sequence[object], start: int = 0, indexed: Sequence[str] = EQUALITY_INDEXED
+    objs: Sequence[object],
+    start: int = 0,
+    indexed: Sequence[str] = EQUALITY_INDEXED,
+    *,
+    owned: bool = False,
 ) -> list[StoredRecord]:
     """Check a batch of records: the same records, checks and errors as :func:`prepare_record`.
 
@@ -133,10 +156,20 @@ def prepare_records(
     it, so the notes and the errors are the same. Records are checked in order and the first
     bad one raises, naming its position.
 
+    A stored record never shares a caller's dicts and lists: its properties are a copy, unless
+    ``owned`` says the caller hands the records over. Then the properties of plain JSON values
+    (``dict``, ``list``, ``str``, ``int``, ``float``, ``bool``, None, as ``json.loads`` and
+    ``orjson.loads`` give them) are checked where they are and kept, not copied; their JSON
+    text is written only when a store asks (:attr:`StoredRecord.properties_json`). Anything
+    else is copied as without ``owned``: the records, checks and errors are the same.
+
     Args:
         objs: The records, as decoded from JSON.
         start: The 0-based position of the first in the input, for the error message.
         indexed: The hot properties to derive equality keys for.
+        owned: Whether the records are handed over: just decoded from JSON text and held by
+            nothing else (what :func:`~catalogql.search.sources.read_entries` yields), so the
+            store may keep their dicts and lists. The caller must not change them afterwards.
 
     Returns:
         The stored forms, in order.
@@ -154,14 +187,19 @@ def prepare_records(
     catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
     """  # noqa: E501
     footprints = _footprints(objs)
+    readers = _readers(indexed)
     return [
-        _prepare(obj, start + offset, indexed, footprint)
+        _prepare(obj, start + offset, readers, footprint, owned)
         for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
     ]
 
 
 def check_records(
-    objs: Sequence[object], start: int = 0, indexed: Sequence[str] = EQUALITY_INDEXED
+    objs: Sequence[object],
+    start: int = 0,
+    indexed: Sequence[str] = EQUALITY_INDEXED,
+    *,
+    owned: bool = False,
 ) -> list[StoredRecord | InvalidRecord]:
     """Check a batch of records, each on its own: its stored form, or the error it raises.
 
@@ -173,6 +211,7 @@ def check_records(
         objs: The records, as decoded from JSON.
         start: The 0-based position of the first in the input, for the error messages.
         indexed: The hot properties to derive equality keys for.
+        owned: Whether the records are handed over (see :func:`prepare_records`).
 
     Returns:
         For each record in order, its stored form or its :class:`InvalidRecord`.
@@ -183,9 +222,10 @@ def check_records(
     ['record 4: identifier: missing or not a non-empty string', 'a']
     """
     checked: list[StoredRecord | InvalidRecord] = []
+    readers = _readers(indexed)
     for offset, (obj, footprint) in enumerate(zip(objs, _footprints(objs), strict=True)):
         try:
-            checked.append(_prepare(obj, start + offset, indexed, footprint))
+            checked.append(_prepare(obj, start + offset, readers, footprint, owned))
         except InvalidRecord as error:
             checked.append(error)
     return checked
@@ -222,13 +262,20 @@ def prepare_record(
       ...
     catalogql.search.errors.InvalidRecord: record 7: properties.timestamp: missing (hint: every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z)
     """  # noqa: E501
-    return _prepare(obj, position, indexed, None)
+    return _prepare(obj, position, _readers(indexed), None, False)
 
 
 def _prepare(
-    obj: object, position: int, indexed: Sequence[str], footprint: BaseGeometry | None
+    obj: object,
+    position: int,
+    readers: _Readers,
+    footprint: BaseGeometry | None,
+    owned: bool,
 ) -> StoredRecord:
-    """:func:`prepare_record`, with the footprint already read and checked when not None."""
+    """:func:`prepare_record`, with the footprint already read and checked when not None.
+
+    ``owned``: the properties may be kept rather than copied (see :func:`prepare_records`).
+    """
     if type(obj) is not dict and not isinstance(obj, Mapping):
         raise InvalidRecord(
             position, "", f"a record is a JSON object, not {type(obj).__name__}",
@@ -267,11 +314,16 @@ def _prepare(
     parsed = footprint is not None  # the batch path: the text's parse itself (read_footprints)
     if footprint is None:
         footprint = read_footprint(properties.get("footprintWkt"), position, notes)
-    copy, text, wide, inexact = _checked_copy(properties, position)
+    kept: dict[str, Any] | None = properties if owned and type(properties) is dict else None
+    text: str | None
+    if kept is not None and (traits := _owned_traits(kept)) is not None:
+        copy, text, (wide, inexact) = kept, None, traits  # checked where it is; text if asked
+    else:
+        copy, text, wide, inexact = _checked_copy(properties, position)
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
     keys: set[str] = set()
-    for name in indexed:
-        value = _reader(name)(copy)  # the predicates' reader: dotted paths too
+    for name, reader in readers:
+        value = reader(copy)
         if value is not None:
             keys.update(value_keys(name, value))
     return StoredRecord(
@@ -345,6 +397,78 @@ def _checked_copy(
     return copy, text, *_number_traits(copy)
 
 
+def _owned_traits(properties: dict[str, Any]) -> tuple[bool, bool] | None:
+    """:func:`_number_traits` of properties that pass every check unchanged; else None.
+
+    What :func:`_checked_copy` would keep exactly as it is, checked without copying: plain
+    JSON values only (no subclass, no tuple), string keys, every float finite, no NUL or lone
+    surrogate in a key or a string, at most :data:`_MAX_JSON_DEPTH` dicts and lists in all (so
+    none nested deeper). None: something else, which :func:`_checked_copy` decides (and copies
+    or refuses, saying where).
+
+    >>> _owned_traits({"a": [1, 2**64], "b": "x"}), _owned_traits({"a": float("nan")})
+    ((True, True), None)
+    >>> _owned_traits({"a": "x\\x00"}), _owned_traits({"a": (1,)}), _owned_traits({1: 2})
+    (None, None, None)
+    """
+    wide = inexact = False
+    texts: list[str] = []
+    keep = texts.append
+    stack: list[Any] = [properties]
+    containers = 0
+    tiny, exact, inf = _TINY, _EXACT, math.inf  # locals: this loop runs for every value loaded
+    while stack:
+        container = stack.pop()
+        containers += 1
+        if containers > _MAX_JSON_DEPTH:
+            return None
+        if type(container) is dict:
+            try:
+                keep("".join(container))  # every key is a str, or join raises
+            except TypeError:
+                return None
+            items = container.values()
+        else:
+            items = container
+        for item in items:
+            kind = type(item)
+            if kind is float:  # the most common value first
+                if not tiny <= item < inf and not -inf < item <= -tiny:
+                    if item != item or item == inf or item == -inf:
+                        return None  # NaN or an infinity
+                    if item != 0.0 or math.copysign(1.0, item) < 0:
+                        inexact = True  # -0.0 or subnormal
+            elif kind is str:
+                keep(item)
+            elif kind is int:
+                if not -exact < item < exact:
+                    inexact = True
+                    wide = wide or not _INT64_LOW <= item <= _INT64_HIGH
+            elif kind is dict or kind is list:
+                stack.append(item)
+            elif item is not None and kind is not bool:
+                return None
+    joined = "".join(texts)
+    if "\x00" in joined or not encodable(joined):
+        return None
+    return wide, inexact
+
+
+def _json_text(properties: Mapping[str, Any]) -> str:
+    """The JSON text :func:`_checked_copy` writes for properties that pass its checks.
+
+    >>> _json_text({"a": 1.0, "b": [2**64]}), _json_text({"a": 1.0})
+    ('{"a":1.0,"b":[18446744073709551616]}', '{"a":1.0}')
+    """
+    try:
+        raw = orjson.dumps(properties)
+    except (orjson.JSONEncodeError, TypeError):
+        raw = b""
+    if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
+        return raw.decode()
+    return json.dumps(properties, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 # orjson's text, reduced to what tells whether a number may be one _number_traits flags: an
 # integer of 16 digits or more (bare: after ":", "," or "["; in a string it is after something
 # else), -0.0, or a float with an exponent of three digits below zero (orjson writes a float
@@ -393,6 +517,14 @@ def _number_traits(value: dict[str, Any]) -> tuple[bool, bool]:
 @sized_cache(256, 2 << 20, lambda args, value: 512 + 2 * text_bytes(args[0]), text_key=True)
 def _reader(name: str) -> Callable[[Mapping[str, Any]], Any]:
     return property_getter(name)
+
+
+_Readers = Sequence[tuple[str, Callable[[Mapping[str, Any]], Any]]]
+
+
+def _readers(indexed: Sequence[str]) -> _Readers:
+    """Each hot property with the predicates' reader of it (dotted paths too): once a batch."""
+    return [(name, _reader(name)) for name in indexed]
 
 
 def _properties_json(properties: Mapping[str, Any], position: int) -> str:
@@ -494,6 +626,13 @@ def value_keys(name: str, value: Any) -> set[str]:
     ['catalogID\\x1fn:5.0', 'catalogID\\x1fs:5', 'catalogID\\x1fs:A1']
     """
     prefix = name + _SEPARATOR
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= _PLAIN_DIGITS:
+        # the common hot value, an identifier's digits: its text and its number, nothing else
+        # (no instant starts with five digits, no boolean is digits): what _text_keys gives
+        number = _number_key(int(value))
+        return (
+            {prefix + "s:" + value} if number is None else {prefix + "s:" + value, prefix + number}
+        )
     keys: set[str] = set()
     stack = [value]
     while stack:
@@ -536,7 +675,9 @@ def _text_keys(text: str) -> set[str]:
     keys = {"s:" + text}
     # the uncached readers: a record's values are mostly new (identifiers), and each would
     # cost a cache entry and push out one that a filter's literal may need again
-    number = _number_from_text(text)
+    # text holding a character no number's text has ("10400100203F1300") is no number: the
+    # common identifier skips number_from_text's expression
+    number = None if text.strip(_NUMBER_CHARACTERS) else _number_from_text(text)
     key = None if number is None else _number_key(number)
     if key is not None:
         keys.add(key)
@@ -550,6 +691,8 @@ def _text_keys(text: str) -> set[str]:
     return keys
 
 
+_PLAIN_DIGITS = 4000  # digits int() converts (number_from_text reads such text with int())
+_NUMBER_CHARACTERS = "0123456789+-.eE \t\r\n\f"  # all number_from_text reads as a number
 _number_from_text = number_from_text.__wrapped__
 _instant_key = instant_key.__wrapped__
 

@@ -62,10 +62,17 @@ Decisions where the source documents are silent:
 - The equality keys serve a property only if every stored record has keys for it: reopening a
   catalog with another ``indexed`` list narrows the keyed properties to those in both lists
   (kept in ``catalogql_meta``).
-- Loading copies each batch into a temporary table (binary ``COPY``) and upserts it with
-  ``INSERT ... ON CONFLICT (identifier) DO UPDATE``, skipping records whose JSON is unchanged;
-  the table is ``ANALYZE``\\ d whenever it has doubled since the last time, so plans follow a
-  bulk load.
+- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) sends each batch by binary
+  ``COPY`` into a temporary table; a writer thread then upserts it with ``INSERT ... ON CONFLICT
+  (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged) and
+  commits it, while the loading thread checks the next batch: the server parses the JSONB and
+  updates the indexes of one batch beside the client's work on the next. One batch is in flight
+  at most and batches commit in order; a batch the server refuses raises its error at the next
+  batch or when the load ends, with the batches before it stored and none after it. Batches
+  written inside a caller's :meth:`~catalogql.search.engine.Catalog.transaction` are written in
+  place: COPYed straight into the table when none of their identifiers is stored, else upserted.
+  The table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the end of a
+  load), so plans follow a bulk load.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
@@ -89,9 +96,11 @@ import functools
 import json
 import math
 import re
+import struct
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -154,22 +163,29 @@ CREATE INDEX IF NOT EXISTS {TABLE}_readers ON {TABLE} USING gin (readers);
 
 _STAGING_DDL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
-    identifier text, ts text, types text, wkb bytea, keys text[], exotic boolean,
+    identifier text, ts text, types jsonb, footprint geometry, keys text[], exotic boolean,
     properties_json text, readers text[]
-) ON COMMIT DELETE ROWS
+) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS
 """
 
-_COPY = (
-    f"COPY {_STAGING} (identifier, ts, types, wkb, keys, exotic, properties_json, readers) "
+_COPY_STAGING = (
+    f"COPY {_STAGING} (identifier, ts, types, footprint, keys, exotic, properties_json, readers) "
     "FROM STDIN (FORMAT BINARY)"
 )
-_COPY_TYPES = ["text", "text", "text", "bytea", "text[]", "bool", "text", "text[]"]
+
+_COPY_TABLE = (
+    f"COPY {TABLE} "
+    "(identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+
+_ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE identifier = ANY(%s) LIMIT 1"
 
 _UPSERT = f"""
 INSERT INTO {TABLE} AS r
     (identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers)
-SELECT identifier, ts, types::jsonb, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
-       ST_GeomFromWKB(wkb, 4326), keys, exotic, properties_json, readers
+SELECT identifier, ts, types, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
+       footprint, keys, exotic, properties_json, readers
 FROM {_STAGING}
 ON CONFLICT (identifier) DO UPDATE SET
     ts = EXCLUDED.ts, types = EXCLUDED.types, properties = EXCLUDED.properties,
@@ -270,8 +286,120 @@ def _types_text(types: tuple[str, ...]) -> str:
     return json.dumps(list(types))
 
 
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+_TEXT_OID = 25
+_int32 = struct.Struct(">i").pack
+_EWKB_SRID = b"\x20" + (4326).to_bytes(4, "little")  # the SRID flag, then the SRID
+_BOOLEANS = {False: _int32(1) + b"\x00", True: _int32(1) + b"\x01"}
+_NO_KEYS = struct.pack(">iiii", 12, 0, 0, _TEXT_OID)  # an empty text[]
+
+
+def _text_array(items: Sequence[str]) -> bytes:
+    """A ``text[]`` field in COPY's binary format (its length first).
+
+    >>> _text_array(["ab"]).hex(" ", -4)
+    '0000001a 00000001 00000000 00000019 00000001 00000001 00000002 6162'
+    """
+    if not items:
+        return _NO_KEYS
+    parts = [struct.pack(">iiiii", 1, 0, _TEXT_OID, len(items), 1)]
+    for item in items:
+        data = item.encode("utf-8")
+        parts += (_int32(len(data)), data)
+    body = b"".join(parts)
+    return _int32(len(body)) + body
+
+
+@functools.lru_cache(maxsize=1024)
+def _types_field(types: tuple[str, ...]) -> bytes:
+    """A record's type labels as a ``jsonb`` field in COPY's binary format (few sets recur)."""
+    data = b"\x01" + _types_text(types).encode("utf-8")  # jsonb's binary form: version 1, text
+    return _int32(len(data)) + data
+
+
+def _ewkb(wkb: bytes) -> bytes:
+    """Little-endian 2D WKB as EWKB with SRID 4326 (what PostGIS's binary input reads).
+
+    >>> _ewkb(bytes.fromhex("0101000000" + "00" * 16)).hex()[:18]
+    '0101000020e6100000'
+    """
+    if wkb[0] != 1 or wkb[4] != 0:
+        raise ValueError("expected little-endian WKB of a 2D geometry")
+    return wkb[:4] + _EWKB_SRID + wkb[5:]
+
+
+def _copy_rows(
+    batch: Sequence[StoredRecord], readers: frozenset[str], *, properties: bool
+) -> bytes:
+    """The rows of ``batch`` in COPY's binary format, footprints as EWKB.
+
+    With ``properties``, for :data:`_COPY_TABLE` (the JSON text goes twice: into the JSONB
+    column, NULL for an exotic record, and as text); without, for :data:`_COPY_STAGING`.
+
+    Raises:
+        CatalogError: For text PostgreSQL cannot hold (a lone surrogate), which the record
+            checks refuse before a batch gets here.
+    """
+    wkbs = shapely.to_wkb(
+        [record.footprint for record in batch], output_dimension=2, byte_order=1
+    ).tolist()
+    names = _text_array(sorted(readers))
+    fields = _int32(9 if properties else 8)[2:]
+    int32 = _int32
+    parts = [_COPY_HEADER]
+    try:
+        for record, wkb in zip(batch, wkbs, strict=True):
+            # record.inexact is jsonb_faithful's answer for checked properties (one walk, at load)
+            exotic = record.inexact
+            identifier = record.identifier.encode("utf-8")
+            timestamp = record.timestamp.encode("utf-8")
+            text = record.properties_json.encode("utf-8")
+            ewkb = _ewkb(wkb)
+            parts += (
+                fields,
+                int32(len(identifier)),
+                identifier,
+                int32(len(timestamp)),
+                timestamp,
+                _types_field(record.types),
+            )
+            if properties:
+                if exotic:
+                    parts.append(b"\xff\xff\xff\xff")  # NULL
+                else:
+                    parts += (int32(len(text) + 1), b"\x01", text)
+            parts += (
+                int32(len(ewkb)),
+                ewkb,
+                _NO_KEYS if exotic or not record.keys else _text_array(sorted(record.keys)),
+                _BOOLEANS[exotic],
+                int32(len(text)),
+                text,
+                names,
+            )
+    except UnicodeEncodeError as error:
+        raise CatalogError(
+            f"a record holds text PostgreSQL cannot hold ({error.reason}): check the records"
+        ) from None
+    parts.append(_COPY_TRAILER)
+    return b"".join(parts)
+
+
 def _sql_text(text: str) -> bool:
     return _text_faithful(text)
+
+
+@dataclass
+class _Unit:
+    """What the store keeps of a unit of work (``Transaction.state``)."""
+
+    rows: int = 0
+    """Rows written in it, for :meth:`PostgresCatalog._analyze_grown`."""
+    loading: bool = False
+    """Whether a load on this thread began it (its batch may be staged, see ``_bulk``)."""
+    staged: bool = False
+    """Whether its batch waits in the temporary table for the writer thread's upsert."""
 
 
 class PostgresCatalog(Catalog):
@@ -338,6 +466,8 @@ class PostgresCatalog(Catalog):
             sa.Column("readers", pg.ARRAY(sa.Text), nullable=False),
         )
         self._keyed: frozenset[str] = frozenset()
+        self._unique_violation = psycopg.errors.UniqueViolation
+        self._loads = threading.local()  # depth: the loads running on this thread
         self._counting = threading.Lock()  # guards the two counters below
         self._analyzed = 0  # rows when the table was last analysed
         self._unanalyzed = 0  # rows written since
@@ -445,6 +575,7 @@ class PostgresCatalog(Catalog):
     # -- writing -----------------------------------------------------------------------------
 
     def _begin(self, unit: Transaction) -> None:
+        self._drain()  # a load's batch in flight on this thread commits first
         try:
             connection = self._engine.connect()
             try:
@@ -455,10 +586,36 @@ class PostgresCatalog(Catalog):
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
         unit.connection = connection
-        unit.state = 0  # rows written in the unit
+        unit.state = _Unit(loading=getattr(self._loads, "depth", 0) == 1)
 
     def _commit(self, unit: Transaction) -> None:
-        connection: sa.Connection = unit.connection
+        state: _Unit = unit.state
+        if state.staged:  # a load's batch: upserted and committed by the load's writer
+            load = self._loads
+            if load.writer is None:
+                load.writer = ThreadPoolExecutor(1, thread_name_prefix="catalogql-load")
+            load.sent = load.writer.submit(self._finish, unit.connection, state.rows)
+            return
+        self._end(unit.connection, state.rows)
+        if not getattr(self._loads, "depth", 0):  # a load analyses once, when it ends
+            self._analyze_grown()
+
+    def _finish(self, connection: sa.Connection, rows: int) -> None:
+        """On the load's writer thread: upsert a staged batch, then commit it."""
+        try:
+            connection.exec_driver_sql(_UPSERT)
+        except self._driver_errors as error:
+            with contextlib.suppress(*self._driver_errors):
+                connection.rollback()
+            connection.close()
+            raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
+        except BaseException:
+            connection.close()
+            raise
+        self._end(connection, rows)
+
+    def _end(self, connection: sa.Connection, rows: int) -> None:
+        """Commit a unit's transaction and count its rows for :meth:`_analyze_grown`."""
         try:
             connection.commit()
         except self._driver_errors as error:
@@ -466,7 +623,29 @@ class PostgresCatalog(Catalog):
         finally:
             connection.close()
         with self._counting:
-            self._unanalyzed += unit.state
+            self._unanalyzed += rows
+
+    def _drain(self) -> None:
+        """Wait for this thread's load's batch in flight; raise its error, if it failed.
+
+        The error stays: every later unit or read on this thread raises it again until the
+        load ends, so no batch after a failed one is written.
+        """
+        load = self._loads
+        failure: BaseException | None = getattr(load, "failure", None)
+        if failure is not None:
+            raise failure
+        sent, load.sent = getattr(load, "sent", None), None
+        if sent is not None:
+            try:
+                sent.result()
+            except BaseException as error:
+                load.failure = error
+                raise
+
+    def _analyze_grown(self) -> None:
+        """``ANALYZE`` the table if it has doubled (or grown by 1,000 rows) since the last time."""
+        with self._counting:
             analyze = self._unanalyzed >= max(1000, self._analyzed)
             if analyze:
                 self._analyzed += self._unanalyzed
@@ -478,6 +657,62 @@ class PostgresCatalog(Catalog):
             except self._driver_errors as error:
                 raise CatalogError(f"analysing {self.url} failed: {_reason(error)}") from None
 
+    @contextlib.contextmanager
+    def _bulk(self) -> Iterator[None]:
+        """While records load on this thread: the server's work beside the next batch's checks.
+
+        Each batch of the load (a unit begun by the load itself, not a unit the caller holds
+        open) is COPYed into a temporary table, and its upsert and commit go to a writer
+        thread, so that the server inserts one batch (parsing its JSONB, updating the indexes)
+        while this thread checks the next. At most one batch is in flight: any unit or read on
+        this thread first waits for it, so batches commit in order and a read here sees every
+        batch reported to ``progress``. A batch that fails raises its error there, or when the
+        load ends, and again at every later unit or read until then: the batches before it stay
+        stored, none after it is written. The load returns (or raises) once every batch sent
+        is committed. The table is analysed once, when the load ends, not after every doubling
+        (a 20,000-record load analysed three times, about a fifth of the server's work); a load
+        that raises still analyses what it stored, and an error doing so does not hide the
+        load's own.
+        """
+        load = self._loads
+        load.depth = getattr(load, "depth", 0) + 1
+        if load.depth == 1:
+            load.writer = load.sent = load.failure = None
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as raised:
+            error = raised
+            raise
+        finally:
+            load.depth -= 1
+            if not load.depth:
+                self._end_load(error)
+
+    def _end_load(self, error: BaseException | None) -> None:
+        """Wait for the load's last batch, stop its writer, analyse; ``error``: the load's own."""
+        load = self._loads
+        failure: BaseException | None = None
+        try:
+            self._drain()
+        except BaseException as raised:
+            failure = raised
+        finally:
+            self._stop_writer()
+            load.failure = None
+        try:
+            self._analyze_grown()
+        except CatalogError:
+            if error is None and failure is None:
+                raise
+        if failure is not None and failure is not error:
+            raise failure from error
+
+    def _stop_writer(self) -> None:
+        writer, self._loads.writer = self._loads.writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
+
     def _rollback(self, unit: Transaction) -> None:
         connection: sa.Connection = unit.connection
         try:
@@ -488,33 +723,51 @@ class PostgresCatalog(Catalog):
             connection.close()
 
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
+        """Write a batch: COPY it straight into the table when none of it is stored, else upsert.
+
+        A load's own batch is COPYed into a temporary table, then upserted by the load's writer
+        thread when the unit commits (see :meth:`_bulk`). Any other batch: if no identifier of
+        it is stored (the common first load), the rows are COPYed into the table inside a
+        savepoint; should another writer store one of them meanwhile (a unique violation), the
+        savepoint is rolled back and the batch takes the upsert path: COPY into a temporary
+        table, then ``INSERT ... ON CONFLICT``, which skips records whose JSON, types and
+        readers are unchanged. Rows go in COPY's binary format, built here (footprints as
+        EWKB, JSONB as its version byte and the text).
+        """
         if not batch:
             return
-        names = sorted(readers)
-        wkbs = shapely.to_wkb([record.footprint for record in batch], output_dimension=2)
-        rows = []
-        for record, wkb in zip(batch, wkbs.tolist(), strict=True):
-            # record.inexact is jsonb_faithful's answer for checked properties (one walk, at load)
-            keys = sorted(record.keys) if not record.inexact else []
-            types = _types_text(record.types)
-            text = record.properties_json
-            rows.append(
-                (record.identifier, record.timestamp, types, wkb, keys, record.inexact, text, names)
-            )
+        state: _Unit = unit.state
+        staged = state.loading and self._loads.depth == 1 and not state.staged
         connection: sa.Connection = unit.connection
         try:
-            connection.exec_driver_sql(_STAGING_DDL)
             raw = connection.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
-                copy.set_types(_COPY_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-            connection.exec_driver_sql(_UPSERT)
-            connection.exec_driver_sql(f"DELETE FROM {_STAGING}")  # the next batch of the unit
+            with raw.cursor() as cursor:
+                direct = False
+                if not staged:
+                    identifiers = [record.identifier for record in batch]
+                    direct = cursor.execute(_ANY_STORED, (identifiers,)).fetchone() is None
+                if direct:
+                    cursor.execute("SAVEPOINT catalogql_copy")
+                    try:
+                        with cursor.copy(_COPY_TABLE) as copy:
+                            copy.write(_copy_rows(batch, readers, properties=True))
+                    except self._unique_violation:  # stored since by another writer: upsert
+                        cursor.execute("ROLLBACK TO SAVEPOINT catalogql_copy")
+                        direct = False
+                    cursor.execute("RELEASE SAVEPOINT catalogql_copy")
+                if not direct:
+                    cursor.execute(_STAGING_DDL)
+                    if state.rows:  # an earlier batch of this unit
+                        cursor.execute(f"DELETE FROM {_STAGING}")
+                    with cursor.copy(_COPY_STAGING) as copy:
+                        copy.write(_copy_rows(batch, readers, properties=False))
+                    if not staged:
+                        cursor.execute(_UPSERT)
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
-        unit.state += len(rows)
+        state.rows += len(batch)
+        state.staged = staged
 
     def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
         connection: sa.Connection = unit.connection
@@ -544,7 +797,7 @@ class PostgresCatalog(Catalog):
             )
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
-        unit.state += int(result.rowcount)
+        unit.state.rows += int(result.rowcount)
         return int(result.rowcount)
 
     # -- reading -----------------------------------------------------------------------------
@@ -573,6 +826,7 @@ class PostgresCatalog(Catalog):
 
     def _connection(self) -> contextlib.AbstractContextManager[sa.Connection]:
         """The connection a read runs on: this thread's unit's, or one from the pool."""
+        self._drain()  # a read on a loading thread sees the load's batches so far
         unit = self._current()
         if unit is not None:
             return contextlib.nullcontext(unit.connection)

@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import shapely
 
 from catalogql.ast import Node, walk
@@ -457,7 +458,9 @@ class SQLiteCatalog(Catalog):
     # -- reading -----------------------------------------------------------------------------
 
     def _get(self, identifier: str, readers: frozenset[str] | None) -> Mapping[str, Any] | None:
-        sql = "SELECT identifier, types, properties FROM records AS r WHERE identifier = :id"
+        sql = (
+            "SELECT identifier, types, properties, exotic FROM records AS r WHERE identifier = :id"
+        )
         params: dict[str, Any] = {"id": identifier}
         if readers is not None:
             sql += " AND " + _readable(readers, params)
@@ -467,7 +470,7 @@ class SQLiteCatalog(Catalog):
 
         with self._guard():
             row = self._retry(get, "read")
-        return None if row is None else _record(row[0], row[1], row[2])
+        return None if row is None else _record(row[0], row[1], row[2], row[3])
 
     def _count(self) -> int:
         with self._guard():
@@ -668,7 +671,7 @@ class _Statistics:
 
 
 def _collect(
-    rows: Iterator[tuple[Any, ...]],
+    rows: sqlite3.Cursor,
     query: Query,
     in_python: Predicate | None,
     everywhere: bool,
@@ -678,27 +681,38 @@ def _collect(
 
     ``in_python`` decides the filter for exotic records, or for every record when
     ``everywhere`` (a filter SQL could not hold); ``types_in_python`` decides type
-    expressions SQL could not hold.
+    expressions SQL could not hold. Rows are read a chunk at a time (doubling from
+    :data:`_FIRST_CHUNK`, so a walk that fills a small page early reads little past it), and a
+    chunk's footprints are decoded and tested against the area in one vectorized call each.
     """
     area = query.area
+    limit = query.limit
     found: list[dict[str, Any]] = []
     total = 0
-    for identifier, types, properties, footprint, exotic in rows:
-        if area is not None and not area.intersects(shapely.from_wkb(footprint)):
-            continue
-        record = None
-        if types_in_python is not None and not types_in_python(json.loads(types)):
-            continue
-        if in_python is not None and (everywhere or exotic):
-            record = _record(identifier, types, properties)
-            if not in_python(record["properties"]):
+    size = _FIRST_CHUNK
+    while chunk := rows.fetchmany(size):
+        size = min(2 * size, _LAST_CHUNK)
+        if area is not None:
+            hits = shapely.intersects(area, shapely.from_wkb([row[3] for row in chunk]))
+            chunk = [row for row, hit in zip(chunk, hits.tolist(), strict=True) if hit]
+        for identifier, types, properties, _, exotic in chunk:
+            record = None
+            if types_in_python is not None and not types_in_python(_labels(types)):
                 continue
-        total += 1
-        if len(found) < query.limit:
-            found.append(record or _record(identifier, types, properties))
-        elif not query.count_total:
-            break
+            if in_python is not None and (everywhere or exotic):
+                record = _record(identifier, types, properties, exotic)
+                if not in_python(record["properties"]):
+                    continue
+            total += 1
+            if len(found) < limit:
+                found.append(record or _record(identifier, types, properties, exotic))
+            elif not query.count_total:
+                return Page(found, None, fresh=True)
     return Page(found, total if query.count_total else None, fresh=True)
+
+
+_FIRST_CHUNK, _LAST_CHUNK = 64, 4096
+"""The rows :func:`_collect` reads at a time: the first chunk, and the most a chunk grows to."""
 
 
 _NO_LOCK = contextlib.nullcontext()
@@ -733,11 +747,22 @@ def _types_text(types: tuple[str, ...]) -> str:
     return _dumps(list(types))
 
 
-def _record(identifier: str, types: str, properties: str) -> dict[str, Any]:
+@functools.lru_cache(maxsize=1024)
+def _labels(types: str) -> tuple[str, ...]:
+    """A record's type labels, read from their JSON text (few sets recur: each read once)."""
+    return tuple(json.loads(types))
+
+
+def _record(identifier: str, types: str, properties: str, exotic: int) -> dict[str, Any]:
+    """A stored row as the record it holds.
+
+    orjson reads the properties, except those of an exotic record (an integer past 64 bits,
+    which orjson would read as a float): the standard library reads those exactly.
+    """
     return {
         "identifier": identifier,
-        "type": json.loads(types),
-        "properties": json.loads(properties),
+        "type": list(_labels(types)),
+        "properties": json.loads(properties) if exotic else orjson.loads(properties),
     }
 
 
