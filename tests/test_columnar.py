@@ -35,6 +35,7 @@ from catalogql.ast import (
     Wildcard,
     iter_nodes,
 )
+from catalogql.compile import columnar
 from catalogql.compile.columnar import PropertyColumns, compile_columnar
 from catalogql.semantics import instant_key, literal_number
 from catalogql.testing.strategies import (
@@ -510,6 +511,63 @@ def test_the_real_records_round_trip(real_rows: list[dict[str, Any]]) -> None:
         same_json(g, real_rows[i])
         for g, i in zip(table.take(order).rows(range(len(order))), order.tolist(), strict=True)
     )
+
+
+@pytest.mark.parametrize("few", [0, 24, 10**6])
+def test_pages_of_the_real_records_come_back_exactly(
+    few: int, real_rows: list[dict[str, Any]]
+) -> None:
+    """Pages of any size, read a value at a time or a column at a time (``few``: the rows of a
+    shape read a value at a time), in any order, with repeats: the rows appended, new objects."""
+    rows = [*real_rows, {}, {"catalogID": 7, "cloudCover": "x", "extra": [1, {"k": None}]}]
+    table = table_of(rows, 3)
+    rng = np.random.default_rng(14)
+    with mock.patch.object(columnar, "_FEW_ROWS", few):
+        for size in (1, 2, 5, 30, 300, len(rows)):
+            page = rng.choice(len(rows), size, replace=size > len(rows) // 2)
+            got = table.rows(page)
+            assert all(same_json(g, rows[i]) for g, i in zip(got, page.tolist(), strict=True))
+            wkt = [rows[i].get("footprintWkt") for i in page.tolist()]
+            assert table.texts("footprintWkt", page) == [
+                w if isinstance(w, str) else None for w in wkt
+            ]
+            assert table.texts("catalogID", page) == [
+                rows[i].get("catalogID") if isinstance(rows[i].get("catalogID"), str) else None
+                for i in page.tolist()
+            ]
+        got = table.rows(list(range(len(rows))))
+        got[-1]["extra"][1]["k"] = 1  # the caller owns what it gets back
+        assert same_json(table.row(len(rows) - 1), rows[-1])
+
+
+@pytest.mark.parametrize("few", [0, 10**6])
+def test_every_kind_of_column_reads_back_both_ways(few: int) -> None:
+    """Columns of one kind (dense and sparse), of several kinds, texts of a small dictionary
+    (read through a list) and of a large one (its index dropped), long texts, lists, others."""
+    rows: list[dict[str, Any]] = []
+    for i in range(600):
+        row: dict[str, Any] = {"f": i / 7, "i": i - 300, "small": f"s{i % 5}", "unique": f"u{i}"}
+        row["note"] = ("n" * 300 if i % 2 else "") + str(i)  # long and short, no index
+        if i % 3 == 0:
+            row["sparse"] = i
+        if i % 50 == 0:
+            row["rare"] = "r" * (300 + i)  # long texts, in few rows
+            row["mixed"] = [i, "x", {"deep": [i]}] if i % 100 else 2**60 + i
+        row["b"] = None if i % 4 == 0 else i % 4 == 1
+        row["m"] = [1.0, "t", None, True, 2**70, -0.0][i % 6]
+        rows.append(dict(reversed(list(row.items()))) if i % 7 == 0 else row)
+    table = table_of(rows, 4)
+    assert table._settle().columns["unique"].values.dictionary.index is None  # not listed
+    order = np.random.default_rng(3).permutation(len(rows))
+    with mock.patch.object(columnar, "_FEW_ROWS", few):
+        got = table.rows(order)
+        assert all(same_json(g, rows[i]) for g, i in zip(got, order.tolist(), strict=True))
+        assert all(same_json(table.row(i), rows[i]) for i in (0, 1, 50, 100, 599))
+        for name in ("rare", "small", "unique", "note", "m", "nothing"):
+            for page in (order[:3], order):
+                assert table.texts(name, page) == [
+                    v if isinstance(v := rows[i].get(name), str) else None for i in page.tolist()
+                ]
 
 
 def test_readers_beside_a_writer_see_whole_snapshots() -> None:

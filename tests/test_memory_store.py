@@ -29,6 +29,7 @@ from catalogql.search.stores.packed import (
     BoxIndex,
     Footprints,
     Identifiers,
+    _rectangle,
     outward_boxes,
 )
 
@@ -348,6 +349,38 @@ def test_boxes_compare_with_the_area_in_float64() -> None:
     below = Area(shapely.box(-1, -1, 0.1 - 1e-12, 1))  # x1 just under 0.1: float32 rounds down
     assert index.query(below, footprints.boxes).tolist() == [0, 1]  # a box may over-include
     assert footprints.intersecting(below, rows).tolist() == [0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0.0, 1.5, 2.0, -3.0]), st.sampled_from([0.0, 1.0, 7.25])),
+        min_size=3,
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_an_area_is_told_a_rectangle_exactly(points: list[tuple[float, float]], hole: bool) -> None:
+    """Area's rectangle test from the coordinates agrees with shapely's equality with the box."""
+    ring = [*points, points[0]]
+    inner = [(0.1, 0.1), (0.2, 0.1), (0.2, 0.2), (0.1, 0.1)] if hole else None
+    polygon = shapely.Polygon(ring, None if inner is None else [inner])
+    if not polygon.is_valid:  # a bow tie, a spike, a line: never a rectangle
+        assert _rectangle(polygon) is None, polygon.wkt
+        return
+    general = (
+        shapely.get_num_geometries(polygon) == 1
+        and shapely.area(polygon) > 0
+        and bool(shapely.equals(polygon, shapely.box(*shapely.bounds(polygon))))
+    )
+    area = Area(polygon)
+    assert len(area.rectangles) == int(general), (polygon.wkt, area.rectangles)
+    if general:
+        assert area.rectangles.tolist() == [list(shapely.bounds(polygon))]
+    five = shapely.get_num_coordinates(polygon) == 5  # then told without shapely.equals
+    assert (_rectangle(polygon) is not None) == (general and five), polygon.wkt
+    assert area.boxes.dtype == np.float64
+    assert bool(shapely.equals(area.shape, polygon))
 
 
 def test_every_filter_applies_when_the_first_leaves_few_slots() -> None:

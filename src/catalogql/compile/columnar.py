@@ -31,7 +31,8 @@ Key order lives in one *shape* code per row, into a list of key tuples.
 and gives their row numbers; appended rows are folded into the columns when first read, or once
 they are as many as the rows already folded (so the folds cost ``O(rows)`` in all, and the first
 read after a large load has at most half of the rows left to fold in).
-:meth:`~PropertyColumns.rows` builds a page of results (a column at a time);
+:meth:`~PropertyColumns.rows` builds a page of results (through readers made once per
+snapshot: a value at a time for the few rows of a shape, a column at a time for many);
 :meth:`~PropertyColumns.take` makes a new table of some rows, in an order (to compact after
 removals, or to keep rows sorted by time). ``compile_columnar(node, schema)`` is cached like
 ``compile_predicate``; calling it on a table gives a boolean mask over every row, or over the
@@ -65,7 +66,6 @@ range(0, 3)
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import operator
 import sys
@@ -123,12 +123,17 @@ _INLINE_TEXT = 15
 _LONG_TEXT = 255
 """Strings past this many UTF-8 bytes go to a dictionary's packed buffer (see _Dictionary)."""
 
-_FEW_ROWS = 8
+_FEW_ROWS = 24
+"""A page's rows of one shape are read a value at a time up to this many (else a column at a
+time: a handful of numpy calls per column costs more than reading a few values one by one)."""
 
 _FEW_ROWS_SHARE = 8
 """A text comparison over fewer entries than an eighth of the dictionary compares only their
 strings (else every string of the dictionary once, looked up by code)."""
-"""Up to this many rows, :meth:`PropertyColumns.rows` reads a value at a time."""
+
+_LISTED_STRINGS = 4096
+"""A dictionary of at most this many strings, which keeps its index (so its strings are Python
+strings already), is read through a list of them (a pointer each) rather than from numpy."""
 
 _UFUNCS: dict[Op, Any] = {
     Op.EQ: np.equal,
@@ -278,6 +283,25 @@ class _Dictionary:
             for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
         ]
 
+    def long_text(self, code: int) -> str:
+        """The string of one long entry of a :meth:`view` (see :meth:`long_texts`)."""
+        long_codes, ends = self._long
+        at = int(long_codes.searchsorted(code))
+        start = ends.item(at - 1) if at else 0
+        return self._long_buffer[start : ends.item(at)].decode("utf-8")
+
+    def listed(self) -> list[str | None] | None:
+        """``[None, s0, s1, ...]``: every string by code + 1, when few and indexed (else None).
+
+        The list holds the index's own string objects (a pointer each): see
+        :data:`_LISTED_STRINGS`.
+        """
+        with self._lock:
+            index = self.index
+            if index is None or len(index) > _LISTED_STRINGS or len(index) != self.size:
+                return None
+            return [None, *index]  # the index keeps insertion order: code order
+
     def patch(
         self,
         answers: NDArray[Any],
@@ -290,6 +314,8 @@ class _Dictionary:
         With ``entries``, ``answers`` and ``is_long`` are those entries' (``i`` indexes them).
         """
         at = np.flatnonzero(is_long)
+        if not len(at):
+            return
         codes = at if entries is None else entries[at]
         for i, text in zip(at.tolist(), self.long_texts(codes), strict=True):
             answers[i] = answer(text)
@@ -771,6 +797,128 @@ class _Column:
         return np.where(hit, found, -1)
 
 
+_CONSTANTS: dict[int, Any] = {NULL: None, TRUE: True, FALSE: False}
+
+
+class _ColumnReader:
+    """Reads one column of a snapshot back into Python values (made once per snapshot).
+
+    Every entry read is one a row *has* (a row is read through the keys of its shape), so an
+    absent entry is never asked for: a column whose entries are all of one kind, absent ones
+    aside (the usual column), is read without looking at the kinds. ``one(row)`` reads one
+    row's value with a few scalar calls; :meth:`many` reads many rows' with a few numpy calls.
+    """
+
+    __slots__ = ("_at", "_column", "_longs", "_single", "_strings", "one")
+
+    def __init__(self, column: _Column) -> None:
+        self._column = column
+        values = column.values
+        kinds = np.flatnonzero(values.counts()[1:]) + 1  # ABSENT aside
+        self._single = int(kinds[0]) if len(kinds) == 1 else None
+        self._strings = None if values.code is None else values.dictionary.listed()
+        self._longs: bool | None = None  # whether every string is long, or none is (None: some)
+        if values.code is not None and self._strings is None:
+            is_long = values.dictionary.view()[1]
+            self._longs = True if is_long.all() else False if not is_long.any() else None
+        at = self._at = self.entry_reader()
+        rows = column.rows
+        if rows is None:
+            self.one: Callable[[int], Any] = at
+        else:
+            search: Callable[[int], Any] = rows.searchsorted  # a numpy integer: an index
+            self.one = lambda row: at(search(row))
+
+    def entry_reader(self) -> Callable[[int], Any]:
+        """Reads the value of one entry (by position in the column), with no kind test if it can."""
+        values, single = self._column.values, self._single
+        if single == FLOAT:
+            return cast("NDArray[np.float64]", values.num).item
+        if single == INT:
+            number = cast("NDArray[np.float64]", values.num).item
+            return lambda position: int(number(position))
+        if single in _CONSTANTS:
+            constant = _CONSTANTS[single]
+            return lambda position: constant
+        if single == TEXT:
+            return self._text_reader()
+        return values.value_at
+
+    def _text_reader(self) -> Callable[[int], Any]:
+        values = self._column.values
+        code = cast("NDArray[Any]", values.code).item
+        strings = self._strings
+        if strings is not None:
+            listed = strings
+            return lambda position: listed[code(position)]
+        dictionary = values.dictionary
+        array, is_long = dictionary.view()  # every string the snapshot's codes stand for
+        string, long, text = array.item, is_long.item, dictionary.long_text
+        if self._longs is False:  # no long strings
+            return lambda position: string(code(position) - 1)
+        if self._longs:  # only long ones (footprints' WKT)
+            return lambda position: text(code(position) - 1)
+
+        def read(position: int) -> Any:
+            at = code(position) - 1
+            return text(at) if long(at) else string(at)
+
+        return read
+
+    def text(self, row: int) -> str | None:
+        """One row's string, or None when the row has no entry or its entry is no text."""
+        column = self._column
+        values, rows = column.values, column.rows
+        position = row
+        if rows is not None:
+            position = int(rows.searchsorted(row))
+            if position >= len(rows) or rows.item(position) != row:
+                return None
+        if values.kind.item(position) != TEXT:
+            return None
+        return cast("str", (self._at if self._single == TEXT else values.value_at)(position))
+
+    def many(self, rows: Indices) -> list[Any]:
+        """The values of these rows (each has an entry), in their order."""
+        column = self._column
+        values, single = column.values, self._single
+        positions = rows if column.rows is None else column.rows.searchsorted(rows)
+        if single == FLOAT:
+            return cast("list[Any]", cast("NDArray[Any]", values.num)[positions].tolist())
+        if single == INT:
+            numbers = cast("NDArray[Any]", values.num)[positions]
+            return cast("list[Any]", numbers.astype(np.int64).tolist())
+        if single == TEXT:
+            codes = cast("NDArray[Any]", values.code)[positions]
+            if self._strings is not None:
+                return list(map(self._strings.__getitem__, codes.tolist()))
+            at = codes.astype(np.int64) - 1
+            if self._longs is False:
+                return list(map(values.dictionary.view()[0].item, at.tolist()))
+            if self._longs:
+                return values.dictionary.long_texts(at)
+            return values._texts_at(at)
+        if single in _CONSTANTS:
+            return [_CONSTANTS[single]] * len(rows)
+        return values.values_at(positions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What reads rows of one snapshot: a reader per column, and per shape its keys' readers."""
+
+    now: _Settled
+    columns: dict[str, _ColumnReader]  # made when first read
+    shapes: dict[int, tuple[tuple[str, ...], tuple[Callable[[int], Any], ...]]]
+
+    def column(self, name: str) -> _ColumnReader:
+        """The reader of column ``name`` (one the snapshot has)."""
+        reader = self.columns.get(name)
+        if reader is None:
+            reader = self.columns[name] = _ColumnReader(self.now.columns[name])
+        return reader
+
+
 class PropertyColumns:
     """A table of records' properties, one row per record, held as typed columns.
 
@@ -945,45 +1093,76 @@ class PropertyColumns:
         return self.rows([i % size])[0]
 
     def rows(self, indices: Iterable[int] | Indices) -> list[dict[str, Any]]:
-        """The properties of many rows, in the order given (a column at a time: fast).
+        """The properties of many rows, in the order given (new objects, equal to those appended).
+
+        A row of a shape few rows of the page have is read a value at a time (a scalar read
+        per key); the rows of a shape many have, a column at a time.
 
         >>> columns = PropertyColumns()
         >>> _ = columns.append([{"a": 1}, {"a": 2, "b": True}])
         >>> columns.rows([1, 0])
         [{'a': 2, 'b': True}, {'a': 1}]
         """
+        wanted = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
+        if not wanted:
+            return []
         now = self._settle()
-        wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
-        wanted = wanted.astype(np.int64, copy=False).reshape(-1)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
-            raise IndexError(f"a row number past the table's {now.size} rows")
-        codes = now.shape_codes[wanted]
-        shapes = self._shapes
-        out: list[dict[str, Any]] = [{}] * len(wanted)
-        if len(wanted) <= _FEW_ROWS:  # a value at a time: fewer numpy calls for a few rows
-            for j, (row, code) in enumerate(zip(wanted.tolist(), codes.tolist(), strict=True)):
-                got = {}
-                for name in shapes[code]:
-                    column = now.columns[name]
-                    got[name] = column.values.value_at(column.position(row))
-                out[j] = got
+        reading = self._reading(now)
+        size = now.size
+        if min(wanted) < 0 or max(wanted) >= size:
+            raise IndexError(f"a row number past the table's {size} rows")
+        shape_of = now.shape_codes.item
+        shapes = reading.shapes
+        if len(wanted) <= _FEW_ROWS:  # a value at a time
+            out = []
+            for row in wanted:
+                code = shape_of(row)
+                shape = shapes.get(code) or self._shape_readers(reading, code)
+                out.append(dict(zip(shape[0], [one(row) for one in shape[1]], strict=True)))
             return out
+        at = np.asarray(wanted, dtype=np.int64)
+        codes = now.shape_codes[at]
         order = np.argsort(codes, kind="stable")  # the page's rows grouped by shape
-        cuts = np.flatnonzero(np.diff(codes[order])) + 1
+        cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
+        made: list[dict[str, Any]] = [{}] * len(wanted)
         for js in np.split(order, cuts):
-            keys = shapes[int(codes[js[0]])]
-            at = wanted[js]
-            columns = []
-            for name in keys:  # every row of the group has every key: one kind per column, often
-                column = now.columns[name]
-                columns.append(column.values.values_at(column.positions(at)))
-            made = map(dict, map(zip, itertools.repeat(keys), zip(*columns, strict=True)))
-            for j, made_row in zip(js.tolist(), made, strict=False):
-                out[j] = made_row
+            code = int(codes[js[0]])
+            keys, ones = shapes.get(code) or self._shape_readers(reading, code)
+            positions = js.tolist()
+            if len(positions) <= _FEW_ROWS:
+                for j in positions:
+                    row = wanted[j]
+                    made[j] = dict(zip(keys, [one(row) for one in ones], strict=True))
+                continue
+            group = at[js]
+            columns = [reading.column(name).many(group) for name in keys]
             if not keys:
-                for j in js.tolist():
-                    out[j] = {}
-        return out
+                for j in positions:
+                    made[j] = {}
+                continue
+            for j, values in zip(positions, zip(*columns, strict=True), strict=True):
+                made[j] = dict(zip(keys, values, strict=True))
+        return made
+
+    _read: _Reading | None = None  # the readers of the last snapshot read
+
+    def _reading(self, now: _Settled) -> _Reading:
+        """The readers of snapshot ``now`` (made once per snapshot, each column's when first read).
+
+        Readers in several threads may make the same reader twice; either is right.
+        """
+        reading = self._read
+        if reading is None or reading.now is not now:
+            reading = self._read = _Reading(now, {}, {})
+        return reading
+
+    def _shape_readers(
+        self, reading: _Reading, code: int
+    ) -> tuple[tuple[str, ...], tuple[Callable[[int], Any], ...]]:
+        """The keys of shape ``code`` and their columns' one-row readers."""
+        keys = self._shapes[code]
+        shape = reading.shapes[code] = (keys, tuple(reading.column(k).one for k in keys))
+        return shape
 
     def texts(self, name: str, indices: Iterable[int] | Indices) -> list[str | None]:
         """One column's text for some rows, in the order given (None where not held as text).
@@ -1005,15 +1184,18 @@ class PropertyColumns:
         ['xxxxxxxxxxx', 'POINT (1 2)', None, None]
         """
         now = self._settle()
-        wanted = np.asarray(indices if isinstance(indices, np.ndarray) else list(indices))
-        wanted = wanted.astype(np.int64, copy=False).reshape(-1)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= now.size):
+        few = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
+        if few and (min(few) < 0 or max(few) >= now.size):
             raise IndexError(f"a row number past the table's {now.size} rows")
-        out: list[str | None] = [None] * len(wanted)
+        out: list[str | None] = [None] * len(few)
         column = now.columns.get(name)
         values = None if column is None else column.values
-        if column is None or values is None or values.code is None or not len(wanted):
+        if column is None or values is None or values.code is None or not few:
             return out
+        if len(few) <= _FEW_ROWS:  # a value at a time
+            text = self._reading(now).column(name).text
+            return [text(row) for row in few]
+        wanted = np.asarray(few, dtype=np.int64)
         positions = column.positions(wanted)
         kind = values.kind[positions]
         kind[positions < 0] = ABSENT
@@ -1085,6 +1267,10 @@ class PropertyColumns:
                 if id(dictionary) not in counted:
                     counted.add(id(dictionary))
                     held += dictionary.nbytes()
+        read = self._read  # the readers' lists of small dictionaries' strings (pointers)
+        if read is not None:
+            listed = [reader._strings for reader in list(read.columns.values())]
+            held += sum(sys.getsizeof(strings) for strings in listed if strings is not None)
         return held
 
 

@@ -564,21 +564,17 @@ class MemoryCatalog(Catalog):
     ) -> list[dict[str, Any]]:
         """The records in these slots, rebuilt (new objects); ``rebuilt``: properties known."""
         lists, codes = self._type_lists, self._types.values
-        if rebuilt and all(slot in rebuilt for slot in slots.tolist()):
-            properties = [rebuilt.pop(slot) for slot in slots.tolist()]
-            return [
-                {"identifier": identifier, "type": list(lists[code]), "properties": row}
-                for identifier, code, row in zip(
-                    self._identifiers.many(slots), codes[slots].tolist(), properties, strict=True
-                )
-            ]
+        listed = slots.tolist()
+        if rebuilt:  # the rows the filters rebuilt are used once; the others read now
+            missing = [slot for slot in listed if slot not in rebuilt]
+            read = dict(zip(missing, self._properties.rows(missing), strict=True))
+            properties = [rebuilt.pop(slot) if slot in rebuilt else read[slot] for slot in listed]
+        else:
+            properties = self._properties.rows(listed)
         return [
-            {"identifier": identifier, "type": list(lists[code]), "properties": properties}
-            for identifier, code, properties in zip(
-                self._identifiers.many(slots),
-                codes[slots].tolist(),
-                self._properties.rows(slots),
-                strict=True,
+            {"identifier": identifier, "type": list(lists[code]), "properties": row}
+            for identifier, code, row in zip(
+                self._identifiers.many(slots), codes[slots].tolist(), properties, strict=True
             )
         ]
 
@@ -667,19 +663,19 @@ class MemoryCatalog(Catalog):
         for name in query.required_types:
             codes = self._label_codes.get(name, [])
             sets.append((index.types.size(codes), _bind(index.types.gather, codes)))
+        hashes = index.key_hashes
         for _, keys in query.equality:
-            ranges = []
+            parts = []
             for key in keys:
                 value = hash(key)
-                ranges.append(
-                    (
-                        int(np.searchsorted(index.key_hashes, value)),
-                        int(np.searchsorted(index.key_hashes, value, side="right")),
-                    )
-                )
-            found = np.unique(
-                np.concatenate([index.key_slots[a:b] for a, b in ranges] or [np.zeros(0, np.int32)])
-            ).astype(np.int64)
+                start = int(hashes.searchsorted(value))
+                end = int(hashes.searchsorted(value, side="right"))
+                if end > start:
+                    parts.append(index.key_slots[start:end])
+            if len(parts) == 1 and len(parts[0]) == 1:  # one id: one slot (the usual lookup)
+                found = parts[0].astype(np.int64)
+            else:
+                found = np.unique(np.concatenate(parts or [_NONE])).astype(np.int64)
             sets.append((len(found), _bind(_same, found)))
         if tests.readable is not None:
             codes = np.flatnonzero(tests.readable).tolist()

@@ -30,6 +30,7 @@ range(0, 2)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,17 +129,45 @@ class Area:
            [5., 5., 6., 6.]])
     """
 
-    __slots__ = ("boxes", "rectangles", "shape")
+    __slots__ = ("_area", "_blocks", "_shape", "boxes", "rectangles")
 
     def __init__(self, area: BaseGeometry) -> None:
-        self.shape: BaseGeometry = shapely.from_wkb(shapely.to_wkb(area))  # its own: prepared here
-        shapely.prepare(self.shape)
+        self._area = area
+        self._shape: BaseGeometry | None = None
+        self._blocks: tuple[NDArray[np.float32], list[Slots]] | None = None  # see BoxIndex
+        box = _rectangle(area)
+        if box is not None:  # the usual area: one rectangle, told from its five points
+            self.boxes: NDArray[np.float64] = np.array([box], dtype=np.float64)
+            self.rectangles: NDArray[np.float64] = self.boxes
+            return
         parts = shapely.get_parts(area) if shapely.get_num_geometries(area) > 1 else [area]
         shapes = np.asarray(parts, dtype=object)
-        self.boxes: NDArray[np.float64] = shapely.bounds(shapes)
+        self.boxes = shapely.bounds(shapes)
         rectangle = shapely.equals(shapes, shapely.box(*self.boxes.T)) & (shapely.area(shapes) > 0)
-        self.rectangles: NDArray[np.float64] = self.boxes[rectangle]
+        self.rectangles = self.boxes[rectangle]
         """The boxes of the parts that are rectangles (a footprint inside one meets the area)."""
+
+    @property
+    def shape(self) -> BaseGeometry:
+        """The area, prepared (made when the exact test first needs it).
+
+        The area itself when it is prepared (a request's is:
+        :func:`~catalogql.search.geometry.read_area`), else its own prepared copy (the caller's
+        geometry is not changed).
+
+        >>> area = shapely.box(0, 0, 1, 1)
+        >>> Area(area).shape is area, bool(shapely.is_prepared(area))
+        (False, False)
+        >>> _ = shapely.prepare(area); Area(area).shape is area
+        True
+        """
+        if self._shape is None:
+            shape = self._area
+            if not shapely.is_prepared(shape):
+                shape = shapely.from_wkb(shapely.to_wkb(shape))
+                shapely.prepare(shape)
+            self._shape = shape
+        return self._shape
 
     def inside(self, boxes: NDArray[np.float32]) -> NDArray[np.bool_]:
         """Which of ``boxes`` lie inside a rectangular part of the area (so their shapes meet it).
@@ -167,6 +196,37 @@ class Area:
             found = near if found is None else found | near
         assert found is not None  # an area has a part
         return found
+
+
+def _rectangle(area: BaseGeometry) -> tuple[float, float, float, float] | None:
+    """The box ``(xmin, ymin, xmax, ymax)`` of an area that is exactly one, else None.
+
+    Told from the coordinates alone, so it answers None for some rectangles (written with more
+    than five points, or as a multipolygon of one part), never for a shape that is not one: a
+    polygon of five points (no hole), closed, whose four corners are distinct corners of their
+    bounds and whose edges are each horizontal or vertical is its box.
+
+    >>> _rectangle(shapely.box(0, 0, 2, 1)), _rectangle(shapely.Polygon([(0, 0), (2, 0), (0, 1)]))
+    ((0.0, 0.0, 2.0, 1.0), None)
+    >>> _rectangle(shapely.Polygon([(0, 0), (2, 1), (2, 0), (0, 1), (0, 0)]))  # a bow tie
+    """
+    if shapely.get_type_id(area) != 3:  # a Polygon
+        return None
+    points = shapely.get_coordinates(area).tolist()
+    if len(points) != 5 or points[0] != points[4]:
+        return None
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if not (x0 < x1 and y0 < y1):
+        return None
+    corners = {(x, y) for x, y in points[:4] if x in (x0, x1) and y in (y0, y1)}
+    if len(corners) != 4:
+        return None
+    for (xa, ya), (xb, yb) in itertools.pairwise(points):  # each edge along one axis
+        if (xa == xb) == (ya == yb):
+            return None
+    return x0, y0, x1, y1
 
 
 class Identifiers:
@@ -511,28 +571,33 @@ class BoxIndex:
         >>> BoxIndex.build(boxes, np.arange(2)).estimate(Area(shapely.box(0, 0, 1, 1)))
         2
         """
-        blocks, found = self.blocks, 0
+        found = sum(len(chosen) for chosen in self._blocks_met(area)) * BLOCK
+        return min(found, len(self.rows))
+
+    def _blocks_met(self, area: Area) -> list[Slots]:
+        """The blocks each box of ``area`` meets (kept in the area: :meth:`query` reuses them)."""
+        memo = area._blocks
+        if memo is not None and memo[0] is self.blocks:
+            return memo[1]
+        blocks, met = self.blocks, []
         for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
             hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
             hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
-            found += int(np.count_nonzero(hit)) * BLOCK
-        return min(found, len(self.rows))
+            met.append(np.flatnonzero(hit))
+        area._blocks = (self.blocks, met)
+        return met
 
     def query(self, area: Area, boxes: NDArray[np.float32]) -> Slots:
         """The rows whose box meets the box of a part of ``area``, ascending."""
         if not len(self.rows):
             return np.zeros(0, dtype=np.int64)
         found: list[NDArray[np.int32]] = []
-        blocks = self.blocks
-        for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
-            hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
-            hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
-            chosen = np.flatnonzero(hit)
+        for (x0, y0, x1, y1), chosen in zip(area.boxes, self._blocks_met(area), strict=True):
             if not len(chosen):
                 continue
-            starts = chosen * BLOCK
-            ends = np.minimum(starts + BLOCK, len(self.rows))
-            positions = _ranges(starts, ends)
+            positions = (chosen[:, np.newaxis] * BLOCK + _IN_BLOCK).reshape(-1)
+            if chosen[-1] == len(self.blocks) - 1:  # the last block may be short
+                positions = positions[positions < len(self.rows)]
             rows = self.rows[positions]
             own = boxes[rows]
             near = (own[:, 0] <= x1) & (own[:, 2] >= x0) & (own[:, 1] <= y1) & (own[:, 3] >= y0)
@@ -545,15 +610,4 @@ class BoxIndex:
         return result
 
 
-def _ranges(starts: Slots, ends: Slots) -> Slots:
-    """The integers of the ranges ``[starts[i], ends[i])``, concatenated.
-
-    >>> _ranges(np.array([0, 10]), np.array([2, 13])).tolist()
-    [0, 1, 10, 11, 12]
-    """
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.asarray(np.arange(total, dtype=np.int64) + shifts, dtype=np.int64)
+_IN_BLOCK = np.arange(BLOCK, dtype=np.int64)
