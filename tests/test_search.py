@@ -7,8 +7,10 @@ response as a brute-force evaluation written here, independently of the stores.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -293,6 +295,27 @@ def test_sqlite_catalog_persists(tmp_path: Path) -> None:
     with open_catalog(url) as catalog:
         assert len(catalog) == 1
         assert ids(catalog.search({"filters": ["cloudCover = 3"]})) == ["a"]
+
+
+def test_sqlite_files_of_either_page_size_load_and_answer(tmp_path: Path) -> None:
+    """A new file has 16 KiB pages; one made with SQLite's 4 KiB keeps them and works alike."""
+    old = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(old)) as db:
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("CREATE TABLE unrelated (x)")
+    for path, size in ((tmp_path / "new.db", 16384), (old, 4096)):
+        with open_catalog(f"sqlite:///{path}") as catalog:
+            catalog.add_records([rec(f"r{n}", cloudCover=n % 7) for n in range(50)], batch_size=8)
+        with open_catalog(f"sqlite:///{path}") as catalog:
+            assert len(catalog) == 50
+            # the WAL checkpoints at 4 MiB (SQLite's default at 4 KiB pages) whatever the size
+            pragma = catalog._db().execute("PRAGMA wal_autocheckpoint")  # type: ignore[attr-defined]
+            assert pragma.fetchone() == (4 * 2**20 // size,)
+            assert ids(catalog.search({"filters": ["cloudCover = 3"]})) == sorted(
+                f"r{n}" for n in range(50) if n % 7 == 3
+            )
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA page_size").fetchone() == (size,)
 
 
 def test_open_catalog_refuses_what_it_cannot_open(tmp_path: Path) -> None:

@@ -103,8 +103,16 @@ _READERS_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS record_readers_reader ON record_readers (reader, record)",
 )
 
-_AUTOCHECKPOINT = 1000  # SQLite's default: pages of WAL that make a commit checkpoint
-_BULK_AUTOCHECKPOINT = 65536  # during a load: 256 MiB of WAL (4 KiB pages) between checkpoints
+_PAGE_SIZE = 16384
+"""The page size of a new file (bytes); a file made before keeps its own (4,096 then).
+
+Against SQLite's default 4 KiB, a load writes ~18% less CPU time (the store's share of the
+20,000 real records: 44 -> 36 us a record; most of the difference in the commits and the
+checkpoint, a quarter of the pages to copy) and the file is 12% smaller (a record's row is
+~2.5 KB: one to a 4 KiB page, six to a 16 KiB one). 64 KiB pages were no faster.
+"""
+_AUTOCHECKPOINT_BYTES = 4 * 2**20  # SQLite's default (1,000 pages of 4 KiB): WAL that checkpoints
+_BULK_AUTOCHECKPOINT_BYTES = 256 * 2**20  # during a load: WAL between checkpoints
 _WAL_KEPT = 64 * 2**20  # journal_size_limit: the WAL file is cut to this when it is reset
 _SAMPLE_EVERY = 64  # one time key in this many is kept in memory, to size date ranges
 
@@ -193,6 +201,7 @@ class SQLiteCatalog(Catalog):
         )
         try:
             if first:
+                db.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # a no-op on an existing file
                 db.executescript(_SCHEMA)
                 db.executescript(DOCUMENTS_SCHEMA)  # the service's table
                 if not self._shared:
@@ -202,6 +211,8 @@ class SQLiteCatalog(Catalog):
             db.execute(f"PRAGMA cache_size = {-262144 if first else -65536}")  # KiB
             db.execute("PRAGMA temp_store = MEMORY")
             db.execute(f"PRAGMA journal_size_limit = {_WAL_KEPT}")
+            (page,) = db.execute("PRAGMA page_size").fetchone()
+            db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_BYTES // page}")
         except BaseException:
             db.close()
             raise
@@ -283,7 +294,7 @@ class SQLiteCatalog(Catalog):
 
         By default SQLite copies the write-ahead log into the database at almost every commit
         of a batch; during a load this connection does so only when the log holds 256 MiB
-        (``_BULK_AUTOCHECKPOINT`` pages), and once at the end (passively: a reader still
+        (``_BULK_AUTOCHECKPOINT_BYTES``), and once at the end (passively: a reader still
         holding old pages only delays it). The log stays bounded: deferring every checkpoint
         of a 1,000,000-record load left a 14 GiB log beside a 3.3 GiB database, since each
         commit appends the index pages it rewrites; a reset log is cut back to 64 MiB
@@ -293,11 +304,12 @@ class SQLiteCatalog(Catalog):
             yield
             return
         db = self._db()
-        db.execute(f"PRAGMA wal_autocheckpoint = {_BULK_AUTOCHECKPOINT}")
+        (page,) = db.execute("PRAGMA page_size").fetchone()
+        db.execute(f"PRAGMA wal_autocheckpoint = {_BULK_AUTOCHECKPOINT_BYTES // page}")
         try:
             yield
         finally:
-            db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT}")
+            db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_BYTES // page}")
             if not db.in_transaction:  # inside a unit: its commit checkpoints as usual
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")
