@@ -404,6 +404,7 @@ class SQLiteCatalog(Catalog):
             ):
                 existing[row[0]] = (row[1], row[2], row[3])
         (next_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM records").fetchone()
+        first_new = next_id  # the new records take the ids first_new .. next_id - 1, in order
         replaced: list[tuple[int]] = []
         kept: list[tuple[int]] = []  # records stored as they are: only their readers are written
         written: list[StoredRecord] = []
@@ -440,9 +441,15 @@ class SQLiteCatalog(Catalog):
             (record_id, box[0], box[2], box[1], box[3])
             for record_id, box in zip(ids, bounds, strict=True)
         ]
+        # The labels and readers of the new records are copied by SQLite itself, from their
+        # rows (one statement each: no Python tuple per row), when every label is written
+        # without escapes (json_each then returns it exactly); a row at a time otherwise.
+        new = (first_new, next_id - 1)
+        in_sql = all("\\" not in row[3] for row in rows if row[0] >= first_new)
         labels = [
             (label, record_id)
             for record_id, record in zip(ids, written, strict=True)
+            if record_id < first_new or not in_sql
             for label in record.types
         ]
         keys = [
@@ -451,8 +458,11 @@ class SQLiteCatalog(Catalog):
             for key in record.keys
         ]
         named = [
-            (record_id, name) for record_id in ids + [row[0] for row in kept] for name in readers
-        ]  # (record, reader)
+            (record_id, name)
+            for record_id in ids + [row[0] for row in kept]
+            if record_id < first_new
+            for name in readers
+        ]  # (record, reader), the new records' below
         if replaced:
             db.executemany("DELETE FROM records WHERE id = ?", replaced)
             db.executemany("DELETE FROM footprints WHERE id = ?", replaced)
@@ -463,8 +473,19 @@ class SQLiteCatalog(Catalog):
         db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
         db.executemany("INSERT INTO record_types VALUES (?, ?)", labels)
+        if in_sql and new[0] <= new[1]:
+            db.execute(
+                "INSERT INTO record_types SELECT j.value, r.id FROM records AS r, "
+                "json_each(r.types) AS j WHERE r.id BETWEEN ? AND ?",
+                new,
+            )
         db.executemany("INSERT INTO record_keys VALUES (?, ?)", keys)
         db.executemany("INSERT INTO record_readers VALUES (?, ?)", named)
+        if new[0] <= new[1]:
+            db.executemany(
+                "INSERT INTO record_readers SELECT id, ? FROM records WHERE id BETWEEN ? AND ?",
+                [(name, *new) for name in readers],
+            )
 
     # -- reading -----------------------------------------------------------------------------
 
