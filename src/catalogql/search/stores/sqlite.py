@@ -15,6 +15,11 @@ Tables:
   readers' postings. A catalog made before it existed gains it on opening, every record readable
   by :data:`~catalogql.search.engine.EVERYONE`.
 
+A new file has 16 KiB pages (:data:`_PAGE_SIZE`; one made before keeps its 4 KiB ones, and
+both work alike). A load writes each batch's rows a table at a time (``executemany`` over
+prebuilt tuples); the labels and readers of its new records are copied by SQLite from their rows
+(``json_each`` over ``types``), not bound from Python a row at a time.
+
 A search restricted to reader names checks, for every row it considers, that one of the names is
 among the row's readers (``EXISTS`` on the primary key), and may drive from the names' postings
 when they are the smallest candidate set.
