@@ -7,8 +7,10 @@ response as a brute-force evaluation written here, independently of the stores.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,7 +35,7 @@ from catalogql.search import (
     RecordNotFound,
     open_catalog,
 )
-from catalogql.search.engine import Query
+from catalogql.search.engine import EVERYONE, Query
 from catalogql.search.records import EQUALITY_INDEXED
 from catalogql.semantics import number_from_text, text_form
 from catalogql.testing.strategies import filter_texts, json_values, search_requests
@@ -293,6 +295,65 @@ def test_sqlite_catalog_persists(tmp_path: Path) -> None:
     with open_catalog(url) as catalog:
         assert len(catalog) == 1
         assert ids(catalog.search({"filters": ["cloudCover = 3"]})) == ["a"]
+
+
+def test_sqlite_files_of_either_page_size_load_and_answer(tmp_path: Path) -> None:
+    """A new file has 16 KiB pages; one made with SQLite's 4 KiB keeps them and works alike."""
+    old = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(old)) as db:
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("CREATE TABLE unrelated (x)")
+    for path, size in ((tmp_path / "new.db", 16384), (old, 4096)):
+        with open_catalog(f"sqlite:///{path}") as catalog:
+            catalog.add_records([rec(f"r{n}", cloudCover=n % 7) for n in range(50)], batch_size=8)
+        with open_catalog(f"sqlite:///{path}") as catalog:
+            assert len(catalog) == 50
+            # the WAL checkpoints at 4 MiB (SQLite's default at 4 KiB pages) whatever the size
+            pragma = catalog._db().execute("PRAGMA wal_autocheckpoint")  # type: ignore[attr-defined]
+            assert pragma.fetchone() == (4 * 2**20 // size,)
+            assert ids(catalog.search({"filters": ["cloudCover = 3"]})) == sorted(
+                f"r{n}" for n in range(50) if n % 7 == 3
+            )
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA page_size").fetchone() == (size,)
+
+
+def test_sqlite_writes_the_label_and_reader_rows_of_every_record(tmp_path: Path) -> None:
+    """New records' labels and readers are copied in SQL; replaced ones a row at a time; a
+    batch with a label JSON must escape goes a row at a time: the rows are the same."""
+    odd = ["back\\slash", 'quo"te', "new\nline", "tab\t", "é√𝄞", "\u0001"]
+    path = tmp_path / "c.db"
+    with open_catalog(f"sqlite:///{path}") as catalog:
+        catalog.add_records([rec(f"p{n}", types=[f"T{n % 3}"]) for n in range(9)], batch_size=4)
+        catalog.add_records(
+            [rec(f"o{n}", types=[odd[n % len(odd)], "Plain"]) for n in range(8)]
+            + [rec("p1", types=["Again"], cloudCover=1), rec("p2", types=["T2"])],
+            batch_size=5,
+            readers=["group:a", "org:b"],
+        )
+        catalog.add_records([rec("p3", types=["Third"], cloudCover=2), rec("n1")], batch_size=7)
+        for label in ["Plain", "T0", "Again", "Third"]:  # a search names only plain labels
+            found = ids(catalog.search({"types": [label]}, readers=["group:a", "org:b", EVERYONE]))
+            assert found, label
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        stored = {
+            identifier: (set(json.loads(types)), record)
+            for record, identifier, types in db.execute("SELECT id, identifier, types FROM records")
+        }
+        labels = set(db.execute("SELECT label, record FROM record_types"))
+        assert labels == {(label, record) for names, record in stored.values() for label in names}
+        readers = set(
+            db.execute("SELECT identifier, reader FROM record_readers JOIN records ON id = record")
+        )
+    expected_readers = {
+        identifier: {EVERYONE}
+        if identifier in ("p0", "p4", "p5", "p6", "p7", "p8", "p3", "n1")
+        else {"group:a", "org:b"}
+        for identifier in stored
+    }
+    assert readers == {(i, name) for i, names in expected_readers.items() for name in names}
+    assert stored["p1"][0] == {"GBDXCatalogRecord", "Again"}
+    assert stored["o2"][0] == {"GBDXCatalogRecord", "new\nline", "Plain"}
 
 
 def test_open_catalog_refuses_what_it_cannot_open(tmp_path: Path) -> None:
