@@ -66,6 +66,7 @@ range(0, 3)
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import operator
 import sys
