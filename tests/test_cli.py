@@ -476,3 +476,26 @@ def test_the_demo_stops_its_generating_process_when_the_load_stops() -> None:
     import multiprocessing
 
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_the_demo_loads_every_record_made_beside_it_as_generated() -> None:
+    """The demo's fill (a small first batch, then the rest, handed over as decoded) loads the
+    generator's records exactly."""
+    import io
+
+    from catalogql.demo import _fill
+    from catalogql.search import open_catalog
+    from catalogql.testing.synthetic import generate_records
+
+    count = 20_500  # past the size generated in this process
+    catalog = open_catalog("memory://")
+    seen: list[int] = []
+    _fill(catalog, io.StringIO(), count, 5, lambda done, total: seen.append(done))
+    assert len(catalog) == count
+    assert seen[0] == 2_000 and seen[-1] == count
+    here = generate_records(count, seed=5, end="2018-12-31T23:59:59.000Z")
+    for number, record in enumerate(here):
+        if number % 997 == 0 or number in (1_999, 2_000, count - 1):
+            stored = catalog.get_record(record["identifier"])
+            assert stored is not None
+            assert stored["properties"] == record["properties"]

@@ -12,10 +12,13 @@ one from the generated catalog. Both substitutions are printed.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import multiprocessing
+import queue
 import shlex
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
@@ -225,7 +228,13 @@ def _fill(
 
     began = time.perf_counter()
     with synthetic_records(records, seed=seed, end=_DEMO_END) as generated:
-        catalog.add_records(generated, progress=step, batch_size=_DEMO_BATCH)
+        # records decoded here from the generating process's lines are handed over: checked
+        # where they are, not copied (records generated in this process may share parts)
+        owned = isinstance(generated, _Decoded)
+        # a small first batch, so the load starts as soon as the first records are made
+        first = itertools.islice(generated, _FIRST_BATCH)
+        catalog.add_records(first, progress=step, batch_size=_FIRST_BATCH, owned=owned)
+        catalog.add_records(generated, progress=step, batch_size=_DEMO_BATCH, owned=owned)
     seconds = time.perf_counter() - began
     rate = records / seconds if seconds else float("inf")
     total = len(catalog)
@@ -236,7 +245,9 @@ def _fill(
 
 _DEMO_END = "2018-12-31T23:59:59.000Z"  # the demo's records end with 2018
 _DEMO_BATCH = 20_000  # records per transaction: fewer commits, each rewriting fewer index pages
+_FIRST_BATCH = 2_000  # the first batch: loading starts while the generator goes on
 _CHUNK = 2_000  # records per message from the generating process
+_AHEAD = 32  # messages the generating process may have made and not yet sent
 _BESIDE = 20_000  # from this many records on, they are generated in a process of their own
 
 
@@ -280,7 +291,7 @@ def synthetic_records(
         return
     sender.close()
     try:
-        yield _received(receiver, count)
+        yield _Decoded(_received(receiver, count))
     finally:
         receiver.close()
         if worker.is_alive():
@@ -289,20 +300,58 @@ def synthetic_records(
 
 
 def _generate_into(sender: Connection, count: int, seed: int, end: str) -> None:
-    """Generate records and send them as chunks of JSON lines (in the generating process)."""
+    """Generate records and send them as chunks of JSON lines (in the generating process).
+
+    A thread of this process sends, so the generating goes on while the loader is busy with a
+    batch and not reading (up to :data:`_AHEAD` chunks ahead); before, the two took turns.
+    """
+    ahead: queue.Queue[bytes | None] = queue.Queue(_AHEAD)
+    stopped = threading.Event()  # the loader stopped reading
+
+    def send() -> None:
+        try:
+            while (message := ahead.get()) is not None:
+                sender.send_bytes(message)
+        except (BrokenPipeError, OSError):  # the loader stopped early
+            stopped.set()
+        finally:
+            sender.close()
+
+    def put(message: bytes | None) -> bool:
+        while not stopped.is_set():
+            try:
+                ahead.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    sending = threading.Thread(target=send, name="catalogql-demo-send", daemon=True)
+    sending.start()
     try:
         chunk: list[bytes] = []
         for record in generate_records(count, seed=seed, end=end):
             chunk.append(orjson.dumps(record))
             if len(chunk) == _CHUNK:
-                sender.send_bytes(b"\n".join(chunk))
+                if not put(b"\n".join(chunk)):
+                    return
                 chunk.clear()
-        if chunk:
-            sender.send_bytes(b"\n".join(chunk))
-    except (BrokenPipeError, OSError, KeyboardInterrupt):  # the loader stopped early, or Ctrl-C
+        if chunk and not put(b"\n".join(chunk)):
+            return
+        put(None)
+        sending.join()
+    except KeyboardInterrupt:  # Ctrl-C: the loader stops too
         pass
-    finally:
-        sender.close()
+
+
+class _Decoded(Iterator[dict[str, Any]]):
+    """Records just decoded from JSON text, each new (nothing shared with anything else)."""
+
+    def __init__(self, records: Iterator[dict[str, Any]]) -> None:
+        self._records = records
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._records)
 
 
 def _received(receiver: Connection, count: int) -> Iterator[dict[str, Any]]:
