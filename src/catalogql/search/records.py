@@ -626,10 +626,11 @@ def value_keys(name: str, value: Any) -> set[str]:
     ['catalogID\\x1fn:5.0', 'catalogID\\x1fs:5', 'catalogID\\x1fs:A1']
     """
     prefix = name + _SEPARATOR
-    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= _PLAIN_DIGITS:
+    if type(value) is str and value.isdigit() and value.isascii():
         # the common hot value, an identifier's digits: its text and its number, nothing else
-        # (no instant starts with five digits, no boolean is digits): what _text_keys gives
-        number = _number_key(int(value))
+        # (an instant has a dash, a boolean no digit): what _text_keys gives
+        digits = _number_from_text(value)
+        number = None if digits is None else _number_key(digits)
         return (
             {prefix + "s:" + value} if number is None else {prefix + "s:" + value, prefix + number}
         )
@@ -691,7 +692,6 @@ def _text_keys(text: str) -> set[str]:
     return keys
 
 
-_PLAIN_DIGITS = 4000  # digits int() converts (number_from_text reads such text with int())
 _NUMBER_CHARACTERS = "0123456789+-.eE \t\r\n\f"  # all number_from_text reads as a number
 _number_from_text = number_from_text.__wrapped__
 _instant_key = instant_key.__wrapped__
