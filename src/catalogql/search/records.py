@@ -397,20 +397,23 @@ def _checked_copy(
     return copy, text, *_number_traits(copy)
 
 
-def _owned_traits(properties: dict[str, Any]) -> tuple[bool, bool] | None:
+def _owned_traits(
+    properties: dict[str, Any], limit: float | None = None
+) -> tuple[bool, bool] | None:
     """:func:`_number_traits` of properties that pass every check unchanged; else None.
 
     What :func:`_checked_copy` would keep exactly as it is, checked without copying: plain
     JSON values only (no subclass, no tuple), string keys, every float finite, no NUL or lone
-    surrogate in a key or a string, at most :data:`_MAX_JSON_DEPTH` dicts and lists in all (so
-    none nested deeper). None: something else, which :func:`_checked_copy` decides (and copies
-    or refuses, saying where).
+    surrogate in a key or a string, at most ``limit`` (None: :data:`_MAX_JSON_DEPTH`) dicts and
+    lists in all (so none nested deeper). None: something else, which :func:`_checked_copy` decides
+    (and copies or refuses, saying where).
 
     >>> _owned_traits({"a": [1, 2**64], "b": "x"}), _owned_traits({"a": float("nan")})
     ((True, True), None)
     >>> _owned_traits({"a": "x\\x00"}), _owned_traits({"a": (1,)}), _owned_traits({1: 2})
     (None, None, None)
     """
+    most = _MAX_JSON_DEPTH if limit is None else limit
     wide = inexact = False
     texts: list[str] = []
     keep = texts.append
@@ -420,7 +423,7 @@ def _owned_traits(properties: dict[str, Any]) -> tuple[bool, bool] | None:
     while stack:
         container = stack.pop()
         containers += 1
-        if containers > _MAX_JSON_DEPTH:
+        if containers > most:
             return None
         if type(container) is dict:
             try:
@@ -489,29 +492,15 @@ _TINY = 1e-300  # below it a nonzero float may be subnormal, which JSONB does no
 def _number_traits(value: dict[str, Any]) -> tuple[bool, bool]:
     """Whether checked properties hold an integer past 64 bits; a number JSONB would change.
 
-    The values are those of a checked copy: JSON types only, every float finite.
+    The values are those of a checked copy: JSON types only, every float finite, no NUL or
+    lone surrogate: :func:`_owned_traits`, without its limit on containers, always answers.
 
     >>> _number_traits({"a": [1, 2.5, {"b": 2**64}]}), _number_traits({"a": -0.0, "b": "x"})
     ((True, True), (False, True))
     """
-    wide = inexact = False
-    stack: list[Any] = [value]
-    while stack:
-        container = stack.pop()
-        for item in container.values() if type(container) is dict else container:
-            kind = type(item)
-            if kind is str:
-                continue
-            if kind is float:
-                if -_TINY < item < _TINY and (item != 0.0 or math.copysign(1.0, item) < 0):
-                    inexact = True  # -0.0 or subnormal
-            elif kind is int:
-                if not -_EXACT < item < _EXACT:
-                    inexact = True
-                    wide = wide or not _INT64_LOW <= item <= _INT64_HIGH
-            elif kind is dict or kind is list:
-                stack.append(item)
-    return wide, inexact
+    traits = _owned_traits(value, limit=math.inf)
+    assert traits is not None, "a checked copy passes every check"
+    return traits
 
 
 @sized_cache(256, 2 << 20, lambda args, value: 512 + 2 * text_bytes(args[0]), text_key=True)
