@@ -114,6 +114,8 @@ _STRINGS = np.dtypes.StringDType()
 # The kind of each entry of a column.
 ABSENT, NULL, INT, FLOAT, TEXT, TRUE, FALSE, LIST, OTHER = range(9)
 _KINDS = 9
+_CONSTANTS: dict[int, Any] = {NULL: None, TRUE: True, FALSE: False, ABSENT: None}
+"""The value of each kind that has no value of its own (an absent entry reads as None)."""
 
 _EXACT_INT = 2**53
 """Integers up to this size are held exactly as float64; larger ones go to the other part."""
@@ -479,12 +481,12 @@ class _Values:
             code = cast("NDArray[Any]", self.code).item(position) - 1
             array, is_long = self.dictionary.view()
             if is_long.item(code):
-                return self.dictionary.long_texts(np.array([code], dtype=np.int64))[0]
-            return str(array[code])
+                return self.dictionary.long_text(code)
+            return array.item(code)
         if kind == INT:
             return int(cast("NDArray[np.float64]", self.num).item(position))
-        if kind in (TRUE, FALSE, NULL, ABSENT):
-            return True if kind == TRUE else False if kind == FALSE else None
+        if kind in _CONSTANTS:
+            return _CONSTANTS[kind]
         return self.values_at(np.array([position], dtype=np.int64))[0]
 
     def _texts_at(self, codes: NDArray[Any]) -> list[Any]:
@@ -796,9 +798,6 @@ class _Column:
         found[found >= len(self.rows)] = 0
         hit = self.rows[found] == rows if len(self.rows) else np.zeros(len(rows), dtype=bool)
         return np.where(hit, found, -1)
-
-
-_CONSTANTS: dict[int, Any] = {NULL: None, TRUE: True, FALSE: False}
 
 
 class _ColumnReader:
