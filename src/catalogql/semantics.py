@@ -139,6 +139,7 @@ def literal_number(literal: Literal) -> int | float | None:
 
 
 _PLAIN_DIGITS = 4000  # below CPython's limit on the digits int() converts
+_NUMBER_CHARACTERS = "0123456789+-.eE \t\r\n\f"  # every character a number's text may hold
 
 
 def _number_bytes(args: tuple[Any, ...], value: int | float | None) -> int:
@@ -158,6 +159,8 @@ def number_from_text(text: str) -> int | float | None:
     """
     if text.isascii() and text.isdigit() and len(text) <= _PLAIN_DIGITS:
         return int(text)  # the common case (an identifier's digits), without the expressions
+    if text.strip(_NUMBER_CHARACTERS):  # a character no number has ("10400100203F1300")
+        return None  # (without the expression)
     stripped = text.strip(" \t\r\n\f")
     if not NUMBER_RE.fullmatch(stripped):
         return None

@@ -665,9 +665,7 @@ def _text_keys(text: str) -> set[str]:
     keys = {"s:" + text}
     # the uncached readers: a record's values are mostly new (identifiers), and each would
     # cost a cache entry and push out one that a filter's literal may need again
-    # text holding a character no number's text has ("10400100203F1300") is no number: the
-    # common identifier skips number_from_text's expression
-    number = None if text.strip(_NUMBER_CHARACTERS) else _number_from_text(text)
+    number = _number_from_text(text)
     key = None if number is None else _number_key(number)
     if key is not None:
         keys.add(key)
@@ -681,7 +679,6 @@ def _text_keys(text: str) -> set[str]:
     return keys
 
 
-_NUMBER_CHARACTERS = "0123456789+-.eE \t\r\n\f"  # all number_from_text reads as a number
 _number_from_text = number_from_text.__wrapped__
 _instant_key = instant_key.__wrapped__
 
