@@ -65,10 +65,12 @@ __all__ = [
     "StoredRecord",
     "check_records",
     "copy_json",
+    "decode_stored",
     "in_search_order",
     "literal_keys",
     "prepare_record",
     "prepare_records",
+    "stored_labels",
     "value_keys",
 ]
 
@@ -724,6 +726,37 @@ def in_search_order(
     """
     by_identifier = sorted(items, key=identifier)
     return sorted(by_identifier, key=time, reverse=True)
+
+
+def decode_stored(
+    identifier: str, types: str, properties: str, *, wide: bool = False
+) -> dict[str, Any]:
+    """A record from the JSON texts an SQL store keeps of it (its type labels, its properties).
+
+    orjson reads the properties, except those of a ``wide`` record (an integer past 64 bits,
+    which orjson would read as a float): the standard library reads those exactly. A store may
+    pass a broader flag (PostgreSQL's ``exotic``); the answer is the same.
+
+    >>> decode_stored("a", '["WV02","Acquisition"]', '{"cloudCover":1.5}')
+    {'identifier': 'a', 'type': ['WV02', 'Acquisition'], 'properties': {'cloudCover': 1.5}}
+    >>> decode_stored("b", '["WV02"]', '{"big":123456789012345678901234567890}', wide=True)
+    {'identifier': 'b', 'type': ['WV02'], 'properties': {'big': 123456789012345678901234567890}}
+    """
+    return {
+        "identifier": identifier,
+        "type": list(stored_labels(types)),
+        "properties": json.loads(properties) if wide else orjson.loads(properties),
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def stored_labels(types: str) -> tuple[str, ...]:
+    """A record's type labels from the JSON text a store keeps (few sets recur: each read once).
+
+    >>> stored_labels('["GBDXCatalogRecord", "WV02"]')
+    ('GBDXCatalogRecord', 'WV02')
+    """
+    return tuple(orjson.loads(types))
 
 
 def copy_json(value: Any) -> Any:

@@ -103,7 +103,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -114,7 +113,7 @@ from catalogql.compile.sql import Layout, install_functions, to_sqlalchemy_shape
 from catalogql.search.documents import POSTGRES_SCHEMA as DOCUMENTS_SCHEMA
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
-from catalogql.search.records import StoredRecord, in_search_order
+from catalogql.search.records import StoredRecord, decode_stored, in_search_order
 from catalogql.syntax.errors import Inexpressible
 
 __all__ = ["TABLE", "PostgresCatalog", "driver_url", "jsonb_faithful"]
@@ -815,7 +814,7 @@ class PostgresCatalog(Catalog):
         row = self._run(lambda connection: connection.execute(statement).first())
         if row is None:
             return None
-        return _decode(row.identifier, row.types, row.properties_json, exotic=row.exotic)
+        return decode_stored(row.identifier, row.types, row.properties_json, wide=row.exotic)
 
     def _count(self) -> int:
         statement = sa.select(sa.func.count()).select_from(self._table)
@@ -974,7 +973,7 @@ class _Plan:
         )
         rows = connection.execute(statement).all()
         found = [
-            (r.ts, r.identifier, _decode(r.identifier, r.types, r.properties_json))
+            (r.ts, r.identifier, decode_stored(r.identifier, r.types, r.properties_json))
             for r in rows
             if r.identifier is not None
         ]
@@ -997,7 +996,9 @@ class _Plan:
         result = connection.execution_options(stream_results=True, yield_per=500).execute(statement)
         try:
             for row in result:
-                record = _decode(row.identifier, row.types, row.properties_json, exotic=row.exotic)
+                record = decode_stored(
+                    row.identifier, row.types, row.properties_json, wide=row.exotic
+                )
                 if not all(test(record["type"]) for test in self.python_types):
                     continue
                 if row.exotic:
@@ -1027,32 +1028,8 @@ def _readable(column: sa.Column[Any], readers: frozenset[str]) -> ColumnElement[
 
 
 def _types_text_of(c: Any) -> ColumnElement[str]:
-    """The ``types`` column as JSON text (decoded by :func:`_labels`, which caches the few sets)."""
+    """The ``types`` column as JSON text (which ``records.stored_labels`` reads)."""
     return sa.cast(c.types, sa.Text).label("types")
-
-
-@functools.lru_cache(maxsize=1024)
-def _labels(types: str) -> tuple[str, ...]:
-    """A record's type labels from the JSONB text of ``types`` (few sets of labels recur)."""
-    return tuple(orjson.loads(types))
-
-
-def _decode(
-    identifier: str, types: str, properties_json: str, *, exotic: bool = False
-) -> dict[str, Any]:
-    """The record as loaded: JSONB keeps an array of strings as it is, the text keeps the rest.
-
-    The properties of a record JSONB holds faithfully are read by orjson (every integer within
-    2**53, every float finite and not negative zero, no lone surrogate: it reads them as the
-    standard library does, several times faster); an exotic record's by the standard library.
-
-    >>> _decode("a", '["WV02", "Acquisition"]', '{"cloudCover": 1.5}')
-    {'identifier': 'a', 'type': ['WV02', 'Acquisition'], 'properties': {'cloudCover': 1.5}}
-    >>> _decode("b", '["WV02"]', '{"big": 123456789012345678901234567890}', exotic=True)
-    {'identifier': 'b', 'type': ['WV02'], 'properties': {'big': 123456789012345678901234567890}}
-    """
-    properties = json.loads(properties_json) if exotic else orjson.loads(properties_json)
-    return {"identifier": identifier, "type": list(_labels(types)), "properties": properties}
 
 
 def _reason(error: BaseException) -> str:

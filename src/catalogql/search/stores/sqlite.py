@@ -63,7 +63,6 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 import shapely
 
 from catalogql.ast import Node, walk
@@ -72,7 +71,7 @@ from catalogql.compile.sql import install_functions, to_sql
 from catalogql.search.documents import SQLITE_SCHEMA as DOCUMENTS_SCHEMA
 from catalogql.search.engine import EVERYONE, Catalog, Page, Query, Transaction
 from catalogql.search.errors import CatalogError, CatalogNotFound
-from catalogql.search.records import StoredRecord
+from catalogql.search.records import StoredRecord, decode_stored, stored_labels
 from catalogql.syntax.errors import Inexpressible
 
 __all__ = ["BUSY_SECONDS", "SQLiteCatalog", "sqlite_path"]
@@ -508,7 +507,7 @@ class SQLiteCatalog(Catalog):
 
         with self._guard():
             row = self._retry(get, "read")
-        return None if row is None else _record(row[0], row[1], row[2], row[3])
+        return None if row is None else decode_stored(row[0], row[1], row[2], wide=row[3])
 
     def _count(self) -> int:
         with self._guard():
@@ -735,15 +734,15 @@ def _collect(
             chunk = [row for row, hit in zip(chunk, hits.tolist(), strict=True) if hit]
         for identifier, types, properties, _, exotic in chunk:
             record = None
-            if types_in_python is not None and not types_in_python(_labels(types)):
+            if types_in_python is not None and not types_in_python(stored_labels(types)):
                 continue
             if in_python is not None and (everywhere or exotic):
-                record = _record(identifier, types, properties, exotic)
+                record = decode_stored(identifier, types, properties, wide=exotic)
                 if not in_python(record["properties"]):
                     continue
             total += 1
             if len(found) < limit:
-                found.append(record or _record(identifier, types, properties, exotic))
+                found.append(record or decode_stored(identifier, types, properties, wide=exotic))
             elif not query.count_total:
                 return Page(found, None, fresh=True)
     return Page(found, total if query.count_total else None, fresh=True)
@@ -783,25 +782,6 @@ def _busy(error: sqlite3.OperationalError) -> bool:
 def _types_text(types: tuple[str, ...]) -> str:
     """A record's type labels as JSON text (few sets of labels recur: each written once)."""
     return _dumps(list(types))
-
-
-@functools.lru_cache(maxsize=1024)
-def _labels(types: str) -> tuple[str, ...]:
-    """A record's type labels, read from their JSON text (few sets recur: each read once)."""
-    return tuple(json.loads(types))
-
-
-def _record(identifier: str, types: str, properties: str, exotic: int) -> dict[str, Any]:
-    """A stored row as the record it holds.
-
-    orjson reads the properties, except those of an exotic record (an integer past 64 bits,
-    which orjson would read as a float): the standard library reads those exactly.
-    """
-    return {
-        "identifier": identifier,
-        "type": list(_labels(types)),
-        "properties": json.loads(properties) if exotic else orjson.loads(properties),
-    }
 
 
 def _dumps(value: Any) -> str:
