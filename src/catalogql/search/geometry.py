@@ -38,6 +38,7 @@ __all__ = [
     "read_area",
     "read_footprint",
     "read_footprints",
+    "read_wkt",
     "settle_polygonal",
 ]
 
@@ -779,6 +780,269 @@ def _collect(parts: list[BaseGeometry], like: BaseGeometry) -> BaseGeometry:
 
 
 # --------------------------------------------------------------------------------------------
+# A batch WKT reader for the common footprint
+
+# The plain form read without GEOS's tokenizer: the keyword POLYGON or MULTIPOLYGON, in capitals,
+# then only spaces, parentheses, commas and numbers written -?digits[.digits] (at most 16
+# characters, the digits forming an integer below 2**53), two numbers a point, every ring closed
+# (its last point the same bits as its first) with at least 4 points. Such a number is read
+# exactly: its digits as an integer m below 2**53 and its f digits after the point give m / 10**f,
+# one IEEE division of two exact doubles, so correctly rounded, as strtod (GEOS's reader) is.
+# Everything else (exponents, Z/M, EMPTY, other types, lower case, tabs, longer numbers) is read
+# by shapely.from_wkt, as is every text of the plain form the checks below cannot prove.
+
+_PLAIN_KEYWORDS = (("MULTIPOLYGON", 6), ("POLYGON", 3))  # keyword, shapely's type id
+_PLAIN_CHARACTERS = b"0123456789.- (),"
+_SEPARATOR = b"*"  # between texts in the joined buffer: a byte no plain text holds
+_PAD = 16  # spaces before the buffer: every number's 16-byte window lies inside it
+_MAX_NUMBER = 16  # characters in a number read here
+_POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
+_FLOAT10 = np.array([10.0**k for k in range(20)], dtype=np.float64)
+_EXACT = np.uint64(2**53)
+
+
+@dataclass(frozen=True, slots=True)
+class _Skeleton:
+    """What the parentheses and commas of a plain text say: its rings, parts and numbers."""
+
+    numbers: NDArray[np.uint8]  # how many numbers follow each punctuation mark (0 or 2)
+    ring_sizes: tuple[int, ...]  # points in each ring, in order
+    part_rings: tuple[int, ...]  # rings in each polygon, in order
+
+
+_skeletons: dict[tuple[int, bytes], _Skeleton | None] = {}
+_MAX_SKELETONS = 4096
+
+
+def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
+    """The structure of a plain POLYGON (kind 3) or MULTIPOLYGON (6), or None if not one.
+
+    ``marks`` is the text's punctuation in order (the numbers and spaces removed). A ring of
+    fewer than 4 points is None: GEOS refuses it, and the text is left to it.
+    """
+    depth_of_rings = 2 if kind == 3 else 3
+    numbers = np.zeros(len(marks), dtype=np.uint8)
+    ring_sizes: list[int] = []
+    part_rings: list[int] = []
+    depth = 0
+    previous = 0
+    for at, mark in enumerate(marks):
+        if mark == 40:  # (
+            if depth and previous not in (40, 44):
+                return None
+            depth += 1
+            if depth > depth_of_rings:
+                return None
+            if depth == depth_of_rings:
+                ring_sizes.append(1)
+                numbers[at] = 2
+            elif depth == depth_of_rings - 1:
+                part_rings.append(0)
+        elif mark == 41:  # )
+            if depth == depth_of_rings:
+                if ring_sizes[-1] < 4:
+                    return None
+                part_rings[-1] += 1
+            elif previous != 41:  # an empty list: (), or ((  ))
+                return None
+            depth -= 1
+            if depth == 0 and at != len(marks) - 1:
+                return None
+        elif mark == 44:  # ,
+            if depth == depth_of_rings:
+                ring_sizes[-1] += 1
+                numbers[at] = 2
+            elif depth == 0 or previous != 41:
+                return None
+        else:
+            return None
+        previous = mark
+    if depth != 0 or not ring_sizes:
+        return None
+    if kind == 3 and len(part_rings) != 1:
+        return None
+    return _Skeleton(numbers, tuple(ring_sizes), tuple(part_rings))
+
+
+def _skeleton(kind: int, marks: bytes) -> _Skeleton | None:
+    """:func:`_read_skeleton`, remembered (footprints repeat a few shapes)."""
+    key = (kind, marks)
+    try:
+        return _skeletons[key]
+    except KeyError:
+        pass
+    if len(_skeletons) >= _MAX_SKELETONS:
+        _skeletons.clear()
+    found = _skeletons[key] = _read_skeleton(kind, marks)
+    return found
+
+
+def _eight_digits(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """The 8-digit numbers whose digit values (0-9) are the bytes of each word, first byte first."""
+    words = (words * np.uint64(2561)) >> np.uint64(8)  # 10*a + b in every other byte
+    words = ((words & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    words = ((words & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
+    return words
+
+
+def _digit_values(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Each byte's digit value, or 0 if it is no digit (every byte is one of ' '..'9')."""
+    digits = ((words + np.uint64(0x5050505050505050)) & np.uint64(0x8080808080808080)) >> np.uint64(
+        7
+    )
+    return words & np.uint64(0x0F0F0F0F0F0F0F0F) & (digits * np.uint64(0xFF))
+
+
+def _plain_wkt(texts: Sequence[object]) -> tuple[list[int], NDArray[np.object_]]:
+    """The texts of the plain form, read: their positions and their geometries.
+
+    A text that is not plain, or that these checks cannot prove is read exactly as GEOS reads
+    it, is left out (its position is not listed).
+    """
+    picked: list[int] = []
+    bodies: list[str] = []
+    kinds: list[int] = []
+    for position, text in enumerate(texts):
+        if type(text) is not str or not text.isascii():
+            continue
+        for keyword, kind in _PLAIN_KEYWORDS:
+            if text.startswith(keyword):
+                picked.append(position)
+                bodies.append(text[len(keyword) :])
+                kinds.append(kind)
+                break
+    if not picked:
+        return [], np.empty(0, dtype=object)
+    groups: dict[int, list[int]] = {}
+    for at, kind in enumerate(kinds):
+        groups.setdefault(kind, []).append(at)
+    found: list[int] = []
+    shapes: list[NDArray[np.object_]] = []
+    for kind, members in sorted(groups.items()):
+        read, geometries = _read_plain(kind, [bodies[at] for at in members])
+        found.extend(picked[members[at]] for at in read)
+        shapes.append(geometries)
+    return found, np.concatenate(shapes) if shapes else np.empty(0, dtype=object)
+
+
+def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.object_]]:
+    """The bodies (each text after its keyword) of one kind, read: which, and their geometries."""
+    index = list(range(len(bodies)))
+    buffer = b" " * _PAD + _SEPARATOR + "*".join(bodies).encode() + _SEPARATOR
+    if buffer.translate(None, _PLAIN_CHARACTERS) != _SEPARATOR * (len(bodies) + 1):
+        index = [at for at in index if not bodies[at].encode().translate(None, _PLAIN_CHARACTERS)]
+        if not index:
+            return [], np.empty(0, dtype=object)
+        buffer = b" " * _PAD + _SEPARATOR + "*".join(bodies[at] for at in index).encode()
+        buffer += _SEPARATOR
+    u = np.frombuffer(buffer, dtype=np.uint8)
+    bad = np.zeros(len(index), dtype=bool)
+    # the numbers: runs of - . 0-9, the bytes 45..57 ('/' is in no plain text)
+    numeric = (u - np.uint8(45)) < 13
+    edges = np.flatnonzero(numeric[1:] != numeric[:-1]) + 1
+    starts, ends = edges[0::2], edges[1::2]
+    lengths = ends - starts
+    # the punctuation: ( ) * , the bytes 40..44 ('+' is in no plain text)
+    marks_at = np.flatnonzero((u - np.uint8(40)) < 5)
+    separators = np.flatnonzero(u[marks_at] == 42)  # where each text's marks start, and the end
+    skeletons = [_skeleton(kind, marks) for marks in u[marks_at].tobytes().split(_SEPARATOR)[1:-1]]
+    expected = np.zeros(len(marks_at) - 1, dtype=np.intp)  # numbers after each mark
+    for at, skeleton in enumerate(skeletons):
+        if skeleton is None:
+            bad[at] = True
+        else:
+            first = separators[at] + 1
+            expected[first : first + len(skeleton.numbers)] = skeleton.numbers
+    wrong = np.flatnonzero(np.diff(np.searchsorted(starts, marks_at)) != expected)
+    if wrong.size:
+        bad[np.searchsorted(separators, wrong, side="right") - 1] = True
+    values, wrong_numbers = _numbers(buffer, u, starts, ends, lengths)
+    firsts = np.searchsorted(starts, marks_at[separators])  # each text's first number, and the end
+    if wrong_numbers.size:
+        bad[np.searchsorted(firsts, wrong_numbers, side="right") - 1] = True
+    while True:
+        good = np.flatnonzero(~bad)
+        if not good.size:
+            return [], np.empty(0, dtype=object)
+        if bad.any():
+            coordinates = values[np.repeat(~bad, np.diff(firsts))].reshape(-1, 2)
+        else:
+            coordinates = values.reshape(-1, 2)
+        ring_sizes: list[int] = []
+        part_rings: list[int] = []
+        parts: list[int] = []
+        for at in good.tolist():
+            skeleton = skeletons[at]
+            assert skeleton is not None
+            ring_sizes.extend(skeleton.ring_sizes)
+            part_rings.extend(skeleton.part_rings)
+            parts.append(len(skeleton.part_rings))
+        ring_offsets = _offsets(ring_sizes)
+        bits = coordinates.view(np.uint64)
+        unclosed = np.flatnonzero(
+            (bits[ring_offsets[:-1]] != bits[ring_offsets[1:] - 1]).any(axis=1)
+        )
+        if not unclosed.size:
+            break
+        ring_text = np.repeat(np.repeat(np.arange(good.size), parts), part_rings)
+        bad[good[ring_text[unclosed]]] = True  # GEOS refuses an unclosed ring: left to it
+    offsets: tuple[NDArray[np.int64], ...] = (ring_offsets, _offsets(part_rings))
+    if kind == 6:
+        offsets += (_offsets(parts),)
+    geometries = shapely.from_ragged_array(shapely.GeometryType(kind), coordinates, offsets)
+    return [index[at] for at in good.tolist()], geometries
+
+
+def _offsets(sizes: list[int]) -> NDArray[np.int64]:
+    """Offsets of consecutive runs of these sizes: 0 and the running totals."""
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+def _numbers(
+    buffer: bytes,
+    u: NDArray[np.uint8],
+    starts: NDArray[np.intp],
+    ends: NDArray[np.intp],
+    lengths: NDArray[np.intp],
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """The value of each number, and which are not -?digits[.digits] read exactly here.
+
+    Each number's last 16 bytes are two 64-bit words; their digit bytes become one integer (the
+    point and the sign counting as the digit 0, the bytes before the number removed by the
+    modulo), the point's 0 is taken out, and the integer (below 2**53) divided by the power of
+    ten of its decimals: one correctly rounded division of exact doubles.
+    """
+    count = len(starts)
+    negative = u[starts] == 45
+    wrong = lengths > _MAX_NUMBER
+    if np.count_nonzero(u == 45) != np.count_nonzero(negative):  # a '-' inside a number
+        minus = np.flatnonzero(u == 45)
+        inner = minus[~np.isin(minus, starts)]
+        wrong[np.searchsorted(starts, inner, side="right") - 1] = True
+    dots = np.flatnonzero(u == 46)
+    dotted = np.searchsorted(starts, dots, side="right") - 1
+    if dotted.size > 1:
+        wrong[dotted[1:][dotted[1:] == dotted[:-1]]] = True  # two points
+    decimals = np.zeros(count, dtype=np.intp)
+    decimals[dotted] = ends[dotted] - dots - 1
+    has_dot = np.zeros(count, dtype=bool)
+    has_dot[dotted] = True
+    wrong |= lengths - negative - has_dot < 1  # no digit
+    words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+    high = _eight_digits(_digit_values(words[ends - 16]))
+    low = _eight_digits(_digit_values(words[ends - 8]))
+    spread = (high * np.uint64(10**8) + low) % _POW10[np.minimum(lengths, _MAX_NUMBER)]
+    scale = _POW10[decimals]
+    mantissa = np.where(has_dot, spread // (scale * np.uint64(10)) * scale + spread % scale, spread)
+    wrong |= mantissa >= _EXACT
+    values = mantissa.astype(np.float64) / _FLOAT10[decimals]
+    np.negative(values, out=values, where=negative)
+    return values, np.flatnonzero(wrong)
+
+
+# --------------------------------------------------------------------------------------------
 # Footprints
 
 
@@ -852,6 +1116,38 @@ _AREAL = (3, 6, 7)  # Polygon, MultiPolygon, GeometryCollection: checked for val
 _SURFACES = (3, 6)  # Polygon, MultiPolygon: a ring of no area is searched as what it spans
 
 
+def read_wkt(texts: Sequence[object]) -> NDArray[np.object_]:
+    """``shapely.from_wkt(texts, on_invalid="ignore")``, the common footprint read faster.
+
+    A POLYGON or MULTIPOLYGON of the plain form (see above) is read a batch at a time without
+    GEOS's tokenizer, to the same geometry (same type, same coordinates bit for bit); every other
+    text goes to ``shapely.from_wkt``. Anything not a string is None, as is text GEOS refuses.
+
+    Args:
+        texts: WKT texts (anything else reads as None).
+
+    Returns:
+        One geometry or None a text, in order.
+
+    >>> [g.wkt for g in read_wkt(["POLYGON((0 0, 1 0, 1 1, 0 0))", "POINT (1 2)"])]
+    ['POLYGON ((0 0, 1 0, 1 1, 0 0))', 'POINT (1 2)']
+    >>> read_wkt(["POLYGON((0 0, 1 0, 1 1, 0 1))", 7]).tolist()
+    [None, None]
+    """
+    geometries = np.empty(len(texts), dtype=object)
+    found, plain = _plain_wkt(texts)
+    geometries[found] = plain
+    rest = np.ones(len(texts), dtype=bool)
+    rest[found] = False
+    others = [
+        text if type(text) is str else None for text in (texts[at] for at in np.flatnonzero(rest))
+    ]
+    if others:
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN, 1e400: the caller decides
+            geometries[rest] = shapely.from_wkt(np.array(others, dtype=object), on_invalid="ignore")
+    return geometries
+
+
 def read_footprints(texts: Sequence[str | None]) -> list[BaseGeometry | None]:
     """Footprints read a batch at a time: each the geometry :func:`read_footprint` returns, or None.
 
@@ -867,10 +1163,8 @@ def read_footprints(texts: Sequence[str | None]) -> list[BaseGeometry | None]:
     """
     if not texts:
         return []
-    chosen = np.array([text if type(text) is str else None for text in texts], dtype=object)
     try:
-        with np.errstate(invalid="ignore", over="ignore"):  # NaN, 1e400: refused below
-            geometries = shapely.from_wkt(chosen, on_invalid="ignore")
+        geometries = read_wkt(texts)
     except Exception:  # anything unexpected: every footprint is read alone, as before
         return [None] * len(texts)
     fast = ~shapely.is_missing(geometries)
