@@ -796,21 +796,43 @@ _PLAIN_CHARACTERS = b"0123456789.- (),"
 _SEPARATOR = b"*"  # between texts in the joined buffer: a byte no plain text holds
 _PAD = 16  # spaces before the buffer: every number's 16-byte window lies inside it
 _MAX_NUMBER = 16  # characters in a number read here
+_CHUNK = 2048  # texts read at once: small arrays stay in the cache and cost no page faults
 _POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _FLOAT10 = np.array([10.0**k for k in range(20)], dtype=np.float64)
 _EXACT = np.uint64(2**53)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_HIGH_BITS = np.uint64(0x8080808080808080)
+_DOTS = np.uint64(0x2E2E2E2E2E2E2E2E)
+_MINUS = np.uint64(0x2D2D2D2D2D2D2D2D)
+
+
+def _high_bits(first: int, last: int) -> int:
+    """A word's 0x80 bits in its bytes first..last (byte 0 the lowest)."""
+    return sum(0x80 << (8 * j) for j in range(first, last + 1))
+
+
+# for a number of n characters ending at the end of a 16-byte window, 0x80 in its own bytes:
+# in the window's first word (bytes 0-7, from 16 - n on) and its last (8-15, from 8 - n on)
+_MINE_FIRST = np.array([_high_bits(16 - n, 7) for n in range(17)], dtype=np.uint64)
+_MINE_LAST = np.array([_high_bits(max(8 - n, 0), 7) for n in range(17)], dtype=np.uint64)
+_SEVEN = np.uint64(7)
+_TOP = np.uint64(56)
+_AFTER_LAST = np.uint64(0x0706050403020100)  # byte k: k digits follow byte 7 - k of the last word
+_AFTER_FIRST = np.uint64(0x0F0E0D0C0B0A0908)  # and 8 more follow the first word
+_DIVISORS = np.concatenate([_FLOAT10, -_FLOAT10])  # 10**decimals, negated for a '-'
 
 
 @dataclass(frozen=True, slots=True)
 class _Skeleton:
     """What the parentheses and commas of a plain text say: its rings, parts and numbers."""
 
-    numbers: NDArray[np.uint8]  # how many numbers follow each punctuation mark (0 or 2)
-    ring_sizes: tuple[int, ...]  # points in each ring, in order
-    part_rings: tuple[int, ...]  # rings in each polygon, in order
+    numbers: NDArray[np.uint8]  # numbers after the separator before the text, and each mark
+    ring_sizes: NDArray[np.int64]  # points in each ring, in order
+    part_rings: NDArray[np.int64]  # rings in each polygon, in order
 
 
-_skeletons: dict[tuple[int, bytes], _Skeleton | None] = {}
+_skeletons: dict[int, dict[bytes, _Skeleton | None]] = {3: {}, 6: {}}  # by kind, remembered
+_UNKNOWN = object()
 _MAX_SKELETONS = 4096
 
 
@@ -821,7 +843,7 @@ def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
     fewer than 4 points is None: GEOS refuses it, and the text is left to it.
     """
     depth_of_rings = 2 if kind == 3 else 3
-    numbers = np.zeros(len(marks), dtype=np.uint8)
+    numbers = np.zeros(len(marks) + 1, dtype=np.uint8)
     ring_sizes: list[int] = []
     part_rings: list[int] = []
     depth = 0
@@ -835,7 +857,7 @@ def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
                 return None
             if depth == depth_of_rings:
                 ring_sizes.append(1)
-                numbers[at] = 2
+                numbers[at + 1] = 2
             elif depth == depth_of_rings - 1:
                 part_rings.append(0)
         elif mark == 41:  # )
@@ -851,7 +873,7 @@ def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
         elif mark == 44:  # ,
             if depth == depth_of_rings:
                 ring_sizes[-1] += 1
-                numbers[at] = 2
+                numbers[at + 1] = 2
             elif depth == 0 or previous != 41:
                 return None
         else:
@@ -861,20 +883,9 @@ def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
         return None
     if kind == 3 and len(part_rings) != 1:
         return None
-    return _Skeleton(numbers, tuple(ring_sizes), tuple(part_rings))
-
-
-def _skeleton(kind: int, marks: bytes) -> _Skeleton | None:
-    """:func:`_read_skeleton`, remembered (footprints repeat a few shapes)."""
-    key = (kind, marks)
-    try:
-        return _skeletons[key]
-    except KeyError:
-        pass
-    if len(_skeletons) >= _MAX_SKELETONS:
-        _skeletons.clear()
-    found = _skeletons[key] = _read_skeleton(kind, marks)
-    return found
+    return _Skeleton(
+        numbers, np.array(ring_sizes, dtype=np.int64), np.array(part_rings, dtype=np.int64)
+    )
 
 
 def _eight_digits(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
@@ -899,29 +910,25 @@ def _plain_wkt(texts: Sequence[object]) -> tuple[list[int], NDArray[np.object_]]
     A text that is not plain, or that these checks cannot prove is read exactly as GEOS reads
     it, is left out (its position is not listed).
     """
-    picked: list[int] = []
-    bodies: list[str] = []
-    kinds: list[int] = []
+    groups: dict[int, tuple[list[int], list[str]]] = {6: ([], []), 3: ([], [])}
+    multi_at, multi_bodies = groups[6]
+    single_at, single_bodies = groups[3]
     for position, text in enumerate(texts):
         if type(text) is not str or not text.isascii():
             continue
-        for keyword, kind in _PLAIN_KEYWORDS:
-            if text.startswith(keyword):
-                picked.append(position)
-                bodies.append(text[len(keyword) :])
-                kinds.append(kind)
-                break
-    if not picked:
-        return [], np.empty(0, dtype=object)
-    groups: dict[int, list[int]] = {}
-    for at, kind in enumerate(kinds):
-        groups.setdefault(kind, []).append(at)
+        if text.startswith("MULTIPOLYGON"):
+            multi_at.append(position)
+            multi_bodies.append(text[12:])
+        elif text.startswith("POLYGON"):
+            single_at.append(position)
+            single_bodies.append(text[7:])
     found: list[int] = []
     shapes: list[NDArray[np.object_]] = []
-    for kind, members in sorted(groups.items()):
-        read, geometries = _read_plain(kind, [bodies[at] for at in members])
-        found.extend(picked[members[at]] for at in read)
-        shapes.append(geometries)
+    for kind, (positions, bodies) in groups.items():
+        for first in range(0, len(bodies), _CHUNK):
+            read, geometries = _read_plain(kind, bodies[first : first + _CHUNK])
+            found.extend(positions[first + at] for at in read)
+            shapes.append(geometries)
     return found, np.concatenate(shapes) if shapes else np.empty(0, dtype=object)
 
 
@@ -936,28 +943,39 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
         buffer = b" " * _PAD + _SEPARATOR + "*".join(bodies[at] for at in index).encode()
         buffer += _SEPARATOR
     u = np.frombuffer(buffer, dtype=np.uint8)
-    bad = np.zeros(len(index), dtype=bool)
-    # the numbers: runs of - . 0-9, the bytes 45..57 ('/' is in no plain text)
+    # numbers are runs of the bytes 45..57 (- . / 0-9), marks the bytes 40..44 (( ) * + ,);
+    # '/' and '+' are in no plain text; the buffer starts and ends with a mark
     numeric = (u - np.uint8(45)) < 13
-    edges = np.flatnonzero(numeric[1:] != numeric[:-1]) + 1
+    edges = np.flatnonzero(numeric[1:] != numeric[:-1])
+    edges += 1
     starts, ends = edges[0::2], edges[1::2]
-    lengths = ends - starts
-    # the punctuation: ( ) * , the bytes 40..44 ('+' is in no plain text)
     marks_at = np.flatnonzero((u - np.uint8(40)) < 5)
-    separators = np.flatnonzero(u[marks_at] == 42)  # where each text's marks start, and the end
-    skeletons = [_skeleton(kind, marks) for marks in u[marks_at].tobytes().split(_SEPARATOR)[1:-1]]
-    expected = np.zeros(len(marks_at) - 1, dtype=np.intp)  # numbers after each mark
-    for at, skeleton in enumerate(skeletons):
-        if skeleton is None:
-            bad[at] = True
-        else:
-            first = separators[at] + 1
-            expected[first : first + len(skeleton.numbers)] = skeleton.numbers
-    wrong = np.flatnonzero(np.diff(np.searchsorted(starts, marks_at)) != expected)
+    marks = u[marks_at]
+    numbers_before = np.searchsorted(starts, marks_at)  # numbers before each mark
+    separators = np.flatnonzero(marks == 42)  # where each text's marks start, and the end
+    known = _skeletons[kind]
+    skeletons: list[_Skeleton | None] = []
+    for text_marks in marks.tobytes().split(_SEPARATOR)[1:-1]:
+        skeleton = known.get(text_marks, _UNKNOWN)
+        if skeleton is _UNKNOWN:
+            if len(known) >= _MAX_SKELETONS:
+                known.clear()
+            skeleton = known[text_marks] = _read_skeleton(kind, text_marks)
+        skeletons.append(skeleton)
+    bad = np.array([skeleton is None for skeleton in skeletons], dtype=bool)
+    expected = np.concatenate(  # numbers after each mark
+        [
+            np.zeros(separators[at + 1] - separators[at], dtype=np.uint8)
+            if skeleton is None
+            else skeleton.numbers
+            for at, skeleton in enumerate(skeletons)
+        ]
+    )
+    wrong = np.flatnonzero(np.diff(numbers_before) != expected)
     if wrong.size:
         bad[np.searchsorted(separators, wrong, side="right") - 1] = True
-    values, wrong_numbers = _numbers(buffer, u, starts, ends, lengths)
-    firsts = np.searchsorted(starts, marks_at[separators])  # each text's first number, and the end
+    values, wrong_numbers = _numbers(buffer, u, starts, ends)
+    firsts = numbers_before[separators]  # each text's first number, and the end
     if wrong_numbers.size:
         bad[np.searchsorted(firsts, wrong_numbers, side="right") - 1] = True
     while True:
@@ -966,21 +984,19 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
             return [], np.empty(0, dtype=object)
         if bad.any():
             coordinates = values[np.repeat(~bad, np.diff(firsts))].reshape(-1, 2)
+            chosen = [skeletons[at] for at in good.tolist()]
         else:
             coordinates = values.reshape(-1, 2)
-        ring_sizes: list[int] = []
-        part_rings: list[int] = []
-        parts: list[int] = []
-        for at in good.tolist():
-            skeleton = skeletons[at]
-            assert skeleton is not None
-            ring_sizes.extend(skeleton.ring_sizes)
-            part_rings.extend(skeleton.part_rings)
-            parts.append(len(skeleton.part_rings))
+            chosen = skeletons
+        ring_sizes = np.concatenate([skeleton.ring_sizes for skeleton in chosen])  # type: ignore[union-attr]
+        part_rings = np.concatenate([skeleton.part_rings for skeleton in chosen])  # type: ignore[union-attr]
+        parts = [len(skeleton.part_rings) for skeleton in chosen]  # type: ignore[union-attr]
         ring_offsets = _offsets(ring_sizes)
         bits = coordinates.view(np.uint64)
+        ring_first, ring_last = ring_offsets[:-1], ring_offsets[1:] - 1
         unclosed = np.flatnonzero(
-            (bits[ring_offsets[:-1]] != bits[ring_offsets[1:] - 1]).any(axis=1)
+            (bits[ring_first, 0] != bits[ring_last, 0])
+            | (bits[ring_first, 1] != bits[ring_last, 1])
         )
         if not unclosed.size:
             break
@@ -993,7 +1009,7 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
     return [index[at] for at in good.tolist()], geometries
 
 
-def _offsets(sizes: list[int]) -> NDArray[np.int64]:
+def _offsets(sizes: NDArray[np.int64] | list[int]) -> NDArray[np.int64]:
     """Offsets of consecutive runs of these sizes: 0 and the running totals."""
     offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
@@ -1001,49 +1017,52 @@ def _offsets(sizes: list[int]) -> NDArray[np.int64]:
 
 
 def _numbers(
-    buffer: bytes,
-    u: NDArray[np.uint8],
-    starts: NDArray[np.intp],
-    ends: NDArray[np.intp],
-    lengths: NDArray[np.intp],
+    buffer: bytes, u: NDArray[np.uint8], starts: NDArray[np.intp], ends: NDArray[np.intp]
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """The value of each number, and which are not -?digits[.digits] read exactly here.
 
-    Each number's last 16 bytes are two 64-bit words; their digit bytes become one integer (the
-    point and the sign counting as the digit 0, the bytes before the number removed by the
-    modulo), the point's 0 is taken out, and the integer (below 2**53) divided by the power of
-    ten of its decimals: one correctly rounded division of exact doubles.
+    Each number's last 16 bytes are two 64-bit words (every byte one of ' '..'9'); the bytes
+    before the number are masked off. Its digit bytes become one integer (the point and the
+    sign counting as the digit 0), the point's 0 is taken out, and the integer (below 2**53) is
+    divided by the power of ten of its decimals: one correctly rounded division of two exact
+    doubles (the sign goes with the divisor, so -0 stays -0.0).
     """
-    count = len(starts)
-    negative = u[starts] == 45
+    lengths = ends - starts
     wrong = lengths > _MAX_NUMBER
-    if np.count_nonzero(u == 45) != np.count_nonzero(negative):  # a '-' inside a number
-        minus = np.flatnonzero(u == 45)
-        inner = minus[~np.isin(minus, starts)]
-        wrong[np.searchsorted(starts, inner, side="right") - 1] = True
-    dots = np.flatnonzero(u == 46)
-    dotted = np.searchsorted(starts, dots, side="right") - 1
-    if dotted.size > 1:
-        wrong[dotted[1:][dotted[1:] == dotted[:-1]]] = True  # two points
-    decimals = np.zeros(count, dtype=np.intp)
-    decimals[dotted] = ends[dotted] - dots - 1
-    has_dot = np.zeros(count, dtype=bool)
-    has_dot[dotted] = True
-    wrong |= lengths - negative - has_dot < 1  # no digit
+    width = np.minimum(lengths, _MAX_NUMBER)
     words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
-    high = _eight_digits(_digit_values(words[ends - 16]))
-    low = _eight_digits(_digit_values(words[ends - 8]))
-    spread = (high * np.uint64(10**8) + low) % _POW10[np.minimum(lengths, _MAX_NUMBER)]
-    scale = _POW10[decimals]
-    mantissa = np.where(has_dot, spread // (scale * np.uint64(10)) * scale + spread % scale, spread)
+    first, last = words[ends - 16], words[ends - 8]  # the window's bytes 0-7 and 8-15
+    mine_first, mine_last = _MINE_FIRST[width], _MINE_LAST[width]  # 0x80: the number's bytes
+    dots_first = _bytes_equal(first, _DOTS) & mine_first
+    dots_last = _bytes_equal(last, _DOTS) & mine_last
+    has_dot = (dots_first | dots_last) != 0
+    negative = u[starts] == 45
+    if np.count_nonzero(u == 45) != np.count_nonzero(negative) or np.count_nonzero(
+        u == 46
+    ) != np.count_nonzero(has_dot):  # a '-' not first, or two points: which numbers
+        minus_first = _bytes_equal(first, _MINUS) & mine_first
+        minus_last = _bytes_equal(last, _MINUS) & mine_last
+        wrong |= np.bitwise_count(minus_first) + np.bitwise_count(minus_last) != negative
+        wrong |= np.bitwise_count(dots_first) + np.bitwise_count(dots_last) > 1
+    wrong |= lengths - negative - has_dot < 1  # no digit
+    # a point in byte j: dots >> 7 is 1 << 8 j, and times C its top byte is C's byte 7 - j
+    decimals = ((dots_last >> _SEVEN) * _AFTER_LAST) >> _TOP
+    decimals += ((dots_first >> _SEVEN) * _AFTER_FIRST) >> _TOP
+    spread = _eight_digits(_digit_values(first) & (mine_first >> _SEVEN) * np.uint64(0xFF))
+    spread *= np.uint64(10**8)
+    spread += _eight_digits(_digit_values(last) & (mine_last >> _SEVEN) * np.uint64(0xFF))
+    fraction = spread % _POW10[decimals]
+    mantissa = np.where(has_dot, (spread - fraction) // np.uint64(10) + fraction, spread)
     wrong |= mantissa >= _EXACT
-    values = mantissa.astype(np.float64) / _FLOAT10[decimals]
-    np.negative(values, out=values, where=negative)
+    values = mantissa.astype(np.float64) / _DIVISORS[decimals.astype(np.intp) + 20 * negative]
     return values, np.flatnonzero(wrong)
 
 
-# --------------------------------------------------------------------------------------------
-# Footprints
+def _bytes_equal(words: NDArray[np.uint64], pattern: np.uint64) -> NDArray[np.uint64]:
+    """0x80 in each byte of the words equal to the pattern's byte, 0 elsewhere."""
+    differ = words ^ pattern
+    nonzero = ((differ & _LOW7) + _LOW7) | differ  # no carry crosses a byte
+    return ~nonzero & _HIGH_BITS
 
 
 def read_footprint(wkt: object, position: int, notes: list[Problem] | None = None) -> BaseGeometry:
