@@ -832,7 +832,6 @@ class _Skeleton:
 
 
 _skeletons: dict[int, dict[bytes, _Skeleton | None]] = {3: {}, 6: {}}  # by kind, remembered
-_UNKNOWN = object()
 _MAX_SKELETONS = 4096
 
 
@@ -956,12 +955,12 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
     known = _skeletons[kind]
     skeletons: list[_Skeleton | None] = []
     for text_marks in marks.tobytes().split(_SEPARATOR)[1:-1]:
-        skeleton = known.get(text_marks, _UNKNOWN)
-        if skeleton is _UNKNOWN:
+        try:
+            skeletons.append(known[text_marks])
+        except KeyError:
             if len(known) >= _MAX_SKELETONS:
                 known.clear()
-            skeleton = known[text_marks] = _read_skeleton(kind, text_marks)
-        skeletons.append(skeleton)
+            skeletons.append(known.setdefault(text_marks, _read_skeleton(kind, text_marks)))
     bad = np.array([skeleton is None for skeleton in skeletons], dtype=bool)
     expected = np.concatenate(  # numbers after each mark
         [
@@ -984,13 +983,16 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
             return [], np.empty(0, dtype=object)
         if bad.any():
             coordinates = values[np.repeat(~bad, np.diff(firsts))].reshape(-1, 2)
-            chosen = [skeletons[at] for at in good.tolist()]
         else:
             coordinates = values.reshape(-1, 2)
-            chosen = skeletons
-        ring_sizes = np.concatenate([skeleton.ring_sizes for skeleton in chosen])  # type: ignore[union-attr]
-        part_rings = np.concatenate([skeleton.part_rings for skeleton in chosen])  # type: ignore[union-attr]
-        parts = [len(skeleton.part_rings) for skeleton in chosen]  # type: ignore[union-attr]
+        chosen = [
+            skeleton
+            for skeleton, left_out in zip(skeletons, bad.tolist(), strict=True)
+            if skeleton is not None and not left_out
+        ]
+        ring_sizes = np.concatenate([skeleton.ring_sizes for skeleton in chosen])
+        part_rings = np.concatenate([skeleton.part_rings for skeleton in chosen])
+        parts = [len(skeleton.part_rings) for skeleton in chosen]
         ring_offsets = _offsets(ring_sizes)
         bits = coordinates.view(np.uint64)
         ring_first, ring_last = ring_offsets[:-1], ring_offsets[1:] - 1
@@ -1159,7 +1161,8 @@ def read_wkt(texts: Sequence[object]) -> NDArray[np.object_]:
     rest = np.ones(len(texts), dtype=bool)
     rest[found] = False
     others = [
-        text if type(text) is str else None for text in (texts[at] for at in np.flatnonzero(rest))
+        text if type(text) is str else None
+        for text in (texts[at] for at in np.flatnonzero(rest).tolist())
     ]
     if others:
         with np.errstate(invalid="ignore", over="ignore"):  # NaN, 1e400: the caller decides
