@@ -816,6 +816,11 @@ def _high_bits(first: int, last: int) -> int:
 _MINE_FIRST = np.array([_high_bits(16 - n, 7) for n in range(17)], dtype=np.uint64)
 _MINE_LAST = np.array([_high_bits(max(8 - n, 0), 7) for n in range(17)], dtype=np.uint64)
 _SEVEN = np.uint64(7)
+_LOW4 = np.uint64(15)  # times 1 in a byte: 0x0F there
+_TO_HIGH_BIT = np.uint64(0x5050505050505050)  # '0' (48) + 80 = 128
+_INVERSE_OF_5 = np.uint64(0xCCCCCCCCCCCCCCCD)  # 5 times it is 1 (mod 2**64)
+_NO_POINT = np.uint64(19)  # 10**19 passes any 16-digit number
+_NEGATIVE = np.uint64(20)
 _TOP = np.uint64(56)
 _AFTER_LAST = np.uint64(0x0706050403020100)  # byte k: k digits follow byte 7 - k of the last word
 _AFTER_FIRST = np.uint64(0x0F0E0D0C0B0A0908)  # and 8 more follow the first word
@@ -888,19 +893,11 @@ def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
 
 
 def _eight_digits(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """The 8-digit numbers whose digit values (0-9) are the bytes of each word, first byte first."""
-    words = (words * np.uint64(2561)) >> np.uint64(8)  # 10*a + b in every other byte
+    """The 8-digit numbers whose bytes are digit values (0-9), first byte first."""
+    words = (words * np.uint64(2561)) >> np.uint64(8)  # 10 a + b in every other byte
     words = ((words & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
     words = ((words & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
     return words
-
-
-def _digit_values(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """Each byte's digit value, or 0 if it is no digit (every byte is one of ' '..'9')."""
-    digits = ((words + np.uint64(0x5050505050505050)) & np.uint64(0x8080808080808080)) >> np.uint64(
-        7
-    )
-    return words & np.uint64(0x0F0F0F0F0F0F0F0F) & (digits * np.uint64(0xFF))
 
 
 def _plain_wkt(texts: Sequence[object]) -> tuple[list[int], NDArray[np.object_]]:
@@ -1034,9 +1031,13 @@ def _numbers(
     width = np.minimum(lengths, _MAX_NUMBER)
     words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
     first, last = words[ends - 16], words[ends - 8]  # the window's bytes 0-7 and 8-15
+    # 0x80 in each byte of the number that is a digit (the bytes 48..57: those that reach 128
+    # when 80 is added; no byte passes 255), and in each that is '.' (46: the others, less '-')
     mine_first, mine_last = _MINE_FIRST[width], _MINE_LAST[width]  # 0x80: the number's bytes
-    dots_first = _bytes_equal(first, _DOTS) & mine_first
-    dots_last = _bytes_equal(last, _DOTS) & mine_last
+    digits_first = (first + _TO_HIGH_BIT) & mine_first
+    digits_last = (last + _TO_HIGH_BIT) & mine_last
+    dots_first = (mine_first ^ digits_first) & ~(first << _SEVEN)  # '-' is odd, '.' even
+    dots_last = (mine_last ^ digits_last) & ~(last << _SEVEN)
     has_dot = (dots_first | dots_last) != 0
     negative = u[starts] == 45
     if np.count_nonzero(u == 45) != np.count_nonzero(negative) or np.count_nonzero(
@@ -1050,13 +1051,14 @@ def _numbers(
     # a point in byte j: dots >> 7 is 1 << 8 j, and times C its top byte is C's byte 7 - j
     decimals = ((dots_last >> _SEVEN) * _AFTER_LAST) >> _TOP
     decimals += ((dots_first >> _SEVEN) * _AFTER_FIRST) >> _TOP
-    spread = _eight_digits(_digit_values(first) & (mine_first >> _SEVEN) * np.uint64(0xFF))
-    spread *= np.uint64(10**8)
-    spread += _eight_digits(_digit_values(last) & (mine_last >> _SEVEN) * np.uint64(0xFF))
-    fraction = spread % _POW10[decimals]
-    mantissa = np.where(has_dot, (spread - fraction) // np.uint64(10) + fraction, spread)
+    decimals &= np.uint64(15)  # at most 15 with one point (more points: wrong, kept in range)
+    spread = _eight_digits(first & (digits_first >> _SEVEN) * _LOW4) * np.uint64(10**8)
+    spread += _eight_digits(last & (digits_last >> _SEVEN) * _LOW4)
+    # the point counts as a 0 digit: take it out (no point: the whole is the fraction)
+    fraction = spread % _POW10[decimals + _NO_POINT * ~has_dot]
+    mantissa = ((spread - fraction) >> np.uint64(1)) * _INVERSE_OF_5 + fraction  # exact: / 10
     wrong |= mantissa >= _EXACT
-    values = mantissa.astype(np.float64) / _DIVISORS[decimals.astype(np.intp) + 20 * negative]
+    values = mantissa.astype(np.float64) / _DIVISORS[decimals + _NEGATIVE * negative]
     return values, np.flatnonzero(wrong)
 
 
