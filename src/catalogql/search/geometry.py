@@ -790,13 +790,17 @@ def _collect(parts: list[BaseGeometry], like: BaseGeometry) -> BaseGeometry:
 # one IEEE division of two exact doubles, so correctly rounded, as strtod (GEOS's reader) is.
 # Everything else (exponents, Z/M, EMPTY, other types, lower case, tabs, longer numbers) is read
 # by shapely.from_wkt, as is every text of the plain form the checks below cannot prove.
+# The reading is vectorized over a chunk of texts joined into one buffer: numbers and marks
+# ( ) , are found by two scans; the marks of each text (its "skeleton", remembered) give its
+# rings and how many numbers must follow each mark, which the scans must match; each number is
+# read from the 16 bytes that end it as two 64-bit words (SWAR: a byte per digit); the
+# geometries are built by shapely.from_ragged_array.
 
-_PLAIN_KEYWORDS = (("MULTIPOLYGON", 6), ("POLYGON", 3))  # keyword, shapely's type id
 _PLAIN_CHARACTERS = b"0123456789.- (),"
 _SEPARATOR = b"*"  # between texts in the joined buffer: a byte no plain text holds
 _PAD = 16  # spaces before the buffer: every number's 16-byte window lies inside it
 _MAX_NUMBER = 16  # characters in a number read here
-_CHUNK = 2048  # texts read at once: small arrays stay in the cache and cost no page faults
+_CHUNK = 1024  # texts read at once: the arrays of a chunk stay in the CPU's caches
 _POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _FLOAT10 = np.array([10.0**k for k in range(20)], dtype=np.float64)
 _EXACT = np.uint64(2**53)
