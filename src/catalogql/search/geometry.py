@@ -1033,8 +1033,9 @@ def _numbers(
     lengths = ends - starts
     wrong = lengths > _MAX_NUMBER
     width = np.minimum(lengths, _MAX_NUMBER)
-    words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
-    first, last = words[ends - 16], words[ends - 8]  # the window's bytes 0-7 and 8-15
+    windows = np.ndarray((len(buffer) - 15,), dtype="V16", buffer=buffer, strides=(1,))
+    pairs = windows[ends - 16].view("<u8").reshape(-1, 2)
+    first, last = pairs[:, 0], pairs[:, 1]  # the window's bytes 0-7 and 8-15
     # 0x80 in each byte of the number that is a digit (the bytes 48..57: those that reach 128
     # when 80 is added; no byte passes 255), and in each that is '.' (46: the others, less '-')
     mine_first, mine_last = _MINE_FIRST[width], _MINE_LAST[width]  # 0x80: the number's bytes
@@ -1180,8 +1181,10 @@ def read_footprints(texts: Sequence[str | None]) -> list[BaseGeometry | None]:
     """Footprints read a batch at a time: each the geometry :func:`read_footprint` returns, or None.
 
     The common footprint (WKT in lon/lat range, finite, valid, spanning at most 180 degrees of
-    longitude, with an area if it is a polygon) is parsed and checked in a few vectorized
-    shapely calls, and is its own index geometry with no note. None means "read this one with
+    longitude, with an area if it is a polygon) is parsed by :func:`read_wkt` (exactly
+    ``shapely.from_wkt``'s geometry, the plain POLYGON / MULTIPOLYGON text without GEOS's
+    tokenizer), checked in a few vectorized shapely calls, and is its own index geometry with no
+    note. None means "read this one with
     :func:`read_footprint`": not text, not WKT, empty, out of range, invalid, crossing the
     antimeridian or collapsed (its error or its notes come from there).
 
