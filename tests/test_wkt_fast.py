@@ -160,6 +160,10 @@ def test_what_the_plain_form_leaves_to_geos() -> None:
         "POLYGON ((0 0, 1 0, 1 1 0 0))",
         "POLYGON ((0, 0 1 0, 1 1, 0 0))",
         "POLYGON ((0 0,, 1 0, 1 1, 0 0))",
+        "POLYGON (0 0 (1 0, 1 1, 2 2, ))",  # as many numbers as points, one pair misplaced
+        "POLYGON ((1 0, 1 1, 2 2, 1 0,) 0 0)",
+        "MULTIPOLYGON (0 0 ((1 0, 1 1, 2 2, )))",
+        "MULTIPOLYGON (((1 0, 1 1, 2 2, 1 0)) 0 0, ((1 0, 1 1, 2 2, )))",
         "POLYGON (())",
         "POLYGON ()",
         "POLYGON",
