@@ -991,6 +991,14 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
     values, wrong_numbers = _numbers(buffer, u, starts, ends)
     if wrong_numbers.size:
         bad[np.searchsorted(firsts, wrong_numbers, side="right") - 1] = True
+    if not bad.any():  # the common chunk: its offsets come from its marks
+        coordinates = values.reshape(-1, 2)
+        offsets, ring_open = _ragged_offsets(kind, marks, asking, separators)
+        unclosed = _unclosed(coordinates, offsets[0])
+        if not unclosed.size:
+            geometries = shapely.from_ragged_array(shapely.GeometryType(kind), coordinates, offsets)
+            return index, geometries
+        bad[np.searchsorted(separators, ring_open[unclosed], side="right") - 1] = True
     while True:
         good = np.flatnonzero(~bad)
         if not good.size:
@@ -1008,21 +1016,44 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
         part_rings = np.concatenate([skeleton.part_rings for skeleton in chosen])
         parts = [len(skeleton.part_rings) for skeleton in chosen]
         ring_offsets = _offsets(ring_sizes)
-        bits = coordinates.view(np.uint64)
-        ring_first, ring_last = ring_offsets[:-1], ring_offsets[1:] - 1
-        unclosed = np.flatnonzero(
-            (bits[ring_first, 0] != bits[ring_last, 0])
-            | (bits[ring_first, 1] != bits[ring_last, 1])
-        )
+        unclosed = _unclosed(coordinates, ring_offsets)
         if not unclosed.size:
             break
         ring_text = np.repeat(np.repeat(np.arange(good.size), parts), part_rings)
         bad[good[ring_text[unclosed]]] = True  # GEOS refuses an unclosed ring: left to it
-    offsets: tuple[NDArray[np.int64], ...] = (ring_offsets, _offsets(part_rings))
+    offsets = (ring_offsets, _offsets(part_rings))
     if kind == 6:
         offsets += (_offsets(parts),)
     geometries = shapely.from_ragged_array(shapely.GeometryType(kind), coordinates, offsets)
     return [index[at] for at in good.tolist()], geometries
+
+
+def _ragged_offsets(
+    kind: int, marks: NDArray[np.uint8], asking: NDArray[np.intp], separators: NDArray[np.intp]
+) -> tuple[tuple[NDArray[np.intp], ...], NDArray[np.intp]]:
+    """The offsets of ``shapely.from_ragged_array`` for a chunk of good texts, from its marks.
+
+    ``asking`` holds the marks each point follows: a point after a '(' opens a ring, and a ring
+    whose '(' follows another '(' opens a polygon; a text's polygons start after its separator.
+    Also returns each ring's opening mark.
+    """
+    ring_first = np.flatnonzero(marks[asking] == 40)  # the points that open a ring
+    ring_open = asking[ring_first]
+    part_first = np.flatnonzero(marks[ring_open - 1] == 40)  # the rings that open a polygon
+    offsets: tuple[NDArray[np.intp], ...] = (
+        np.append(ring_first, len(asking)),
+        np.append(part_first, len(ring_first)),
+    )
+    if kind == 6:
+        offsets += (np.searchsorted(ring_open[part_first], separators),)
+    return offsets, ring_open
+
+
+def _unclosed(coordinates: NDArray[np.float64], ring_offsets: NDArray[np.intp]) -> NDArray[np.intp]:
+    """The rings whose last point is not their first, bit for bit."""
+    bits = coordinates.view(np.uint64)
+    first, last = ring_offsets[:-1], ring_offsets[1:] - 1
+    return np.flatnonzero((bits[first, 0] != bits[last, 0]) | (bits[first, 1] != bits[last, 1]))
 
 
 def _offsets(sizes: NDArray[np.int64] | list[int]) -> NDArray[np.int64]:
