@@ -1193,7 +1193,8 @@ def read_wkt(texts: Sequence[object]) -> NDArray[np.object_]:
 
     A POLYGON or MULTIPOLYGON of the plain form (see above) is read a batch at a time without
     GEOS's tokenizer, to the same geometry (same type, same coordinates bit for bit); every other
-    text goes to ``shapely.from_wkt``. Anything not a string is None, as is text GEOS refuses.
+    text goes to ``shapely.from_wkt``. Anything not of type ``str`` is None (as
+    :func:`read_footprints` has always treated it), as is text GEOS refuses.
 
     Args:
         texts: WKT texts (anything else reads as None).
