@@ -817,8 +817,9 @@ def _high_bits(first: int, last: int) -> int:
 
 # for a number of n characters ending at the end of a 16-byte window, 0x80 in its own bytes:
 # in the window's first word (bytes 0-7, from 16 - n on) and its last (8-15, from 8 - n on)
-_MINE_FIRST = np.array([_high_bits(16 - n, 7) for n in range(17)], dtype=np.uint64)
-_MINE_LAST = np.array([_high_bits(max(8 - n, 0), 7) for n in range(17)], dtype=np.uint64)
+_MINE = np.array(
+    [[_high_bits(16 - n, 7), _high_bits(max(8 - n, 0), 7)] for n in range(17)], dtype="<u8"
+).view("V16")[:, 0]
 _SEVEN = np.uint64(7)
 _LOW4 = np.uint64(15)  # times 1 in a byte: 0x0F there
 _TO_HIGH_BIT = np.uint64(0x5050505050505050)  # '0' (48) + 80 = 128
@@ -826,8 +827,8 @@ _INVERSE_OF_5 = np.uint64(0xCCCCCCCCCCCCCCCD)  # 5 times it is 1 (mod 2**64)
 _NO_POINT = np.uint64(19)  # 10**19 passes any 16-digit number
 _NEGATIVE = np.uint64(20)
 _TOP = np.uint64(56)
-_AFTER_LAST = np.uint64(0x0706050403020100)  # byte k: k digits follow byte 7 - k of the last word
-_AFTER_FIRST = np.uint64(0x0F0E0D0C0B0A0908)  # and 8 more follow the first word
+_AFTER = np.uint64(0x0706050403020100)  # byte k: k digits follow byte 7 - k of a word
+_EIGHT = np.uint64(8)
 _DIVISORS = np.concatenate([_FLOAT10, -_FLOAT10])  # 10**decimals, negated for a '-'
 
 
@@ -1078,31 +1079,30 @@ def _numbers(
     wrong = lengths > _MAX_NUMBER
     width = np.minimum(lengths, _MAX_NUMBER)
     windows = np.ndarray((len(buffer) - 15,), dtype="V16", buffer=buffer, strides=(1,))
-    pairs = windows[ends - 16].view("<u8").reshape(-1, 2)
-    first, last = pairs[:, 0], pairs[:, 1]  # the window's bytes 0-7 and 8-15
+    # each number's window as two words: its bytes 0-7 and 8-15 (columns 0 and 1)
+    words = windows[ends - 16].view("<u8").reshape(-1, 2)
+    mine = _MINE[width].view("<u8").reshape(-1, 2)  # 0x80 in the number's own bytes
     # 0x80 in each byte of the number that is a digit (the bytes 48..57: those that reach 128
     # when 80 is added; no byte passes 255), and in each that is '.' (46: the others, less '-')
-    mine_first, mine_last = _MINE_FIRST[width], _MINE_LAST[width]  # 0x80: the number's bytes
-    digits_first = (first + _TO_HIGH_BIT) & mine_first
-    digits_last = (last + _TO_HIGH_BIT) & mine_last
-    dots_first = (mine_first ^ digits_first) & ~(first << _SEVEN)  # '-' is odd, '.' even
-    dots_last = (mine_last ^ digits_last) & ~(last << _SEVEN)
-    has_dot = (dots_first | dots_last) != 0
+    digits = (words + _TO_HIGH_BIT) & mine
+    dots = (mine ^ digits) & ~(words << _SEVEN)  # '-' is odd, '.' even
+    dotted = dots[:, 0] | dots[:, 1]
+    has_dot = dotted != 0
     negative = u[starts] == 45
     if np.count_nonzero(u == 45) != np.count_nonzero(negative) or np.count_nonzero(
         u == 46
     ) != np.count_nonzero(has_dot):  # a '-' not first, or two points: which numbers
-        minus_first = _bytes_equal(first, _MINUS) & mine_first
-        minus_last = _bytes_equal(last, _MINUS) & mine_last
-        wrong |= np.bitwise_count(minus_first) + np.bitwise_count(minus_last) != negative
-        wrong |= np.bitwise_count(dots_first) + np.bitwise_count(dots_last) > 1
+        minus = np.bitwise_count(_bytes_equal(words, _MINUS) & mine)
+        wrong |= minus[:, 0] + minus[:, 1] != negative
+        points = np.bitwise_count(dots)
+        wrong |= points[:, 0] + points[:, 1] > 1
     wrong |= lengths - negative - has_dot < 1  # no digit
     # a point in byte j: dots >> 7 is 1 << 8 j, and times C its top byte is C's byte 7 - j
-    decimals = ((dots_last >> _SEVEN) * _AFTER_LAST) >> _TOP
-    decimals += ((dots_first >> _SEVEN) * _AFTER_FIRST) >> _TOP
-    decimals &= np.uint64(15)  # at most 15 with one point (more points: wrong, kept in range)
-    spread = _eight_digits(first & (digits_first >> _SEVEN) * _LOW4) * np.uint64(10**8)
-    spread += _eight_digits(last & (digits_last >> _SEVEN) * _LOW4)
+    after = ((dots >> _SEVEN) * _AFTER) >> _TOP  # 8 more after a point in the first word
+    decimals = after[:, 0] + after[:, 1] + _EIGHT * (dots[:, 0] != 0)
+    decimals &= np.uint64(15)  # 15 at most with one point (more points: wrong, kept in range)
+    values8 = _eight_digits(words & (digits >> _SEVEN) * _LOW4)
+    spread = values8[:, 0] * np.uint64(10**8) + values8[:, 1]
     # the point counts as a 0 digit: take it out (no point: the whole is the fraction)
     fraction = spread % _POW10[decimals + _NO_POINT * ~has_dot]
     mantissa = ((spread - fraction) >> np.uint64(1)) * _INVERSE_OF_5 + fraction  # exact: / 10
