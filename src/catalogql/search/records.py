@@ -54,6 +54,7 @@ from catalogql.search.geometry import read_footprint, read_footprints
 from catalogql.semantics import (
     boolean_from_text,
     instant_key,
+    instant_keys,
     number_from_text,
     property_getter,
     text_form,
@@ -188,11 +189,11 @@ def prepare_records(
       ...
     catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
     """  # noqa: E501
-    footprints = _footprints(objs)
+    footprints, times = _batch_fields(objs)
     readers = _readers(indexed)
     return [
-        _prepare(obj, start + offset, readers, footprint, owned)
-        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
+        _prepare(obj, start + offset, readers, footprint, owned, time)
+        for offset, (obj, footprint, time) in enumerate(zip(objs, footprints, times, strict=True))
     ]
 
 
@@ -225,22 +226,31 @@ def check_records(
     """
     checked: list[StoredRecord | InvalidRecord] = []
     readers = _readers(indexed)
-    for offset, (obj, footprint) in enumerate(zip(objs, _footprints(objs), strict=True)):
+    footprints, times = _batch_fields(objs)
+    for offset, (obj, footprint, time) in enumerate(zip(objs, footprints, times, strict=True)):
         try:
-            checked.append(_prepare(obj, start + offset, readers, footprint, owned))
+            checked.append(_prepare(obj, start + offset, readers, footprint, owned, time))
         except InvalidRecord as error:
             checked.append(error)
     return checked
 
 
-def _footprints(objs: Sequence[object]) -> list[BaseGeometry | None]:
-    """The records' footprints read a batch at a time (None: read the record's alone)."""
+def _batch_fields(
+    objs: Sequence[object],
+) -> tuple[list[BaseGeometry | None], list[str | None]]:
+    """The records' footprints and time keys, read a batch at a time (None: read it alone)."""
     texts: list[str | None] = []
+    stamps: list[object] = []
     for obj in objs:
         properties = obj.get("properties") if type(obj) is dict else None
-        wkt = properties.get("footprintWkt") if type(properties) is dict else None
-        texts.append(wkt if type(wkt) is str else None)
-    return read_footprints(texts)
+        if type(properties) is dict:
+            wkt = properties.get("footprintWkt")
+            texts.append(wkt if type(wkt) is str else None)
+            stamps.append(properties.get("timestamp"))
+        else:
+            texts.append(None)
+            stamps.append(None)
+    return read_footprints(texts), instant_keys(stamps)
 
 
 def prepare_record(
@@ -264,7 +274,7 @@ def prepare_record(
       ...
     catalogql.search.errors.InvalidRecord: record 7: properties.timestamp: missing (hint: every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z)
     """  # noqa: E501
-    return _prepare(obj, position, _readers(indexed), None, False)
+    return _prepare(obj, position, _readers(indexed), None, False, None)
 
 
 def _prepare(
@@ -273,10 +283,12 @@ def _prepare(
     readers: _Readers,
     footprint: BaseGeometry | None,
     owned: bool,
+    time: str | None,
 ) -> StoredRecord:
     """:func:`prepare_record`, with the footprint already read and checked when not None.
 
-    ``owned``: the properties may be kept rather than copied (see :func:`prepare_records`).
+    ``owned``: the properties may be kept rather than copied (see :func:`prepare_records`);
+    ``time``: the time key, when the batch found it (else it is found here).
     """
     if type(obj) is not dict and not isinstance(obj, Mapping):
         raise InvalidRecord(
@@ -306,7 +318,7 @@ def _prepare(
             "every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
     # uncached: a load's times are mostly new, and would only push out a filter's literals
-    key = _instant_key(stamp) if isinstance(stamp, str) else None
+    key = time if time is not None else _instant_key(stamp) if isinstance(stamp, str) else None
     if key is None:
         raise InvalidRecord(
             position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
