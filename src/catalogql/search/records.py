@@ -85,9 +85,13 @@ T = TypeVar("T")
 _SEPARATOR = "\x1f"  # the unit separator: between a property name and its key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class StoredRecord:
-    """A checked record and what the indexes need of it.
+    """A checked record and what the indexes need of it (read-only, by convention).
+
+    Not a frozen dataclass: a load makes one a record, and a frozen one's constructor costs
+    three times as much; nothing changes one after it is made but :attr:`properties_json`'s
+    cache. Two are equal only when they are the same object.
 
     Attributes:
         identifier: The record's identifier.
@@ -140,7 +144,7 @@ class StoredRecord:
         text = self.properties_text
         if text is None:
             text = _json_text(self.properties)
-            object.__setattr__(self, "properties_text", text)  # a cache: the value is fixed
+            self.properties_text = text  # a cache: the value is fixed
         return text
 
 
@@ -629,14 +633,16 @@ def value_keys(name: str, value: Any) -> set[str]:
     ['catalogID\\x1fn:5.0', 'catalogID\\x1fs:5', 'catalogID\\x1fs:A1']
     """
     prefix = name + _SEPARATOR
-    if type(value) is str and value.isdigit() and value.isascii():
-        # the common hot value, an identifier's digits: its text and its number, nothing else
-        # (an instant has a dash, a boolean no digit): what _text_keys gives
-        digits = _number_from_text(value)
-        number = None if digits is None else _number_key(digits)
-        return (
-            {prefix + "s:" + value} if number is None else {prefix + "s:" + value, prefix + number}
-        )
+    if type(value) is str:  # the common hot value: one string, whose keys are its text's
+        if value.isdigit() and value.isascii():
+            # an identifier's digits: its text and its number, nothing else (an instant has a
+            # dash, a boolean no digit): what _text_keys gives
+            digits = _number_from_text(value)
+            number = None if digits is None else _number_key(digits)
+            if number is None:
+                return {prefix + "s:" + value}
+            return {prefix + "s:" + value, prefix + number}
+        return {prefix + key for key in _text_keys(value)}
     keys: set[str] = set()
     stack = [value]
     while stack:
