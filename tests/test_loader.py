@@ -44,6 +44,7 @@ from catalogql.semantics import (
     _utc_instant_key,
     boolean_from_text,
     instant_key,
+    instant_keys,
     number_from_text,
 )
 from catalogql.testing.strategies import json_values
@@ -88,6 +89,33 @@ def test_the_utc_fast_path_gives_the_general_key(text: str) -> None:
     assert instant_key(text) == general
     if general is not None and text.endswith("Z") and text[10:11] == "T" and "," not in text:
         assert fast == general  # the common form does take the fast path
+
+
+@settings(max_examples=scaled(200))
+@given(
+    st.lists(_UTC_FORMS | st.text(max_size=30) | st.none() | st.integers(), max_size=40),
+    st.integers(0, 40),
+)
+def test_a_batch_of_instant_keys_is_each_key(texts: list[Any], repeat: int) -> None:
+    # texts repeated so that groups of one length reach the batch's size (numpy's path)
+    batch = texts + [text for text in texts if isinstance(text, str)] * repeat
+    assert instant_keys(batch) == [
+        instant_key(text) if isinstance(text, str) else None for text in batch
+    ]
+
+
+def test_a_batch_of_common_times_takes_the_vectorized_path() -> None:
+    texts = [
+        f"2016-0{1 + n % 9}-{10 + n % 19}T{n % 24:02d}:00:0{n % 10}.{n:03d}Z" for n in range(40)
+    ]
+    texts += ["2015-02-29T10:00:00.000Z", "2016-02-29T10:00:00.000Z", "2016-13-01T00:00:00.000Z"]
+    texts += ["2016-01-01T24:00:00.000Z", "2016-01-01T10:60:00.000Z", "0000-01-01T00:00:00.000Z"]
+    texts += ["2016-01-01T10:00:00,120Z", "2016-01-01 10:00:00.000Z", "2016-01-01T10:00:00.0a0Z"]
+    assert instant_keys(texts) == [instant_key(text) for text in texts]
+    assert instant_keys(texts)[-9:] == [
+        None, "2016-02-29T10:00:00", None, None, None, None,
+        "2016-01-01T10:00:00.12", "2016-01-01T10:00:00", None,
+    ]  # fmt: skip
 
 
 # -- the check-and-copy ------------------------------------------------------------------------
@@ -446,7 +474,7 @@ def test_sqlite_checkpoints_rarely_during_a_load_and_restores_them(tmp_path: Pat
 
     with pytest.raises(RuntimeError):
         catalog.add_records(records(), batch_size=2)
-    page = db.execute("PRAGMA page_size").fetchone()[0]  # 16 KiB in a new file
+    page = db.execute("PRAGMA page_size").fetchone()[0]  # 4 KiB in a new file
     assert settings_seen == [256 * 2**20 // page] * 4  # 256 MiB of log between checkpoints
     assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4 * 2**20 // page
     assert db.execute("PRAGMA journal_size_limit").fetchone()[0] == 64 * 2**20

@@ -36,7 +36,7 @@ import enum
 import operator
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,6 +62,7 @@ __all__ = [
     "boolean_from_text",
     "comparison_operands",
     "instant_key",
+    "instant_keys",
     "integer_text",
     "is_datetime_name",
     "like_pattern",
@@ -214,6 +215,9 @@ def instant_key(text: str) -> str | None:
     return fast if fast is not None else _general_instant_key(text)
 
 
+_uncached_instant_key = instant_key.__wrapped__
+
+
 def _general_instant_key(text: str) -> str | None:
     """:func:`instant_key` by the regular expression and ``datetime``: every form.
 
@@ -290,6 +294,83 @@ def _utc_instant_key(text: str) -> str | None:
     ):
         return None
     return text[:19] + "." + fraction if fraction else text[:19]
+
+
+def instant_keys(texts: Sequence[object]) -> list[str | None]:
+    """:func:`instant_key` of each of many texts (None for what is not a ``str``), a batch at once.
+
+    The same answers as one :func:`instant_key` at a time (uncached), faster for a load: texts
+    of the common form ``YYYY-MM-DDTHH:MM:SS[.fff…]Z`` that share a length (a catalog's times
+    mostly do) are checked together with numpy, by the rule of :func:`_utc_instant_key`, on
+    their code points; every other text goes through :func:`instant_key`'s own path.
+
+    >>> instant_keys(["2015-07-31T10:07:17.000Z", "2015-07-31T10:07:17.250Z", "2014-01-01", 5])
+    ['2015-07-31T10:07:17', '2015-07-31T10:07:17.25', '2014-01-01T00:00:00', None]
+    """
+    keys: list[str | None] = [None] * len(texts)
+    lengths: dict[int, list[tuple[int, str]]] = {}
+    for at, text in enumerate(texts):
+        if type(text) is str:
+            if len(text) >= 20 and text[-1] == "Z":
+                lengths.setdefault(len(text), []).append((at, text))
+            else:
+                keys[at] = _uncached_instant_key(text)
+    for length, group in lengths.items():
+        if len(group) < _BATCH_LEAST:
+            for at, text in group:
+                keys[at] = _uncached_instant_key(text)
+            continue
+        found = _utc_instant_keys([text for _, text in group], length)
+        for (at, text), key in zip(group, found, strict=True):
+            keys[at] = key if key is not None else _uncached_instant_key(text)
+    return keys
+
+
+_BATCH_LEAST = 16  # fewer texts of one length are read one at a time
+_DIGIT_AT = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)  # the digits of YYYY-MM-DDTHH:MM:SS
+
+
+def _utc_instant_keys(texts: list[str], length: int) -> list[str | None]:
+    """:func:`_utc_instant_key` of texts all ``length`` long, ending in ``Z``, at once."""
+    import numpy as np  # here: the typing table is used by many that never load a batch
+
+    chars = np.array(texts, dtype=f"<U{length}")
+    codes = chars.view(np.uint32).reshape(len(texts), length)
+    good = (
+        (codes[:, 4] == 0x2D)
+        & (codes[:, 7] == 0x2D)
+        & (codes[:, 10] == 0x54)
+        & (codes[:, 13] == 0x3A)
+        & (codes[:, 16] == 0x3A)
+    )
+    digits = codes[:, _DIGIT_AT] - 0x30  # a code point below "0" wraps to a large number
+    good &= (digits < 10).all(axis=1)
+    zeros = np.ones(len(texts), dtype=bool)  # a fraction of zeros only, or none
+    if length > 20:
+        fraction = codes[:, 20 : length - 1] - 0x30
+        good &= ((codes[:, 19] == 0x2E) | (codes[:, 19] == 0x2C)) & (fraction < 10).all(axis=1)
+        zeros = (fraction == 0).all(axis=1)
+    values = digits.astype(np.int64)
+    year = values[:, 0] * 1000 + values[:, 1] * 100 + values[:, 2] * 10 + values[:, 3]
+    month, day, hour, minute, second = (
+        values[:, i] * 10 + values[:, i + 1] for i in range(4, 14, 2)
+    )
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    good &= (
+        (year != 0)
+        & (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (day <= np.asarray(_DAYS)[np.clip(month, 0, 12)])
+        & ~((month == 2) & (day == 29) & ~leap)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
+    keys: list[str | None] = chars.astype("<U19").tolist()
+    for at in np.flatnonzero(~good | ~zeros).tolist():
+        keys[at] = _utc_instant_key(texts[at]) if good[at] else None
+    return keys
 
 
 def parse_instant(text: str) -> datetime | None:

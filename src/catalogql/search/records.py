@@ -54,6 +54,7 @@ from catalogql.search.geometry import read_footprint, read_footprints
 from catalogql.semantics import (
     boolean_from_text,
     instant_key,
+    instant_keys,
     number_from_text,
     property_getter,
     text_form,
@@ -84,9 +85,13 @@ T = TypeVar("T")
 _SEPARATOR = "\x1f"  # the unit separator: between a property name and its key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class StoredRecord:
-    """A checked record and what the indexes need of it.
+    """A checked record and what the indexes need of it (read-only, by convention).
+
+    Not a frozen dataclass: a load makes one a record, and a frozen one's constructor costs
+    three times as much; nothing changes one after it is made but :attr:`properties_json`'s
+    cache. Two are equal only when they are the same object.
 
     Attributes:
         identifier: The record's identifier.
@@ -139,7 +144,7 @@ class StoredRecord:
         text = self.properties_text
         if text is None:
             text = _json_text(self.properties)
-            object.__setattr__(self, "properties_text", text)  # a cache: the value is fixed
+            self.properties_text = text  # a cache: the value is fixed
         return text
 
 
@@ -188,11 +193,11 @@ def prepare_records(
       ...
     catalogql.search.errors.InvalidRecord: record 11: type: must be a list of strings (hint: e.g. ["GBDXCatalogRecord", "WV02"])
     """  # noqa: E501
-    footprints = _footprints(objs)
+    footprints, times = _batch_fields(objs)
     readers = _readers(indexed)
     return [
-        _prepare(obj, start + offset, readers, footprint, owned)
-        for offset, (obj, footprint) in enumerate(zip(objs, footprints, strict=True))
+        _prepare(obj, start + offset, readers, footprint, owned, time)
+        for offset, (obj, footprint, time) in enumerate(zip(objs, footprints, times, strict=True))
     ]
 
 
@@ -225,22 +230,31 @@ def check_records(
     """
     checked: list[StoredRecord | InvalidRecord] = []
     readers = _readers(indexed)
-    for offset, (obj, footprint) in enumerate(zip(objs, _footprints(objs), strict=True)):
+    footprints, times = _batch_fields(objs)
+    for offset, (obj, footprint, time) in enumerate(zip(objs, footprints, times, strict=True)):
         try:
-            checked.append(_prepare(obj, start + offset, readers, footprint, owned))
+            checked.append(_prepare(obj, start + offset, readers, footprint, owned, time))
         except InvalidRecord as error:
             checked.append(error)
     return checked
 
 
-def _footprints(objs: Sequence[object]) -> list[BaseGeometry | None]:
-    """The records' footprints read a batch at a time (None: read the record's alone)."""
+def _batch_fields(
+    objs: Sequence[object],
+) -> tuple[list[BaseGeometry | None], list[str | None]]:
+    """The records' footprints and time keys, read a batch at a time (None: read it alone)."""
     texts: list[str | None] = []
+    stamps: list[object] = []
     for obj in objs:
         properties = obj.get("properties") if type(obj) is dict else None
-        wkt = properties.get("footprintWkt") if type(properties) is dict else None
-        texts.append(wkt if type(wkt) is str else None)
-    return read_footprints(texts)
+        if type(properties) is dict:
+            wkt = properties.get("footprintWkt")
+            texts.append(wkt if type(wkt) is str else None)
+            stamps.append(properties.get("timestamp"))
+        else:
+            texts.append(None)
+            stamps.append(None)
+    return read_footprints(texts), instant_keys(stamps)
 
 
 def prepare_record(
@@ -264,7 +278,7 @@ def prepare_record(
       ...
     catalogql.search.errors.InvalidRecord: record 7: properties.timestamp: missing (hint: every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z)
     """  # noqa: E501
-    return _prepare(obj, position, _readers(indexed), None, False)
+    return _prepare(obj, position, _readers(indexed), None, False, None)
 
 
 def _prepare(
@@ -273,10 +287,12 @@ def _prepare(
     readers: _Readers,
     footprint: BaseGeometry | None,
     owned: bool,
+    time: str | None,
 ) -> StoredRecord:
     """:func:`prepare_record`, with the footprint already read and checked when not None.
 
-    ``owned``: the properties may be kept rather than copied (see :func:`prepare_records`).
+    ``owned``: the properties may be kept rather than copied (see :func:`prepare_records`);
+    ``time``: the time key, when the batch found it (else it is found here).
     """
     if type(obj) is not dict and not isinstance(obj, Mapping):
         raise InvalidRecord(
@@ -306,7 +322,7 @@ def _prepare(
             "every record needs its time, an ISO 8601 date-time such as 2016-01-01T10:00:00.000Z",
         )  # fmt: skip
     # uncached: a load's times are mostly new, and would only push out a filter's literals
-    key = _instant_key(stamp) if isinstance(stamp, str) else None
+    key = time if time is not None else _instant_key(stamp) if isinstance(stamp, str) else None
     if key is None:
         raise InvalidRecord(
             position, "properties.timestamp", f"{stamp!r} is not an ISO 8601 date or date-time",
@@ -617,14 +633,16 @@ def value_keys(name: str, value: Any) -> set[str]:
     ['catalogID\\x1fn:5.0', 'catalogID\\x1fs:5', 'catalogID\\x1fs:A1']
     """
     prefix = name + _SEPARATOR
-    if type(value) is str and value.isdigit() and value.isascii():
-        # the common hot value, an identifier's digits: its text and its number, nothing else
-        # (an instant has a dash, a boolean no digit): what _text_keys gives
-        digits = _number_from_text(value)
-        number = None if digits is None else _number_key(digits)
-        return (
-            {prefix + "s:" + value} if number is None else {prefix + "s:" + value, prefix + number}
-        )
+    if type(value) is str:  # the common hot value: one string, whose keys are its text's
+        if value.isdigit() and value.isascii():
+            # an identifier's digits: its text and its number, nothing else (an instant has a
+            # dash, a boolean no digit): what _text_keys gives
+            digits = _number_from_text(value)
+            number = None if digits is None else _number_key(digits)
+            if number is None:
+                return {prefix + "s:" + value}
+            return {prefix + "s:" + value, prefix + number}
+        return {prefix + key for key in _text_keys(value)}
     keys: set[str] = set()
     stack = [value]
     while stack:

@@ -40,7 +40,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
     """One record read from a stream, or the text there that is not one.
 
@@ -124,6 +124,8 @@ def _json_lines(lines: Iterator[tuple[int, bytes]]) -> Iterator[Entry]:
         value, error = _decode(raw)
         if error is not None:
             yield Entry(number, error=error)
+        elif type(value) is dict and "identifier" in value:  # the common line: one record
+            yield Entry(number, "", value)
         else:
             yield from _expand(number, value)
 
