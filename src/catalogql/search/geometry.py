@@ -800,7 +800,8 @@ _PLAIN_CHARACTERS = b"0123456789.- (),"
 _SEPARATOR = b"*"  # between texts in the joined buffer: a byte no plain text holds
 _PAD = 16  # spaces before the buffer: every number's 16-byte window lies inside it
 _MAX_NUMBER = 16  # characters in a number read here
-_CHUNK = 1024  # texts read at once: the arrays of a chunk stay in the CPU's caches
+_CHUNK = 256  # texts read at once: a chunk's arrays stay in the CPU's caches, and in the
+# heap (larger ones come from and go back to the system: a page fault per 4 KiB touched)
 _POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _FLOAT10 = np.array([10.0**k for k in range(20)], dtype=np.float64)
 _EXACT = np.uint64(2**53)
@@ -911,24 +912,23 @@ def _plain_wkt(texts: Sequence[object]) -> tuple[list[int], NDArray[np.object_]]
     A text that is not plain, or that these checks cannot prove is read exactly as GEOS reads
     it, is left out (its position is not listed).
     """
-    groups: dict[int, tuple[list[int], list[str]]] = {6: ([], []), 3: ([], [])}
-    multi_at, multi_bodies = groups[6]
-    single_at, single_bodies = groups[3]
+    multi: list[int] = []
+    single: list[int] = []
     for position, text in enumerate(texts):
         if type(text) is not str or not text.isascii():
             continue
         if text.startswith("MULTIPOLYGON"):
-            multi_at.append(position)
-            multi_bodies.append(text[12:])
+            multi.append(position)
         elif text.startswith("POLYGON"):
-            single_at.append(position)
-            single_bodies.append(text[7:])
+            single.append(position)
     found: list[int] = []
     shapes: list[NDArray[np.object_]] = []
-    for kind, (positions, bodies) in groups.items():
-        for first in range(0, len(bodies), _CHUNK):
-            read, geometries = _read_plain(kind, bodies[first : first + _CHUNK])
-            found.extend(positions[first + at] for at in read)
+    for kind, positions, skip in ((6, multi, 12), (3, single, 7)):
+        for first in range(0, len(positions), _CHUNK):
+            chunk = positions[first : first + _CHUNK]
+            bodies = [texts[at][skip:] for at in chunk]  # type: ignore[index]
+            read, geometries = _read_plain(kind, bodies)
+            found.extend(chunk[at] for at in read)
             shapes.append(geometries)
     return found, np.concatenate(shapes) if shapes else np.empty(0, dtype=object)
 
