@@ -800,8 +800,9 @@ _PLAIN_CHARACTERS = b"0123456789.- (),"
 _SEPARATOR = b"*"  # between texts in the joined buffer: a byte no plain text holds
 _PAD = 16  # spaces before the buffer: every number's 16-byte window lies inside it
 _MAX_NUMBER = 16  # characters in a number read here
-_CHUNK = 256  # texts read at once: a chunk's arrays stay in the CPU's caches, and in the
-# heap (larger ones come from and go back to the system: a page fault per 4 KiB touched)
+# texts read at once: a chunk's arrays stay in the CPU's caches; inside a load, glibc hands freed
+# heap back to the system between chunks, and larger chunks fault more pages in again
+_CHUNK = 256
 _POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _FLOAT10 = np.array([10.0**k for k in range(20)], dtype=np.float64)
 _EXACT = np.uint64(2**53)
