@@ -899,12 +899,16 @@ def _read_skeleton(kind: int, marks: bytes) -> _Skeleton | None:
     )
 
 
-def _eight_digits(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """The 8-digit numbers whose bytes are digit values (0-9), first byte first."""
-    words = (words * np.uint64(2561)) >> np.uint64(8)  # 10 a + b in every other byte
-    words = ((words & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
-    words = ((words & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
-    return words
+def _eight_digits(words: NDArray[np.uint64]) -> None:
+    """Words whose bytes are digit values (0-9), first byte first, made their 8-digit numbers."""
+    words *= np.uint64(2561)  # 10 a + b in every other byte
+    words >>= np.uint64(8)
+    words &= np.uint64(0x00FF00FF00FF00FF)
+    words *= np.uint64(6553601)  # 100 ab + cd in every other 16 bits
+    words >>= np.uint64(16)
+    words &= np.uint64(0x0000FFFF0000FFFF)
+    words *= np.uint64(42949672960001)  # 10000 abcd + efgh
+    words >>= np.uint64(32)
 
 
 def _plain_wkt(texts: Sequence[object]) -> tuple[list[int], NDArray[np.object_]]:
@@ -947,11 +951,14 @@ def _read_plain(kind: int, bodies: list[str]) -> tuple[list[int], NDArray[np.obj
     u = np.frombuffer(buffer, dtype=np.uint8)
     # numbers are runs of the bytes 45..57 (- . / 0-9), marks the bytes 40..44 (( ) * + ,);
     # '/' and '+' are in no plain text; the buffer starts and ends with a mark
-    numeric = (u - np.uint8(45)) < 13
+    scratch = u - np.uint8(45)
+    numeric = scratch < 13
     edges = np.flatnonzero(numeric[1:] != numeric[:-1])
     edges += 1
     starts, ends = edges[0::2], edges[1::2]
-    marks_at = np.flatnonzero((u - np.uint8(40)) < 5)
+    np.subtract(u, np.uint8(40), out=scratch)
+    marks_at = np.flatnonzero(np.less(scratch, 5, out=numeric))
+    del scratch, numeric
     marks = u[marks_at]
     separators = np.flatnonzero(marks == 42)  # where each text's marks start, and the end
     known = _skeletons[kind]
@@ -1076,6 +1083,7 @@ def _numbers(
     divided by the power of ten of its decimals: one correctly rounded division of two exact
     doubles (the sign goes with the divisor, so -0 stays -0.0).
     """
+    # in place where it can be: fewer arrays alive at once, fewer fresh pages in a load
     lengths = ends - starts
     wrong = lengths > _MAX_NUMBER
     width = np.minimum(lengths, _MAX_NUMBER)
@@ -1083,32 +1091,55 @@ def _numbers(
     # each number's window as two words: its bytes 0-7 and 8-15 (columns 0 and 1)
     words = windows[ends - 16].view("<u8").reshape(-1, 2)
     mine = _MINE[width].view("<u8").reshape(-1, 2)  # 0x80 in the number's own bytes
+    del width
     # 0x80 in each byte of the number that is a digit (the bytes 48..57: those that reach 128
     # when 80 is added; no byte passes 255), and in each that is '.' (46: the others, less '-')
-    digits = (words + _TO_HIGH_BIT) & mine
-    dots = (mine ^ digits) & ~(words << _SEVEN)  # '-' is odd, '.' even
-    dotted = dots[:, 0] | dots[:, 1]
-    has_dot = dotted != 0
+    digits = words + _TO_HIGH_BIT
+    digits &= mine
+    dots = mine ^ digits
+    odd = words << _SEVEN  # '-' is odd, '.' even
+    dots &= np.invert(odd, out=odd)
+    del odd
+    has_dot = (dots[:, 0] | dots[:, 1]) != 0
     negative = u[starts] == 45
-    if np.count_nonzero(u == 45) != np.count_nonzero(negative) or np.count_nonzero(
-        u == 46
-    ) != np.count_nonzero(has_dot):  # a '-' not first, or two points: which numbers
+    if buffer.count(b"-") != np.count_nonzero(negative) or buffer.count(b".") != np.count_nonzero(
+        has_dot
+    ):  # a '-' not first, or two points: which numbers
         minus = np.bitwise_count(_bytes_equal(words, _MINUS) & mine)
         wrong |= minus[:, 0] + minus[:, 1] != negative
         points = np.bitwise_count(dots)
         wrong |= points[:, 0] + points[:, 1] > 1
+    del mine
     wrong |= lengths - negative - has_dot < 1  # no digit
-    # a point in byte j: dots >> 7 is 1 << 8 j, and times C its top byte is C's byte 7 - j
-    after = ((dots >> _SEVEN) * _AFTER) >> _TOP  # 8 more after a point in the first word
-    decimals = after[:, 0] + after[:, 1] + _EIGHT * (dots[:, 0] != 0)
+    del lengths
+    # a point in byte j: dots >> 7 is 1 << 8 j, and times C its top byte is C's byte 7 - j;
+    # 8 more digits follow a point in the first word
+    decimals = _EIGHT * (dots[:, 0] != 0)
+    dots >>= _SEVEN
+    dots *= _AFTER
+    dots >>= _TOP
+    decimals += dots[:, 0]
+    decimals += dots[:, 1]
+    del dots
     decimals &= np.uint64(15)  # 15 at most with one point (more points: wrong, kept in range)
-    values8 = _eight_digits(words & (digits >> _SEVEN) * _LOW4)
-    spread = values8[:, 0] * np.uint64(10**8) + values8[:, 1]
+    digits >>= _SEVEN
+    digits *= _LOW4
+    digits &= words  # each digit's value (0-9) in its byte, 0 elsewhere
+    del words
+    _eight_digits(digits)
+    spread = digits[:, 0] * np.uint64(10**8)
+    spread += digits[:, 1]
+    del digits
     # the point counts as a 0 digit: take it out (no point: the whole is the fraction)
     fraction = spread % _POW10[decimals + _NO_POINT * ~has_dot]
-    mantissa = ((spread - fraction) >> np.uint64(1)) * _INVERSE_OF_5 + fraction  # exact: / 10
-    wrong |= mantissa >= _EXACT
-    values = mantissa.astype(np.float64) / _DIVISORS[decimals + _NEGATIVE * negative]
+    spread -= fraction
+    spread >>= np.uint64(1)
+    spread *= _INVERSE_OF_5  # exact: a multiple of 10, divided by 10
+    spread += fraction  # the number's digits without the point
+    del fraction
+    wrong |= spread >= _EXACT
+    values = spread.astype(np.float64)
+    values /= _DIVISORS[decimals + _NEGATIVE * negative]
     return values, np.flatnonzero(wrong)
 
 
