@@ -65,6 +65,7 @@ range(0, 3)
 
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import math
@@ -124,7 +125,7 @@ _INLINE_TEXT = 15
 """``StringDType`` keeps strings up to this many UTF-8 bytes inside its 16-byte entry."""
 
 _LONG_TEXT = 255
-"""Strings past this many UTF-8 bytes go to a dictionary's packed buffer (see _Dictionary)."""
+"""Strings past this many UTF-8 bytes go to a dictionary's packed chunks (see _Dictionary)."""
 
 _FEW_ROWS = 24
 """A page's rows of one shape are read a value at a time up to this many (else a column at a
@@ -157,9 +158,12 @@ class _Dictionary:
 
     A code's string never changes, so tables made by :meth:`PropertyColumns.take` share their
     dictionaries with the table they came from. A string past ``_LONG_TEXT`` UTF-8 bytes (a
-    footprint's WKT) is kept in one packed UTF-8 buffer instead of ``StringDType``'s arena, which
-    holds about a fifth more (its entry holds ``""``, and :meth:`view` says which entries are
-    long); comparisons answer for those entries one at a time, in Python.
+    footprint's WKT) is kept packed instead of in ``StringDType``'s arena, which holds about a
+    fifth more (its entry holds ``""``, and :meth:`view` says which entries are long): the long
+    strings of one encode joined in one chunk, a ``str`` when ASCII (its own UTF-8, and sliced
+    without decoding), else UTF-8 bytes; the chunks are kept as made, never copied into one
+    growing buffer (a load's page faults). Comparisons answer for those entries one at a time,
+    in Python.
 
     While the strings repeat (no more than
     ``_INDEX_LIMIT`` distinct ones, or at most one in ``_REPEATS`` of those met), an index (string
@@ -181,8 +185,11 @@ class _Dictionary:
         self._pending: list[str] = []  # new entries as Python strings (a few thousand at most)
         self._chunks: list[NDArray[Any]] = []  # then as StringDType arrays, until read
         self._long_codes = packed("q")  # the long entries, ascending
-        self._long_ends = packed("q")  # where each ends in the buffer
-        self._long_buffer = bytearray()
+        self._long_ends = packed("q")  # where each ends in their UTF-8 bytes, all one after another
+        self._long_chunks: list[str | bytes] = []  # an append's long strings joined: their text
+        self._long_starts: list[int] = []  # (ASCII, as a str) or UTF-8; where each chunk starts
+        self._long_size = 0  # the long strings' UTF-8 bytes in all
+        self._long_held = 0  # the chunks' bytes
         self._long_pending: list[int] = []
         self._long: tuple[Indices, Indices] = (np.empty(0, np.int64), np.empty(0, np.int64))
         self.index: dict[str, int] | None = {}
@@ -222,18 +229,22 @@ class _Dictionary:
         long = np.flatnonzero(widths > _LONG_TEXT)
         if len(long):  # the long strings' UTF-8, joined and encoded at once
             if len(long) == len(new):
-                joined = "".join(new).encode("utf-8")
+                joined = "".join(new)
                 new = [""] * len(new)
             else:
                 picked = long.tolist()
-                joined = "".join([new[i] for i in picked]).encode("utf-8")
+                joined = "".join([new[i] for i in picked])
                 new = list(new)
                 for i in picked:
                     new[i] = ""
-            buffer = self._long_buffer
-            ends = len(buffer) + np.cumsum(widths[long])
+            # kept as joined (no copy into one growing buffer): ASCII text is its own UTF-8
+            chunk: str | bytes = joined if joined.isascii() else joined.encode("utf-8")
+            ends = self._long_size + np.cumsum(widths[long])
             codes = (long + self.size).tolist()
-            buffer += joined
+            self._long_chunks.append(chunk)
+            self._long_starts.append(self._long_size)
+            self._long_size = int(ends[-1])
+            self._long_held += sys.getsizeof(chunk)
             self._long_codes.extend(codes)
             self._long_ends.extend(ends.tolist())  # after the codes and the bytes: readers
             self._long_pending.extend(codes)
@@ -280,18 +291,24 @@ class _Dictionary:
         long_codes, ends = self._long
         at = np.searchsorted(long_codes, codes)
         starts = np.where(at > 0, ends[at - 1], 0)
-        buffer = self._long_buffer
+        piece = self._long_piece
         return [
-            buffer[start:end].decode("utf-8")
-            for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
+            piece(start, end) for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
         ]
+
+    def _long_piece(self, start: int, end: int) -> str:
+        """The long string at UTF-8 bytes ``start`` to ``end`` of them all (within one chunk)."""
+        at = bisect.bisect_right(self._long_starts, start) - 1
+        base = self._long_starts[at]
+        piece = self._long_chunks[at][start - base : end - base]
+        return piece if isinstance(piece, str) else piece.decode("utf-8")
 
     def long_text(self, code: int) -> str:
         """The string of one long entry of a :meth:`view` (see :meth:`long_texts`)."""
         long_codes, ends = self._long
         at = int(long_codes.searchsorted(code))
         start = ends.item(at - 1) if at else 0
-        return self._long_buffer[start : ends.item(at)].decode("utf-8")
+        return self._long_piece(start, ends.item(at))
 
     def listed(self) -> list[str | None] | None:
         """``[None, s0, s1, ...]``: every string by code + 1, when few and indexed (else None).
@@ -354,7 +371,7 @@ class _Dictionary:
     def nbytes(self) -> int:
         """Bytes held: the entries, the strings outside them, the index, the instant keys."""
         held = 16 * self.size + self.heap + sum(sys.getsizeof(t) for t in self._pending)
-        held += sys.getsizeof(self._long_buffer) + 16 * len(self._long_codes)
+        held += self._long_held + 16 * len(self._long_codes)
         if self.index is not None:
             held += sys.getsizeof(self.index) + sum(sys.getsizeof(t) for t in self.index)
         keys, valid = self._instants
