@@ -203,29 +203,51 @@ class _Dictionary:
             np.empty(0, bool),
         )
 
-    def encode(self, texts: Sequence[str]) -> Indices:
-        """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
-        with self._lock:
-            return self._encode(texts)
+    def encode(self, texts: Sequence[str], *, ascii: bool = False) -> Indices:
+        """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones.
 
-    def _encode(self, texts: Sequence[str]) -> Indices:
+        ``ascii``: the caller knows every one is ASCII.
+        """
+        with self._lock:
+            return self._encode(texts, ascii)
+
+    def known(self, texts: Sequence[str]) -> Indices | None:
+        """The codes of ``texts`` when the index holds every one of them (else None).
+
+        One pass, without adding anything: a column of a few repeated strings, after its first
+        appends (its strings were checked when they were added).
+        """
+        index = self.index
+        if index is None or not texts:
+            return None
+        with self._lock:
+            if self.index is not index:
+                return None
+            try:
+                codes = np.fromiter(map(index.__getitem__, texts), np.int64, len(texts))
+            except KeyError:
+                return None
+            self.met += len(texts)
+            return codes
+
+    def _encode(self, texts: Sequence[str], ascii: bool = False) -> Indices:
         self.met += len(texts)
         index = self.index
         if index is None:  # every string as it comes
             start = self.size
-            self._add(texts)
+            self._add(texts, ascii)
             return np.arange(start, self.size, dtype=np.int64)
         new = [text for text in dict.fromkeys(texts) if text not in index]
         index.update(zip(new, range(self.size, self.size + len(new)), strict=True))
         codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int64, count=len(texts))
-        self._add(new)
+        self._add(new, ascii)
         if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
         return codes
 
-    def _add(self, new: Sequence[str]) -> None:
-        """New entries at the end (the caller holds the lock)."""
-        widths = _widths(new)
+    def _add(self, new: Sequence[str], ascii: bool = False) -> None:
+        """New entries at the end (the caller holds the lock); ``ascii``: known to be."""
+        widths = _widths(new, ascii)
         long = np.flatnonzero(widths > _LONG_TEXT)
         if len(long):  # the long strings' UTF-8, joined and encoded at once
             if len(long) == len(new):
@@ -378,9 +400,9 @@ class _Dictionary:
         return held + 16 * len(keys) + valid.nbytes + self._instant_heap
 
 
-def _widths(texts: Sequence[str]) -> Indices:
-    """Each string's UTF-8 bytes."""
-    if all(map(str.isascii, texts)):
+def _widths(texts: Sequence[str], ascii: bool = False) -> Indices:
+    """Each string's UTF-8 bytes (``ascii``: every one is known to be ASCII)."""
+    if ascii or all(map(str.isascii, texts)):
         return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     return np.array([len(text.encode("utf-8")) for text in texts], dtype=np.int64)
 
@@ -594,15 +616,17 @@ def _build(values: Sequence[Any], dictionary: _Dictionary, elements: _Dictionary
     (the elements of a list).
     """
     size = len(values)
-    types = set(map(type, values))
-    if len(types) == 1:  # the usual column: one type, built without a loop in Python
-        uniform = _build_uniform(types.pop(), values, dictionary)
+    kinds = list(map(type, values))  # (counting one is cheaper than a set of them)
+    if size and kinds.count(kinds[0]) == size:  # the usual column: one type, without a loop
+        uniform = _build_uniform(kinds[0], values, dictionary)
         if uniform is not None:
             return uniform
-    elif types <= _PLAIN_NUMBERS or types == _PLAIN_TEXTS:  # nulls among numbers, or text
-        mixed = _build_mixed(types, values, dictionary)
-        if mixed is not None:
-            return mixed
+    else:
+        types = set(kinds)
+        if types <= _PLAIN_NUMBERS or types == _PLAIN_TEXTS:  # nulls among numbers, or text
+            mixed = _build_mixed(types, values, dictionary)
+            if mixed is not None:
+                return mixed
     kind = bytearray(size)
     num: list[float | int] | None = None
     text_at: list[int] = []
@@ -675,11 +699,14 @@ def _build_uniform(t: type, values: Sequence[Any], dictionary: _Dictionary) -> _
     size = len(values)
     if t is float or (t is int and min(values) >= -_EXACT_INT and max(values) <= _EXACT_INT):
         kind = np.full(size, FLOAT if t is float else INT, dtype=np.int8)
-        return _Values(kind, np.array(values, dtype=np.float64), None, dictionary)
-    if t is str and all(map(str.isascii, values)):
-        codes = dictionary.encode(values)
-        code = (codes + 1).astype(_code_type(dictionary.size))
-        return _Values(np.full(size, TEXT, dtype=np.int8), None, code, dictionary)
+        return _Values(kind, np.fromiter(values, np.float64, size), None, dictionary)
+    if t is str:
+        codes = dictionary.known(values)  # every one already a code: encodable, none new
+        if codes is None and all(map(str.isascii, values)):
+            codes = dictionary.encode(values, ascii=True)
+        if codes is not None:
+            code = (codes + 1).astype(_code_type(dictionary.size))
+            return _Values(np.full(size, TEXT, dtype=np.int8), None, code, dictionary)
     if t is type(None):
         return _Values(np.full(size, NULL, dtype=np.int8), None, None, dictionary)
     if t is bool:
@@ -984,12 +1011,11 @@ class PropertyColumns:
     def _append(self, batch: Sequence[Mapping[str, Any]]) -> range:
         start = self._size
         shape_index, shapes = self._shape_index, self._shapes
-        keys_of = shape_index.get
-        codes = [keys_of(keys) for keys in map(tuple, batch)]  # each row's shape (None: new)
+        tuples = list(map(tuple, batch))
+        codes = list(map(shape_index.get, tuples))  # each row's shape (None: new)
         if None in codes:
-            for i, props in enumerate(batch):
+            for i, keys in enumerate(tuples):
                 if codes[i] is None:
-                    keys = tuple(props)
                     code = shape_index.get(keys)
                     if code is None:
                         code = shape_index[keys] = len(shapes)
