@@ -233,9 +233,13 @@ def _equality_keys(
     rest_owners: list[int] = []
     for name in indexed:
         values = _column(properties, name)
+        held = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), bool, len(values))
+        held_at = np.flatnonzero(held)  # a record without the property has no key of it
+        if len(held_at) < len(values):
+            values = list(compress(values, held.tolist()))
         is_text = np.fromiter(map(operator.is_, map(type, values), itertools.repeat(str)), bool)
-        text_at = np.flatnonzero(is_text)
-        texts = list(compress(values, is_text.tolist()))
+        text_at = held_at[is_text]
+        texts = values if len(text_at) == len(values) else list(compress(values, is_text.tolist()))
         # the strings that may have a key besides their text: digits only or a number's
         # characters (number_from_text's test), "true"/"false" (boolean_from_text's lengths),
         # or YYYY-… (instant_key's test); every other one has its text's key alone
@@ -265,13 +269,13 @@ def _equality_keys(
             added = map(hash, map((name + "\x1f" + prefix).__add__, written))
             hashes.append(np.fromiter(added, np.int64, len(numbers)))
             owners.append(candidates[digits])
-        special = [(at, values[at]) for at in candidates[~digits].tolist()]
-        special.extend((at, values[at]) for at in np.flatnonzero(~is_text).tolist())
+        special = list(zip(candidates[~digits].tolist(), compress(others, ~digits), strict=True))
+        if len(text_at) < len(values):
+            special.extend(zip(held_at[~is_text].tolist(), compress(values, ~is_text), strict=True))
         for at, value in special:  # the rest: by value_keys itself
-            if value is not None:
-                keys = value_keys(name, value)
-                rest_hashes.extend(map(hash, keys))
-                rest_owners.extend(itertools.repeat(at, len(keys)))
+            keys = value_keys(name, value)
+            rest_hashes.extend(map(hash, keys))
+            rest_owners.extend(itertools.repeat(at, len(keys)))
     hashes.append(np.array(rest_hashes, dtype=np.int64))
     owners.append(np.array(rest_owners, dtype=np.int64))
     return np.concatenate(hashes), np.concatenate(owners)
