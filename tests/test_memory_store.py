@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from catalogql.search import open_catalog
 from catalogql.search.geometry import read_area, read_footprint
-from catalogql.search.records import value_keys
-from catalogql.search.stores.memory import MemoryCatalog, _equality_keys
+from catalogql.search.records import hashed_keys, value_keys
+from catalogql.search.stores.memory import MemoryCatalog
 from catalogql.search.stores.packed import (
     BLOCK,
     Area,
@@ -506,7 +506,7 @@ def test_the_store_derives_the_equality_keys_that_records_derive(
     properties: list[dict[str, Any]],
 ) -> None:
     indexed = ["catalogID", "bucketPrefix", "a.b"]
-    hashes, owners = _equality_keys(properties, indexed)
+    hashes, owners = hashed_keys(properties, indexed)
     got = sorted(zip(hashes.tolist(), owners.tolist(), strict=True))
     readers = [(name, property_getter(name)) for name in indexed]
     want = sorted(
