@@ -971,8 +971,11 @@ def _rtree_boxes(bounds: NDArray[np.float64]) -> NDArray[np.float32]:
     The rule of SQLite's ``rtreeValueDown`` and ``rtreeValueUp`` (rtree.c), so a packed tree
     holds exactly the values an ``INSERT`` would have written.
 
-    >>> _rtree_boxes(np.array([[0.1, 0.1, -0.1, -0.1]])).tolist() == [
-    ...     [0.099999994, 0.10000001, -0.10000001, -0.099999994]]
+    >>> db = sqlite3.connect(":memory:")
+    >>> _ = db.execute("CREATE VIRTUAL TABLE t USING rtree (id, x1, x2, y1, y2)")
+    >>> _ = db.execute("INSERT INTO t VALUES (1, 0.1, 0.1, -0.1, -0.1)")
+    >>> [list(db.execute("SELECT x1, x2, y1, y2 FROM t").fetchone())] == _rtree_boxes(
+    ...     np.array([[0.1, 0.1, -0.1, -0.1]])).tolist()
     True
     """
     single = bounds.astype(np.float32)
@@ -998,8 +1001,8 @@ def _str_nodes(
 
     >>> boxes = np.array([[x, x, y, y] for x in range(4) for y in range(4)], np.float32)
     >>> order, starts = _str_nodes(boxes, 4)
-    >>> starts.tolist(), sorted(boxes[order[:4], 0].tolist())
-    ([0, 4, 8, 12], [0.0, 0.0, 0.0, 0.0])
+    >>> starts.tolist(), sorted(boxes[order[:4]][:, [0, 2]].tolist())  # 2 by 2 tiles
+    ([0, 4, 8, 12], [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     """
     count = len(boxes)
     nodes = -(-count // capacity)
