@@ -397,22 +397,18 @@ class SQLiteCatalog(Catalog):
         stored = np.fromiter((row for (row,) in db.execute("SELECT id FROM records")), np.int64)
         kept = np.isin(ids, stored)
         ids, bounds = ids[kept], bounds[kept]
-        plain = ~np.isnan(bounds).any(axis=1)
-        rest = list(zip(ids[~plain].tolist(), *bounds[~plain].T.tolist(), strict=True))
-        ids, bounds = ids[plain], bounds[plain]
-        if (
-            len(ids)
-            and db.execute("SELECT NOT EXISTS (SELECT 1 FROM footprints_rowid)").fetchone()[0]
-        ):
+        empty = "SELECT NOT EXISTS (SELECT 1 FROM footprints_rowid)"
+        if len(ids) and db.execute(empty).fetchone()[0]:
             db.execute("SAVEPOINT pack")
             try:
                 _pack_rtree(db, "footprints", ids, bounds)
-                ids, bounds = ids[:0], bounds[:0]
             except sqlite3.DatabaseError:  # node tables SQLite will not let be written: insert
                 db.execute("ROLLBACK TO pack")
+            else:
+                ids = ids[:0]
             db.execute("RELEASE pack")
-        rest.extend(zip(ids.tolist(), *bounds.T.tolist(), strict=True))
-        db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", rest)
+        boxes = zip(ids.tolist(), *bounds[: len(ids)].T.tolist(), strict=True)
+        db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
 
     def _begin(self, unit: Transaction) -> None:
         load: _Load | None = None if self._shared else getattr(self._threads, "load", None)
@@ -978,16 +974,17 @@ def _rtree_boxes(bounds: NDArray[np.float64]) -> NDArray[np.float32]:
     ...     np.array([[0.1, 0.1, -0.1, -0.1]])).tolist()
     True
     """
-    single = bounds.astype(np.float32)
-    low = np.array([True, False, True, False])
-    down = (single > bounds) & low  # a lower bound that rounded up
-    up = (single < bounds) & ~low  # an upper bound that rounded down
-    if down.any():
-        factor = np.where(bounds < 0, _RND_AWAY, _RND_TOWARDS)
-        single[down] = (bounds * factor).astype(np.float32)[down]
-    if up.any():
-        factor = np.where(bounds < 0, _RND_TOWARDS, _RND_AWAY)
-        single[up] = (bounds * factor).astype(np.float32)[up]
+    with np.errstate(over="ignore"):  # past float32's range: infinity, as SQLite's own cast
+        single = bounds.astype(np.float32)
+        low = np.array([True, False, True, False])
+        down = (single > bounds) & low  # a lower bound that rounded up
+        up = (single < bounds) & ~low  # an upper bound that rounded down
+        if down.any():
+            factor = np.where(bounds < 0, _RND_AWAY, _RND_TOWARDS)
+            single[down] = (bounds * factor).astype(np.float32)[down]
+        if up.any():
+            factor = np.where(bounds < 0, _RND_TOWARDS, _RND_AWAY)
+            single[up] = (bounds * factor).astype(np.float32)[up]
     return single
 
 
