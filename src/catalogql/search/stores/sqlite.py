@@ -17,8 +17,9 @@ Tables:
 
 A new file has 16 KiB pages (:data:`_PAGE_SIZE`; one made before keeps its 4 KiB ones, and
 both work alike). A load writes each batch's rows a table at a time (``executemany`` over
-prebuilt tuples); the labels and readers of its new records are copied by SQLite from their rows
-(``json_each`` over ``types``), not bound from Python a row at a time.
+prebuilt tuples); the type postings are written a label at a time, each label bound with the ids
+of the batch's records carrying it as one JSON array (``json_each``), and the readers of its new
+records copied by SQLite from their rows, not bound from Python a row at a time.
 
 A load into an empty store (a new file, or one whose records were all removed; outside a unit
 of work) is one transaction, each batch a savepoint in it, and the R*Tree is filled once, when
@@ -593,16 +594,17 @@ class SQLiteCatalog(Catalog):
                 (record_id, box[0], box[2], box[1], box[3])
                 for record_id, box in zip(ids, extents.tolist(), strict=True)
             ]
-        # The labels and readers of the new records are copied by SQLite itself, from their
-        # rows (one statement each: no Python tuple per row), when every label is written
-        # without escapes (json_each then returns it exactly); a row at a time otherwise.
+        # The type postings: each set of labels once, bound as itself, with the ids carrying
+        # it as one JSON array SQLite reads (a statement a label of each set, no Python tuple
+        # a row); the readers of the new records copied by SQLite from their rows.
         new = (first_new, next_id - 1)
-        in_sql = all("\\" not in row[3] for row in rows if row[0] >= first_new)
+        carrying: dict[tuple[str, ...], list[int]] = {}
+        for record_id, record in zip(ids, written, strict=True):
+            carrying.setdefault(record.types, []).append(record_id)
         labels = [
-            (label, record_id)
-            for record_id, record in zip(ids, written, strict=True)
-            if record_id < first_new or not in_sql
-            for label in record.types
+            (label, orjson.dumps(group).decode())
+            for types, group in carrying.items()
+            for label in types
         ]
         keys = [
             (key, record_id)
@@ -625,13 +627,7 @@ class SQLiteCatalog(Catalog):
         db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         if boxes:
             db.executemany("INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", boxes)
-        db.executemany("INSERT INTO record_types VALUES (?, ?)", labels)
-        if in_sql and new[0] <= new[1]:
-            db.execute(
-                "INSERT INTO record_types SELECT j.value, r.id FROM records AS r, "
-                "json_each(r.types) AS j WHERE r.id BETWEEN ? AND ?",
-                new,
-            )
+        db.executemany("INSERT INTO record_types SELECT ?, value FROM json_each(?)", labels)
         db.executemany("INSERT INTO record_keys VALUES (?, ?)", keys)
         db.executemany("INSERT INTO record_readers VALUES (?, ?)", named)
         if new[0] <= new[1]:
