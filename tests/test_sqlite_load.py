@@ -137,6 +137,8 @@ def _check(path: Path) -> int:
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT rtreecheck('footprints')").fetchone() == ("ok",)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'records_order'"
+        assert db.execute(indexes).fetchall() == [("records_order",)]
         (count,) = db.execute("SELECT count(*) FROM records").fetchone()
         joined = "SELECT count(*) FROM footprints JOIN records USING (id)"
         assert db.execute(joined).fetchone() == (count,)
