@@ -298,12 +298,12 @@ def test_sqlite_catalog_persists(tmp_path: Path) -> None:
 
 
 def test_sqlite_files_of_either_page_size_load_and_answer(tmp_path: Path) -> None:
-    """A new file has 16 KiB pages; one made with SQLite's 4 KiB keeps them and works alike."""
+    """A new file has 4 KiB pages; one made with 16 KiB pages keeps them and works alike."""
     old = tmp_path / "old.db"
     with contextlib.closing(sqlite3.connect(old)) as db:
-        db.execute("PRAGMA page_size = 4096")
+        db.execute("PRAGMA page_size = 16384")
         db.execute("CREATE TABLE unrelated (x)")
-    for path, size in ((tmp_path / "new.db", 16384), (old, 4096)):
+    for path, size in ((tmp_path / "new.db", 4096), (old, 16384)):
         with open_catalog(f"sqlite:///{path}") as catalog:
             catalog.add_records([rec(f"r{n}", cloudCover=n % 7) for n in range(50)], batch_size=8)
         with open_catalog(f"sqlite:///{path}") as catalog:

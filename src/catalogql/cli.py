@@ -348,7 +348,13 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     checked = args.dry_run or args.skip_bad  # every record is checked as it is read
     bar = ProgressBar(err, "records")
-    places: list[Entry] = []  # where each record handed to the store came from
+    # where each record handed to the store came from (line, item): not the entry, which would
+    # keep the record alive after the store has taken what it keeps
+    places: list[tuple[int, str]] = []
+
+    def place(at: int) -> str:
+        return Entry(*places[at]).where
+
     bad = 0
 
     def report(where: str, problem: Problem) -> None:
@@ -379,7 +385,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if entry.error is not None:
                 problem = Problem("", None, entry.error, _BAD_TEXT_HINT, "load.not-json")
                 raise _BadLine(entry.where, problem)
-            places.append(entry)
+            places.append((entry.line, entry.item))
             yield entry.record
 
     def checked_records() -> Iterator[Any]:
@@ -402,7 +408,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     continue
                 for problem in outcome.notes:
                     note(entry.where, problem)
-                places.append(entry)
+                places.append((entry.line, entry.item))
                 yield entry.record
 
     def fraction() -> float | None:
@@ -440,7 +446,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             readers=args.readers,
             batch_size=args.batch_size,
             progress=progress,
-            on_note=(lambda _, __: None) if checked else lambda at, p: note(places[at].where, p),
+            on_note=(lambda _, __: None) if checked else lambda at, p: note(place(at), p),
             owned=True,  # read_entries decoded them: no one else holds them
         )
         added = len(catalog) - before
@@ -451,7 +457,7 @@ def _run_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     except InvalidRecord as exc:
         bar.close()
-        line = places[exc.position].where if exc.position < len(places) else "?"
+        line = place(exc.position) if exc.position < len(places) else "?"
         where = f"{args.file}:{line}: {exc.field}: {exc.reason}"
         print(_error(exc.problems[0], where), file=err)
         print(_stopped(catalog), file=err)

@@ -15,11 +15,12 @@ Tables:
   readers' postings. A catalog made before it existed gains it on opening, every record readable
   by :data:`~catalogql.search.engine.EVERYONE`.
 
-A new file has 16 KiB pages (:data:`_PAGE_SIZE`; one made before keeps its 4 KiB ones, and
-both work alike). A load writes each batch's rows a table at a time (``executemany`` over
-prebuilt tuples); the type postings are written a label at a time, each label bound with the ids
-of the batch's records carrying it as one JSON array (``json_each``), and the readers of its new
-records copied by SQLite from their rows, not bound from Python a row at a time.
+A new file has SQLite's 4 KiB pages (:data:`_PAGE_SIZE` says why not larger ones; a file made
+with 16 KiB pages keeps them, and both work alike). A load writes each batch's rows a table at a
+time (``executemany`` over prebuilt tuples); the type postings are written a label at a time,
+each label bound with the ids of the batch's records carrying it as one JSON array
+(``json_each``), and the readers of its new records copied by SQLite from their rows, not bound
+from Python a row at a time.
 
 A load into an empty store (a new file, or one whose records were all removed; outside a unit
 of work) is one transaction, each batch a savepoint in it, and the R*Tree is filled once, when
@@ -134,13 +135,16 @@ _READERS_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS record_readers_reader ON record_readers (reader, record)",
 )
 
-_PAGE_SIZE = 16384
-"""The page size of a new file (bytes); a file made before keeps its own (4,096 then).
+_PAGE_SIZE = 4096
+"""The page size of a new file (bytes): SQLite's default; a file made with 16 KiB keeps its own.
 
-Against SQLite's default 4 KiB, a load writes ~18% less CPU time (the store's share of the
-20,000 real records: 44 -> 36 us a record; most of the difference in the commits and the
-checkpoint, a quarter of the pages to copy) and the file is 12% smaller (a record's row is
-~2.5 KB: one to a 4 KiB page, six to a 16 KiB one). 64 KiB pages were no faster.
+16 KiB pages (new files had them for a while) made a load's writes ~18% cheaper (the store's
+share of 20,000 real records: 44 -> 36 us a record) and the file 12% smaller, but a search
+that walks the time index reads rows scattered over the table, one page each: a 16 KiB page
+for a ~2.5 KB row is four times the bytes to read and to cache. On 300,000 synthetic records,
+the twenty broad (capped) searches of the search benchmark, repeated with a 256 MiB cache, spent
+33-46 ms of system time a search copying pages in with 16 KiB pages (the cache held too few of
+them) and none with 4 KiB; the SQL alone 150-230 against 115-150 ms of CPU a search.
 """
 _AUTOCHECKPOINT_BYTES = 4 * 2**20  # SQLite's default (1,000 pages of 4 KiB): WAL that checkpoints
 _BULK_AUTOCHECKPOINT_BYTES = 256 * 2**20  # during a load: WAL between checkpoints
@@ -923,6 +927,8 @@ def _collect(
     size = _FIRST_CHUNK
     while chunk := rows.fetchmany(size):
         size = min(2 * size, _LAST_CHUNK)
+        if not query.count_total:  # no more than the page still lacks, were every row a hit
+            size = min(size, max(_FIRST_CHUNK, limit - len(found)))
         if area is not None:
             hits = shapely.intersects(area, shapely.from_wkb([row[3] for row in chunk]))
             chunk = [row for row, hit in zip(chunk, hits.tolist(), strict=True) if hit]
