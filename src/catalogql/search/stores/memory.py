@@ -67,9 +67,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -78,8 +80,9 @@ from numpy.typing import NDArray
 
 from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compile_columnar
 from catalogql.search.engine import Catalog, Page, Query, Transaction
-from catalogql.search.records import StoredRecord
+from catalogql.search.records import StoredRecord, value_keys
 from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow, Identifiers
+from catalogql.semantics import _NUMBER_CHARACTERS, property_getter
 
 __all__ = ["MemoryCatalog"]
 
@@ -158,10 +161,9 @@ class _Batch:
     key_owners: NDArray[np.int64]
 
     @classmethod
-    def of(cls, records: Sequence[StoredRecord]) -> _Batch:
-        keys = [record.keys for record in records]
-        hashes = np.fromiter(map(hash, itertools.chain.from_iterable(keys)), np.int64)
-        owners = np.repeat(np.arange(len(records), dtype=np.int64), list(map(len, keys)))
+    def of(cls, records: Sequence[StoredRecord], indexed: Sequence[str]) -> _Batch:
+        properties = [record.properties for record in records]
+        hashes, owners = _equality_keys(properties, indexed)
         footprints = np.asarray([record.footprint for record in records], dtype=object)
         parsed = np.fromiter((record.parsed for record in records), np.bool_, len(records))
         wkb = np.full(len(records), b"", dtype=object)  # b"": the WKT text is read instead
@@ -170,13 +172,113 @@ class _Batch:
         return cls(
             [record.identifier for record in records],
             [record.types for record in records],
-            [record.properties for record in records],
+            properties,
             np.asarray([record.timestamp for record in records], dtype=np.bytes_),  # ASCII
             wkb,
             shapely.bounds(footprints),
             hashes,
             owners,
         )
+
+
+_CHARACTERS = itertools.repeat(_NUMBER_CHARACTERS)
+_FIFTH = itertools.repeat(slice(4, 5))
+_DASH = itertools.repeat("-")
+_DIGITS_AT_MOST = 308
+"""ASCII digits up to this many are a finite float (their number key needs no check)."""
+
+
+def _column(properties: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
+    """Each record's value of property ``name`` (None where it has none), as the filters read it.
+
+    >>> _column([{"a": 1}, {}, {"a.b": 2}, {"a": {"b": 3}}], "a.b")
+    [None, None, 2, 3]
+    """
+    if "." not in name:
+        try:  # the usual properties: dicts, read without a Python call each
+            get: Callable[[Mapping[str, Any], str], Any] = dict.get  # type: ignore[assignment]
+            return list(map(get, properties, itertools.repeat(name)))
+        except TypeError:  # a Mapping that is not a dict
+            pass
+    return list(map(property_getter(name), properties))
+
+
+def _plain_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits whose number is a finite float (a number key as is)."""
+    return text.isdigit() and text.isascii() and len(text) <= _DIGITS_AT_MOST
+
+
+def _equality_keys(
+    properties: Sequence[Mapping[str, Any]], indexed: Sequence[str]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The batch's equality keys, hashed, and whose they are (the index into ``properties``).
+
+    The keys are :func:`~catalogql.search.records.value_keys` of each hot property's value, as
+    :func:`~catalogql.search.records.prepare_records` derives them (so the store does not read
+    :attr:`~catalogql.search.records.StoredRecord.keys`): a hot property at a time, with the
+    common values keyed without ``value_keys``' general path: an identifier's ASCII digits (its
+    text and its number), and a string that cannot be a number, an instant or a boolean (by
+    the first tests of :func:`~catalogql.semantics.number_from_text`,
+    :func:`~catalogql.semantics.instant_key` and ``boolean_from_text``: its text alone).
+
+    >>> batch = [{"catalogID": "10"}, {}, {"catalogID": "x"}]
+    >>> hashes, owners = _equality_keys(batch, ["catalogID"])
+    >>> keys = ["catalogID\x1fs:10", "catalogID\x1fn:10.0", "catalogID\x1fs:x"]
+    >>> sorted(hashes.tolist()) == sorted(map(hash, keys)), sorted(owners.tolist())
+    (True, [0, 0, 2])
+    """
+    hashes: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    owners: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    rest_hashes: list[int] = []
+    rest_owners: list[int] = []
+    for name in indexed:
+        values = _column(properties, name)
+        held = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), bool, len(values))
+        held_at = np.flatnonzero(held)  # a record without the property has no key of it
+        if len(held_at) < len(values):
+            values = list(compress(values, held.tolist()))
+        is_text = np.fromiter(map(operator.is_, map(type, values), itertools.repeat(str)), bool)
+        text_at = held_at[is_text]
+        texts = values if len(text_at) == len(values) else list(compress(values, is_text.tolist()))
+        # the strings that may have a key besides their text: digits only or a number's
+        # characters (number_from_text's test), "true"/"false" (boolean_from_text's lengths),
+        # or YYYY-… (instant_key's test); every other one has its text's key alone
+        count = len(texts)
+        numeric = np.fromiter(map(operator.not_, map(str.strip, texts, _CHARACTERS)), bool, count)
+        sizes = np.fromiter(map(len, texts), np.int64, count)
+        fifth = map(operator.getitem, texts, _FIFTH)
+        dashed = np.fromiter(map(operator.eq, fifth, _DASH), bool, count)
+        more = numeric | (sizes == 4) | (sizes == 5) | dashed
+        plain = ~more
+        hashes.append(
+            np.fromiter(
+                map(hash, map((name + "\x1fs:").__add__, compress(texts, plain))),
+                np.int64,
+            )
+        )
+        owners.append(text_at[plain])
+        candidates = text_at[more]
+        others = list(compress(texts, more))
+        digits = np.fromiter(map(_plain_digits, others), bool, len(others))
+        numbers = list(compress(others, digits))  # value_keys' own fast path: text and number
+        forms: tuple[tuple[str, Iterable[str]], ...] = (
+            ("s:", numbers),
+            ("n:", map(repr, map(float, numbers))),
+        )
+        for prefix, written in forms:
+            added = map(hash, map((name + "\x1f" + prefix).__add__, written))
+            hashes.append(np.fromiter(added, np.int64, len(numbers)))
+            owners.append(candidates[digits])
+        special = list(zip(candidates[~digits].tolist(), compress(others, ~digits), strict=True))
+        if len(text_at) < len(values):
+            special.extend(zip(held_at[~is_text].tolist(), compress(values, ~is_text), strict=True))
+        for at, value in special:  # the rest: by value_keys itself
+            keys = value_keys(name, value)
+            rest_hashes.extend(map(hash, keys))
+            rest_owners.extend(itertools.repeat(at, len(keys)))
+    hashes.append(np.array(rest_hashes, dtype=np.int64))
+    owners.append(np.array(rest_owners, dtype=np.int64))
+    return np.concatenate(hashes), np.concatenate(owners)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +408,7 @@ class MemoryCatalog(Catalog):
         unit.state = []  # applied at commit: (batch, readers) or (label, readers), in order
 
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
-        unit.state.append((_Batch.of(batch), readers))
+        unit.state.append((_Batch.of(batch, self.indexed), readers))
 
     def _carrying(self, label: str) -> _Slots:
         """The live slots whose records carry ``label`` (call with a lock held)."""
