@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from catalogql.search import open_catalog
 from catalogql.search.geometry import read_area, read_footprint
+from catalogql.search.records import hashed_keys, value_keys
 from catalogql.search.stores.memory import MemoryCatalog
 from catalogql.search.stores.packed import (
     BLOCK,
@@ -32,6 +33,7 @@ from catalogql.search.stores.packed import (
     _rectangle,
     outward_boxes,
 )
+from catalogql.semantics import property_getter
 
 # -- footprints: boxes, points, polygons, and some that cross the antimeridian ----------------
 
@@ -451,3 +453,70 @@ def test_time_keys_sort_as_their_bytes(keys: list[str]) -> None:
 
     times = np.asarray([key.encode() for key in keys], dtype=np.bytes_)
     assert _time_order(times).tolist() == np.argsort(times, kind="stable").tolist()
+
+
+# -- equality keys: derived by the store from the properties, the same as records' --------------
+
+hot_texts = (
+    st.sampled_from(
+        [
+            "10",
+            "0012",
+            "1030010045539700",
+            "1030012469E02100",
+            "10400100203F1300",
+            "LC8174053",
+            "true",
+            "FALSE",
+            "truth",
+            "2016-01-01",
+            "2016-01-01T10:00:00Z",
+            "2016-13-01",
+            " 12 ",
+            "-1e3",
+            "1e400",
+            "inf",
+            "١٢",
+            "9" * 308,
+            "9" * 309,
+            "9" * 5000,
+            "",
+            "x" + chr(0xDFFF),
+        ]
+    )
+    | st.text(alphabet="0123456789eE+-. TtrufalsRUFALSE:Z-", max_size=24)
+    | st.text(max_size=12)
+)
+hot_values = st.recursive(
+    hot_texts | st.integers() | st.floats() | st.booleans() | st.none(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(safe_text, inner, max_size=2),
+    max_leaves=6,
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(["catalogID", "bucketPrefix", "a.b", "a"]), hot_values),
+        max_size=12,
+    )
+)
+@example([{"catalogID": "1030010045539700"}, {}, {"catalogID": ["7", True, 2.5, None]}])
+def test_the_store_derives_the_equality_keys_that_records_derive(
+    properties: list[dict[str, Any]],
+) -> None:
+    indexed = ["catalogID", "bucketPrefix", "a.b"]
+    hashes, owners = hashed_keys(properties, indexed)
+    got = sorted(zip(hashes.tolist(), owners.tolist(), strict=True))
+    readers = [(name, property_getter(name)) for name in indexed]
+    want = sorted(
+        (hash(key), at)
+        for at, props in enumerate(properties)
+        for key in {
+            key
+            for name, read in readers
+            if read(props) is not None
+            for key in value_keys(name, read(props))
+        }
+    )
+    assert got == want

@@ -54,6 +54,7 @@ from catalogql.caches import sized_cache, text_bytes
 from catalogql.syntax.errors import QueryError, QueryValidationError
 
 __all__ = [
+    "NUMBER_CHARACTERS",
     "NUMBER_TEXT_CHARACTERS",
     "OPERATORS",
     "Operands",
@@ -140,7 +141,8 @@ def literal_number(literal: Literal) -> int | float | None:
 
 
 _PLAIN_DIGITS = 4000  # below CPython's limit on the digits int() converts
-_NUMBER_CHARACTERS = "0123456789+-.eE \t\r\n\f"  # every character a number's text may hold
+NUMBER_CHARACTERS = "0123456789+-.eE \t\r\n\f"
+"""Every character a number's text may hold: :func:`number_from_text` refuses any other at once."""
 
 
 def _number_bytes(args: tuple[Any, ...], value: int | float | None) -> int:
@@ -160,7 +162,7 @@ def number_from_text(text: str) -> int | float | None:
     """
     if text.isascii() and text.isdigit() and len(text) <= _PLAIN_DIGITS:
         return int(text)  # the common case (an identifier's digits), without the expressions
-    if text.strip(_NUMBER_CHARACTERS):  # a character no number has ("10400100203F1300")
+    if text.strip(NUMBER_CHARACTERS):  # a character no number has ("10400100203F1300")
         return None  # (without the expression)
     stripped = text.strip(" \t\r\n\f")
     if not NUMBER_RE.fullmatch(stripped):

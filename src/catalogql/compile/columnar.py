@@ -65,6 +65,7 @@ range(0, 3)
 
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import math
@@ -124,7 +125,7 @@ _INLINE_TEXT = 15
 """``StringDType`` keeps strings up to this many UTF-8 bytes inside its 16-byte entry."""
 
 _LONG_TEXT = 255
-"""Strings past this many UTF-8 bytes go to a dictionary's packed buffer (see _Dictionary)."""
+"""Strings past this many UTF-8 bytes go to a dictionary's packed chunks (see _Dictionary)."""
 
 _FEW_ROWS = 24
 """A page's rows of one shape are read a value at a time up to this many (else a column at a
@@ -157,9 +158,12 @@ class _Dictionary:
 
     A code's string never changes, so tables made by :meth:`PropertyColumns.take` share their
     dictionaries with the table they came from. A string past ``_LONG_TEXT`` UTF-8 bytes (a
-    footprint's WKT) is kept in one packed UTF-8 buffer instead of ``StringDType``'s arena, which
-    holds about a fifth more (its entry holds ``""``, and :meth:`view` says which entries are
-    long); comparisons answer for those entries one at a time, in Python.
+    footprint's WKT) is kept packed instead of in ``StringDType``'s arena, which holds about a
+    fifth more (its entry holds ``""``, and :meth:`view` says which entries are long): the long
+    strings of one encode joined in one chunk, a ``str`` when ASCII (its own UTF-8, and sliced
+    without decoding), else UTF-8 bytes; the chunks are kept as made, never copied into one
+    growing buffer (a load's page faults). Comparisons answer for those entries one at a time,
+    in Python.
 
     While the strings repeat (no more than
     ``_INDEX_LIMIT`` distinct ones, or at most one in ``_REPEATS`` of those met), an index (string
@@ -181,8 +185,11 @@ class _Dictionary:
         self._pending: list[str] = []  # new entries as Python strings (a few thousand at most)
         self._chunks: list[NDArray[Any]] = []  # then as StringDType arrays, until read
         self._long_codes = packed("q")  # the long entries, ascending
-        self._long_ends = packed("q")  # where each ends in the buffer
-        self._long_buffer = bytearray()
+        self._long_ends = packed("q")  # where each ends in their UTF-8 bytes, all one after another
+        self._long_chunks: list[str | bytes] = []  # an append's long strings joined: their text
+        self._long_starts: list[int] = []  # (ASCII, as a str) or UTF-8; where each chunk starts
+        self._long_size = 0  # the long strings' UTF-8 bytes in all
+        self._long_held = 0  # the chunks' bytes
         self._long_pending: list[int] = []
         self._long: tuple[Indices, Indices] = (np.empty(0, np.int64), np.empty(0, np.int64))
         self.index: dict[str, int] | None = {}
@@ -196,44 +203,70 @@ class _Dictionary:
             np.empty(0, bool),
         )
 
-    def encode(self, texts: Sequence[str]) -> Indices:
-        """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones."""
-        with self._lock:
-            return self._encode(texts)
+    def encode(self, texts: Sequence[str], *, ascii: bool = False) -> Indices:
+        """The codes of ``texts`` (UTF-8-encodable strings), adding the new ones.
 
-    def _encode(self, texts: Sequence[str]) -> Indices:
+        ``ascii``: the caller knows every one is ASCII.
+        """
+        with self._lock:
+            return self._encode(texts, ascii)
+
+    def known(self, texts: Sequence[str]) -> Indices | None:
+        """The codes of ``texts`` when the index holds every one of them (else None).
+
+        One pass, without adding anything: a column of a few repeated strings, after its first
+        appends (its strings were checked when they were added).
+        """
+        index = self.index
+        if index is None or not texts:
+            return None
+        with self._lock:
+            if self.index is not index:
+                return None
+            try:
+                codes = np.fromiter(map(index.__getitem__, texts), np.int64, len(texts))
+            except KeyError:
+                return None
+            self.met += len(texts)
+            return codes
+
+    def _encode(self, texts: Sequence[str], ascii: bool = False) -> Indices:
         self.met += len(texts)
         index = self.index
         if index is None:  # every string as it comes
             start = self.size
-            self._add(texts)
+            self._add(texts, ascii)
             return np.arange(start, self.size, dtype=np.int64)
         new = [text for text in dict.fromkeys(texts) if text not in index]
         index.update(zip(new, range(self.size, self.size + len(new)), strict=True))
         codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int64, count=len(texts))
-        self._add(new)
+        self._add(new, ascii)
         if len(index) > self._INDEX_LIMIT and len(index) * self._REPEATS > self.met:
             self.index = None
         return codes
 
-    def _add(self, new: Sequence[str]) -> None:
-        """New entries at the end (the caller holds the lock)."""
-        widths = _widths(new)
+    def _add(self, new: Sequence[str], ascii: bool = False) -> None:
+        """New entries at the end (the caller holds the lock); ``ascii``: known to be."""
+        widths = _widths(new, ascii)
         long = np.flatnonzero(widths > _LONG_TEXT)
         if len(long):  # the long strings' UTF-8, joined and encoded at once
             if len(long) == len(new):
-                joined = "".join(new).encode("utf-8")
+                joined = "".join(new)
                 new = [""] * len(new)
             else:
                 picked = long.tolist()
-                joined = "".join([new[i] for i in picked]).encode("utf-8")
+                joined = "".join([new[i] for i in picked])
                 new = list(new)
                 for i in picked:
                     new[i] = ""
-            buffer = self._long_buffer
-            ends = len(buffer) + np.cumsum(widths[long])
+            # kept as joined (no copy into one growing buffer): ASCII text is its own UTF-8
+            chunk: str | bytes = joined if joined.isascii() else joined.encode("utf-8")
+            ends = self._long_size + np.cumsum(widths[long])
             codes = (long + self.size).tolist()
-            buffer += joined
+            self._long_chunks.append(chunk)
+            self._long_starts.append(self._long_size)
+            self._long_size = int(ends[-1])
+            self._long_held += sys.getsizeof(chunk)
             self._long_codes.extend(codes)
             self._long_ends.extend(ends.tolist())  # after the codes and the bytes: readers
             self._long_pending.extend(codes)
@@ -280,18 +313,24 @@ class _Dictionary:
         long_codes, ends = self._long
         at = np.searchsorted(long_codes, codes)
         starts = np.where(at > 0, ends[at - 1], 0)
-        buffer = self._long_buffer
+        piece = self._long_piece
         return [
-            buffer[start:end].decode("utf-8")
-            for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
+            piece(start, end) for start, end in zip(starts.tolist(), ends[at].tolist(), strict=True)
         ]
+
+    def _long_piece(self, start: int, end: int) -> str:
+        """The long string at UTF-8 bytes ``start`` to ``end`` of them all (within one chunk)."""
+        at = bisect.bisect_right(self._long_starts, start) - 1
+        base = self._long_starts[at]
+        piece = self._long_chunks[at][start - base : end - base]
+        return piece if isinstance(piece, str) else piece.decode("utf-8")
 
     def long_text(self, code: int) -> str:
         """The string of one long entry of a :meth:`view` (see :meth:`long_texts`)."""
         long_codes, ends = self._long
         at = int(long_codes.searchsorted(code))
         start = ends.item(at - 1) if at else 0
-        return self._long_buffer[start : ends.item(at)].decode("utf-8")
+        return self._long_piece(start, ends.item(at))
 
     def listed(self) -> list[str | None] | None:
         """``[None, s0, s1, ...]``: every string by code + 1, when few and indexed (else None).
@@ -354,16 +393,16 @@ class _Dictionary:
     def nbytes(self) -> int:
         """Bytes held: the entries, the strings outside them, the index, the instant keys."""
         held = 16 * self.size + self.heap + sum(sys.getsizeof(t) for t in self._pending)
-        held += sys.getsizeof(self._long_buffer) + 16 * len(self._long_codes)
+        held += self._long_held + 16 * len(self._long_codes)
         if self.index is not None:
             held += sys.getsizeof(self.index) + sum(sys.getsizeof(t) for t in self.index)
         keys, valid = self._instants
         return held + 16 * len(keys) + valid.nbytes + self._instant_heap
 
 
-def _widths(texts: Sequence[str]) -> Indices:
-    """Each string's UTF-8 bytes."""
-    if all(map(str.isascii, texts)):
+def _widths(texts: Sequence[str], ascii: bool = False) -> Indices:
+    """Each string's UTF-8 bytes (``ascii``: every one is known to be ASCII)."""
+    if ascii or all(map(str.isascii, texts)):
         return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     return np.array([len(text.encode("utf-8")) for text in texts], dtype=np.int64)
 
@@ -577,15 +616,17 @@ def _build(values: Sequence[Any], dictionary: _Dictionary, elements: _Dictionary
     (the elements of a list).
     """
     size = len(values)
-    types = set(map(type, values))
-    if len(types) == 1:  # the usual column: one type, built without a loop in Python
-        uniform = _build_uniform(types.pop(), values, dictionary)
+    kinds = list(map(type, values))  # (counting one is cheaper than a set of them)
+    if size and kinds.count(kinds[0]) == size:  # the usual column: one type, without a loop
+        uniform = _build_uniform(kinds[0], values, dictionary)
         if uniform is not None:
             return uniform
-    elif types <= _PLAIN_NUMBERS or types == _PLAIN_TEXTS:  # nulls among numbers, or text
-        mixed = _build_mixed(types, values, dictionary)
-        if mixed is not None:
-            return mixed
+    else:
+        types = set(kinds)
+        if types <= _PLAIN_NUMBERS or types == _PLAIN_TEXTS:  # nulls among numbers, or text
+            mixed = _build_mixed(types, values, dictionary)
+            if mixed is not None:
+                return mixed
     kind = bytearray(size)
     num: list[float | int] | None = None
     text_at: list[int] = []
@@ -658,11 +699,14 @@ def _build_uniform(t: type, values: Sequence[Any], dictionary: _Dictionary) -> _
     size = len(values)
     if t is float or (t is int and min(values) >= -_EXACT_INT and max(values) <= _EXACT_INT):
         kind = np.full(size, FLOAT if t is float else INT, dtype=np.int8)
-        return _Values(kind, np.array(values, dtype=np.float64), None, dictionary)
-    if t is str and all(map(str.isascii, values)):
-        codes = dictionary.encode(values)
-        code = (codes + 1).astype(_code_type(dictionary.size))
-        return _Values(np.full(size, TEXT, dtype=np.int8), None, code, dictionary)
+        return _Values(kind, np.fromiter(values, np.float64, size), None, dictionary)
+    if t is str:
+        codes = dictionary.known(values)  # every one already a code: encodable, none new
+        if codes is None and all(map(str.isascii, values)):
+            codes = dictionary.encode(values, ascii=True)
+        if codes is not None:
+            code = (codes + 1).astype(_code_type(dictionary.size))
+            return _Values(np.full(size, TEXT, dtype=np.int8), None, code, dictionary)
     if t is type(None):
         return _Values(np.full(size, NULL, dtype=np.int8), None, None, dictionary)
     if t is bool:
@@ -967,12 +1011,11 @@ class PropertyColumns:
     def _append(self, batch: Sequence[Mapping[str, Any]]) -> range:
         start = self._size
         shape_index, shapes = self._shape_index, self._shapes
-        keys_of = shape_index.get
-        codes = [keys_of(keys) for keys in map(tuple, batch)]  # each row's shape (None: new)
+        tuples = list(map(tuple, batch))
+        codes = list(map(shape_index.get, tuples))  # each row's shape (None: new)
         if None in codes:
-            for i, props in enumerate(batch):
+            for i, keys in enumerate(tuples):
                 if codes[i] is None:
-                    keys = tuple(props)
                     code = shape_index.get(keys)
                     if code is None:
                         code = shape_index[keys] = len(shapes)

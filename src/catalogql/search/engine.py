@@ -496,7 +496,9 @@ class Catalog(abc.ABC):
         with the same checks and errors as one record at a time. While records load, Python's
         cyclic garbage collector is paused (a load makes no cycles; a collection would walk
         every record held), and restored when the last concurrent load ends, also on error.
-        The SQLite store defers WAL checkpoints until the load ends.
+        The SQLite store defers WAL checkpoints until the load ends, and loads an empty store as
+        one unit, a savepoint a batch, with its R*Tree packed at the end (its module says what
+        that keeps and changes).
 
         Args:
             records: Record dicts (``identifier``, ``type``, ``properties``).

@@ -37,13 +37,18 @@ candidates and the exact predicate decides.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, TypeVar
 
+import numpy as np
 import orjson
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from catalogql.ast import Literal
@@ -52,6 +57,7 @@ from catalogql.errors import Problem
 from catalogql.search.errors import InvalidRecord
 from catalogql.search.geometry import read_footprint, read_footprints
 from catalogql.semantics import (
+    NUMBER_CHARACTERS,
     boolean_from_text,
     instant_key,
     instant_keys,
@@ -67,6 +73,7 @@ __all__ = [
     "check_records",
     "copy_json",
     "decode_stored",
+    "hashed_keys",
     "in_search_order",
     "literal_keys",
     "prepare_record",
@@ -100,7 +107,8 @@ class StoredRecord:
         timestamp: ``properties.timestamp`` as an :func:`~catalogql.semantics.instant_key`.
         footprint: ``properties.footprintWkt`` as a shapely geometry.
         record: The record as stored and returned: identifier, type, properties.
-        keys: The equality keys of its hot properties (see the module docstring).
+        indexed: The hot properties, each with its reader: :attr:`keys` are theirs.
+        found_keys: :attr:`keys` once found, else None.
         properties_text: ``properties`` as compact JSON text, or None until it is first asked
             for (:attr:`properties_json` writes it then: a record handed over by its owner is
             not written out at load, and the memory store never asks).
@@ -123,12 +131,35 @@ class StoredRecord:
     timestamp: str
     footprint: BaseGeometry
     record: dict[str, Any]
-    keys: frozenset[str]
+    indexed: _Readers
     properties_text: str | None
     wide: bool
     inexact: bool
     notes: tuple[Problem, ...] = ()
     parsed: bool = False
+    found_keys: frozenset[str] | None = None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The equality keys of its hot properties (see the module docstring), found once.
+
+        Found when a store first asks (the SQL stores, as they write the record): the memory
+        store keeps their hashes, found a batch at a time (:func:`hashed_keys`), and never asks.
+
+        >>> record = prepare_records([{"identifier": "a", "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)", "catalogID": "x"}}])
+        >>> record[0].found_keys, record[0].keys
+        (None, frozenset({'catalogID\\x1fs:x'}))
+        """
+        keys = self.found_keys
+        if keys is None:
+            found: set[str] = set()
+            for name, reader in self.indexed:
+                value = reader(self.properties)
+                if value is not None:
+                    found.update(value_keys(name, value))
+            keys = self.found_keys = frozenset(found)
+        return keys
 
     @property
     def properties_json(self) -> str:
@@ -339,11 +370,6 @@ def _prepare(
     else:
         copy, text, wide, inexact = _checked_copy(properties, position)
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
-    keys: set[str] = set()
-    for name, reader in readers:
-        value = reader(copy)
-        if value is not None:
-            keys.update(value_keys(name, value))
     return StoredRecord(
         identifier,
         labels,
@@ -351,7 +377,7 @@ def _prepare(
         key,
         footprint,
         record,
-        frozenset(keys),
+        readers,
         text,
         wide,
         inexact,
@@ -661,6 +687,104 @@ def value_keys(name: str, value: Any) -> set[str]:
             if key is not None:
                 keys.add(prefix + key)
     return keys
+
+
+_CHARACTERS = itertools.repeat(NUMBER_CHARACTERS)
+_FIFTH = itertools.repeat(slice(4, 5))
+_DASH = itertools.repeat("-")
+_DIGITS_AT_MOST = 308
+"""ASCII digits up to this many are a finite float (their number key needs no check)."""
+
+
+def _column(properties: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
+    """Each record's value of property ``name`` (None where it has none), as the filters read it.
+
+    >>> _column([{"a": 1}, {}, {"a.b": 2}, {"a": {"b": 3}}], "a.b")
+    [None, None, 2, 3]
+    """
+    if "." not in name:
+        try:  # the usual properties: dicts, read without a Python call each
+            get: Callable[[Mapping[str, Any], str], Any] = dict.get  # type: ignore[assignment]
+            return list(map(get, properties, itertools.repeat(name)))
+        except TypeError:  # a Mapping that is not a dict
+            pass
+    return list(map(property_getter(name), properties))
+
+
+def _plain_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits whose number is a finite float (a number key as is)."""
+    return text.isdigit() and text.isascii() and len(text) <= _DIGITS_AT_MOST
+
+
+def hashed_keys(
+    properties: Sequence[Mapping[str, Any]], indexed: Sequence[str] = EQUALITY_INDEXED
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """A batch's equality keys, hashed, and whose they are (the index into ``properties``).
+
+    The keys of :attr:`StoredRecord.keys` (:func:`value_keys` of each hot property's value),
+    for a store that keeps their hashes (the memory store), a batch at a time: a hot property
+    at a time, the common values keyed without :func:`value_keys`' general path: an
+    identifier's ASCII digits (its text and its number), and a string that cannot be a number,
+    an instant or a boolean (by the first tests of :func:`_text_keys`: its text alone).
+
+    >>> batch = [{"catalogID": "10"}, {}, {"catalogID": "x"}]
+    >>> hashes, owners = hashed_keys(batch, ["catalogID"])
+    >>> keys = ["catalogID\x1fs:10", "catalogID\x1fn:10.0", "catalogID\x1fs:x"]
+    >>> sorted(hashes.tolist()) == sorted(map(hash, keys)), sorted(owners.tolist())
+    (True, [0, 0, 2])
+    """
+    hashes: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    owners: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    rest_hashes: list[int] = []
+    rest_owners: list[int] = []
+    for name in indexed:
+        values = _column(properties, name)
+        held = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), bool, len(values))
+        held_at = np.flatnonzero(held)  # a record without the property has no key of it
+        if len(held_at) < len(values):
+            values = list(compress(values, held.tolist()))
+        is_text = np.fromiter(map(operator.is_, map(type, values), itertools.repeat(str)), bool)
+        text_at = held_at[is_text]
+        texts = values if len(text_at) == len(values) else list(compress(values, is_text.tolist()))
+        # the strings that may have a key besides their text: digits only or a number's
+        # characters (number_from_text's test), "true"/"false" (boolean_from_text's lengths),
+        # or YYYY-… (instant_key's test); every other one has its text's key alone
+        count = len(texts)
+        numeric = np.fromiter(map(operator.not_, map(str.strip, texts, _CHARACTERS)), bool, count)
+        sizes = np.fromiter(map(len, texts), np.int64, count)
+        fifth = map(operator.getitem, texts, _FIFTH)
+        dashed = np.fromiter(map(operator.eq, fifth, _DASH), bool, count)
+        more = numeric | (sizes == 4) | (sizes == 5) | dashed
+        plain = ~more
+        hashes.append(
+            np.fromiter(
+                map(hash, map((name + _SEPARATOR + "s:").__add__, compress(texts, plain))),
+                np.int64,
+            )
+        )
+        owners.append(text_at[plain])
+        candidates = text_at[more]
+        others = list(compress(texts, more))
+        digits = np.fromiter(map(_plain_digits, others), bool, len(others))
+        numbers = list(compress(others, digits))  # value_keys' own fast path: text and number
+        forms: tuple[Iterable[str], ...] = (
+            map("s:".__add__, numbers),
+            map(_number_key, map(float, numbers)),  # type: ignore[arg-type]  # finite: a str
+        )
+        for written in forms:
+            added = map(hash, map((name + _SEPARATOR).__add__, written))
+            hashes.append(np.fromiter(added, np.int64, len(numbers)))
+            owners.append(candidates[digits])
+        special = list(zip(candidates[~digits].tolist(), compress(others, ~digits), strict=True))
+        if len(text_at) < len(values):
+            special.extend(zip(held_at[~is_text].tolist(), compress(values, ~is_text), strict=True))
+        for at, value in special:  # the rest: by value_keys itself
+            keys = value_keys(name, value)
+            rest_hashes.extend(map(hash, keys))
+            rest_owners.extend(itertools.repeat(at, len(keys)))
+    hashes.append(np.array(rest_hashes, dtype=np.int64))
+    owners.append(np.array(rest_owners, dtype=np.int64))
+    return np.concatenate(hashes), np.concatenate(owners)
 
 
 def literal_keys(name: str, literal: Literal) -> set[str]:

@@ -66,7 +66,6 @@ when the smallest candidate set ``k`` is so large that ``limit`` matches are exp
 from __future__ import annotations
 
 import contextlib
-import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,7 +77,7 @@ from numpy.typing import NDArray
 
 from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compile_columnar
 from catalogql.search.engine import Catalog, Page, Query, Transaction
-from catalogql.search.records import StoredRecord
+from catalogql.search.records import StoredRecord, hashed_keys
 from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow, Identifiers
 
 __all__ = ["MemoryCatalog"]
@@ -158,10 +157,9 @@ class _Batch:
     key_owners: NDArray[np.int64]
 
     @classmethod
-    def of(cls, records: Sequence[StoredRecord]) -> _Batch:
-        keys = [record.keys for record in records]
-        hashes = np.fromiter(map(hash, itertools.chain.from_iterable(keys)), np.int64)
-        owners = np.repeat(np.arange(len(records), dtype=np.int64), list(map(len, keys)))
+    def of(cls, records: Sequence[StoredRecord], indexed: Sequence[str]) -> _Batch:
+        properties = [record.properties for record in records]
+        hashes, owners = hashed_keys(properties, indexed)
         footprints = np.asarray([record.footprint for record in records], dtype=object)
         parsed = np.fromiter((record.parsed for record in records), np.bool_, len(records))
         wkb = np.full(len(records), b"", dtype=object)  # b"": the WKT text is read instead
@@ -170,7 +168,7 @@ class _Batch:
         return cls(
             [record.identifier for record in records],
             [record.types for record in records],
-            [record.properties for record in records],
+            properties,
             np.asarray([record.timestamp for record in records], dtype=np.bytes_),  # ASCII
             wkb,
             shapely.bounds(footprints),
@@ -306,7 +304,7 @@ class MemoryCatalog(Catalog):
         unit.state = []  # applied at commit: (batch, readers) or (label, readers), in order
 
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
-        unit.state.append((_Batch.of(batch), readers))
+        unit.state.append((_Batch.of(batch, self.indexed), readers))
 
     def _carrying(self, label: str) -> _Slots:
         """The live slots whose records carry ``label`` (call with a lock held)."""
