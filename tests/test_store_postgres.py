@@ -147,7 +147,7 @@ def test_the_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(
     readers = ["group:a\\b", 'org:"q"', "email:x\ty@z"]
     with open_catalog(url) as catalog:
         with catalog.transaction() if in_unit else contextlib.nullcontext():
-            catalog.add_records(records, readers=readers)  # staged; in a unit: COPYed straight
+            catalog.add_records(records, readers=readers)  # by the writer; in a unit: here
         for original in records:
             got = catalog.get_record(original["identifier"], readers=[readers[1]])
             assert got == {**original, "type": ["GBDXCatalogRecord", *original["type"]]}
@@ -179,7 +179,7 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         catalog.add_records([record("a", cloudCover=1), record("b", cloudCover=2)])
         # as if the check ran before another writer committed: the COPY meets "a" and "b"
         monkeypatch.setattr(postgres, "_ANY_STORED", "SELECT 1 WHERE %s::text[] IS NULL")
-        with catalog.transaction():  # (a load's own batches are always staged and upserted)
+        with catalog.transaction():  # (in a unit: checked and COPYed on this thread)
             catalog.add_records([record("a", cloudCover=5), record("b", cloudCover=2), record("c")])
         assert len(catalog) == 3
         assert catalog.get_record("a")["properties"]["cloudCover"] == 5
@@ -187,41 +187,67 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
 
 
+@pytest.mark.parametrize("path", ["copy", "upsert"])
 def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_before_it(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    url: str, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
+    """A new batch is COPYed into the table, a stored one upserted: either failing stops it."""
     from catalogql.search.stores import postgres
 
-    failing = postgres._UPSERT.replace(
-        f"FROM {postgres._STAGING}",
-        f"FROM {postgres._STAGING} "
-        "WHERE 1 / (CASE WHEN identifier = 'r2500' THEN 0 ELSE 1 END) = 1",
-    )
-    assert failing != postgres._UPSERT
-    monkeypatch.setattr(postgres, "_UPSERT", failing)
-    seen: list[int | str] = []
+    records = [record(f"r{i:04}") for i in range(5000)]
+    refused = "r2500"
     with open_catalog(url) as catalog:
+        if path == "upsert":  # every record stored, with other properties: each batch upserted
+            catalog.add_records([record(f"r{i:04}", cloudCover=1) for i in range(5000)])
+            failing = postgres._UPSERT.replace(
+                f"FROM {postgres._STAGING}",
+                f"FROM {postgres._STAGING} "
+                f"WHERE 1 / (CASE WHEN identifier = '{refused}' THEN 0 ELSE 1 END) = 1",
+            )
+            assert failing != postgres._UPSERT
+            monkeypatch.setattr(postgres, "_UPSERT", failing)
+            error_text = "division by zero"
+        else:  # a rule of the table refuses one row of the fourth batch's COPY
+            with catalog.transaction() as unit:
+                unit.connection.exec_driver_sql(
+                    f"ALTER TABLE {TABLE} ADD CONSTRAINT refused CHECK (identifier <> '{refused}')"
+                )
+            error_text = "refused"
+
+        def unchanged() -> int:
+            found = catalog.search({"filters": ["cloudCover = 1"], "countTotal": True})
+            return int(found["stats"]["totalMatched"])
 
         def progress(count: int) -> None:  # a read here waits for the batch in flight
             try:
-                seen.append(len(catalog))
+                seen.append(unchanged() if path == "upsert" else len(catalog))
             except CatalogError as error:  # swallowed: the load must stop all the same
                 seen.append(str(error))
 
-        with pytest.raises(CatalogError, match="division by zero"):
-            catalog.add_records(
-                [record(f"r{i:04}") for i in range(5000)], batch_size=1000, progress=progress
-            )
-        assert seen[:2] == [1000, 2000]
-        assert len(seen) == 3 and "division by zero" in str(seen[2])
-        assert len(catalog) == 2000  # the batches before the failing one, not the ones after
-        assert catalog.get_record("r1999")["identifier"] == "r1999"
-        for missing in ("r2000", "r3000", "r4999"):
-            with pytest.raises(RecordNotFound):
-                catalog.get_record(missing)
+        seen: list[int | str] = []
+        with pytest.raises(CatalogError, match=error_text):
+            catalog.add_records(records, batch_size=1000, progress=progress)
+        if path == "upsert":  # each batch stored takes 1,000 records off cloudCover = 1
+            assert seen[:2] == [4000, 3000]
+        else:
+            assert seen[:2] == [1000, 2000]
+        assert len(seen) == 3 and error_text in str(seen[2])
+        assert len(catalog) == (5000 if path == "upsert" else 2000)
+        assert unchanged() == (3000 if path == "upsert" else 0)
+        assert catalog.get_record("r1999")["properties"] == records[1999]["properties"]
+        for untouched in ("r2000", "r3000", "r4999"):  # the failing batch and those after it
+            if path == "upsert":
+                assert catalog.get_record(untouched)["properties"]["cloudCover"] == 1
+            else:
+                with pytest.raises(RecordNotFound):
+                    catalog.get_record(untouched)
         monkeypatch.undo()
-        catalog.add_records([record(f"r{i:04}") for i in range(5000)], batch_size=1000)
+        if path == "copy":
+            with catalog.transaction() as unit:
+                unit.connection.exec_driver_sql(f"ALTER TABLE {TABLE} DROP CONSTRAINT refused")
+        catalog.add_records(records, batch_size=1000)
         assert len(catalog) == 5000  # the store is usable again
+        assert catalog.get_record("r4999")["properties"] == records[4999]["properties"]
 
 
 def test_a_load_analyses_the_table_once_when_it_ends(

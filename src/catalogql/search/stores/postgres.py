@@ -62,17 +62,18 @@ Decisions where the source documents are silent:
 - The equality keys serve a property only if every stored record has keys for it: reopening a
   catalog with another ``indexed`` list narrows the keyed properties to those in both lists
   (kept in ``catalogql_meta``).
-- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) sends each batch by binary
-  ``COPY`` into a temporary table; a writer thread then upserts it with ``INSERT ... ON CONFLICT
-  (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged) and
-  commits it, while the loading thread checks the next batch: the server parses the JSONB and
-  updates the indexes of one batch beside the client's work on the next. One batch is in flight
-  at most and batches commit in order; a batch the server refuses raises its error at the next
-  batch or when the load ends, with the batches before it stored and none after it. Batches
-  written inside a caller's :meth:`~catalogql.search.engine.Catalog.transaction` are written in
-  place: COPYed straight into the table when none of their identifiers is stored, else upserted.
-  The table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the end of a
-  load), so plans follow a bulk load.
+- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) builds each batch's rows in
+  COPY's binary format on the loading thread, and a writer thread sends them and commits: by
+  ``COPY`` straight into the table when none of the batch's identifiers is stored (the common
+  first load), else by ``COPY`` into a temporary table and ``INSERT ... ON CONFLICT
+  (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged). The
+  server parses the JSONB and updates the indexes of one batch while the loading thread checks
+  the next. One batch is in flight at most and batches commit in order; a batch the server
+  refuses raises its error at the next batch or when the load ends, with the batches before it
+  stored and none after it. Batches written inside a caller's
+  :meth:`~catalogql.search.engine.Catalog.transaction` are written the same two ways, in
+  place. The table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the
+  end of a load), so plans follow a bulk load.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
@@ -162,29 +163,22 @@ CREATE INDEX IF NOT EXISTS {TABLE}_readers ON {TABLE} USING gin (readers);
 
 _STAGING_DDL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
-    identifier text, ts text, types jsonb, footprint geometry, keys text[], exotic boolean,
-    properties_json text, readers text[]
+    identifier text, ts text, types jsonb, properties jsonb, footprint geometry, keys text[],
+    exotic boolean, properties_json text, readers text[]
 ) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS
 """
 
-_COPY_STAGING = (
-    f"COPY {_STAGING} (identifier, ts, types, footprint, keys, exotic, properties_json, readers) "
-    "FROM STDIN (FORMAT BINARY)"
-)
+_COLUMNS = "(identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers)"
 
-_COPY_TABLE = (
-    f"COPY {TABLE} "
-    "(identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers) "
-    "FROM STDIN (FORMAT BINARY)"
-)
+_COPY_STAGING = f"COPY {_STAGING} {_COLUMNS} FROM STDIN (FORMAT BINARY)"
+
+_COPY_TABLE = f"COPY {TABLE} {_COLUMNS} FROM STDIN (FORMAT BINARY)"
 
 _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE identifier = ANY(%s) LIMIT 1"
 
 _UPSERT = f"""
-INSERT INTO {TABLE} AS r
-    (identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers)
-SELECT identifier, ts, types, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
-       footprint, keys, exotic, properties_json, readers
+INSERT INTO {TABLE} AS r {_COLUMNS}
+SELECT identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers
 FROM {_STAGING}
 ON CONFLICT (identifier) DO UPDATE SET
     ts = EXCLUDED.ts, types = EXCLUDED.types, properties = EXCLUDED.properties,
@@ -328,13 +322,11 @@ def _ewkb(wkb: bytes) -> bytes:
     return wkb[:4] + _EWKB_SRID + wkb[5:]
 
 
-def _copy_rows(
-    batch: Sequence[StoredRecord], readers: frozenset[str], *, properties: bool
-) -> bytes:
-    """The rows of ``batch`` in COPY's binary format, footprints as EWKB.
+def _copy_rows(batch: Sequence[StoredRecord], readers: frozenset[str]) -> bytes:
+    """The rows of ``batch`` in COPY's binary format (:data:`_COPY_TABLE`, :data:`_COPY_STAGING`).
 
-    With ``properties``, for :data:`_COPY_TABLE` (the JSON text goes twice: into the JSONB
-    column, NULL for an exotic record, and as text); without, for :data:`_COPY_STAGING`.
+    Footprints go as EWKB; the JSON text goes twice: into the JSONB column (NULL for an
+    exotic record) and as text.
 
     Raises:
         CatalogError: For text PostgreSQL cannot hold (a lone surrogate), which the record
@@ -344,7 +336,7 @@ def _copy_rows(
         [record.footprint for record in batch], output_dimension=2, byte_order=1
     ).tolist()
     names = _text_array(sorted(readers))
-    fields = _int32(9 if properties else 8)[2:]
+    fields = _int32(9)[2:]
     int32 = _int32
     parts = [_COPY_HEADER]
     try:
@@ -363,11 +355,10 @@ def _copy_rows(
                 timestamp,
                 _types_field(record.types),
             )
-            if properties:
-                if exotic:
-                    parts.append(b"\xff\xff\xff\xff")  # NULL
-                else:
-                    parts += (int32(len(text) + 1), b"\x01", text)
+            if exotic:
+                parts.append(b"\xff\xff\xff\xff")  # NULL
+            else:
+                parts += (int32(len(text) + 1), b"\x01", text)
             parts += (
                 int32(len(ewkb)),
                 ewkb,
@@ -396,9 +387,19 @@ class _Unit:
     rows: int = 0
     """Rows written in it, for :meth:`PostgresCatalog._analyze_grown`."""
     loading: bool = False
-    """Whether a load on this thread began it (its batch may be staged, see ``_bulk``)."""
-    staged: bool = False
-    """Whether its batch waits in the temporary table for the writer thread's upsert."""
+    """Whether a load on this thread began it (its batch may be sent, see ``_bulk``)."""
+    pending: _Pending | None = None
+    """A load's batch, its COPY rows built, waiting for the commit to hand it to the writer."""
+    staging: bool = False
+    """Whether the unit has put rows in the temporary table (emptied only when it commits)."""
+
+
+@dataclass
+class _Pending:
+    """A batch ready to write: its rows in COPY's binary format and its identifiers."""
+
+    rows: bytes
+    identifiers: list[str]
 
 
 class PostgresCatalog(Catalog):
@@ -574,7 +575,9 @@ class PostgresCatalog(Catalog):
     # -- writing -----------------------------------------------------------------------------
 
     def _begin(self, unit: Transaction) -> None:
-        self._drain()  # a load's batch in flight on this thread commits first
+        loading = getattr(self._loads, "depth", 0) == 1
+        if not loading:  # a load's own unit waits for the batch in flight only to commit
+            self._drain()  # any other: a load's batch in flight on this thread commits first
         try:
             connection = self._engine.connect()
             try:
@@ -585,24 +588,29 @@ class PostgresCatalog(Catalog):
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
         unit.connection = connection
-        unit.state = _Unit(loading=getattr(self._loads, "depth", 0) == 1)
+        unit.state = _Unit(loading=loading)
 
     def _commit(self, unit: Transaction) -> None:
         state: _Unit = unit.state
-        if state.staged:  # a load's batch: upserted and committed by the load's writer
+        try:
+            self._drain()  # batches commit in order; one that failed stops this one
+        except BaseException:
+            self._rollback(unit)
+            raise
+        if state.pending is not None:  # a load's batch: written and committed by the writer
             load = self._loads
             if load.writer is None:
                 load.writer = ThreadPoolExecutor(1, thread_name_prefix="catalogql-load")
-            load.sent = load.writer.submit(self._finish, unit.connection, state.rows)
+            load.sent = load.writer.submit(self._finish, unit.connection, state.pending, state.rows)
             return
         self._end(unit.connection, state.rows)
         if not getattr(self._loads, "depth", 0):  # a load analyses once, when it ends
             self._analyze_grown()
 
-    def _finish(self, connection: sa.Connection, rows: int) -> None:
-        """On the load's writer thread: upsert a staged batch, then commit it."""
+    def _finish(self, connection: sa.Connection, pending: _Pending, rows: int) -> None:
+        """On the load's writer thread: write a load's batch, then commit it."""
         try:
-            connection.exec_driver_sql(_UPSERT)
+            self._put(connection, pending, staging=False)
         except self._driver_errors as error:
             with contextlib.suppress(*self._driver_errors):
                 connection.rollback()
@@ -661,17 +669,18 @@ class PostgresCatalog(Catalog):
         """While records load on this thread: the server's work beside the next batch's checks.
 
         Each batch of the load (a unit begun by the load itself, not a unit the caller holds
-        open) is COPYed into a temporary table, and its upsert and commit go to a writer
-        thread, so that the server inserts one batch (parsing its JSONB, updating the indexes)
-        while this thread checks the next. At most one batch is in flight: any unit or read on
-        this thread first waits for it, so batches commit in order and a read here sees every
-        batch reported to ``progress``. A batch that fails raises its error there, or when the
-        load ends, and again at every later unit or read until then: the batches before it stay
-        stored, none after it is written. The load returns (or raises) once every batch sent
-        is committed. The table is analysed once, when the load ends, not after every doubling
-        (a 20,000-record load analysed three times, about a fifth of the server's work); a load
-        that raises still analyses what it stored, and an error doing so does not hide the
-        load's own.
+        open) has its rows built here; its COPY and commit go to a writer thread when the unit
+        commits (see :meth:`_put`), so that the server inserts one batch (parsing its JSONB,
+        updating the indexes) while this thread checks the next and builds its rows. At most
+        one batch is in flight: a load's unit waits for it before it commits, any other unit or
+        read on this thread before it begins, so batches commit in order and a read here sees
+        every batch reported to ``progress``. A batch that fails raises its error there, or
+        when the load ends, and again at every later unit or read until then: the batches
+        before it stay stored, none after it is written. The load returns (or raises) once
+        every batch sent is committed. The table is analysed once, when the load ends, not
+        after every doubling (a 20,000-record load analysed three times, about a fifth of the
+        server's work); a load that raises still analyses what it stored, and an error doing so
+        does not hide the load's own.
         """
         load = self._loads
         load.depth = getattr(load, "depth", 0) + 1
@@ -724,49 +733,60 @@ class PostgresCatalog(Catalog):
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
         """Write a batch: COPY it straight into the table when none of it is stored, else upsert.
 
-        A load's own batch is COPYed into a temporary table, then upserted by the load's writer
-        thread when the unit commits (see :meth:`_bulk`). Any other batch: if no identifier of
-        it is stored (the common first load), the rows are COPYed into the table inside a
-        savepoint; should another writer store one of them meanwhile (a unique violation), the
-        savepoint is rolled back and the batch takes the upsert path: COPY into a temporary
-        table, then ``INSERT ... ON CONFLICT``, which skips records whose JSON, types and
-        readers are unchanged. Rows go in COPY's binary format, built here (footprints as
-        EWKB, JSONB as its version byte and the text).
+        The rows are built here, in COPY's binary format (footprints as EWKB, JSONB as its
+        version byte and the text). A load's own batch is written by the load's writer thread
+        when the unit commits (see :meth:`_bulk`); any other batch here, in the unit's
+        transaction (see :meth:`_put`).
         """
         if not batch:
             return
         state: _Unit = unit.state
-        staged = state.loading and self._loads.depth == 1 and not state.staged
-        connection: sa.Connection = unit.connection
+        pending = _Pending(_copy_rows(batch, readers), [record.identifier for record in batch])
+        if state.loading and self._loads.depth == 1 and not state.rows:
+            state.pending = pending  # the load's batch: the writer thread writes it
+            state.rows = len(batch)
+            return
         try:
-            raw = connection.connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cursor:
-                direct = False
-                if not staged:
-                    identifiers = [record.identifier for record in batch]
-                    direct = cursor.execute(_ANY_STORED, (identifiers,)).fetchone() is None
-                if direct:
-                    cursor.execute("SAVEPOINT catalogql_copy")
-                    try:
-                        with cursor.copy(_COPY_TABLE) as copy:
-                            copy.write(_copy_rows(batch, readers, properties=True))
-                    except self._unique_violation:  # stored since by another writer: upsert
-                        cursor.execute("ROLLBACK TO SAVEPOINT catalogql_copy")
-                        direct = False
-                    cursor.execute("RELEASE SAVEPOINT catalogql_copy")
-                if not direct:
-                    cursor.execute(_STAGING_DDL)
-                    if state.rows:  # an earlier batch of this unit
-                        cursor.execute(f"DELETE FROM {_STAGING}")
-                    with cursor.copy(_COPY_STAGING) as copy:
-                        copy.write(_copy_rows(batch, readers, properties=False))
-                    if not staged:
-                        cursor.execute(_UPSERT)
+            if state.pending is not None:  # a second batch in a load's unit: both written here
+                state.staging = self._put(unit.connection, state.pending, staging=state.staging)
+                state.pending = None
+            state.staging = self._put(unit.connection, pending, staging=state.staging)
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
         state.rows += len(batch)
-        state.staged = staged
+
+    def _put(self, connection: sa.Connection, batch: _Pending, *, staging: bool) -> bool:
+        """Write a batch's rows in ``connection``'s transaction; whether staging now holds rows.
+
+        If no identifier of the batch is stored (the common first load), the rows are COPYed
+        straight into the table, inside a savepoint; should another writer store one of them
+        meanwhile (a unique violation), the savepoint is rolled back and the batch takes the
+        upsert path: COPY into a temporary table (``staging``: it holds an earlier batch of
+        the same transaction, to delete first), then ``INSERT ... ON CONFLICT``, which skips
+        records whose JSON, types and readers are unchanged.
+        """
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            direct = cursor.execute(_ANY_STORED, (batch.identifiers,)).fetchone() is None
+            if direct:
+                cursor.execute("SAVEPOINT catalogql_copy")
+                try:
+                    with cursor.copy(_COPY_TABLE) as copy:
+                        copy.write(batch.rows)
+                except self._unique_violation:  # stored since by another writer: upsert
+                    cursor.execute("ROLLBACK TO SAVEPOINT catalogql_copy")
+                    direct = False
+                cursor.execute("RELEASE SAVEPOINT catalogql_copy")
+            if direct:
+                return staging
+            cursor.execute(_STAGING_DDL)
+            if staging:
+                cursor.execute(f"DELETE FROM {_STAGING}")
+            with cursor.copy(_COPY_STAGING) as copy:
+                copy.write(batch.rows)
+            cursor.execute(_UPSERT)
+        return True
 
     def _set_readers(self, label: str, readers: frozenset[str], unit: Transaction) -> int:
         connection: sa.Connection = unit.connection
