@@ -286,6 +286,9 @@ _int32 = struct.Struct(">i").pack
 _EWKB_SRID = b"\x20" + (4326).to_bytes(4, "little")  # the SRID flag, then the SRID
 _BOOLEANS = {False: _int32(1) + b"\x00", True: _int32(1) + b"\x01"}
 _NO_KEYS = struct.pack(">iiii", 12, 0, 0, _TEXT_OID)  # an empty text[]
+_NULL = b"\xff\xff\xff\xff"  # a NULL field
+_FIELDS = (9).to_bytes(2, "big")  # the fields of a row
+_CHUNK = 1 << 18  # bytes of COPY rows built at a time
 
 
 def _text_array(items: Sequence[str]) -> bytes:
@@ -322,23 +325,33 @@ def _ewkb(wkb: bytes) -> bytes:
     return wkb[:4] + _EWKB_SRID + wkb[5:]
 
 
-def _copy_rows(batch: Sequence[StoredRecord], readers: frozenset[str]) -> bytes:
+def _copy_chunks(batch: Sequence[StoredRecord], readers: frozenset[str]) -> Iterator[bytes]:
     """The rows of ``batch`` in COPY's binary format (:data:`_COPY_TABLE`, :data:`_COPY_STAGING`).
 
-    Footprints go as EWKB; the JSON text goes twice: into the JSONB column (NULL for an
-    exotic record) and as text.
+    In pieces of about :data:`_CHUNK` bytes, made as the COPY sends them: the server parses
+    one while the next is built, and no batch-sized buffer is ever made (fresh memory costs a
+    page fault per page on some machines). Footprints go as EWKB; the JSON text goes twice:
+    into the JSONB column (NULL for an exotic record) and as text.
 
     Raises:
         CatalogError: For text PostgreSQL cannot hold (a lone surrogate), which the record
             checks refuse before a batch gets here.
+
+    >>> from catalogql.search.records import prepare_records
+    >>> stored = prepare_records([{"identifier": "a", "type": [], "properties": {
+    ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}])
+    >>> rows = b"".join(_copy_chunks(stored, frozenset({"*"})))
+    >>> rows[19:26].hex(" "), rows.endswith(_COPY_TRAILER)  # 9 fields; the identifier's 1 byte
+    ('00 09 00 00 00 01 61', True)
     """
     wkbs = shapely.to_wkb(
         [record.footprint for record in batch], output_dimension=2, byte_order=1
     ).tolist()
     names = _text_array(sorted(readers))
-    fields = _int32(9)[2:]
     int32 = _int32
+    types_field = _types_field
     parts = [_COPY_HEADER]
+    size = 0
     try:
         for record, wkb in zip(batch, wkbs, strict=True):
             # record.inexact is jsonb_faithful's answer for checked properties (one walk, at load)
@@ -348,18 +361,14 @@ def _copy_rows(batch: Sequence[StoredRecord], readers: frozenset[str]) -> bytes:
             text = record.properties_json.encode("utf-8")
             ewkb = _ewkb(wkb)
             parts += (
-                fields,
+                _FIELDS,
                 int32(len(identifier)),
                 identifier,
                 int32(len(timestamp)),
                 timestamp,
-                _types_field(record.types),
-            )
-            if exotic:
-                parts.append(b"\xff\xff\xff\xff")  # NULL
-            else:
-                parts += (int32(len(text) + 1), b"\x01", text)
-            parts += (
+                types_field(record.types),
+                _NULL if exotic else int32(len(text) + 1) + b"\x01",
+                b"" if exotic else text,
                 int32(len(ewkb)),
                 ewkb,
                 _NO_KEYS if exotic or not record.keys else _text_array(sorted(record.keys)),
@@ -368,12 +377,17 @@ def _copy_rows(batch: Sequence[StoredRecord], readers: frozenset[str]) -> bytes:
                 text,
                 names,
             )
+            size += 2 * len(text) + len(ewkb) + 100
+            if size >= _CHUNK:
+                yield b"".join(parts)
+                parts = []
+                size = 0
     except UnicodeEncodeError as error:
         raise CatalogError(
             f"a record holds text PostgreSQL cannot hold ({error.reason}): check the records"
         ) from None
     parts.append(_COPY_TRAILER)
-    return b"".join(parts)
+    yield b"".join(parts)
 
 
 def _sql_text(text: str) -> bool:
@@ -405,17 +419,17 @@ class _Unit:
     loading: bool = False
     """Whether a load on this thread began it (its batch may be sent, see ``_bulk``)."""
     pending: _Pending | None = None
-    """A load's batch, its COPY rows built, waiting for the commit to hand it to the writer."""
+    """A load's batch, waiting for the commit to hand it to the writer."""
     staging: bool = False
     """Whether the unit has put rows in the temporary table (emptied only when it commits)."""
 
 
 @dataclass
 class _Pending:
-    """A batch ready to write: its rows in COPY's binary format and its identifiers."""
+    """A batch to write, with its readers (its COPY rows are built as they are sent)."""
 
-    rows: bytes
-    identifiers: list[str]
+    records: list[StoredRecord]
+    readers: frozenset[str]
 
 
 class PostgresCatalog(Catalog):
@@ -459,8 +473,7 @@ class PostgresCatalog(Catalog):
             import psycopg
         except ImportError as error:
             raise CatalogError(
-                f"the PostgreSQL store needs psycopg 3 ({error}): "
-                "pip install 'catalogql[postgres]'"
+                f"the PostgreSQL store needs psycopg 3 ({error}): pip install 'catalogql[postgres]'"
             ) from None
         self._driver_errors: tuple[type[BaseException], ...] = (
             sa.exc.SQLAlchemyError,
@@ -748,15 +761,14 @@ class PostgresCatalog(Catalog):
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
         """Write a batch: COPY it straight into the table when none of it is stored, else upsert.
 
-        The rows are built here, in COPY's binary format (footprints as EWKB, JSONB as its
-        version byte and the text). A load's own batch is written by the load's writer thread
-        when the unit commits (see :meth:`_bulk`); any other batch here, in the unit's
-        transaction (see :meth:`_put`).
+        A load's own batch is written by the load's writer thread when the unit commits (see
+        :meth:`_bulk`); any other batch here, in the unit's transaction (see :meth:`_put`). The
+        rows go in COPY's binary format (:func:`_copy_chunks`).
         """
         if not batch:
             return
         state: _Unit = unit.state
-        pending = _Pending(_copy_rows(batch, readers), [record.identifier for record in batch])
+        pending = _Pending(batch, readers)
         if state.loading and self._loads.depth == 1 and not state.rows:
             state.pending = pending  # the load's batch: the writer thread writes it
             state.rows = len(batch)
@@ -783,12 +795,14 @@ class PostgresCatalog(Catalog):
         raw = connection.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor:
-            direct = cursor.execute(_ANY_STORED, (batch.identifiers,)).fetchone() is None
+            identifiers = [record.identifier for record in batch.records]
+            direct = cursor.execute(_ANY_STORED, (identifiers,)).fetchone() is None
             if direct:
                 cursor.execute("SAVEPOINT catalogql_copy")
                 try:
                     with cursor.copy(_COPY_TABLE) as copy:
-                        copy.write(batch.rows)
+                        for chunk in _copy_chunks(batch.records, batch.readers):
+                            copy.write(chunk)
                 except self._unique_violation:  # stored since by another writer: upsert
                     cursor.execute("ROLLBACK TO SAVEPOINT catalogql_copy")
                     direct = False
@@ -799,7 +813,8 @@ class PostgresCatalog(Catalog):
             if staging:
                 cursor.execute(f"DELETE FROM {_STAGING}")
             with cursor.copy(_COPY_STAGING) as copy:
-                copy.write(batch.rows)
+                for chunk in _copy_chunks(batch.records, batch.readers):
+                    copy.write(chunk)
             cursor.execute(_UPSERT)
         return True
 
