@@ -187,6 +187,28 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
 
 
+def test_a_load_of_new_records_is_copied_straight_into_the_table(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a batch holding a stored identifier goes through the temporary table."""
+    upserts: list[str] = []
+    original = PostgresCatalog._put
+
+    def counting(self: PostgresCatalog, connection: Any, batch: Any, *, staging: bool) -> bool:
+        used = original(self, connection, batch, staging=staging)
+        upserts.append("upsert" if used else "copy")
+        return used
+
+    monkeypatch.setattr(PostgresCatalog, "_put", counting)
+    with open_catalog(url) as catalog:
+        catalog.add_records([record(f"r{i}", cloudCover=i) for i in range(10)], batch_size=4)
+        assert upserts == ["copy", "copy", "copy"]
+        catalog.add_records([record("r9", cloudCover=1), record("new", cloudCover=1)])
+        assert upserts[3:] == ["upsert"]
+        assert len(catalog) == 11
+        assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == ["new", "r1", "r9"]
+
+
 @pytest.mark.parametrize("path", ["copy", "upsert"])
 def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_before_it(
     url: str, monkeypatch: pytest.MonkeyPatch, path: str
