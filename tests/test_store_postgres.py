@@ -272,6 +272,43 @@ def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_b
         assert catalog.get_record("r4999")["properties"] == records[4999]["properties"]
 
 
+def test_a_load_commits_its_batches_without_waiting_for_the_disk_then_waits_once(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = sa.create_engine(driver_url(url))
+    with engine.begin() as connection:  # (the test server's own default is off)
+        name = connection.exec_driver_sql("SELECT current_database()").scalar()
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = on')
+    engine.dispose()
+    events: list[str] = []
+    put, durable = PostgresCatalog._put, PostgresCatalog._make_durable
+
+    def seeing(self: PostgresCatalog, connection: Any, batch: Any, *, staging: bool) -> bool:
+        events.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+        return put(self, connection, batch, staging=staging)
+
+    def waiting(self: PostgresCatalog) -> None:
+        events.append("durable")
+        durable(self)
+
+    monkeypatch.setattr(PostgresCatalog, "_put", seeing)
+    monkeypatch.setattr(PostgresCatalog, "_make_durable", waiting)
+    with open_catalog(url) as catalog:
+        catalog.add_records([record(f"r{i}") for i in range(10)], batch_size=4)
+        assert events == ["off", "off", "off", "durable"]
+        events.clear()
+        with catalog.transaction():  # the caller's unit: its commit is the caller's
+            catalog.add_records([record("s")])
+        assert events == ["on"]
+        events.clear()
+        with pytest.raises(InvalidRecord):  # a load that fails still waits for what it stored
+            catalog.add_records(
+                [record("t1"), record("t2"), record("x", timestamp="no")], batch_size=2
+            )
+        assert events == ["off", "durable"]
+        assert len(catalog) == 13
+
+
 def test_a_load_analyses_the_table_once_when_it_ends(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

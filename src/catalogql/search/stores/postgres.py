@@ -62,18 +62,22 @@ Decisions where the source documents are silent:
 - The equality keys serve a property only if every stored record has keys for it: reopening a
   catalog with another ``indexed`` list narrows the keyed properties to those in both lists
   (kept in ``catalogql_meta``).
-- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) builds each batch's rows in
-  COPY's binary format on the loading thread, and a writer thread sends them and commits: by
-  ``COPY`` straight into the table when none of the batch's identifiers is stored (the common
-  first load), else by ``COPY`` into a temporary table and ``INSERT ... ON CONFLICT
+- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) hands each checked batch to a
+  writer thread, which sends its rows in COPY's binary format, built as they are sent, and
+  commits: by ``COPY`` straight into the table when none of the batch's identifiers is stored
+  (the common first load), else by ``COPY`` into a temporary table and ``INSERT ... ON CONFLICT
   (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged). The
   server parses the JSONB and updates the indexes of one batch while the loading thread checks
   the next. One batch is in flight at most and batches commit in order; a batch the server
   refuses raises its error at the next batch or when the load ends, with the batches before it
-  stored and none after it. Batches written inside a caller's
-  :meth:`~catalogql.search.engine.Catalog.transaction` are written the same two ways, in
-  place. The table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the
-  end of a load), so plans follow a bulk load.
+  stored and none after it. A load's batches commit without waiting for the WAL to reach the
+  disk (``synchronous_commit = off`` for their transactions); when the load ends, also on error,
+  one transaction that commits as the server's setting says waits for all of them. So a load is
+  as durable as any commit once it returns; a server crash during it may lose the last batches
+  reported stored, and loading the same records again completes it (loads are idempotent).
+  Batches written inside a caller's :meth:`~catalogql.search.engine.Catalog.transaction` are
+  written the same two ways, in place. The table is ``ANALYZE``\\ d whenever it has doubled
+  since the last time (once at the end of a load), so plans follow a bulk load.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
@@ -175,6 +179,13 @@ _COPY_STAGING = f"COPY {_STAGING} {_COLUMNS} FROM STDIN (FORMAT BINARY)"
 _COPY_TABLE = f"COPY {TABLE} {_COLUMNS} FROM STDIN (FORMAT BINARY)"
 
 _ANY_STORED = f"SELECT 1 FROM {TABLE} WHERE identifier = ANY(%s) LIMIT 1"
+
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
+"""For a load's batches: the commit does not wait for the WAL to reach the disk."""
+
+_DURABLE = "SELECT pg_current_xact_id()"
+"""A transaction that commits (it has an id) as the server's setting says: at a load's end, its
+commit waits for the WAL up to it, the load's batches included, to be on the disk."""
 
 _UPSERT = f"""
 INSERT INTO {TABLE} AS r {_COLUMNS}
@@ -638,6 +649,7 @@ class PostgresCatalog(Catalog):
     def _finish(self, connection: sa.Connection, pending: _Pending, rows: int) -> None:
         """On the load's writer thread: write a load's batch, then commit it."""
         try:
+            connection.exec_driver_sql(_ASYNC_COMMIT)  # the load's end makes it durable
             self._put(connection, pending, staging=False)
         except self._driver_errors as error:
             with contextlib.suppress(*self._driver_errors):
@@ -697,18 +709,19 @@ class PostgresCatalog(Catalog):
         """While records load on this thread: the server's work beside the next batch's checks.
 
         Each batch of the load (a unit begun by the load itself, not a unit the caller holds
-        open) has its rows built here; its COPY and commit go to a writer thread when the unit
-        commits (see :meth:`_put`), so that the server inserts one batch (parsing its JSONB,
-        updating the indexes) while this thread checks the next and builds its rows. At most
+        open) goes to a writer thread when the unit commits, which builds its rows as its COPY
+        sends them and commits it (see :meth:`_put`), so that the server inserts one batch
+        (parsing its JSONB, updating the indexes) while this thread checks the next. At most
         one batch is in flight: a load's unit waits for it before it commits, any other unit or
         read on this thread before it begins, so batches commit in order and a read here sees
         every batch reported to ``progress``. A batch that fails raises its error there, or
         when the load ends, and again at every later unit or read until then: the batches
         before it stay stored, none after it is written. The load returns (or raises) once
-        every batch sent is committed. The table is analysed once, when the load ends, not
-        after every doubling (a 20,000-record load analysed three times, about a fifth of the
-        server's work); a load that raises still analyses what it stored, and an error doing so
-        does not hide the load's own.
+        every batch sent is committed, and durably: the batches' commits do not wait for the
+        disk, and the load's end waits once for all of them. The table is analysed once, when
+        the load ends, not after every doubling (a 20,000-record load analysed three times,
+        about a fifth of the server's work); a load that raises still analyses what it stored,
+        and an error doing so does not hide the load's own.
         """
         load = self._loads
         load.depth = getattr(load, "depth", 0) + 1
@@ -729,6 +742,7 @@ class PostgresCatalog(Catalog):
         """Wait for the load's last batch, stop its writer, analyse; ``error``: the load's own."""
         load = self._loads
         failure: BaseException | None = None
+        sent = load.writer is not None
         try:
             self._drain()
         except BaseException as raised:
@@ -737,12 +751,22 @@ class PostgresCatalog(Catalog):
             self._stop_writer()
             load.failure = None
         try:
+            if sent:  # the batches were committed without waiting for the disk: wait now
+                self._make_durable()
             self._analyze_grown()
         except CatalogError:
             if error is None and failure is None:
                 raise
         if failure is not None and failure is not error:
             raise failure from error
+
+    def _make_durable(self) -> None:
+        """Wait until every commit so far is on the disk (as durable as the server makes any)."""
+        try:
+            with self._engine.begin() as connection:
+                connection.exec_driver_sql(_DURABLE)
+        except self._driver_errors as error:
+            raise CatalogError(f"committing to {self.url} failed: {_reason(error)}") from None
 
     def _stop_writer(self) -> None:
         writer, self._loads.writer = self._loads.writer, None
