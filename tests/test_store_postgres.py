@@ -187,26 +187,25 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
 
 
-def test_a_load_of_new_records_is_copied_straight_into_the_table(
+def test_only_a_batch_holding_a_stored_identifier_is_upserted(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only a batch holding a stored identifier goes through the temporary table."""
-    upserts: list[str] = []
-    original = PostgresCatalog._put
+    """A load of new records is inserted (or COPYed, in a unit) without the upsert."""
+    from catalogql.search.stores import postgres
 
-    def counting(self: PostgresCatalog, connection: Any, batch: Any, *, staging: bool) -> bool:
-        used = original(self, connection, batch, staging=staging)
-        upserts.append("upsert" if used else "copy")
-        return used
-
-    monkeypatch.setattr(PostgresCatalog, "_put", counting)
+    monkeypatch.setattr(postgres, "_UPSERT", "SELECT 1 / 0")  # the upsert would fail
     with open_catalog(url) as catalog:
         catalog.add_records([record(f"r{i}", cloudCover=i) for i in range(10)], batch_size=4)
-        assert upserts == ["copy", "copy", "copy"]
-        catalog.add_records([record("r9", cloudCover=1), record("new", cloudCover=1)])
-        assert upserts[3:] == ["upsert"]
+        with catalog.transaction():
+            catalog.add_records([record("s", cloudCover=1)])
         assert len(catalog) == 11
-        assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == ["new", "r1", "r9"]
+        for unit in (contextlib.nullcontext(), catalog.transaction()):
+            with pytest.raises(CatalogError, match="division by zero"), unit:
+                catalog.add_records([record("r9", cloudCover=1), record("new", cloudCover=1)])
+        monkeypatch.undo()
+        catalog.add_records([record("r9", cloudCover=1), record("new", cloudCover=1)])
+        assert len(catalog) == 12
+        assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == ["new", "r1", "r9", "s"]
 
 
 @pytest.mark.parametrize("path", ["copy", "upsert"])
@@ -229,7 +228,7 @@ def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_b
             assert failing != postgres._UPSERT
             monkeypatch.setattr(postgres, "_UPSERT", failing)
             error_text = "division by zero"
-        else:  # a rule of the table refuses one row of the fourth batch's COPY
+        else:  # a rule of the table refuses one row of the third batch's insert
             with catalog.transaction() as unit:
                 unit.connection.exec_driver_sql(
                     f"ALTER TABLE {TABLE} ADD CONSTRAINT refused CHECK (identifier <> '{refused}')"
@@ -282,16 +281,25 @@ def test_a_load_commits_its_batches_without_waiting_for_the_disk_then_waits_once
     engine.dispose()
     events: list[str] = []
     put, durable = PostgresCatalog._put, PostgresCatalog._make_durable
+    insert = PostgresCatalog._insert_staged
 
-    def seeing(self: PostgresCatalog, connection: Any, batch: Any, *, staging: bool) -> bool:
-        events.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
-        return put(self, connection, batch, staging=staging)
+    def setting(connection: Any) -> str:
+        return str(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    def seeing(self: PostgresCatalog, connection: Any, *args: Any, **kwargs: Any) -> bool:
+        events.append(setting(connection))
+        return put(self, connection, *args, **kwargs)
+
+    def inserting(self: PostgresCatalog, connection: Any, identifiers: list[str]) -> None:
+        events.append(setting(connection))
+        insert(self, connection, identifiers)
 
     def waiting(self: PostgresCatalog) -> None:
         events.append("durable")
         durable(self)
 
     monkeypatch.setattr(PostgresCatalog, "_put", seeing)
+    monkeypatch.setattr(PostgresCatalog, "_insert_staged", inserting)
     monkeypatch.setattr(PostgresCatalog, "_make_durable", waiting)
     with open_catalog(url) as catalog:
         catalog.add_records([record(f"r{i}") for i in range(10)], batch_size=4)

@@ -62,22 +62,24 @@ Decisions where the source documents are silent:
 - The equality keys serve a property only if every stored record has keys for it: reopening a
   catalog with another ``indexed`` list narrows the keyed properties to those in both lists
   (kept in ``catalogql_meta``).
-- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) hands each checked batch to a
-  writer thread, which sends its rows in COPY's binary format, built as they are sent, and
-  commits: by ``COPY`` straight into the table when none of the batch's identifiers is stored
-  (the common first load), else by ``COPY`` into a temporary table and ``INSERT ... ON CONFLICT
-  (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged). The
-  server parses the JSONB and updates the indexes of one batch while the loading thread checks
-  the next. One batch is in flight at most and batches commit in order; a batch the server
-  refuses raises its error at the next batch or when the load ends, with the batches before it
-  stored and none after it. A load's batches commit without waiting for the WAL to reach the
-  disk (``synchronous_commit = off`` for their transactions); when the load ends, also on error,
-  one transaction that commits as the server's setting says waits for all of them. So a load is
-  as durable as any commit once it returns; a server crash during it may lose the last batches
-  reported stored, and loading the same records again completes it (loads are idempotent).
-  Batches written inside a caller's :meth:`~catalogql.search.engine.Catalog.transaction` are
-  written the same two ways, in place. The table is ``ANALYZE``\\ d whenever it has doubled
-  since the last time (once at the end of a load), so plans follow a bulk load.
+- Loading (:meth:`~catalogql.search.engine.Catalog.add_records`) sends each batch by binary
+  ``COPY`` into a temporary table (its rows built by hand: footprints as EWKB, the JSON as
+  text); a writer thread then inserts it into the table in one statement, a plain ``INSERT``
+  when none of its identifiers is stored (the common first load), else ``INSERT ... ON CONFLICT
+  (identifier) DO UPDATE`` (skipping records whose JSON, types and readers are unchanged), and
+  commits it, while the loading thread checks the next batch and COPYs it: the server parses the
+  JSONB and updates the indexes of one batch beside the client's work on the next. One batch is
+  in flight at most and batches commit in order; a batch the server refuses raises its error at
+  the next batch or when the load ends, with the batches before it stored and none after it. A
+  load's batches commit without waiting for the WAL to reach the disk (``synchronous_commit =
+  off`` for their transactions); when the load ends, also on error, one transaction that commits
+  as the server's setting says waits for all of them. So a load is as durable as any commit once
+  it returns; a server crash during it may lose the last batches reported stored, and loading
+  the same records again completes it (loads are idempotent). Batches written inside a caller's
+  :meth:`~catalogql.search.engine.Catalog.transaction` are written in place: COPYed straight
+  into the table (JSONB and text) when none of their identifiers is stored, else upserted. The
+  table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the end of a
+  load), so plans follow a bulk load.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
@@ -167,14 +169,17 @@ CREATE INDEX IF NOT EXISTS {TABLE}_readers ON {TABLE} USING gin (readers);
 
 _STAGING_DDL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
-    identifier text, ts text, types jsonb, properties jsonb, footprint geometry, keys text[],
-    exotic boolean, properties_json text, readers text[]
+    identifier text, ts text, types jsonb, footprint geometry, keys text[], exotic boolean,
+    properties_json text, readers text[]
 ) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS
 """
 
 _COLUMNS = "(identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers)"
 
-_COPY_STAGING = f"COPY {_STAGING} {_COLUMNS} FROM STDIN (FORMAT BINARY)"
+_COPY_STAGING = (
+    f"COPY {_STAGING} (identifier, ts, types, footprint, keys, exotic, properties_json, readers) "
+    "FROM STDIN (FORMAT BINARY)"
+)
 
 _COPY_TABLE = f"COPY {TABLE} {_COLUMNS} FROM STDIN (FORMAT BINARY)"
 
@@ -187,17 +192,23 @@ _DURABLE = "SELECT pg_current_xact_id()"
 """A transaction that commits (it has an id) as the server's setting says: at a load's end, its
 commit waits for the WAL up to it, the load's batches included, to be on the disk."""
 
-_UPSERT = f"""
+_INSERT = f"""
 INSERT INTO {TABLE} AS r {_COLUMNS}
-SELECT identifier, ts, types, properties, footprint, keys, exotic, properties_json, readers
+SELECT identifier, ts, types, CASE WHEN exotic THEN NULL ELSE properties_json::jsonb END,
+       footprint, keys, exotic, properties_json, readers
 FROM {_STAGING}
-ON CONFLICT (identifier) DO UPDATE SET
+"""
+
+_UPSERT = (
+    _INSERT
+    + """ON CONFLICT (identifier) DO UPDATE SET
     ts = EXCLUDED.ts, types = EXCLUDED.types, properties = EXCLUDED.properties,
     footprint = EXCLUDED.footprint, keys = EXCLUDED.keys, exotic = EXCLUDED.exotic,
     properties_json = EXCLUDED.properties_json, readers = EXCLUDED.readers
 WHERE (r.properties_json, r.types, r.readers)
     IS DISTINCT FROM (EXCLUDED.properties_json, EXCLUDED.types, EXCLUDED.readers)
 """
+)
 
 _HINT = (
     "check the URL (postgresql://user@host:port/dbname), that the server runs and accepts you, "
@@ -298,7 +309,6 @@ _EWKB_SRID = b"\x20" + (4326).to_bytes(4, "little")  # the SRID flag, then the S
 _BOOLEANS = {False: _int32(1) + b"\x00", True: _int32(1) + b"\x01"}
 _NO_KEYS = struct.pack(">iiii", 12, 0, 0, _TEXT_OID)  # an empty text[]
 _NULL = b"\xff\xff\xff\xff"  # a NULL field
-_FIELDS = (9).to_bytes(2, "big")  # the fields of a row
 _CHUNK = 1 << 18  # bytes of COPY rows built at a time
 
 
@@ -336,13 +346,17 @@ def _ewkb(wkb: bytes) -> bytes:
     return wkb[:4] + _EWKB_SRID + wkb[5:]
 
 
-def _copy_chunks(batch: Sequence[StoredRecord], readers: frozenset[str]) -> Iterator[bytes]:
-    """The rows of ``batch`` in COPY's binary format (:data:`_COPY_TABLE`, :data:`_COPY_STAGING`).
+def _copy_chunks(
+    batch: Sequence[StoredRecord], readers: frozenset[str], *, properties: bool
+) -> Iterator[bytes]:
+    """The rows of ``batch`` in COPY's binary format.
 
     In pieces of about :data:`_CHUNK` bytes, made as the COPY sends them: the server parses
     one while the next is built, and no batch-sized buffer is ever made (fresh memory costs a
-    page fault per page on some machines). Footprints go as EWKB; the JSON text goes twice:
-    into the JSONB column (NULL for an exotic record) and as text.
+    page fault per page on some machines). Footprints go as EWKB. With ``properties``, for
+    :data:`_COPY_TABLE`, the JSON text goes twice: into the JSONB column (NULL for an exotic
+    record) and as text; without, for :data:`_COPY_STAGING`, as text only (the insert from
+    the temporary table makes the JSONB).
 
     Raises:
         CatalogError: For text PostgreSQL cannot hold (a lone surrogate), which the record
@@ -351,9 +365,11 @@ def _copy_chunks(batch: Sequence[StoredRecord], readers: frozenset[str]) -> Iter
     >>> from catalogql.search.records import prepare_records
     >>> stored = prepare_records([{"identifier": "a", "type": [], "properties": {
     ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}])
-    >>> rows = b"".join(_copy_chunks(stored, frozenset({"*"})))
+    >>> rows = b"".join(_copy_chunks(stored, frozenset({"*"}), properties=True))
     >>> rows[19:26].hex(" "), rows.endswith(_COPY_TRAILER)  # 9 fields; the identifier's 1 byte
     ('00 09 00 00 00 01 61', True)
+    >>> b"".join(_copy_chunks(stored, frozenset({"*"}), properties=False))[19:21].hex(" ")
+    '00 08'
     """
     wkbs = shapely.to_wkb(
         [record.footprint for record in batch], output_dimension=2, byte_order=1
@@ -361,6 +377,7 @@ def _copy_chunks(batch: Sequence[StoredRecord], readers: frozenset[str]) -> Iter
     names = _text_array(sorted(readers))
     int32 = _int32
     types_field = _types_field
+    fields = (9 if properties else 8).to_bytes(2, "big")
     parts = [_COPY_HEADER]
     size = 0
     try:
@@ -372,14 +389,19 @@ def _copy_chunks(batch: Sequence[StoredRecord], readers: frozenset[str]) -> Iter
             text = record.properties_json.encode("utf-8")
             ewkb = _ewkb(wkb)
             parts += (
-                _FIELDS,
+                fields,
                 int32(len(identifier)),
                 identifier,
                 int32(len(timestamp)),
                 timestamp,
                 types_field(record.types),
-                _NULL if exotic else int32(len(text) + 1) + b"\x01",
-                b"" if exotic else text,
+            )
+            if properties:
+                parts += (
+                    _NULL if exotic else int32(len(text) + 1) + b"\x01",
+                    b"" if exotic else text,
+                )
+            parts += (
                 int32(len(ewkb)),
                 ewkb,
                 _NO_KEYS if exotic or not record.keys else _text_array(sorted(record.keys)),
@@ -428,19 +450,11 @@ class _Unit:
     rows: int = 0
     """Rows written in it, for :meth:`PostgresCatalog._analyze_grown`."""
     loading: bool = False
-    """Whether a load on this thread began it (its batch may be sent, see ``_bulk``)."""
-    pending: _Pending | None = None
-    """A load's batch, waiting for the commit to hand it to the writer."""
+    """Whether a load on this thread began it (its batch may be staged, see ``_bulk``)."""
+    staged: list[str] | None = None
+    """The identifiers of a load's batch waiting in the temporary table for the writer."""
     staging: bool = False
-    """Whether the unit has put rows in the temporary table (emptied only when it commits)."""
-
-
-@dataclass
-class _Pending:
-    """A batch to write, with its readers (its COPY rows are built as they are sent)."""
-
-    records: list[StoredRecord]
-    readers: frozenset[str]
+    """Whether the temporary table holds rows of the unit (emptied only when it commits)."""
 
 
 class PostgresCatalog(Catalog):
@@ -636,21 +650,21 @@ class PostgresCatalog(Catalog):
         except BaseException:
             self._rollback(unit)
             raise
-        if state.pending is not None:  # a load's batch: written and committed by the writer
+        if state.staged is not None:  # a load's batch: inserted and committed by the writer
             load = self._loads
             if load.writer is None:
                 load.writer = ThreadPoolExecutor(1, thread_name_prefix="catalogql-load")
-            load.sent = load.writer.submit(self._finish, unit.connection, state.pending, state.rows)
+            load.sent = load.writer.submit(self._finish, unit.connection, state.staged, state.rows)
             return
         self._end(unit.connection, state.rows)
         if not getattr(self._loads, "depth", 0):  # a load analyses once, when it ends
             self._analyze_grown()
 
-    def _finish(self, connection: sa.Connection, pending: _Pending, rows: int) -> None:
-        """On the load's writer thread: write a load's batch, then commit it."""
+    def _finish(self, connection: sa.Connection, identifiers: list[str], rows: int) -> None:
+        """On the load's writer thread: insert a staged batch, then commit it."""
         try:
             connection.exec_driver_sql(_ASYNC_COMMIT)  # the load's end makes it durable
-            self._put(connection, pending, staging=False)
+            self._insert_staged(connection, identifiers)
         except self._driver_errors as error:
             with contextlib.suppress(*self._driver_errors):
                 connection.rollback()
@@ -709,9 +723,9 @@ class PostgresCatalog(Catalog):
         """While records load on this thread: the server's work beside the next batch's checks.
 
         Each batch of the load (a unit begun by the load itself, not a unit the caller holds
-        open) goes to a writer thread when the unit commits, which builds its rows as its COPY
-        sends them and commits it (see :meth:`_put`), so that the server inserts one batch
-        (parsing its JSONB, updating the indexes) while this thread checks the next. At most
+        open) is COPYed into a temporary table, and its insert and commit go to a writer
+        thread (see :meth:`_insert_staged`), so that the server inserts one batch (parsing its
+        JSONB, updating the indexes) while this thread checks the next and COPYs it. At most
         one batch is in flight: a load's unit waits for it before it commits, any other unit or
         read on this thread before it begins, so batches commit in order and a read here sees
         every batch reported to ``progress``. A batch that fails raises its error there, or
@@ -785,47 +799,87 @@ class PostgresCatalog(Catalog):
     def _write(self, batch: list[StoredRecord], unit: Transaction, readers: frozenset[str]) -> None:
         """Write a batch: COPY it straight into the table when none of it is stored, else upsert.
 
-        A load's own batch is written by the load's writer thread when the unit commits (see
-        :meth:`_bulk`); any other batch here, in the unit's transaction (see :meth:`_put`). The
-        rows go in COPY's binary format (:func:`_copy_chunks`).
+        A load's own batch is COPYed into the temporary table here, and inserted from there by
+        the load's writer thread when the unit commits (see :meth:`_bulk` and
+        :meth:`_insert_staged`); any other batch is written here (see :meth:`_put`). The rows
+        go in COPY's binary format (:func:`_copy_chunks`).
         """
         if not batch:
             return
         state: _Unit = unit.state
-        pending = _Pending(batch, readers)
-        if state.loading and self._loads.depth == 1 and not state.rows:
-            state.pending = pending  # the load's batch: the writer thread writes it
-            state.rows = len(batch)
-            return
+        connection: sa.Connection = unit.connection
         try:
-            if state.pending is not None:  # a second batch in a load's unit: both written here
-                state.staging = self._put(unit.connection, state.pending, staging=state.staging)
-                state.pending = None
-            state.staging = self._put(unit.connection, pending, staging=state.staging)
+            if state.loading and self._loads.depth == 1 and not state.rows:  # a load's batch
+                raw = connection.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cursor:
+                    cursor.execute(_STAGING_DDL)
+                    with cursor.copy(_COPY_STAGING) as copy:
+                        for chunk in _copy_chunks(batch, readers, properties=False):
+                            copy.write(chunk)
+                state.staged = [record.identifier for record in batch]
+                state.staging = True
+            else:
+                if state.staged is not None:  # a second batch in a load's unit: the first first
+                    self._insert_staged(connection, state.staged)
+                    state.staged = None
+                state.staging = self._put(connection, batch, readers, staging=state.staging)
         except self._driver_errors as error:
             raise CatalogError(f"writing to {self.url} failed: {_reason(error)}") from None
         state.rows += len(batch)
 
-    def _put(self, connection: sa.Connection, batch: _Pending, *, staging: bool) -> bool:
-        """Write a batch's rows in ``connection``'s transaction; whether staging now holds rows.
+    def _insert_staged(self, connection: sa.Connection, identifiers: list[str]) -> None:
+        """Insert the batch in the temporary table (``identifiers``) into the table.
+
+        One statement, so the server's work (parsing the JSONB, updating the indexes) needs
+        nothing of this process while it runs: a writer thread streaming a COPY instead was
+        slowed 2-3x by waiting for Python's interpreter lock while the loading thread checked
+        the next batch. A plain ``INSERT`` when none of the identifiers is stored (inside a
+        savepoint: should another writer store one meanwhile, a unique violation, it is
+        rolled back), else the upsert (:data:`_UPSERT`).
+        """
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            if cursor.execute(_ANY_STORED, (identifiers,)).fetchone() is None:
+                cursor.execute("SAVEPOINT catalogql_insert")
+                try:
+                    cursor.execute(_INSERT)
+                except self._unique_violation:  # stored since by another writer: upsert
+                    cursor.execute("ROLLBACK TO SAVEPOINT catalogql_insert")
+                else:
+                    cursor.execute("RELEASE SAVEPOINT catalogql_insert")
+                    return
+                cursor.execute("RELEASE SAVEPOINT catalogql_insert")
+            cursor.execute(_UPSERT)
+
+    def _put(
+        self,
+        connection: sa.Connection,
+        batch: Sequence[StoredRecord],
+        readers: frozenset[str],
+        *,
+        staging: bool,
+    ) -> bool:
+        """Write a batch in ``connection``'s transaction; whether staging now holds rows.
 
         If no identifier of the batch is stored (the common first load), the rows are COPYed
         straight into the table, inside a savepoint; should another writer store one of them
         meanwhile (a unique violation), the savepoint is rolled back and the batch takes the
-        upsert path: COPY into a temporary table (``staging``: it holds an earlier batch of
-        the same transaction, to delete first), then ``INSERT ... ON CONFLICT``, which skips
+        upsert path: COPY into the temporary table (``staging``: it holds earlier rows of the
+        same transaction, to delete first), then ``INSERT ... ON CONFLICT``, which skips
         records whose JSON, types and readers are unchanged.
         """
         raw = connection.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor:
-            identifiers = [record.identifier for record in batch.records]
+            identifiers = [record.identifier for record in batch]
             direct = cursor.execute(_ANY_STORED, (identifiers,)).fetchone() is None
             if direct:
                 cursor.execute("SAVEPOINT catalogql_copy")
                 try:
                     with cursor.copy(_COPY_TABLE) as copy:
-                        for chunk in _copy_chunks(batch.records, batch.readers):
+                        for chunk in _copy_chunks(batch, readers, properties=True):
                             copy.write(chunk)
                 except self._unique_violation:  # stored since by another writer: upsert
                     cursor.execute("ROLLBACK TO SAVEPOINT catalogql_copy")
@@ -837,7 +891,7 @@ class PostgresCatalog(Catalog):
             if staging:
                 cursor.execute(f"DELETE FROM {_STAGING}")
             with cursor.copy(_COPY_STAGING) as copy:
-                for chunk in _copy_chunks(batch.records, batch.readers):
+                for chunk in _copy_chunks(batch, readers, properties=False):
                     copy.write(chunk)
             cursor.execute(_UPSERT)
         return True
