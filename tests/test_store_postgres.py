@@ -147,7 +147,7 @@ def test_the_copy_keeps_every_character_of_identifiers_keys_labels_and_readers(
     readers = ["group:a\\b", 'org:"q"', "email:x\ty@z"]
     with open_catalog(url) as catalog:
         with catalog.transaction() if in_unit else contextlib.nullcontext():
-            catalog.add_records(records, readers=readers)  # staged; in a unit: COPYed straight
+            catalog.add_records(records, readers=readers)  # by the writer; in a unit: here
         for original in records:
             got = catalog.get_record(original["identifier"], readers=[readers[1]])
             assert got == {**original, "type": ["GBDXCatalogRecord", *original["type"]]}
@@ -179,7 +179,7 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         catalog.add_records([record("a", cloudCover=1), record("b", cloudCover=2)])
         # as if the check ran before another writer committed: the COPY meets "a" and "b"
         monkeypatch.setattr(postgres, "_ANY_STORED", "SELECT 1 WHERE %s::text[] IS NULL")
-        with catalog.transaction():  # (a load's own batches are always staged and upserted)
+        with catalog.transaction():  # (in a unit: checked and COPYed on this thread)
             catalog.add_records([record("a", cloudCover=5), record("b", cloudCover=2), record("c")])
         assert len(catalog) == 3
         assert catalog.get_record("a")["properties"]["cloudCover"] == 5
@@ -187,41 +187,134 @@ def test_a_batch_stored_meanwhile_by_another_writer_is_upserted(
         assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == []
 
 
-def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_before_it(
+def test_only_a_batch_holding_a_stored_identifier_is_upserted(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A load of new records is inserted (or COPYed, in a unit) without the upsert."""
     from catalogql.search.stores import postgres
 
-    failing = postgres._UPSERT.replace(
-        f"FROM {postgres._STAGING}",
-        f"FROM {postgres._STAGING} "
-        "WHERE 1 / (CASE WHEN identifier = 'r2500' THEN 0 ELSE 1 END) = 1",
-    )
-    assert failing != postgres._UPSERT
-    monkeypatch.setattr(postgres, "_UPSERT", failing)
-    seen: list[int | str] = []
+    monkeypatch.setattr(postgres, "_UPSERT", "SELECT 1 / 0")  # the upsert would fail
     with open_catalog(url) as catalog:
+        catalog.add_records([record(f"r{i}", cloudCover=i) for i in range(10)], batch_size=4)
+        with catalog.transaction():
+            catalog.add_records([record("s", cloudCover=1)])
+        assert len(catalog) == 11
+        for unit in (contextlib.nullcontext(), catalog.transaction()):
+            with pytest.raises(CatalogError, match="division by zero"), unit:
+                catalog.add_records([record("r9", cloudCover=1), record("new", cloudCover=1)])
+        monkeypatch.undo()
+        catalog.add_records([record("r9", cloudCover=1), record("new", cloudCover=1)])
+        assert len(catalog) == 12
+        assert ids(catalog.search({"filters": ["cloudCover = 1"]})) == ["new", "r1", "r9", "s"]
+
+
+@pytest.mark.parametrize("path", ["copy", "upsert"])
+def test_a_batch_failing_on_the_writer_thread_stops_the_load_after_the_batches_before_it(
+    url: str, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """A new batch is COPYed into the table, a stored one upserted: either failing stops it."""
+    from catalogql.search.stores import postgres
+
+    records = [record(f"r{i:04}") for i in range(5000)]
+    refused = "r2500"
+    with open_catalog(url) as catalog:
+        if path == "upsert":  # every record stored, with other properties: each batch upserted
+            catalog.add_records([record(f"r{i:04}", cloudCover=1) for i in range(5000)])
+            failing = postgres._UPSERT.replace(
+                f"FROM {postgres._STAGING}",
+                f"FROM {postgres._STAGING} "
+                f"WHERE 1 / (CASE WHEN identifier = '{refused}' THEN 0 ELSE 1 END) = 1",
+            )
+            assert failing != postgres._UPSERT
+            monkeypatch.setattr(postgres, "_UPSERT", failing)
+            error_text = "division by zero"
+        else:  # a rule of the table refuses one row of the third batch's insert
+            with catalog.transaction() as unit:
+                unit.connection.exec_driver_sql(
+                    f"ALTER TABLE {TABLE} ADD CONSTRAINT refused CHECK (identifier <> '{refused}')"
+                )
+            error_text = "refused"
+
+        def unchanged() -> int:
+            found = catalog.search({"filters": ["cloudCover = 1"], "countTotal": True})
+            return int(found["stats"]["totalMatched"])
 
         def progress(count: int) -> None:  # a read here waits for the batch in flight
             try:
-                seen.append(len(catalog))
+                seen.append(unchanged() if path == "upsert" else len(catalog))
             except CatalogError as error:  # swallowed: the load must stop all the same
                 seen.append(str(error))
 
-        with pytest.raises(CatalogError, match="division by zero"):
-            catalog.add_records(
-                [record(f"r{i:04}") for i in range(5000)], batch_size=1000, progress=progress
-            )
-        assert seen[:2] == [1000, 2000]
-        assert len(seen) == 3 and "division by zero" in str(seen[2])
-        assert len(catalog) == 2000  # the batches before the failing one, not the ones after
-        assert catalog.get_record("r1999")["identifier"] == "r1999"
-        for missing in ("r2000", "r3000", "r4999"):
-            with pytest.raises(RecordNotFound):
-                catalog.get_record(missing)
+        seen: list[int | str] = []
+        with pytest.raises(CatalogError, match=error_text):
+            catalog.add_records(records, batch_size=1000, progress=progress)
+        if path == "upsert":  # each batch stored takes 1,000 records off cloudCover = 1
+            assert seen[:2] == [4000, 3000]
+        else:
+            assert seen[:2] == [1000, 2000]
+        assert len(seen) == 3 and error_text in str(seen[2])
+        assert len(catalog) == (5000 if path == "upsert" else 2000)
+        assert unchanged() == (3000 if path == "upsert" else 0)
+        assert catalog.get_record("r1999")["properties"] == records[1999]["properties"]
+        for untouched in ("r2000", "r3000", "r4999"):  # the failing batch and those after it
+            if path == "upsert":
+                assert catalog.get_record(untouched)["properties"]["cloudCover"] == 1
+            else:
+                with pytest.raises(RecordNotFound):
+                    catalog.get_record(untouched)
         monkeypatch.undo()
-        catalog.add_records([record(f"r{i:04}") for i in range(5000)], batch_size=1000)
+        if path == "copy":
+            with catalog.transaction() as unit:
+                unit.connection.exec_driver_sql(f"ALTER TABLE {TABLE} DROP CONSTRAINT refused")
+        catalog.add_records(records, batch_size=1000)
         assert len(catalog) == 5000  # the store is usable again
+        assert catalog.get_record("r4999")["properties"] == records[4999]["properties"]
+
+
+def test_a_load_commits_its_batches_without_waiting_for_the_disk_then_waits_once(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = sa.create_engine(driver_url(url))
+    with engine.begin() as connection:  # (the test server's own default is off)
+        name = connection.exec_driver_sql("SELECT current_database()").scalar()
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = on')
+    engine.dispose()
+    events: list[str] = []
+    put, durable = PostgresCatalog._put, PostgresCatalog._make_durable
+    insert = PostgresCatalog._insert_staged
+
+    def setting(connection: Any) -> str:
+        return str(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    def seeing(self: PostgresCatalog, connection: Any, *args: Any, **kwargs: Any) -> bool:
+        events.append(setting(connection))
+        return put(self, connection, *args, **kwargs)
+
+    def inserting(self: PostgresCatalog, connection: Any, identifiers: list[str]) -> None:
+        events.append(setting(connection))
+        insert(self, connection, identifiers)
+
+    def waiting(self: PostgresCatalog) -> None:
+        events.append("durable")
+        durable(self)
+
+    monkeypatch.setattr(PostgresCatalog, "_put", seeing)
+    monkeypatch.setattr(PostgresCatalog, "_insert_staged", inserting)
+    monkeypatch.setattr(PostgresCatalog, "_make_durable", waiting)
+    with open_catalog(url) as catalog:
+        catalog.add_records([record(f"r{i}") for i in range(10)], batch_size=4)
+        assert events == ["off", "off", "off", "durable"]
+        events.clear()
+        with catalog.transaction():  # the caller's unit: its commit is the caller's
+            catalog.add_records([record("s")])
+        assert events == ["on"]
+        events.clear()
+        with pytest.raises(InvalidRecord):  # a load that fails still waits for what it stored
+            catalog.add_records(
+                [record("t1"), record("t2"), record("x", timestamp="no")], batch_size=2
+            )
+        assert events == ["off", "durable"]
+        assert len(catalog) == 13
 
 
 def test_a_load_analyses_the_table_once_when_it_ends(
