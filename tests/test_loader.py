@@ -474,7 +474,7 @@ def test_sqlite_checkpoints_rarely_during_a_load_and_restores_them(tmp_path: Pat
 
     with pytest.raises(RuntimeError):
         catalog.add_records(records(), batch_size=2)
-    page = db.execute("PRAGMA page_size").fetchone()[0]  # 4 KiB in a new file
+    page = db.execute("PRAGMA page_size").fetchone()[0]  # 16 KiB in a new file
     assert settings_seen == [256 * 2**20 // page] * 4  # 256 MiB of log between checkpoints
     assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4 * 2**20 // page
     assert db.execute("PRAGMA journal_size_limit").fetchone()[0] == 64 * 2**20

@@ -298,12 +298,13 @@ def test_sqlite_catalog_persists(tmp_path: Path) -> None:
 
 
 def test_sqlite_files_of_either_page_size_load_and_answer(tmp_path: Path) -> None:
-    """A new file has 4 KiB pages; one made with 16 KiB pages keeps them and works alike."""
+    """A new file has 16 KiB pages; one made with SQLite's 4 KiB keeps them and works alike;
+    both are read through a memory map."""
     old = tmp_path / "old.db"
     with contextlib.closing(sqlite3.connect(old)) as db:
-        db.execute("PRAGMA page_size = 16384")
+        db.execute("PRAGMA page_size = 4096")
         db.execute("CREATE TABLE unrelated (x)")
-    for path, size in ((tmp_path / "new.db", 4096), (old, 16384)):
+    for path, size in ((tmp_path / "new.db", 16384), (old, 4096)):
         with open_catalog(f"sqlite:///{path}") as catalog:
             catalog.add_records([rec(f"r{n}", cloudCover=n % 7) for n in range(50)], batch_size=8)
         with open_catalog(f"sqlite:///{path}") as catalog:
@@ -311,6 +312,8 @@ def test_sqlite_files_of_either_page_size_load_and_answer(tmp_path: Path) -> Non
             # the WAL checkpoints at 4 MiB (SQLite's default at 4 KiB pages) whatever the size
             pragma = catalog._db().execute("PRAGMA wal_autocheckpoint")  # type: ignore[attr-defined]
             assert pragma.fetchone() == (4 * 2**20 // size,)
+            mapped = catalog._db().execute("PRAGMA mmap_size")  # type: ignore[attr-defined]
+            assert mapped.fetchone()[0] > 0
             assert ids(catalog.search({"filters": ["cloudCover = 3"]})) == sorted(
                 f"r{n}" for n in range(50) if n % 7 == 3
             )

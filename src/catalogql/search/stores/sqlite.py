@@ -15,12 +15,12 @@ Tables:
   readers' postings. A catalog made before it existed gains it on opening, every record readable
   by :data:`~catalogql.search.engine.EVERYONE`.
 
-A new file has SQLite's 4 KiB pages (:data:`_PAGE_SIZE` says why not larger ones; a file made
-with 16 KiB pages keeps them, and both work alike). A load writes each batch's rows a table at a
-time (``executemany`` over prebuilt tuples); the type postings are written a label at a time,
-each label bound with the ids of the batch's records carrying it as one JSON array
-(``json_each``), and the readers of its new records copied by SQLite from their rows, not bound
-from Python a row at a time.
+A new file has 16 KiB pages (:data:`_PAGE_SIZE`; a file made with SQLite's 4 KiB keeps them, and
+both work alike), and every connection reads through a memory map (:data:`_MMAP_BYTES`). A load
+writes each batch's rows a table at a time (``executemany`` over prebuilt tuples); the type
+postings are written a label at a time, each label bound with the ids of the batch's records
+carrying it as one JSON array (``json_each``), and the readers of its new records copied by
+SQLite from their rows, not bound from Python a row at a time.
 
 A load into an empty store (a new file, or one whose records were all removed; outside a unit
 of work) is one transaction, each batch a savepoint in it, and the R*Tree is filled once, when
@@ -135,16 +135,25 @@ _READERS_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS record_readers_reader ON record_readers (reader, record)",
 )
 
-_PAGE_SIZE = 4096
-"""The page size of a new file (bytes): SQLite's default; a file made with 16 KiB keeps its own.
+_PAGE_SIZE = 16384
+"""The page size of a new file (bytes); a file made with SQLite's default 4 KiB keeps its own.
 
-16 KiB pages (new files had them for a while) made a load's writes ~18% cheaper (the store's
-share of 20,000 real records: 44 -> 36 us a record) and the file 12% smaller, but a search
-that walks the time index reads rows scattered over the table, one page each: a 16 KiB page
-for a ~2.5 KB row is four times the bytes to read and to cache. On 300,000 synthetic records,
-the twenty broad (capped) searches of the search benchmark, repeated with a 256 MiB cache, spent
-33-46 ms of system time a search copying pages in with 16 KiB pages (the cache held too few of
-them) and none with 4 KiB; the SQL alone 150-230 against 115-150 ms of CPU a search.
+Against 4 KiB pages, a load writes ~18% less CPU time (the store's share of the 20,000 real
+records: 44 -> 36 us a record; ``catalogql load`` of them 11,019 -> 12,203 records/s, one run of
+three interleaved rounds) and the file is 12% smaller (a record's row is ~2.5 KB: one to a 4 KiB
+page, six to a 16 KiB one). The price would be paid by a search that walks the time index: it
+reads rows scattered over the table, a page each, and a 16 KiB page copied into SQLite's cache
+for a ~2.5 KB row is four times the bytes to copy and to hold. On 300,000 synthetic records the
+twenty broad searches of the search benchmark, repeated with a 256 MiB cache, spent 36-45 ms of
+system time a search copying pages the cache could not hold (none with 4 KiB pages). Reading
+through a memory map (:data:`_MMAP_BYTES`) copies nothing: the same searches took 72-78 ms of
+CPU a search against 85-90 with 4 KiB pages and no map. 64 KiB pages were no faster to write.
+"""
+_MMAP_BYTES = 2**40
+"""How much of a file SQLite reads through a memory map (``PRAGMA mmap_size``), capped by its
+build (2 GiB here): pages are read where the OS keeps them, not copied into each connection's
+cache. A file past the cap reads the rest as before. (SQLite's caveat: an I/O error on a
+mapped page is a signal, not an error it can report; the file is local.)
 """
 _AUTOCHECKPOINT_BYTES = 4 * 2**20  # SQLite's default (1,000 pages of 4 KiB): WAL that checkpoints
 _BULK_AUTOCHECKPOINT_BYTES = 256 * 2**20  # during a load: WAL between checkpoints
@@ -246,6 +255,7 @@ class SQLiteCatalog(Catalog):
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA cache_size = {-262144 if first else -65536}")  # KiB
             db.execute("PRAGMA temp_store = MEMORY")
+            db.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             db.execute(f"PRAGMA journal_size_limit = {_WAL_KEPT}")
             (page,) = db.execute("PRAGMA page_size").fetchone()
             db.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_BYTES // page}")
