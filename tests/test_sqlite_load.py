@@ -311,3 +311,18 @@ def test_a_process_killed_mid_load_leaves_the_store_as_before_it(tmp_path: Path)
         assert catalog.add_records(records(500), batch_size=100) == 500
         assert len(_found(catalog)) == 500
     assert _check(tmp_path / "c.db") == 500
+
+
+def test_a_load_leaves_no_write_ahead_log_behind(tmp_path: Path) -> None:
+    """The end of a load checkpoints and cuts the log file, though the catalog stays open
+    (a load into an empty store writes its whole size to the log first)."""
+    path = tmp_path / "c.db"
+    with open_catalog(f"sqlite:///{path}") as catalog:
+        loaded = records(3000)
+        catalog.add_records(loaded[:2900], batch_size=500)
+        assert len(catalog) == 2900
+        wal = Path(f"{path}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+        catalog.add_records(loaded[2900:], batch_size=50)  # not empty: a transaction a batch
+        assert len(catalog) == 3000
+        assert not wal.exists() or wal.stat().st_size == 0
