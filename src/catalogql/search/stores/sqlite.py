@@ -403,15 +403,9 @@ class SQLiteCatalog(Catalog):
             yield
         finally:
             self._threads.load = None
-            try:
-                if db.in_transaction:  # (an error SQLite rolled back itself ends it)
-                    self._place_boxes(db, load)
-                    self._retry(lambda: db.execute("COMMIT"), "commit to")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            finally:
+            if db.in_transaction:  # (an error SQLite rolled back itself ends it)
+                self._commit_or_roll_back(db, lambda: self._place_boxes(db, load))
+            else:
                 self._statistics = None
 
     def _place_deferred(self, db: sqlite3.Connection, load: _Load) -> None:
@@ -536,6 +530,21 @@ class SQLiteCatalog(Catalog):
             unit.state.load.bounds.extend(unit.state.bounds)
             return
         try:
+            self._commit_or_roll_back(db)
+        finally:
+            if self._shared:
+                self._lock.release()
+
+    def _commit_or_roll_back(
+        self, db: sqlite3.Connection, first: Callable[[], None] | None = None
+    ) -> None:
+        """Commit ``db``'s transaction (after ``first``); anything raised rolls it back.
+
+        The planner's statistics are read again either way: the catalog may have changed.
+        """
+        try:
+            if first is not None:
+                first()
             self._retry(lambda: db.execute("COMMIT"), "commit to")
         except BaseException:
             if db.in_transaction:
@@ -543,8 +552,6 @@ class SQLiteCatalog(Catalog):
             raise
         finally:
             self._statistics = None
-            if self._shared:
-                self._lock.release()
 
     def _rollback(self, unit: Transaction) -> None:
         db: sqlite3.Connection = unit.connection
