@@ -417,23 +417,18 @@ def _checked_copy(
     JSON), a NUL, or more brackets than the depth limit, takes the standard library's path,
     which says what is wrong and where (:func:`_properties_json`).
     """
-    if type(properties) is dict:
-        try:
-            raw = orjson.dumps(properties)
-        except (orjson.JSONEncodeError, TypeError):
-            raw = b""
-        if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
-            copy = orjson.loads(raw)
-            if copy == properties:
-                shapes = raw.translate(_NUMBER_SHAPES)
-                if (
-                    _LONG_BARE not in shapes
-                    and _LONG_NEGATIVE not in shapes
-                    and b"-0.0" not in shapes
-                    and b"e-000" not in shapes
-                ):
-                    return copy, raw.decode(), False, False
-                return copy, raw.decode(), *_number_traits(copy)
+    if type(properties) is dict and (raw := _orjson_text(properties)) is not None:
+        copy = orjson.loads(raw)
+        if copy == properties:
+            shapes = raw.translate(_NUMBER_SHAPES)
+            if (
+                _LONG_BARE not in shapes
+                and _LONG_NEGATIVE not in shapes
+                and b"-0.0" not in shapes
+                and b"e-000" not in shapes
+            ):
+                return copy, raw.decode(), False, False
+            return copy, raw.decode(), *_number_traits(copy)
     text = _properties_json(properties, position)
     copy = json.loads(text)
     if copy != properties:  # the encoder changed something: a key that is not a string, say
@@ -507,13 +502,29 @@ def _json_text(properties: Mapping[str, Any]) -> str:
     >>> _json_text({"a": 1.0, "b": [2**64]}), _json_text({"a": 1.0})
     ('{"a":1.0,"b":[18446744073709551616]}', '{"a":1.0}')
     """
+    raw = _orjson_text(properties)
+    if raw is not None:
+        return raw.decode()
+    return json.dumps(properties, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _orjson_text(properties: Mapping[str, Any]) -> bytes | None:
+    """The compact JSON text orjson writes of properties, or None: the standard library decides.
+
+    None when orjson refuses them (an integer past 64 bits, a key that is not a string, a lone
+    surrogate, a value that is not JSON) or its text holds a NUL or more brackets than the
+    depth limit (those in strings count too: this only sends them the slower way).
+
+    >>> _orjson_text({"a": [1.5]}), _orjson_text({"a": 2**64}), _orjson_text({"a": "\\x00"})
+    (b'{"a":[1.5]}', None, None)
+    """
     try:
         raw = orjson.dumps(properties)
     except (orjson.JSONEncodeError, TypeError):
-        raw = b""
-    if raw and b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= _MAX_JSON_DEPTH:
-        return raw.decode()
-    return json.dumps(properties, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return None
+    if b"\\u0000" in raw or raw.count(b"{") + raw.count(b"[") > _MAX_JSON_DEPTH:
+        return None
+    return raw
 
 
 # orjson's text, reduced to what tells whether a number may be one _number_traits flags: an
