@@ -54,6 +54,9 @@ from catalogql.caches import sized_cache, text_bytes
 from catalogql.syntax.errors import QueryError, QueryValidationError
 
 __all__ = [
+    "INSTANT_DIGITS",
+    "INSTANT_LAYOUT",
+    "INSTANT_MARKS",
     "NUMBER_CHARACTERS",
     "NUMBER_TEXT_CHARACTERS",
     "OPERATORS",
@@ -329,7 +332,13 @@ def instant_keys(texts: Sequence[object]) -> list[str | None]:
 
 
 _BATCH_LEAST = 16  # fewer texts of one length are read one at a time
-_DIGIT_AT = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)  # the digits of YYYY-MM-DDTHH:MM:SS
+INSTANT_LAYOUT = "0000-00-00T00:00:00"
+"""The first 19 characters of every :func:`instant_key` (``0``: a digit); the common form
+``YYYY-MM-DDTHH:MM:SS[.fff…]Z`` starts so too."""
+INSTANT_DIGITS = tuple(at for at, char in enumerate(INSTANT_LAYOUT) if char == "0")
+"""Where :data:`INSTANT_LAYOUT` has a digit."""
+INSTANT_MARKS = tuple((at, char) for at, char in enumerate(INSTANT_LAYOUT) if char != "0")
+"""Where :data:`INSTANT_LAYOUT` has a mark, and which: ``((4, "-"), (7, "-"), (10, "T"), …)``."""
 
 
 def _utc_instant_keys(texts: list[str], length: int) -> list[str | None]:
@@ -338,14 +347,10 @@ def _utc_instant_keys(texts: list[str], length: int) -> list[str | None]:
 
     chars = np.array(texts, dtype=f"<U{length}")
     codes = chars.view(np.uint32).reshape(len(texts), length)
-    good = (
-        (codes[:, 4] == 0x2D)
-        & (codes[:, 7] == 0x2D)
-        & (codes[:, 10] == 0x54)
-        & (codes[:, 13] == 0x3A)
-        & (codes[:, 16] == 0x3A)
-    )
-    digits = codes[:, _DIGIT_AT] - 0x30  # a code point below "0" wraps to a large number
+    good = np.ones(len(texts), dtype=bool)
+    for at, mark in INSTANT_MARKS:
+        good &= codes[:, at] == ord(mark)
+    digits = codes[:, INSTANT_DIGITS] - 0x30  # a code point below "0" wraps to a large number
     good &= (digits < 10).all(axis=1)
     zeros = np.ones(len(texts), dtype=bool)  # a fraction of zeros only, or none
     if length > 20:

@@ -79,6 +79,7 @@ from catalogql.compile.columnar import ColumnarPredicate, PropertyColumns, compi
 from catalogql.search.engine import Catalog, Page, Query, Transaction
 from catalogql.search.records import StoredRecord, hashed_keys
 from catalogql.search.stores.packed import Area, BoxIndex, Footprints, Grow, Identifiers
+from catalogql.semantics import INSTANT_DIGITS, INSTANT_MARKS
 
 __all__ = ["MemoryCatalog"]
 
@@ -789,10 +790,10 @@ class _Tests:
         return slots[np.asarray(chosen, dtype=np.bool_)]
 
 
-_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+_DIGITS = np.array(INSTANT_DIGITS)
 """Where the digits of a time key ``YYYY-MM-DDTHH:MM:SS…`` are."""
-_SEPARATORS = np.frombuffer(b"--T::", dtype=np.uint8)
-_SEPARATED = np.array([4, 7, 10, 13, 16])
+_SEPARATED = np.array([at for at, _ in INSTANT_MARKS])
+_SEPARATORS = np.frombuffer("".join(mark for _, mark in INSTANT_MARKS).encode(), dtype=np.uint8)
 
 
 def _time_order(times: NDArray[np.bytes_]) -> NDArray[np.intp]:
