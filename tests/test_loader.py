@@ -9,6 +9,7 @@ against ``json.loads``, the UTC timestamp form against the regular expression.
 from __future__ import annotations
 
 import gc
+import io
 import json
 import sqlite3
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from catalog_fixtures import Factory
 from catalogql.search import InvalidRecord, open_catalog
 from catalogql.search.records import (
+    DecodedRecord,
     StoredRecord,
     _check_json,
     _checked_copy,
@@ -369,6 +371,86 @@ def test_handed_over_records_are_prepared_as_copied_ones(records: list[Any], sta
     for outcome, b in zip(check_records(decoded, start, owned=True), want, strict=True):
         assert isinstance(outcome, StoredRecord)
         _same(outcome, b)
+
+
+_TEXT_ODDITIES = st.sampled_from(
+    [
+        {"n": "a\x00b"},  # written as an escaped NUL
+        {"n": DEEP},  # more than 64 brackets
+        {"n": [[[[1]]]] * 20},  # 81 brackets, none nested deeper than 5
+        {"n": -0.0, "m": 5e-324, "k": 2**53 + 1, "j": -(2**63)},  # the traits, no NUL
+        {"n": 2**64, "s": "1" * 30},  # read by json
+        {"n": "\ud800"},  # refused by orjson
+        {"n": float("nan")},  # refused by orjson, read by json
+    ]
+)
+
+
+@settings(max_examples=scaled(200))
+@given(
+    st.lists(
+        st.tuples(
+            _records().filter(lambda r: type(r) is dict)
+            | st.builds(
+                lambda x: _record("g", x=x, catalogID="1030010045539700"),
+                json_values(allow_nan=True),
+            ),
+            st.none() | _TEXT_ODDITIES,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([None, 1]),
+    st.integers(0, 10),
+)
+def test_decoded_records_are_prepared_as_copied_ones(
+    pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], indent: int | None, start: int
+) -> None:
+    """A line read_entries decodes as a DecodedRecord (its properties kept unwalked, their
+    traits found when asked) gives the records, traits and errors of the copying path."""
+    records = []
+    for record, more in pairs:
+        if more is not None and isinstance(record.get("properties"), dict):
+            record = {**record, "properties": {**record["properties"], **more}}
+        records.append(record)
+    raws = [json.dumps(r, allow_nan=True, indent=indent).encode() for r in records]
+    entries = list(read_entries(io.BytesIO(b"\n".join(r.replace(b"\n", b"") for r in raws))))
+    decoded = [entry.record for entry in entries]
+    assert all(entry.error is None for entry in entries)
+    for raw, value in zip(raws, decoded, strict=True):
+        assert _typed(value) == _typed(json.loads(raw))
+        if type(value) is DecodedRecord:  # what the text vouches for
+            assert b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= 64
+    copies = [json.loads(raw) for raw in raws]
+    try:
+        want = prepare_records(copies, start)
+    except InvalidRecord as error:
+        with pytest.raises(InvalidRecord) as caught:
+            prepare_records(decoded, start, owned=True)
+        assert caught.value.problems[0].to_dict() == error.problems[0].to_dict()
+        return
+    got = prepare_records(decoded, start, owned=True)
+    for a, b, obj in zip(got, want, decoded, strict=True):
+        if type(obj) is DecodedRecord:
+            assert a.properties is obj["properties"] and a.found_traits is None  # unwalked
+        _same(a, b)  # the traits too, found now
+        assert a.properties_json == b.properties_json
+
+
+def test_common_lines_are_decoded_records_and_the_others_are_not() -> None:
+    plain = (
+        b'{"identifier": "a", "type": [], "properties": {"n": -0.0, "id": "12345678901234567890"}}'
+    )
+    others = [
+        b'{"identifier": "b", "properties": {"s": "\\u0000"}}',
+        b'{"identifier": "c", "properties": {"n": 12345678901234567890123}}',
+        b'{"identifier": "d", "properties": {"n": ' + b"[" * 64 + b"]" * 64 + b"}}",
+        b'{"results": [{"identifier": "e"}]}',
+    ]
+    entries = list(read_entries(io.BytesIO(b"\n".join([plain, *others]))))
+    assert [type(e.record).__name__ for e in entries] == ["DecodedRecord"] + ["dict"] * 4
+    assert entries[2].record["properties"]["n"] == 12345678901234567890123  # exact, by json
+    assert entries[4].item == "results[0]"
 
 
 def test_the_first_bad_record_is_the_one_named() -> None:

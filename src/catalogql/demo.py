@@ -38,6 +38,7 @@ from catalogql.console import counted, result_table
 from catalogql.errors import NotFound, UsageError
 from catalogql.search import Catalog, InvalidSearchRequest, SearchRequest, open_catalog
 from catalogql.search.engine import all_of
+from catalogql.search.records import decoded_record
 from catalogql.testing.synthetic import generate_records
 
 __all__ = [
@@ -368,7 +369,8 @@ def _received(receiver: Connection, count: int) -> Iterator[dict[str, Any]]:
             ) from None
         lines = message.split(b"\n")
         received += len(lines)
-        yield from map(orjson.loads, lines)
+        for line in lines:
+            yield decoded_record(orjson.loads(line), line)
 
 
 def _some_id(catalog: Catalog) -> str:

@@ -69,10 +69,12 @@ from catalogql.semantics import (
 __all__ = [
     "EQUALITY_INDEXED",
     "GBDX_RECORD_TYPE",
+    "DecodedRecord",
     "StoredRecord",
     "check_records",
     "copy_json",
     "decode_stored",
+    "decoded_record",
     "hashed_keys",
     "in_search_order",
     "literal_keys",
@@ -112,11 +114,7 @@ class StoredRecord:
         properties_text: ``properties`` as compact JSON text, or None until it is first asked
             for (:attr:`properties_json` writes it then: a record handed over by its owner is
             not written out at load, and the memory store never asks).
-        wide: Whether a property holds an integer past 64 bits (SQLite's JSON1 reads it as a
-            float, so the SQLite store tests such a record's filters in Python).
-        inexact: Whether a property holds a number PostgreSQL's JSONB would change in a way a
-            filter sees: an integer past 2**53, ``-0.0``, a subnormal float (see
-            :func:`~catalogql.search.stores.postgres.jsonb_faithful`).
+        found_traits: :attr:`wide` and :attr:`inexact` once found, else None.
         notes: What was changed to index the footprint (split at the antimeridian, repaired),
             as warnings; the record's ``footprintWkt`` text itself is kept.
         parsed: Whether ``footprint`` is known to be exactly ``shapely.from_wkt`` of the
@@ -133,11 +131,47 @@ class StoredRecord:
     record: dict[str, Any]
     indexed: _Readers
     properties_text: str | None
-    wide: bool
-    inexact: bool
+    found_traits: tuple[bool, bool] | None
     notes: tuple[Problem, ...] = ()
     parsed: bool = False
     found_keys: frozenset[str] | None = None
+
+    @property
+    def wide(self) -> bool:
+        """Whether a property holds an integer past 64 bits.
+
+        SQLite's JSON1 reads one as a float, so the SQLite store tests such a record's filters
+        in Python. Found with :attr:`inexact` when a store first asks (the memory store never
+        does), unless the checks found them at load.
+
+        >>> record = prepare_records([{"identifier": "a", "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)", "n": 2**64}}])
+        >>> record[0].wide, record[0].inexact
+        (True, True)
+        """
+        return self._traits()[0]
+
+    @property
+    def inexact(self) -> bool:
+        """Whether a property holds a number PostgreSQL's JSONB would change in a way a filter sees.
+
+        An integer past 2**53, ``-0.0``, a subnormal float (see
+        :func:`~catalogql.search.stores.postgres.jsonb_faithful`); found as :attr:`wide` is.
+
+        >>> record = prepare_records([{"identifier": "a", "type": [], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)", "n": -0.0}}])
+        >>> record[0].wide, record[0].inexact
+        (False, True)
+        """
+        return self._traits()[1]
+
+    def _traits(self) -> tuple[bool, bool]:
+        traits = self.found_traits
+        if traits is None:
+            properties = self.properties
+            assert type(properties) is dict, "stored properties are a dict (checked, or a copy)"
+            traits = self.found_traits = _number_traits(properties)
+        return traits
 
     @property
     def keys(self) -> frozenset[str]:
@@ -277,7 +311,10 @@ def _batch_fields(
     texts: list[str | None] = []
     stamps: list[object] = []
     for obj in objs:
-        properties = obj.get("properties") if type(obj) is dict else None
+        # read directly when a dict (another Mapping may define get as it likes)
+        properties = (
+            obj.get("properties") if type(obj) is dict or type(obj) is DecodedRecord else None
+        )
         if type(properties) is dict:
             wkt = properties.get("footprintWkt")
             texts.append(wkt if type(wkt) is str else None)
@@ -325,7 +362,7 @@ def _prepare(
     ``owned``: the properties may be kept rather than copied (see :func:`prepare_records`);
     ``time``: the time key, when the batch found it (else it is found here).
     """
-    if type(obj) is not dict and not isinstance(obj, Mapping):
+    if type(obj) is not DecodedRecord and type(obj) is not dict and not isinstance(obj, Mapping):
         raise InvalidRecord(
             position, "", f"a record is a JSON object, not {type(obj).__name__}",
             'send {"identifier": …, "type": […], "properties": {…}}',
@@ -365,10 +402,14 @@ def _prepare(
         footprint = read_footprint(properties.get("footprintWkt"), position, notes)
     kept: dict[str, Any] | None = properties if owned and type(properties) is dict else None
     text: str | None
-    if kept is not None and (traits := _owned_traits(kept)) is not None:
-        copy, text, (wide, inexact) = kept, None, traits  # checked where it is; text if asked
+    traits: tuple[bool, bool] | None
+    if kept is not None and type(obj) is DecodedRecord:
+        copy, text, traits = kept, None, None  # its text was checked; the traits when asked
+    elif kept is not None and (traits := _owned_traits(kept)) is not None:
+        copy, text = kept, None  # checked where it is; its text when asked
     else:
-        copy, text, wide, inexact = _checked_copy(properties, position)
+        copy, text, *found = _checked_copy(properties, position)
+        traits = (found[0], found[1])
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
     return StoredRecord(
         identifier,
@@ -379,8 +420,7 @@ def _prepare(
         record,
         readers,
         text,
-        wide,
-        inexact,
+        traits,
         tuple(notes),
         parsed,
     )
@@ -494,6 +534,64 @@ def _owned_traits(
     if "\x00" in joined or not encodable(joined):
         return None
     return wide, inexact
+
+
+class DecodedRecord(dict[str, Any]):
+    """A record dict orjson just decoded from JSON text in which the checks have nothing to find.
+
+    :func:`decoded_record` makes one. Handed over (``owned=True``), its properties are kept
+    without walking their values: orjson made them of plain JSON values with string keys and
+    refused a NaN, an infinity, a lone surrogate or a control character, and the text had no
+    escaped NUL and at most 64 brackets. Their number traits (:attr:`StoredRecord.wide`,
+    :attr:`StoredRecord.inexact`) are found when a store first asks. Making one by hand vouches
+    for the same.
+
+    >>> DecodedRecord({"identifier": "a"}) == {"identifier": "a"}
+    True
+    """
+
+    __slots__ = ()
+
+
+TEXT_SHAPES = bytes(
+    0x30 if 0x30 <= byte <= 0x39 else 0x7B if byte in b"{[" else 0x20 for byte in range(256)
+)
+"""A translation table for JSON text: a digit becomes ``0``, a bracket ``{``, the rest a space.
+
+What tells whether orjson may read the text (an integer of 19 digits or more, which it reads as
+a float) and whether its record may be a :class:`DecodedRecord` (the brackets)."""
+
+
+def decoded_record(value: Any, raw: bytes, shapes: bytes | None = None) -> Any:
+    """``value``, what orjson decoded from ``raw``, as a :class:`DecodedRecord` where it may be.
+
+    That is, when ``value`` is a dict and the text holds at most 64 ``{`` and ``[`` (those in
+    strings count too) and no escaped NUL (``\\u0000``).
+
+    Args:
+        value: What ``orjson.loads(raw)`` returned, and exactly what the text says: orjson reads
+            an integer past 64 bits as a float, so text with 19 digits in a row is for the
+            standard library's ``json`` (and its values are not for this function).
+        raw: The JSON text.
+        shapes: ``raw.translate(TEXT_SHAPES)``, if the caller has it already.
+
+    Returns:
+        A :class:`DecodedRecord` of ``value``'s items, or ``value`` itself.
+
+    >>> raw = b'{"identifier": "a", "properties": {"n": -0.0, "s": "x"}}'
+    >>> type(decoded_record(orjson.loads(raw), raw)).__name__
+    'DecodedRecord'
+    >>> nul, deep = b'{"s": "\\\\u0000"}', b'{"a": ' + b"[" * 64 + b"]" * 64 + b"}"
+    >>> [type(decoded_record(orjson.loads(t), t)).__name__ for t in (nul, deep, b"[1]")]
+    ['dict', 'dict', 'list']
+    """
+    if type(value) is not dict:
+        return value
+    if shapes is None:
+        shapes = raw.translate(TEXT_SHAPES)
+    if shapes.count(b"{") > _MAX_JSON_DEPTH or b"\\u0000" in raw:
+        return value
+    return DecodedRecord(value)
 
 
 def _json_text(properties: Mapping[str, Any]) -> str:

@@ -34,6 +34,8 @@ from typing import IO, Any
 
 import orjson
 
+from catalogql.search.records import TEXT_SHAPES, DecodedRecord, decoded_record
+
 __all__ = ["Entry", "read_entries"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -124,14 +126,15 @@ def _json_lines(lines: Iterator[tuple[int, bytes]]) -> Iterator[Entry]:
         value, error = _decode(raw)
         if error is not None:
             yield Entry(number, error=error)
-        elif type(value) is dict and "identifier" in value:  # the common line: one record
+        elif (type(value) is DecodedRecord or type(value) is dict) and "identifier" in value:
+            # the common line: one record
             yield Entry(number, "", value)
         else:
             yield from _expand(number, value)
 
 
-_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))  # digits -> "0"
-_LONG_RUN = b"0" * 19  # an integer past 64 bits has at least 19 digits
+_LONG_RUN = b"0" * 19  # an integer past 64 bits has at least 19 digits (TEXT_SHAPES: "0"s)
+_WIDE = float(2**63)  # orjson reads an integer as an int from -2**63 to 2**64 - 1
 
 
 def _decode(raw: bytes) -> tuple[Any, str | None]:
@@ -139,19 +142,30 @@ def _decode(raw: bytes) -> tuple[Any, str | None]:
 
     orjson reads the common line. What it refuses (NaN, a lone surrogate escape, a number
     past the float range, text that is not UTF-8) is read by the standard library, which
-    accepts what it always accepted and words the errors; so is a line with 19 digits in a row
-    somewhere, since orjson reads an integer past 64 bits as a float.
+    accepts what it always accepted and words the errors. orjson reads an integer past 64 bits
+    as a float, so a line with 19 digits in a row somewhere (a long identifier, mostly) whose
+    value holds a float of 2**63 or more (or -2**63 or less) is read by the standard library
+    too. A record that orjson read is a :class:`~catalogql.search.records.DecodedRecord`
+    when its text says that its properties pass the checks as they are
+    (:func:`~catalogql.search.records.decoded_record`).
 
     >>> _decode(b'{"a": 18446744073709551616, "b": NaN}')
     ({'a': 18446744073709551616, 'b': nan}, None)
+    >>> _decode(b'[18446744073709551616, "18446744073709551616", 1e19]')
+    ([18446744073709551616, '18446744073709551616', 1e+19], None)
+    >>> _decode(b"123456789012345678901234567890"), _decode(b'"123456789012345678901234567890"')
+    ((123456789012345678901234567890, None), ('123456789012345678901234567890', None))
+    >>> type(_decode(b'{"identifier": "a", "properties": {"b": 1.5}}')[0]).__name__
+    'DecodedRecord'
     """
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
     else:
-        if _LONG_RUN not in raw.translate(_DIGITS):
-            return value, None
+        shapes = raw.translate(TEXT_SHAPES)
+        if _LONG_RUN not in shapes or not _holds_wide_float(value):
+            return decoded_record(value, raw, shapes), None
     try:
         return json.loads(raw), None
     except json.JSONDecodeError as exc:
@@ -160,6 +174,27 @@ def _decode(raw: bytes) -> tuple[Any, str | None]:
         return None, f"not UTF-8 text: {exc.reason} at byte {exc.start}"
     except (ValueError, RecursionError) as exc:
         return None, f"not JSON: {exc}"
+
+
+def _holds_wide_float(value: Any) -> bool:
+    """Whether a value orjson decoded holds a float that its text may have as an integer.
+
+    >>> _holds_wide_float({"a": ["x", 2.0**64]}), _holds_wide_float({"a": [2**64 - 1, 1e18]})
+    (True, False)
+    >>> _holds_wide_float(1e19), _holds_wide_float("x")
+    (True, False)
+    """
+    stack: list[Any] = [[value]]
+    while stack:
+        container = stack.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                if not -_WIDE < item < _WIDE:
+                    return True
+            elif kind is dict or kind is list:
+                stack.append(item)
+    return False
 
 
 def _expand(line: int, value: Any) -> Iterator[Entry]:
