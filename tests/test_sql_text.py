@@ -170,3 +170,37 @@ def test_the_store_layout_long_chains_and_errors() -> None:
     bad = Or((_leaf(0), Comparison("a", Op.EQ, Literal("1" + "0" * 30, LiteralKind.NUMBER))))
     _assert_store_same([bad], None)
     assert _statement(sql_module.to_sqlalchemy_shaped, [bad], None)[0] == "error"
+
+
+def test_a_leaf_is_compiled_once_whatever_subquery_holds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shape's text is kept for any subquery it is compiled in (a new one per statement, as
+    the PostgreSQL store's page): the second statement compiles no leaf again, and every
+    statement's text is the one SQLAlchemy writes for the plain expression."""
+    made: list[int] = []
+    template = sql_module._Shape.template
+
+    def counted(self: Any, kw: dict[str, Any]) -> Any:
+        before = len(self.pieces)
+        texts = template(self, kw)
+        made.append(len(self.pieces) - before)
+        return texts
+
+    monkeypatch.setattr(sql_module._Shape, "template", counted)
+    node = cq.parse_filter("cloudCover < 20 OR sensorPlatformName = WORLDVIEW03* AND x = 'a'")
+    c = _STORE.c
+    layout = Layout("postgresql", c.properties, types=c.types)
+
+    def statement(compile_: Any) -> str:
+        page = sa.select(c.identifier).where(compile_(node, layout)).limit(5).subquery("page")
+        query = sa.select(page.c.identifier).order_by(page.c.identifier)
+        return str(query.compile(dialect=sql_module._DIALECTS["postgresql"]))
+
+    want = statement(sql_module.to_sqlalchemy)
+    for round_ in range(3):
+        made.clear()
+        assert statement(sql_module.to_sqlalchemy_shaped) == want
+        assert len(made) == 3  # the three leaves, each from its shape
+        if round_:
+            assert made == [0, 0, 0]
