@@ -717,6 +717,32 @@ def test_same_answers_as_the_memory_store(
     assert catalog.search(body) == memory.search(body)
 
 
+def test_searches_of_one_shape_each_answer_with_their_own_values(url: str) -> None:
+    """SQLAlchemy compiles a statement once per shape and binds each search's own values: one
+    catalog, many searches alike but for their literals, each answered as the memory store
+    answers it (a cached statement that kept another search's values would not be)."""
+    records = [
+        record(f"r{i}", f"2016-01-{1 + i % 28:02d}T10:00:00.000Z", catalogID=f"id{i % 7}",
+               n=i, m=["a", "b", "c"][i % 3], types=("WV02",) if i % 2 else ("WV03",))
+        for i in range(40)
+    ]  # fmt: skip
+    catalog, memory = open_catalog(url), open_catalog("memory://")
+    try:
+        catalog.add_records(records)
+        memory.add_records(records)
+        bodies: list[dict[str, Any]] = []
+        for i in range(7):
+            bodies.append({"filters": [f"catalogID = 'id{i}'"]})
+            bodies.append({"filters": [f"n < {i * 6}", f"NOT m = {'abc'[i % 3]}"], "limit": 5})
+            bodies.append({"filters": [f"n >= {i} AND (m = a OR m = {'abc'[i % 3]})"],
+                           "types": ["WV02" if i % 2 else "WV03"],
+                           "startDate": f"2016-01-{1 + i:02d}"})  # fmt: skip
+        for body in bodies + bodies[::-1]:
+            assert catalog.search(body) == memory.search(body), body
+    finally:
+        catalog.close()
+
+
 # -- the plan -----------------------------------------------------------------------------------
 
 

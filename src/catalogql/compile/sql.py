@@ -82,6 +82,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from catalogql import ast
 from catalogql.ast import (
@@ -1013,10 +1014,20 @@ class _Unit(ColumnElement[Any]):
     SQLAlchemy composes the AND, OR and NOT around it as around the leaf's own SQL
     (``self_group`` answers as the leaf does); its text is the shape's, the parameters renamed
     and the labels renumbered.
+
+    In a statement (:func:`to_sqlalchemy_shaped`) SQLAlchemy caches the compiled statement:
+    the leaf's cache key is its shape (the object, kept alive by the key: a shape made anew has
+    another key), its parameters' names and its bound parameters, whose values SQLAlchemy takes
+    from each new statement of the same key, as for its own elements.
     """
 
     __visit_name__ = "catalogql_unit"
-    inherit_cache = False
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's declaration, read by its cache keys)
+        ("shape", InternalTraversal.dp_plain_obj),
+        ("names", InternalTraversal.dp_plain_obj),
+        ("binds", InternalTraversal.dp_clauseelement_tuple),
+    ]
     operator = None
     """Not an AND/OR list (a leaf never is): read when SQLAlchemy flattens a chain, and
     set here so that the lookup does not fall through to the column comparator."""
@@ -1033,6 +1044,9 @@ class _Unit(ColumnElement[Any]):
         self.emitted = emitted
         self.plan = plan
         self.type = shape.proto.type
+        self.names = occurrence.names
+        binds = emitted.binds
+        self.binds = () if binds is None else tuple(binds[name] for name in occurrence.names)
 
     def self_group(self, against: Any = None) -> ColumnElement[Any]:
         variant = self.shape.grouped(against)
@@ -1062,7 +1076,7 @@ def _compile_unit(element: _Unit, compiler: Any, **kw: Any) -> str:
                 emitted.params[name] = emitted.values[name]
             placeholder = style.format(name)
             if emitted.binds is not None:
-                _register(compiler, emitted.binds, name, emitted.values[name], placeholder, kw)
+                _register(compiler, emitted.binds[name], placeholder, kw)
             out.append(placeholder)
         elif emitted.binds is not None:
             out.append(statement_labels[-mark])
@@ -1075,17 +1089,9 @@ def _compile_unit(element: _Unit, compiler: Any, **kw: Any) -> str:
 
 
 def _register(
-    compiler: Any,
-    binds: dict[str, sa.BindParameter[Any]],
-    name: str,
-    value: Any,
-    placeholder: str,
-    kw: dict[str, Any],
+    compiler: Any, bound: sa.BindParameter[Any], placeholder: str, kw: dict[str, Any]
 ) -> None:
-    """Registers parameter ``name`` with the statement's compiler (one object per name)."""
-    bound = binds.get(name)
-    if bound is None:
-        bound = binds[name] = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
+    """Registers a parameter (one object a name: :meth:`_TextCompiler.name`) with the compiler."""
     written = compiler.process(bound, **kw)
     if not written.startswith(placeholder):  # another parameter style: an internal error
         raise AssertionError(f"compile with the layout's dialect: {written!r} for {placeholder!r}")
@@ -1171,6 +1177,8 @@ class _TextCompiler(_Compiler):
             name = f"{self.layout.parameter_prefix}{len(self.names) + 1}"
             self.names[key] = name
             self.emitted.values[name] = value
+            if self.emitted.binds is not None:  # one bound parameter a name, as _Unit says
+                self.emitted.binds[name] = sa.bindparam(name, value, type_=_SQL_TYPES[type(value)])
         return name
 
     def not_(self, node: Not, parts: list[Bool]) -> Bool:
