@@ -349,6 +349,37 @@ def test_a_load_analyses_the_table_once_when_it_ends(
         assert analysed == [5000, 10000]
 
 
+def test_a_load_leaves_no_pending_entries_in_the_gin_indexes(url: str) -> None:
+    """The load's end merges the GIN indexes' pending lists, which every scan of the index
+    would otherwise read through (a catalogID search, a reader's search, a type condition)."""
+    clean = (
+        "SELECT c.relname, gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+        "WHERE i.indrelid = CAST(:t AS regclass) AND a.amname = 'gin' ORDER BY 1"
+    )
+    with open_catalog(url) as catalog:
+        catalog.add_records(
+            [record(f"r{i}", catalogID=f"c{i}", types=("WV02", f"T{i % 50}")) for i in range(3000)],
+            readers=["group:a", "org:b"],
+        )
+        with catalog.transaction() as unit:
+            pending = unit.connection.execute(sa.text(clean), {"t": TABLE}).all()
+        assert [name for name, _ in pending] == [
+            f"{TABLE}_keys",
+            f"{TABLE}_readers",
+            f"{TABLE}_types",
+        ]
+        assert [pages for _, pages in pending] == [0, 0, 0]
+        with catalog.transaction() as unit:  # and one without the merge has some: the test bites
+            unit.connection.execute(
+                sa.text(f"INSERT INTO {TABLE} SELECT 'z' || identifier, ts, types, properties, "
+                        f"footprint, keys, exotic, properties_json, readers FROM {TABLE}")
+            )  # fmt: skip
+        with catalog.transaction() as unit:
+            pending = unit.connection.execute(sa.text(clean), {"t": TABLE}).all()
+        assert all(pages > 0 for _, pages in pending)
+
+
 # -- reading -----------------------------------------------------------------------------------
 
 

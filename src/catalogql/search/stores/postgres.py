@@ -189,6 +189,18 @@ _ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
 """For a load's batches: the commit does not wait for the WAL to reach the disk."""
 
 _DURABLE = "SELECT pg_current_xact_id()"
+
+_CLEAN_PENDING = f"""
+SELECT gin_clean_pending_list(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+WHERE i.indrelid = '{TABLE}'::regclass AND a.amname = 'gin'
+"""
+"""Move the pending entries of the table's GIN indexes (keys, types, readers) into the indexes.
+
+A GIN index takes new entries into a pending list (up to ``gin_pending_list_limit``, 4 MB),
+which every scan of the index reads through until a vacuum merges it: after a load, each
+catalogID search read its index's whole list (50,000 records: 3.9 ms of execution against 0.15
+once merged). Done with the ``ANALYZE`` after a load or a doubling, in bulk."""
 """A transaction that commits (it has an id) as the server's setting says: at a load's end, its
 commit waits for the WAL up to it, the load's batches included, to be on the disk."""
 
@@ -520,6 +532,7 @@ class PostgresCatalog(Catalog):
         )
         self._keyed: frozenset[str] = frozenset()
         self._unique_violation = psycopg.errors.UniqueViolation
+        self._not_allowed = psycopg.errors.InsufficientPrivilege
         self._loads = threading.local()  # depth: the loads running on this thread
         self._counting = threading.Lock()  # guards the two counters below
         self._analyzed = 0  # rows when the table was last analysed
@@ -715,8 +728,19 @@ class PostgresCatalog(Catalog):
             try:
                 with self._engine.begin() as other:
                     other.exec_driver_sql(f"ANALYZE {TABLE}")
+                self._clean_pending()
             except self._driver_errors as error:
                 raise CatalogError(f"analysing {self.url} failed: {_reason(error)}") from None
+
+    def _clean_pending(self) -> None:
+        """Merge the GIN indexes' pending lists (:data:`_CLEAN_PENDING`), if this user may."""
+        try:
+            with self._engine.begin() as other:
+                other.exec_driver_sql(_CLEAN_PENDING)
+        except sa.exc.DBAPIError as error:
+            if not isinstance(error.orig, self._not_allowed):
+                raise
+            # not the table's owner: autovacuum merges the lists in its time
 
     @contextlib.contextmanager
     def _bulk(self) -> Iterator[None]:
