@@ -99,8 +99,9 @@ class StoredRecord:
     """A checked record and what the indexes need of it (read-only, by convention).
 
     Not a frozen dataclass: a load makes one a record, and a frozen one's constructor costs
-    three times as much; nothing changes one after it is made but :attr:`properties_json`'s
-    cache. Two are equal only when they are the same object.
+    three times as much; nothing changes one after it is made but the caches of what a store
+    asks for first (:attr:`properties_json`, :attr:`keys`, :attr:`wide` and :attr:`inexact`).
+    Two are equal only when they are the same object.
 
     Attributes:
         identifier: The record's identifier.
@@ -408,8 +409,8 @@ def _prepare(
     elif kept is not None and (traits := _owned_traits(kept)) is not None:
         copy, text = kept, None  # checked where it is; its text when asked
     else:
-        copy, text, *found = _checked_copy(properties, position)
-        traits = (found[0], found[1])
+        copy, text, wide, inexact = _checked_copy(properties, position)
+        traits = (wide, inexact)
     record = {"identifier": identifier, "type": list(labels), "properties": copy}
     return StoredRecord(
         identifier,
