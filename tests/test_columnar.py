@@ -161,6 +161,25 @@ def test_rows_round_trip_exactly(rows: list[dict[str, Any]], batches: int) -> No
 
 @TABLES
 @given(st.lists(properties_dicts(SHARED, allow_nan=True), min_size=1, max_size=8), st.data())
+def test_rows_with_known_values_are_the_same_rows(
+    rows: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """Values passed as known (read before, e.g. a footprint's text) stand in for reading them."""
+    table = table_of(rows, 2)
+    indices = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=30))
+    known: dict[str, dict[int, Any]] = {}
+    for i in set(indices):
+        for name in data.draw(st.sets(st.sampled_from(sorted(rows[i]) or ["absent"]))):
+            if name in rows[i]:
+                known.setdefault(name, {})[i] = table.row(i)[name]
+    known.setdefault("not a key of any row", {})[0] = "ignored"
+    got = table.rows(indices, known)
+    assert all(same_json(row, rows[i]) for row, i in zip(got, indices, strict=True))
+    assert [list(row) for row in got] == [list(rows[i]) for i in indices]  # the key order
+
+
+@TABLES
+@given(st.lists(properties_dicts(SHARED, allow_nan=True), min_size=1, max_size=8), st.data())
 def test_take_is_those_rows_in_that_order(rows: list[dict[str, Any]], data: st.DataObject) -> None:
     table = table_of(rows, 2)
     indices = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=12))

@@ -23,12 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalog_fixtures import Factory
-from catalogql.search import open_catalog
+from catalogql.search import geometry, open_catalog
 from catalogql.search.errors import InvalidRecord, InvalidSearchRequest, RecordWarning
 from catalogql.search.geometry import (
     MAX_REPAIR_CROSSINGS,
     MAX_REPAIR_POINTS,
     count_crossings,
+    read_area,
     settle_polygonal,
 )
 from catalogql.search.request import SearchRequest
@@ -363,3 +364,92 @@ def test_collapsed_rings_are_their_point_or_line_also_across_the_antimeridian() 
     catalog.add_records([record("p", "POLYGON ((1 2, 1 2, 1 2, 1 2, 1 2))")])  # was loaded before
     answer = catalog.search({"searchAreaWkt": box(0, 0, 3, 3)})
     assert [r["identifier"] for r in answer["results"]] == ["p"]
+
+
+# --------------------------------------------------------------------------------------------
+# The plain rectangle read at once: the very answer of the general path
+
+
+def _read_both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, bool]:
+    """read_area's answer (WKB or None, problems, warnings) with and without the fast path."""
+
+    def answer() -> tuple[Any, ...]:
+        problems: list[Any] = []
+        warned: list[Any] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            area = read_area(text, problems, warned)
+        wkb = None if area is None else bytes(shapely.to_wkb(area))
+        prepared = area is None or bool(shapely.is_prepared(area))
+        return wkb, [p.to_dict() for p in problems], [w.to_dict() for w in warned], prepared
+
+    fast = answer()
+    with monkeypatch.context() as patched:
+        patched.setattr(geometry, "_plain_rectangle", lambda value: None)
+        general = answer()
+    return fast, general, geometry._plain_rectangle(text) is not None
+
+
+_coordinates = st.one_of(
+    st.sampled_from(["0", "-0", "180", "-180", "90", "-90", "180.0000001", "-90.5", "1e999"]),
+    st.sampled_from(["1e-200", "1e-300", "2.5e-160", "37.52", "+37.72", ".5", "5.", "-1E2"]),
+    st.floats(-200, 200, allow_nan=False).map(repr),
+    st.integers(-181, 181).map(str),
+)
+
+
+@st.composite
+def five_point_texts(draw: st.DrawFn) -> str:
+    """A POLYGON of five points, most of them boxes (in any corner order), some not."""
+    xs = draw(st.lists(_coordinates, min_size=2, max_size=2, unique=True))
+    ys = draw(st.lists(_coordinates, min_size=2, max_size=2, unique=True))
+    corners = [(xs[0], ys[0]), (xs[1], ys[0]), (xs[1], ys[1]), (xs[0], ys[1])]
+    start = draw(st.integers(0, 3))
+    corners = corners[start:] + corners[:start]
+    if draw(st.booleans()):
+        corners.reverse()
+    if draw(st.integers(0, 4)) == 0:  # a point moved: no longer a box (or not closed)
+        at = draw(st.integers(0, 3))
+        corners[at] = (draw(_coordinates), draw(_coordinates))
+    ring = [*corners, corners[0]]
+    if draw(st.integers(0, 6)) == 0:
+        ring[-1] = (draw(_coordinates), ring[-1][1])
+    space = draw(st.sampled_from([" ", "", "  ", "\t", "\n"]))
+    tag = draw(st.sampled_from(["POLYGON", "polygon", "Polygon", "POLYGON Z", "MULTIPOLYGON"]))
+    points = f",{space}".join(f"{x} {y}" for x, y in ring)
+    return f"{space}{tag}{space}(({space}{points}{space})){space}"
+
+
+@settings(max_examples=scaled(400), deadline=None)
+@given(five_point_texts())
+def test_a_plain_rectangle_reads_as_the_general_path_reads_it(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, general, _ = _read_both(text, monkeypatch)
+    assert fast == general, text
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ("POLYGON((37.52 55.66, 37.72 55.66, 37.72 55.86, 37.52 55.86, 37.52 55.66))", True),
+        ("polygon ( (1 2,3 2 , 3 4, 1 4, 1 2) ) ", True),
+        ("POLYGON((3 4, 3 2, 1 2, 1 4, 3 4))", True),
+        ("POLYGON((-180 -90, 180 -90, 180 90, -180 90, -180 -90))", False),  # 360 wide
+        ("POLYGON((0 0, 1e-200 0, 1e-200 1e-200, 0 1e-200, 0 0))", False),  # no sure area
+        ("POLYGON((0 0, 2 0, 2 1, 0 1, 0 0.5))", False),  # not closed: an error
+        ("POLYGON((0 0, 2 0, 0 1, 2 1, 0 0))", False),  # a bow tie: repaired, a warning
+        ("POLYGON((0 0, 2 0, 2 1, 0 1, 0 0), (0.5 0.5, 1 0.5, 1 0.7, 0.5 0.5))", False),
+        ("POLYGON((0 0, 200 0, 200 1, 0 1, 0 0))", False),  # out of range: an error
+        ("POLYGON((0 0,2 0,2 1,0 1,0 0))", True),
+        ("POLYGON((0 0 1, 2 0 1, 2 1 1, 0 1 1, 0 0 1))", False),  # 3-D: a warning
+        ("POLYGON((1-2, 3 -2, 3 4, 1 4, 1 -2))", False),  # numbers not spaced apart
+        ("POLYGON((1e999 0, 2 0, 2 1, 1e999 1, 1e999 0))", False),  # not finite: an error
+    ],
+)
+def test_the_plain_rectangles_taken_and_left(
+    text: str, taken: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, general, fast_taken = _read_both(text, monkeypatch)
+    assert fast == general
+    assert fast_taken is taken
+    assert fast[3]  # the area is prepared either way

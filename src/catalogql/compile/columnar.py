@@ -1135,15 +1135,31 @@ class PropertyColumns:
             raise IndexError(f"row {i} of a table of {size} rows")
         return self.rows([i % size])[0]
 
-    def rows(self, indices: Iterable[int] | Indices) -> list[dict[str, Any]]:
+    def rows(
+        self,
+        indices: Iterable[int] | Indices,
+        known: Mapping[str, Mapping[int, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
         """The properties of many rows, in the order given (new objects, equal to those appended).
 
         A row of a shape few rows of the page have is read a value at a time (a scalar read
         per key); the rows of a shape many have, a column at a time.
 
+        Args:
+            indices: The row numbers.
+            known: Values of some rows read already (by :meth:`texts`, say): property name to
+                row to value, each the value that row holds (an immutable one: it is used as
+                it is, not copied). Those are not read again (a footprint's long text is the
+                costliest value of a row to read).
+
+        Returns:
+            Each row's properties, in the order given.
+
         >>> columns = PropertyColumns()
         >>> _ = columns.append([{"a": 1}, {"a": 2, "b": True}])
         >>> columns.rows([1, 0])
+        [{'a': 2, 'b': True}, {'a': 1}]
+        >>> columns.rows([1, 0], known={"b": {1: True}})
         [{'a': 2, 'b': True}, {'a': 1}]
         """
         wanted = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
@@ -1160,8 +1176,10 @@ class PropertyColumns:
             out = []
             for row in wanted:
                 code = shape_of(row)
-                shape = shapes.get(code) or self._shape_readers(reading, code)
-                out.append(dict(zip(shape[0], [one(row) for one in shape[1]], strict=True)))
+                keys, ones = shapes.get(code) or self._shape_readers(reading, code)
+                if known:
+                    ones = _known_first(keys, ones, known, row)
+                out.append(dict(zip(keys, [one(row) for one in ones], strict=True)))
             return out
         at = np.asarray(wanted, dtype=np.int64)
         codes = now.shape_codes[at]
@@ -1175,7 +1193,8 @@ class PropertyColumns:
             if len(positions) <= _FEW_ROWS:
                 for j in positions:
                     row = wanted[j]
-                    made[j] = dict(zip(keys, [one(row) for one in ones], strict=True))
+                    readers = _known_first(keys, ones, known, row) if known else ones
+                    made[j] = dict(zip(keys, [one(row) for one in readers], strict=True))
                 continue
             group = at[js]
             columns = [reading.column(name).many(group) for name in keys]
@@ -1315,6 +1334,26 @@ class PropertyColumns:
             listed = [reader._strings for reader in list(read.columns.values())]
             held += sum(sys.getsizeof(strings) for strings in listed if strings is not None)
         return held
+
+
+def _known_first(
+    keys: tuple[str, ...],
+    ones: tuple[Callable[[int], Any], ...],
+    known: Mapping[str, Mapping[int, Any]],
+    row: int,
+) -> tuple[Callable[[int], Any], ...]:
+    """A row's readers, those of the keys whose value for ``row`` is known replaced by it."""
+    replaced: list[Callable[[int], Any]] | None = None
+    for name, values in known.items():
+        if row in values and name in keys:
+            if replaced is None:
+                replaced = list(ones)
+            replaced[keys.index(name)] = _constant(values[row])
+    return ones if replaced is None else tuple(replaced)
+
+
+def _constant(value: Any) -> Callable[[int], Any]:
+    return lambda row: value
 
 
 @dataclass(frozen=True, slots=True)

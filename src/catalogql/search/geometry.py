@@ -82,6 +82,15 @@ _WKT_TOKEN = re.compile(
 _WKT_SPACE = re.compile(r"[ \t\r\n]*")
 _WKT_RUN = re.compile(r"[^ \t\r\n(),\x00]+")
 _NON_FINITE_WORDS = frozenset({"NAN", "INF", "INFINITY"})
+_WKT_NUMBER = rf"({NUMBER_RE.pattern})(?![A-Za-z0-9_.])"
+_WKT_POINT = rf"[ \t\r\n]*{_WKT_NUMBER}[ \t\r\n]+{_WKT_NUMBER}[ \t\r\n]*"
+_PLAIN_RECTANGLE = re.compile(
+    r"[ \t\r\n]*[Pp][Oo][Ll][Yy][Gg][Oo][Nn][ \t\r\n]*\([ \t\r\n]*\("
+    + ",".join([_WKT_POINT] * 5)
+    + r"\)[ \t\r\n]*\)[ \t\r\n]*"
+)
+"""The usual search area: a POLYGON of one ring of five 2-D points, written plainly (it may
+still not be a rectangle: :func:`_plain_rectangle` checks the points)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,6 +316,9 @@ def read_area(value: object, problems: list[Problem], warned: list[Problem]) -> 
             )
         )
         return None
+    plain = _plain_rectangle(value)
+    if plain is not None:
+        return plain
     try:
         scan = _WktScanner(value).scan()
     except _WktError as error:
@@ -359,6 +371,52 @@ def read_area(value: object, problems: list[Problem], warned: list[Problem]) -> 
     if not _check_range(geometry, scan, problems):
         return None
     return _settle(geometry, problems, warned)
+
+
+_SURE_AREA = 1e-200
+"""A box at least this large in square degrees has an area that no rounding makes zero."""
+
+
+def _plain_rectangle(value: str) -> BaseGeometry | None:
+    """The prepared area of a plain rectangle, or None: then the general path reads the text.
+
+    A search area is most often a box: a POLYGON of five 2-D points, the last repeating the
+    first, each edge along one axis, in lon/lat range and less than 180 degrees wide. The
+    general path would find such a text well formed (the scanner), in range, valid, neither
+    collapsed nor crossing the antimeridian, and return shapely's parse of it, prepared,
+    without a warning: this returns that parse at once, checking those points in Python
+    rather than scanning the text token by token and asking GEOS about its validity. Any
+    other text (an error, a warning, another shape) gets None.
+
+    >>> _plain_rectangle("POLYGON((1 2, 3 2, 3 4, 1 4, 1 2))").bounds
+    (1.0, 2.0, 3.0, 4.0)
+    >>> _plain_rectangle("POLYGON((1 2, 3 2, 3 4, 1 4, 1 3))") is None  # not closed: an error
+    True
+    """
+    match = _PLAIN_RECTANGLE.fullmatch(value)
+    if match is None:
+        return None
+    numbers = [float(text) for text in match.groups()]
+    xs, ys = numbers[0::2], numbers[1::2]
+    if xs[0] != xs[4] or ys[0] != ys[4]:
+        return None
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if not (-180.0 <= x0 < x1 <= 180.0 and -90.0 <= y0 < y1 <= 90.0 and x1 - x0 <= 180.0):
+        return None  # (an infinite coordinate fails these too)
+    if (x1 - x0) * (y1 - y0) < _SURE_AREA:  # GEOS might compute no area: collapsed
+        return None
+    corners = {
+        (x, y) for x, y in zip(xs[:4], ys[:4], strict=True) if x in (x0, x1) and y in (y0, y1)
+    }
+    if len(corners) != 4:
+        return None
+    for at in range(4):  # each edge along one axis: then the ring goes once round the box
+        if (xs[at] == xs[at + 1]) == (ys[at] == ys[at + 1]):
+            return None
+    with np.errstate(all="ignore"):
+        geometry = shapely.from_wkt(value)
+    shapely.prepare(geometry)
+    return geometry
 
 
 def _check_range(polygon: BaseGeometry, scan: _Scan, problems: list[Problem]) -> bool:

@@ -242,7 +242,7 @@ _NONE = np.zeros(0, dtype=np.int32)
 _EMPTY = _Index(
     0, _NONE, _NONE, np.zeros(0, dtype="S1"), _NONE, _NONE,
     _Grouped(_NONE, np.zeros(1, dtype=np.int64)), _Grouped(_NONE, np.zeros(1, dtype=np.int64)),
-    np.zeros(0, dtype=np.int64), _NONE, BoxIndex.build(np.zeros((0, 4), np.float32), _NONE),
+    np.zeros(0, dtype=np.int64), _NONE, BoxIndex.build(np.zeros((0, 4), np.float32), _NONE, _NONE),
 )  # fmt: skip
 
 
@@ -524,7 +524,7 @@ class MemoryCatalog(Catalog):
             _Grouped.of(live, self._readers.values, len(self._reader_sets)),
             key_hashes[key_order],
             key_slots[alive][key_order],
-            BoxIndex.build(self._footprints.boxes, live),
+            BoxIndex.build(self._footprints.boxes, live, position),
         )
 
     def _time_orders(self, live: _Slots) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -559,17 +559,25 @@ class MemoryCatalog(Catalog):
     # -- reading -----------------------------------------------------------------------------
 
     def _records(
-        self, slots: _Slots, rebuilt: dict[int, dict[str, Any]] | None = None
+        self,
+        slots: _Slots,
+        rebuilt: dict[int, dict[str, Any]] | None = None,
+        footprints: Mapping[int, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """The records in these slots, rebuilt (new objects); ``rebuilt``: properties known."""
+        """The records in these slots, rebuilt (new objects).
+
+        ``rebuilt``: properties known; ``footprints``: ``footprintWkt`` texts read already
+        (by the exact area test), not read again.
+        """
         lists, codes = self._type_lists, self._types.values
         listed = slots.tolist()
+        known = {"footprintWkt": footprints} if footprints else None
         if rebuilt:  # the rows the filters rebuilt are used once; the others read now
             missing = [slot for slot in listed if slot not in rebuilt]
-            read = dict(zip(missing, self._properties.rows(missing), strict=True))
+            read = dict(zip(missing, self._properties.rows(missing, known), strict=True))
             properties = [rebuilt.pop(slot) if slot in rebuilt else read[slot] for slot in listed]
         else:
-            properties = self._properties.rows(listed)
+            properties = self._properties.rows(listed, known)
         return [
             {"identifier": identifier, "type": list(lists[code]), "properties": row}
             for identifier, code, row in zip(
@@ -610,13 +618,18 @@ class MemoryCatalog(Catalog):
             return Page([], 0)
         span = high - low
         tests = _Tests(self, query)
-        candidates = self._candidate_sets(query, index, tests)
+        # The box index holds each row's place in ``descending``: the same records in a range
+        # of either order when the range starts and ends between time keys (no keyset).
+        ranged = not query.ascending or query.after is None
+        candidates = self._candidate_sets(query, index, tests, (low, high) if ranged else None)
         if not candidates:
             return self._walk(query, index, tests, low, high)
-        size, slots = min(candidates, key=lambda candidate: candidate[0])
+        size, slots, boxed = min(candidates, key=lambda candidate: candidate[0])
         if not query.count_total and size**2 > query.limit * span:
             return self._walk(query, index, tests, low, high)
-        return self._refine(query, index, tests, slots(), low, high)
+        return self._refine(
+            query, index, tests, slots(), low, high, boxed=boxed, in_range=boxed and ranged
+        )
 
     def _after(self, query: Query, index: _Index, low: int, high: int) -> tuple[int, int]:
         """``low`` and ``high`` narrowed to the records after ``query.after`` in its order.
@@ -648,20 +661,23 @@ class MemoryCatalog(Catalog):
         return low, min(high, at)
 
     def _candidate_sets(
-        self, query: Query, index: _Index, tests: _Tests
-    ) -> list[tuple[int, Callable[[], _Slots]]]:
+        self, query: Query, index: _Index, tests: _Tests, within: tuple[int, int] | None
+    ) -> list[tuple[int, Callable[[], _Slots], bool]]:
         """Supersets of the matches, one per indexed constraint (areas as bounding boxes).
 
-        Each is its size and a function making it, so only the chosen one is built.
+        Each is its size, a function making it (so only the chosen one is built) and whether
+        it is the area's: records whose boxes meet the area's, and of the date range when
+        ``within`` is given (the range, as places in ``index.descending``, when the box index
+        may apply it: see :meth:`_select_now`).
         """
-        sets: list[tuple[int, Callable[[], _Slots]]] = []
+        sets: list[tuple[int, Callable[[], _Slots], bool]] = []
         area = tests.area
         if area is not None:  # its size by blocks: the rows are gathered only if it is chosen
-            boxes = self._footprints.boxes
-            sets.append((index.boxes.estimate(area), lambda: index.boxes.query(area, boxes)))
+            boxes = index.boxes
+            sets.append((boxes.estimate(area), lambda: boxes.query(area, within), True))
         for name in query.required_types:
             codes = self._label_codes.get(name, [])
-            sets.append((index.types.size(codes), _bind(index.types.gather, codes)))
+            sets.append((index.types.size(codes), _bind(index.types.gather, codes), False))
         hashes = index.key_hashes
         for _, keys in query.equality:
             parts = []
@@ -675,25 +691,39 @@ class MemoryCatalog(Catalog):
                 found = parts[0].astype(np.int64)
             else:
                 found = np.unique(np.concatenate(parts or [_NONE])).astype(np.int64)
-            sets.append((len(found), _bind(_same, found)))
+            sets.append((len(found), _bind(_same, found), False))
         if tests.readable is not None:
             codes = np.flatnonzero(tests.readable).tolist()
-            sets.append((index.readers.size(codes), _bind(index.readers.gather, codes)))
+            sets.append((index.readers.size(codes), _bind(index.readers.gather, codes), False))
         return sets
 
     def _refine(
-        self, query: Query, index: _Index, tests: _Tests, slots: _Slots, low: int, high: int
+        self,
+        query: Query,
+        index: _Index,
+        tests: _Tests,
+        slots: _Slots,
+        low: int,
+        high: int,
+        *,
+        boxed: bool = False,
+        in_range: bool = False,
     ) -> Page:
-        """Test a candidate set, then put the matches in search order."""
+        """Test a candidate set, then put the matches in search order.
+
+        ``boxed``: the set is the box index's answer, whose boxes meet the area's;
+        ``in_range``: its records are all in the date range (the index was given it).
+        """
         positions = index.position_ascending if query.ascending else index.position
-        position = positions[slots]
-        slots = slots[(position >= low) & (position < high)]
-        slots = tests.matching(slots, boxed=False)
+        if not in_range:
+            position = positions[slots]
+            slots = slots[(position >= low) & (position < high)]
+        slots = tests.matching(slots, boxed=boxed)
         order = np.argsort(positions[slots], kind="stable")
         if not query.ascending:
             order = order[::-1]
         chosen = slots[order[: query.limit]]
-        return Page(self._records(chosen, tests.rebuilt), len(slots), fresh=True)
+        return Page(self._records(chosen, tests.rebuilt, tests.texts), len(slots), fresh=True)
 
     def _walk(self, query: Query, index: _Index, tests: _Tests, low: int, high: int) -> Page:
         """Walk the date range in the query's order, testing a chunk of records at a time.
@@ -723,7 +753,8 @@ class MemoryCatalog(Catalog):
                 break
             size = min(2 * size, _LAST_CHUNK)
         chosen = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-        return Page(self._records(chosen, tests.rebuilt), total if everything else None, fresh=True)
+        records = self._records(chosen, tests.rebuilt, tests.texts)
+        return Page(records, total if everything else None, fresh=True)
 
 
 class _Tests:
@@ -749,6 +780,7 @@ class _Tests:
         ]
         self.query = query
         self.rebuilt: dict[int, dict[str, Any]] = {}  # slot -> properties rebuilt to be tested
+        self.texts: dict[int, str] = {}  # slot -> footprintWkt read for the exact area test
 
     def matching(self, slots: _Slots, *, boxed: bool) -> _Slots:
         """Those of ``slots`` whose records pass every test, in the same order."""
@@ -769,9 +801,17 @@ class _Tests:
             slots = slots[selects(store._properties, slots)]
         if area is not None and len(slots):
             slots = store._footprints.intersecting(
-                area, slots, boxed=True, texts=store._footprint_texts
+                area, slots, boxed=True, texts=self._footprint_texts
             )
         return slots
+
+    def _footprint_texts(self, slots: _Slots) -> list[str | None]:
+        """The ``footprintWkt`` texts of these slots, kept for the page (:attr:`texts`)."""
+        texts = self.store._footprint_texts(slots)
+        for slot, text in zip(slots.tolist(), texts, strict=True):
+            if text is not None:
+                self.texts[slot] = text
+        return texts
 
     def _few(self, slots: _Slots) -> _Slots:
         """The filters on a few slots: their rows rebuilt once and tested one by one.

@@ -23,7 +23,7 @@ record. This module holds the parts that are not properties (those are
 range(0, 2)
 >>> index = BoxIndex.build(footprints.boxes, np.arange(2))
 >>> area = Area(shapely.box(0.5, 0.5, 2, 2))
->>> slots = index.query(area, footprints.boxes)
+>>> slots = index.query(area)
 >>> slots.tolist(), footprints.intersecting(area, slots).tolist()
 ([0], [0])
 """
@@ -526,24 +526,42 @@ def _spread(values: NDArray[np.uint32]) -> NDArray[np.uint32]:
 class BoxIndex:
     """A packed spatial index: rows along a Z-order curve, in blocks with their boxes.
 
+    The rows' boxes (and their keys, when given) are held here again in curve order, so a
+    query reads the rows of the blocks it meets from contiguous memory rather than gathering
+    them at random from the per-row arrays (which cost a cache miss a row at a million rows).
+
     Attributes:
         rows: The rows indexed, in curve order.
         blocks: Each block's box (the union of its rows' boxes), float32 ``(n, 4)``.
+        sides: ``blocks`` transposed, float32 ``(4, n)``: each side of every block in a row
+            of its own, read contiguously by the block test of every query.
+        boxes: The rows' boxes, in curve order, float32 ``(len(rows), 4)``.
+        keys: A number per row, in curve order, that a query may restrict to a range (the
+            memory store's: each row's place in time order), or None.
     """
 
     rows: NDArray[np.int32]
     blocks: NDArray[np.float32]
+    sides: NDArray[np.float32]
+    boxes: NDArray[np.float32]
+    keys: NDArray[np.int32] | None = None
 
     @classmethod
-    def build(cls, boxes: NDArray[np.float32], rows: NDArray[np.integer[Any]]) -> BoxIndex:
-        """The index of ``rows`` (their boxes are ``boxes[rows]``).
+    def build(
+        cls,
+        boxes: NDArray[np.float32],
+        rows: NDArray[np.integer[Any]],
+        keys: NDArray[np.int32] | None = None,
+    ) -> BoxIndex:
+        """The index of ``rows`` (their boxes are ``boxes[rows]``, their keys ``keys[rows]``).
 
         >>> boxes = outward_boxes(np.array([[0.0, 0, 1, 1], [10, 10, 11, 11]]))
         >>> BoxIndex.build(boxes, np.arange(2)).blocks.tolist()
         [[0.0, 0.0, 11.0, 11.0]]
         """
         if not len(rows):
-            return cls(np.zeros(0, dtype=np.int32), np.zeros((0, 4), dtype=np.float32))
+            none = np.zeros((0, 4), dtype=np.float32)
+            return cls(np.zeros(0, dtype=np.int32), none, none.T.copy(), none, _no_keys(keys))
         own = boxes[rows].astype(np.float64)
         x = np.clip((own[:, 0] + own[:, 2]) * 0.5, -180.0, 180.0)
         y = np.clip((own[:, 1] + own[:, 3]) * 0.5, -90.0, 90.0)
@@ -558,11 +576,13 @@ class BoxIndex:
         blocks = np.empty((len(starts), 4), dtype=np.float32)
         blocks[:, :2] = np.minimum.reduceat(sorted_boxes[:, :2], starts, axis=0)
         blocks[:, 2:] = np.maximum.reduceat(sorted_boxes[:, 2:], starts, axis=0)
-        return cls(ordered, blocks)
+        sorted_keys = None if keys is None else keys[ordered].astype(np.int32)
+        return cls(ordered, blocks, np.ascontiguousarray(blocks.T), sorted_boxes, sorted_keys)
 
     def nbytes(self) -> int:
         """Memory held by the index."""
-        return int(self.rows.nbytes + self.blocks.nbytes)
+        held = self.rows.nbytes + self.blocks.nbytes + self.sides.nbytes + self.boxes.nbytes
+        return int(held + (0 if self.keys is None else self.keys.nbytes))
 
     def estimate(self, area: Area) -> int:
         """At least as many rows as :meth:`query` finds: those of the blocks the area meets.
@@ -579,18 +599,38 @@ class BoxIndex:
         memo = area._blocks
         if memo is not None and memo[0] is self.blocks:
             return memo[1]
-        blocks, met = self.blocks, []
+        west, south, east, north = self.sides
+        met = []
         for x0, y0, x1, y1 in area.boxes:  # np.float64 (a Python float would become float32)
-            hit = (blocks[:, 0] <= x1) & (blocks[:, 2] >= x0)
-            hit &= (blocks[:, 1] <= y1) & (blocks[:, 3] >= y0)
+            hit = west <= x1
+            hit &= east >= x0
+            hit &= south <= y1
+            hit &= north >= y0
             met.append(np.flatnonzero(hit))
         area._blocks = (self.blocks, met)
         return met
 
-    def query(self, area: Area, boxes: NDArray[np.float32]) -> Slots:
-        """The rows whose box meets the box of a part of ``area``, ascending."""
+    def query(self, area: Area, within: tuple[int, int] | None = None) -> Slots:
+        """The rows whose box meets the box of a part of ``area``, ascending.
+
+        Args:
+            area: The area.
+            within: ``(low, high)``: only the rows whose key is in ``low <= key < high`` (an
+                index built with keys), tested before their boxes.
+
+        Returns:
+            The rows found, ascending.
+
+        >>> boxes = outward_boxes(np.array([[0.0, 0, 1, 1], [0.5, 0.5, 2, 2], [5, 5, 6, 6]]))
+        >>> index = BoxIndex.build(boxes, np.arange(3), keys=np.array([2, 0, 1], np.int32))
+        >>> area = Area(shapely.box(0.5, 0.5, 5, 5))
+        >>> index.query(area).tolist(), index.query(area, within=(1, 3)).tolist()
+        ([0, 1, 2], [0, 2])
+        """
         if not len(self.rows):
             return np.zeros(0, dtype=np.int64)
+        if within is not None and self.keys is None:
+            raise ValueError("a range of keys asked of a box index built without keys")
         found: list[NDArray[np.int32]] = []
         for (x0, y0, x1, y1), chosen in zip(area.boxes, self._blocks_met(area), strict=True):
             if not len(chosen):
@@ -598,16 +638,23 @@ class BoxIndex:
             positions = (chosen[:, np.newaxis] * BLOCK + _IN_BLOCK).reshape(-1)
             if chosen[-1] == len(self.blocks) - 1:  # the last block may be short
                 positions = positions[positions < len(self.rows)]
-            rows = self.rows[positions]
-            own = boxes[rows]
+            if within is not None:
+                assert self.keys is not None
+                keys = self.keys[positions]
+                positions = positions[(keys >= within[0]) & (keys < within[1])]
+            own = self.boxes[positions]
             near = (own[:, 0] <= x1) & (own[:, 2] >= x0) & (own[:, 1] <= y1) & (own[:, 3] >= y0)
-            found.append(rows[near])
+            found.append(self.rows[positions[near]])
         if not found:
             return np.zeros(0, dtype=np.int64)
         rows = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
         result = rows.astype(np.int64)
         result.sort()
         return result
+
+
+def _no_keys(keys: NDArray[np.int32] | None) -> NDArray[np.int32] | None:
+    return None if keys is None else np.zeros(0, dtype=np.int32)
 
 
 _IN_BLOCK = np.arange(BLOCK, dtype=np.int64)
