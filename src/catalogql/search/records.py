@@ -478,7 +478,7 @@ def _checked_copy(
 
 
 def _owned_traits(
-    properties: dict[str, Any], limit: float | None = None
+    properties: dict[str, Any], limit: float | None = None, *, checked: bool = False
 ) -> tuple[bool, bool] | None:
     """:func:`_number_traits` of properties that pass every check unchanged; else None.
 
@@ -486,7 +486,8 @@ def _owned_traits(
     JSON values only (no subclass, no tuple), string keys, every float finite, no NUL or lone
     surrogate in a key or a string, at most ``limit`` (None: :data:`_MAX_JSON_DEPTH`) dicts and
     lists in all (so none nested deeper). None: something else, which :func:`_checked_copy` decides
-    (and copies or refuses, saying where).
+    (and copies or refuses, saying where). ``checked``: the values passed the checks already,
+    only the traits are wanted (keys and strings are not looked at).
 
     >>> _owned_traits({"a": [1, 2**64], "b": "x"}), _owned_traits({"a": float("nan")})
     ((True, True), None)
@@ -506,10 +507,11 @@ def _owned_traits(
         if containers > most:
             return None
         if type(container) is dict:
-            try:
-                keep("".join(container))  # every key is a str, or join raises
-            except TypeError:
-                return None
+            if not checked:
+                try:
+                    keep("".join(container))  # every key is a str, or join raises
+                except TypeError:
+                    return None
             items = container.values()
         else:
             items = container
@@ -522,7 +524,8 @@ def _owned_traits(
                     if item != 0.0 or math.copysign(1.0, item) < 0:
                         inexact = True  # -0.0 or subnormal
             elif kind is str:
-                keep(item)
+                if not checked:
+                    keep(item)
             elif kind is int:
                 if not -exact < item < exact:
                     inexact = True
@@ -653,7 +656,7 @@ def _number_traits(value: dict[str, Any]) -> tuple[bool, bool]:
     >>> _number_traits({"a": [1, 2.5, {"b": 2**64}]}), _number_traits({"a": -0.0, "b": "x"})
     ((True, True), (False, True))
     """
-    traits = _owned_traits(value, limit=math.inf)
+    traits = _owned_traits(value, limit=math.inf, checked=True)
     assert traits is not None, "a checked copy passes every check"
     return traits
 
