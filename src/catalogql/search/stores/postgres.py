@@ -79,7 +79,8 @@ Decisions where the source documents are silent:
   :meth:`~catalogql.search.engine.Catalog.transaction` are written in place: COPYed straight
   into the table (JSONB and text) when none of their identifiers is stored, else upserted. The
   table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the end of a
-  load), so plans follow a bulk load.
+  load), so plans follow a bulk load, and its GIN indexes' pending lists are merged then, so
+  that no search reads through them.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
@@ -189,6 +190,8 @@ _ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
 """For a load's batches: the commit does not wait for the WAL to reach the disk."""
 
 _DURABLE = "SELECT pg_current_xact_id()"
+"""A transaction that commits (it has an id) as the server's setting says: at a load's end, its
+commit waits for the WAL up to it, the load's batches included, to be on the disk."""
 
 _CLEAN_PENDING = f"""
 SELECT gin_clean_pending_list(i.indexrelid)
@@ -201,8 +204,6 @@ A GIN index takes new entries into a pending list (up to ``gin_pending_list_limi
 which every scan of the index reads through until a vacuum merges it: after a load, each
 catalogID search read its index's whole list (50,000 records: 3.9 ms of execution against 0.15
 once merged). Done with the ``ANALYZE`` after a load or a doubling, in bulk."""
-"""A transaction that commits (it has an id) as the server's setting says: at a load's end, its
-commit waits for the WAL up to it, the load's batches included, to be on the disk."""
 
 _INSERT = f"""
 INSERT INTO {TABLE} AS r {_COLUMNS}
@@ -718,7 +719,10 @@ class PostgresCatalog(Catalog):
                 raise
 
     def _analyze_grown(self) -> None:
-        """``ANALYZE`` the table if it has doubled (or grown by 1,000 rows) since the last time."""
+        """``ANALYZE`` the table if it has doubled (or grown by 1,000 rows) since the last time.
+
+        Then merge its GIN indexes' pending lists (:meth:`_clean_pending`).
+        """
         with self._counting:
             analyze = self._unanalyzed >= max(1000, self._analyzed)
             if analyze:
