@@ -348,21 +348,33 @@ def test_a_checked_batch_is_each_record_checked_alone(records: list[Any], start:
         _same(outcome, want)
 
 
+def _prepared_alike(
+    copies: list[Any], handed: list[Any], start: int
+) -> tuple[list[StoredRecord], list[StoredRecord]] | None:
+    """The records handed over (``owned=True``) and their copies prepared as usual, or None
+    when both raise: then the same first error."""
+    try:
+        want = prepare_records(copies, start)
+    except InvalidRecord as error:
+        with pytest.raises(InvalidRecord) as caught:
+            prepare_records(handed, start, owned=True)
+        assert caught.value.problems[0].to_dict() == error.problems[0].to_dict()
+        return None
+    got = prepare_records(handed, start, owned=True)
+    assert len(got) == len(want)
+    return got, want
+
+
 @settings(max_examples=scaled(150))
 @given(st.lists(_records(), min_size=0, max_size=8), st.integers(0, 10))
 def test_handed_over_records_are_prepared_as_copied_ones(records: list[Any], start: int) -> None:
     """owned=True (decoded records, kept as they are) gives the records, texts and errors of
     the copying path; the copying path never keeps a caller's dicts."""
     decoded = [json.loads(json.dumps(record, allow_nan=True)) for record in records]
-    try:
-        want = prepare_records(decoded, start)
-    except InvalidRecord as error:
-        with pytest.raises(InvalidRecord) as caught:
-            prepare_records(decoded, start, owned=True)
-        assert caught.value.problems[0].to_dict() == error.problems[0].to_dict()
+    prepared = _prepared_alike(decoded, decoded, start)
+    if prepared is None:
         return
-    got = prepare_records(decoded, start, owned=True)
-    assert len(got) == len(want)
+    got, want = prepared
     for a, b, obj in zip(got, want, decoded, strict=True):
         _same(a, b)
         assert a.properties_json == b.properties_json
@@ -421,15 +433,10 @@ def test_decoded_records_are_prepared_as_copied_ones(
         assert _typed(value) == _typed(json.loads(raw))
         if type(value) is DecodedRecord:  # what the text vouches for
             assert b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= 64
-    copies = [json.loads(raw) for raw in raws]
-    try:
-        want = prepare_records(copies, start)
-    except InvalidRecord as error:
-        with pytest.raises(InvalidRecord) as caught:
-            prepare_records(decoded, start, owned=True)
-        assert caught.value.problems[0].to_dict() == error.problems[0].to_dict()
+    prepared = _prepared_alike([json.loads(raw) for raw in raws], decoded, start)
+    if prepared is None:
         return
-    got = prepare_records(decoded, start, owned=True)
+    got, want = prepared
     for a, b, obj in zip(got, want, decoded, strict=True):
         if type(obj) is DecodedRecord:
             assert a.properties is obj["properties"] and a.found_traits is None  # unwalked

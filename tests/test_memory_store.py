@@ -19,6 +19,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
 from catalogql.search import open_catalog
 from catalogql.search.geometry import read_area, read_footprint
@@ -79,6 +80,16 @@ def search_area(draw: st.DrawFn) -> shapely.Geometry:
     return shapely.box(x, y, x1, y1)
 
 
+def _read(texts: list[str]) -> tuple[Footprints, list[Any], NDArray[np.int64]]:
+    """The footprints of these texts: the table, the geometries, and their rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        shapes = [read_footprint(text, at) for at, text in enumerate(texts)]
+    footprints = Footprints()
+    footprints.append(shapes)
+    return footprints, shapes, np.arange(len(shapes), dtype=np.int64)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(footprint_wkt(), min_size=1, max_size=3 * BLOCK),
@@ -87,12 +98,7 @@ def search_area(draw: st.DrawFn) -> shapely.Geometry:
 def test_the_packed_index_finds_exactly_what_shapely_finds(
     texts: list[str], areas: list[shapely.Geometry]
 ) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        shapes = [read_footprint(text, at) for at, text in enumerate(texts)]
-    footprints = Footprints()
-    footprints.append(shapes)
-    rows = np.arange(len(shapes), dtype=np.int64)
+    footprints, shapes, rows = _read(texts)
     index = BoxIndex.build(footprints.boxes, rows)
     assert sorted(index.rows.tolist()) == rows.tolist()
     for area in areas:
@@ -114,12 +120,7 @@ def test_a_range_of_keys_is_the_rows_of_those_keys(
     texts: list[str], area: shapely.Geometry, low: int, high: int
 ) -> None:
     """The index's keys (the store's time order) restrict a query to exactly those rows."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        shapes = [read_footprint(text, at) for at, text in enumerate(texts)]
-    footprints = Footprints()
-    footprints.append(shapes)
-    rows = np.arange(len(shapes), dtype=np.int64)
+    footprints, shapes, rows = _read(texts)
     keys = np.random.default_rng(len(texts)).permutation(len(shapes)).astype(np.int32)
     index = BoxIndex.build(footprints.boxes, rows, keys)
     everything = index.query(Area(area))
