@@ -44,10 +44,11 @@ POSTGRES_SETTINGS = {"shared_buffers": "512MB", "max_wal_size": "8GB"}
 _ROOT = Path(__file__).resolve().parents[1]
 
 # One load, in a child: prints {"seconds": …, "held": …} as its last line. Imports are not
-# timed: the modules ``catalogql load`` imports when it runs (the store's, the sources', numpy,
-# shapely, the database drivers: 150-450 ms on this machine, most of it compiling when no
-# bytecode is cached) are imported before the clock starts, as the floor imports orjson and
-# shapely before its clock; a throwaway catalog of the same kind is opened and closed for that.
+# timed: the modules ``catalogql load`` imports when it runs (the store's, the sources', the
+# database drivers, SQLAlchemy: ~50 ms for memory, 330-660 ms for SQLite on this machine, most
+# of it compiling when no bytecode is cached) are imported before the clock starts, as the
+# floor imports orjson and shapely before its clock; a throwaway catalog of the same kind is
+# opened and closed for that.
 _LOAD = """
 import json, sys, time
 path, url = sys.argv[1], sys.argv[2]
