@@ -532,16 +532,14 @@ class BoxIndex:
 
     Attributes:
         rows: The rows indexed, in curve order.
-        blocks: Each block's box (the union of its rows' boxes), float32 ``(n, 4)``.
-        sides: ``blocks`` transposed, float32 ``(4, n)``: each side of every block in a row
-            of its own, read contiguously by the block test of every query.
+        sides: Each block's box (the union of its rows' boxes), float32 ``(4, n)``: one row a
+            side (west, south, east, north), each read contiguously by every query's block test.
         boxes: The rows' boxes, in curve order, float32 ``(len(rows), 4)``.
         keys: A number per row, in curve order, that a query may restrict to a range (the
             memory store's: each row's place in time order), or None.
     """
 
     rows: NDArray[np.int32]
-    blocks: NDArray[np.float32]
     sides: NDArray[np.float32]
     boxes: NDArray[np.float32]
     keys: NDArray[np.int32] | None = None
@@ -556,12 +554,13 @@ class BoxIndex:
         """The index of ``rows`` (their boxes are ``boxes[rows]``, their keys ``keys[rows]``).
 
         >>> boxes = outward_boxes(np.array([[0.0, 0, 1, 1], [10, 10, 11, 11]]))
-        >>> BoxIndex.build(boxes, np.arange(2)).blocks.tolist()
+        >>> BoxIndex.build(boxes, np.arange(2)).sides.T.tolist()
         [[0.0, 0.0, 11.0, 11.0]]
         """
         if not len(rows):
             none = np.zeros((0, 4), dtype=np.float32)
-            return cls(np.zeros(0, dtype=np.int32), none, none.T.copy(), none, _no_keys(keys))
+            no_keys = None if keys is None else np.zeros(0, dtype=np.int32)
+            return cls(np.zeros(0, dtype=np.int32), none.T.copy(), none, no_keys)
         own = boxes[rows].astype(np.float64)
         x = np.clip((own[:, 0] + own[:, 2]) * 0.5, -180.0, 180.0)
         y = np.clip((own[:, 1] + own[:, 3]) * 0.5, -90.0, 90.0)
@@ -577,11 +576,11 @@ class BoxIndex:
         blocks[:, :2] = np.minimum.reduceat(sorted_boxes[:, :2], starts, axis=0)
         blocks[:, 2:] = np.maximum.reduceat(sorted_boxes[:, 2:], starts, axis=0)
         sorted_keys = None if keys is None else keys[ordered].astype(np.int32)
-        return cls(ordered, blocks, np.ascontiguousarray(blocks.T), sorted_boxes, sorted_keys)
+        return cls(ordered, np.ascontiguousarray(blocks.T), sorted_boxes, sorted_keys)
 
     def nbytes(self) -> int:
         """Memory held by the index."""
-        held = self.rows.nbytes + self.blocks.nbytes + self.sides.nbytes + self.boxes.nbytes
+        held = self.rows.nbytes + self.sides.nbytes + self.boxes.nbytes
         return int(held + (0 if self.keys is None else self.keys.nbytes))
 
     def estimate(self, area: Area) -> int:
@@ -597,7 +596,7 @@ class BoxIndex:
     def _blocks_met(self, area: Area) -> list[Slots]:
         """The blocks each box of ``area`` meets (kept in the area: :meth:`query` reuses them)."""
         memo = area._blocks
-        if memo is not None and memo[0] is self.blocks:
+        if memo is not None and memo[0] is self.sides:
             return memo[1]
         west, south, east, north = self.sides
         met = []
@@ -607,7 +606,7 @@ class BoxIndex:
             hit &= south <= y1
             hit &= north >= y0
             met.append(np.flatnonzero(hit))
-        area._blocks = (self.blocks, met)
+        area._blocks = (self.sides, met)
         return met
 
     def query(self, area: Area, within: tuple[int, int] | None = None) -> Slots:
@@ -636,7 +635,7 @@ class BoxIndex:
             if not len(chosen):
                 continue
             positions = (chosen[:, np.newaxis] * BLOCK + _IN_BLOCK).reshape(-1)
-            if chosen[-1] == len(self.blocks) - 1:  # the last block may be short
+            if chosen[-1] == self.sides.shape[1] - 1:  # the last block may be short
                 positions = positions[positions < len(self.rows)]
             if within is not None:
                 assert self.keys is not None
@@ -651,10 +650,6 @@ class BoxIndex:
         result = rows.astype(np.int64)
         result.sort()
         return result
-
-
-def _no_keys(keys: NDArray[np.int32] | None) -> NDArray[np.int32] | None:
-    return None if keys is None else np.zeros(0, dtype=np.int32)
 
 
 _IN_BLOCK = np.arange(BLOCK, dtype=np.int64)
