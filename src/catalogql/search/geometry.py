@@ -76,14 +76,15 @@ _WKT_TYPES = frozenset(
     }
 )
 _DIMENSIONS = {"Z": 3, "M": 3, "ZM": 4}
+_WKT_NUMBER = rf"{NUMBER_RE.pattern}(?![A-Za-z0-9_.])"
+"""A number of WKT text, as the scanner and the plain rectangle read it."""
 _WKT_TOKEN = re.compile(
-    rf"(?P<num>{NUMBER_RE.pattern})(?![A-Za-z0-9_.])|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),])"
+    rf"(?P<num>{_WKT_NUMBER})|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),])"
 )
 _WKT_SPACE = re.compile(r"[ \t\r\n]*")
 _WKT_RUN = re.compile(r"[^ \t\r\n(),\x00]+")
 _NON_FINITE_WORDS = frozenset({"NAN", "INF", "INFINITY"})
-_WKT_NUMBER = rf"({NUMBER_RE.pattern})(?![A-Za-z0-9_.])"
-_WKT_POINT = rf"[ \t\r\n]*{_WKT_NUMBER}[ \t\r\n]+{_WKT_NUMBER}[ \t\r\n]*"
+_WKT_POINT = rf"[ \t\r\n]*({_WKT_NUMBER})[ \t\r\n]+({_WKT_NUMBER})[ \t\r\n]*"
 _PLAIN_RECTANGLE = re.compile(
     r"[ \t\r\n]*[Pp][Oo][Ll][Yy][Gg][Oo][Nn][ \t\r\n]*\([ \t\r\n]*\("
     + ",".join([_WKT_POINT] * 5)
