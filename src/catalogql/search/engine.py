@@ -607,9 +607,7 @@ class Catalog(abc.ABC):
         page = self._select(query)
         chosen = page.records[: query.limit]
         results = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
-        counts: Counter[str] = Counter()
-        for record in results:
-            counts.update(record["type"])
+        counts = Counter(itertools.chain.from_iterable(record["type"] for record in results))
         stats: dict[str, Any] = {
             "recordsReturned": len(results),
             "totalRecords": len(results),
