@@ -606,7 +606,7 @@ class Catalog(abc.ABC):
         query = Query.from_request(request, self.schema, self.indexed, names)
         page = self._select(query)
         chosen = page.records[: query.limit]
-        results = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
+        results = _answer_records(chosen, page.fresh)
         counts = Counter(itertools.chain.from_iterable(record["type"] for record in results))
         stats: dict[str, Any] = {
             "recordsReturned": len(results),
@@ -639,7 +639,7 @@ class Catalog(abc.ABC):
         self._check_open()
         page = self._select(query)
         chosen = page.records[: query.limit]
-        records = [dict(r) for r in chosen] if page.fresh else [copy_record(r) for r in chosen]
+        records = _answer_records(chosen, page.fresh)
         return records, page.total
 
     def get_record(
@@ -1009,3 +1009,15 @@ def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:
     ['p']
     """
     return copy_json(dict(record))  # type: ignore[no-any-return]
+
+
+def _answer_records(records: Sequence[Mapping[str, Any]], fresh: bool) -> list[dict[str, Any]]:
+    """The records an answer holds: the store's new dicts as they are, anything else copied.
+
+    >>> mine = {"identifier": "a", "type": [], "properties": {}}
+    >>> [_answer_records([mine], fresh)[0] is mine for fresh in (True, False)]
+    [True, False]
+    """
+    if not fresh:
+        return [copy_record(record) for record in records]
+    return [record if type(record) is dict else dict(record) for record in records]
