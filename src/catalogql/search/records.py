@@ -75,6 +75,7 @@ __all__ = [
     "copy_json",
     "decode_stored",
     "decoded_record",
+    "decoded_shape",
     "hashed_keys",
     "in_search_order",
     "literal_keys",
@@ -545,10 +546,10 @@ class DecodedRecord(dict[str, Any]):
 
     :func:`decoded_record` makes one. Handed over (``owned=True``), its properties are kept
     without walking their values: orjson made them of plain JSON values with string keys and
-    refused a NaN, an infinity, a lone surrogate or a control character, and the text had no
-    escaped NUL and at most 64 brackets. Their number traits (:attr:`StoredRecord.wide`,
-    :attr:`StoredRecord.inexact`) are found when a store first asks. Making one by hand vouches
-    for the same.
+    refused a NaN, an infinity, a lone surrogate or a control character, the text had no
+    escaped NUL, and the record holds at most 64 dicts and lists. Their number traits
+    (:attr:`StoredRecord.wide`, :attr:`StoredRecord.inexact`) are found when a store first asks.
+    Making one by hand vouches for the same.
 
     >>> DecodedRecord({"identifier": "a"}) == {"identifier": "a"}
     True
@@ -562,22 +563,57 @@ TEXT_SHAPES = bytes(
 )
 """A translation table for JSON text: a digit becomes ``0``, a bracket ``{``, the rest a space.
 
-What tells whether orjson may read the text (an integer of 19 digits or more, which it reads as
-a float) and whether its record may be a :class:`DecodedRecord` (the brackets)."""
+What tells whether orjson may have read the text differently from the standard library (an
+integer of 19 digits or more, which orjson reads as a float: ``0`` 19 times in a row)."""
+
+_WIDE = float(2**63)  # orjson reads an integer as an int from -2**63 to 2**64 - 1
 
 
-def decoded_record(value: Any, raw: bytes, shapes: bytes | None = None) -> Any:
+def decoded_shape(value: Any) -> tuple[int, bool]:
+    """The dicts and lists in a decoded JSON value, and whether it holds a float of 2**63 or more.
+
+    How many dicts and lists (the value itself included), and whether a float is ``2**63`` or
+    more, or ``-2**63`` or less: one walk over the values, for :func:`decoded_record` (the dicts
+    and lists) and for a reader that must know whether orjson may have read an integer past 64
+    bits as such a float.
+
+    >>> decoded_shape({"a": [1, {"b": 2.0**64}], "c": "x"}), decoded_shape([1e18, -1.5])
+    ((3, True), (1, False))
+    >>> decoded_shape("x"), decoded_shape(-(2.0**63))
+    ((0, False), (0, True))
+    """
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return 0, kind is float and not -_WIDE < value < _WIDE
+    containers = 0
+    wide = False
+    high, low = _WIDE, -_WIDE  # locals: this loop runs for every record loaded
+    stack: list[Any] = [value]
+    while stack:
+        container = stack.pop()
+        containers += 1
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                if item >= high or item <= low:
+                    wide = True
+            elif kind is dict or kind is list:
+                stack.append(item)
+    return containers, wide
+
+
+def decoded_record(value: Any, raw: bytes, containers: int | None = None) -> Any:
     """``value``, what orjson decoded from ``raw``, as a :class:`DecodedRecord` where it may be.
 
-    That is, when ``value`` is a dict and the text holds at most 64 ``{`` and ``[`` (those in
-    strings count too) and no escaped NUL (``\\u0000``).
+    That is, when ``value`` is a dict holding at most 64 dicts and lists in all (itself
+    included) and the text holds no escaped NUL (``\\u0000``).
 
     Args:
         value: What ``orjson.loads(raw)`` returned, and exactly what the text says: orjson reads
-            an integer past 64 bits as a float, so text with 19 digits in a row is for the
+            an integer past 64 bits as a float, so text with such an integer is for the
             standard library's ``json`` (and its values are not for this function).
         raw: The JSON text.
-        shapes: ``raw.translate(TEXT_SHAPES)``, if the caller has it already.
+        containers: ``decoded_shape(value)[0]``, if the caller has it already.
 
     Returns:
         A :class:`DecodedRecord` of ``value``'s items, or ``value`` itself.
@@ -591,10 +627,12 @@ def decoded_record(value: Any, raw: bytes, shapes: bytes | None = None) -> Any:
     """
     if type(value) is not dict:
         return value
-    if shapes is None:
-        shapes = raw.translate(TEXT_SHAPES)
     # a backslash first: a single byte is found at memchr's speed, and most lines hold none
-    if shapes.count(b"{") > _MAX_JSON_DEPTH or (b"\\" in raw and b"\\u0000" in raw):
+    if b"\\" in raw and b"\\u0000" in raw:
+        return value
+    if containers is None:
+        containers = decoded_shape(value)[0]
+    if containers > _MAX_JSON_DEPTH:
         return value
     return DecodedRecord(value)
 
