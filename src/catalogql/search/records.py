@@ -375,7 +375,7 @@ def _prepare(
     if "\x00" in identifier or not encodable(identifier):
         raise InvalidRecord(position, "identifier", "holds a NUL or a lone surrogate")
     types = obj.get("type")
-    if not isinstance(types, list) or not all(type(t) is str or isinstance(t, str) for t in types):
+    if not isinstance(types, list) or not all(map(_is_text, types)):
         raise InvalidRecord(
             position, "type", "must be a list of strings", 'e.g. ["GBDXCatalogRecord", "WV02"]'
         )
@@ -426,6 +426,9 @@ def _prepare(
         tuple(notes),
         parsed,
     )
+
+
+_is_text: Callable[[object], bool] = str.__instancecheck__  # isinstance(t, str), without a frame
 
 
 @functools.lru_cache(maxsize=1024)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,12 +112,18 @@ def read_entries(stream: IO[bytes]) -> Iterator[Entry]:
 
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """The numbered lines of a stream, decompressed if it is gzip."""
+    """The numbered lines of a stream, decompressed if it is gzip.
+
+    The first without a byte order mark; the others numbered by ``enumerate`` itself, with no
+    Python frame a line.
+    """
     reader: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     if reader.peek(2)[:2] == _GZIP_MAGIC:
         reader = gzip.GzipFile(fileobj=reader, mode="rb")
-    for number, raw in enumerate(reader, start=1):
-        yield number, raw.removeprefix(_BOM) if number == 1 else raw
+    first = reader.readline()
+    if not first:
+        return iter(())
+    return itertools.chain([(1, first.removeprefix(_BOM))], enumerate(reader, start=2))
 
 
 def _json_lines(lines: Iterator[tuple[int, bytes]]) -> Iterator[Entry]:
