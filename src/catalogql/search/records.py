@@ -110,7 +110,6 @@ class StoredRecord:
         properties: Its properties (the same object as ``record["properties"]``).
         timestamp: ``properties.timestamp`` as an :func:`~catalogql.semantics.instant_key`.
         footprint: ``properties.footprintWkt`` as a shapely geometry.
-        record: The record as stored and returned: identifier, type, properties.
         indexed: The hot properties, each with its reader: :attr:`keys` are theirs.
         found_keys: :attr:`keys` once found, else None.
         properties_text: ``properties`` as compact JSON text, or None until it is first asked
@@ -130,13 +129,26 @@ class StoredRecord:
     properties: Mapping[str, Any]
     timestamp: str
     footprint: BaseGeometry
-    record: dict[str, Any]
     indexed: _Readers
     properties_text: str | None
     found_traits: tuple[bool, bool] | None
     notes: tuple[Problem, ...] = ()
     parsed: bool = False
     found_keys: frozenset[str] | None = None
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The record as stored and returned: identifier, type, properties (made when asked).
+
+        >>> prepare_records([{"identifier": "a", "type": ["WV02"], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}])[0].record["type"]
+        ['GBDXCatalogRecord', 'WV02']
+        """
+        return {
+            "identifier": self.identifier,
+            "type": list(self.types),
+            "properties": self.properties,
+        }
 
     @property
     def wide(self) -> bool:
@@ -412,14 +424,12 @@ def _prepare(
     else:
         copy, text, wide, inexact = _checked_copy(properties, position)
         traits = (wide, inexact)
-    record = {"identifier": identifier, "type": list(labels), "properties": copy}
     return StoredRecord(
         identifier,
         labels,
         copy,
         key,
         footprint,
-        record,
         readers,
         text,
         traits,
