@@ -384,7 +384,7 @@ def _prepare(
     identifier = obj.get("identifier")
     if not isinstance(identifier, str) or not identifier:
         raise InvalidRecord(position, "identifier", "missing or not a non-empty string")
-    if "\x00" in identifier or not encodable(identifier):
+    if "\x00" in identifier or not (identifier.isascii() or encodable(identifier)):
         raise InvalidRecord(position, "identifier", "holds a NUL or a lone surrogate")
     types = obj.get("type")
     if not isinstance(types, list) or not all(map(_is_text, types)):
@@ -934,7 +934,8 @@ def hashed_keys(
         numbers = list(compress(others, digits))  # value_keys' own fast path: text and number
         forms: tuple[Iterable[str], ...] = (
             map("s:".__add__, numbers),
-            map(_number_key, map(float, numbers)),  # type: ignore[arg-type]  # finite: a str
+            # _number_key of a finite float of 0 or more, without a Python call each
+            map("n:".__add__, map(repr, map(float, numbers))),
         )
         for written in forms:
             added = map(hash, map((name + _SEPARATOR).__add__, written))
