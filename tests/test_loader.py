@@ -35,6 +35,7 @@ from catalogql.search.records import (
     _properties_json,
     _text_keys,
     check_records,
+    decoded_shape,
     prepare_record,
     prepare_records,
     value_keys,
@@ -390,6 +391,7 @@ _TEXT_ODDITIES = st.sampled_from(
         {"n": "a\x00b"},  # written as an escaped NUL
         {"n": DEEP},  # more than 64 brackets
         {"n": [[[[1]]]] * 20},  # 81 brackets, none nested deeper than 5
+        {"n": "{[" * 40, "m": [1, ["x"]]},  # 80 brackets in a string, 3 lists and dicts
         {"n": -0.0, "m": 5e-324, "k": 2**53 + 1, "j": -(2**63)},  # the traits, no NUL
         {"n": 2**64, "s": "1" * 30},  # read by json
         {"n": "\ud800"},  # refused by orjson
@@ -431,8 +433,8 @@ def test_decoded_records_are_prepared_as_copied_ones(
     assert all(entry.error is None for entry in entries)
     for raw, value in zip(raws, decoded, strict=True):
         assert _typed(value) == _typed(json.loads(raw))
-        if type(value) is DecodedRecord:  # what the text vouches for
-            assert b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= 64
+        if type(value) is DecodedRecord:  # what the text and the values vouch for
+            assert b"\\u0000" not in raw and decoded_shape(value)[0] <= 64
     prepared = _prepared_alike([json.loads(raw) for raw in raws], decoded, start)
     if prepared is None:
         return
@@ -454,8 +456,12 @@ def test_common_lines_are_decoded_records_and_the_others_are_not() -> None:
         b'{"identifier": "d", "properties": {"n": ' + b"[" * 64 + b"]" * 64 + b"}}",
         b'{"results": [{"identifier": "e"}]}',
     ]
-    entries = list(read_entries(io.BytesIO(b"\n".join([plain, *others]))))
-    assert [type(e.record).__name__ for e in entries] == ["DecodedRecord"] + ["dict"] * 4
+    # brackets in strings are not dicts and lists: 63 of them in all, 67 brackets in the text
+    bracketed = b'{"identifier": "f", "properties": {"s": "' + b"{" * 4 + b'", "n": '
+    bracketed += b"[" * 61 + b"]" * 61 + b"}}"
+    entries = list(read_entries(io.BytesIO(b"\n".join([plain, *others, bracketed]))))
+    kinds = ["DecodedRecord"] + ["dict"] * 4 + ["DecodedRecord"]
+    assert [type(e.record).__name__ for e in entries] == kinds
     assert entries[2].record["properties"]["n"] == 12345678901234567890123  # exact, by json
     assert entries[4].item == "results[0]"
 

@@ -23,6 +23,7 @@ import abc
 import contextlib
 import gc
 import itertools
+import operator
 import threading
 import warnings
 from collections import Counter
@@ -78,6 +79,9 @@ Progress = Callable[[int], None]
 
 DEFAULT_BATCH = 5000
 """Records per batch (and per transaction) of :meth:`Catalog.add_records` unless told."""
+
+_IDENTIFIER = operator.attrgetter("identifier")  # of a StoredRecord, read without a frame
+_NOTES = operator.attrgetter("notes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,19 +545,22 @@ class Catalog(abc.ABC):
         iterator = iter(records)
         with _collector_paused(), self._bulk():
             while batch := list(itertools.islice(iterator, batch_size)):
-                prepared: dict[str, StoredRecord] = {}
-                for offset, record in enumerate(
-                    prepare_records(batch, stored, self.indexed, owned=owned)
-                ):
-                    for note in record.notes:
-                        if on_note is not None:
-                            on_note(stored + offset, note)
-                        else:
-                            noted.setdefault(note.code, []).append((stored + offset, note))
-                    prepared.pop(record.identifier, None)  # the last copy wins, in input order
-                    prepared[record.identifier] = record
+                checked = prepare_records(batch, stored, self.indexed, owned=owned)
+                if any(map(_NOTES, checked)):
+                    for offset, record in enumerate(checked):
+                        for note in record.notes:
+                            if on_note is not None:
+                                on_note(stored + offset, note)
+                            else:
+                                noted.setdefault(note.code, []).append((stored + offset, note))
+                if len(set(map(_IDENTIFIER, checked))) < len(checked):  # an identifier again
+                    prepared: dict[str, StoredRecord] = {}
+                    for record in checked:  # the last copy wins, in input order
+                        prepared.pop(record.identifier, None)
+                        prepared[record.identifier] = record
+                    checked = list(prepared.values())
                 with self.transaction() as unit:
-                    self._write(list(prepared.values()), unit, names)
+                    self._write(checked, unit, names)
                 stored += len(batch)
                 if progress is not None:
                     progress(len(batch))

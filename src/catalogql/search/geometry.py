@@ -1161,9 +1161,9 @@ def _numbers(
     del odd
     has_dot = (dots[:, 0] | dots[:, 1]) != 0
     negative = u[starts] == 45
-    if buffer.count(b"-") != np.count_nonzero(negative) or buffer.count(b".") != np.count_nonzero(
-        has_dot
-    ):  # a '-' not first, or two points: which numbers
+    dashes, periods = np.count_nonzero(u == 45), np.count_nonzero(u == 46)  # (not bytes.count)
+    if dashes != np.count_nonzero(negative) or periods != np.count_nonzero(has_dot):
+        # a '-' not first, or two points: which numbers
         minus = np.bitwise_count(_bytes_equal(words, _MINUS) & mine)
         wrong |= minus[:, 0] + minus[:, 1] != negative
         points = np.bitwise_count(dots)

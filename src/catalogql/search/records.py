@@ -75,6 +75,7 @@ __all__ = [
     "copy_json",
     "decode_stored",
     "decoded_record",
+    "decoded_shape",
     "hashed_keys",
     "in_search_order",
     "literal_keys",
@@ -109,7 +110,6 @@ class StoredRecord:
         properties: Its properties (the same object as ``record["properties"]``).
         timestamp: ``properties.timestamp`` as an :func:`~catalogql.semantics.instant_key`.
         footprint: ``properties.footprintWkt`` as a shapely geometry.
-        record: The record as stored and returned: identifier, type, properties.
         indexed: The hot properties, each with its reader: :attr:`keys` are theirs.
         found_keys: :attr:`keys` once found, else None.
         properties_text: ``properties`` as compact JSON text, or None until it is first asked
@@ -129,13 +129,26 @@ class StoredRecord:
     properties: Mapping[str, Any]
     timestamp: str
     footprint: BaseGeometry
-    record: dict[str, Any]
     indexed: _Readers
     properties_text: str | None
     found_traits: tuple[bool, bool] | None
     notes: tuple[Problem, ...] = ()
     parsed: bool = False
     found_keys: frozenset[str] | None = None
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The record as stored and returned: identifier, type, properties (made when asked).
+
+        >>> prepare_records([{"identifier": "a", "type": ["WV02"], "properties": {
+        ...     "timestamp": "2016-01-01", "footprintWkt": "POINT(1 2)"}}])[0].record["type"]
+        ['GBDXCatalogRecord', 'WV02']
+        """
+        return {
+            "identifier": self.identifier,
+            "type": list(self.types),
+            "properties": self.properties,
+        }
 
     @property
     def wide(self) -> bool:
@@ -371,10 +384,10 @@ def _prepare(
     identifier = obj.get("identifier")
     if not isinstance(identifier, str) or not identifier:
         raise InvalidRecord(position, "identifier", "missing or not a non-empty string")
-    if "\x00" in identifier or not encodable(identifier):
+    if "\x00" in identifier or not (identifier.isascii() or encodable(identifier)):
         raise InvalidRecord(position, "identifier", "holds a NUL or a lone surrogate")
     types = obj.get("type")
-    if not isinstance(types, list) or not all(type(t) is str or isinstance(t, str) for t in types):
+    if not isinstance(types, list) or not all(map(_is_text, types)):
         raise InvalidRecord(
             position, "type", "must be a list of strings", 'e.g. ["GBDXCatalogRecord", "WV02"]'
         )
@@ -411,20 +424,21 @@ def _prepare(
     else:
         copy, text, wide, inexact = _checked_copy(properties, position)
         traits = (wide, inexact)
-    record = {"identifier": identifier, "type": list(labels), "properties": copy}
     return StoredRecord(
         identifier,
         labels,
         copy,
         key,
         footprint,
-        record,
         readers,
         text,
         traits,
         tuple(notes),
         parsed,
     )
+
+
+_is_text: Callable[[object], bool] = str.__instancecheck__  # isinstance(t, str), without a frame
 
 
 @functools.lru_cache(maxsize=1024)
@@ -545,10 +559,10 @@ class DecodedRecord(dict[str, Any]):
 
     :func:`decoded_record` makes one. Handed over (``owned=True``), its properties are kept
     without walking their values: orjson made them of plain JSON values with string keys and
-    refused a NaN, an infinity, a lone surrogate or a control character, and the text had no
-    escaped NUL and at most 64 brackets. Their number traits (:attr:`StoredRecord.wide`,
-    :attr:`StoredRecord.inexact`) are found when a store first asks. Making one by hand vouches
-    for the same.
+    refused a NaN, an infinity, a lone surrogate or a control character, the text had no
+    escaped NUL, and the record holds at most 64 dicts and lists. Their number traits
+    (:attr:`StoredRecord.wide`, :attr:`StoredRecord.inexact`) are found when a store first asks.
+    Making one by hand vouches for the same.
 
     >>> DecodedRecord({"identifier": "a"}) == {"identifier": "a"}
     True
@@ -562,22 +576,57 @@ TEXT_SHAPES = bytes(
 )
 """A translation table for JSON text: a digit becomes ``0``, a bracket ``{``, the rest a space.
 
-What tells whether orjson may read the text (an integer of 19 digits or more, which it reads as
-a float) and whether its record may be a :class:`DecodedRecord` (the brackets)."""
+What tells whether orjson may have read the text differently from the standard library (an
+integer of 19 digits or more, which orjson reads as a float: ``0`` 19 times in a row)."""
+
+_WIDE = float(2**63)  # orjson reads an integer as an int from -2**63 to 2**64 - 1
 
 
-def decoded_record(value: Any, raw: bytes, shapes: bytes | None = None) -> Any:
+def decoded_shape(value: Any) -> tuple[int, bool]:
+    """The dicts and lists in a decoded JSON value, and whether it holds a float of 2**63 or more.
+
+    How many dicts and lists (the value itself included), and whether a float is ``2**63`` or
+    more, or ``-2**63`` or less: one walk over the values, for :func:`decoded_record` (the dicts
+    and lists) and for a reader that must know whether orjson may have read an integer past 64
+    bits as such a float.
+
+    >>> decoded_shape({"a": [1, {"b": 2.0**64}], "c": "x"}), decoded_shape([1e18, -1.5])
+    ((3, True), (1, False))
+    >>> decoded_shape("x"), decoded_shape(-(2.0**63))
+    ((0, False), (0, True))
+    """
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return 0, kind is float and not -_WIDE < value < _WIDE
+    containers = 0
+    wide = False
+    high, low = _WIDE, -_WIDE  # locals: this loop runs for every record loaded
+    stack: list[Any] = [value]
+    while stack:
+        container = stack.pop()
+        containers += 1
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                if item >= high or item <= low:
+                    wide = True
+            elif kind is dict or kind is list:
+                stack.append(item)
+    return containers, wide
+
+
+def decoded_record(value: Any, raw: bytes, containers: int | None = None) -> Any:
     """``value``, what orjson decoded from ``raw``, as a :class:`DecodedRecord` where it may be.
 
-    That is, when ``value`` is a dict and the text holds at most 64 ``{`` and ``[`` (those in
-    strings count too) and no escaped NUL (``\\u0000``).
+    That is, when ``value`` is a dict holding at most 64 dicts and lists in all (itself
+    included) and the text holds no escaped NUL (``\\u0000``).
 
     Args:
         value: What ``orjson.loads(raw)`` returned, and exactly what the text says: orjson reads
-            an integer past 64 bits as a float, so text with 19 digits in a row is for the
+            an integer past 64 bits as a float, so text with such an integer is for the
             standard library's ``json`` (and its values are not for this function).
         raw: The JSON text.
-        shapes: ``raw.translate(TEXT_SHAPES)``, if the caller has it already.
+        containers: ``decoded_shape(value)[0]``, if the caller has it already.
 
     Returns:
         A :class:`DecodedRecord` of ``value``'s items, or ``value`` itself.
@@ -591,10 +640,12 @@ def decoded_record(value: Any, raw: bytes, shapes: bytes | None = None) -> Any:
     """
     if type(value) is not dict:
         return value
-    if shapes is None:
-        shapes = raw.translate(TEXT_SHAPES)
     # a backslash first: a single byte is found at memchr's speed, and most lines hold none
-    if shapes.count(b"{") > _MAX_JSON_DEPTH or (b"\\" in raw and b"\\u0000" in raw):
+    if b"\\" in raw and b"\\u0000" in raw:
+        return value
+    if containers is None:
+        containers = decoded_shape(value)[0]
+    if containers > _MAX_JSON_DEPTH:
         return value
     return DecodedRecord(value)
 
@@ -883,7 +934,8 @@ def hashed_keys(
         numbers = list(compress(others, digits))  # value_keys' own fast path: text and number
         forms: tuple[Iterable[str], ...] = (
             map("s:".__add__, numbers),
-            map(_number_key, map(float, numbers)),  # type: ignore[arg-type]  # finite: a str
+            # _number_key of a finite float of 0 or more, without a Python call each
+            map("n:".__add__, map(repr, map(float, numbers))),
         )
         for written in forms:
             added = map(hash, map((name + _SEPARATOR).__add__, written))

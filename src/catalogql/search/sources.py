@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from typing import IO, Any
 
 import orjson
 
-from catalogql.search.records import TEXT_SHAPES, DecodedRecord, decoded_record
+from catalogql.search.records import TEXT_SHAPES, DecodedRecord, decoded_record, decoded_shape
 
 __all__ = ["Entry", "read_entries"]
 
@@ -111,12 +112,18 @@ def read_entries(stream: IO[bytes]) -> Iterator[Entry]:
 
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """The numbered lines of a stream, decompressed if it is gzip."""
+    """The numbered lines of a stream, decompressed if it is gzip.
+
+    The first without a byte order mark; the others numbered by ``enumerate`` itself, with no
+    Python frame a line.
+    """
     reader: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     if reader.peek(2)[:2] == _GZIP_MAGIC:
         reader = gzip.GzipFile(fileobj=reader, mode="rb")
-    for number, raw in enumerate(reader, start=1):
-        yield number, raw.removeprefix(_BOM) if number == 1 else raw
+    first = reader.readline()
+    if not first:
+        return iter(())
+    return itertools.chain([(1, first.removeprefix(_BOM))], enumerate(reader, start=2))
 
 
 def _json_lines(lines: Iterator[tuple[int, bytes]]) -> Iterator[Entry]:
@@ -134,7 +141,6 @@ def _json_lines(lines: Iterator[tuple[int, bytes]]) -> Iterator[Entry]:
 
 
 _LONG_RUN = b"0" * 19  # an integer past 64 bits has at least 19 digits (TEXT_SHAPES: "0"s)
-_WIDE = float(2**63)  # orjson reads an integer as an int from -2**63 to 2**64 - 1
 
 
 def _decode(raw: bytes) -> tuple[Any, str | None]:
@@ -143,11 +149,12 @@ def _decode(raw: bytes) -> tuple[Any, str | None]:
     orjson reads the common line. What it refuses (NaN, a lone surrogate escape, a number
     past the float range, text that is not UTF-8) is read by the standard library, which
     accepts what it always accepted and words the errors. orjson reads an integer past 64 bits
-    as a float, so a line with 19 digits in a row somewhere (a long identifier, mostly) whose
-    value holds a float of 2**63 or more (or -2**63 or less) is read by the standard library
-    too. A record that orjson read is a :class:`~catalogql.search.records.DecodedRecord`
-    when its text says that its properties pass the checks as they are
-    (:func:`~catalogql.search.records.decoded_record`).
+    as a float, so a value holding a float of 2**63 or more (or -2**63 or less) whose text has
+    19 digits in a row somewhere (a long identifier, say) is read by the standard library too.
+    A record that orjson read is a :class:`~catalogql.search.records.DecodedRecord` when its
+    text and values say that its properties pass the checks as they are
+    (:func:`~catalogql.search.records.decoded_record`). The values are walked once for both
+    (:func:`~catalogql.search.records.decoded_shape`): cheaper than scanning the text.
 
     >>> _decode(b'{"a": 18446744073709551616, "b": NaN}')
     ({'a': 18446744073709551616, 'b': nan}, None)
@@ -163,9 +170,9 @@ def _decode(raw: bytes) -> tuple[Any, str | None]:
     except orjson.JSONDecodeError:
         pass
     else:
-        shapes = raw.translate(TEXT_SHAPES)
-        if _LONG_RUN not in shapes or not _holds_wide_float(value):
-            return decoded_record(value, raw, shapes), None
+        containers, wide = decoded_shape(value)
+        if not wide or _LONG_RUN not in raw.translate(TEXT_SHAPES):
+            return decoded_record(value, raw, containers), None
     try:
         return json.loads(raw), None
     except json.JSONDecodeError as exc:
@@ -174,27 +181,6 @@ def _decode(raw: bytes) -> tuple[Any, str | None]:
         return None, f"not UTF-8 text: {exc.reason} at byte {exc.start}"
     except (ValueError, RecursionError) as exc:
         return None, f"not JSON: {exc}"
-
-
-def _holds_wide_float(value: Any) -> bool:
-    """Whether a value orjson decoded holds a float that its text may have as an integer.
-
-    >>> _holds_wide_float({"a": ["x", 2.0**64]}), _holds_wide_float({"a": [2**64 - 1, 1e18]})
-    (True, False)
-    >>> _holds_wide_float(1e19), _holds_wide_float("x")
-    (True, False)
-    """
-    stack: list[Any] = [[value]]
-    while stack:
-        container = stack.pop()
-        for item in container.values() if type(container) is dict else container:
-            kind = type(item)
-            if kind is float:
-                if not -_WIDE < item < _WIDE:
-                    return True
-            elif kind is dict or kind is list:
-                stack.append(item)
-    return False
 
 
 def _expand(line: int, value: Any) -> Iterator[Entry]:
