@@ -451,6 +451,35 @@ def test_lists_follow_the_list_rule() -> None:
         assert_selects_the_same(cq.parse_filter(text), rows, None)
 
 
+def test_nul_characters_are_compared_as_python_compares_them() -> None:
+    # numpy's string functions drop trailing NULs: of an operand, and of a string to endswith
+    rows: list[dict[str, Any]] = [
+        {"name": "x"},
+        {"name": "x\x00"},
+        {"name": "x\x00y"},
+        {"name": "\x00"},
+        {"name": "y\x00"},
+        {"name": ""},
+        {},
+    ]
+    for text in (
+        "name = 'x\x00'",
+        "name < 'x\x00'",
+        "name >= 'x\x00'",
+        "name = 'x\x00*'",
+        "name = '\x00*'",
+        "name = '*y'",
+        "name = '*\x00'",
+        "name = 'x*y'",
+        "name = '*\x00*'",
+        "NOT name = x",
+        "name = x*",
+    ):
+        node = cq.parse_filter(text)
+        assert_selects_the_same(node, rows, None)
+        assert_selects_the_same(node, rows, None, batches=3)
+
+
 def test_dotted_names_read_the_key_first_then_the_path() -> None:
     rows: list[dict[str, Any]] = [
         {"a.b": 1, "a": {"b": 5}},

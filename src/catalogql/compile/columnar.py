@@ -167,8 +167,10 @@ class _Dictionary:
     fifth more (its entry holds ``""``, and :meth:`view` says which entries are long): the long
     strings of one encode joined in one chunk, a ``str`` when ASCII (its own UTF-8, and sliced
     without decoding), else UTF-8 bytes; the chunks are kept as made, never copied into one
-    growing buffer (a load's page faults). Comparisons answer for those entries one at a time,
-    in Python.
+    growing buffer (a load's page faults). A string holding a NUL is kept there too, whatever
+    its length: ``np.strings.startswith``, ``endswith`` and ``str_len`` drop a string's trailing
+    NULs (``"y\\x00"`` ends with ``"y"`` to them). Comparisons answer for those entries one at a
+    time, in Python.
 
     While the strings repeat (no more than
     ``_INDEX_LIMIT`` distinct ones, or at most one in ``_REPEATS`` of those met), an index (string
@@ -253,7 +255,10 @@ class _Dictionary:
     def _add(self, new: Sequence[str], ascii: bool = False) -> None:
         """New entries at the end (the caller holds the lock); ``ascii``: known to be."""
         widths = _widths(new, ascii)
-        long = np.flatnonzero(widths > _LONG_TEXT)
+        aside = widths > _LONG_TEXT
+        if "\x00" in "".join(new):  # numpy's string functions drop trailing NULs
+            aside |= np.fromiter(("\x00" in text for text in new), dtype=bool, count=len(new))
+        long = np.flatnonzero(aside)
         if len(long):  # the long strings' UTF-8, joined and encoded at once
             if len(long) == len(new):
                 joined = "".join(new)
@@ -275,7 +280,7 @@ class _Dictionary:
             self._long_codes.extend(codes)
             self._long_ends.extend(ends.tolist())  # after the codes and the bytes: readers
             self._long_pending.extend(codes)
-        medium = widths[(widths > _INLINE_TEXT) & (widths <= _LONG_TEXT)]
+        medium = widths[(widths > _INLINE_TEXT) & ~aside]
         self.heap += int((medium + 6).sum())
         self._pending.extend(new)
         self.size += len(new)
@@ -760,6 +765,18 @@ def _build_mixed(
     code = np.zeros(size, dtype=_code_type(dictionary.size))
     code[at] = codes + 1
     return _Values(kind, None, code, dictionary)
+
+
+def _comparable(text: str) -> bool:
+    """Whether numpy's string functions compare ``text`` right.
+
+    Not when it holds a lone surrogate (StringDType cannot hold one) or a NUL (a ``str``
+    operand loses its trailing NULs).
+
+    >>> _comparable("WORLDVIEW03"), _comparable("x\\x00"), _comparable("x" + chr(0xDFFF))
+    (True, False, False)
+    """
+    return "\x00" not in text and _encodable(text)
 
 
 def _encodable(text: str) -> bool:
@@ -1594,9 +1611,9 @@ class _Leaf:
             if str not in self.domains:
                 return None
             pieces = [part for part in self.node.pattern if isinstance(part, str)]
-            if all(map(_encodable, pieces)):
+            if all(map(_comparable, pieces)):
                 matched = _pattern_lut(self.node, strings, self.matches)
-            else:  # numpy's strings cannot hold a lone surrogate: one string at a time
+            else:  # a lone surrogate or a NUL: one string at a time
                 matched = _each_string(strings, self.matches)
             dictionary.patch(matched, is_long, self.matches, entries)
             return self._flip(matched, positive)
@@ -1605,9 +1622,9 @@ class _Leaf:
         ufunc = _UFUNCS[self.op]
         if operands.text is not None:
             text, compare = operands.text, OPERATORS[self.op]
-            if _encodable(text):
+            if _comparable(text):
                 hit = ufunc(strings, text)
-            else:  # numpy's strings cannot hold a lone surrogate: one string at a time
+            else:  # a lone surrogate or a NUL: one string at a time
                 hit = _each_string(strings, lambda value: compare(value, text))
             dictionary.patch(hit, is_long, lambda value: compare(value, text), entries)
             return cast("Bools", hit if positive else ~hit)
