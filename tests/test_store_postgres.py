@@ -323,30 +323,44 @@ def test_a_load_analyses_the_table_once_when_it_ends(
     with open_catalog(url) as catalog:
         assert isinstance(catalog, PostgresCatalog)
         analysed: list[int] = []
-        original = catalog._analyze_grown
+        original = catalog._grown
 
-        def counting() -> None:
-            before = catalog._analyzed
-            original()
-            if catalog._analyzed != before:
+        def counting() -> bool:
+            grown = original()
+            if grown:
                 analysed.append(catalog._analyzed)
+            return grown
 
-        monkeypatch.setattr(catalog, "_analyze_grown", counting)
+        def estimate() -> tuple[int, int]:
+            """The rows the planner expects of the whole table, and those ANALYZE counted."""
+            with catalog.transaction() as unit:
+                plan = unit.connection.exec_driver_sql(
+                    f"EXPLAIN (FORMAT JSON) SELECT * FROM {TABLE}"
+                )
+                tuples = unit.connection.execute(
+                    sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": TABLE}
+                ).scalar()
+            return plan.scalar_one()[0]["Plan"]["Plan Rows"], tuples
+
+        monkeypatch.setattr(catalog, "_grown", counting)
+        # the first four batches, analysed while the fifth is inserted
         catalog.add_records([record(f"r{i}") for i in range(5000)], batch_size=1000)
-        assert analysed == [5000]
-        with catalog.transaction() as unit:
-            tuples = unit.connection.execute(
-                sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": TABLE}
-            ).scalar()
-        assert tuples == 5000
+        assert analysed == [4000]
+        rows, tuples = estimate()
+        assert tuples == 4000
+        assert abs(rows - 5000) <= 1000  # within a batch: the server scales them by its pages
         catalog.add_records([record(f"s{i}") for i in range(1000)])  # not doubled: none
-        assert analysed == [5000]
+        assert analysed == [4000]
+        # one batch in flight, as large as the rows before it: analysed when it is in
+        catalog.add_records([record(f"u{i}") for i in range(2000)], batch_size=1000)
+        assert analysed == [4000, 8000]
         with pytest.raises(InvalidRecord):  # a load that fails still analyses what it stored
             catalog.add_records(
-                [*(record(f"t{i}") for i in range(4000)), record("x", timestamp="no")],
-                batch_size=2000,
+                [*(record(f"t{i}") for i in range(8000)), record("x", timestamp="no")],
+                batch_size=4000,
             )
-        assert analysed == [5000, 10000]
+        assert analysed == [4000, 8000, 16000]
+        assert estimate()[1] == 16000
 
 
 def test_a_load_leaves_no_pending_entries_in_the_gin_indexes(url: str) -> None:

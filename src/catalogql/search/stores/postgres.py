@@ -79,8 +79,9 @@ Decisions where the source documents are silent:
   :meth:`~catalogql.search.engine.Catalog.transaction` are written in place: COPYed straight
   into the table (JSONB and text) when none of their identifiers is stored, else upserted. The
   table is ``ANALYZE``\\ d whenever it has doubled since the last time (once at the end of a
-  load), so plans follow a bulk load, and its GIN indexes' pending lists are merged then (on a
-  second connection, beside the ``ANALYZE``), so that no search reads through them.
+  load, beside the insert of its last batch when the batches before it have doubled the
+  table), so plans follow a bulk load, and its GIN indexes' pending lists are merged when the
+  load ends (on a second connection), so that no search reads through them.
 - Threads share the catalog: SQLAlchemy's pool hands each operation its own connection. A unit
   of work (:meth:`~catalogql.search.engine.Catalog.transaction`) is one database transaction on
   one connection, kept by the thread that opened it until the unit ends; reads on that thread
@@ -107,7 +108,7 @@ import re
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -718,28 +719,61 @@ class PostgresCatalog(Catalog):
                 load.failure = error
                 raise
 
-    def _analyze_grown(self) -> None:
+    def _grown(self) -> bool:
+        """Whether the committed rows have doubled the table (or added 1,000 rows).
+
+        Since the last ``ANALYZE``; if so, they count as analysed from now (the caller analyses).
+        """
+        with self._counting:
+            if self._unanalyzed < max(1000, self._analyzed):
+                return False
+            self._analyzed += self._unanalyzed
+            self._unanalyzed = 0
+            return True
+
+    def _analyze_grown(self, *, merge: bool = False) -> None:
         """``ANALYZE`` the table if it has doubled (or grown by 1,000 rows) since the last time.
 
         Its GIN indexes' pending lists are merged (:meth:`_clean_pending`) at the same time, on
         another connection and thread: the server's two processes run side by side (neither
         waits for the other's locks) instead of one after the other, 0.04 s less of a
-        20,000-record load's end (0.21 s instead of 0.25).
+        20,000-record load's end (0.21 s instead of 0.25). ``merge``: merge them even if the
+        table is not analysed.
         """
-        with self._counting:
-            analyze = self._unanalyzed >= max(1000, self._analyzed)
+        analyze = self._grown()
+        if not analyze and not merge:
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="catalogql-pending") as merging:
+            merged = merging.submit(self._clean_pending)
             if analyze:
-                self._analyzed += self._unanalyzed
-                self._unanalyzed = 0
-        if analyze:
-            with ThreadPoolExecutor(1, thread_name_prefix="catalogql-pending") as merging:
-                merged = merging.submit(self._clean_pending)
-                try:
-                    with self._engine.begin() as other:
-                        other.exec_driver_sql(f"ANALYZE {TABLE}")
-                    merged.result()
-                except self._driver_errors as error:
-                    raise CatalogError(f"analysing {self.url} failed: {_reason(error)}") from None
+                self._analyze()
+            try:
+                merged.result()
+            except self._driver_errors as error:
+                raise CatalogError(f"analysing {self.url} failed: {_reason(error)}") from None
+
+    def _analyze(self) -> None:
+        """``ANALYZE`` the table, on a connection of its own."""
+        try:
+            with self._engine.begin() as other:
+                other.exec_driver_sql(f"ANALYZE {TABLE}")
+        except self._driver_errors as error:
+            raise CatalogError(f"analysing {self.url} failed: {_reason(error)}") from None
+
+    def _analyze_beside(self, analyzing: ThreadPoolExecutor) -> Future[None] | None:
+        """While a load's last batch is inserted: ``ANALYZE`` what the load has committed.
+
+        Only if those rows alone have doubled the table (:meth:`_grown`): the statistics then
+        describe all of the table but that batch (at most ``batch_size`` rows; a bulk load's
+        last fifth at 20,000 records), and the rows the planner estimates follow the table's
+        size anyway (the server scales its row count by the table's pages). The rule is applied
+        again when the batch is in (:meth:`_end_load`), so a last batch as large as the rest
+        before it is analysed too. The server's two processes (the insert and the ``ANALYZE``)
+        run side by side while the loading thread waits: 0.2 s of a 20,000-record load's 1.7.
+        """
+        if self._loads.sent is None or not self._grown():
+            return None
+        return analyzing.submit(self._analyze)
 
     def _clean_pending(self) -> None:
         """Merge the GIN indexes' pending lists (:data:`_CLEAN_PENDING`), if this user may."""
@@ -766,9 +800,10 @@ class PostgresCatalog(Catalog):
         before it stay stored, none after it is written. The load returns (or raises) once
         every batch sent is committed, and durably: the batches' commits do not wait for the
         disk, and the load's end waits once for all of them. The table is analysed once, when
-        the load ends, not after every doubling (a 20,000-record load analysed three times,
-        about a fifth of the server's work); a load that raises still analyses what it stored,
-        and an error doing so does not hide the load's own.
+        the load ends (beside its last batch's insert: :meth:`_analyze_beside`), not after
+        every doubling (a 20,000-record load analysed three times, about a fifth of the
+        server's work); a load that raises still analyses what it stored, and an error doing
+        so does not hide the load's own.
         """
         load = self._loads
         load.depth = getattr(load, "depth", 0) + 1
@@ -790,20 +825,24 @@ class PostgresCatalog(Catalog):
         load = self._loads
         failure: BaseException | None = None
         sent = load.writer is not None
-        try:
-            self._drain()
-        except BaseException as raised:
-            failure = raised
-        finally:
-            self._stop_writer()
-            load.failure = None
-        try:
-            if sent:  # the batches were committed without waiting for the disk: wait now
-                self._make_durable()
-            self._analyze_grown()
-        except CatalogError:
-            if error is None and failure is None:
-                raise
+        with ThreadPoolExecutor(1, thread_name_prefix="catalogql-analyze") as analyzing:
+            analyzed = self._analyze_beside(analyzing)
+            try:
+                self._drain()
+            except BaseException as raised:
+                failure = raised
+            finally:
+                self._stop_writer()
+                load.failure = None
+            try:
+                if sent:  # the batches were committed without waiting for the disk: wait now
+                    self._make_durable()
+                if analyzed is not None:
+                    analyzed.result()
+                self._analyze_grown(merge=analyzed is not None)
+            except CatalogError:
+                if error is None and failure is None:
+                    raise
         if failure is not None and failure is not error:
             raise failure from error
 
