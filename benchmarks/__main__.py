@@ -304,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         type=Path,
         nargs="*",
+        action="extend",  # --load-tree A --load-tree B: both
         default=[],
         help="other checkouts whose loads run beside this tree's (before and after)",
     )

@@ -259,7 +259,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, help=f"how many records (default {FULL_RECORDS:,})")
     ap.add_argument("--repeat", type=int, help="rounds (default 3)")
     ap.add_argument("--stores", nargs="+", choices=STORES, default=list(STORES))
-    ap.add_argument("--tree", nargs="*", type=Path, default=[], help="other checkouts to measure")
+    ap.add_argument(
+        "--tree",
+        nargs="*",
+        action="extend",
+        type=Path,
+        default=[],
+        help="other checkouts to measure",
+    )  # --tree A --tree B and --tree A B: both
     ap.add_argument("--json", metavar="FILE", type=Path)
     args = ap.parse_args(argv)
     print(report.describe(report.machine()))
