@@ -86,7 +86,9 @@ Declared = tuple[tuple[str, PropertyType | None], ...]
 """The declared type of each property a filter compares (from :func:`property_type`)."""
 
 
-def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Predicate:
+def compile_predicate(
+    node: Node, schema: Mapping[str, Any] | None = None, *, few: bool = False
+) -> Predicate:
     """A function of a record's ``properties`` that is True where the filter selects it.
 
     Never raises on any record: values of unexpected types compare as unknown. Compiling the same
@@ -95,6 +97,9 @@ def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Pr
     Args:
         node: A filter AST (from :func:`catalogql.parse_filter`).
         schema: A queryables schema; declared types then decide how values compare.
+        few: The predicate will test a handful of records: it is built as closures (~6 µs for
+            one comparison) and not cached, instead of generated code (~20 µs to build when the
+            cache does not hold it, about twice as fast a record after). The same answers.
 
     Returns:
         The predicate.
@@ -106,7 +111,11 @@ def compile_predicate(node: Node, schema: Mapping[str, Any] | None = None) -> Pr
     >>> keep = compile_predicate(parse_filter("sensorPlatformName = WORLDVIEW03* AND cloudCover < 20"))
     >>> keep({"sensorPlatformName": "WORLDVIEW03_VNIR", "cloudCover": 5})
     True
+    >>> compile_predicate(parse_filter("cloudCover < 20"), few=True)({"cloudCover": 5})
+    True
     """  # noqa: E501
+    if few:
+        return _compile_closures(node, schema)
     if schema is None and isinstance(node, Node):
         return _compile_plain(node)
     return _compile(node, schema)

@@ -245,19 +245,22 @@ class Query:
         whole = parts[0] if len(parts) == 1 else lambda types: all(part(types) for part in parts)
         return _once_per_type_list(whole)
 
-    def filter_predicate(self) -> Predicate | None:
-        """One predicate of a record's properties for all the filters, or None."""
+    def filter_predicate(self, *, few: bool = False) -> Predicate | None:
+        """One predicate of a record's properties for all the filters, or None.
+
+        ``few``: for a handful of records (see :func:`~catalogql.compile_predicate`).
+        """
         if not self.filter_nodes:
             return None
         whole = all_of(self.filter_nodes)  # (built as ``filter`` is: the cache knows it)
         assert whole is not None
         try:  # one predicate for all the filters: one generated function, no call per filter
-            return compile_predicate(whole, self.schema)
+            return compile_predicate(whole, self.schema, few=few)
         except QueryLimitError:
             if len(self.filter_nodes) == 1:
                 raise
         # Together one level deeper than each: past MAX_COMPILED_DEPTH, each on its own.
-        parts = [compile_predicate(node, self.schema) for node in self.filter_nodes]
+        parts = [compile_predicate(node, self.schema, few=few) for node in self.filter_nodes]
         return lambda properties: all(part(properties) for part in parts)
 
 
