@@ -94,6 +94,7 @@ def test_every_cache_of_user_input_is_sized() -> None:
         sql_module._to_sql_cached,
         sql_module._match_facts_cached,
         predicate_module._compile_plain,
+        predicate_module._compile_few,
         predicate_module._generate_cached,
         number_from_text,
         instant_key,
@@ -143,6 +144,7 @@ def test_many_large_distinct_inputs_stay_within_the_caches_bounds(
             _feed(cq.to_sql, node, "sqlite")
             _feed(cq.to_sql, node, "postgresql")
             cq.compile_predicate(node)({"p0": 1, "q": "abab", "n": 7})
+            cq.compile_predicate(node, few=True)({"p0": 1, "q": "abab", "n": 7})
         for text in filters[:2] + wildcards[:2]:
             catalog.search({"filters": [text]})
         for i in range(1000):  # long texts that look like numbers and dates
