@@ -829,7 +829,7 @@ class _Tests:
         much for a handful of rows; the rows rebuilt are kept for the page
         (:attr:`rebuilt`). The predicates select exactly what the columnar filters select.
         """
-        keep = self.query.filter_predicate(few=True)  # closures: quicker to build than to run
+        keep = self.query.filter_predicate(few=True)  # closures: quick to build, for a few rows
         assert keep is not None
         rows = self.store._properties.rows(slots)
         chosen = [keep(row) for row in rows]
