@@ -473,9 +473,18 @@ def test_schemas_with_unhashable_enums_compile() -> None:
     assert is_generated(keep) and keep({"x": "a"}) and not keep({"x": 1})
 
 
+def compile_few(node: Any, schema: Mapping[str, Any] | None = None) -> Any:
+    return cq.compile_predicate(node, schema, few=True)
+
+
 def test_errors_are_the_same_on_both_paths() -> None:
     stray = And((Comparison("a", Op.EQ, Literal("1", LiteralKind.NUMBER)), TypeName("WV02")))
-    for compile_ in (cq.compile_predicate, _compile_generated, _compile_closures):
+    for not_a_tree in ({"a": 1}, ["a = 1"]):  # unhashable: never a cache's key
+        for compile_ in (cq.compile_predicate, compile_few):
+            with pytest.raises(cq.QueryError) as info:
+                compile_(not_a_tree)
+            assert info.value.code == "compile.not-a-filter"
+    for compile_ in (cq.compile_predicate, compile_few, _compile_generated, _compile_closures):
         with pytest.raises(cq.QueryError) as info:
             compile_(stray)
         assert info.value.code == "compile.not-a-filter"
@@ -483,7 +492,7 @@ def test_errors_are_the_same_on_both_paths() -> None:
             compile_(stray, {"properties": {"a": "x"}})  # the schema is checked first
         assert info.value.code == "schema.invalid"
     too_deep = cq.parse_filter("NOT " * 401 + "a = 1", limits=cq.Limits(max_depth=500))
-    for compile_ in (cq.compile_predicate, _compile_generated, _compile_closures):
+    for compile_ in (cq.compile_predicate, compile_few, _compile_generated, _compile_closures):
         with pytest.raises(cq.QueryLimitError) as limit:
             compile_(too_deep)
         assert limit.value.limit == "depth"

@@ -114,11 +114,9 @@ def compile_predicate(
     >>> compile_predicate(parse_filter("cloudCover < 20"), few=True)({"cloudCover": 5})
     True
     """  # noqa: E501
-    if few:
-        return _compile_few(node) if schema is None else _compile_closures(node, schema)
-    if schema is None and isinstance(node, Node):
-        return _compile_plain(node)
-    return _compile(node, schema)
+    if schema is None and isinstance(node, Node):  # cached by the filter alone
+        return _compile_few(node) if few else _compile_plain(node)
+    return _compile_closures(node, schema) if few else _compile(node, schema)
 
 
 def _compile(node: Node, schema: Mapping[str, Any] | None) -> Predicate:
